@@ -1,0 +1,21 @@
+//! tojimari's domain model, free of I/O.
+//!
+//! Everything a scan is *about* lives here: which targets and ports to visit ([`target`], [`portspec`]),
+//! in which order ([`permutation`]), what a port's answer means ([`state`]), what the services table says
+//! about a port ([`services`]), and how results flow out of an engine ([`report`], [`sink`]).
+//! Engines and printers depend on this crate; it depends on none of them.
+
+pub mod permutation;
+pub mod portspec;
+pub mod protocol;
+pub mod report;
+pub mod services;
+pub mod sink;
+pub mod state;
+pub mod target;
+pub mod timing;
+
+pub use protocol::Protocol;
+pub use report::{HostReport, HostState, Hostname, HostnameKind, PortResult, RunInfo, RunSummary, ScanType};
+pub use sink::Sink;
+pub use state::{PortState, Reason};

@@ -1,0 +1,27 @@
+//! Transport protocols a port belongs to.
+
+use std::fmt;
+
+/// The transport protocol of a port. Ports are numbered separately per protocol: 53/tcp and 53/udp are
+/// different doors.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    /// The lower-case name nmap uses everywhere (`tcp`, `udp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

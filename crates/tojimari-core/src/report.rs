@@ -1,0 +1,204 @@
+//! What a scan produces: per-port results, per-host reports, and the run's header and summary.
+//!
+//! These are plain values handed to every [`Sink`](crate::Sink). Printers derive everything they show
+//! (the "Not shown" lines, XML `extraports`, grepable "Ignored State") from them; engines never format.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use crate::portspec::PortSet;
+use crate::protocol::Protocol;
+use crate::state::{PortState, Reason};
+
+/// The scan technique of a run, with nmap's XML `scaninfo type` names.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ScanType {
+    /// `-sT`: full TCP connect through the operating system.
+    Connect,
+    /// `-sn`: host discovery only, no port scan.
+    PingOnly,
+}
+
+impl ScanType {
+    /// The XML `scaninfo type` attribute (`connect`, ...).
+    pub fn xml_name(self) -> &'static str {
+        match self {
+            ScanType::Connect => "connect",
+            ScanType::PingOnly => "ping",
+        }
+    }
+
+    /// The name in nmap's timing summary line ("Connect Scan").
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ScanType::Connect => "Connect Scan",
+            ScanType::PingOnly => "Ping Scan",
+        }
+    }
+}
+
+/// How a service name was found.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ServiceMethod {
+    /// Looked up in the services table by port number (confidence 3, as nmap reports it).
+    Table,
+    /// Identified by probing the service.
+    Probed,
+}
+
+impl ServiceMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceMethod::Table => "table",
+            ServiceMethod::Probed => "probed",
+        }
+    }
+}
+
+/// What stands behind a port. For now only the services-table name; version detection fills the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub method: ServiceMethod,
+    /// Confidence 0..=10 as in nmap's XML `conf` attribute.
+    pub conf: u8,
+}
+
+/// One port's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortResult {
+    pub proto: Protocol,
+    pub port: u16,
+    pub state: PortState,
+    pub reason: Reason,
+    /// TTL of the reply that decided the state; 0 where the OS hides it (connect scan).
+    pub reason_ttl: u8,
+    /// Filled by service detection; printers fall back to the services table when `None`.
+    pub service: Option<Box<ServiceInfo>>,
+}
+
+impl PortResult {
+    pub fn new(proto: Protocol, port: u16, state: PortState, reason: Reason) -> Self {
+        PortResult { proto, port, state, reason, reason_ttl: 0, service: None }
+    }
+}
+
+/// Whether a host answered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HostState {
+    Up,
+    Down,
+}
+
+impl HostState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostState::Up => "up",
+            HostState::Down => "down",
+        }
+    }
+}
+
+/// Where a host name came from (XML `hostname type`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HostnameKind {
+    /// The name the user typed as a target.
+    User,
+    /// Found by reverse DNS (a PTR record).
+    Ptr,
+}
+
+impl HostnameKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostnameKind::User => "user",
+            HostnameKind::Ptr => "PTR",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hostname {
+    pub name: String,
+    pub kind: HostnameKind,
+}
+
+/// Round-trip timing measured for a host (XML `<times srtt rttvar to>`, in microseconds there).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostTimes {
+    pub srtt: Duration,
+    pub rttvar: Duration,
+    pub timeout: Duration,
+}
+
+/// Everything found about one host. Handed to sinks when the host is finished (or when the scan is
+/// interrupted, with `complete == false` and only the ports finished so far).
+#[derive(Clone, Debug)]
+pub struct HostReport {
+    pub addr: IpAddr,
+    pub hostnames: Vec<Hostname>,
+    pub state: HostState,
+    pub state_reason: Reason,
+    pub state_reason_ttl: u8,
+    /// Every port scanned on this host, sorted by (protocol, port). Empty for a down host or `-sn`.
+    pub ports: Vec<PortResult>,
+    pub start: SystemTime,
+    pub end: SystemTime,
+    /// Measured latency and timing; `None` when nothing answered.
+    pub times: Option<HostTimes>,
+    /// False when the scan stopped (Ctrl-C, `--host-timeout`) before every port had an answer.
+    pub complete: bool,
+    /// Set when `--host-timeout` cut this host short.
+    pub timed_out: bool,
+}
+
+/// One protocol's share of a run: which ports it scans (XML `scaninfo`).
+#[derive(Clone, Debug)]
+pub struct ScanInfo {
+    pub scan_type: ScanType,
+    pub proto: Protocol,
+    pub ports: PortSet,
+}
+
+/// Which ports a printer shows, mirroring nmap's `--open` and `--reason`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisplayOptions {
+    /// `--reason`: add a REASON column to normal output.
+    pub reason: bool,
+    /// `--open`: show only ports that are (or may be) open, and hosts that have one.
+    pub open_only: bool,
+    /// `-v` level.
+    pub verbose: u8,
+}
+
+/// Known before the first probe: handed to every sink once at the start.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// The command line as typed, for XML `args` and the normal/grepable headers.
+    pub args: String,
+    pub start: SystemTime,
+    /// tojimari's version (XML `version`).
+    pub version: String,
+    /// Empty for `-sn`.
+    pub scans: Vec<ScanInfo>,
+    pub display: DisplayOptions,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunExit {
+    Success,
+    /// Interrupted by the user (Ctrl-C) or stopped by an error; the message says which.
+    Error(String),
+}
+
+/// Known at the end: handed to every sink once, also after an interrupt.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub end: SystemTime,
+    pub elapsed: Duration,
+    pub hosts_up: u64,
+    pub hosts_down: u64,
+    pub hosts_total: u64,
+    pub exit: RunExit,
+}

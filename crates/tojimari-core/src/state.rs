@@ -1,0 +1,187 @@
+//! Port states and the reasons behind them, with nmap's names.
+//!
+//! A timeout, an RST or an ICMP unreachable is not an error: it is data. Every port result is a
+//! [`PortState`] plus the [`Reason`] that decided it, exactly as `nmap --reason` shows them.
+
+use std::fmt;
+
+/// The six port states nmap defines.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortState {
+    /// An application accepts connections or packets on this port.
+    Open,
+    /// The port is reachable but nothing listens on it.
+    Closed,
+    /// Something (usually a firewall) prevents telling open from closed.
+    Filtered,
+    /// Reachable, but open and closed cannot be told apart (ACK scan).
+    Unfiltered,
+    /// Open or filtered: no answer where an open port would also stay silent.
+    OpenFiltered,
+    /// Closed or filtered (IP ID idle scan only).
+    ClosedFiltered,
+}
+
+impl PortState {
+    /// All states, in a stable order (used for counting and tables).
+    pub const ALL: [PortState; 6] = [
+        PortState::Open,
+        PortState::Closed,
+        PortState::Filtered,
+        PortState::Unfiltered,
+        PortState::OpenFiltered,
+        PortState::ClosedFiltered,
+    ];
+
+    /// nmap's spelling: `open`, `closed`, `filtered`, `unfiltered`, `open|filtered`, `closed|filtered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortState::Open => "open",
+            PortState::Closed => "closed",
+            PortState::Filtered => "filtered",
+            PortState::Unfiltered => "unfiltered",
+            PortState::OpenFiltered => "open|filtered",
+            PortState::ClosedFiltered => "closed|filtered",
+        }
+    }
+
+    /// Whether `--open` keeps ports in this state (nmap keeps every state that may be open).
+    pub fn maybe_open(self) -> bool {
+        matches!(self, PortState::Open | PortState::OpenFiltered)
+    }
+
+    /// A dense index into [`PortState::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for PortState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a port (or host) got its state, with nmap's `--reason` names.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// A SYN/ACK came back (connect scan: the connection was established).
+    SynAck,
+    /// The connection was refused (a TCP RST to our SYN, seen through `connect(2)`).
+    ConnRefused,
+    /// A TCP RST came back (raw scans).
+    Reset,
+    /// Nothing came back after every retry.
+    NoResponse,
+    /// ICMP host unreachable, or the local stack found no way to the host.
+    HostUnreach,
+    /// ICMP network unreachable.
+    NetUnreach,
+    /// ICMP protocol unreachable.
+    ProtoUnreach,
+    /// ICMP port unreachable.
+    PortUnreach,
+    /// ICMP communication administratively prohibited (type 3 code 13).
+    AdminProhibited,
+    /// ICMP host administratively prohibited (type 3 code 10).
+    HostProhibited,
+    /// ICMP network administratively prohibited (type 3 code 9).
+    NetProhibited,
+    /// ICMP time exceeded in transit.
+    TimeExceeded,
+    /// An ICMP echo reply (host discovery).
+    EchoReply,
+    /// The user said the host is up (`-Pn`).
+    UserSet,
+    /// The target is this machine.
+    LocalhostResponse,
+    /// A UDP reply came back.
+    UdpResponse,
+    /// The host did not answer any discovery probe.
+    NoHostResponse,
+    /// The host name could not be resolved, or the host has no route.
+    Unknown,
+}
+
+impl Reason {
+    /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::SynAck => "syn-ack",
+            Reason::ConnRefused => "conn-refused",
+            Reason::Reset => "reset",
+            Reason::NoResponse => "no-response",
+            Reason::HostUnreach => "host-unreach",
+            Reason::NetUnreach => "net-unreach",
+            Reason::ProtoUnreach => "proto-unreach",
+            Reason::PortUnreach => "port-unreach",
+            Reason::AdminProhibited => "admin-prohibited",
+            Reason::HostProhibited => "host-prohibited",
+            Reason::NetProhibited => "net-prohibited",
+            Reason::TimeExceeded => "time-exceeded",
+            Reason::EchoReply => "echo-reply",
+            Reason::UserSet => "user-set",
+            Reason::LocalhostResponse => "localhost-response",
+            Reason::UdpResponse => "udp-response",
+            Reason::NoHostResponse => "no-response",
+            Reason::Unknown => "unknown-response",
+        }
+    }
+
+    /// The reason an ICMP destination-unreachable with this code gives (RFC 792, RFC 1812).
+    pub fn from_icmp_unreach_code(code: u8) -> Reason {
+        match code {
+            0 | 6 | 11 => Reason::NetUnreach,
+            1 | 7 | 12 => Reason::HostUnreach,
+            2 => Reason::ProtoUnreach,
+            3 => Reason::PortUnreach,
+            9 => Reason::NetProhibited,
+            10 => Reason::HostProhibited,
+            13 => Reason::AdminProhibited,
+            _ => Reason::HostUnreach,
+        }
+    }
+
+    /// The reason an ICMPv6 destination-unreachable with this code gives (RFC 4443).
+    pub fn from_icmpv6_unreach_code(code: u8) -> Reason {
+        match code {
+            0 => Reason::NetUnreach,
+            1 | 5 | 6 => Reason::AdminProhibited,
+            3 => Reason::HostUnreach,
+            4 => Reason::PortUnreach,
+            _ => Reason::HostUnreach,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nmap_state_names() {
+        let names: Vec<_> = PortState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            ["open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered"]
+        );
+        for (i, s) in PortState::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+        }
+    }
+
+    #[test]
+    fn icmp_codes_map_to_nmap_reasons() {
+        assert_eq!(Reason::from_icmp_unreach_code(13), Reason::AdminProhibited);
+        assert_eq!(Reason::from_icmp_unreach_code(1), Reason::HostUnreach);
+        assert_eq!(Reason::from_icmp_unreach_code(3), Reason::PortUnreach);
+        assert_eq!(Reason::from_icmpv6_unreach_code(1), Reason::AdminProhibited);
+        assert_eq!(Reason::from_icmpv6_unreach_code(4), Reason::PortUnreach);
+    }
+}
