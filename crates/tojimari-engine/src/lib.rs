@@ -1,1 +1,15 @@
-//! tojimari-engine
+//! tojimari's scan engines.
+//!
+//! For now the TCP connect scan ([`connect`]), which needs no privilege and is the fallback of every raw
+//! technique. Engines never print: they feed a [`tojimari_core::Sink`] and bump [`control::Progress`].
+
+pub mod connect;
+pub mod control;
+pub mod fdlimit;
+pub mod rate;
+pub mod rtt;
+mod sys;
+
+pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
+pub use control::{Control, Progress};
+pub use sys::reverse_lookup;

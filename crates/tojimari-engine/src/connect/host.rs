@@ -1,0 +1,169 @@
+//! Per-host bookkeeping of a connect scan: which ports are left, which wait for a retry, what was found.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime};
+
+use tojimari_core::permutation::Permutation;
+use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
+use tojimari_core::timing::Timing;
+use tojimari_core::{PortResult, PortState, Protocol, Reason};
+
+use crate::rtt::RttEstimator;
+
+/// A host to scan: an address and the names the user gave it.
+#[derive(Clone, Debug)]
+pub struct ScanTarget {
+    pub addr: IpAddr,
+    pub hostnames: Vec<Hostname>,
+}
+
+/// Where a host is in its scan.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Ping probes are out; the host's state is not known yet.
+    Discovery,
+    /// Up, waiting for room in the group of hosts whose ports are being scanned.
+    Waiting,
+    /// Port probes are going out.
+    Ports,
+    /// Every probe is answered or given up; waiting for reverse DNS (bounded).
+    Resolving,
+}
+
+/// What to probe next for a host.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct NextProbe {
+    pub port: u16,
+    pub try_no: u8,
+}
+
+#[derive(Debug)]
+pub struct HostScan {
+    pub target: ScanTarget,
+    pub phase: Phase,
+    pub state: Option<(HostState, Reason)>,
+    /// Port probes whose first try has not gone out yet are `order.get(next..)`.
+    order: Permutation,
+    next: u64,
+    /// Ports waiting for another try, and ping probes still to send.
+    pub queue: VecDeque<NextProbe>,
+    pub inflight: usize,
+    pub results: Vec<PortResult>,
+    pub rtt: RttEstimator,
+    /// Highest try number (0 = first send) that ever got an answer: retries beyond one more than this
+    /// are not sent, as nmap does, so a lossless host costs one retry per silent port, not ten.
+    pub max_successful_try: u8,
+    pub started: Instant,
+    pub started_wall: SystemTime,
+    pub last_send: Option<Instant>,
+    pub ptr: Option<mpsc::Receiver<Option<String>>>,
+    pub ptr_name: Option<String>,
+    pub resolve_deadline: Option<Instant>,
+    pub timed_out: bool,
+}
+
+impl HostScan {
+    pub fn new(target: ScanTarget, order: Permutation, timing: &Timing, now: Instant) -> Self {
+        HostScan {
+            target,
+            phase: Phase::Discovery,
+            state: None,
+            order,
+            next: 0,
+            queue: VecDeque::new(),
+            inflight: 0,
+            results: Vec::new(),
+            rtt: RttEstimator::new(timing),
+            max_successful_try: 0,
+            started: now,
+            started_wall: SystemTime::now(),
+            last_send: None,
+            ptr: None,
+            ptr_name: None,
+            resolve_deadline: None,
+            timed_out: false,
+        }
+    }
+
+    /// Starts the port phase: reserves room for results.
+    pub fn begin_ports(&mut self) {
+        self.phase = Phase::Ports;
+        self.results.reserve_exact(self.order.len() as usize);
+    }
+
+    /// Tries allowed for a probe on this host, given `--max-retries`.
+    pub fn tries_allowed(&self, max_retries: u32) -> u8 {
+        let retries = (u32::from(self.max_successful_try) + 1).min(max_retries);
+        (1 + retries).min(u32::from(u8::MAX)) as u8
+    }
+
+    /// The next port probe to send: retries first, then new ports in permutation order.
+    pub fn next_port_probe(&mut self, ports: &[u16]) -> Option<NextProbe> {
+        if let Some(p) = self.queue.pop_front() {
+            return Some(p);
+        }
+        if self.next < self.order.len() {
+            let idx = self.order.get(self.next) as usize;
+            self.next += 1;
+            return Some(NextProbe { port: ports[idx], try_no: 0 });
+        }
+        None
+    }
+
+    /// Nothing left to send and nothing in flight.
+    pub fn ports_finished(&self) -> bool {
+        self.inflight == 0 && self.queue.is_empty() && self.next >= self.order.len()
+    }
+
+    pub fn record(&mut self, port: u16, state: PortState, reason: Reason) -> &PortResult {
+        self.results.push(PortResult::new(Protocol::Tcp, port, state, reason));
+        self.results.last().expect("just pushed")
+    }
+
+    /// Ports whose first try never went out (for interrupted or timed-out hosts).
+    pub fn unsent(&self) -> u64 {
+        self.order.len() - self.next
+    }
+
+    /// Builds the report; the caller decides whether it is complete.
+    /// Polls the reverse-DNS answer; true once it is in (or there is none to wait for).
+    pub fn poll_ptr(&mut self) -> bool {
+        let Some(rx) = &self.ptr else { return true };
+        match rx.try_recv() {
+            Ok(name) => {
+                self.ptr_name = name;
+                self.ptr = None;
+                true
+            }
+            Err(mpsc::TryRecvError::Empty) => false,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.ptr = None;
+                true
+            }
+        }
+    }
+
+    pub fn into_report(mut self, complete: bool) -> HostReport {
+        self.results.sort_unstable_by_key(|r| (r.proto, r.port));
+        let (state, reason) = self.state.unwrap_or((HostState::Down, Reason::NoHostResponse));
+        let mut hostnames = self.target.hostnames;
+        if let Some(name) = self.ptr_name {
+            hostnames.push(Hostname { name, kind: HostnameKind::Ptr });
+        }
+        HostReport {
+            addr: self.target.addr,
+            hostnames,
+            state,
+            state_reason: reason,
+            state_reason_ttl: 0,
+            ports: self.results,
+            start: self.started_wall,
+            end: SystemTime::now(),
+            times: self.rtt.times(),
+            complete,
+            timed_out: self.timed_out,
+        }
+    }
+}

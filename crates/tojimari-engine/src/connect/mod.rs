@@ -1,0 +1,651 @@
+//! The TCP connect scan (`-sT`) and TCP connect host discovery, on one non-blocking event loop.
+//!
+//! Every probe is a non-blocking `connect(2)`; the operating system does the handshake, so no privilege
+//! is needed. The loop keeps up to a window of probes in flight across a group of hosts, visits each host's
+//! ports in a seeded permutation, retries silent ports (adaptively, as nmap does), and hands every final
+//! answer to the [`Sink`] as it comes. Running out of descriptors or local ports is not fatal: the window
+//! shrinks and the probe is tried again later.
+
+mod host;
+mod probe;
+
+use std::collections::{BinaryHeap, VecDeque};
+use std::cmp::Reverse;
+use std::io;
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use socket2::Socket;
+use tojimari_core::permutation::Permutation;
+use tojimari_core::portspec::PortSet;
+use tojimari_core::report::HostState;
+use tojimari_core::timing::Timing;
+use tojimari_core::{PortState, Reason, Sink};
+
+pub use host::ScanTarget;
+use host::{HostScan, NextProbe, Phase};
+pub use probe::classify;
+
+use crate::control::Control;
+use crate::rate::TokenBucket;
+use crate::sys;
+
+/// In which order a host's ports are probed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PortOrder {
+    /// A seeded permutation (the default; `--seed` reproduces it).
+    Random { seed: u64 },
+    /// Ascending (`-r`).
+    Sequential,
+}
+
+/// How hosts are found to be up before their ports are scanned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Discovery {
+    /// `-Pn`: every host is taken as up.
+    Skip,
+    /// A connect to each of these ports; any answer (accept or refusal) means up.
+    ConnectPing { ports: Vec<u16> },
+}
+
+/// Everything the connect engine needs to know. Build it, then call [`ConnectScan::run`].
+#[derive(Clone, Debug)]
+pub struct ConnectScan {
+    /// Ports to scan on each host; empty for `-sn`.
+    pub ports: PortSet,
+    pub timing: Timing,
+    pub order: PortOrder,
+    pub discovery: Discovery,
+    /// Sockets that may be open at once (from the descriptor budget).
+    pub max_sockets: usize,
+    /// Look up PTR names of hosts that are up.
+    pub reverse_dns: bool,
+}
+
+/// Counts of a finished run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub hosts_up: u64,
+    pub hosts_down: u64,
+    pub hosts_total: u64,
+    /// True when the run was cancelled before every host was done.
+    pub interrupted: bool,
+}
+
+/// Engine failures. Port answers are never errors; these are the tool failing.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The event loop could not be created or polled.
+    #[error("event loop failed: {0}")]
+    Poll(#[source] io::Error),
+    /// An output sink failed to write (disk full, closed pipe...). What was written so far stays valid.
+    #[error("writing results failed: {0}")]
+    Output(#[source] io::Error),
+}
+
+/// A probe in flight.
+#[derive(Debug)]
+struct Flight {
+    socket: Socket,
+    host: usize,
+    probe: NextProbe,
+    ping: bool,
+    sent: Instant,
+    generation: u32,
+}
+
+/// Hosts whose ports are scanned at once, so that memory stays flat in the number of targets:
+/// about a million port results in memory at most, and at most 256 hosts.
+fn port_group_size(nports: usize) -> usize {
+    (1_000_000 / nports.max(1)).clamp(1, 256)
+}
+
+/// Hosts in discovery at once.
+const DISCOVERY_GROUP: usize = 1024;
+/// How long to wait for a PTR answer after a host's ports are done.
+const PTR_GRACE: Duration = Duration::from_millis(1500);
+/// Reverse lookups running at once; beyond it, hosts go without a PTR name rather than wait.
+const MAX_PTR_LOOKUPS: usize = 64;
+
+impl ConnectScan {
+    /// Scans every target, feeding `sink`. Returns when all are done or `control` is cancelled;
+    /// hosts cut short by a cancel are still reported, marked incomplete.
+    pub fn run(
+        &self,
+        targets: &mut dyn Iterator<Item = ScanTarget>,
+        sink: &mut dyn Sink,
+        control: &Control,
+    ) -> Result<RunStats, EngineError> {
+        let mut run = Run::new(self, control)?;
+        run.drive(targets, sink)
+    }
+}
+
+struct Run<'a> {
+    cfg: &'a ConnectScan,
+    control: &'a Control,
+    poll: Poll,
+    hosts: Vec<Option<HostScan>>,
+    free_hosts: Vec<usize>,
+    /// Host slots in admission order, for round-robin sending.
+    active: Vec<usize>,
+    cursor: usize,
+    waiting: VecDeque<usize>,
+    flights: Vec<Option<Flight>>,
+    free_flights: Vec<usize>,
+    generation: u32,
+    timers: BinaryHeap<Reverse<(Instant, usize, u32)>>,
+    inflight: usize,
+    window: usize,
+    backoff_until: Option<Instant>,
+    bucket: Option<TokenBucket>,
+    in_ports_phase: usize,
+    ptr_lookups: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    host_seq: u64,
+    stats: RunStats,
+    targets_done: bool,
+}
+
+impl<'a> Run<'a> {
+    fn new(cfg: &'a ConnectScan, control: &'a Control) -> Result<Self, EngineError> {
+        let poll = Poll::new().map_err(EngineError::Poll)?;
+        let window = match cfg.timing.max_parallelism {
+            Some(n) => n.max(1),
+            None if cfg.timing.min_rate.is_some() => cfg.max_sockets,
+            None => 2048,
+        }
+        .min(cfg.max_sockets)
+        .max(1);
+        let bucket = cfg.timing.max_rate.map(|r| TokenBucket::new(r, Instant::now()));
+        Ok(Run {
+            cfg,
+            control,
+            poll,
+            hosts: Vec::new(),
+            free_hosts: Vec::new(),
+            active: Vec::new(),
+            cursor: 0,
+            waiting: VecDeque::new(),
+            flights: Vec::new(),
+            free_flights: Vec::new(),
+            generation: 0,
+            timers: BinaryHeap::new(),
+            inflight: 0,
+            window,
+            backoff_until: None,
+            bucket,
+            in_ports_phase: 0,
+            ptr_lookups: Default::default(),
+            host_seq: 0,
+            stats: RunStats::default(),
+            targets_done: false,
+        })
+    }
+
+    fn drive(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>, sink: &mut dyn Sink) -> Result<RunStats, EngineError> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            if self.control.is_cancelled() {
+                self.stats.interrupted = true;
+                self.finish_all_interrupted(sink)?;
+                return Ok(self.stats);
+            }
+            let now = Instant::now();
+            self.admit(targets, sink, now)?;
+            self.expire_timers(sink, now)?;
+            self.check_hosts(sink, now)?;
+            self.send(sink, now)?;
+            if self.targets_done && self.active.is_empty() {
+                return Ok(self.stats);
+            }
+            let timeout = self.poll_timeout(Instant::now());
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(EngineError::Poll(e)),
+            }
+            let now = Instant::now();
+            for event in events.iter() {
+                self.complete(event.token(), sink, now)?;
+            }
+        }
+    }
+
+    /// How long the loop may sleep: until the next timer, capped so that cancels, PTR answers and
+    /// back-offs are noticed quickly.
+    fn poll_timeout(&self, now: Instant) -> Duration {
+        let mut t = Duration::from_millis(50);
+        if let Some(Reverse((deadline, _, _))) = self.timers.peek() {
+            t = t.min(deadline.saturating_duration_since(now));
+        }
+        if let Some(until) = self.backoff_until {
+            t = t.min(until.saturating_duration_since(now));
+        }
+        if let Some(bucket) = &self.bucket {
+            if self.inflight < self.window {
+                t = t.min(bucket.wait());
+            }
+        }
+        if !self.cfg.timing.scan_delay.is_zero() {
+            t = t.min(self.cfg.timing.scan_delay);
+        }
+        t
+    }
+
+    /// Takes new hosts from the target iterator while there is room.
+    fn admit(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        while !self.targets_done && self.active.len() < DISCOVERY_GROUP && self.inflight < self.window {
+            // Do not pile up hosts that cannot start their ports yet.
+            if self.waiting.len() >= port_group_size(self.cfg.ports.len()) {
+                break;
+            }
+            let Some(target) = targets.next() else {
+                self.targets_done = true;
+                break;
+            };
+            self.stats.hosts_total += 1;
+            let order = match self.cfg.order {
+                PortOrder::Random { seed } => Permutation::new(self.cfg.ports.len() as u64, host_seed(seed, target.addr)),
+                PortOrder::Sequential => Permutation::identity(self.cfg.ports.len() as u64),
+            };
+            self.host_seq += 1;
+            let mut host = HostScan::new(target, order, &self.cfg.timing, now);
+            let slot = match self.free_hosts.pop() {
+                Some(i) => i,
+                None => {
+                    self.hosts.push(None);
+                    self.hosts.len() - 1
+                }
+            };
+            match &self.cfg.discovery {
+                _ if host.target.addr.is_loopback() => self.host_up(&mut host, Reason::LocalhostResponse),
+                Discovery::Skip => self.host_up(&mut host, Reason::UserSet),
+                Discovery::ConnectPing { ports } => {
+                    for &port in ports {
+                        host.queue.push_back(NextProbe { port, try_no: 0 });
+                    }
+                }
+            }
+            self.hosts[slot] = Some(host);
+            self.active.push(slot);
+            if self.hosts[slot].as_ref().is_some_and(|h| h.phase == Phase::Waiting) {
+                self.waiting.push_back(slot);
+            }
+            self.promote_waiting(sink, now)?;
+        }
+        Ok(())
+    }
+
+    fn host_up(&mut self, host: &mut HostScan, reason: Reason) {
+        host.state = Some((HostState::Up, reason));
+        host.phase = Phase::Waiting;
+        host.queue.clear();
+        if self.cfg.reverse_dns && self.ptr_lookups.load(Ordering::Relaxed) < MAX_PTR_LOOKUPS {
+            let (tx, rx) = mpsc::channel();
+            let addr = host.target.addr;
+            let counter = self.ptr_lookups.clone();
+            counter.fetch_add(1, Ordering::Relaxed);
+            let spawned = std::thread::Builder::new().name("ptr".into()).spawn(move || {
+                let _ = tx.send(sys::reverse_lookup(addr));
+                counter.fetch_sub(1, Ordering::Relaxed);
+            });
+            if spawned.is_ok() {
+                host.ptr = Some(rx);
+            } else {
+                self.ptr_lookups.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Moves up hosts into the port phase while the port group has room.
+    fn promote_waiting(&mut self, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        let group = port_group_size(self.cfg.ports.len());
+        while self.in_ports_phase < group {
+            let Some(slot) = self.waiting.pop_front() else { break };
+            let host = self.hosts[slot].as_mut().expect("waiting host exists");
+            host.begin_ports();
+            self.in_ports_phase += 1;
+            if host.ports_finished() {
+                // `-sn`: nothing to scan.
+                self.enter_resolving(slot, sink, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        if self.backoff_until.is_some_and(|t| now < t) {
+            return Ok(());
+        }
+        self.backoff_until = None;
+        let ports = self.cfg.ports.as_slice();
+        let scan_delay = self.cfg.timing.scan_delay;
+        let mut idle_rounds = 0;
+        while self.inflight < self.window && !self.active.is_empty() && idle_rounds < self.active.len() {
+            if let Some(bucket) = &mut self.bucket {
+                if !bucket.try_take(now) {
+                    break;
+                }
+            }
+            self.cursor %= self.active.len();
+            let slot = self.active[self.cursor];
+            self.cursor += 1;
+            let host = self.hosts[slot].as_mut().expect("active host exists");
+            if !scan_delay.is_zero() && host.last_send.is_some_and(|t| now.duration_since(t) < scan_delay) {
+                idle_rounds += 1;
+                self.refund_token();
+                continue;
+            }
+            let next = match host.phase {
+                Phase::Discovery => host.queue.pop_front().map(|p| (p, true)),
+                Phase::Ports => host.next_port_probe(ports).map(|p| (p, false)),
+                Phase::Waiting | Phase::Resolving => None,
+            };
+            let Some((probe, ping)) = next else {
+                idle_rounds += 1;
+                self.refund_token();
+                continue;
+            };
+            idle_rounds = 0;
+            host.last_send = Some(now);
+            self.launch(slot, probe, ping, sink, now)?;
+            if self.backoff_until.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn refund_token(&mut self) {
+        // A token taken for a host that had nothing to send is returned by not counting it: the
+        // bucket's burst absorbs the difference.
+    }
+
+    fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        let addr = self.hosts[slot].as_ref().expect("host").target.addr;
+        self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
+        if probe.try_no > 0 {
+            self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
+        }
+        match probe::launch(addr, probe.port) {
+            probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, Duration::ZERO, sink, now),
+            probe::Launch::Exhausted(_) => {
+                // Out of descriptors or local ports: shrink the window below what is in flight, put the
+                // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
+                self.control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
+                self.window = (self.inflight * 3 / 4).max(1);
+                self.backoff_until = Some(now + Duration::from_millis(10));
+                let host = self.hosts[slot].as_mut().expect("host");
+                host.queue.push_front(probe);
+                Ok(())
+            }
+            probe::Launch::Pending(socket) => {
+                let idx = match self.free_flights.pop() {
+                    Some(i) => i,
+                    None => {
+                        self.flights.push(None);
+                        self.flights.len() - 1
+                    }
+                };
+                self.generation = self.generation.wrapping_add(1);
+                let generation = self.generation;
+                let token = Token(idx);
+                let fd = socket.as_raw_fd();
+                if let Err(e) = self.poll.registry().register(&mut SourceFd(&fd), token, Interest::WRITABLE) {
+                    // Cannot watch it: treat like resource exhaustion and retry later.
+                    self.free_flights.push(idx);
+                    drop(socket);
+                    self.window = (self.inflight * 3 / 4).max(1);
+                    self.backoff_until = Some(now + Duration::from_millis(10));
+                    let host = self.hosts[slot].as_mut().expect("host");
+                    host.queue.push_front(probe);
+                    let _ = e;
+                    return Ok(());
+                }
+                let host = self.hosts[slot].as_mut().expect("host");
+                host.inflight += 1;
+                let deadline = now + host.rtt.timeout();
+                self.flights[idx] = Some(Flight { socket, host: slot, probe, ping, sent: now, generation });
+                self.timers.push(Reverse((deadline, idx, generation)));
+                self.inflight += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn take_flight(&mut self, idx: usize, generation: Option<u32>) -> Option<Flight> {
+        let matches = self.flights.get(idx)?.as_ref().is_some_and(|f| generation.is_none_or(|g| f.generation == g));
+        if !matches {
+            return None;
+        }
+        let flight = self.flights[idx].take()?;
+        self.free_flights.push(idx);
+        self.inflight -= 1;
+        if let Some(host) = self.hosts[flight.host].as_mut() {
+            host.inflight -= 1;
+        }
+        Some(flight)
+    }
+
+    /// A socket became writable or failed: the probe has its answer.
+    fn complete(&mut self, token: Token, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        let Some(flight) = self.take_flight(token.0, None) else { return Ok(()) };
+        let (state, reason) = probe::finish(&flight.socket);
+        // Closing the socket (linger 0) resets an established probe connection and drops the epoll entry.
+        drop(flight.socket);
+        let rtt = now.saturating_duration_since(flight.sent);
+        self.answer(flight.host, flight.probe, flight.ping, state, reason, rtt, sink, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        state: PortState,
+        reason: Reason,
+        rtt: Duration,
+        sink: &mut dyn Sink,
+        now: Instant,
+    ) -> Result<(), EngineError> {
+        // Grow the window back after a back-off, one probe per answer (additive increase).
+        if self.window < self.cfg.max_sockets.min(self.cfg.timing.max_parallelism.unwrap_or(usize::MAX)).min(2048).max(1) {
+            self.window += 1;
+        }
+        let Some(host) = self.hosts[slot].as_mut() else { return Ok(()) };
+        let answered = matches!(state, PortState::Open | PortState::Closed);
+        if answered {
+            host.rtt.sample(rtt);
+            host.max_successful_try = host.max_successful_try.max(probe.try_no);
+        }
+        if ping {
+            if host.phase != Phase::Discovery {
+                return Ok(());
+            }
+            if answered {
+                let reason = if state == PortState::Open { Reason::SynAck } else { Reason::ConnRefused };
+                let mut host = self.hosts[slot].take().expect("host");
+                self.host_up(&mut host, reason);
+                self.hosts[slot] = Some(host);
+                self.waiting.push_back(slot);
+                self.promote_waiting(sink, now)?;
+            } else {
+                // An ICMP error or a local "no route": remember why, in case no other ping answers.
+                host.state = Some((HostState::Down, reason));
+                self.maybe_host_down(slot, sink, now)?;
+            }
+            return Ok(());
+        }
+        if host.phase != Phase::Ports {
+            return Ok(());
+        }
+        if state == PortState::Open {
+            self.control.progress.open.fetch_add(1, Ordering::Relaxed);
+        }
+        self.control.progress.ports_done.fetch_add(1, Ordering::Relaxed);
+        let addr = host.target.addr;
+        let result = host.record(probe.port, state, reason);
+        sink.port_found(addr, result).map_err(EngineError::Output)?;
+        if host.ports_finished() {
+            self.enter_resolving(slot, sink, now)?;
+        }
+        Ok(())
+    }
+
+    /// Discovery found no answer on any ping port (all tries done): the host is down.
+    fn maybe_host_down(&mut self, slot: usize, sink: &mut dyn Sink, _now: Instant) -> Result<(), EngineError> {
+        let host = self.hosts[slot].as_mut().expect("host");
+        if host.phase != Phase::Discovery || host.inflight > 0 || !host.queue.is_empty() {
+            return Ok(());
+        }
+        if host.state.is_none() {
+            host.state = Some((HostState::Down, Reason::NoHostResponse));
+        }
+        self.finish_host(slot, true, sink)
+    }
+
+    fn expire_timers(&mut self, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        while let Some(Reverse((deadline, idx, generation))) = self.timers.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(flight) = self.take_flight(idx, Some(generation)) else { continue };
+            drop(flight.socket);
+            let max_retries = self.cfg.timing.max_retries;
+            let host = self.hosts[flight.host].as_mut().expect("host of a flight");
+            let next_try = flight.probe.try_no + 1;
+            if next_try < host.tries_allowed(max_retries) {
+                host.queue.push_back(NextProbe { port: flight.probe.port, try_no: next_try });
+                continue;
+            }
+            if flight.ping {
+                self.maybe_host_down(flight.host, sink, now)?;
+            } else {
+                self.answer(flight.host, flight.probe, false, PortState::Filtered, Reason::NoResponse, Duration::ZERO, sink, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Host timeouts and PTR answers.
+    fn check_hosts(&mut self, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        let host_timeout = self.cfg.timing.host_timeout;
+        let mut i = 0;
+        while i < self.active.len() {
+            let slot = self.active[i];
+            let host = self.hosts[slot].as_mut().expect("active host");
+            if host.phase == Phase::Resolving {
+                let deadline_passed = host.resolve_deadline.is_some_and(|d| now >= d);
+                if host.poll_ptr() || deadline_passed {
+                    self.finish_host(slot, true, sink)?;
+                    continue;
+                }
+            } else if host_timeout.is_some_and(|t| now.duration_since(host.started) >= t) {
+                host.timed_out = true;
+                self.abandon_flights(slot);
+                self.finish_host(slot, false, sink)?;
+                continue;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn enter_resolving(&mut self, slot: usize, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        let host = self.hosts[slot].as_mut().expect("host");
+        host.phase = Phase::Resolving;
+        host.resolve_deadline = Some(now + PTR_GRACE);
+        if host.poll_ptr() {
+            self.finish_host(slot, true, sink)?;
+        }
+        Ok(())
+    }
+
+    fn abandon_flights(&mut self, slot: usize) {
+        for idx in 0..self.flights.len() {
+            if self.flights[idx].as_ref().is_some_and(|f| f.host == slot) {
+                self.take_flight(idx, None);
+            }
+        }
+    }
+
+    /// Reports a host and frees its slot.
+    fn finish_host(&mut self, slot: usize, complete: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        let host = self.hosts[slot].take().expect("host to finish");
+        self.free_hosts.push(slot);
+        if let Some(pos) = self.active.iter().position(|&s| s == slot) {
+            self.active.remove(pos);
+        }
+        self.waiting.retain(|&s| s != slot);
+        if matches!(host.phase, Phase::Ports | Phase::Resolving) {
+            self.in_ports_phase -= 1;
+        }
+        let complete = complete && host.unsent() == 0 && host.queue.is_empty();
+        let nports = self.cfg.ports.len() as u64;
+        let report = host.into_report(complete);
+        match report.state {
+            HostState::Up => self.stats.hosts_up += 1,
+            HostState::Down => {
+                self.stats.hosts_down += 1;
+                self.control.progress.ports_done.fetch_add(nports, Ordering::Relaxed);
+            }
+        }
+        self.control.progress.hosts_done.fetch_add(1, Ordering::Relaxed);
+        sink.host_done(&report).map_err(EngineError::Output)?;
+        let now = Instant::now();
+        self.promote_waiting(sink, now)
+    }
+
+    fn finish_all_interrupted(&mut self, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        for idx in 0..self.flights.len() {
+            self.take_flight(idx, None);
+        }
+        while let Some(&slot) = self.active.first() {
+            // Hosts still in discovery have no answer yet: nothing to report about them.
+            let in_discovery = self.hosts[slot].as_ref().is_some_and(|h| h.phase == Phase::Discovery);
+            if in_discovery {
+                self.hosts[slot] = None;
+                self.active.remove(0);
+                continue;
+            }
+            self.finish_host(slot, false, sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// A per-host seed, so hosts do not share one port order yet `--seed` reproduces every order.
+fn host_seed(seed: u64, addr: IpAddr) -> u64 {
+    let bits = match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    seed ^ (bits as u64) ^ ((bits >> 64) as u64).rotate_left(17)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_size_bounds_memory() {
+        assert_eq!(port_group_size(65535), 15);
+        assert_eq!(port_group_size(1000), 256);
+        assert_eq!(port_group_size(0), 256);
+    }
+
+    #[test]
+    fn host_seeds_differ_per_host() {
+        let a = host_seed(1, "198.18.0.2".parse().unwrap());
+        let b = host_seed(1, "198.18.0.3".parse().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a, host_seed(1, "198.18.0.2".parse().unwrap()));
+    }
+}

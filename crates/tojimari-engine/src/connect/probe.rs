@@ -1,0 +1,135 @@
+//! One connect probe: opening the socket, and turning what the kernel says into a port state.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use socket2::{Domain, Protocol as SockProto, SockAddr, Socket, Type};
+use tojimari_core::{PortState, Reason};
+
+use crate::sys::{self, ErrOrigin};
+
+/// What happened when a probe was launched.
+#[derive(Debug)]
+pub enum Launch {
+    /// The connect is under way; wait for the socket to become writable.
+    Pending(Socket),
+    /// The kernel answered at once (common on loopback and veth, where the reply is processed
+    /// before `connect` returns).
+    Done(PortState, Reason),
+    /// This machine is out of a resource (descriptors, local ports, buffers): back off and retry
+    /// the same probe later. Not an answer from the target.
+    Exhausted(io::Error),
+}
+
+/// Opens a non-blocking socket and starts a connect to `addr:port`.
+pub fn launch(addr: IpAddr, port: u16) -> Launch {
+    let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = match Socket::new(domain, Type::STREAM.nonblocking().cloexec(), Some(SockProto::TCP)) {
+        Ok(s) => s,
+        Err(e) => return Launch::Exhausted(e),
+    };
+    // Best effort: without these we lose detail (ICMP codes) or leave TIME_WAIT behind, not results.
+    let _ = sys::enable_recverr(&socket, addr.is_ipv6());
+    // Closing an established probe connection with linger 0 sends RST: no TIME_WAIT, no lingering
+    // half-open connections on the target.
+    let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+    let target = SockAddr::from(SocketAddr::new(addr, port));
+    match socket.connect(&target) {
+        Ok(()) => Launch::Done(PortState::Open, Reason::SynAck),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Launch::Pending(socket),
+        Err(e) if is_local_exhaustion(&e) => Launch::Exhausted(e),
+        Err(e) => {
+            let (state, reason) = classify_error(&socket, &e);
+            Launch::Done(state, reason)
+        }
+    }
+}
+
+/// The state of a pending probe whose socket became writable (or errored).
+pub fn finish(socket: &Socket) -> (PortState, Reason) {
+    match socket.take_error() {
+        Ok(None) => (PortState::Open, Reason::SynAck),
+        Ok(Some(e)) => classify_error(socket, &e),
+        Err(e) => classify_error(socket, &e),
+    }
+}
+
+fn is_local_exhaustion(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL | libc::EAGAIN)
+    )
+}
+
+/// Maps a connect error to nmap's state and reason, using the queued ICMP message where the kernel
+/// kept one: `connect(2)` folds "admin prohibited", "host unreachable" and others into EHOSTUNREACH, and
+/// an ICMP port unreachable into ECONNREFUSED, but the error queue still has the type and code.
+pub fn classify_error(socket: &Socket, e: &io::Error) -> (PortState, Reason) {
+    let errno = e.raw_os_error().unwrap_or(0);
+    let queued = sys::icmp_error(socket);
+    classify(errno, queued)
+}
+
+/// The pure part of [`classify_error`].
+pub fn classify(errno: i32, queued: Option<ErrOrigin>) -> (PortState, Reason) {
+    match queued {
+        // A TCP port that is really closed answers with RST, never ICMP: an ICMP unreachable of any
+        // code means something in the path filters the port (nmap -sS calls these filtered too).
+        Some(ErrOrigin::Icmp { kind: 3, code }) => (PortState::Filtered, Reason::from_icmp_unreach_code(code)),
+        Some(ErrOrigin::Icmp6 { kind: 1, code }) => (PortState::Filtered, Reason::from_icmpv6_unreach_code(code)),
+        Some(ErrOrigin::Icmp { kind: 11, .. }) | Some(ErrOrigin::Icmp6 { kind: 3, .. }) => {
+            (PortState::Filtered, Reason::TimeExceeded)
+        }
+        _ => match errno {
+            libc::ECONNREFUSED => (PortState::Closed, Reason::ConnRefused),
+            libc::ENETUNREACH | libc::ENETDOWN => (PortState::Filtered, Reason::NetUnreach),
+            libc::EACCES | libc::EPERM => (PortState::Filtered, Reason::AdminProhibited),
+            libc::ETIMEDOUT => (PortState::Filtered, Reason::NoResponse),
+            libc::ENOPROTOOPT => (PortState::Filtered, Reason::ProtoUnreach),
+            _ => (PortState::Filtered, Reason::HostUnreach),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_is_closed_unless_icmp_said_so() {
+        assert_eq!(classify(libc::ECONNREFUSED, None), (PortState::Closed, Reason::ConnRefused));
+        // iptables' default REJECT: ICMP port unreachable to a TCP SYN. A firewall, not a closed port.
+        assert_eq!(
+            classify(libc::ECONNREFUSED, Some(ErrOrigin::Icmp { kind: 3, code: 3 })),
+            (PortState::Filtered, Reason::PortUnreach)
+        );
+    }
+
+    #[test]
+    fn host_unreach_is_refined_by_the_icmp_code() {
+        assert_eq!(
+            classify(libc::EHOSTUNREACH, Some(ErrOrigin::Icmp { kind: 3, code: 13 })),
+            (PortState::Filtered, Reason::AdminProhibited)
+        );
+        assert_eq!(
+            classify(libc::EACCES, Some(ErrOrigin::Icmp6 { kind: 1, code: 1 })),
+            (PortState::Filtered, Reason::AdminProhibited)
+        );
+        assert_eq!(classify(libc::EHOSTUNREACH, Some(ErrOrigin::Local)), (PortState::Filtered, Reason::HostUnreach));
+        assert_eq!(classify(libc::ENETUNREACH, None), (PortState::Filtered, Reason::NetUnreach));
+    }
+
+    #[test]
+    fn loopback_closed_port_is_refused() {
+        // Port 1 on loopback: nothing listens there on a test machine (and if something does, open is fine too).
+        let (state, _) = match launch("127.0.0.1".parse().unwrap(), 1) {
+            Launch::Done(s, r) => (s, r),
+            Launch::Pending(sock) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                finish(&sock)
+            }
+            Launch::Exhausted(e) => panic!("exhausted: {e}"),
+        };
+        assert!(matches!(state, PortState::Closed | PortState::Open));
+    }
+}

@@ -1,0 +1,44 @@
+//! Shared between an engine and whoever watches it: a cancel flag (Ctrl-C) and progress counters.
+//!
+//! Counters are plain atomics bumped by the engine; a progress printer reads them at its own pace
+//! (about ten times a second), so the engine never prints and never waits for a terminal.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Counters of a running scan.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Port results expected in all (hosts x ports), if the caller knows the host count.
+    pub planned: AtomicU64,
+    /// Port results final so far (a down host counts all of its ports).
+    pub ports_done: AtomicU64,
+    pub hosts_done: AtomicU64,
+    pub open: AtomicU64,
+    /// Probes sent, retransmissions included.
+    pub sent: AtomicU64,
+    pub retransmissions: AtomicU64,
+    /// Times the engine backed off because this machine ran out of descriptors or local ports.
+    pub backoffs: AtomicU64,
+}
+
+/// A cancel flag and the progress counters.
+#[derive(Debug, Default)]
+pub struct Control {
+    cancelled: AtomicBool,
+    pub progress: Progress,
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Control::default()
+    }
+
+    /// Asks the engine to stop soon; it reports what it has and returns.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}

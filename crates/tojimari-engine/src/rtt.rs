@@ -1,0 +1,80 @@
+//! Round-trip time estimation and the probe timeout derived from it (RFC 6298, as TCP and nmap do).
+
+use std::time::Duration;
+
+use tojimari_core::timing::Timing;
+use tojimari_core::report::HostTimes;
+
+/// Smoothed RTT and its variation for one host, and the timeout they give within the timing limits.
+#[derive(Copy, Clone, Debug)]
+pub struct RttEstimator {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    min: Duration,
+    max: Duration,
+    initial: Duration,
+}
+
+impl RttEstimator {
+    pub fn new(timing: &Timing) -> Self {
+        RttEstimator {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            min: timing.min_rtt_timeout,
+            max: timing.max_rtt_timeout.max(timing.min_rtt_timeout),
+            initial: timing.initial_rtt_timeout,
+        }
+    }
+
+    /// Feeds one measured round trip.
+    pub fn sample(&mut self, rtt: Duration) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(rtt);
+                self.rttvar = rtt / 2;
+            }
+            Some(srtt) => {
+                let delta = srtt.abs_diff(rtt);
+                self.rttvar = (self.rttvar * 3 + delta) / 4;
+                self.srtt = Some((srtt * 7 + rtt) / 8);
+            }
+        }
+    }
+
+    /// How long to wait for an answer before calling a probe lost.
+    pub fn timeout(&self) -> Duration {
+        match self.srtt {
+            None => self.initial.clamp(self.min, self.max),
+            Some(srtt) => (srtt + self.rttvar * 4).clamp(self.min, self.max),
+        }
+    }
+
+    /// The figures for reports, if anything answered.
+    pub fn times(&self) -> Option<HostTimes> {
+        self.srtt.map(|srtt| HostTimes { srtt, rttvar: self.rttvar, timeout: self.timeout() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tojimari_core::timing::TimingTemplate;
+
+    #[test]
+    fn starts_at_initial_then_follows_samples_within_limits() {
+        let timing = TimingTemplate::Aggressive.timing();
+        let mut rtt = RttEstimator::new(&timing);
+        assert_eq!(rtt.timeout(), Duration::from_millis(500));
+        assert!(rtt.times().is_none());
+        for _ in 0..20 {
+            rtt.sample(Duration::from_micros(50));
+        }
+        // Tiny RTTs are clamped to the template's minimum timeout.
+        assert_eq!(rtt.timeout(), Duration::from_millis(100));
+        for _ in 0..50 {
+            rtt.sample(Duration::from_secs(5));
+        }
+        assert_eq!(rtt.timeout(), Duration::from_millis(1250));
+        assert!(rtt.times().unwrap().srtt > Duration::from_secs(4));
+    }
+}
