@@ -1,1 +1,77 @@
-fn main() {}
+//! The `tojimari` binary: parses the command line, runs the job, owns the exit status.
+//!
+//! Exit status: 0 success, 1 runtime failure (or an interrupted scan), 2 bad usage. Errors are one line on
+//! stderr with a hint; a closed stdout pipe is not an error.
+
+mod args;
+mod lookup;
+mod plan;
+mod prepass;
+mod progress;
+mod resolve;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::plan::UsageError;
+
+/// Exit status for bad usage (as nmap and most Unix tools).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status for a runtime failure or an interrupted scan.
+pub const EXIT_FAILURE: u8 = 1;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let rewritten = prepass::rewrite(argv.iter().cloned());
+    let cli = match Cli::try_parse_from(&rewritten) {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    match cli.command {
+        Command::Scan(args) => scan::run(&args, &argv),
+        Command::Ports(args) => {
+            let mut stdout = std::io::stdout().lock();
+            match lookup::run(&args.ports, &mut stdout) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => usage(&e),
+            }
+        }
+    }
+}
+
+/// Prints a usage error as one line and returns exit status 2.
+pub fn usage(e: &UsageError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid usage").trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let hint = rendered
+                .lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("tip: "))
+                .map(str::to_string)
+                .unwrap_or_else(|| "see 'tojimari scan --help'".to_string());
+            eprintln!("error: {first} (hint: {hint})");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

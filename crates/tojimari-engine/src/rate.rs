@@ -37,11 +37,7 @@ impl TokenBucket {
 
     /// How long until the next token.
     pub fn wait(&self) -> Duration {
-        if self.tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / self.rate)
-        }
+        if self.tokens >= 1.0 { Duration::ZERO } else { Duration::from_secs_f64((1.0 - self.tokens) / self.rate) }
     }
 }
 

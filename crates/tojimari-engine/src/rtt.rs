@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use tojimari_core::timing::Timing;
 use tojimari_core::report::HostTimes;
+use tojimari_core::timing::Timing;
 
 /// Smoothed RTT and its variation for one host, and the timeout they give within the timing limits.
 #[derive(Copy, Clone, Debug)]

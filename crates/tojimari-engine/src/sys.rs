@@ -98,8 +98,7 @@ pub fn icmp_error(socket: &Socket) -> Option<ErrOrigin> {
         if is_err && hdr.cmsg_len as usize >= size_of::<libc::cmsghdr>() + size_of::<libc::sock_extended_err>() {
             // SAFETY: the kernel put a sock_extended_err at CMSG_DATA (length checked just above);
             // read_unaligned copes with any alignment.
-            let ee: libc::sock_extended_err =
-                unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
+            let ee: libc::sock_extended_err = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
             return Some(match ee.ee_origin {
                 libc::SO_EE_ORIGIN_ICMP => ErrOrigin::Icmp { kind: ee.ee_type, code: ee.ee_code },
                 libc::SO_EE_ORIGIN_ICMP6 => ErrOrigin::Icmp6 { kind: ee.ee_type, code: ee.ee_code },

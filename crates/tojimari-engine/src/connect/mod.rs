@@ -9,8 +9,8 @@
 mod host;
 mod probe;
 
-use std::collections::{BinaryHeap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
@@ -105,6 +105,8 @@ fn port_group_size(nports: usize) -> usize {
     (1_000_000 / nports.max(1)).clamp(1, 256)
 }
 
+/// Probes launched between two looks at completions.
+const SEND_BATCH: usize = 64;
 /// Hosts in discovery at once.
 const DISCOVERY_GROUP: usize = 1024;
 /// How long to wait for a PTR answer after a host's ports are done.
@@ -142,11 +144,15 @@ struct Run<'a> {
     timers: BinaryHeap<Reverse<(Instant, usize, u32)>>,
     inflight: usize,
     window: usize,
+    /// The window the run starts with and grows back to after a back-off.
+    max_window: usize,
     backoff_until: Option<Instant>,
     bucket: Option<TokenBucket>,
     in_ports_phase: usize,
     ptr_lookups: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     host_seq: u64,
+    /// The last `send` stopped at [`SEND_BATCH`] with room for more.
+    sent_full_batch: bool,
     stats: RunStats,
     targets_done: bool,
 }
@@ -177,17 +183,23 @@ impl<'a> Run<'a> {
             timers: BinaryHeap::new(),
             inflight: 0,
             window,
+            max_window: window,
             backoff_until: None,
             bucket,
             in_ports_phase: 0,
             ptr_lookups: Default::default(),
             host_seq: 0,
+            sent_full_batch: false,
             stats: RunStats::default(),
             targets_done: false,
         })
     }
 
-    fn drive(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>, sink: &mut dyn Sink) -> Result<RunStats, EngineError> {
+    fn drive(
+        &mut self,
+        targets: &mut dyn Iterator<Item = ScanTarget>,
+        sink: &mut dyn Sink,
+    ) -> Result<RunStats, EngineError> {
         let mut events = Events::with_capacity(1024);
         loop {
             if self.control.is_cancelled() {
@@ -203,7 +215,9 @@ impl<'a> Run<'a> {
             if self.targets_done && self.active.is_empty() {
                 return Ok(self.stats);
             }
-            let timeout = self.poll_timeout(Instant::now());
+            // More to send right now: only collect what has completed, then go on sending, so that round
+            // trips are timed when they end, not after a long burst of launches.
+            let timeout = if self.sent_full_batch { Duration::ZERO } else { self.poll_timeout(Instant::now()) };
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -226,10 +240,10 @@ impl<'a> Run<'a> {
         if let Some(until) = self.backoff_until {
             t = t.min(until.saturating_duration_since(now));
         }
-        if let Some(bucket) = &self.bucket {
-            if self.inflight < self.window {
-                t = t.min(bucket.wait());
-            }
+        if let Some(bucket) = &self.bucket
+            && self.inflight < self.window
+        {
+            t = t.min(bucket.wait());
         }
         if !self.cfg.timing.scan_delay.is_zero() {
             t = t.min(self.cfg.timing.scan_delay);
@@ -238,7 +252,12 @@ impl<'a> Run<'a> {
     }
 
     /// Takes new hosts from the target iterator while there is room.
-    fn admit(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+    fn admit(
+        &mut self,
+        targets: &mut dyn Iterator<Item = ScanTarget>,
+        sink: &mut dyn Sink,
+        now: Instant,
+    ) -> Result<(), EngineError> {
         while !self.targets_done && self.active.len() < DISCOVERY_GROUP && self.inflight < self.window {
             // Do not pile up hosts that cannot start their ports yet.
             if self.waiting.len() >= port_group_size(self.cfg.ports.len()) {
@@ -250,7 +269,9 @@ impl<'a> Run<'a> {
             };
             self.stats.hosts_total += 1;
             let order = match self.cfg.order {
-                PortOrder::Random { seed } => Permutation::new(self.cfg.ports.len() as u64, host_seed(seed, target.addr)),
+                PortOrder::Random { seed } => {
+                    Permutation::new(self.cfg.ports.len() as u64, host_seed(seed, target.addr))
+                }
                 PortOrder::Sequential => Permutation::identity(self.cfg.ports.len() as u64),
             };
             self.host_seq += 1;
@@ -326,11 +347,13 @@ impl<'a> Run<'a> {
         let ports = self.cfg.ports.as_slice();
         let scan_delay = self.cfg.timing.scan_delay;
         let mut idle_rounds = 0;
+        let mut launched = 0;
+        self.sent_full_batch = false;
         while self.inflight < self.window && !self.active.is_empty() && idle_rounds < self.active.len() {
-            if let Some(bucket) = &mut self.bucket {
-                if !bucket.try_take(now) {
-                    break;
-                }
+            if let Some(bucket) = &mut self.bucket
+                && !bucket.try_take(now)
+            {
+                break;
             }
             self.cursor %= self.active.len();
             let slot = self.active[self.cursor];
@@ -338,7 +361,6 @@ impl<'a> Run<'a> {
             let host = self.hosts[slot].as_mut().expect("active host exists");
             if !scan_delay.is_zero() && host.last_send.is_some_and(|t| now.duration_since(t) < scan_delay) {
                 idle_rounds += 1;
-                self.refund_token();
                 continue;
             }
             let next = match host.phase {
@@ -348,33 +370,41 @@ impl<'a> Run<'a> {
             };
             let Some((probe, ping)) = next else {
                 idle_rounds += 1;
-                self.refund_token();
                 continue;
             };
             idle_rounds = 0;
             host.last_send = Some(now);
-            self.launch(slot, probe, ping, sink, now)?;
+            self.launch(slot, probe, ping, sink)?;
             if self.backoff_until.is_some() {
+                break;
+            }
+            launched += 1;
+            if launched == SEND_BATCH {
+                self.sent_full_batch = true;
                 break;
             }
         }
         Ok(())
     }
 
-    fn refund_token(&mut self) {
-        // A token taken for a host that had nothing to send is returned by not counting it: the
-        // bucket's burst absorbs the difference.
-    }
-
-    fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+    fn launch(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
+        let now = Instant::now();
         let addr = self.hosts[slot].as_ref().expect("host").target.addr;
         self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
         if probe.try_no > 0 {
             self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
         }
         match probe::launch(addr, probe.port) {
-            probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, Duration::ZERO, sink, now),
-            probe::Launch::Exhausted(_) => {
+            probe::Launch::Done(state, reason) => {
+                self.answer(slot, probe, ping, state, reason, now.elapsed(), sink, now)
+            }
+            probe::Launch::Exhausted => {
                 // Out of descriptors or local ports: shrink the window below what is in flight, put the
                 // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
                 self.control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
@@ -455,7 +485,7 @@ impl<'a> Run<'a> {
         now: Instant,
     ) -> Result<(), EngineError> {
         // Grow the window back after a back-off, one probe per answer (additive increase).
-        if self.window < self.cfg.max_sockets.min(self.cfg.timing.max_parallelism.unwrap_or(usize::MAX)).min(2048).max(1) {
+        if self.window < self.max_window {
             self.window += 1;
         }
         let Some(host) = self.hosts[slot].as_mut() else { return Ok(()) };
@@ -528,7 +558,16 @@ impl<'a> Run<'a> {
             if flight.ping {
                 self.maybe_host_down(flight.host, sink, now)?;
             } else {
-                self.answer(flight.host, flight.probe, false, PortState::Filtered, Reason::NoResponse, Duration::ZERO, sink, now)?;
+                self.answer(
+                    flight.host,
+                    flight.probe,
+                    false,
+                    PortState::Filtered,
+                    Reason::NoResponse,
+                    Duration::ZERO,
+                    sink,
+                    now,
+                )?;
             }
         }
         Ok(())

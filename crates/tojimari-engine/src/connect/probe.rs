@@ -18,7 +18,7 @@ pub enum Launch {
     Done(PortState, Reason),
     /// This machine is out of a resource (descriptors, local ports, buffers): back off and retry
     /// the same probe later. Not an answer from the target.
-    Exhausted(io::Error),
+    Exhausted,
 }
 
 /// Opens a non-blocking socket and starts a connect to `addr:port`.
@@ -26,7 +26,7 @@ pub fn launch(addr: IpAddr, port: u16) -> Launch {
     let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
     let socket = match Socket::new(domain, Type::STREAM.nonblocking().cloexec(), Some(SockProto::TCP)) {
         Ok(s) => s,
-        Err(e) => return Launch::Exhausted(e),
+        Err(_) => return Launch::Exhausted,
     };
     // Best effort: without these we lose detail (ICMP codes) or leave TIME_WAIT behind, not results.
     let _ = sys::enable_recverr(&socket, addr.is_ipv6());
@@ -37,7 +37,7 @@ pub fn launch(addr: IpAddr, port: u16) -> Launch {
     match socket.connect(&target) {
         Ok(()) => Launch::Done(PortState::Open, Reason::SynAck),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Launch::Pending(socket),
-        Err(e) if is_local_exhaustion(&e) => Launch::Exhausted(e),
+        Err(e) if is_local_exhaustion(&e) => Launch::Exhausted,
         Err(e) => {
             let (state, reason) = classify_error(&socket, &e);
             Launch::Done(state, reason)
@@ -128,7 +128,7 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 finish(&sock)
             }
-            Launch::Exhausted(e) => panic!("exhausted: {e}"),
+            Launch::Exhausted => panic!("exhausted"),
         };
         assert!(matches!(state, PortState::Closed | PortState::Open));
     }

@@ -1,0 +1,188 @@
+//! Raw command-line flags, as clap parses them. No validation and no side effects here: the
+//! [`crate::plan`] module turns these into a checked scan plan.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// tojimari (戸締り, "locking up"): check that every door is shut.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tojimari",
+    version,
+    about = "tojimari (戸締り, \"locking up\"): a port scanner that checks every door is shut.",
+    long_about = None,
+    after_help = "Options follow nmap's: `tojimari scan -sT -p 1-1024 -oX out.xml 198.18.0.0/24`.\n\
+                  Exit status: 0 success, 1 runtime failure (or interrupted), 2 bad usage.",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan hosts for open ports (TCP connect scan; nmap's options).
+    Scan(Box<ScanArgs>),
+    /// Look up ports or service names in tojimari's services table.
+    Ports(PortsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Two-letter options are nmap's: -sT -sn -Pn -iL FILE -oN/-oX/-oG/-oJ FILE -oA BASE.\n\
+                  Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
+                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120"
+)]
+pub struct ScanArgs {
+    /// Hosts to scan: addresses, CIDR blocks (198.18.0.0/24, 2001:db8::/120), octet ranges
+    /// (198.18.0.1-20, 198.18.0-3.1) or host names.
+    #[arg(value_name = "TARGET", help_heading = "Target specification")]
+    pub targets: Vec<String>,
+    /// Read targets from FILE (one or more per line, # comments; - for standard input) [-iL].
+    #[arg(long = "input-list", value_name = "FILE", help_heading = "Target specification")]
+    pub input_list: Option<String>,
+    /// Exclude hosts (comma-separated targets).
+    #[arg(long, value_name = "LIST", help_heading = "Target specification")]
+    pub exclude: Vec<String>,
+    /// Exclude the hosts listed in FILE.
+    #[arg(long, value_name = "FILE", help_heading = "Target specification")]
+    pub excludefile: Option<PathBuf>,
+    /// Prefer IPv6 addresses when resolving host names.
+    #[arg(short = '6', help_heading = "Target specification")]
+    pub ipv6: bool,
+
+    /// Skip host discovery: treat every host as up [-Pn].
+    #[arg(long = "no-ping", help_heading = "Host discovery")]
+    pub no_ping: bool,
+    /// Host discovery only, no port scan [-sn].
+    #[arg(long = "ping-only", help_heading = "Host discovery")]
+    pub ping_only: bool,
+    /// Never do reverse DNS resolution.
+    #[arg(short = 'n', help_heading = "Host discovery")]
+    pub no_dns: bool,
+    /// Raw-packet discovery probes (-PS, -PA, -PU, -PE, -PP, -PM): not available yet.
+    #[arg(long = "raw-discovery", value_name = "PROBE", hide = true)]
+    pub raw_discovery: Vec<String>,
+
+    /// TCP connect scan (the default) [-sT].
+    #[arg(long, help_heading = "Scan techniques")]
+    pub connect: bool,
+    /// TCP SYN scan [-sS] (raw engine: not available yet).
+    #[arg(long, help_heading = "Scan techniques")]
+    pub syn: bool,
+    /// UDP scan [-sU] (raw engine: not available yet).
+    #[arg(long, help_heading = "Scan techniques")]
+    pub udp: bool,
+    /// FIN scan [-sF] (not available yet).
+    #[arg(long, hide = true)]
+    pub fin: bool,
+    /// NULL scan [-sN] (not available yet).
+    #[arg(long, hide = true)]
+    pub null: bool,
+    /// Xmas scan [-sX] (not available yet).
+    #[arg(long, hide = true)]
+    pub xmas: bool,
+    /// ACK scan [-sA] (not available yet).
+    #[arg(long, hide = true)]
+    pub ack: bool,
+    /// Window scan [-sW] (not available yet).
+    #[arg(long, hide = true)]
+    pub window: bool,
+    /// Maimon scan [-sM] (not available yet).
+    #[arg(long, hide = true)]
+    pub maimon: bool,
+    /// Version detection [-sV] (not available yet).
+    #[arg(long = "service-version", hide = true)]
+    pub service_version: bool,
+
+    /// Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes.
+    #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]
+    pub ports: Option<String>,
+    /// Scan the N most common ports of tojimari's ranking.
+    #[arg(long = "top-ports", value_name = "N", help_heading = "Port specification")]
+    pub top_ports: Option<String>,
+    /// Fast mode: the 100 most common ports.
+    #[arg(short = 'F', help_heading = "Port specification")]
+    pub fast: bool,
+    /// Ports not to scan (same syntax as -p).
+    #[arg(long = "exclude-ports", value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]
+    pub exclude_ports: Option<String>,
+    /// Scan ports in ascending order instead of a random one.
+    #[arg(short = 'r', help_heading = "Port specification")]
+    pub sequential: bool,
+    /// Seed of the random port order (the same seed gives the same order).
+    #[arg(long, value_name = "N", help_heading = "Port specification")]
+    pub seed: Option<String>,
+
+    /// Timing template: 0-5 or paranoid|sneaky|polite|normal|aggressive|insane [-T4].
+    #[arg(short = 'T', value_name = "0-5", help_heading = "Timing and performance")]
+    pub timing: Option<String>,
+    /// Send at least N probes per second.
+    #[arg(long = "min-rate", value_name = "N", help_heading = "Timing and performance")]
+    pub min_rate: Option<String>,
+    /// Send at most N probes per second.
+    #[arg(long = "max-rate", value_name = "N", help_heading = "Timing and performance")]
+    pub max_rate: Option<String>,
+    /// Retransmissions of an unanswered probe at most.
+    #[arg(long = "max-retries", value_name = "N", help_heading = "Timing and performance")]
+    pub max_retries: Option<String>,
+    /// Give up on a host after this long (e.g. 30s, 5m).
+    #[arg(long = "host-timeout", value_name = "TIME", help_heading = "Timing and performance")]
+    pub host_timeout: Option<String>,
+    /// Wait this long between probes to a host (e.g. 100ms).
+    #[arg(long = "scan-delay", value_name = "TIME", help_heading = "Timing and performance")]
+    pub scan_delay: Option<String>,
+    /// Probe timeout before any round trip was measured.
+    #[arg(long = "initial-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
+    pub initial_rtt_timeout: Option<String>,
+    /// Shortest probe timeout.
+    #[arg(long = "min-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
+    pub min_rtt_timeout: Option<String>,
+    /// Longest probe timeout.
+    #[arg(long = "max-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
+    pub max_rtt_timeout: Option<String>,
+    /// Probes in flight at most.
+    #[arg(long = "max-parallelism", value_name = "N", help_heading = "Timing and performance")]
+    pub max_parallelism: Option<String>,
+
+    /// Normal output to FILE (- for standard output) [-oN].
+    #[arg(long = "output-normal", value_name = "FILE", help_heading = "Output")]
+    pub output_normal: Option<String>,
+    /// nmap-compatible XML to FILE [-oX].
+    #[arg(long = "output-xml", value_name = "FILE", help_heading = "Output")]
+    pub output_xml: Option<String>,
+    /// Grepable output to FILE [-oG].
+    #[arg(long = "output-grepable", value_name = "FILE", help_heading = "Output")]
+    pub output_grepable: Option<String>,
+    /// JSON Lines to FILE [-oJ].
+    #[arg(long = "output-json", value_name = "FILE", help_heading = "Output")]
+    pub output_json: Option<String>,
+    /// All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA].
+    #[arg(long = "output-all", value_name = "BASE", help_heading = "Output")]
+    pub output_all: Option<String>,
+    /// Show why each port has its state.
+    #[arg(long, help_heading = "Output")]
+    pub reason: bool,
+    /// Show only open (or possibly open) ports.
+    #[arg(long, help_heading = "Output")]
+    pub open: bool,
+    /// More output (repeat for more).
+    #[arg(short = 'v', action = ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+    /// Print a progress line every TIME (e.g. 10s), also when not on a terminal.
+    #[arg(long = "stats-every", value_name = "TIME", help_heading = "Output")]
+    pub stats_every: Option<String>,
+    /// No progress line on a terminal.
+    #[arg(long = "no-progress", help_heading = "Output")]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  tojimari ports 8080\n  tojimari ports ssh 1-5 U:53")]
+pub struct PortsArgs {
+    /// Ports, ranges or service names, in -p syntax.
+    #[arg(value_name = "PORT", required = true, allow_hyphen_values = true)]
+    pub ports: Vec<String>,
+}

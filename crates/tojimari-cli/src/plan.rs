@@ -1,0 +1,465 @@
+//! From raw flags to a checked scan plan.
+//!
+//! Every way the user can ask for something impossible or contradictory is caught here, before any
+//! packet leaves, and reported as a [`UsageError`]: one line saying what is wrong plus a hint, exit
+//! status 2. Reading `-iL` and `--excludefile` happens here too; resolving host names does not (that is
+//! runtime work with per-target failures, see [`crate::resolve`]).
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use tojimari_core::portspec::{PortSet, PortSpec, parse_port_list};
+use tojimari_core::report::DisplayOptions;
+use tojimari_core::services;
+use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_from_list};
+use tojimari_core::timing::{Timing, TimingTemplate};
+use tojimari_core::Protocol;
+use tojimari_engine::{Discovery, PortOrder};
+use tojimari_output::Format;
+
+use crate::args::ScanArgs;
+
+/// A usage error: what is wrong, and what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError {
+    pub message: String,
+    pub hint: String,
+}
+
+impl UsageError {
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        UsageError { message: message.into(), hint: hint.into() }
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (hint: {})", self.message, self.hint)
+    }
+}
+
+/// Where one output format goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    Stdout,
+    File(String),
+}
+
+/// The checked plan of a `tojimari scan` run.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    pub target_specs: Vec<TargetSpec>,
+    pub exclusions: Exclusions,
+    /// Host names in the exclusions, resolved at run time.
+    pub exclude_names: Vec<TargetSpec>,
+    /// TCP ports to scan; empty with `-sn`.
+    pub ports: PortSet,
+    pub ping_only: bool,
+    pub discovery: Discovery,
+    pub timing: Timing,
+    pub order: PortOrder,
+    pub reverse_dns: bool,
+    pub prefer_ipv6: bool,
+    pub outputs: Vec<(Format, Dest)>,
+    pub display: DisplayOptions,
+    pub stats_every: Option<Duration>,
+    pub progress: bool,
+}
+
+const TARGET_HINT: &str = "give targets like 198.18.0.1, 198.18.0.0/24, 198.18.0.1-20, 2001:db8::1 or a host name, or -iL FILE";
+
+/// Checks the flags and builds the plan. `stdin` is read only for `-iL -`.
+pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageError> {
+    check_techniques(args)?;
+
+    // Targets.
+    let mut tokens: Vec<String> = args.targets.clone();
+    if let Some(list) = &args.input_list {
+        let text = if list == "-" {
+            let mut s = String::new();
+            stdin
+                .read_to_string(&mut s)
+                .map_err(|e| UsageError::new(format!("cannot read targets from standard input: {e}"), TARGET_HINT))?;
+            s
+        } else {
+            read_text(Path::new(list), "target list (-iL)")?
+        };
+        tokens.extend(tokens_from_list(&text));
+    }
+    if tokens.is_empty() {
+        return Err(UsageError::new("no targets given", TARGET_HINT));
+    }
+    let target_specs = tokens
+        .iter()
+        .map(|t| parse_target(t).map_err(|e| UsageError::new(e.to_string(), e.hint())))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Exclusions.
+    let mut exclude_specs = Vec::new();
+    for list in &args.exclude {
+        exclude_specs.extend(parse_exclude_list(list).map_err(|e| UsageError::new(e.to_string(), e.hint()))?);
+    }
+    if let Some(file) = &args.excludefile {
+        let text = read_text(file, "exclude file (--excludefile)")?;
+        for token in tokens_from_list(&text) {
+            exclude_specs.push(parse_target(&token).map_err(|e| UsageError::new(e.to_string(), e.hint()))?);
+        }
+    }
+    let mut exclusions = Exclusions::new();
+    let mut exclude_names = Vec::new();
+    for spec in exclude_specs {
+        if matches!(spec, TargetSpec::Hostname { .. }) {
+            exclude_names.push(spec);
+        } else {
+            exclusions.add(&spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?;
+        }
+    }
+
+    // Ports.
+    let ping_only = args.ping_only;
+    let ports = if ping_only {
+        if args.ports.is_some() || args.top_ports.is_some() || args.fast {
+            return Err(UsageError::new(
+                "-sn (host discovery only) cannot be combined with -p, --top-ports or -F",
+                "drop -sn to scan ports, or drop the port options to only find which hosts are up",
+            ));
+        }
+        PortSet::default()
+    } else {
+        select_ports(args)?
+    };
+
+    let timing = build_timing(args)?;
+    let order = if args.sequential {
+        if args.seed.is_some() {
+            return Err(UsageError::new("-r (ports in order) and --seed (a random order) contradict each other", "use one of them"));
+        }
+        PortOrder::Sequential
+    } else {
+        let seed = match &args.seed {
+            Some(s) => parse_u64(s, "--seed")?,
+            None => random_seed(),
+        };
+        PortOrder::Random { seed }
+    };
+    let discovery = if args.no_ping { Discovery::Skip } else { Discovery::ConnectPing { ports: vec![80, 443] } };
+    if ping_only && args.no_ping {
+        return Err(UsageError::new(
+            "-sn with -Pn would scan nothing and call every host up",
+            "use -sn alone to find hosts that are up",
+        ));
+    }
+
+    let outputs = outputs(args)?;
+    let display = DisplayOptions { reason: args.reason, open_only: args.open, verbose: args.verbose };
+    let stats_every = args.stats_every.as_deref().map(|s| parse_time(s, "--stats-every")).transpose()?;
+    if stats_every.is_some_and(|d| d.is_zero()) {
+        return Err(UsageError::new("--stats-every must be longer than 0", "for example --stats-every 10s"));
+    }
+
+    Ok(ScanPlan {
+        target_specs,
+        exclusions,
+        exclude_names,
+        ports,
+        ping_only,
+        discovery,
+        timing,
+        order,
+        reverse_dns: !args.no_dns,
+        prefer_ipv6: args.ipv6,
+        outputs,
+        display,
+        stats_every,
+        progress: !args.no_progress,
+    })
+}
+
+fn check_techniques(args: &ScanArgs) -> Result<(), UsageError> {
+    let raw = [
+        (args.syn, "-sS"),
+        (args.udp, "-sU"),
+        (args.fin, "-sF"),
+        (args.null, "-sN"),
+        (args.xmas, "-sX"),
+        (args.ack, "-sA"),
+        (args.window, "-sW"),
+        (args.maimon, "-sM"),
+    ];
+    let chosen: Vec<&str> = raw.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+    if args.connect && chosen.iter().any(|n| *n == "-sS") {
+        return Err(UsageError::new(
+            "-sT (connect scan) and -sS (SYN scan) contradict each other",
+            "choose one TCP scan type: -sT needs no privileges",
+        ));
+    }
+    if let Some(name) = chosen.first() {
+        return Err(UsageError::new(
+            format!("{name} needs the raw-packet engine, which this version of tojimari does not have yet"),
+            "use -sT (TCP connect scan), the default",
+        ));
+    }
+    if args.service_version {
+        return Err(UsageError::new(
+            "-sV (version detection) is not available in this version of tojimari",
+            "service names come from the services table for now",
+        ));
+    }
+    if let Some(probe) = args.raw_discovery.first() {
+        return Err(UsageError::new(
+            format!("-P{probe} needs the raw-packet engine, which this version of tojimari does not have yet"),
+            "host discovery is a TCP connect to ports 80 and 443; use -Pn to skip it",
+        ));
+    }
+    if args.ping_only && args.connect {
+        return Err(UsageError::new("-sn (no port scan) and -sT (port scan) contradict each other", "use one of them"));
+    }
+    Ok(())
+}
+
+const PORTS_HINT: &str = "ports look like -p 22,80,1000-2000, -p- for all, -p http,ssh, or --top-ports 100";
+
+fn select_ports(args: &ScanArgs) -> Result<PortSet, UsageError> {
+    let top_n = match &args.top_ports {
+        Some(s) => {
+            let n = parse_u64(s, "--top-ports")?;
+            if n == 0 {
+                return Err(UsageError::new("--top-ports 0 selects no ports", "give a number of ports, e.g. --top-ports 100"));
+            }
+            Some(n as usize)
+        }
+        None => None,
+    };
+    if args.fast && top_n.is_some() {
+        return Err(UsageError::new("-F and --top-ports contradict each other", "-F means --top-ports 100; use one"));
+    }
+    if args.fast && args.ports.is_some() {
+        return Err(UsageError::new("-F and -p contradict each other", "-F scans the 100 most common ports; -p names ports"));
+    }
+    let explicit = match &args.ports {
+        Some(spec) => Some(parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?),
+        None => None,
+    };
+    let tcp: Vec<u16> = match (explicit, top_n.or(args.fast.then_some(100))) {
+        (Some(spec), None) => {
+            if spec.tcp.is_empty() {
+                return Err(UsageError::new(
+                    "the port list names no TCP ports (only U: ports)",
+                    "UDP scanning (-sU) comes with the raw-packet engine; give TCP ports",
+                ));
+            }
+            spec.tcp.as_slice().to_vec()
+        }
+        // --top-ports with -p: the N most common among the named ports, as nmap does.
+        (Some(spec), Some(n)) => services::top_ports(Protocol::Tcp, usize::MAX)
+            .iter()
+            .copied()
+            .filter(|p| spec.tcp.contains(*p))
+            .take(n)
+            .collect(),
+        (None, Some(n)) => services::top_ports(Protocol::Tcp, n).to_vec(),
+        (None, None) => services::top_ports(Protocol::Tcp, 1000).to_vec(),
+    };
+    let mut ports = PortSpec { tcp: PortSet::from_ports(tcp), udp: PortSet::default() };
+    if let Some(spec) = &args.exclude_ports {
+        let exclude = parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?;
+        ports = ports.without(&exclude);
+    }
+    if ports.tcp.is_empty() {
+        return Err(UsageError::new("no ports left to scan", PORTS_HINT));
+    }
+    Ok(ports.tcp)
+}
+
+fn build_timing(args: &ScanArgs) -> Result<Timing, UsageError> {
+    let template = match args.timing.as_deref() {
+        None => TimingTemplate::Normal,
+        Some(t) => parse_template(t)?,
+    };
+    let mut timing = template.timing();
+    if let Some(s) = &args.max_retries {
+        timing.max_retries = u32::try_from(parse_u64(s, "--max-retries")?)
+            .map_err(|_| UsageError::new(format!("--max-retries {s} is too large"), "nmap's default is 10"))?;
+    }
+    if let Some(s) = &args.host_timeout {
+        let d = parse_time(s, "--host-timeout")?;
+        // nmap: 0 means no timeout.
+        timing.host_timeout = (!d.is_zero()).then_some(d);
+    }
+    if let Some(s) = &args.scan_delay {
+        timing.scan_delay = parse_time(s, "--scan-delay")?;
+        timing.max_scan_delay = timing.max_scan_delay.max(timing.scan_delay);
+    }
+    if let Some(s) = &args.initial_rtt_timeout {
+        timing.initial_rtt_timeout = nonzero_time(s, "--initial-rtt-timeout")?;
+    }
+    if let Some(s) = &args.min_rtt_timeout {
+        timing.min_rtt_timeout = nonzero_time(s, "--min-rtt-timeout")?;
+    }
+    if let Some(s) = &args.max_rtt_timeout {
+        timing.max_rtt_timeout = nonzero_time(s, "--max-rtt-timeout")?;
+    }
+    if timing.min_rtt_timeout > timing.max_rtt_timeout {
+        return Err(UsageError::new(
+            "--min-rtt-timeout is longer than --max-rtt-timeout",
+            "the minimum probe timeout must not exceed the maximum",
+        ));
+    }
+    if let Some(s) = &args.min_rate {
+        timing.min_rate = Some(parse_rate(s, "--min-rate")?);
+    }
+    if let Some(s) = &args.max_rate {
+        timing.max_rate = Some(parse_rate(s, "--max-rate")?);
+    }
+    if let (Some(min), Some(max)) = (timing.min_rate, timing.max_rate) {
+        if max < min {
+            return Err(UsageError::new(
+                format!("--max-rate {max} is below --min-rate {min}"),
+                "the maximum rate must be at least the minimum rate",
+            ));
+        }
+    }
+    if let Some(s) = &args.max_parallelism {
+        let n = parse_u64(s, "--max-parallelism")?;
+        if n == 0 {
+            return Err(UsageError::new("--max-parallelism 0 would send nothing", "give at least 1"));
+        }
+        timing.max_parallelism = Some(n.min(1 << 20) as usize);
+    }
+    Ok(timing)
+}
+
+fn parse_template(t: &str) -> Result<TimingTemplate, UsageError> {
+    let level = match t.to_ascii_lowercase().as_str() {
+        "0" | "paranoid" => 0,
+        "1" | "sneaky" => 1,
+        "2" | "polite" => 2,
+        "3" | "normal" => 3,
+        "4" | "aggressive" => 4,
+        "5" | "insane" => 5,
+        _ => {
+            return Err(UsageError::new(
+                format!("unknown timing template -T{t}"),
+                "use -T0 to -T5, or paranoid, sneaky, polite, normal, aggressive, insane",
+            ));
+        }
+    };
+    Ok(TimingTemplate::from_level(level).expect("level is 0..=5"))
+}
+
+fn parse_u64(s: &str, option: &str) -> Result<u64, UsageError> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| UsageError::new(format!("{option} takes a whole number, not \"{s}\""), format!("for example {option} 100")))
+}
+
+fn parse_rate(s: &str, option: &str) -> Result<f64, UsageError> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(UsageError::new(
+            format!("{option} takes a positive number of probes per second, not \"{s}\""),
+            format!("for example {option} 1000"),
+        )),
+    }
+}
+
+fn nonzero_time(s: &str, option: &str) -> Result<Duration, UsageError> {
+    let d = parse_time(s, option)?;
+    if d.is_zero() {
+        return Err(UsageError::new(format!("{option} must be longer than 0"), format!("for example {option} 100ms")));
+    }
+    Ok(d)
+}
+
+/// nmap's time syntax: a number with an optional unit ms, s, m or h; no unit means seconds.
+pub fn parse_time(s: &str, option: &str) -> Result<Duration, UsageError> {
+    let bad = || {
+        UsageError::new(
+            format!("{option} takes a time such as 500ms, 30s, 5m or 1h, not \"{s}\""),
+            "a number without a unit means seconds",
+        )
+    };
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn outputs(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> {
+    let mut out = Vec::new();
+    let dest = |s: &String| if s == "-" { Dest::Stdout } else { Dest::File(s.clone()) };
+    for (opt, format) in [
+        (&args.output_normal, Format::Normal),
+        (&args.output_xml, Format::Xml),
+        (&args.output_grepable, Format::Grepable),
+        (&args.output_json, Format::JsonLines),
+    ] {
+        if let Some(s) = opt {
+            if s.is_empty() {
+                return Err(UsageError::new("an output option was given an empty file name", "use - for standard output"));
+            }
+            out.push((format, dest(s)));
+        }
+    }
+    if let Some(base) = &args.output_all {
+        if base.is_empty() || base == "-" {
+            return Err(UsageError::new("-oA needs a base file name, not standard output", "for example -oA results"));
+        }
+        for (format, ext) in
+            [(Format::Normal, "nmap"), (Format::Xml, "xml"), (Format::Grepable, "gnmap"), (Format::JsonLines, "jsonl")]
+        {
+            out.push((format, Dest::File(format!("{base}.{ext}"))));
+        }
+    }
+    if out.iter().filter(|(_, d)| *d == Dest::Stdout).count() > 1 {
+        return Err(UsageError::new("only one output format can go to standard output (-)", "send the others to files"));
+    }
+    Ok(out)
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String, UsageError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("cannot read {what} {}: {e}", path.display()), "check the file name"))
+}
+
+fn random_seed() -> u64 {
+    // Good enough to vary the order between runs; --seed makes it reproducible.
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_follow_nmap() {
+        assert_eq!(parse_time("30", "x").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_time("500ms", "x").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_time("2m", "x").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_time("1.5s", "x").unwrap(), Duration::from_millis(1500));
+        assert!(parse_time("5 parsecs", "x").is_err());
+        assert!(parse_time("-1", "x").is_err());
+        assert!(parse_time("", "x").is_err());
+    }
+
+    #[test]
+    fn templates_by_number_and_name() {
+        assert_eq!(parse_template("4").unwrap(), TimingTemplate::Aggressive);
+        assert_eq!(parse_template("insane").unwrap(), TimingTemplate::Insane);
+        assert!(parse_template("6").is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! The progress line on a terminal and `--stats-every` lines, drawn from the engine's counters.
+//!
+//! A separate thread reads the atomic counters; the engine never waits for it. The terminal line is
+//! redrawn at most ten times a second and only once the scan has run for a second; `--stats-every`
+//! prints a full line every period, terminal or not. Everything goes to stderr: stdout is for results.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tojimari_engine::Control;
+
+const REDRAW: Duration = Duration::from_millis(100);
+const QUIET_START: Duration = Duration::from_secs(1);
+
+/// A running progress printer; [`Reporter::stop`] clears the line and joins the thread.
+#[derive(Debug)]
+pub struct Reporter {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Reporter {
+    /// Starts the printer if there is anything to print: a terminal (unless `enabled` is false) or a
+    /// `stats_every` period.
+    pub fn start(control: Arc<Control>, enabled: bool, stats_every: Option<Duration>) -> Reporter {
+        let tty = enabled && std::io::stderr().is_terminal();
+        let stop = Arc::new(AtomicBool::new(false));
+        if !tty && stats_every.is_none() {
+            return Reporter { stop, handle: None };
+        }
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(move || run(&control, &flag, tty, stats_every))
+            .ok();
+        Reporter { stop, handle }
+    }
+
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Duration>) {
+    let start = Instant::now();
+    let mut drawn = false;
+    let mut next_stats = stats_every.map(|d| start + d);
+    let mut last = (start, 0u64);
+    let mut rate = 0.0f64;
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(REDRAW);
+        let now = Instant::now();
+        let p = &control.progress;
+        let done = p.ports_done.load(Ordering::Relaxed);
+        let planned = p.planned.load(Ordering::Relaxed).max(done).max(1);
+        let dt = now.duration_since(last.0).as_secs_f64();
+        if dt >= 0.5 {
+            let inst = (done - last.1.min(done)) as f64 / dt;
+            rate = if rate == 0.0 { inst } else { 0.7 * rate + 0.3 * inst };
+            last = (now, done);
+        }
+        let line = format_line(done, planned, rate, p.open.load(Ordering::Relaxed), now.duration_since(start));
+        let mut err = std::io::stderr().lock();
+        if tty && now.duration_since(start) >= QUIET_START {
+            let _ = write!(err, "\r\x1b[2K{line}");
+            let _ = err.flush();
+            drawn = true;
+        }
+        if let Some(at) = next_stats {
+            if now >= at {
+                if drawn {
+                    let _ = write!(err, "\r\x1b[2K");
+                }
+                let _ = writeln!(err, "Stats: {} elapsed; {line}", clock(now.duration_since(start)));
+                next_stats = stats_every.map(|d| at + d);
+            }
+        }
+    }
+    if drawn {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    }
+}
+
+/// One progress line: done/total, rate, ETA, open so far.
+pub fn format_line(done: u64, planned: u64, rate: f64, open: u64, elapsed: Duration) -> String {
+    let pct = done as f64 * 100.0 / planned as f64;
+    let eta = if rate > 0.0 && done < planned {
+        clock(Duration::from_secs_f64((planned - done) as f64 / rate))
+    } else {
+        "--:--".to_string()
+    };
+    format!(
+        "{done}/{planned} ports ({pct:.1}%), {rate:.0}/s, ETA {eta}, {open} open, {} elapsed",
+        clock(elapsed)
+    )
+}
+
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_shows_done_rate_eta_open() {
+        let line = format_line(500, 1000, 100.0, 3, Duration::from_secs(5));
+        assert_eq!(line, "500/1000 ports (50.0%), 100/s, ETA 0:00:05, 3 open, 0:00:05 elapsed");
+        assert!(format_line(0, 10, 0.0, 0, Duration::ZERO).contains("ETA --:--"));
+    }
+}

@@ -1,0 +1,208 @@
+//! `tojimari scan`: plan, resolve, open outputs, run the connect engine, close outputs validly.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
+use tojimari_core::sink::Tee;
+use tojimari_core::{Protocol, Sink};
+use tojimari_engine::{ConnectScan, Control, fdlimit};
+use tojimari_output::Format;
+
+use crate::args::ScanArgs;
+use crate::plan::{self, Dest, UsageError};
+use crate::progress::Reporter;
+use crate::resolve::Targets;
+use crate::{EXIT_FAILURE, EXIT_USAGE, usage};
+
+pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
+    let plan = match plan::build(args, &mut io::stdin().lock()) {
+        Ok(p) => p,
+        Err(e) => return usage(&e),
+    };
+    let mut warn = |w: String| eprintln!("warning: {w}");
+    let targets = Targets::resolve(&plan.target_specs, plan.exclusions.clone(), &plan.exclude_names, plan.prefer_ipv6, &mut warn);
+    if targets.is_empty() {
+        eprintln!("error: no target could be resolved, so nothing was scanned (hint: check the host names, or give addresses)");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+
+    let mut tee = Tee::new();
+    let mut outputs = plan.outputs.clone();
+    if !outputs.iter().any(|(_, d)| *d == Dest::Stdout) {
+        outputs.insert(0, (Format::Normal, Dest::Stdout));
+    }
+    for (format, dest) in &outputs {
+        match open(dest) {
+            Ok(writer) => tee.push(tojimari_output::sink(*format, writer, *dest == Dest::Stdout)),
+            Err(e) => {
+                let Dest::File(path) = dest else { unreachable!("stdout always opens") };
+                return usage(&UsageError::new(
+                    format!("cannot open output file {path}: {e}"),
+                    "check that the directory exists and is writable",
+                ));
+            }
+        }
+    }
+
+    let budget = fdlimit::raise_and_budget();
+    let engine = ConnectScan {
+        ports: plan.ports.clone(),
+        timing: plan.timing,
+        order: plan.order,
+        discovery: plan.discovery.clone(),
+        max_sockets: budget.max_sockets,
+        reverse_dns: plan.reverse_dns,
+    };
+    let scans = if plan.ping_only {
+        Vec::new()
+    } else {
+        vec![ScanInfo { scan_type: ScanType::Connect, proto: Protocol::Tcp, ports: plan.ports.clone() }]
+    };
+    let start = SystemTime::now();
+    let started = Instant::now();
+    let run_info = RunInfo {
+        args: shell_join(argv),
+        start,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        scans,
+        display: plan.display,
+    };
+
+    let control = Arc::new(Control::new());
+    let per_host = (plan.ports.len() as u64).max(1);
+    let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
+    control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
+    install_signal_handler(control.clone());
+
+    if let Err(e) = tee.run_start(&run_info) {
+        eprintln!("error: writing results failed: {e}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let reporter = Reporter::start(control.clone(), plan.progress, plan.stats_every);
+    let result = engine.run(&mut targets.iter(), &mut tee, &control);
+    reporter.stop();
+
+    let (stats, exit, code) = match result {
+        Ok(stats) if stats.interrupted => {
+            (stats, RunExit::Error("Interrupted by user (Ctrl-C)".into()), ExitCode::from(EXIT_FAILURE))
+        }
+        Ok(stats) => (stats, RunExit::Success, ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e}");
+            (Default::default(), RunExit::Error(e.to_string()), ExitCode::from(EXIT_FAILURE))
+        }
+    };
+    let backoffs = control.progress.backoffs.load(std::sync::atomic::Ordering::Relaxed);
+    if backoffs > 0 && plan.display.verbose > 0 {
+        eprintln!(
+            "note: backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
+            budget.soft_limit
+        );
+    }
+    let summary = RunSummary {
+        end: SystemTime::now(),
+        elapsed: started.elapsed(),
+        hosts_up: stats.hosts_up,
+        hosts_down: stats.hosts_down,
+        hosts_total: stats.hosts_total,
+        exit,
+    };
+    if let Err(e) = tee.run_end(&summary) {
+        eprintln!("error: writing results failed: {e}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    code
+}
+
+fn open(dest: &Dest) -> io::Result<Box<dyn Write + Send>> {
+    Ok(match dest {
+        Dest::Stdout => Box::new(Stdout::default()),
+        Dest::File(path) => Box::new(BufWriter::new(File::create(path)?)),
+    })
+}
+
+/// Standard output that treats a closed pipe as "nobody is reading any more": the scan goes on and the
+/// other outputs are still written, as `tojimari scan ... | head` expects.
+#[derive(Default)]
+struct Stdout {
+    closed: bool,
+    buf: Vec<u8>,
+}
+
+impl Write for Stdout {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if !self.closed {
+            self.buf.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed || self.buf.is_empty() {
+            self.buf.clear();
+            return Ok(());
+        }
+        let mut out = io::stdout().lock();
+        let res = out.write_all(&self.buf).and_then(|()| out.flush());
+        self.buf.clear();
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for Stdout {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// The command line as one string, quoting arguments that need it (for headers and XML `args`).
+fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:,=@%+[]".contains(c)) {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Ctrl-C (and SIGTERM) stops the scan cleanly: results so far are written and files closed validly.
+/// A second Ctrl-C exits at once.
+fn install_signal_handler(control: Arc<Control>) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        for _ in signals.forever() {
+            if control.is_cancelled() {
+                std::process::exit(i32::from(EXIT_USAGE) + 128);
+            }
+            control.cancel();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_quoted_where_needed() {
+        let argv: Vec<String> = ["tojimari", "scan", "-p", "22,80", "a b", "it's"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(shell_join(&argv), "tojimari scan -p 22,80 'a b' 'it'\\''s'");
+    }
+}
