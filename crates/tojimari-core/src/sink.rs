@@ -52,10 +52,10 @@ impl Tee {
     fn each(&mut self, mut f: impl FnMut(&mut dyn Sink) -> io::Result<()>) -> io::Result<()> {
         let mut first = Ok(());
         for sink in &mut self.sinks {
-            if let Err(e) = f(sink.as_mut()) {
-                if first.is_ok() {
-                    first = Err(e);
-                }
+            if let Err(e) = f(sink.as_mut())
+                && first.is_ok()
+            {
+                first = Err(e);
             }
         }
         first
