@@ -1,1 +1,48 @@
-//! tojimari-testbed
+//! tojimari-testbed: a dev-only, self-contained network for tests and benchmarks.
+//!
+//! A [`TestBed`] is a set of network namespaces: a `switch` holding a bridge, a `scanner`,
+//! and N `target`s, joined by veth pairs. Addresses come from the benchmarking range
+//! 198.18.0.0/24 (scanner .1, targets .2, .3, ...) and 2001:db8:18::/64 (::1, ::2, ...).
+//! There is no default route anywhere, so a wrong address fails with "network unreachable"
+//! instead of leaving the machine; the root namespace is never touched.
+//!
+//! On top of the bed:
+//! - [`Netns`] runs programs, nft rulesets, sysctls and closures inside one namespace
+//!   ([`Netns::run_in`] is how a test opens sockets "on the scanner host").
+//! - [`Listeners`] opens TCP ports that accept and UDP ports that echo, until dropped.
+//! - [`firewall`] has nft presets: drop, reject admin-prohibited, reset, drop pure SYNs, loss.
+//! - [`random_ports`] picks seeded ground-truth ports.
+//! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
+//!
+//! ```no_run
+//! use std::net::{SocketAddr, TcpStream};
+//! use std::time::Duration;
+//!
+//! let bed = tojimari_testbed::testbed_or_skip!(1);
+//! let target = bed.target(0);
+//! let _open = target.listen_tcp(&[80]).unwrap();
+//! target.firewall(&tojimari_testbed::firewall::drop_tcp(&[81])).unwrap();
+//! let addr = SocketAddr::from((target.v4, 80));
+//! let result = bed
+//!     .scanner()
+//!     .run_in(move || TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok())
+//!     .unwrap();
+//! assert!(result);
+//! ```
+//!
+//! Everything needs root (CAP_NET_ADMIN); see `shared/docs/testbed.md` for the rules.
+
+mod bed;
+mod error;
+pub mod firewall;
+mod listeners;
+mod netns;
+mod ports;
+mod skip;
+
+pub use bed::{MAX_TARGETS, PREFIX, SCANNER_V4, SCANNER_V6, Target, TestBed, cleanup_stale, target_v4, target_v6};
+pub use error::{Error, Result};
+pub use listeners::{BACKLOG, Listeners, Transport};
+pub use netns::Netns;
+pub use ports::random_ports;
+pub use skip::{bed_or_skip, in_ci};

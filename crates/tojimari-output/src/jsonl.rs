@@ -1,0 +1,291 @@
+//! tojimari's own streaming format (`-oJ`): JSON Lines.
+//!
+//! # Format
+//!
+//! UTF-8, one JSON object per line, each line ended by `\n` and flushed as soon as it is written.
+//! Every object has a `"type"` key, written first: `run`, `port`, `host` or `summary`. Times are Unix
+//! seconds as JSON numbers with a fraction (kept to the microsecond); addresses are strings in their
+//! usual text form; states and reasons use nmap's names (`open|filtered`, `conn-refused`).
+//! Unlike the nmap formats, JSON Lines ignores `--open`, `--reason` and `-v`: it always carries
+//! reasons and always follows the rule below, so that one reader handles every run.
+//!
+//! ## Lines, in the order they come
+//!
+//! `run`, once, first:
+//! ```json
+//! {"type":"run","version":"0.1.0","args":"tojimari -sT 127.0.0.1","start":1795311431.0,"scans":[{"type":"connect","proto":"tcp","ports":1000}]}
+//! ```
+//! `scans` has one entry per scan of the run (`type` as XML `scaninfo type`, `ports` the number of
+//! ports); it is empty for a host-discovery-only run.
+//!
+//! `port`, any number, hosts interleaved:
+//! ```json
+//! {"type":"port","addr":"127.0.0.1","proto":"tcp","port":22,"state":"open","reason":"syn-ack","reason_ttl":0,"service":"ssh"}
+//! ```
+//! `service` is the detected name, else the services-table name, else `null`. `reason_ttl` is 0 when
+//! unknown (connect scans).
+//!
+//! `host`, once per host, after all of that host's `port` lines:
+//! ```json
+//! {"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"ports":{"open":2,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}
+//! ```
+//! - `hostnames[].type` is `user` (typed as the target) or `PTR` (reverse DNS).
+//! - `state` is `up` or `down`; down hosts are always written (with `"ports":{}`).
+//! - `latency_ms` (smoothed round-trip time) is left out when nothing was measured.
+//! - `ports` counts the host's ports per state, states with no port left out.
+//! - `collapsed` lists the ports that got no `port` line, grouped by (state, protocol, reason), with
+//!   `ports` in nmap's compact range form; largest state first, then largest group.
+//! - `complete` is false when an interrupt or `--host-timeout` (then `timed_out` is true) cut the
+//!   host short; its counts and lines then cover only the ports that had an answer.
+//!
+//! `summary`, once, last (also after an interrupt):
+//! ```json
+//! {"type":"summary","end":1795311432.5,"elapsed":1.25,"hosts_up":1,"hosts_down":0,"hosts_total":1,"exit":"success"}
+//! ```
+//! `exit` is `success` or `error`; with `error`, an `error` key carries the message.
+//!
+//! ## Which ports get a `port` line
+//!
+//! Every port of a host is either in exactly one `port` line or counted in exactly one `collapsed`
+//! group of its `host` line:
+//! 1. Ports found `open`, `open|filtered` or `unfiltered` are written the moment the engine reports
+//!    them (streamed), and always get a line.
+//! 2. When the host is done, each other port gets a line if at most 25 of the host's ports (all
+//!    protocols together) share its state, as nmap lists them by default; ports of a larger state are
+//!    collapsed. Lines written here come before the `host` line, in (protocol, port) order.
+//! 3. A port in a rule-1 state that the engine did not stream is written at that point too.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use tojimari_core::report::{HostReport, PortResult, RunExit, RunInfo, RunSummary};
+use tojimari_core::{PortState, Protocol, Sink};
+
+use crate::collapse::{CollapseRule, PortLayout, compact_ranges, kept_by_open, state_counts};
+use crate::datetime::{micros_as_secs, unix_secs_f64};
+use crate::service::{ServiceNames, service_of, table_name};
+
+/// Writes JSON Lines. See the [module documentation](self) for the format.
+pub struct JsonLinesSink {
+    out: Box<dyn Write + Send>,
+    names: ServiceNames,
+    /// Ports already written per host, so `host_done` does not repeat them.
+    streamed: HashMap<IpAddr, HashSet<(Protocol, u16)>>,
+}
+
+impl std::fmt::Debug for JsonLinesSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLinesSink").field("hosts_in_progress", &self.streamed.len()).finish()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Line<'a> {
+    Run(RunLine<'a>),
+    Port(PortLine<'a>),
+    Host(HostLine<'a>),
+    Summary(SummaryLine<'a>),
+}
+
+#[derive(Serialize)]
+struct RunLine<'a> {
+    version: &'a str,
+    args: &'a str,
+    start: f64,
+    scans: Vec<ScanLine>,
+}
+
+#[derive(Serialize)]
+struct ScanLine {
+    #[serde(rename = "type")]
+    scan_type: &'static str,
+    proto: &'static str,
+    ports: usize,
+}
+
+#[derive(Serialize)]
+struct PortLine<'a> {
+    addr: IpAddr,
+    proto: &'static str,
+    port: u16,
+    state: &'static str,
+    reason: &'static str,
+    reason_ttl: u8,
+    service: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HostLine<'a> {
+    addr: IpAddr,
+    hostnames: Vec<NameLine<'a>>,
+    state: &'static str,
+    reason: &'static str,
+    reason_ttl: u8,
+    start: f64,
+    end: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<f64>,
+    ports: StateCounts,
+    collapsed: Vec<CollapsedLine>,
+    complete: bool,
+    timed_out: bool,
+}
+
+#[derive(Serialize)]
+struct NameLine<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct CollapsedLine {
+    state: &'static str,
+    proto: &'static str,
+    reason: &'static str,
+    count: usize,
+    ports: String,
+}
+
+/// Port counts per state, written as an object in [`PortState::ALL`] order without zeros.
+struct StateCounts([usize; PortState::ALL.len()]);
+
+impl Serialize for StateCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let present = PortState::ALL.iter().filter(|s| self.0[s.index()] > 0);
+        let mut map = serializer.serialize_map(Some(present.clone().count()))?;
+        for state in present {
+            map.serialize_entry(state.as_str(), &self.0[state.index()])?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct SummaryLine<'a> {
+    end: f64,
+    elapsed: f64,
+    hosts_up: u64,
+    hosts_down: u64,
+    hosts_total: u64,
+    exit: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+impl JsonLinesSink {
+    pub fn new(out: Box<dyn Write + Send>) -> JsonLinesSink {
+        JsonLinesSink { out, names: table_name, streamed: HashMap::new() }
+    }
+
+    /// Uses `names` instead of the shipped services table (for tests).
+    pub fn with_service_names(mut self, names: ServiceNames) -> JsonLinesSink {
+        self.names = names;
+        self
+    }
+
+    fn write_line(&mut self, line: &Line<'_>) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        self.out.write_all(&bytes)?;
+        self.out.flush()
+    }
+
+    fn port_line<'a>(&self, addr: IpAddr, port: &'a PortResult) -> Line<'a> {
+        Line::Port(PortLine {
+            addr,
+            proto: port.proto.as_str(),
+            port: port.port,
+            state: port.state.as_str(),
+            reason: port.reason.as_str(),
+            reason_ttl: port.reason_ttl,
+            service: service_of(port, self.names).map(|s| s.name),
+        })
+    }
+}
+
+impl Sink for JsonLinesSink {
+    fn run_start(&mut self, run: &RunInfo) -> io::Result<()> {
+        let line = Line::Run(RunLine {
+            version: &run.version,
+            args: &run.args,
+            start: unix_secs_f64(run.start),
+            scans: run
+                .scans
+                .iter()
+                .map(|s| ScanLine { scan_type: s.scan_type.xml_name(), proto: s.proto.as_str(), ports: s.ports.len() })
+                .collect(),
+        });
+        self.write_line(&line)
+    }
+
+    fn port_found(&mut self, addr: IpAddr, port: &PortResult) -> io::Result<()> {
+        if !kept_by_open(port.state) {
+            return Ok(());
+        }
+        let first_time = self.streamed.entry(addr).or_default().insert((port.proto, port.port));
+        if !first_time {
+            return Ok(());
+        }
+        let line = self.port_line(addr, port);
+        self.write_line(&line)
+    }
+
+    fn host_done(&mut self, host: &HostReport) -> io::Result<()> {
+        let streamed = self.streamed.remove(&host.addr).unwrap_or_default();
+        let layout = PortLayout::new(&host.ports, CollapseRule::json_lines());
+        for port in layout.shown.iter().filter(|p| !streamed.contains(&(p.proto, p.port))) {
+            let line = self.port_line(host.addr, port);
+            self.write_line(&line)?;
+        }
+        let collapsed = layout
+            .folded
+            .iter()
+            .flat_map(|group| {
+                group.reasons.iter().map(move |r| CollapsedLine {
+                    state: group.state.as_str(),
+                    proto: r.proto.as_str(),
+                    reason: r.reason.as_str(),
+                    count: r.ports.len(),
+                    ports: compact_ranges(&r.ports),
+                })
+            })
+            .collect();
+        let line = Line::Host(HostLine {
+            addr: host.addr,
+            hostnames: host.hostnames.iter().map(|h| NameLine { name: &h.name, kind: h.kind.as_str() }).collect(),
+            state: host.state.as_str(),
+            reason: host.state_reason.as_str(),
+            reason_ttl: host.state_reason_ttl,
+            start: unix_secs_f64(host.start),
+            end: unix_secs_f64(host.end),
+            latency_ms: host.times.map(|t| t.srtt.as_micros() as f64 / 1000.0),
+            ports: StateCounts(state_counts(&host.ports)),
+            collapsed,
+            complete: host.complete && !host.timed_out,
+            timed_out: host.timed_out,
+        });
+        self.write_line(&line)
+    }
+
+    fn run_end(&mut self, summary: &RunSummary) -> io::Result<()> {
+        let (exit, error) = match &summary.exit {
+            RunExit::Success => ("success", None),
+            RunExit::Error(message) => ("error", Some(message.as_str())),
+        };
+        let line = Line::Summary(SummaryLine {
+            end: unix_secs_f64(summary.end),
+            elapsed: micros_as_secs(summary.elapsed),
+            hosts_up: summary.hosts_up,
+            hosts_down: summary.hosts_down,
+            hosts_total: summary.hosts_total,
+            exit,
+            error,
+        });
+        self.write_line(&line)
+    }
+}

@@ -1,0 +1,218 @@
+//! Hand-built runs shared by the format tests, modelled on scans of 127.0.0.1 that nmap 7.93 made on
+//! this machine (the expected texts in the tests are those outputs with tojimari's wording).
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tojimari_core::portspec::PortSet;
+use tojimari_core::report::{DisplayOptions, HostTimes, RunExit, ScanInfo, ServiceInfo, ServiceMethod};
+use tojimari_core::{
+    HostReport, HostState, Hostname, HostnameKind, PortResult, PortState, Protocol, Reason, RunInfo, RunSummary,
+    ScanType, Sink,
+};
+
+/// Sun Nov 22 01:37:11 2026 UTC.
+pub const T0: u64 = 1_795_311_431;
+
+pub fn at(secs: u64, millis: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)
+}
+
+/// A fixed services table, so that expectations do not depend on the shipped one.
+pub fn names(proto: Protocol, port: u16) -> Option<&'static str> {
+    match (proto, port) {
+        (Protocol::Tcp, 1) => Some("tcpmux"),
+        (Protocol::Tcp, 2 | 3) => Some("compressnet"),
+        (Protocol::Tcp, 22) => Some("ssh"),
+        (Protocol::Tcp, 25) => Some("smtp"),
+        (Protocol::Tcp, 31) => Some("msg-auth"),
+        (Protocol::Tcp, 80) => Some("http"),
+        (Protocol::Tcp, 631) => Some("ipp"),
+        (Protocol::Udp, 35) => Some("priv-print"),
+        (Protocol::Udp, 37) => Some("time"),
+        (Protocol::Udp, 38) => Some("rap"),
+        (Protocol::Udp, 39) => Some("rlp"),
+        (Protocol::Udp, 53) => Some("domain"),
+        _ => None,
+    }
+}
+
+/// A writer whose bytes and flushes the test can inspect while the sink still owns it.
+#[derive(Clone, Default)]
+pub struct Capture {
+    inner: Arc<Mutex<(Vec<u8>, usize)>>,
+}
+
+impl Capture {
+    pub fn writer(&self) -> Box<dyn Write + Send> {
+        Box::new(self.clone())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.inner.lock().unwrap().0.clone()).unwrap()
+    }
+
+    pub fn flushes(&self) -> usize {
+        self.inner.lock().unwrap().1
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.lock().unwrap().0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.lock().unwrap().1 += 1;
+        Ok(())
+    }
+}
+
+pub fn display(reason: bool, open_only: bool, verbose: u8) -> DisplayOptions {
+    DisplayOptions { reason, open_only, verbose }
+}
+
+pub fn connect_scan(ports: impl IntoIterator<Item = u16>) -> ScanInfo {
+    ScanInfo { scan_type: ScanType::Connect, proto: Protocol::Tcp, ports: PortSet::from_ports(ports) }
+}
+
+pub fn run_info(args: &str, scans: Vec<ScanInfo>, display: DisplayOptions) -> RunInfo {
+    RunInfo { args: args.to_string(), start: at(T0, 0), version: "0.1.0".to_string(), scans, display }
+}
+
+pub fn summary(total: u64, up: u64, elapsed_ms: u64, exit: RunExit) -> RunSummary {
+    RunSummary {
+        end: at(T0, elapsed_ms),
+        elapsed: Duration::from_millis(elapsed_ms),
+        hosts_up: up,
+        hosts_down: total - up,
+        hosts_total: total,
+        exit,
+    }
+}
+
+pub fn tcp(port: u16, state: PortState, reason: Reason) -> PortResult {
+    PortResult::new(Protocol::Tcp, port, state, reason)
+}
+
+pub fn udp(port: u16, state: PortState, reason: Reason) -> PortResult {
+    PortResult::new(Protocol::Udp, port, state, reason)
+}
+
+pub fn open(port: u16) -> PortResult {
+    tcp(port, PortState::Open, Reason::SynAck)
+}
+
+pub fn closed(port: u16) -> PortResult {
+    tcp(port, PortState::Closed, Reason::ConnRefused)
+}
+
+pub fn filtered(port: u16, reason: Reason) -> PortResult {
+    tcp(port, PortState::Filtered, reason)
+}
+
+pub fn with_service(mut port: PortResult, name: &str, method: ServiceMethod, conf: u8) -> PortResult {
+    port.service = Some(Box::new(ServiceInfo { name: name.to_string(), method, conf }));
+    port
+}
+
+pub fn up_host(addr: &str, ports: Vec<PortResult>) -> HostReport {
+    let mut ports = ports;
+    ports.sort_by_key(|p| (p.proto, p.port));
+    HostReport {
+        addr: addr.parse::<IpAddr>().unwrap(),
+        hostnames: Vec::new(),
+        state: HostState::Up,
+        state_reason: Reason::LocalhostResponse,
+        state_reason_ttl: 0,
+        ports,
+        start: at(T0, 0),
+        end: at(T0, 60),
+        times: Some(HostTimes {
+            srtt: Duration::from_micros(550),
+            rttvar: Duration::from_micros(508),
+            timeout: Duration::from_micros(100_000),
+        }),
+        complete: true,
+        timed_out: false,
+    }
+}
+
+pub fn localhost(ports: Vec<PortResult>) -> HostReport {
+    let mut host = up_host("127.0.0.1", ports);
+    host.hostnames.push(Hostname { name: "localhost".to_string(), kind: HostnameKind::Ptr });
+    host
+}
+
+pub fn down_host(addr: &str) -> HostReport {
+    HostReport {
+        addr: addr.parse().unwrap(),
+        hostnames: Vec::new(),
+        state: HostState::Down,
+        state_reason: Reason::NoHostResponse,
+        state_reason_ttl: 0,
+        ports: Vec::new(),
+        start: at(T0, 0),
+        end: at(T0, 3000),
+        times: None,
+        complete: true,
+        timed_out: false,
+    }
+}
+
+/// nmap -sT -p 1-100,631 127.0.0.1 with 22, 80 and 631 listening.
+pub fn three_open() -> (Vec<ScanInfo>, HostReport) {
+    let scans = vec![connect_scan((1..=100).chain([631]))];
+    let ports = (1..=100).chain([631]).map(|p| if [22, 80, 631].contains(&p) { open(p) } else { closed(p) }).collect();
+    (scans, localhost(ports))
+}
+
+/// As [`three_open`], with 1-20 dropped and 30-35,40 rejected (nmap's run "A").
+pub fn mixed_filtered() -> (Vec<ScanInfo>, HostReport) {
+    let scans = vec![connect_scan((1..=100).chain([631]))];
+    let ports = (1..=100)
+        .chain([631])
+        .map(|p| match p {
+            22 | 80 | 631 => open(p),
+            1..=20 => filtered(p, Reason::NoResponse),
+            30..=35 | 40 => filtered(p, Reason::HostUnreach),
+            _ => closed(p),
+        })
+        .collect();
+    (scans, localhost(ports))
+}
+
+/// As [`three_open`], with 1-3 dropped and 30-31 rejected: few enough filtered ports to list
+/// (nmap's run "E").
+pub fn few_filtered() -> (Vec<ScanInfo>, HostReport) {
+    let scans = vec![connect_scan((1..=100).chain([631]))];
+    let ports = (1..=100)
+        .chain([631])
+        .map(|p| match p {
+            22 | 80 | 631 => open(p),
+            1..=3 => filtered(p, Reason::NoResponse),
+            30 | 31 => filtered(p, Reason::HostUnreach),
+            _ => closed(p),
+        })
+        .collect();
+    (scans, localhost(ports))
+}
+
+/// Feeds a whole run to a sink: every port through `port_found`, then `host_done` per host.
+pub fn feed(sink: &mut dyn Sink, run: &RunInfo, hosts: &[HostReport], summary: &RunSummary) {
+    sink.run_start(run).unwrap();
+    for host in hosts {
+        for port in &host.ports {
+            sink.port_found(host.addr, port).unwrap();
+        }
+        sink.host_done(host).unwrap();
+    }
+    sink.run_end(summary).unwrap();
+}
+
+pub fn interrupted() -> RunExit {
+    RunExit::Error("Scan interrupted by user (SIGINT)".to_string())
+}
