@@ -101,7 +101,7 @@ pub struct ScanArgs {
     #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]
     pub ports: Option<String>,
     /// Scan the N most common ports of tojimari's ranking.
-    #[arg(long = "top-ports", value_name = "N", help_heading = "Port specification")]
+    #[arg(long = "top-ports", allow_hyphen_values = true, value_name = "N", help_heading = "Port specification")]
     pub top_ports: Option<String>,
     /// Fast mode: the 100 most common ports.
     #[arg(short = 'F', help_heading = "Port specification")]
@@ -113,26 +113,26 @@ pub struct ScanArgs {
     #[arg(short = 'r', help_heading = "Port specification")]
     pub sequential: bool,
     /// Seed of the random port order (the same seed gives the same order).
-    #[arg(long, value_name = "N", help_heading = "Port specification")]
+    #[arg(long, allow_hyphen_values = true, value_name = "N", help_heading = "Port specification")]
     pub seed: Option<String>,
 
     /// Timing template: 0-5 or paranoid|sneaky|polite|normal|aggressive|insane [-T4].
     #[arg(short = 'T', value_name = "0-5", help_heading = "Timing and performance")]
     pub timing: Option<String>,
     /// Send at least N probes per second.
-    #[arg(long = "min-rate", value_name = "N", help_heading = "Timing and performance")]
+    #[arg(long = "min-rate", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
     pub min_rate: Option<String>,
     /// Send at most N probes per second.
-    #[arg(long = "max-rate", value_name = "N", help_heading = "Timing and performance")]
+    #[arg(long = "max-rate", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
     pub max_rate: Option<String>,
     /// Retransmissions of an unanswered probe at most.
-    #[arg(long = "max-retries", value_name = "N", help_heading = "Timing and performance")]
+    #[arg(long = "max-retries", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
     pub max_retries: Option<String>,
     /// Give up on a host after this long (e.g. 30s, 5m).
-    #[arg(long = "host-timeout", value_name = "TIME", help_heading = "Timing and performance")]
+    #[arg(long = "host-timeout", allow_hyphen_values = true, value_name = "TIME", help_heading = "Timing and performance")]
     pub host_timeout: Option<String>,
     /// Wait this long between probes to a host (e.g. 100ms).
-    #[arg(long = "scan-delay", value_name = "TIME", help_heading = "Timing and performance")]
+    #[arg(long = "scan-delay", allow_hyphen_values = true, value_name = "TIME", help_heading = "Timing and performance")]
     pub scan_delay: Option<String>,
     /// Probe timeout before any round trip was measured.
     #[arg(long = "initial-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
@@ -144,7 +144,7 @@ pub struct ScanArgs {
     #[arg(long = "max-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
     pub max_rtt_timeout: Option<String>,
     /// Probes in flight at most.
-    #[arg(long = "max-parallelism", value_name = "N", help_heading = "Timing and performance")]
+    #[arg(long = "max-parallelism", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
     pub max_parallelism: Option<String>,
 
     /// Normal output to FILE (- for standard output) [-oN].

@@ -462,10 +462,14 @@ impl<'a> Run<'a> {
         Some(flight)
     }
 
-    /// A socket became writable or failed: the probe has its answer.
+    /// A socket was reported ready: the probe has its answer, unless the readiness was only a soft
+    /// error that decides nothing (then it stays in flight until its timer).
     fn complete(&mut self, token: Token, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
-        let Some(flight) = self.take_flight(token.0, None) else { return Ok(()) };
-        let (state, reason) = probe::finish(&flight.socket);
+        let Some(answer) = self.flights.get(token.0).and_then(Option::as_ref).map(|f| probe::finish(&f.socket)) else {
+            return Ok(());
+        };
+        let Some((state, reason)) = answer else { return Ok(()) };
+        let flight = self.take_flight(token.0, None).expect("flight checked above");
         // Closing the socket (linger 0) resets an established probe connection and drops the epoll entry.
         drop(flight.socket);
         let rtt = now.saturating_duration_since(flight.sent);
@@ -496,7 +500,9 @@ impl<'a> Run<'a> {
         }
         if ping {
             if host.phase != Phase::Discovery {
-                return Ok(());
+                // A late answer to a second ping of a host already found up: nothing to record, but it
+                // was the last thing in flight maybe.
+                return self.maybe_ports_done(slot, sink, now);
             }
             if answered {
                 let reason = if state == PortState::Open { Reason::SynAck } else { Reason::ConnRefused };
@@ -513,7 +519,7 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         if host.phase != Phase::Ports {
-            return Ok(());
+            return self.maybe_ports_done(slot, sink, now);
         }
         if state == PortState::Open {
             self.control.progress.open.fetch_add(1, Ordering::Relaxed);
@@ -522,10 +528,15 @@ impl<'a> Run<'a> {
         let addr = host.target.addr;
         let result = host.record(probe.port, state, reason);
         sink.port_found(addr, result).map_err(EngineError::Output)?;
-        if host.ports_finished() {
-            self.enter_resolving(slot, sink, now)?;
+        self.maybe_ports_done(slot, sink, now)
+    }
+
+    /// A host in the port phase with nothing left to send and nothing in flight moves on.
+    fn maybe_ports_done(&mut self, slot: usize, sink: &mut dyn Sink, now: Instant) -> Result<(), EngineError> {
+        match self.hosts[slot].as_ref() {
+            Some(host) if host.phase == Phase::Ports && host.ports_finished() => self.enter_resolving(slot, sink, now),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Discovery found no answer on any ping port (all tries done): the host is down.
@@ -547,9 +558,19 @@ impl<'a> Run<'a> {
             }
             self.timers.pop();
             let Some(flight) = self.take_flight(idx, Some(generation)) else { continue };
+            if let Some((state, reason)) = probe::late_icmp(&flight.socket) {
+                drop(flight.socket);
+                self.answer(flight.host, flight.probe, flight.ping, state, reason, Duration::ZERO, sink, now)?;
+                continue;
+            }
             drop(flight.socket);
             let max_retries = self.cfg.timing.max_retries;
-            let host = self.hosts[flight.host].as_mut().expect("host of a flight");
+            let host = self.hosts[flight.host].as_mut().expect("flights end with their host");
+            if flight.ping && host.phase != Phase::Discovery {
+                // The host answered another ping meanwhile: this one needs no retry.
+                self.maybe_ports_done(flight.host, sink, now)?;
+                continue;
+            }
             let next_try = flight.probe.try_no + 1;
             if next_try < host.tries_allowed(max_retries) {
                 host.queue.push_back(NextProbe { port: flight.probe.port, try_no: next_try });
@@ -617,6 +638,10 @@ impl<'a> Run<'a> {
 
     /// Reports a host and frees its slot.
     fn finish_host(&mut self, slot: usize, complete: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        // No flight may outlive its host: the slot is reused by the next host.
+        if self.hosts[slot].as_ref().is_some_and(|h| h.inflight > 0) {
+            self.abandon_flights(slot);
+        }
         let host = self.hosts[slot].take().expect("host to finish");
         self.free_hosts.push(slot);
         if let Some(pos) = self.active.iter().position(|&s| s == slot) {

@@ -45,13 +45,28 @@ pub fn launch(addr: IpAddr, port: u16) -> Launch {
     }
 }
 
-/// The state of a pending probe whose socket became writable (or errored).
-pub fn finish(socket: &Socket) -> (PortState, Reason) {
+/// The state of a pending probe whose socket was reported ready, or `None` if it has no answer yet.
+///
+/// Readiness is not an answer by itself: an ICMP error that arrives while `connect` still holds the
+/// socket lock is queued as a *soft* error (the kernel counts it in `TcpExtLockDroppedIcmps`), which
+/// wakes epoll with EPOLLERR while SO_ERROR stays 0 and the socket is still in SYN_SENT. So: a hard
+/// error decides; else a queued ICMP error decides; else only a socket that really has a peer is open.
+pub fn finish(socket: &Socket) -> Option<(PortState, Reason)> {
     match socket.take_error() {
-        Ok(None) => (PortState::Open, Reason::SynAck),
-        Ok(Some(e)) => classify_error(socket, &e),
-        Err(e) => classify_error(socket, &e),
+        Ok(Some(e)) | Err(e) => Some(classify_error(socket, &e)),
+        Ok(None) => {
+            if let Some(origin) = sys::icmp_error(socket) {
+                return Some(classify(0, Some(origin)));
+            }
+            socket.peer_addr().ok().map(|_| (PortState::Open, Reason::SynAck))
+        }
     }
+}
+
+/// What a probe that got no answer in time still has to say: an ICMP error queued as a soft error
+/// (see [`finish`]) names the filter; otherwise `None` (no response).
+pub fn late_icmp(socket: &Socket) -> Option<(PortState, Reason)> {
+    sys::icmp_error(socket).map(|origin| classify(0, Some(origin)))
 }
 
 fn is_local_exhaustion(e: &io::Error) -> bool {
@@ -126,7 +141,7 @@ mod tests {
             Launch::Done(s, r) => (s, r),
             Launch::Pending(sock) => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
-                finish(&sock)
+                finish(&sock).expect("loopback answers within 50 ms")
             }
             Launch::Exhausted => panic!("exhausted"),
         };

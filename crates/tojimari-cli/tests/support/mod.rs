@@ -1,0 +1,138 @@
+//! Shared by the test-bed tests: run tojimari (or nmap) in the bed's scanner namespace and read back
+//! what it found.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use tojimari_testbed::Netns;
+
+/// (address, port) -> (state, reason)
+pub type PortMap = BTreeMap<(String, u16), (String, String)>;
+
+pub fn tojimari_in(ns: &Netns) -> Command {
+    let mut cmd = ns.command(env!("CARGO_BIN_EXE_tojimari"));
+    cmd.arg("scan");
+    cmd
+}
+
+/// A scratch directory for output files, removed at drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("tojimari-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, file: &str) -> String {
+        self.0.join(file).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs tojimari in `ns` with JSON Lines to a file, checks the exit status, and returns every port's
+/// state and reason (from `port` lines and the `collapsed` groups of `host` lines) plus the JSON lines.
+pub fn scan(ns: &Netns, args: &[&str]) -> (PortMap, Vec<serde_json::Value>, Output) {
+    let scratch = Scratch::new(&format!("scan{}", rand_suffix()));
+    let jsonl = scratch.path("out.jsonl");
+    let out = tojimari_in(ns).args(args).args(["-oJ", &jsonl, "--no-progress"]).output().expect("run tojimari");
+    assert!(
+        out.status.success(),
+        "tojimari {args:?} failed: {:?}\nstderr: {}\nstdout: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read_to_string(&jsonl).expect("json lines written");
+    let lines = parse_jsonl(&text);
+    (port_map(&lines), lines, out)
+}
+
+pub fn parse_jsonl(text: &str) -> Vec<serde_json::Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))).collect()
+}
+
+pub fn port_map(lines: &[serde_json::Value]) -> PortMap {
+    let mut map = PortMap::new();
+    for line in lines {
+        match line["type"].as_str() {
+            Some("port") => {
+                let key = (line["addr"].as_str().unwrap().to_string(), line["port"].as_u64().unwrap() as u16);
+                let value = (line["state"].as_str().unwrap().to_string(), line["reason"].as_str().unwrap().to_string());
+                assert!(map.insert(key.clone(), value).is_none(), "port {key:?} reported twice");
+            }
+            Some("host") => {
+                let addr = line["addr"].as_str().unwrap();
+                for group in line["collapsed"].as_array().into_iter().flatten() {
+                    for port in expand_ranges(group["ports"].as_str().unwrap()) {
+                        let value =
+                            (group["state"].as_str().unwrap().to_string(), group["reason"].as_str().unwrap().to_string());
+                        assert!(map.insert((addr.to_string(), port), value).is_none(), "port {port} reported twice");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
+/// "1-3,22" -> [1, 2, 3, 22]
+pub fn expand_ranges(s: &str) -> Vec<u16> {
+    let mut out = Vec::new();
+    for part in s.split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => out.extend(a.parse::<u16>().unwrap()..=b.parse::<u16>().unwrap()),
+            None => out.push(part.parse().unwrap()),
+        }
+    }
+    out
+}
+
+pub fn host_lines(lines: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    lines.iter().filter(|l| l["type"] == "host").collect()
+}
+
+/// nmap's answer on the same namespace: port -> (state, reason), from its XML.
+pub fn nmap_states(ns: &Netns, args: &[&str]) -> BTreeMap<u16, (String, String)> {
+    let out = ns.command("nmap").args(args).args(["-oX", "-", "-n"]).output().expect("nmap is installed (apt-get install nmap)");
+    assert!(out.status.success(), "nmap failed: {}", String::from_utf8_lossy(&out.stderr));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    let mut map = BTreeMap::new();
+    for chunk in xml.split("<port protocol=").skip(1) {
+        let port: u16 = attr(chunk, "portid").parse().unwrap();
+        let state_el = &chunk[chunk.find("<state ").unwrap()..];
+        map.insert(port, (attr(state_el, "state"), attr(state_el, "reason")));
+    }
+    map
+}
+
+fn attr(s: &str, name: &str) -> String {
+    let key = format!("{name}=\"");
+    let start = s.find(&key).unwrap_or_else(|| panic!("no {name} in {s}")) + key.len();
+    s[start..start + s[start..].find('"').unwrap()].to_string()
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A Python with python-libnmap, if there is one: `$TOJIMARI_PYTHON` (set by .ci/run) or python3.
+pub fn python_with_libnmap() -> Option<String> {
+    let candidates = [std::env::var("TOJIMARI_PYTHON").ok(), Some("python3".to_string())];
+    candidates.into_iter().flatten().find(|py| {
+        Command::new(py).args(["-c", "import libnmap"]).output().is_ok_and(|o| o.status.success())
+    })
+}

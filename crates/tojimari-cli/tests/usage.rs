@@ -1,0 +1,129 @@
+//! Bad input: every case exits 2 with one line on stderr naming the problem and a hint, never a panic and
+//! never a silent empty scan. Also `--help` snapshots. None of these send a packet.
+
+use std::process::{Command, Output};
+
+fn tojimari(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).output().expect("run tojimari")
+}
+
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = tojimari(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: status {:?}, stderr: {stderr}", out.status);
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: want one line, got: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: {stderr:?} does not mention {needle:?}");
+    assert!(stderr.contains("hint:"), "{args:?}: no hint in {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}: a usage error must not start a scan: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn port_out_of_range() {
+    assert_usage_error(&["scan", "-p", "70000", "127.0.0.1"], "70000");
+}
+
+#[test]
+fn reversed_port_range() {
+    assert_usage_error(&["scan", "-p", "10-5", "127.0.0.1"], "10-5");
+}
+
+#[test]
+fn empty_or_malformed_port_lists() {
+    assert_usage_error(&["scan", "-p", "", "127.0.0.1"], "empty");
+    assert_usage_error(&["scan", "-p", "22,,80", "127.0.0.1"], "empty");
+    assert_usage_error(&["scan", "-p", "22x", "127.0.0.1"], "22x");
+    assert_usage_error(&["scan", "-p", "nosuchservice", "127.0.0.1"], "nosuchservice");
+}
+
+#[test]
+fn invalid_addresses_and_prefixes() {
+    assert_usage_error(&["scan", "999.1.1.1"], "999");
+    assert_usage_error(&["scan", "198.18.0.0/33"], "33");
+    assert_usage_error(&["scan", "2001:db8::/129"], "129");
+}
+
+#[test]
+fn no_targets() {
+    assert_usage_error(&["scan"], "no targets");
+    assert_usage_error(&["scan", "-p", "22"], "no targets");
+}
+
+#[test]
+fn missing_target_file() {
+    assert_usage_error(&["scan", "-iL", "/nonexistent/targets.txt"], "/nonexistent/targets.txt");
+    assert_usage_error(&["scan", "--excludefile", "/nonexistent/ex.txt", "127.0.0.1"], "/nonexistent/ex.txt");
+}
+
+#[test]
+fn unknown_option() {
+    assert_usage_error(&["scan", "--frobnicate", "127.0.0.1"], "--frobnicate");
+    assert_usage_error(&["frobnicate"], "frobnicate");
+}
+
+#[test]
+fn top_ports_zero() {
+    assert_usage_error(&["scan", "--top-ports", "0", "127.0.0.1"], "--top-ports");
+    assert_usage_error(&["scan", "--top-ports", "many", "127.0.0.1"], "--top-ports");
+}
+
+#[test]
+fn contradictory_options() {
+    assert_usage_error(&["scan", "-sT", "-sS", "127.0.0.1"], "contradict");
+    assert_usage_error(&["scan", "-F", "--top-ports", "10", "127.0.0.1"], "contradict");
+    assert_usage_error(&["scan", "-sn", "-p", "22", "127.0.0.1"], "-sn");
+    assert_usage_error(&["scan", "--min-rate", "100", "--max-rate", "10", "127.0.0.1"], "--max-rate");
+    assert_usage_error(&["scan", "-oX", "-", "-oJ", "-", "127.0.0.1"], "standard output");
+}
+
+#[test]
+fn bad_timing_values() {
+    assert_usage_error(&["scan", "-T9", "127.0.0.1"], "-T9");
+    assert_usage_error(&["scan", "--host-timeout", "soon", "127.0.0.1"], "--host-timeout");
+    assert_usage_error(&["scan", "--max-retries", "-1", "127.0.0.1"], "--max-retries");
+}
+
+#[test]
+fn techniques_of_the_raw_engine_are_refused_clearly() {
+    assert_usage_error(&["scan", "-sS", "127.0.0.1"], "raw-packet engine");
+    assert_usage_error(&["scan", "-PS22", "127.0.0.1"], "raw-packet engine");
+}
+
+#[test]
+fn unwritable_output_file() {
+    assert_usage_error(&["scan", "-oX", "/nonexistent/dir/out.xml", "127.0.0.1"], "/nonexistent/dir/out.xml");
+}
+
+#[test]
+fn ports_lookup_command() {
+    let out = tojimari(&["ports", "8080", "ssh", "U:53", "49152"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("8080/tcp") && stdout.contains("registered"), "{stdout}");
+    assert!(stdout.contains("22/tcp") && stdout.contains("well-known"), "{stdout}");
+    assert!(stdout.contains("53/udp") && stdout.contains("domain"), "{stdout}");
+    assert!(stdout.contains("49152/tcp") && stdout.contains("dynamic"), "{stdout}");
+    assert_usage_error(&["ports", "70000"], "70000");
+}
+
+/// `--help` output is part of the interface: a change must be deliberate. Regenerate with
+/// `UPDATE_SNAPSHOTS=1 cargo test -p tojimari-cli --test usage`.
+#[test]
+fn help_snapshots() {
+    for (args, file) in [
+        (&["--help"][..], "help.txt"),
+        (&["scan", "--help"][..], "scan-help.txt"),
+        (&["ports", "--help"][..], "ports-help.txt"),
+    ] {
+        let out = tojimari(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8(out.stdout).expect("utf-8 help");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(file);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
+        assert_eq!(text, want, "{args:?} differs from {}", path.display());
+    }
+}
