@@ -41,6 +41,8 @@ pub struct NextProbe {
 
 #[derive(Debug)]
 pub struct HostScan {
+    /// Unique in a run: tells a late answer for a reused slot from one for this host.
+    pub id: u64,
     pub target: ScanTarget,
     pub phase: Phase,
     pub state: Option<(HostState, Reason)>,
@@ -65,8 +67,9 @@ pub struct HostScan {
 }
 
 impl HostScan {
-    pub fn new(target: ScanTarget, order: Permutation, timing: &Timing, now: Instant) -> Self {
+    pub fn new(id: u64, target: ScanTarget, order: Permutation, timing: &Timing, now: Instant) -> Self {
         HostScan {
+            id,
             target,
             phase: Phase::Discovery,
             state: None,

@@ -7,6 +7,7 @@
 //! shrinks and the probe is tried again later.
 
 mod host;
+mod launcher;
 mod probe;
 
 use std::cmp::Reverse;
@@ -105,6 +106,10 @@ fn port_group_size(nports: usize) -> usize {
     (1_000_000 / nports.max(1)).clamp(1, 256)
 }
 
+/// The event loop's token for "worker outcomes are waiting".
+const WAKER: Token = Token(usize::MAX);
+/// Connect workers at most (more cores than this only add contention on one target).
+const MAX_WORKERS: usize = 4;
 /// Probes launched between two looks at completions.
 const SEND_BATCH: usize = 64;
 /// Hosts in discovery at once.
@@ -151,6 +156,8 @@ struct Run<'a> {
     in_ports_phase: usize,
     ptr_lookups: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     host_seq: u64,
+    /// Worker threads for `connect` calls; `None` runs them inline (one core, or a slow, serial scan).
+    pool: Option<launcher::Pool>,
     /// The last `send` stopped at [`SEND_BATCH`] with room for more.
     sent_full_batch: bool,
     stats: RunStats,
@@ -168,6 +175,17 @@ impl<'a> Run<'a> {
         .min(cfg.max_sockets)
         .max(1);
         let bucket = cfg.timing.max_rate.map(|r| TokenBucket::new(r, Instant::now()));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Serial scans (T0-T2, --scan-delay) gain nothing from workers; a single core neither.
+        let pool = if cores >= 2 && window >= 8 && cfg.timing.scan_delay.is_zero() {
+            let waker = std::sync::Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(EngineError::Poll)?);
+            let wake: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(move || {
+                let _ = waker.wake();
+            });
+            Some(launcher::Pool::start(cores.min(MAX_WORKERS), wake).map_err(EngineError::Poll)?)
+        } else {
+            None
+        };
         Ok(Run {
             cfg,
             control,
@@ -190,6 +208,7 @@ impl<'a> Run<'a> {
             ptr_lookups: Default::default(),
             host_seq: 0,
             sent_full_batch: false,
+            pool,
             stats: RunStats::default(),
             targets_done: false,
         })
@@ -225,8 +244,11 @@ impl<'a> Run<'a> {
             }
             let now = Instant::now();
             for event in events.iter() {
-                self.complete(event.token(), sink, now)?;
+                if event.token() != WAKER {
+                    self.complete(event.token(), sink, now)?;
+                }
             }
+            self.collect_outcomes(sink)?;
         }
     }
 
@@ -275,7 +297,7 @@ impl<'a> Run<'a> {
                 PortOrder::Sequential => Permutation::identity(self.cfg.ports.len() as u64),
             };
             self.host_seq += 1;
-            let mut host = HostScan::new(target, order, &self.cfg.timing, now);
+            let mut host = HostScan::new(self.host_seq, target, order, &self.cfg.timing, now);
             let slot = match self.free_hosts.pop() {
                 Some(i) => i,
                 None => {
@@ -387,23 +409,48 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn launch(
-        &mut self,
-        slot: usize,
-        probe: NextProbe,
-        ping: bool,
-        sink: &mut dyn Sink,
-    ) -> Result<(), EngineError> {
-        let now = Instant::now();
-        let addr = self.hosts[slot].as_ref().expect("host").target.addr;
+    /// Sends one probe: on a worker when there is a pool, else right here.
+    fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        let host = self.hosts[slot].as_mut().expect("host");
+        let req = launcher::Request { slot, host_id: host.id, probe, ping, addr: host.target.addr };
         self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
         if probe.try_no > 0 {
             self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
         }
-        match probe::launch(addr, probe.port) {
-            probe::Launch::Done(state, reason) => {
-                self.answer(slot, probe, ping, state, reason, now.elapsed(), sink, now)
+        // A dispatched probe counts as in flight until its outcome is handled.
+        host.inflight += 1;
+        self.inflight += 1;
+        match &self.pool {
+            Some(pool) => {
+                pool.submit(req);
+                Ok(())
             }
+            None => self.handle_outcome(launcher::launch_now(req), sink),
+        }
+    }
+
+    fn collect_outcomes(&mut self, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        let Some(pool) = &self.pool else { return Ok(()) };
+        for outcome in pool.drain() {
+            self.handle_outcome(outcome, sink)?;
+        }
+        Ok(())
+    }
+
+    /// What the kernel said to a launch: an answer at once, a connect under way, or no room here.
+    fn handle_outcome(&mut self, outcome: launcher::Outcome, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        let launcher::Outcome { req, started, elapsed, launch } = outcome;
+        self.inflight -= 1;
+        let slot = req.slot;
+        match self.hosts[slot].as_mut() {
+            Some(host) if host.id == req.host_id => host.inflight -= 1,
+            // The host was finished (interrupt, host timeout) while this probe was out: drop it.
+            _ => return Ok(()),
+        }
+        let (probe, ping) = (req.probe, req.ping);
+        let now = Instant::now();
+        match launch {
+            probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, elapsed, sink, now),
             probe::Launch::Exhausted => {
                 // Out of descriptors or local ports: shrink the window below what is in flight, put the
                 // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
@@ -424,9 +471,9 @@ impl<'a> Run<'a> {
                 };
                 self.generation = self.generation.wrapping_add(1);
                 let generation = self.generation;
-                let token = Token(idx);
                 let fd = socket.as_raw_fd();
-                if let Err(e) = self.poll.registry().register(&mut SourceFd(&fd), token, Interest::WRITABLE) {
+                // Registering a socket that is already ready reports it at once (epoll checks on insert).
+                if self.poll.registry().register(&mut SourceFd(&fd), Token(idx), Interest::WRITABLE).is_err() {
                     // Cannot watch it: treat like resource exhaustion and retry later.
                     self.free_flights.push(idx);
                     drop(socket);
@@ -434,13 +481,12 @@ impl<'a> Run<'a> {
                     self.backoff_until = Some(now + Duration::from_millis(10));
                     let host = self.hosts[slot].as_mut().expect("host");
                     host.queue.push_front(probe);
-                    let _ = e;
                     return Ok(());
                 }
                 let host = self.hosts[slot].as_mut().expect("host");
                 host.inflight += 1;
-                let deadline = now + host.rtt.timeout();
-                self.flights[idx] = Some(Flight { socket, host: slot, probe, ping, sent: now, generation });
+                let deadline = started + host.rtt.timeout();
+                self.flights[idx] = Some(Flight { socket, host: slot, probe, ping, sent: started, generation });
                 self.timers.push(Reverse((deadline, idx, generation)));
                 self.inflight += 1;
                 Ok(())
