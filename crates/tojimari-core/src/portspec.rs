@@ -1,6 +1,12 @@
-//! STUB: being written by the ports helper. Public API below is the contract.
+//! Which ports a run visits, per protocol: [`PortSet`], [`PortSpec`], and nmap's `-p` syntax
+//! ([`parse_port_list`]).
+
+mod parse;
+
+pub use parse::{PortSpecError, parse_port_list};
 
 use crate::protocol::Protocol;
+use crate::services;
 
 /// A sorted set of distinct ports of one protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,24 +21,54 @@ impl PortSet {
         ports.dedup();
         PortSet { ports }
     }
+
     pub fn len(&self) -> usize {
         self.ports.len()
     }
+
     pub fn is_empty(&self) -> bool {
         self.ports.is_empty()
     }
+
     pub fn get(&self, index: usize) -> Option<u16> {
         self.ports.get(index).copied()
     }
+
     pub fn as_slice(&self) -> &[u16] {
         &self.ports
     }
+
     pub fn contains(&self, port: u16) -> bool {
         self.ports.binary_search(&port).is_ok()
     }
-    /// nmap's compact form, "1,3-4,22" (XML `scaninfo services`).
+
+    /// nmap's compact form, "1,3-4,22" (XML `scaninfo services`): runs of consecutive ports become `first-last`,
+    /// single ports stay as they are, in ascending order. The empty set gives "".
     pub fn to_ranges(&self) -> String {
-        String::new()
+        let mut out = String::new();
+        let mut index = 0;
+        while let Some(&first) = self.ports.get(index) {
+            let mut last = first;
+            index += 1;
+            while self.ports.get(index).is_some_and(|&next| Some(next) == last.checked_add(1)) {
+                last = self.ports[index];
+                index += 1;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&first.to_string());
+            if last != first {
+                out.push('-');
+                out.push_str(&last.to_string());
+            }
+        }
+        out
+    }
+
+    /// The ports of `self` that are not in `other`.
+    fn difference(&self, other: &PortSet) -> PortSet {
+        PortSet { ports: self.ports.iter().copied().filter(|&port| !other.contains(port)).collect() }
     }
 }
 
@@ -49,5 +85,78 @@ impl PortSpec {
             Protocol::Tcp => &self.tcp,
             Protocol::Udp => &self.udp,
         }
+    }
+
+    /// The first `n` ports of each protocol's `--top-ports` ranking (fewer if the ranking is shorter; see
+    /// [`services`] for how the rankings were made).
+    pub fn top(n: usize) -> PortSpec {
+        PortSpec {
+            tcp: PortSet::from_ports(services::top_ports(Protocol::Tcp, n).iter().copied()),
+            udp: PortSet::from_ports(services::top_ports(Protocol::Udp, n).iter().copied()),
+        }
+    }
+
+    /// `self` without any port of `exclude`, protocol by protocol (for `--exclude-ports`).
+    pub fn without(&self, exclude: &PortSpec) -> PortSpec {
+        PortSpec { tcp: self.tcp.difference(&exclude.tcp), udp: self.udp.difference(&exclude.udp) }
+    }
+
+    /// Whether neither protocol has a port.
+    pub fn is_empty(&self) -> bool {
+        self.tcp.is_empty() && self.udp.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_ports_sorts_and_dedups() {
+        let set = PortSet::from_ports([80, 22, 80, 443]);
+        assert_eq!(set.as_slice(), [22, 80, 443]);
+        assert_eq!((set.len(), set.get(1), set.get(3)), (3, Some(80), None));
+        assert!(set.contains(443) && !set.contains(444));
+    }
+
+    #[test]
+    fn to_ranges_compacts_runs() {
+        assert_eq!(PortSet::default().to_ranges(), "");
+        assert_eq!(PortSet::from_ports([22]).to_ranges(), "22");
+        assert_eq!(PortSet::from_ports([1, 3, 4, 22, 80, 81]).to_ranges(), "1,3-4,22,80-81");
+        assert_eq!(PortSet::from_ports([0, 1, 2, 65534, 65535]).to_ranges(), "0-2,65534-65535");
+        assert_eq!(PortSet::from_ports(1..=u16::MAX).to_ranges(), "1-65535");
+    }
+
+    #[test]
+    fn without_removes_per_protocol() {
+        let spec = PortSpec { tcp: PortSet::from_ports(1..=100), udp: PortSet::from_ports([53, 123]) };
+        let exclude = PortSpec { tcp: PortSet::from_ports([22, 80, 1000]), udp: PortSet::from_ports([22]) };
+        let left = spec.without(&exclude);
+        assert_eq!(left.tcp.len(), 98);
+        assert!(!left.tcp.contains(22) && !left.tcp.contains(80) && left.tcp.contains(21));
+        assert_eq!(left.udp.as_slice(), [53, 123]);
+        assert!(spec.without(&spec).is_empty());
+        assert_eq!(spec.without(&PortSpec::default()), spec);
+    }
+
+    #[test]
+    fn top_takes_each_protocols_ranking() {
+        let top = PortSpec::top(10);
+        assert_eq!((top.tcp.len(), top.udp.len()), (10, 10));
+        assert!(top.tcp.contains(80) && top.tcp.contains(443) && top.udp.contains(53));
+        assert!(PortSpec::top(0).is_empty());
+        let all = PortSpec::top(usize::MAX);
+        assert_eq!(all.tcp.len(), services::ranked_len(Protocol::Tcp));
+        assert_eq!(all.udp.len(), services::ranked_len(Protocol::Udp));
+    }
+
+    #[test]
+    fn is_empty_needs_both_protocols_empty() {
+        assert!(PortSpec::default().is_empty());
+        let udp_only = PortSpec { tcp: PortSet::default(), udp: PortSet::from_ports([53]) };
+        assert!(!udp_only.is_empty());
+        assert_eq!(udp_only.for_protocol(Protocol::Udp).as_slice(), [53]);
+        assert!(udp_only.for_protocol(Protocol::Tcp).is_empty());
     }
 }

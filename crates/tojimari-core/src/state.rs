@@ -167,10 +167,7 @@ mod tests {
     #[test]
     fn nmap_state_names() {
         let names: Vec<_> = PortState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(
-            names,
-            ["open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered"]
-        );
+        assert_eq!(names, ["open", "closed", "filtered", "unfiltered", "open|filtered", "closed|filtered"]);
         for (i, s) in PortState::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
         }

@@ -43,18 +43,12 @@ impl TimingTemplate {
             max_parallelism: None,
         };
         match self {
-            TimingTemplate::Paranoid => Timing {
-                initial_rtt_timeout: ms(300_000),
-                scan_delay: ms(300_000),
-                max_parallelism: Some(1),
-                ..base
-            },
-            TimingTemplate::Sneaky => Timing {
-                initial_rtt_timeout: ms(15_000),
-                scan_delay: ms(15_000),
-                max_parallelism: Some(1),
-                ..base
-            },
+            TimingTemplate::Paranoid => {
+                Timing { initial_rtt_timeout: ms(300_000), scan_delay: ms(300_000), max_parallelism: Some(1), ..base }
+            }
+            TimingTemplate::Sneaky => {
+                Timing { initial_rtt_timeout: ms(15_000), scan_delay: ms(15_000), max_parallelism: Some(1), ..base }
+            }
             TimingTemplate::Polite => Timing { scan_delay: ms(400), max_parallelism: Some(1), ..base },
             TimingTemplate::Normal => base,
             TimingTemplate::Aggressive => Timing {
