@@ -273,3 +273,59 @@ fn interrupted_scan_keeps_results_and_valid_files() {
     let normal = std::fs::read_to_string(format!("{base}.nmap")).unwrap();
     assert!(normal.contains("1/tcp") && normal.contains("done"), "{normal}");
 }
+
+/// Fewer descriptors than the asked-for parallelism: the scan backs off on EMFILE and still finds every
+/// port exactly.
+#[test]
+fn descriptor_limit_backs_off_and_loses_nothing() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let open = random_ports(30, 7, &[]).into_iter().map(|p| p % 3000 + 1).collect::<BTreeSet<u16>>();
+    let _l = target.listen_tcp(&open.iter().copied().collect::<Vec<_>>()).unwrap();
+    let scratch = Scratch::new("emfile");
+    let jsonl = scratch.path("out.jsonl");
+    let out = bed
+        .scanner()
+        .command("prlimit")
+        .args(["--nofile=100:100", env!("CARGO_BIN_EXE_tojimari"), "scan", "-v", "-Pn", "-n", "-p", "1-3000"])
+        .args(["--max-parallelism", "1000", "--no-progress", "-oJ", &jsonl, &target.v4.to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("backed off"), "the limit was hit and said so: {stderr}");
+    let ports = port_map(&parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap()));
+    assert_eq!(ports.len(), 3000);
+    let found: BTreeSet<u16> = ports.iter().filter(|(_, (s, _))| s == "open").map(|((_, p), _)| *p).collect();
+    assert_eq!(found, open);
+}
+
+/// A /16 x 1000 ports (65 million probes) must not allocate per probe or per target up front: peak
+/// memory a few seconds in stays small. `--stats-every` prints while it runs.
+#[test]
+fn memory_stays_flat_on_a_slash_16() {
+    let bed = testbed_or_skip!(1);
+    bed.add_anyip_v4(0, "198.19.0.0/16").unwrap();
+    let scratch = Scratch::new("memory");
+    let mut child = tojimari_in(bed.scanner())
+        .args(["-Pn", "-n", "-p", "1-1000", "--stats-every", "1s", "-oJ", &scratch.path("out.jsonl"), "198.19.0.0/16"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "interrupted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Stats:"), "--stats-every printed nothing: {stderr}");
+    assert!(peak_kb < 64 * 1024, "peak memory {peak_kb} kB after 3 s of a /16 x 1000 scan");
+    eprintln!("peak memory of a /16 x 1000 scan after 3 s: {peak_kb} kB");
+}

@@ -106,6 +106,8 @@ fn port_group_size(nports: usize) -> usize {
     (1_000_000 / nports.max(1)).clamp(1, 256)
 }
 
+/// Probes in flight by default (the descriptor budget may allow fewer).
+const DEFAULT_WINDOW: usize = 2048;
 /// The event loop's token for "worker outcomes are waiting".
 const WAKER: Token = Token(usize::MAX);
 /// Connect workers at most (more cores than this only add contention on one target).
@@ -167,12 +169,13 @@ struct Run<'a> {
 impl<'a> Run<'a> {
     fn new(cfg: &'a ConnectScan, control: &'a Control) -> Result<Self, EngineError> {
         let poll = Poll::new().map_err(EngineError::Poll)?;
+        // The descriptor budget caps the default window. An explicit --max-parallelism is taken as
+        // asked: if it exceeds the descriptors, EMFILE back-off finds the real limit as the scan runs.
         let window = match cfg.timing.max_parallelism {
             Some(n) => n.max(1),
             None if cfg.timing.min_rate.is_some() => cfg.max_sockets,
-            None => 2048,
+            None => DEFAULT_WINDOW.min(cfg.max_sockets),
         }
-        .min(cfg.max_sockets)
         .max(1);
         let bucket = cfg.timing.max_rate.map(|r| TokenBucket::new(r, Instant::now()));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -455,6 +458,8 @@ impl<'a> Run<'a> {
                 // Out of descriptors or local ports: shrink the window below what is in flight, put the
                 // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
                 self.control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
+                // What was in flight is what this machine holds: grow back towards that, not beyond.
+                self.max_window = self.max_window.min(self.inflight.max(1));
                 self.window = (self.inflight * 3 / 4).max(1);
                 self.backoff_until = Some(now + Duration::from_millis(10));
                 let host = self.hosts[slot].as_mut().expect("host");
