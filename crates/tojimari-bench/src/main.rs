@@ -106,7 +106,10 @@ fn connect_all(runs: usize) -> Result<(), String> {
             parse: parse_rustscan,
         },
     ];
-    println!("scenario connect-all: one host, all 65535 TCP ports, {} open, connect scan ({runs} run(s) each)", open.len());
+    println!(
+        "scenario connect-all: one host, all 65535 TCP ports, {} open, connect scan ({runs} run(s) each)",
+        open.len()
+    );
     println!(
         "{:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
         "tool", "time s", "pkts/s", "recall", "precision", "cpu s", "rss MB"
@@ -156,7 +159,11 @@ fn tx_packets(ns: &Netns) -> u64 {
 }
 
 fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, String> {
-    if Command::new("sh").args(["-c", &format!("command -v {}", tool.program)]).output().map(|o| !o.status.success()).unwrap_or(true)
+    if Command::new("sh")
+        .args(["-c", &format!("command -v {}", tool.program)])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
         && !std::path::Path::new(&tool.program).exists()
     {
         return Err(format!("not installed ({})", tool.program));
@@ -242,7 +249,9 @@ fn parse_nmap_xml(xml: &str) -> BTreeSet<u16> {
 fn parse_rustscan(text: &str) -> BTreeSet<u16> {
     text.lines()
         .filter_map(|l| l.split_once("-> ["))
-        .flat_map(|(_, rest)| rest.trim_end_matches(']').split(',').filter_map(|p| p.trim().parse().ok()).collect::<Vec<u16>>())
+        .flat_map(|(_, rest)| {
+            rest.trim_end_matches(']').split(',').filter_map(|p| p.trim().parse().ok()).collect::<Vec<u16>>()
+        })
         .collect()
 }
 

@@ -30,11 +30,9 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Two-letter options are nmap's: -sT -sn -Pn -iL FILE -oN/-oX/-oG/-oJ FILE -oA BASE.\n\
+#[command(after_help = "Two-letter options are nmap's: -sT -sn -Pn -iL FILE -oN/-oX/-oG/-oJ FILE -oA BASE.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
-                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120"
-)]
+                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120")]
 pub struct ScanArgs {
     /// Hosts to scan: addresses, CIDR blocks (198.18.0.0/24, 2001:db8::/120), octet ranges
     /// (198.18.0.1-20, 198.18.0-3.1) or host names.
@@ -107,7 +105,12 @@ pub struct ScanArgs {
     #[arg(short = 'F', help_heading = "Port specification")]
     pub fast: bool,
     /// Ports not to scan (same syntax as -p).
-    #[arg(long = "exclude-ports", value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]
+    #[arg(
+        long = "exclude-ports",
+        value_name = "PORTS",
+        allow_hyphen_values = true,
+        help_heading = "Port specification"
+    )]
     pub exclude_ports: Option<String>,
     /// Scan ports in ascending order instead of a random one.
     #[arg(short = 'r', help_heading = "Port specification")]
@@ -129,10 +132,20 @@ pub struct ScanArgs {
     #[arg(long = "max-retries", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
     pub max_retries: Option<String>,
     /// Give up on a host after this long (e.g. 30s, 5m).
-    #[arg(long = "host-timeout", allow_hyphen_values = true, value_name = "TIME", help_heading = "Timing and performance")]
+    #[arg(
+        long = "host-timeout",
+        allow_hyphen_values = true,
+        value_name = "TIME",
+        help_heading = "Timing and performance"
+    )]
     pub host_timeout: Option<String>,
     /// Wait this long between probes to a host (e.g. 100ms).
-    #[arg(long = "scan-delay", allow_hyphen_values = true, value_name = "TIME", help_heading = "Timing and performance")]
+    #[arg(
+        long = "scan-delay",
+        allow_hyphen_values = true,
+        value_name = "TIME",
+        help_heading = "Timing and performance"
+    )]
     pub scan_delay: Option<String>,
     /// Probe timeout before any round trip was measured.
     #[arg(long = "initial-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
@@ -144,7 +157,12 @@ pub struct ScanArgs {
     #[arg(long = "max-rtt-timeout", value_name = "TIME", help_heading = "Timing and performance")]
     pub max_rtt_timeout: Option<String>,
     /// Probes in flight at most.
-    #[arg(long = "max-parallelism", allow_hyphen_values = true, value_name = "N", help_heading = "Timing and performance")]
+    #[arg(
+        long = "max-parallelism",
+        allow_hyphen_values = true,
+        value_name = "N",
+        help_heading = "Timing and performance"
+    )]
     pub max_parallelism: Option<String>,
 
     /// Normal output to FILE (- for standard output) [-oN].

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
+use tojimari_core::Protocol;
 use tojimari_core::portspec::parse_port_list;
 use tojimari_core::services::{self, PortClass};
-use tojimari_core::Protocol;
 
 use crate::plan::UsageError;
 

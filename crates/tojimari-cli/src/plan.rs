@@ -10,12 +10,12 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
+use tojimari_core::Protocol;
 use tojimari_core::portspec::{PortSet, PortSpec, parse_port_list};
 use tojimari_core::report::DisplayOptions;
 use tojimari_core::services;
 use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_from_list};
 use tojimari_core::timing::{Timing, TimingTemplate};
-use tojimari_core::Protocol;
 use tojimari_engine::{Discovery, PortOrder};
 use tojimari_output::Format;
 
@@ -68,7 +68,8 @@ pub struct ScanPlan {
     pub progress: bool,
 }
 
-const TARGET_HINT: &str = "give targets like 198.18.0.1, 198.18.0.0/24, 198.18.0.1-20, 2001:db8::1 or a host name, or -iL FILE";
+const TARGET_HINT: &str =
+    "give targets like 198.18.0.1, 198.18.0.0/24, 198.18.0.1-20, 2001:db8::1 or a host name, or -iL FILE";
 
 /// Checks the flags and builds the plan. `stdin` is read only for `-iL -`.
 pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageError> {
@@ -134,7 +135,10 @@ pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageErr
     let timing = build_timing(args)?;
     let order = if args.sequential {
         if args.seed.is_some() {
-            return Err(UsageError::new("-r (ports in order) and --seed (a random order) contradict each other", "use one of them"));
+            return Err(UsageError::new(
+                "-r (ports in order) and --seed (a random order) contradict each other",
+                "use one of them",
+            ));
         }
         PortOrder::Sequential
     } else {
@@ -189,7 +193,7 @@ fn check_techniques(args: &ScanArgs) -> Result<(), UsageError> {
         (args.maimon, "-sM"),
     ];
     let chosen: Vec<&str> = raw.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-    if args.connect && chosen.iter().any(|n| *n == "-sS") {
+    if args.connect && chosen.contains(&"-sS") {
         return Err(UsageError::new(
             "-sT (connect scan) and -sS (SYN scan) contradict each other",
             "choose one TCP scan type: -sT needs no privileges",
@@ -226,7 +230,10 @@ fn select_ports(args: &ScanArgs) -> Result<PortSet, UsageError> {
         Some(s) => {
             let n = parse_u64(s, "--top-ports")?;
             if n == 0 {
-                return Err(UsageError::new("--top-ports 0 selects no ports", "give a number of ports, e.g. --top-ports 100"));
+                return Err(UsageError::new(
+                    "--top-ports 0 selects no ports",
+                    "give a number of ports, e.g. --top-ports 100",
+                ));
             }
             Some(n as usize)
         }
@@ -236,7 +243,10 @@ fn select_ports(args: &ScanArgs) -> Result<PortSet, UsageError> {
         return Err(UsageError::new("-F and --top-ports contradict each other", "-F means --top-ports 100; use one"));
     }
     if args.fast && args.ports.is_some() {
-        return Err(UsageError::new("-F and -p contradict each other", "-F scans the 100 most common ports; -p names ports"));
+        return Err(UsageError::new(
+            "-F and -p contradict each other",
+            "-F scans the 100 most common ports; -p names ports",
+        ));
     }
     let explicit = match &args.ports {
         Some(spec) => Some(parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?),
@@ -313,13 +323,13 @@ fn build_timing(args: &ScanArgs) -> Result<Timing, UsageError> {
     if let Some(s) = &args.max_rate {
         timing.max_rate = Some(parse_rate(s, "--max-rate")?);
     }
-    if let (Some(min), Some(max)) = (timing.min_rate, timing.max_rate) {
-        if max < min {
-            return Err(UsageError::new(
-                format!("--max-rate {max} is below --min-rate {min}"),
-                "the maximum rate must be at least the minimum rate",
-            ));
-        }
+    if let (Some(min), Some(max)) = (timing.min_rate, timing.max_rate)
+        && max < min
+    {
+        return Err(UsageError::new(
+            format!("--max-rate {max} is below --min-rate {min}"),
+            "the maximum rate must be at least the minimum rate",
+        ));
     }
     if let Some(s) = &args.max_parallelism {
         let n = parse_u64(s, "--max-parallelism")?;
@@ -350,9 +360,9 @@ fn parse_template(t: &str) -> Result<TimingTemplate, UsageError> {
 }
 
 fn parse_u64(s: &str, option: &str) -> Result<u64, UsageError> {
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| UsageError::new(format!("{option} takes a whole number, not \"{s}\""), format!("for example {option} 100")))
+    s.trim().parse::<u64>().map_err(|_| {
+        UsageError::new(format!("{option} takes a whole number, not \"{s}\""), format!("for example {option} 100"))
+    })
 }
 
 fn parse_rate(s: &str, option: &str) -> Result<f64, UsageError> {
@@ -392,7 +402,7 @@ pub fn parse_time(s: &str, option: &str) -> Result<Duration, UsageError> {
         "h" => value * 3600.0,
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64(secs))
@@ -409,7 +419,10 @@ fn outputs(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> {
     ] {
         if let Some(s) = opt {
             if s.is_empty() {
-                return Err(UsageError::new("an output option was given an empty file name", "use - for standard output"));
+                return Err(UsageError::new(
+                    "an output option was given an empty file name",
+                    "use - for standard output",
+                ));
             }
             out.push((format, dest(s)));
         }
@@ -425,7 +438,10 @@ fn outputs(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> {
         }
     }
     if out.iter().filter(|(_, d)| *d == Dest::Stdout).count() > 1 {
-        return Err(UsageError::new("only one output format can go to standard output (-)", "send the others to files"));
+        return Err(UsageError::new(
+            "only one output format can go to standard output (-)",
+            "send the others to files",
+        ));
     }
     Ok(out)
 }

@@ -5,14 +5,31 @@
 //! prints a full line every period, terminal or not. Everything goes to stderr: stdout is for results.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tojimari_engine::Control;
 
 const REDRAW: Duration = Duration::from_millis(100);
+
+/// Whether a progress line is on the terminal now. Whoever writes results to stdout takes this lock and
+/// calls [`clear_line`] first, so results never end up glued to a half-drawn progress line.
+static LINE_DRAWN: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
+/// Wipes the progress line if one is drawn; call with the guard from [`terminal`].
+pub fn clear_line(drawn: &mut bool) {
+    if *drawn {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        *drawn = false;
+    }
+}
+
+/// The lock over the terminal shared by the progress line and stdout results.
+pub fn terminal() -> std::sync::MutexGuard<'static, bool> {
+    LINE_DRAWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 const QUIET_START: Duration = Duration::from_secs(1);
 
 /// A running progress printer; [`Reporter::stop`] clears the line and joins the thread.
@@ -49,7 +66,6 @@ impl Reporter {
 
 fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Duration>) {
     let start = Instant::now();
-    let mut drawn = false;
     let mut next_stats = stats_every.map(|d| start + d);
     let mut last = (start, 0u64);
     let mut rate = 0.0f64;
@@ -66,25 +82,22 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
             last = (now, done);
         }
         let line = format_line(done, planned, rate, p.open.load(Ordering::Relaxed), now.duration_since(start));
+        let mut drawn = terminal();
         let mut err = std::io::stderr().lock();
+        if let Some(at) = next_stats
+            && now >= at
+        {
+            clear_line(&mut drawn);
+            let _ = writeln!(err, "Stats: {} elapsed; {line}", clock(now.duration_since(start)));
+            next_stats = stats_every.map(|d| at + d);
+        }
         if tty && now.duration_since(start) >= QUIET_START {
             let _ = write!(err, "\r\x1b[2K{line}");
             let _ = err.flush();
-            drawn = true;
-        }
-        if let Some(at) = next_stats {
-            if now >= at {
-                if drawn {
-                    let _ = write!(err, "\r\x1b[2K");
-                }
-                let _ = writeln!(err, "Stats: {} elapsed; {line}", clock(now.duration_since(start)));
-                next_stats = stats_every.map(|d| at + d);
-            }
+            *drawn = true;
         }
     }
-    if drawn {
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
-    }
+    clear_line(&mut terminal());
 }
 
 /// One progress line: done/total, rate, ETA, open so far.
@@ -95,10 +108,7 @@ pub fn format_line(done: u64, planned: u64, rate: f64, open: u64, elapsed: Durat
     } else {
         "--:--".to_string()
     };
-    format!(
-        "{done}/{planned} ports ({pct:.1}%), {rate:.0}/s, ETA {eta}, {open} open, {} elapsed",
-        clock(elapsed)
-    )
+    format!("{done}/{planned} ports ({pct:.1}%), {rate:.0}/s, ETA {eta}, {open} open, {} elapsed", clock(elapsed))
 }
 
 fn clock(d: Duration) -> String {

@@ -26,11 +26,7 @@ pub struct Targets {
 
 /// Resolves a host name to one address, preferring IPv4 unless `prefer_ipv6` (as nmap with and without -6).
 pub fn resolve_name(name: &str, prefer_ipv6: bool) -> Result<IpAddr, String> {
-    let addrs: Vec<IpAddr> = (name, 0u16)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .map(|sa| sa.ip())
-        .collect();
+    let addrs: Vec<IpAddr> = (name, 0u16).to_socket_addrs().map_err(|e| e.to_string())?.map(|sa| sa.ip()).collect();
     addrs
         .iter()
         .find(|a| a.is_ipv6() == prefer_ipv6)

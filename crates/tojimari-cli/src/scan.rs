@@ -24,9 +24,12 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         Err(e) => return usage(&e),
     };
     let mut warn = |w: String| eprintln!("warning: {w}");
-    let targets = Targets::resolve(&plan.target_specs, plan.exclusions.clone(), &plan.exclude_names, plan.prefer_ipv6, &mut warn);
+    let targets =
+        Targets::resolve(&plan.target_specs, plan.exclusions.clone(), &plan.exclude_names, plan.prefer_ipv6, &mut warn);
     if targets.is_empty() {
-        eprintln!("error: no target could be resolved, so nothing was scanned (hint: check the host names, or give addresses)");
+        eprintln!(
+            "error: no target could be resolved, so nothing was scanned (hint: check the host names, or give addresses)"
+        );
         return ExitCode::from(EXIT_FAILURE);
     }
 
@@ -146,6 +149,8 @@ impl Write for Stdout {
             self.buf.clear();
             return Ok(());
         }
+        let mut drawn = crate::progress::terminal();
+        crate::progress::clear_line(&mut drawn);
         let mut out = io::stdout().lock();
         let res = out.write_all(&self.buf).and_then(|()| out.flush());
         self.buf.clear();
@@ -202,7 +207,8 @@ mod tests {
 
     #[test]
     fn command_line_is_quoted_where_needed() {
-        let argv: Vec<String> = ["tojimari", "scan", "-p", "22,80", "a b", "it's"].iter().map(|s| s.to_string()).collect();
+        let argv: Vec<String> =
+            ["tojimari", "scan", "-p", "22,80", "a b", "it's"].iter().map(|s| s.to_string()).collect();
         assert_eq!(shell_join(&argv), "tojimari scan -p 22,80 'a b' 'it'\\''s'");
     }
 }

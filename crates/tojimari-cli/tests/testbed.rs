@@ -146,7 +146,8 @@ fn silent_host_is_down_unless_pn() {
     let _l = target.listen_tcp(&[22]).unwrap();
     target.firewall(&firewall::drop_tcp(&[80, 443])).unwrap();
     let addr = target.v4.to_string();
-    let (ports, lines, _) = scan(bed.scanner(), &["-p", "22", "-n", "--max-retries", "1", "--initial-rtt-timeout", "200ms", &addr]);
+    let (ports, lines, _) =
+        scan(bed.scanner(), &["-p", "22", "-n", "--max-retries", "1", "--initial-rtt-timeout", "200ms", &addr]);
     assert!(ports.is_empty());
     assert_eq!(host_lines(&lines)[0]["state"], "down");
     let (ports, _, _) = scan(bed.scanner(), &["-p", "22", "-n", "-Pn", &addr]);
@@ -307,7 +308,7 @@ fn memory_stays_flat_on_a_slash_16() {
     let bed = testbed_or_skip!(1);
     bed.add_anyip_v4(0, "198.19.0.0/16").unwrap();
     let scratch = Scratch::new("memory");
-    let mut child = tojimari_in(bed.scanner())
+    let child = tojimari_in(bed.scanner())
         .args(["-Pn", "-n", "-p", "1-1000", "--stats-every", "1s", "-oJ", &scratch.path("out.jsonl"), "198.19.0.0/16"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -15,7 +15,11 @@ fn assert_usage_error(args: &[&str], needle: &str) {
     assert!(stderr.contains(needle), "{args:?}: {stderr:?} does not mention {needle:?}");
     assert!(stderr.contains("hint:"), "{args:?}: no hint in {stderr:?}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?}: a usage error must not start a scan: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?}: a usage error must not start a scan: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -123,7 +127,8 @@ fn help_snapshots() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &text).unwrap();
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
         assert_eq!(text, want, "{args:?} differs from {}", path.display());
     }
 }

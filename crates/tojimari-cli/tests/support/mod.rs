@@ -75,8 +75,10 @@ pub fn port_map(lines: &[serde_json::Value]) -> PortMap {
                 let addr = line["addr"].as_str().unwrap();
                 for group in line["collapsed"].as_array().into_iter().flatten() {
                     for port in expand_ranges(group["ports"].as_str().unwrap()) {
-                        let value =
-                            (group["state"].as_str().unwrap().to_string(), group["reason"].as_str().unwrap().to_string());
+                        let value = (
+                            group["state"].as_str().unwrap().to_string(),
+                            group["reason"].as_str().unwrap().to_string(),
+                        );
                         assert!(map.insert((addr.to_string(), port), value).is_none(), "port {port} reported twice");
                     }
                 }
@@ -105,7 +107,12 @@ pub fn host_lines(lines: &[serde_json::Value]) -> Vec<&serde_json::Value> {
 
 /// nmap's answer on the same namespace: port -> (state, reason), from its XML.
 pub fn nmap_states(ns: &Netns, args: &[&str]) -> BTreeMap<u16, (String, String)> {
-    let out = ns.command("nmap").args(args).args(["-oX", "-", "-n"]).output().expect("nmap is installed (apt-get install nmap)");
+    let out = ns
+        .command("nmap")
+        .args(args)
+        .args(["-oX", "-", "-n"])
+        .output()
+        .expect("nmap is installed (apt-get install nmap)");
     assert!(out.status.success(), "nmap failed: {}", String::from_utf8_lossy(&out.stderr));
     let xml = String::from_utf8_lossy(&out.stdout);
     let mut map = BTreeMap::new();
@@ -132,7 +139,8 @@ fn rand_suffix() -> u64 {
 /// A Python with python-libnmap, if there is one: `$TOJIMARI_PYTHON` (set by .ci/run) or python3.
 pub fn python_with_libnmap() -> Option<String> {
     let candidates = [std::env::var("TOJIMARI_PYTHON").ok(), Some("python3".to_string())];
-    candidates.into_iter().flatten().find(|py| {
-        Command::new(py).args(["-c", "import libnmap"]).output().is_ok_and(|o| o.status.success())
-    })
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|py| Command::new(py).args(["-c", "import libnmap"]).output().is_ok_and(|o| o.status.success()))
 }
