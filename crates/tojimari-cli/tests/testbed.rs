@@ -330,3 +330,19 @@ fn memory_stays_flat_on_a_slash_16() {
     assert!(peak_kb < 64 * 1024, "peak memory {peak_kb} kB after 3 s of a /16 x 1000 scan");
     eprintln!("peak memory of a /16 x 1000 scan after 3 s: {peak_kb} kB");
 }
+
+/// --host-timeout gives up on a slow host, reports it as timed out, and the run still succeeds.
+#[test]
+fn host_timeout_skips_a_slow_host() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    target.firewall(&firewall::random_loss(100)).unwrap();
+    let started = Instant::now();
+    let (_, lines, out) = scan(bed.scanner(), &["-Pn", "-n", "-p-", "--host-timeout", "1s", &target.v4.to_string()]);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    let host = host_lines(&lines)[0];
+    assert_eq!(host["timed_out"], true);
+    assert_eq!(host["complete"], false);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("host timeout"), "{stdout}");
+}
