@@ -126,6 +126,13 @@ fn target_and_port_syntax_end_to_end() {
         assert!(h["reason"] == "syn-ack" || h["reason"] == "conn-refused", "{h}");
     }
 
+    // A name that does not resolve is reported and skipped; the other targets are still scanned.
+    // (Inside the scanner namespace the resolver has no route, so no query leaves the bed.)
+    let (ports, lines, out) = scan(bed.scanner(), &["-p", "22", "-n", "-Pn", "no-such-host.invalid", "198.18.0.2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Failed to resolve \"no-such-host.invalid\""));
+    assert_eq!(host_lines(&lines).len(), 1);
+    assert_eq!(ports[&("198.18.0.2".to_string(), 22)].0, "open");
+
     // -sn: discovery only. 198.18.0.9 does not exist: no neighbour answers, so it is down.
     let (ports, lines, out) = scan(bed.scanner(), &["-sn", "-n", "198.18.0.2", "198.18.0.9"]);
     assert!(ports.is_empty());
