@@ -1,0 +1,1 @@
+//! tojimari-net (being written)

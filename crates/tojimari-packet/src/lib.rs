@@ -1,0 +1,1 @@
+//! tojimari-packet (being written)
