@@ -1,1 +1,30 @@
-//! tojimari-packet (being written)
+//! Probe building and reply parsing/classification for tojimari's raw engine, as pure functions over bytes.
+//!
+//! Nothing here does I/O or reads a clock: the engine hands in addresses, ports, cookies and buffers, and gets
+//! back frame lengths, parsed [`Reply`] values and `(PortState, Reason)` verdicts.
+//!
+//! - [`cookie`]: the keyed hash that lets the receiver validate replies without per-probe state.
+//! - [`Technique`]: the scan types (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`), where each puts the cookie
+//!   and how a reply echoes it.
+//! - `build_*`: Ethernet II frames carrying our probes ([`build_tcp`], [`build_udp`], [`build_echo`], ...).
+//! - [`parse_frame`] / [`parse_ip`]: received frames into [`Reply`] values; never panics on any input.
+//! - [`classify`]: nmap's port-state semantics for TCP replies, ICMP errors and silence.
+//! - [`payloads`]: UDP probe payloads for well-known services, written from the protocol specifications.
+
+mod build;
+pub mod checksum;
+pub mod classify;
+pub mod cookie;
+mod parse;
+pub mod payloads;
+mod reply;
+pub mod tcp;
+mod technique;
+
+pub use build::{
+    L2, MAX_FRAME, TcpProbe, UdpProbe, build_arp_request, build_echo, build_neighbor_solicit, build_tcp,
+    build_timestamp, build_udp,
+};
+pub use parse::{parse_frame, parse_ip};
+pub use reply::{Quoted, Reply};
+pub use technique::Technique;
