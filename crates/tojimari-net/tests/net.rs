@@ -1,0 +1,506 @@
+//! Test-bed tests: real frames between the scanner namespace and a target namespace (and on
+//! the scanner namespace's loopback), checked against listeners the tests open themselves.
+//! Every test needs root and skips loudly without it (fails under CI).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use tojimari_net::{
+    Filter, NetError, PacketSender, PacketSocket, RingConfig, Route, interface_by_name, interfaces, next_hop_mac,
+    raw_allowed, route_to,
+};
+use tojimari_testbed::{SCANNER_V4, SCANNER_V6, TestBed, testbed_or_skip};
+
+const OPEN: u16 = 8080;
+const CLOSED: u16 = 8081;
+const SMALL_RING: RingConfig = RingConfig { block_size: 1 << 16, block_count: 8, frame_timeout_ms: 5 };
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+
+// ---- frame building and parsing (just enough for SYNs and their answers) ----
+
+fn checksum(sum: u32, data: &[u8]) -> u32 {
+    data.chunks(2).fold(sum, |s, c| s + u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+}
+
+fn fold(mut sum: u32) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+fn tcp_syn(sport: u16, dport: u16, seq: u32) -> Vec<u8> {
+    let mut tcp = vec![0u8; 20];
+    tcp[0..2].copy_from_slice(&sport.to_be_bytes());
+    tcp[2..4].copy_from_slice(&dport.to_be_bytes());
+    tcp[4..8].copy_from_slice(&seq.to_be_bytes());
+    tcp[12] = 5 << 4;
+    tcp[13] = SYN;
+    tcp[14..16].copy_from_slice(&1024u16.to_be_bytes());
+    tcp
+}
+
+/// Ethernet + IPv4 + TCP SYN with correct checksums.
+fn syn_frame(route: &Route, dst_mac: [u8; 6], dport: u16, sport: u16, seq: u32) -> Vec<u8> {
+    let mut tcp = tcp_syn(sport, dport, seq);
+    let mut frame = Vec::with_capacity(74);
+    frame.extend_from_slice(&dst_mac);
+    frame.extend_from_slice(&route.src_mac);
+    match (route.src, route.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            let pseudo = checksum(checksum(checksum(0, &src.octets()), &dst.octets()), &[0, 6, 0, 20]);
+            let sum = fold(checksum(pseudo, &tcp));
+            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+            let mut ip = vec![0x45, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0];
+            ip.extend_from_slice(&src.octets());
+            ip.extend_from_slice(&dst.octets());
+            let sum = fold(checksum(0, &ip));
+            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+            frame.extend_from_slice(&0x0800u16.to_be_bytes());
+            frame.extend_from_slice(&ip);
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let pseudo = checksum(checksum(checksum(0, &src.octets()), &dst.octets()), &[0, 0, 0, 20, 0, 0, 0, 6]);
+            let sum = fold(checksum(pseudo, &tcp));
+            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+            frame.extend_from_slice(&0x86ddu16.to_be_bytes());
+            frame.extend_from_slice(&[0x60, 0, 0, 0, 0, 20, 6, 64]);
+            frame.extend_from_slice(&src.octets());
+            frame.extend_from_slice(&dst.octets());
+        }
+        _ => panic!("mixed families"),
+    }
+    frame.extend_from_slice(&tcp);
+    frame
+}
+
+/// A TCP segment seen in a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seg {
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+}
+
+fn parse_tcp(frame: &[u8]) -> Option<Seg> {
+    let ethertype = u16::from_be_bytes(frame.get(12..14)?.try_into().ok()?);
+    let (src, dst, tcp) = match ethertype {
+        0x0800 => {
+            let ip = frame.get(14..)?;
+            let ihl = usize::from(ip.first()? & 0x0f) * 4;
+            if *ip.get(9)? != 6 {
+                return None;
+            }
+            let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+            let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+            (IpAddr::from(src), IpAddr::from(dst), ip.get(ihl..)?)
+        }
+        0x86dd => {
+            let ip = frame.get(14..)?;
+            if *ip.get(6)? != 6 {
+                return None;
+            }
+            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            (IpAddr::from(src), IpAddr::from(dst), ip.get(40..)?)
+        }
+        _ => return None,
+    };
+    let be16 = |at: usize| Some(u16::from_be_bytes(tcp.get(at..at + 2)?.try_into().ok()?));
+    let be32 = |at: usize| Some(u32::from_be_bytes(tcp.get(at..at + 4)?.try_into().ok()?));
+    Some(Seg { src, dst, sport: be16(0)?, dport: be16(2)?, seq: be32(4)?, ack: be32(8)?, flags: *tcp.get(13)? })
+}
+
+/// Receives until `done` says so or `timeout` passes; returns the TCP segments seen.
+fn collect(socket: &mut PacketSocket, timeout: Duration, done: impl Fn(&[Seg]) -> bool) -> Vec<Seg> {
+    let deadline = Instant::now() + timeout;
+    let mut segs = Vec::new();
+    while !done(&segs) && Instant::now() < deadline {
+        socket.recv(Duration::from_millis(50), &mut |frame| segs.extend(parse_tcp(frame))).unwrap();
+    }
+    segs
+}
+
+fn target_mac(bed: &TestBed) -> [u8; 6] {
+    let out = bed.target(0).ns.run(&["cat", "/sys/class/net/eth0/address"]).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let bytes: Vec<u8> = text.trim().split(':').map(|h| u8::from_str_radix(h, 16).unwrap()).collect();
+    bytes.try_into().unwrap()
+}
+
+// ---- routes, interfaces, neighbours ----
+
+#[test]
+fn routes_in_the_scanner_namespace() {
+    let bed = testbed_or_skip!(1);
+    bed.add_anyip_v4(0, "198.19.0.0/16").unwrap();
+    let (t4, t6) = (bed.target(0).v4, bed.target(0).v6);
+    bed.scanner()
+        .run_in(move || {
+            let eth0 = interface_by_name("eth0").unwrap();
+            assert!(!eth0.loopback);
+            assert!(eth0.addrs.contains(&IpAddr::V4(SCANNER_V4)) && eth0.addrs.contains(&IpAddr::V6(SCANNER_V6)));
+            assert_ne!(eth0.mac, [0; 6]);
+            let all = interfaces().unwrap();
+            assert!(all.iter().any(|i| i.loopback && i.name == "lo"));
+            assert!(all.iter().any(|i| i.name == "eth0"));
+
+            for (dst, src) in [(IpAddr::V4(t4), IpAddr::V4(SCANNER_V4)), (IpAddr::V6(t6), IpAddr::V6(SCANNER_V6))] {
+                let route = route_to(dst).unwrap();
+                assert_eq!(
+                    route,
+                    Route {
+                        dst,
+                        ifindex: eth0.index,
+                        ifname: "eth0".into(),
+                        src,
+                        gateway: None,
+                        src_mac: eth0.mac,
+                        loopback: false,
+                        mtu: eth0.mtu,
+                    }
+                );
+            }
+
+            let via = route_to(IpAddr::V4(Ipv4Addr::new(198, 19, 1, 1))).unwrap();
+            assert_eq!(via.gateway, Some(IpAddr::V4(t4)));
+            assert_eq!(via.next_hop(), IpAddr::V4(t4));
+            assert_eq!(via.ifname, "eth0");
+
+            // No default route in the bed: anything else is unreachable.
+            let nowhere = IpAddr::V4(Ipv4Addr::new(198, 18, 255, 1));
+            let err = route_to(IpAddr::V4(Ipv4Addr::new(198, 20, 255, 1))).unwrap_err();
+            assert!(matches!(err, NetError::NoRoute { .. }), "{err:?}");
+            assert!(matches!(route_to(nowhere), Err(NetError::NoRoute { .. })));
+            let v6_nowhere = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, 1));
+            assert!(matches!(route_to(v6_nowhere), Err(NetError::NoRoute { .. })));
+
+            for local in [
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V4(Ipv4Addr::new(127, 1, 2, 3)),
+                IpAddr::V4(SCANNER_V4),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+                IpAddr::V6(SCANNER_V6),
+            ] {
+                let route = route_to(local).unwrap();
+                assert!(route.loopback, "{local}: {route:?}");
+                assert_eq!((route.ifname.as_str(), route.src_mac, route.gateway), ("lo", [0; 6], None), "{local}");
+                assert_eq!(next_hop_mac(&route, local, Duration::ZERO).unwrap(), [0; 6]);
+            }
+        })
+        .unwrap();
+}
+
+#[test]
+fn route_to_an_unrouted_address_is_no_route() {
+    let bed = testbed_or_skip!(0);
+    bed.scanner()
+        .run_in(|| {
+            let dst = IpAddr::V4(Ipv4Addr::new(198, 19, 255, 1));
+            match route_to(dst) {
+                Err(NetError::NoRoute { dst: d }) => assert_eq!(d, dst),
+                other => panic!("{other:?}"),
+            }
+        })
+        .unwrap();
+}
+
+#[test]
+fn next_hop_mac_resolves_v4_and_v6() {
+    let bed = testbed_or_skip!(1);
+    let expected = target_mac(&bed);
+    let (t4, t6) = (bed.target(0).v4, bed.target(0).v6);
+    bed.scanner()
+        .run_in(move || {
+            for dst in [IpAddr::V4(t4), IpAddr::V6(t6)] {
+                let route = route_to(dst).unwrap();
+                let started = Instant::now();
+                assert_eq!(next_hop_mac(&route, route.next_hop(), Duration::from_secs(3)).unwrap(), expected, "{dst}");
+                assert!(started.elapsed() < Duration::from_secs(2), "{dst} took {:?}", started.elapsed());
+                // Second time straight from the table.
+                assert_eq!(next_hop_mac(&route, dst, Duration::ZERO).unwrap(), expected);
+            }
+            // Nobody has .200: unresolved, after the timeout.
+            let silent = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 200));
+            let route = route_to(silent).unwrap();
+            let started = Instant::now();
+            match next_hop_mac(&route, silent, Duration::from_millis(300)) {
+                Err(NetError::NeighborUnresolved { ip }) => assert_eq!(ip, silent),
+                other => panic!("{other:?}"),
+            }
+            assert!(started.elapsed() >= Duration::from_millis(300));
+        })
+        .unwrap();
+}
+
+// ---- packet sockets ----
+
+/// Sends a SYN to an open and to a closed port of target 0 at `dst`, and returns the answers.
+fn syn_to_open_and_closed(bed: &TestBed, dst: IpAddr, use_sender: bool) -> (Vec<Seg>, tojimari_net::RxStats) {
+    bed.scanner()
+        .run_in(move || {
+            assert!(raw_allowed());
+            let route = route_to(dst).unwrap();
+            let mac = next_hop_mac(&route, route.next_hop(), Duration::from_secs(3)).unwrap();
+            let mut socket = PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), SMALL_RING).unwrap();
+            let frames = [syn_frame(&route, mac, OPEN, 40000, 1000), syn_frame(&route, mac, CLOSED, 40001, 2000)];
+            let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+            let sent = if use_sender {
+                socket.try_clone_sender().unwrap().send_batch(&refs).unwrap()
+            } else {
+                socket.send_batch(&refs).unwrap()
+            };
+            assert_eq!(sent, 2);
+            let segs = collect(&mut socket, Duration::from_secs(3), |s| s.len() >= 2);
+            (segs, socket.stats().unwrap())
+        })
+        .unwrap()
+}
+
+fn check_syn_answers(dst: IpAddr, src: IpAddr, segs: &[Seg], stats: tojimari_net::RxStats) {
+    let syn_ack = segs.iter().find(|s| s.sport == OPEN).expect("a SYN/ACK from the open port");
+    assert_eq!((syn_ack.src, syn_ack.dst, syn_ack.dport), (dst, src, 40000));
+    assert_eq!(syn_ack.flags, SYN | ACK);
+    assert_eq!(syn_ack.ack, 1001);
+    let rst = segs.iter().find(|s| s.sport == CLOSED).expect("a RST from the closed port");
+    assert_eq!((rst.src, rst.dst, rst.dport), (dst, src, 40001));
+    assert_eq!(rst.flags, RST | ACK);
+    assert_eq!(rst.ack, 2001);
+    assert!(segs.iter().all(|s| s.dst == src), "the filter passed a frame to someone else: {segs:?}");
+    assert!(segs.iter().all(|s| s.flags & SYN == 0 || s.flags & ACK != 0), "our own SYN was read back: {segs:?}");
+    assert!(stats.packets >= 2, "{stats:?}");
+    assert_eq!(stats.drops, 0);
+}
+
+#[test]
+fn syn_gets_syn_ack_and_rst_v4() {
+    let bed = testbed_or_skip!(1);
+    let _listening = bed.target(0).listen_tcp(&[OPEN]).unwrap();
+    let dst = IpAddr::V4(bed.target(0).v4);
+    let (segs, stats) = syn_to_open_and_closed(&bed, dst, false);
+    check_syn_answers(dst, IpAddr::V4(SCANNER_V4), &segs, stats);
+}
+
+#[test]
+fn syn_gets_syn_ack_and_rst_v6_through_a_sender() {
+    let bed = testbed_or_skip!(1);
+    let _listening = bed.target(0).listen_tcp(&[OPEN]).unwrap();
+    let dst = IpAddr::V6(bed.target(0).v6);
+    let (segs, stats) = syn_to_open_and_closed(&bed, dst, true);
+    check_syn_answers(dst, IpAddr::V6(SCANNER_V6), &segs, stats);
+}
+
+#[test]
+fn syn_on_loopback_sees_syn_ack_and_own_probe() {
+    let bed = testbed_or_skip!(0);
+    for dst in [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(SCANNER_V4),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(SCANNER_V6),
+    ] {
+        bed.scanner()
+            .run_in(move || {
+                let listener = TcpListener::bind(SocketAddr::new(dst, 0)).unwrap();
+                let port = listener.local_addr().unwrap().port();
+                let route = route_to(dst).unwrap();
+                assert!(route.loopback);
+                let mac = next_hop_mac(&route, dst, Duration::ZERO).unwrap();
+                let mut socket =
+                    PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), SMALL_RING).unwrap();
+                let frame = syn_frame(&route, mac, port, 40002, 77);
+                assert_eq!(socket.send_batch(&[&frame]).unwrap(), 1);
+                let segs = collect(&mut socket, Duration::from_secs(3), |s| s.iter().any(|s| s.flags == SYN | ACK));
+                let syn_ack = segs
+                    .iter()
+                    .find(|s| s.flags == SYN | ACK)
+                    .unwrap_or_else(|| panic!("no SYN/ACK on lo for {dst}: {segs:?}"));
+                assert_eq!((syn_ack.sport, syn_ack.dport, syn_ack.ack), (port, 40002, 78));
+                // Loopback hands our own SYN back as an incoming frame.
+                assert!(segs.iter().any(|s| s.flags == SYN && s.dport == port), "{segs:?}");
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_filter_keeps_out_frames_to_other_addresses() {
+    let bed = testbed_or_skip!(1);
+    let _listening = bed.target(0).listen_tcp(&[OPEN]).unwrap();
+    let dst = IpAddr::V4(bed.target(0).v4);
+    bed.scanner()
+        .run_in(move || {
+            let route = route_to(dst).unwrap();
+            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            // A filter for an address that is not ours: the SYN/ACK must not get through.
+            let mut filtered = PacketSocket::open(
+                route.ifindex,
+                &Filter::replies_to(&[IpAddr::V4(Ipv4Addr::new(198, 18, 0, 77))]),
+                SMALL_RING,
+            )
+            .unwrap();
+            let mut all = PacketSocket::open(route.ifindex, &Filter::accept_all(), SMALL_RING).unwrap();
+            let frame = syn_frame(&route, mac, OPEN, 40003, 5);
+            assert_eq!(all.send_batch(&[&frame]).unwrap(), 1);
+            let seen = collect(&mut all, Duration::from_secs(3), |s| s.iter().any(|s| s.sport == OPEN));
+            assert!(seen.iter().any(|s| s.sport == OPEN && s.flags == SYN | ACK), "{seen:?}");
+            let leaked = collect(&mut filtered, Duration::from_millis(200), |_| false);
+            assert!(leaked.is_empty(), "{leaked:?}");
+        })
+        .unwrap();
+}
+
+#[test]
+fn send_batch_of_1000_frames() {
+    let bed = testbed_or_skip!(1);
+    let dst = IpAddr::V4(bed.target(0).v4);
+    bed.scanner()
+        .run_in(move || {
+            let route = route_to(dst).unwrap();
+            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let mut socket = PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), SMALL_RING).unwrap();
+            let frames: Vec<Vec<u8>> =
+                (0..1000u16).map(|i| syn_frame(&route, mac, 20000 + i, 41000, u32::from(i))).collect();
+            let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+            let mut sent = 0;
+            let mut backoffs = 0;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while sent < refs.len() && Instant::now() < deadline {
+                let n = socket.send_batch(&refs[sent..]).unwrap();
+                sent += n;
+                if sent < refs.len() {
+                    backoffs += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            assert_eq!(sent, 1000, "after {backoffs} back-offs");
+            let segs = collect(&mut socket, Duration::from_secs(3), |s| s.len() >= 1000);
+            let rsts = segs.iter().filter(|s| s.flags == RST | ACK && s.dport == 41000).count();
+            let stats = socket.stats().unwrap();
+            eprintln!("1000 SYNs: {backoffs} back-offs, {rsts} RSTs, {stats:?}");
+            assert!(rsts >= 900, "only {rsts} of 1000 answered");
+            assert!(stats.packets >= rsts as u64);
+            // Counters accumulate across reads.
+            assert!(socket.stats().unwrap().packets >= stats.packets);
+        })
+        .unwrap();
+}
+
+#[test]
+fn bad_interface_and_ring_are_errors() {
+    let bed = testbed_or_skip!(0);
+    bed.scanner()
+        .run_in(|| {
+            let err = PacketSocket::open(999_999, &Filter::accept_all(), SMALL_RING).unwrap_err();
+            assert!(matches!(err, NetError::NoInterface { .. }), "{err:?}");
+            let bad = RingConfig { block_size: 5000, ..SMALL_RING };
+            let lo = interface_by_name("lo").unwrap();
+            assert!(matches!(PacketSocket::open(lo.index, &Filter::accept_all(), bad), Err(NetError::Invalid { .. })));
+        })
+        .unwrap();
+}
+
+// ---- measurement (run by hand: cargo test -p tojimari-net --release --test net -- --ignored --nocapture) ----
+
+/// SYNs to closed ports of one target for a few seconds from `senders` threads, each with its
+/// own `PacketSender`; counts the RSTs that come back. Prints sent and answered rates.
+fn measure(senders: usize, seconds: u64) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let bed = testbed_or_skip!(1);
+    let dst = IpAddr::V4(bed.target(0).v4);
+    bed.scanner()
+        .run_in(move || {
+            let route = route_to(dst).unwrap();
+            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let mut rx =
+                PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), RingConfig::default()).unwrap();
+            let stop = Arc::new(AtomicBool::new(false));
+            let replies = Arc::new(AtomicU64::new(0));
+            let receiver = {
+                let (stop, replies) = (stop.clone(), replies.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        rx.recv(Duration::from_millis(20), &mut |frame| {
+                            if parse_tcp(frame).is_some_and(|s| s.flags & RST != 0) {
+                                replies.fetch_add(1, Ordering::Relaxed);
+                            }
+                        })
+                        .unwrap();
+                    }
+                    rx.stats().unwrap()
+                })
+            };
+            let started = Instant::now();
+            let deadline = started + Duration::from_secs(seconds);
+            let threads: Vec<_> = (0..senders)
+                .map(|t| {
+                    let route = route.clone();
+                    let sender = PacketSender::open(route.ifindex).unwrap();
+                    std::thread::spawn(move || {
+                        let frames: Vec<Vec<u8>> = (1..=u16::MAX)
+                            .map(|port| syn_frame(&route, mac, port, 50000 + t as u16, u32::from(port)))
+                            .collect();
+                        let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+                        let (mut sent, mut backoffs) = (0u64, 0u64);
+                        'outer: loop {
+                            for batch in refs.chunks(1024) {
+                                let mut done = 0;
+                                while done < batch.len() {
+                                    let n = sender.send_batch(&batch[done..]).unwrap();
+                                    done += n;
+                                    sent += n as u64;
+                                    if done < batch.len() {
+                                        backoffs += 1;
+                                        std::thread::yield_now();
+                                    }
+                                }
+                                if Instant::now() >= deadline {
+                                    break 'outer;
+                                }
+                            }
+                        }
+                        (sent, backoffs)
+                    })
+                })
+                .collect();
+            let (mut sent, mut backoffs) = (0, 0);
+            for t in threads {
+                let (s, b) = t.join().unwrap();
+                sent += s;
+                backoffs += b;
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            std::thread::sleep(Duration::from_millis(500));
+            stop.store(true, Ordering::Relaxed);
+            let stats = receiver.join().unwrap();
+            let answered = replies.load(Ordering::Relaxed);
+            eprintln!(
+                "sendmmsg, {senders} sender thread(s): {sent} SYNs in {elapsed:.2} s = {:.0} pps sent, {answered} RSTs \
+                 ({:.1}%, {:.0} pps answered), {backoffs} back-offs, rx {stats:?}",
+                sent as f64 / elapsed,
+                100.0 * answered as f64 / sent as f64,
+                answered as f64 / elapsed,
+            );
+        })
+        .unwrap();
+}
+
+#[test]
+#[ignore = "a measurement, run by hand with --release"]
+fn measure_sendmmsg_one_sender() {
+    measure(1, 3);
+}
+
+#[test]
+#[ignore = "a measurement, run by hand with --release"]
+fn measure_sendmmsg_two_senders() {
+    measure(2, 3);
+}
