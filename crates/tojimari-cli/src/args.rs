@@ -60,37 +60,41 @@ pub struct ScanArgs {
     /// Never do reverse DNS resolution.
     #[arg(short = 'n', help_heading = "Host discovery")]
     pub no_dns: bool,
-    /// Raw-packet discovery probes (-PS, -PA, -PU, -PE, -PP, -PM): not available yet.
+    /// Raw discovery probes, as nmap's -PE (echo), -PP (timestamp), -PS<ports> (SYN), -PA<ports> (ACK),
+    /// -PU<ports> (UDP). Hosts on the local link are always found by ARP / neighbor discovery.
     #[arg(long = "raw-discovery", value_name = "PROBE", hide = true)]
     pub raw_discovery: Vec<String>,
 
     /// TCP connect scan (the default) [-sT].
     #[arg(long, help_heading = "Scan techniques")]
     pub connect: bool,
-    /// TCP SYN scan [-sS] (raw engine: not available yet).
+    /// TCP SYN scan, the default with raw-socket privilege [-sS].
     #[arg(long, help_heading = "Scan techniques")]
     pub syn: bool,
-    /// UDP scan [-sU] (raw engine: not available yet).
+    /// UDP scan [-sU] (may be combined with one TCP scan).
     #[arg(long, help_heading = "Scan techniques")]
     pub udp: bool,
-    /// FIN scan [-sF] (not available yet).
-    #[arg(long, hide = true)]
+    /// FIN scan [-sF].
+    #[arg(long, help_heading = "Scan techniques")]
     pub fin: bool,
-    /// NULL scan [-sN] (not available yet).
-    #[arg(long, hide = true)]
+    /// NULL scan (no flags) [-sN].
+    #[arg(long, help_heading = "Scan techniques")]
     pub null: bool,
-    /// Xmas scan [-sX] (not available yet).
-    #[arg(long, hide = true)]
+    /// Xmas scan (FIN, PSH, URG) [-sX].
+    #[arg(long, help_heading = "Scan techniques")]
     pub xmas: bool,
-    /// ACK scan [-sA] (not available yet).
-    #[arg(long, hide = true)]
+    /// ACK scan: unfiltered or filtered [-sA].
+    #[arg(long, help_heading = "Scan techniques")]
     pub ack: bool,
-    /// Window scan [-sW] (not available yet).
-    #[arg(long, hide = true)]
+    /// Window scan: open or closed by the RST's window [-sW].
+    #[arg(long, help_heading = "Scan techniques")]
     pub window: bool,
-    /// Maimon scan [-sM] (not available yet).
-    #[arg(long, hide = true)]
+    /// Maimon scan (FIN/ACK) [-sM].
+    #[arg(long, help_heading = "Scan techniques")]
     pub maimon: bool,
+    /// TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number.
+    #[arg(long, value_name = "FLAGS", help_heading = "Scan techniques")]
+    pub scanflags: Option<String>,
     /// Version detection [-sV] (not available yet).
     #[arg(long = "service-version", hide = true)]
     pub service_version: bool,

@@ -10,6 +10,7 @@ mod prepass;
 mod progress;
 mod resolve;
 mod scan;
+mod technique;
 
 use std::process::ExitCode;
 
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
 /// Prints a usage error as one line and returns exit status 2.
 pub fn usage(e: &UsageError) -> ExitCode {
     eprintln!("error: {e}");
-    ExitCode::from(EXIT_USAGE)
+    ExitCode::from(e.code)
 }
 
 /// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally.

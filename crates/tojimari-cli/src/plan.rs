@@ -16,21 +16,30 @@ use tojimari_core::report::DisplayOptions;
 use tojimari_core::services;
 use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_from_list};
 use tojimari_core::timing::{Timing, TimingTemplate};
+use tojimari_engine::raw::PingProbe;
 use tojimari_engine::{Discovery, PortOrder};
 use tojimari_output::Format;
 
 use crate::args::ScanArgs;
+use crate::technique::{self, Techniques};
 
 /// A usage error: what is wrong, and what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError {
     pub message: String,
     pub hint: String,
+    /// Exit status: 2 for bad usage, 1 for a request this process cannot carry out (no privilege).
+    pub code: u8,
 }
 
 impl UsageError {
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        UsageError { message: message.into(), hint: hint.into() }
+        UsageError { message: message.into(), hint: hint.into(), code: 2 }
+    }
+
+    /// A well-formed request that needs a privilege this process lacks (exit status 1).
+    pub fn privilege(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        UsageError { message: message.into(), hint: hint.into(), code: 1 }
     }
 }
 
@@ -54,10 +63,14 @@ pub struct ScanPlan {
     pub exclusions: Exclusions,
     /// Host names in the exclusions, resolved at run time.
     pub exclude_names: Vec<TargetSpec>,
-    /// TCP ports to scan; empty with `-sn`.
-    pub ports: PortSet,
+    /// Ports to scan per protocol; empty with `-sn`.
+    pub ports: PortSpec,
     pub ping_only: bool,
+    pub techniques: Techniques,
+    /// Connect-engine discovery (TCP connect to 80/443, or none with -Pn).
     pub discovery: Discovery,
+    /// Raw-engine discovery probes the user named (-PE, -PS...), `None` for nmap's defaults.
+    pub ping_probes: Option<Vec<PingProbe>>,
     pub timing: Timing,
     pub order: PortOrder,
     pub reverse_dns: bool,
@@ -71,9 +84,22 @@ pub struct ScanPlan {
 const TARGET_HINT: &str =
     "give targets like 198.18.0.1, 198.18.0.0/24, 198.18.0.1-20, 2001:db8::1 or a host name, or -iL FILE";
 
-/// Checks the flags and builds the plan. `stdin` is read only for `-iL -`.
-pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageError> {
-    check_techniques(args)?;
+/// Checks the flags and builds the plan. `stdin` is read only for `-iL -`; `raw_allowed` says whether raw
+/// sockets can be opened; `notice` hears about fallbacks.
+pub fn build(
+    args: &ScanArgs,
+    stdin: &mut dyn Read,
+    raw_allowed: bool,
+    notice: &mut dyn FnMut(String),
+) -> Result<ScanPlan, UsageError> {
+    let techniques = technique::select(args, raw_allowed, notice)?;
+    let ping_probes = technique::ping_probes(&args.raw_discovery)?;
+    if ping_probes.is_some() && !techniques.needs_raw() && !(args.ping_only && raw_allowed) {
+        return Err(UsageError::privilege(
+            "raw host discovery (-PE, -PP, -PS, -PA, -PU) needs raw-socket privilege (CAP_NET_RAW)",
+            "run as root, or drop the -P options (discovery is then a TCP connect to ports 80 and 443)",
+        ));
+    }
 
     // Targets.
     let mut tokens: Vec<String> = args.targets.clone();
@@ -127,9 +153,9 @@ pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageErr
                 "drop -sn to scan ports, or drop the port options to only find which hosts are up",
             ));
         }
-        PortSet::default()
+        PortSpec::default()
     } else {
-        select_ports(args)?
+        select_ports(args, &techniques)?
     };
 
     let timing = build_timing(args)?;
@@ -169,7 +195,9 @@ pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageErr
         exclude_names,
         ports,
         ping_only,
+        techniques,
         discovery,
+        ping_probes,
         timing,
         order,
         reverse_dns: !args.no_dns,
@@ -181,51 +209,9 @@ pub fn build(args: &ScanArgs, stdin: &mut dyn Read) -> Result<ScanPlan, UsageErr
     })
 }
 
-fn check_techniques(args: &ScanArgs) -> Result<(), UsageError> {
-    let raw = [
-        (args.syn, "-sS"),
-        (args.udp, "-sU"),
-        (args.fin, "-sF"),
-        (args.null, "-sN"),
-        (args.xmas, "-sX"),
-        (args.ack, "-sA"),
-        (args.window, "-sW"),
-        (args.maimon, "-sM"),
-    ];
-    let chosen: Vec<&str> = raw.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-    if args.connect && chosen.contains(&"-sS") {
-        return Err(UsageError::new(
-            "-sT (connect scan) and -sS (SYN scan) contradict each other",
-            "choose one TCP scan type: -sT needs no privileges",
-        ));
-    }
-    if let Some(name) = chosen.first() {
-        return Err(UsageError::new(
-            format!("{name} needs the raw-packet engine, which this version of tojimari does not have yet"),
-            "use -sT (TCP connect scan), the default",
-        ));
-    }
-    if args.service_version {
-        return Err(UsageError::new(
-            "-sV (version detection) is not available in this version of tojimari",
-            "service names come from the services table for now",
-        ));
-    }
-    if let Some(probe) = args.raw_discovery.first() {
-        return Err(UsageError::new(
-            format!("-P{probe} needs the raw-packet engine, which this version of tojimari does not have yet"),
-            "host discovery is a TCP connect to ports 80 and 443; use -Pn to skip it",
-        ));
-    }
-    if args.ping_only && args.connect {
-        return Err(UsageError::new("-sn (no port scan) and -sT (port scan) contradict each other", "use one of them"));
-    }
-    Ok(())
-}
-
 const PORTS_HINT: &str = "ports look like -p 22,80,1000-2000, -p- for all, -p http,ssh, or --top-ports 100";
 
-fn select_ports(args: &ScanArgs) -> Result<PortSet, UsageError> {
+fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, UsageError> {
     let top_n = match &args.top_ports {
         Some(s) => {
             let n = parse_u64(s, "--top-ports")?;
@@ -252,35 +238,53 @@ fn select_ports(args: &ScanArgs) -> Result<PortSet, UsageError> {
         Some(spec) => Some(parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?),
         None => None,
     };
-    let tcp: Vec<u16> = match (explicit, top_n.or(args.fast.then_some(100))) {
-        (Some(spec), None) => {
-            if spec.tcp.is_empty() {
-                return Err(UsageError::new(
-                    "the port list names no TCP ports (only U: ports)",
-                    "UDP scanning (-sU) comes with the raw-packet engine; give TCP ports",
-                ));
+    let n = top_n.or(args.fast.then_some(100));
+    let pick = |proto: Protocol, named: Option<&PortSet>| -> Vec<u16> {
+        match (named, n) {
+            (Some(set), None) => set.as_slice().to_vec(),
+            // --top-ports with -p: the N most common among the named ports, as nmap does.
+            (Some(set), Some(n)) => {
+                services::top_ports(proto, usize::MAX).iter().copied().filter(|p| set.contains(*p)).take(n).collect()
             }
-            spec.tcp.as_slice().to_vec()
+            (None, Some(n)) => services::top_ports(proto, n).to_vec(),
+            (None, None) => services::top_ports(proto, 1000).to_vec(),
         }
-        // --top-ports with -p: the N most common among the named ports, as nmap does.
-        (Some(spec), Some(n)) => services::top_ports(Protocol::Tcp, usize::MAX)
-            .iter()
-            .copied()
-            .filter(|p| spec.tcp.contains(*p))
-            .take(n)
-            .collect(),
-        (None, Some(n)) => services::top_ports(Protocol::Tcp, n).to_vec(),
-        (None, None) => services::top_ports(Protocol::Tcp, 1000).to_vec(),
     };
-    let mut ports = PortSpec { tcp: PortSet::from_ports(tcp), udp: PortSet::default() };
+    let scan_tcp = techniques.tcp.is_some();
+    let mut ports = PortSpec {
+        tcp: if scan_tcp {
+            PortSet::from_ports(pick(Protocol::Tcp, explicit.as_ref().map(|s| &s.tcp)))
+        } else {
+            PortSet::default()
+        },
+        udp: if techniques.udp {
+            PortSet::from_ports(pick(Protocol::Udp, explicit.as_ref().map(|s| &s.udp)))
+        } else {
+            PortSet::default()
+        },
+    };
+    if let Some(spec) = &explicit {
+        if scan_tcp && !techniques.udp && spec.tcp.is_empty() {
+            return Err(UsageError::new(
+                "the port list names no TCP ports (only U: ports)",
+                "add -sU to scan UDP ports, or give TCP ports",
+            ));
+        }
+        if techniques.udp && !scan_tcp && spec.udp.is_empty() {
+            return Err(UsageError::new(
+                "the port list names no UDP ports (only T: ports)",
+                "give U: ports or unprefixed ones",
+            ));
+        }
+    }
     if let Some(spec) = &args.exclude_ports {
         let exclude = parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?;
         ports = ports.without(&exclude);
     }
-    if ports.tcp.is_empty() {
+    if ports.is_empty() {
         return Err(UsageError::new("no ports left to scan", PORTS_HINT));
     }
-    Ok(ports.tcp)
+    Ok(ports)
 }
 
 fn build_timing(args: &ScanArgs) -> Result<Timing, UsageError> {

@@ -9,17 +9,22 @@ use std::time::{Instant, SystemTime};
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
-use tojimari_engine::{ConnectScan, Control, fdlimit};
+use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
+use tojimari_engine::{ConnectScan, Control, Discovery, fdlimit};
 use tojimari_output::Format;
+use tojimari_packet::Technique;
 
 use crate::args::ScanArgs;
-use crate::plan::{self, Dest, UsageError};
+use crate::plan::{self, Dest, ScanPlan, UsageError};
 use crate::progress::Reporter;
 use crate::resolve::Targets;
+use crate::technique::TcpScan;
 use crate::{EXIT_FAILURE, EXIT_USAGE, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
-    let plan = match plan::build(args, &mut io::stdin().lock()) {
+    let raw_allowed = tojimari_net::raw_allowed();
+    let mut notice = |n: String| eprintln!("notice: {n}");
+    let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut notice) {
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
@@ -52,19 +57,8 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     }
 
     let budget = fdlimit::raise_and_budget();
-    let engine = ConnectScan {
-        ports: plan.ports.clone(),
-        timing: plan.timing,
-        order: plan.order,
-        discovery: plan.discovery.clone(),
-        max_sockets: budget.max_sockets,
-        reverse_dns: plan.reverse_dns,
-    };
-    let scans = if plan.ping_only {
-        Vec::new()
-    } else {
-        vec![ScanInfo { scan_type: ScanType::Connect, proto: Protocol::Tcp, ports: plan.ports.clone() }]
-    };
+    let engine = engine_for(&plan, budget.max_sockets);
+    let scans = scan_infos(&plan);
     let start = SystemTime::now();
     let started = Instant::now();
     let run_info = RunInfo {
@@ -76,7 +70,7 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     };
 
     let control = Arc::new(Control::new());
-    let per_host = (plan.ports.len() as u64).max(1);
+    let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
     control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
     install_signal_handler(control.clone());
@@ -86,7 +80,10 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
     let reporter = Reporter::start(control.clone(), plan.progress, plan.stats_every);
-    let result = engine.run(&mut targets.iter(), &mut tee, &control);
+    let result = match &engine {
+        Engine::Connect(e) => e.run(&mut targets.iter(), &mut tee, &control),
+        Engine::Raw(e) => e.run(&mut targets.iter(), &mut tee, &control),
+    };
     reporter.stop();
 
     let (stats, exit, code) = match result {
@@ -119,6 +116,74 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
     code
+}
+
+/// The engine a plan runs on.
+enum Engine {
+    Connect(ConnectScan),
+    Raw(RawScan),
+}
+
+fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
+    let raw_ping = plan.ping_only && tojimari_net::raw_allowed();
+    if plan.techniques.needs_raw() || raw_ping {
+        let mut scans = Vec::new();
+        if let Some(TcpScan::Raw(t)) = plan.techniques.tcp {
+            scans.push((t, plan.ports.tcp.clone()));
+        }
+        if plan.techniques.udp {
+            scans.push((Technique::Udp, plan.ports.udp.clone()));
+        }
+        let discovery = if plan.discovery == Discovery::Skip {
+            RawDiscovery::Skip
+        } else {
+            RawDiscovery::Ping(plan.ping_probes.clone().unwrap_or_else(PingProbe::defaults))
+        };
+        return Engine::Raw(RawScan {
+            scans,
+            timing: plan.timing,
+            order: plan.order,
+            discovery,
+            reverse_dns: plan.reverse_dns,
+        });
+    }
+    Engine::Connect(ConnectScan {
+        ports: plan.ports.tcp.clone(),
+        timing: plan.timing,
+        order: plan.order,
+        discovery: plan.discovery.clone(),
+        max_sockets,
+        reverse_dns: plan.reverse_dns,
+    })
+}
+
+/// XML `scaninfo` and friends: one entry per technique of the run.
+fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
+    let mut scans = Vec::new();
+    match plan.techniques.tcp {
+        Some(TcpScan::Connect) => {
+            scans.push(ScanInfo { scan_type: ScanType::Connect, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() })
+        }
+        Some(TcpScan::Raw(t)) => {
+            let scan_type = match t {
+                Technique::Syn => ScanType::Syn,
+                Technique::Fin => ScanType::Fin,
+                Technique::Null => ScanType::Null,
+                Technique::Xmas => ScanType::Xmas,
+                Technique::Ack => ScanType::Ack,
+                Technique::Window => ScanType::Window,
+                Technique::Maimon => ScanType::Maimon,
+                Technique::Custom(_) => ScanType::Custom,
+                Technique::Udp => ScanType::Udp,
+            };
+            scans.push(ScanInfo { scan_type, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() });
+        }
+        None => {}
+    }
+    if plan.techniques.udp {
+        scans.push(ScanInfo { scan_type: ScanType::Udp, proto: Protocol::Udp, ports: plan.ports.udp.clone() });
+    }
+    scans
 }
 
 fn open(dest: &Dest) -> io::Result<Box<dyn Write + Send>> {

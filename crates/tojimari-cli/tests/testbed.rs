@@ -88,7 +88,8 @@ fn three_hundred_open_ports_among_all() {
     let open = random_ports(300, 0x70_71_6d, &[]);
     let _listeners = target.listen_tcp(&open).unwrap();
     for seed in ["1", "2"] {
-        let (ports, _, _) = scan(bed.scanner(), &["-p-", "-T4", "-Pn", "-n", "--seed", seed, &target.v4.to_string()]);
+        let (ports, _, _) =
+            scan(bed.scanner(), &["-sT", "-p-", "-T4", "-Pn", "-n", "--seed", seed, &target.v4.to_string()]);
         assert_eq!(ports.len(), 65535, "every port has exactly one answer");
         let found: BTreeSet<u16> = ports.iter().filter(|(_, (s, _))| s == "open").map(|((_, p), _)| *p).collect();
         assert_eq!(found, open.iter().copied().collect::<BTreeSet<_>>(), "seed {seed}");
@@ -108,7 +109,7 @@ fn target_and_port_syntax_end_to_end() {
     std::fs::write(&list, "# the IPv6 side of target 2\n2001:db8:18::4   # trailing comment\n\n").unwrap();
 
     let (ports, lines, _) =
-        scan(bed.scanner(), &["-p", "ssh,http", "-n", "--exclude", "198.18.0.3", "-iL", &list, "198.18.0.2-4"]);
+        scan(bed.scanner(), &["-sT", "-p", "ssh,http", "-n", "--exclude", "198.18.0.3", "-iL", &list, "198.18.0.2-4"]);
     let hosts: Vec<&str> = host_lines(&lines).iter().map(|h| h["addr"].as_str().unwrap()).collect();
     assert_eq!(hosts.len(), 3, "{hosts:?}");
     for h in ["198.18.0.2", "198.18.0.4", "2001:db8:18::4"] {
@@ -128,13 +129,15 @@ fn target_and_port_syntax_end_to_end() {
 
     // A name that does not resolve is reported and skipped; the other targets are still scanned.
     // (Inside the scanner namespace the resolver has no route, so no query leaves the bed.)
-    let (ports, lines, out) = scan(bed.scanner(), &["-p", "22", "-n", "-Pn", "no-such-host.invalid", "198.18.0.2"]);
+    let (ports, lines, out) =
+        scan(bed.scanner(), &["-sT", "-p", "22", "-n", "-Pn", "no-such-host.invalid", "198.18.0.2"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("Failed to resolve \"no-such-host.invalid\""));
     assert_eq!(host_lines(&lines).len(), 1);
     assert_eq!(ports[&("198.18.0.2".to_string(), 22)].0, "open");
 
-    // -sn: discovery only. 198.18.0.9 does not exist: no neighbour answers, so it is down.
-    let (ports, lines, out) = scan(bed.scanner(), &["-sn", "-n", "198.18.0.2", "198.18.0.9"]);
+    // -sn without raw privilege: discovery by TCP connect only. 198.18.0.9 does not exist: no neighbour
+    // answers, so it is down.
+    let (ports, lines, out) = scan_unprivileged(bed.scanner(), &["-sn", "-n", "198.18.0.2", "198.18.0.9"]);
     assert!(ports.is_empty());
     let hosts = host_lines(&lines);
     let up: Vec<_> = hosts.iter().filter(|h| h["state"] == "up").map(|h| h["addr"].as_str().unwrap()).collect();
@@ -154,10 +157,10 @@ fn silent_host_is_down_unless_pn() {
     target.firewall(&firewall::drop_tcp(&[80, 443])).unwrap();
     let addr = target.v4.to_string();
     let (ports, lines, _) =
-        scan(bed.scanner(), &["-p", "22", "-n", "--max-retries", "1", "--initial-rtt-timeout", "200ms", &addr]);
+        scan(bed.scanner(), &["-sT", "-p", "22", "-n", "--max-retries", "1", "--initial-rtt-timeout", "200ms", &addr]);
     assert!(ports.is_empty());
     assert_eq!(host_lines(&lines)[0]["state"], "down");
-    let (ports, _, _) = scan(bed.scanner(), &["-p", "22", "-n", "-Pn", &addr]);
+    let (ports, _, _) = scan(bed.scanner(), &["-sT", "-p", "22", "-n", "-Pn", &addr]);
     assert_eq!(ports[&(addr.clone(), 22)].0, "open");
 }
 
@@ -172,7 +175,7 @@ fn output_formats_parse_back() {
     let base = scratch.path("run");
     let addr = target.v4.to_string();
     let out = tojimari_in(bed.scanner())
-        .args(["-p", "1-100,8080", "-n", "--reason", "-oA", &base, "--no-progress", &addr])
+        .args(["-sT", "-p", "1-100,8080", "-n", "--reason", "-oA", &base, "--no-progress", &addr])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -242,7 +245,7 @@ fn interrupted_scan_keeps_results_and_valid_files() {
     let scratch = Scratch::new("interrupt");
     let base = scratch.path("run");
     let mut child = tojimari_in(bed.scanner())
-        .args(["-p-", "-r", "-Pn", "-n", "--max-retries", "5", "-oA", &base, "--no-progress"])
+        .args(["-sT", "-p-", "-r", "-Pn", "-n", "--max-retries", "5", "-oA", &base, "--no-progress"])
         .arg(target.v4.to_string())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -295,7 +298,7 @@ fn descriptor_limit_backs_off_and_loses_nothing() {
     let out = bed
         .scanner()
         .command("prlimit")
-        .args(["--nofile=100:100", env!("CARGO_BIN_EXE_tojimari"), "scan", "-v", "-Pn", "-n", "-p", "1-3000"])
+        .args(["--nofile=100:100", env!("CARGO_BIN_EXE_tojimari"), "scan", "-sT", "-v", "-Pn", "-n", "-p", "1-3000"])
         .args(["--max-parallelism", "1000", "--no-progress", "-oJ", &jsonl, &target.v4.to_string()])
         .output()
         .unwrap();
@@ -316,7 +319,18 @@ fn memory_stays_flat_on_a_slash_16() {
     bed.add_anyip_v4(0, "198.19.0.0/16").unwrap();
     let scratch = Scratch::new("memory");
     let child = tojimari_in(bed.scanner())
-        .args(["-Pn", "-n", "-p", "1-1000", "--stats-every", "1s", "-oJ", &scratch.path("out.jsonl"), "198.19.0.0/16"])
+        .args([
+            "-sT",
+            "-Pn",
+            "-n",
+            "-p",
+            "1-1000",
+            "--stats-every",
+            "1s",
+            "-oJ",
+            &scratch.path("out.jsonl"),
+            "198.19.0.0/16",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -345,7 +359,8 @@ fn host_timeout_skips_a_slow_host() {
     let target = bed.target(0);
     target.firewall(&firewall::random_loss(100)).unwrap();
     let started = Instant::now();
-    let (_, lines, out) = scan(bed.scanner(), &["-Pn", "-n", "-p-", "--host-timeout", "1s", &target.v4.to_string()]);
+    let (_, lines, out) =
+        scan(bed.scanner(), &["-sT", "-Pn", "-n", "-p-", "--host-timeout", "1s", &target.v4.to_string()]);
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     let host = host_lines(&lines)[0];
     assert_eq!(host["timed_out"], true);

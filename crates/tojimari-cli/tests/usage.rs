@@ -88,9 +88,37 @@ fn bad_timing_values() {
 }
 
 #[test]
-fn techniques_of_the_raw_engine_are_refused_clearly() {
-    assert_usage_error(&["scan", "-sS", "127.0.0.1"], "raw-packet engine");
-    assert_usage_error(&["scan", "-PS22", "127.0.0.1"], "raw-packet engine");
+fn techniques_that_cannot_go_together() {
+    assert_usage_error(&["scan", "-sF", "-sX", "127.0.0.1"], "contradict");
+    assert_usage_error(&["scan", "-sA", "--scanflags", "SYN", "127.0.0.1"], "contradict");
+    assert_usage_error(&["scan", "--scanflags", "SYNBOGUS", "127.0.0.1"], "--scanflags");
+    assert_usage_error(&["scan", "-PO", "127.0.0.1"], "-PO");
+    assert_usage_error(&["scan", "-PSx", "127.0.0.1"], "-PSx");
+    assert_usage_error(&["scan", "-sT", "-sU", "127.0.0.1"], "-sU");
+    assert_usage_error(&["scan", "-sn", "-sS", "127.0.0.1"], "contradict");
+}
+
+/// Without raw-socket privilege: -sS falls back to a connect scan with a one-line notice; techniques that
+/// only exist as raw packets explain why they cannot run (exit 1). `setpriv` drops CAP_NET_RAW even for root.
+#[test]
+fn without_raw_privilege() {
+    let run = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", env!("CARGO_BIN_EXE_tojimari")])
+            .args(args)
+            .output()
+            .expect("setpriv (util-linux)")
+    };
+    let out = run(&["scan", "-sS", "-p", "1", "-Pn", "-n", "127.0.0.1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("falling back to -sT"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1/tcp"));
+    let out = run(&["scan", "-sF", "-p", "1", "127.0.0.1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("CAP_NET_RAW") && stderr.contains("hint:"), "{stderr}");
 }
 
 #[test]

@@ -15,6 +15,24 @@ use crate::state::{PortState, Reason};
 pub enum ScanType {
     /// `-sT`: full TCP connect through the operating system.
     Connect,
+    /// `-sS`: half-open SYN scan.
+    Syn,
+    /// `-sF`
+    Fin,
+    /// `-sN`
+    Null,
+    /// `-sX`
+    Xmas,
+    /// `-sA`
+    Ack,
+    /// `-sW`
+    Window,
+    /// `-sM`
+    Maimon,
+    /// `--scanflags`
+    Custom,
+    /// `-sU`
+    Udp,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
 }
@@ -24,6 +42,15 @@ impl ScanType {
     pub fn xml_name(self) -> &'static str {
         match self {
             ScanType::Connect => "connect",
+            ScanType::Syn => "syn",
+            ScanType::Fin => "fin",
+            ScanType::Null => "null",
+            ScanType::Xmas => "xmas",
+            ScanType::Ack => "ack",
+            ScanType::Window => "window",
+            ScanType::Maimon => "maimon",
+            ScanType::Custom => "syn",
+            ScanType::Udp => "udp",
             ScanType::PingOnly => "ping",
         }
     }
@@ -32,6 +59,15 @@ impl ScanType {
     pub fn display_name(self) -> &'static str {
         match self {
             ScanType::Connect => "Connect Scan",
+            ScanType::Syn => "SYN Stealth Scan",
+            ScanType::Fin => "FIN Scan",
+            ScanType::Null => "NULL Scan",
+            ScanType::Xmas => "XMAS Scan",
+            ScanType::Ack => "ACK Scan",
+            ScanType::Window => "Window Scan",
+            ScanType::Maimon => "Maimon Scan",
+            ScanType::Custom => "Custom Scan",
+            ScanType::Udp => "UDP Scan",
             ScanType::PingOnly => "Ping Scan",
         }
     }

@@ -99,6 +99,12 @@ pub enum Reason {
     UdpResponse,
     /// The host did not answer any discovery probe.
     NoHostResponse,
+    /// The host answered an ARP request (host discovery on the local link).
+    ArpResponse,
+    /// The host answered an IPv6 neighbor solicitation (host discovery on the local link).
+    NdResponse,
+    /// The host answered an ICMP timestamp request.
+    TimestampReply,
     /// The host name could not be resolved, or the host has no route.
     Unknown,
 }
@@ -124,6 +130,9 @@ impl Reason {
             Reason::LocalhostResponse => "localhost-response",
             Reason::UdpResponse => "udp-response",
             Reason::NoHostResponse => "no-response",
+            Reason::ArpResponse => "arp-response",
+            Reason::NdResponse => "nd-response",
+            Reason::TimestampReply => "timestamp-reply",
             Reason::Unknown => "unknown-response",
         }
     }

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod control;
 pub mod fdlimit;
 pub mod rate;
+pub mod raw;
 pub mod rtt;
 mod sys;
 

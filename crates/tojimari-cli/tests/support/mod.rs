@@ -43,9 +43,21 @@ impl Drop for Scratch {
 /// Runs tojimari in `ns` with JSON Lines to a file, checks the exit status, and returns every port's
 /// state and reason (from `port` lines and the `collapsed` groups of `host` lines) plus the JSON lines.
 pub fn scan(ns: &Netns, args: &[&str]) -> (PortMap, Vec<serde_json::Value>, Output) {
+    scan_with(tojimari_in(ns), args)
+}
+
+/// As [`scan`], but without CAP_NET_RAW (as an unprivileged user would run it): `setpriv` drops the
+/// capability even for root, so the connect engine and its TCP connect discovery are used.
+pub fn scan_unprivileged(ns: &Netns, args: &[&str]) -> (PortMap, Vec<serde_json::Value>, Output) {
+    let mut cmd = ns.command("setpriv");
+    cmd.args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", env!("CARGO_BIN_EXE_tojimari"), "scan"]);
+    scan_with(cmd, args)
+}
+
+fn scan_with(mut cmd: Command, args: &[&str]) -> (PortMap, Vec<serde_json::Value>, Output) {
     let scratch = Scratch::new(&format!("scan{}", rand_suffix()));
     let jsonl = scratch.path("out.jsonl");
-    let out = tojimari_in(ns).args(args).args(["-oJ", &jsonl, "--no-progress"]).output().expect("run tojimari");
+    let out = cmd.args(args).args(["-oJ", &jsonl, "--no-progress"]).output().expect("run tojimari");
     assert!(
         out.status.success(),
         "tojimari {args:?} failed: {:?}\nstderr: {}\nstdout: {}",

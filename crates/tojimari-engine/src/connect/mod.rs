@@ -87,6 +87,9 @@ pub enum EngineError {
     /// An output sink failed to write (disk full, closed pipe...). What was written so far stays valid.
     #[error("writing results failed: {0}")]
     Output(#[source] io::Error),
+    /// The raw-packet layer failed (no permission, no interface, a socket error).
+    #[error("{0}")]
+    Net(String),
 }
 
 /// A probe in flight.

@@ -1,0 +1,218 @@
+//! Which engine and techniques a run uses, and its host discovery probes, from nmap's flags.
+//!
+//! nmap's rules: one TCP technique at most (-sS, -sT, -sF, -sN, -sX, -sA, -sW, -sM, --scanflags), optionally
+//! with -sU. Without a technique, SYN when the process may open raw sockets, else connect. Without the
+//! privilege, -sS falls back to connect with a one-line notice; techniques that only exist as raw packets
+//! say why they cannot run.
+
+use tojimari_engine::raw::PingProbe;
+use tojimari_packet::{Technique, tcp};
+
+use crate::args::ScanArgs;
+use crate::plan::UsageError;
+
+/// The TCP side of a run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TcpScan {
+    Connect,
+    Raw(Technique),
+}
+
+/// Techniques chosen for a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Techniques {
+    pub tcp: Option<TcpScan>,
+    pub udp: bool,
+}
+
+impl Techniques {
+    pub fn needs_raw(&self) -> bool {
+        self.udp || matches!(self.tcp, Some(TcpScan::Raw(_)))
+    }
+}
+
+/// Chooses the techniques; `raw_allowed` says whether raw sockets can be opened, `notice` hears about a
+/// fallback.
+pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)) -> Result<Techniques, UsageError> {
+    let mut tcp: Vec<(TcpScan, &str)> = Vec::new();
+    if args.connect {
+        tcp.push((TcpScan::Connect, "-sT"));
+    }
+    for (on, t, name) in [
+        (args.syn, Technique::Syn, "-sS"),
+        (args.fin, Technique::Fin, "-sF"),
+        (args.null, Technique::Null, "-sN"),
+        (args.xmas, Technique::Xmas, "-sX"),
+        (args.ack, Technique::Ack, "-sA"),
+        (args.window, Technique::Window, "-sW"),
+        (args.maimon, Technique::Maimon, "-sM"),
+    ] {
+        if on {
+            tcp.push((TcpScan::Raw(t), name));
+        }
+    }
+    if let Some(flags) = &args.scanflags {
+        tcp.push((TcpScan::Raw(Technique::Custom(parse_scanflags(flags)?)), "--scanflags"));
+    }
+    if tcp.len() > 1 {
+        return Err(UsageError::new(
+            format!("{} and {} contradict each other", tcp[0].1, tcp[1].1),
+            "choose one TCP scan type (it may be combined with -sU)",
+        ));
+    }
+    if args.service_version {
+        return Err(UsageError::new(
+            "-sV (version detection) is not available in this version of tojimari",
+            "service names come from the services table for now",
+        ));
+    }
+    if args.ping_only {
+        if let Some((_, name)) = tcp.first() {
+            return Err(UsageError::new(
+                format!("-sn (no port scan) and {name} contradict each other"),
+                "use one of them",
+            ));
+        }
+        if args.udp {
+            return Err(UsageError::new("-sn (no port scan) and -sU contradict each other", "use one of them"));
+        }
+    }
+    let mut chosen = Techniques { tcp: tcp.first().map(|(t, _)| *t), udp: args.udp };
+    if chosen.tcp.is_none() && !chosen.udp && !args.ping_only {
+        chosen.tcp = Some(if raw_allowed { TcpScan::Raw(Technique::Syn) } else { TcpScan::Connect });
+    }
+    if chosen.tcp == Some(TcpScan::Connect) && chosen.udp {
+        return Err(UsageError::new(
+            "-sT cannot be combined with -sU yet",
+            "use -sS -sU (needs raw sockets), or run the two scans separately",
+        ));
+    }
+    if !raw_allowed {
+        if args.syn && chosen.tcp == Some(TcpScan::Raw(Technique::Syn)) && !chosen.udp {
+            notice(
+                "-sS needs raw sockets (CAP_NET_RAW), which this process lacks: falling back to -sT (TCP connect scan)"
+                    .into(),
+            );
+            chosen.tcp = Some(TcpScan::Connect);
+        }
+        if chosen.needs_raw() {
+            let name = match chosen.tcp {
+                Some(TcpScan::Raw(_)) => tcp.first().map_or("-sU", |(_, n)| n),
+                _ => "-sU",
+            };
+            return Err(UsageError::privilege(
+                format!(
+                    "{name} sends raw packets and needs raw-socket privilege (CAP_NET_RAW), which this process lacks"
+                ),
+                "run it as root (sudo), or use -sT, which needs no privilege",
+            ));
+        }
+    }
+    Ok(chosen)
+}
+
+/// `--scanflags`: flag names in any order (URG ACK PSH RST SYN FIN ECE CWR, as in "SYNFIN") or a number.
+pub fn parse_scanflags(s: &str) -> Result<u8, UsageError> {
+    let bad = || {
+        UsageError::new(
+            format!("--scanflags \"{s}\" is neither flag names nor a number"),
+            "for example --scanflags SYNFIN, --scanflags URGACKPSHRSTSYNFIN or --scanflags 0x29",
+        )
+    };
+    let t = s.trim();
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u8::from_str_radix(hex, 16).map_err(|_| bad());
+    }
+    if t.chars().all(|c| c.is_ascii_digit()) && !t.is_empty() {
+        return t.parse().map_err(|_| bad());
+    }
+    let upper = t.to_ascii_uppercase();
+    let mut rest = upper.as_str();
+    let mut flags = 0u8;
+    const NAMES: [(&str, u8); 8] = [
+        ("URG", tcp::URG),
+        ("ACK", tcp::ACK),
+        ("PSH", tcp::PSH),
+        ("RST", tcp::RST),
+        ("SYN", tcp::SYN),
+        ("FIN", tcp::FIN),
+        ("ECE", tcp::ECE),
+        ("CWR", tcp::CWR),
+    ];
+    while !rest.is_empty() {
+        let (name, bit) = NAMES.iter().find(|(n, _)| rest.starts_with(n)).ok_or_else(bad)?;
+        flags |= bit;
+        rest = &rest[name.len()..];
+    }
+    if t.is_empty() {
+        return Err(bad());
+    }
+    Ok(flags)
+}
+
+/// nmap's -P options (already rewritten by the pre-pass to `--raw-discovery=<rest>`).
+pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageError> {
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let mut probes = Vec::new();
+    for spec in specs {
+        let (kind, ports) = spec.split_at(spec.chars().next().map_or(0, char::len_utf8));
+        let port_list = |default: u16| -> Result<Vec<u16>, UsageError> {
+            if ports.is_empty() {
+                return Ok(vec![default]);
+            }
+            ports
+                .split(',')
+                .map(|p| {
+                    p.trim().parse::<u16>().map_err(|_| {
+                        UsageError::new(format!("-P{spec}: \"{p}\" is not a port number"), "for example -PS22,80,443")
+                    })
+                })
+                .collect()
+        };
+        match kind {
+            "E" if ports.is_empty() => probes.push(PingProbe::Echo),
+            "P" if ports.is_empty() => probes.push(PingProbe::Timestamp),
+            "S" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Syn)),
+            "A" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Ack)),
+            "U" => probes.extend(port_list(40125)?.into_iter().map(PingProbe::Udp)),
+            // ARP ping is what tojimari always does on the local link.
+            "R" if ports.is_empty() => {}
+            _ => {
+                return Err(UsageError::new(
+                    format!("unknown or unsupported host discovery option -P{spec}"),
+                    "use -PE, -PP, -PS<ports>, -PA<ports>, -PU<ports>, -PR or -Pn",
+                ));
+            }
+        }
+    }
+    Ok(Some(probes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanflags_by_name_and_number() {
+        assert_eq!(parse_scanflags("SYNFIN").unwrap(), tcp::SYN | tcp::FIN);
+        assert_eq!(parse_scanflags("urgackpshrstsynfin").unwrap(), 0x3f);
+        assert_eq!(parse_scanflags("0x29").unwrap(), 0x29);
+        assert_eq!(parse_scanflags("18").unwrap(), 18);
+        assert!(parse_scanflags("SYNX").is_err());
+        assert!(parse_scanflags("").is_err());
+    }
+
+    #[test]
+    fn ping_options() {
+        let p = ping_probes(&["E".into(), "S22,443".into(), "A".into(), "U".into()]).unwrap().unwrap();
+        assert_eq!(
+            p,
+            [PingProbe::Echo, PingProbe::Syn(22), PingProbe::Syn(443), PingProbe::Ack(80), PingProbe::Udp(40125)]
+        );
+        assert!(ping_probes(&["Sx".into()]).is_err());
+        assert!(ping_probes(&["O".into()]).is_err());
+        assert_eq!(ping_probes(&[]).unwrap(), None);
+    }
+}

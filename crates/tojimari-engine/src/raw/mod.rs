@@ -1,0 +1,434 @@
+//! The raw-packet engine: SYN, FIN, NULL, Xmas, ACK, Window, Maimon, custom-flag and UDP scans, and raw host
+//! discovery, over AF_PACKET.
+//!
+//! Hosts are taken from the target stream in groups (bounded so memory stays flat). For each group: routes
+//! and next-hop MACs are resolved (on-link hosts by ARP or neighbor discovery, which is also their host
+//! discovery, as nmap does on a LAN); other hosts are pinged unless `-Pn`; then each technique runs as
+//! passes over the (host x port) index space in a seeded order, stateless: the receiver thread validates
+//! replies by their cookie and records the first answer per probe. Silent probes are sent again while
+//! retries recover answers; what stays silent gets the technique's silence state (filtered or
+//! open|filtered). Results are reported per host, through the same `Sink` as the connect scan.
+
+mod io;
+mod pass;
+mod ping;
+mod results;
+mod sender;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use tojimari_core::permutation::Permutation;
+use tojimari_core::portspec::PortSet;
+use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
+use tojimari_core::timing::Timing;
+use tojimari_core::{PortResult, PortState, Protocol, Reason, Sink};
+use tojimari_net::{NetError, Route, next_hop_mac, route_to};
+use tojimari_packet::cookie::CookieKey;
+use tojimari_packet::{L2, Technique, classify};
+
+pub use ping::PingProbe;
+
+use crate::connect::{EngineError, PortOrder, RunStats, ScanTarget};
+use crate::control::Control;
+use crate::rtt::RttEstimator;
+use io::{Current, Link, RxTotals};
+use pass::{HostLink, Identity, PortPass};
+use ping::PingPass;
+
+/// How a host is reached (its route and link), or why it cannot be.
+type HostPlan = Result<(Route, u16), Reason>;
+
+/// Host discovery for the raw engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawDiscovery {
+    /// `-Pn`: every host is up.
+    Skip,
+    /// Ping with these probes (hosts on the local link answer ARP/ND instead).
+    Ping(Vec<PingProbe>),
+}
+
+/// A raw scan: one or more techniques, each with its ports (`-sS -sU` scans TCP and UDP ports in one run).
+#[derive(Clone, Debug)]
+pub struct RawScan {
+    pub scans: Vec<(Technique, PortSet)>,
+    pub timing: Timing,
+    pub order: PortOrder,
+    pub discovery: RawDiscovery,
+    pub reverse_dns: bool,
+}
+
+/// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
+const MAX_GROUP_PROBES: usize = 16 << 20;
+/// How long to wait for a next-hop MAC (ARP/ND) before calling an on-link host down.
+const NEIGHBOR_TIMEOUT: Duration = Duration::from_millis(1500);
+
+impl From<NetError> for EngineError {
+    fn from(e: NetError) -> Self {
+        EngineError::Net(e.to_string())
+    }
+}
+
+impl RawScan {
+    pub fn run(
+        &self,
+        targets: &mut dyn Iterator<Item = ScanTarget>,
+        sink: &mut dyn Sink,
+        control: &Control,
+    ) -> Result<RunStats, EngineError> {
+        let mut engine = Engine::new(self, control);
+        let per_host: usize = self.scans.iter().map(|(_, p)| p.len()).sum::<usize>().max(1);
+        let group = (MAX_GROUP_PROBES / per_host).clamp(1, 1 << 16);
+        loop {
+            let batch: Vec<ScanTarget> = targets.take(group).collect();
+            if batch.is_empty() {
+                break;
+            }
+            engine.group(batch, sink)?;
+            if control.is_cancelled() {
+                engine.stats.interrupted = true;
+                break;
+            }
+        }
+        Ok(engine.stats)
+    }
+}
+
+struct Engine<'a> {
+    cfg: &'a RawScan,
+    control: &'a Control,
+    id: Identity,
+    current: Arc<Current>,
+    totals: Arc<RxTotals>,
+    links: Vec<Link>,
+    link_ours: Vec<Vec<IpAddr>>,
+    routes: HashMap<(IpAddr, u8), Result<Route, String>>,
+    macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
+    stats: RunStats,
+    seed: u64,
+}
+
+impl<'a> Engine<'a> {
+    fn new(cfg: &'a RawScan, control: &'a Control) -> Self {
+        let seed = match cfg.order {
+            PortOrder::Random { seed } => seed,
+            PortOrder::Sequential => 0,
+        };
+        let key = CookieKey::random();
+        let c = key.cookie(IpAddr::from([0u8; 4]), IpAddr::from([0u8; 4]), 1, 1);
+        let id = Identity {
+            key,
+            // Above the usual ephemeral range (32768-60999), so no real connection of ours shares it.
+            tcp_sport: 61000 + (c % 3000) as u16,
+            udp_sport_base: 61000 + ((c >> 16) % 3000) as u16,
+            ttl: 64,
+        };
+        Engine {
+            cfg,
+            control,
+            id,
+            current: Arc::new(Current::default()),
+            totals: Arc::new(RxTotals::default()),
+            links: Vec::new(),
+            link_ours: Vec::new(),
+            routes: HashMap::new(),
+            macs: HashMap::new(),
+            stats: RunStats::default(),
+            seed,
+        }
+    }
+
+    /// The route to `dst`, cached per /24 (IPv4) or /64 (IPv6): routes more specific than that are rare,
+    /// and a /16 would otherwise cost 65536 netlink round trips.
+    fn route(&mut self, dst: IpAddr) -> Result<Route, String> {
+        let key = match dst {
+            IpAddr::V4(a) => (IpAddr::V4(std::net::Ipv4Addr::from(u32::from(a) & 0xffff_ff00)), 24),
+            IpAddr::V6(a) => (IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & !((1u128 << 64) - 1))), 64),
+        };
+        if !dst.is_loopback()
+            && let Some(cached) = self.routes.get(&key)
+        {
+            return cached.clone().map(|mut r| {
+                r.dst = dst;
+                r
+            });
+        }
+        let r = route_to(dst).map_err(|e| e.to_string());
+        self.routes.insert(key, r.clone());
+        r
+    }
+
+    fn link_for(&mut self, route: &Route) -> Result<u16, EngineError> {
+        if let Some(i) = self.links.iter().position(|l| l.ifindex == route.ifindex) {
+            if self.link_ours[i].contains(&route.src) {
+                return Ok(i as u16);
+            }
+            // A new source address on this interface: reopen with the wider filter.
+            let mut ours = self.link_ours[i].clone();
+            ours.push(route.src);
+            self.links[i] = Link::open(route.ifindex, &ours, self.current.clone(), self.totals.clone())?;
+            self.link_ours[i] = ours;
+            return Ok(i as u16);
+        }
+        self.links.push(Link::open(route.ifindex, &[route.src], self.current.clone(), self.totals.clone())?);
+        self.link_ours.push(vec![route.src]);
+        Ok((self.links.len() - 1) as u16)
+    }
+
+    fn group(&mut self, targets: Vec<ScanTarget>, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        let started = SystemTime::now();
+        self.stats.hosts_total += targets.len() as u64;
+        // Route and link each host; on-link hosts need their own MAC, found in parallel.
+        let mut plans: Vec<(ScanTarget, HostPlan)> = Vec::with_capacity(targets.len());
+        for t in targets {
+            let plan = match self.route(t.addr) {
+                Ok(route) => self.link_for(&route).map(|l| (route, l)).map_err(|_| Reason::HostUnreach),
+                Err(_) => Err(Reason::NetUnreach),
+            };
+            plans.push((t, plan));
+        }
+        let next_hops: Vec<(u32, IpAddr, Route)> = {
+            let mut v: Vec<(u32, IpAddr, Route)> = plans
+                .iter()
+                .filter_map(|(t, p)| p.as_ref().ok().map(|(r, _)| (r.ifindex, r.gateway.unwrap_or(t.addr), r.clone())))
+                .filter(|(_, _, r)| !r.loopback)
+                .collect();
+            v.sort_by_key(|(i, h, _)| (*i, *h));
+            v.dedup_by_key(|(i, h, _)| (*i, *h));
+            v.retain(|(i, h, _)| !self.macs.contains_key(&(*i, *h)));
+            v
+        };
+        for chunk in next_hops.chunks(256) {
+            let found: Vec<Option<[u8; 6]>> = std::thread::scope(|s| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|(_, hop, route)| s.spawn(move || next_hop_mac(route, *hop, NEIGHBOR_TIMEOUT).ok()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+            });
+            for ((i, hop, _), mac) in chunk.iter().zip(found) {
+                self.macs.insert((*i, *hop), mac);
+            }
+        }
+
+        // Who is up, and how each host is reached.
+        let skip = self.cfg.discovery == RawDiscovery::Skip;
+        let mut up: Vec<(ScanTarget, HostLink, Reason)> = Vec::new();
+        let mut to_ping: Vec<(ScanTarget, HostLink)> = Vec::new();
+        let mut down: Vec<(ScanTarget, Reason)> = Vec::new();
+        for (t, plan) in plans {
+            let (route, link) = match plan {
+                Ok(x) => x,
+                Err(reason) => {
+                    down.push((t, reason));
+                    continue;
+                }
+            };
+            let on_link = route.gateway.is_none() && !route.loopback;
+            let mac = if route.loopback {
+                Some([0u8; 6])
+            } else {
+                self.macs.get(&(route.ifindex, route.gateway.unwrap_or(t.addr))).copied().flatten()
+            };
+            let Some(dst_mac) = mac else {
+                // No neighbor answered: on the local link that is nmap's "host down" (no ARP/ND reply).
+                if skip {
+                    down.push((t, Reason::HostUnreach));
+                } else {
+                    down.push((t, Reason::NoHostResponse));
+                }
+                continue;
+            };
+            let hl = HostLink { link, src: route.src, l2: L2 { src_mac: route.src_mac, dst_mac } };
+            if skip {
+                up.push((t, hl, Reason::UserSet));
+            } else if route.loopback {
+                up.push((t, hl, Reason::LocalhostResponse));
+            } else if on_link {
+                let reason = if t.addr.is_ipv4() { Reason::ArpResponse } else { Reason::NdResponse };
+                up.push((t, hl, reason));
+            } else {
+                to_ping.push((t, hl));
+            }
+        }
+        if let RawDiscovery::Ping(probes) = &self.cfg.discovery
+            && !to_ping.is_empty()
+        {
+            let (answered, silent) = self.ping(to_ping, probes.clone())?;
+            up.extend(answered);
+            down.extend(silent.into_iter().map(|t| (t, Reason::NoHostResponse)));
+        }
+        for (t, reason) in down {
+            self.stats.hosts_down += 1;
+            let report = host_report(t, HostState::Down, reason, Vec::new(), started, None, true);
+            sink.host_done(&report).map_err(EngineError::Output)?;
+        }
+        if up.is_empty() {
+            return Ok(());
+        }
+
+        // Reverse DNS runs while the ports are scanned.
+        let ptrs: Vec<Option<std::thread::JoinHandle<Option<String>>>> = up
+            .iter()
+            .map(|(t, _, _)| {
+                (self.cfg.reverse_dns && up.len() <= 256).then(|| {
+                    let addr = t.addr;
+                    std::thread::spawn(move || crate::sys::reverse_lookup(addr))
+                })
+            })
+            .collect();
+
+        // Each technique over the up hosts.
+        let hosts: Vec<(IpAddr, HostLink)> = up.iter().map(|(t, l, _)| (t.addr, *l)).collect();
+        let mut per_host: Vec<Vec<PortResult>> = vec![Vec::new(); up.len()];
+        let mut complete = true;
+        let mut rtt_seen = RttEstimator::new(&self.cfg.timing);
+        for (technique, ports) in &self.cfg.scans {
+            if ports.is_empty() {
+                continue;
+            }
+            let pass = Arc::new(PortPass::new(
+                *technique,
+                self.id,
+                hosts.clone(),
+                ports.as_slice(),
+                RttEstimator::new(&self.cfg.timing),
+            ));
+            let order = match self.cfg.order {
+                PortOrder::Random { .. } => Permutation::new(pass.len() as u64, self.seed ^ 0x5eed),
+                PortOrder::Sequential => Permutation::identity(pass.len() as u64),
+            };
+            self.current.set(Some(pass.clone()));
+            let stats = sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, self.control)?;
+            // Late replies still count until the next pass starts; stop feeding this one now.
+            self.current.set(None);
+            complete &= !stats.interrupted;
+            if let Ok(r) = pass.rtt.lock() {
+                rtt_seen = *r;
+            }
+            let proto = pass.protocol();
+            let (silent_state, silent_reason) = classify::silence(*technique);
+            for (h, results) in per_host.iter_mut().enumerate() {
+                for (pi, &port) in pass.ports.iter().enumerate() {
+                    let index = h * pass.ports.len() + pi;
+                    let result = match pass.results.get(index) {
+                        Some(a) => {
+                            let mut r = PortResult::new(proto, port, a.state, a.reason);
+                            r.reason_ttl = a.ttl;
+                            r
+                        }
+                        None if stats.interrupted => continue,
+                        None => PortResult::new(proto, port, silent_state, silent_reason),
+                    };
+                    if result.state == PortState::Open {
+                        self.control.progress.open.fetch_add(1, Ordering::Relaxed);
+                    }
+                    results.push(result);
+                }
+            }
+            self.control.progress.ports_done.fetch_add((pass.len()) as u64, Ordering::Relaxed);
+            if stats.interrupted {
+                break;
+            }
+        }
+
+        for (((t, _, reason), mut ports), ptr) in up.into_iter().zip(per_host).zip(ptrs) {
+            ports.sort_unstable_by_key(|r| (r.proto, r.port));
+            for p in &ports {
+                sink.port_found(t.addr, p).map_err(EngineError::Output)?;
+            }
+            let mut t = t;
+            if let Some(Ok(Some(name))) = ptr.map(|h| h.join()) {
+                t.hostnames.push(Hostname { name, kind: HostnameKind::Ptr });
+            }
+            self.stats.hosts_up += 1;
+            let report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
+            sink.host_done(&report).map_err(EngineError::Output)?;
+        }
+        Ok(())
+    }
+
+    /// Pings hosts (one send and one retry per probe); returns (up hosts with their link and reason, silent hosts).
+    #[allow(clippy::type_complexity)]
+    fn ping(
+        &mut self,
+        hosts: Vec<(ScanTarget, HostLink)>,
+        probes: Vec<PingProbe>,
+    ) -> Result<(Vec<(ScanTarget, HostLink, Reason)>, Vec<ScanTarget>), EngineError> {
+        let pass = Arc::new(PingPass::new(self.id, hosts.iter().map(|(t, l)| (t.addr, *l)).collect(), probes));
+        self.current.set(Some(pass.clone()));
+        let mut batch = io::Batch::new();
+        let rate = self.cfg.timing.max_rate.unwrap_or(sender::DEFAULT_RATE);
+        let mut bucket = crate::rate::TokenBucket::new(rate, Instant::now());
+        for _try in 0..2 {
+            for index in 0..pass.len() {
+                if self.control.is_cancelled() {
+                    break;
+                }
+                if pass.host_answer(index / pass.probes.len()).is_some() {
+                    continue;
+                }
+                while !bucket.try_take(Instant::now()) {
+                    std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+                }
+                if let Some((link, len)) = pass.build(index, batch.slot()) {
+                    batch.push(link, len);
+                }
+                if batch.is_full() {
+                    batch.flush(&self.links)?;
+                }
+            }
+            batch.flush(&self.links)?;
+            let deadline = Instant::now() + self.cfg.timing.initial_rtt_timeout.min(Duration::from_secs(2));
+            while Instant::now() < deadline {
+                let all = (0..pass.hosts.len()).all(|h| pass.host_answer(h).is_some());
+                if all || self.control.is_cancelled() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        self.current.set(None);
+        let mut up = Vec::new();
+        let mut silent = Vec::new();
+        for (h, (t, link)) in hosts.into_iter().enumerate() {
+            match pass.host_answer(h) {
+                Some(a) => up.push((t, link, a.reason)),
+                None => silent.push(t),
+            }
+        }
+        Ok((up, silent))
+    }
+}
+
+fn host_report(
+    t: ScanTarget,
+    state: HostState,
+    reason: Reason,
+    ports: Vec<PortResult>,
+    start: SystemTime,
+    times: Option<tojimari_core::report::HostTimes>,
+    complete: bool,
+) -> HostReport {
+    HostReport {
+        addr: t.addr,
+        hostnames: t.hostnames,
+        state,
+        state_reason: reason,
+        state_reason_ttl: 0,
+        ports,
+        start,
+        end: SystemTime::now(),
+        times,
+        complete,
+        timed_out: false,
+    }
+}
+
+/// Whether `proto` ports of this technique exist (used by callers building `ScanInfo`).
+pub fn protocol_of(t: Technique) -> Protocol {
+    if t.is_udp() { Protocol::Udp } else { Protocol::Tcp }
+}

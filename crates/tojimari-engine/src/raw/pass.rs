@@ -1,0 +1,241 @@
+//! One pass of a technique over a group of hosts: the (host x port) index space, how to build the probe for
+//! an index, and how a received reply maps back to an index and an answer.
+//!
+//! The sender and the receiver share a `PortPass` and nothing else. Replies are validated without any
+//! per-probe state: the probe carried a keyed cookie (in the TCP sequence or acknowledgement number, or in
+//! the UDP source port), and a reply or an ICMP error quoting the probe must give it back. Anything that
+//! fails validation is counted and ignored.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use tojimari_core::Protocol;
+use tojimari_packet::cookie::CookieKey;
+use tojimari_packet::{L2, Reply, TcpProbe, Technique, UdpProbe, build_tcp, build_udp, classify, payloads};
+
+use super::results::{Answer, Results};
+use crate::rtt::RttEstimator;
+
+/// UDP probes leave from one of this many source ports, chosen by the cookie.
+pub const UDP_PORT_SPREAD: u16 = 1024;
+/// One probe in this many has its send time recorded, for round-trip estimates.
+const RTT_SAMPLE: usize = 64;
+
+/// How to put a frame on the wire for one host.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct HostLink {
+    /// Index into the scan's interfaces.
+    pub link: u16,
+    pub src: IpAddr,
+    pub l2: L2,
+}
+
+/// The per-scan constants shared by every pass.
+#[derive(Copy, Clone, Debug)]
+pub struct Identity {
+    pub key: CookieKey,
+    /// Source port of every TCP probe (the cookie rides in the sequence numbers).
+    pub tcp_sport: u16,
+    /// UDP probes use `udp_sport_base + cookie % UDP_PORT_SPREAD`.
+    pub udp_sport_base: u16,
+    pub ttl: u8,
+}
+
+impl Identity {
+    pub fn udp_sport(&self, ours: IpAddr, theirs: IpAddr, their_port: u16) -> u16 {
+        let c = self.key.cookie(ours, theirs, 0, their_port);
+        self.udp_sport_base.wrapping_add((c % u32::from(UDP_PORT_SPREAD)) as u16)
+    }
+}
+
+/// Counters of what the receiver saw.
+#[derive(Debug, Default)]
+pub struct RxCounters {
+    pub validated: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub invalid: AtomicU64,
+}
+
+/// A pass of one technique over hosts x ports.
+#[derive(Debug)]
+pub struct PortPass {
+    pub technique: Technique,
+    pub id: Identity,
+    pub hosts: Vec<IpAddr>,
+    pub links: Vec<HostLink>,
+    host_index: HashMap<IpAddr, u32>,
+    pub ports: Vec<u16>,
+    port_index: Vec<u32>,
+    pub results: Results,
+    samples: Mutex<HashMap<usize, Instant>>,
+    pub rtt: Mutex<RttEstimator>,
+    pub rx: RxCounters,
+}
+
+impl PortPass {
+    pub fn new(
+        technique: Technique,
+        id: Identity,
+        hosts: Vec<(IpAddr, HostLink)>,
+        ports: &[u16],
+        rtt: RttEstimator,
+    ) -> Self {
+        let mut port_index = vec![u32::MAX; 65536];
+        for (i, &p) in ports.iter().enumerate() {
+            port_index[usize::from(p)] = i as u32;
+        }
+        let host_index = hosts.iter().enumerate().map(|(i, (a, _))| (*a, i as u32)).collect();
+        let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
+        let n = hosts.len() * ports.len();
+        PortPass {
+            technique,
+            id,
+            hosts,
+            links,
+            host_index,
+            ports: ports.to_vec(),
+            port_index,
+            results: Results::new(n),
+            samples: Mutex::new(HashMap::new()),
+            rtt: Mutex::new(rtt),
+            rx: RxCounters::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        if self.technique.is_udp() { Protocol::Udp } else { Protocol::Tcp }
+    }
+
+    fn index(&self, host: IpAddr, port: u16) -> Option<usize> {
+        let h = *self.host_index.get(&host)? as usize;
+        let p = self.port_index[usize::from(port)];
+        (p != u32::MAX).then(|| h * self.ports.len() + p as usize)
+    }
+
+    /// (host index, port) of a probe index.
+    pub fn split(&self, index: usize) -> (usize, u16) {
+        (index / self.ports.len(), self.ports[index % self.ports.len()])
+    }
+
+    /// Writes the probe for `index` into `buf`; returns (interface index into the scan's links, length).
+    pub fn build(&self, index: usize, buf: &mut [u8], now: Instant) -> (u16, usize) {
+        let (h, port) = self.split(index);
+        let theirs = self.hosts[h];
+        let link = self.links[h];
+        if index.is_multiple_of(RTT_SAMPLE)
+            && let Ok(mut s) = self.samples.lock()
+        {
+            s.insert(index, now);
+        }
+        let len = if self.technique.is_udp() {
+            let sport = self.id.udp_sport(link.src, theirs, port);
+            let probe = UdpProbe {
+                src: link.src,
+                dst: theirs,
+                sport,
+                dport: port,
+                ttl: self.id.ttl,
+                ip_id: (index as u16).wrapping_mul(31),
+                payload: payloads::udp_payload(port),
+            };
+            build_udp(buf, &link.l2, &probe)
+        } else {
+            let cookie = self.id.key.cookie(link.src, theirs, self.id.tcp_sport, port);
+            let (seq, ack) = self.technique.probe_seq_ack(cookie);
+            let probe = TcpProbe {
+                src: link.src,
+                dst: theirs,
+                sport: self.id.tcp_sport,
+                dport: port,
+                seq,
+                ack,
+                flags: self.technique.tcp_flags(),
+                window: 1024,
+                ttl: self.id.ttl,
+                ip_id: (cookie >> 16) as u16,
+            };
+            build_tcp(buf, &link.l2, &probe)
+        };
+        (link.link, len)
+    }
+
+    /// Validates a reply and records its answer. Returns true if it answered a probe for the first time.
+    pub fn handle(&self, reply: &Reply, now: Instant) -> bool {
+        let Some((index, answer)) = self.validate(reply) else {
+            self.rx.invalid.fetch_add(1, Ordering::Relaxed);
+            return false;
+        };
+        self.rx.validated.fetch_add(1, Ordering::Relaxed);
+        if !self.results.record(index, answer) {
+            self.rx.duplicates.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        if index.is_multiple_of(RTT_SAMPLE)
+            && let Some(sent) = self.samples.lock().ok().and_then(|mut s| s.remove(&index))
+            && let Ok(mut rtt) = self.rtt.lock()
+        {
+            rtt.sample(now.saturating_duration_since(sent));
+        }
+        true
+    }
+
+    fn validate(&self, reply: &Reply) -> Option<(usize, Answer)> {
+        let t = self.technique;
+        match *reply {
+            Reply::Tcp { src, dst, sport, dport, seq, ack, flags, window, ttl } if !t.is_udp() => {
+                if dport != self.id.tcp_sport {
+                    return None;
+                }
+                let index = self.index(src, sport)?;
+                let h = index / self.ports.len();
+                if self.links[h].src != dst {
+                    return None;
+                }
+                let cookie = self.id.key.cookie(dst, src, dport, sport);
+                if !t.reply_matches(cookie, seq, ack, flags) {
+                    return None;
+                }
+                let (state, reason) = classify::tcp_reply(t, flags, window)?;
+                Some((index, Answer { state, reason, ttl }))
+            }
+            Reply::Udp { src, dst, sport, dport, ttl } if t.is_udp() => {
+                let index = self.index(src, sport)?;
+                if dport != self.id.udp_sport(dst, src, sport) {
+                    return None;
+                }
+                let (state, reason) = (tojimari_core::PortState::Open, tojimari_core::Reason::UdpResponse);
+                Some((index, Answer { state, reason, ttl }))
+            }
+            Reply::IcmpError { v6, kind, code, quoted, ttl, .. } => {
+                let index = self.index(quoted.dst, quoted.dport)?;
+                let h = index / self.ports.len();
+                if self.links[h].src != quoted.src {
+                    return None;
+                }
+                if t.is_udp() {
+                    if quoted.proto != 17 || quoted.sport != self.id.udp_sport(quoted.src, quoted.dst, quoted.dport) {
+                        return None;
+                    }
+                } else {
+                    if quoted.proto != 6 || quoted.sport != self.id.tcp_sport {
+                        return None;
+                    }
+                    let cookie = self.id.key.cookie(quoted.src, quoted.dst, quoted.sport, quoted.dport);
+                    if quoted.seq.is_some_and(|s| s != t.probe_seq_ack(cookie).0) {
+                        return None;
+                    }
+                }
+                let (state, reason) = classify::icmp_error(t, v6, kind, code)?;
+                Some((index, Answer { state, reason, ttl }))
+            }
+            _ => None,
+        }
+    }
+}

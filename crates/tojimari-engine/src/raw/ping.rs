@@ -1,0 +1,174 @@
+//! Raw host discovery for hosts reached through a router or on loopback: nmap's default probes (ICMP echo,
+//! TCP SYN to 443, TCP ACK to 80, ICMP timestamp) or the ones the user names (-PE -PP -PS -PA -PU). Hosts
+//! on the local link are found by ARP or neighbor discovery instead, while their MAC is resolved.
+//!
+//! A host is up when any probe draws any answer from it: an echo or timestamp reply, a SYN/ACK or RST, a
+//! UDP reply, or an ICMP error sent by the host itself (a port unreachable says the host is there).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use tojimari_core::Reason;
+use tojimari_packet::{L2, Reply, TcpProbe, Technique, UdpProbe, build_echo, build_tcp, build_timestamp, build_udp};
+
+use super::io::ReplyHandler;
+use super::pass::{HostLink, Identity};
+use super::results::{Answer, Results};
+
+/// One discovery probe.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PingProbe {
+    /// -PE
+    Echo,
+    /// -PP (IPv4 only)
+    Timestamp,
+    /// -PS<port>
+    Syn(u16),
+    /// -PA<port>
+    Ack(u16),
+    /// -PU<port>
+    Udp(u16),
+}
+
+impl PingProbe {
+    /// nmap's default set for privileged scans.
+    pub fn defaults() -> Vec<PingProbe> {
+        vec![PingProbe::Echo, PingProbe::Syn(443), PingProbe::Ack(80), PingProbe::Timestamp]
+    }
+}
+
+/// Discovery over hosts x probes.
+#[derive(Debug)]
+pub struct PingPass {
+    pub id: Identity,
+    pub icmp_id: u16,
+    pub hosts: Vec<IpAddr>,
+    pub links: Vec<HostLink>,
+    host_index: HashMap<IpAddr, u32>,
+    pub probes: Vec<PingProbe>,
+    pub results: Results,
+}
+
+impl PingPass {
+    pub fn new(id: Identity, hosts: Vec<(IpAddr, HostLink)>, probes: Vec<PingProbe>) -> Self {
+        let host_index = hosts.iter().enumerate().map(|(i, (a, _))| (*a, i as u32)).collect();
+        let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
+        let n = hosts.len() * probes.len();
+        let icmp_id = (id.key.cookie(IpAddr::from([0u8; 4]), IpAddr::from([0u8; 4]), 0, 0) >> 8) as u16;
+        PingPass { id, icmp_id, hosts, links, host_index, probes, results: Results::new(n) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    /// The first answer for a host, if any probe got one.
+    pub fn host_answer(&self, host: usize) -> Option<Answer> {
+        (0..self.probes.len()).find_map(|p| self.results.get(host * self.probes.len() + p))
+    }
+
+    /// Writes the probe for `index`; `None` when that probe does not apply (timestamp over IPv6).
+    pub fn build(&self, index: usize, buf: &mut [u8]) -> Option<(u16, usize)> {
+        let h = index / self.probes.len();
+        let probe = self.probes[index % self.probes.len()];
+        let theirs = self.hosts[h];
+        let link = self.links[h];
+        let l2: &L2 = &link.l2;
+        let seq = (index % self.probes.len()) as u16;
+        let len = match probe {
+            PingProbe::Echo => build_echo(buf, l2, link.src, theirs, self.icmp_id, seq, self.id.ttl),
+            PingProbe::Timestamp => match (link.src, theirs) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => build_timestamp(buf, l2, s, d, self.icmp_id, seq, self.id.ttl),
+                _ => return None,
+            },
+            PingProbe::Syn(port) | PingProbe::Ack(port) => {
+                let t = if matches!(probe, PingProbe::Syn(_)) { Technique::Syn } else { Technique::Ack };
+                let cookie = self.id.key.cookie(link.src, theirs, self.id.tcp_sport, port);
+                let (seq, ack) = t.probe_seq_ack(cookie);
+                let p = TcpProbe {
+                    src: link.src,
+                    dst: theirs,
+                    sport: self.id.tcp_sport,
+                    dport: port,
+                    seq,
+                    ack,
+                    flags: t.tcp_flags(),
+                    window: 1024,
+                    ttl: self.id.ttl,
+                    ip_id: (cookie >> 16) as u16,
+                };
+                build_tcp(buf, l2, &p)
+            }
+            PingProbe::Udp(port) => {
+                let sport = self.id.udp_sport(link.src, theirs, port);
+                let p = UdpProbe {
+                    src: link.src,
+                    dst: theirs,
+                    sport,
+                    dport: port,
+                    ttl: self.id.ttl,
+                    ip_id: 0,
+                    payload: &[],
+                };
+                build_udp(buf, l2, &p)
+            }
+        };
+        Some((link.link, len))
+    }
+
+    fn probe_index(&self, host: IpAddr, want: impl Fn(PingProbe) -> bool) -> Option<usize> {
+        let h = *self.host_index.get(&host)? as usize;
+        let p = self.probes.iter().position(|&p| want(p))?;
+        Some(h * self.probes.len() + p)
+    }
+
+    fn validate(&self, reply: &Reply) -> Option<(usize, Answer)> {
+        let up = |reason, ttl| Answer { state: tojimari_core::PortState::Open, reason, ttl };
+        match *reply {
+            Reply::EchoReply { src, id, ttl, .. } if id == self.icmp_id => {
+                Some((self.probe_index(src, |p| p == PingProbe::Echo)?, up(Reason::EchoReply, ttl)))
+            }
+            Reply::TimestampReply { src, id, ttl, .. } if id == self.icmp_id => {
+                Some((self.probe_index(src, |p| p == PingProbe::Timestamp)?, up(Reason::TimestampReply, ttl)))
+            }
+            Reply::Tcp { src, dst, sport, dport, seq, ack, flags, ttl, .. } if dport == self.id.tcp_sport => {
+                let index =
+                    self.probe_index(src, |p| matches!(p, PingProbe::Syn(x) | PingProbe::Ack(x) if x == sport))?;
+                let t = match self.probes[index % self.probes.len()] {
+                    PingProbe::Syn(_) => Technique::Syn,
+                    _ => Technique::Ack,
+                };
+                let cookie = self.id.key.cookie(dst, src, dport, sport);
+                if !t.reply_matches(cookie, seq, ack, flags) {
+                    return None;
+                }
+                let reason = if flags & tojimari_packet::tcp::RST != 0 { Reason::Reset } else { Reason::SynAck };
+                Some((index, up(reason, ttl)))
+            }
+            Reply::Udp { src, sport, ttl, .. } => {
+                Some((self.probe_index(src, |p| p == PingProbe::Udp(sport))?, up(Reason::UdpResponse, ttl)))
+            }
+            Reply::IcmpError { from, v6, code, quoted, ttl, .. } if from == quoted.dst => {
+                // The host itself said "unreachable" about one of our probes: it is up.
+                let index = self.probe_index(quoted.dst, |_| true)?;
+                let reason =
+                    if v6 { Reason::from_icmpv6_unreach_code(code) } else { Reason::from_icmp_unreach_code(code) };
+                Some((index, up(reason, ttl)))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ReplyHandler for PingPass {
+    fn handle(&self, reply: &Reply, _now: Instant) -> bool {
+        self.validate(reply).is_some_and(|(index, answer)| self.results.record(index, answer))
+    }
+}
+
+impl ReplyHandler for super::pass::PortPass {
+    fn handle(&self, reply: &Reply, now: Instant) -> bool {
+        super::pass::PortPass::handle(self, reply, now)
+    }
+}

@@ -1,0 +1,126 @@
+//! The answers of one pass over a (host x port) index space, written by the receiver thread and read by
+//! the sender between passes: one atomic word per probe, zero while unanswered.
+//!
+//! A word packs the state, the reason and the reply's TTL. The first answer wins (compare-and-swap), so a
+//! duplicate or late reply never changes a result, and the sender's "which probes are still unanswered"
+//! scan needs no lock.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use tojimari_core::{PortState, Reason};
+
+const REASONS: [Reason; 21] = [
+    Reason::SynAck,
+    Reason::ConnRefused,
+    Reason::Reset,
+    Reason::NoResponse,
+    Reason::HostUnreach,
+    Reason::NetUnreach,
+    Reason::ProtoUnreach,
+    Reason::PortUnreach,
+    Reason::AdminProhibited,
+    Reason::HostProhibited,
+    Reason::NetProhibited,
+    Reason::TimeExceeded,
+    Reason::EchoReply,
+    Reason::UserSet,
+    Reason::LocalhostResponse,
+    Reason::UdpResponse,
+    Reason::NoHostResponse,
+    Reason::ArpResponse,
+    Reason::NdResponse,
+    Reason::TimestampReply,
+    Reason::Unknown,
+];
+
+fn reason_index(r: Reason) -> u32 {
+    REASONS.iter().position(|x| *x == r).unwrap_or(REASONS.len() - 1) as u32
+}
+
+/// An answer as stored: state, reason and TTL.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub state: PortState,
+    pub reason: Reason,
+    pub ttl: u8,
+}
+
+impl Answer {
+    fn encode(self) -> u32 {
+        // Bit 31 marks "answered" so that no valid answer encodes as 0.
+        (1 << 31) | ((self.state.index() as u32) << 16) | (reason_index(self.reason) << 8) | u32::from(self.ttl)
+    }
+
+    fn decode(word: u32) -> Option<Answer> {
+        if word == 0 {
+            return None;
+        }
+        let state = PortState::ALL[((word >> 16) & 0xff) as usize % PortState::ALL.len()];
+        let reason = REASONS[((word >> 8) & 0xff) as usize % REASONS.len()];
+        Some(Answer { state, reason, ttl: (word & 0xff) as u8 })
+    }
+}
+
+/// One word per probe index.
+#[derive(Debug)]
+pub struct Results {
+    words: Vec<AtomicU32>,
+    answered: AtomicU64,
+}
+
+impl Results {
+    pub fn new(n: usize) -> Self {
+        Results { words: (0..n).map(|_| AtomicU32::new(0)).collect(), answered: AtomicU64::new(0) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Records the first answer for `index`; later ones are ignored. True if this one was the first.
+    pub fn record(&self, index: usize, answer: Answer) -> bool {
+        let Some(word) = self.words.get(index) else { return false };
+        let first = word.compare_exchange(0, answer.encode(), Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        if first {
+            self.answered.fetch_add(1, Ordering::Relaxed);
+        }
+        first
+    }
+
+    pub fn get(&self, index: usize) -> Option<Answer> {
+        self.words.get(index).and_then(|w| Answer::decode(w.load(Ordering::Acquire)))
+    }
+
+    pub fn is_answered(&self, index: usize) -> bool {
+        self.words.get(index).is_some_and(|w| w.load(Ordering::Relaxed) != 0)
+    }
+
+    /// Answers recorded so far.
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_answer_wins_and_round_trips() {
+        let r = Results::new(4);
+        assert!(!r.is_answered(1));
+        let a = Answer { state: PortState::Open, reason: Reason::SynAck, ttl: 64 };
+        assert!(r.record(1, a));
+        assert!(!r.record(1, Answer { state: PortState::Closed, reason: Reason::Reset, ttl: 1 }));
+        assert_eq!(r.get(1), Some(a));
+        assert_eq!(r.get(0), None);
+        assert_eq!(r.answered(), 1);
+        assert!(!r.record(99, a));
+        for s in PortState::ALL {
+            for reason in REASONS {
+                let x = Answer { state: s, reason, ttl: 255 };
+                assert_eq!(Answer::decode(x.encode()), Some(x));
+            }
+        }
+    }
+}
