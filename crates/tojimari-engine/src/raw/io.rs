@@ -44,11 +44,17 @@ pub struct RxTotals {
     pub kernel_drops: AtomicU64,
 }
 
-/// One interface in use: a sender and a receiver thread.
+/// Sending threads (each with its own socket per interface): on a fast link the kernel does the target's
+/// and our own receive work inside the send call, so one thread per core keeps both cores busy.
+pub fn sender_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// One interface in use: senders (one per sending thread) and a receiver thread.
 #[derive(Debug)]
 pub struct Link {
     pub ifindex: u32,
-    sender: PacketSender,
+    senders: Vec<PacketSender>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -60,19 +66,26 @@ impl Link {
         current: Arc<Current>,
         totals: Arc<RxTotals>,
     ) -> Result<Link, NetError> {
-        let mut socket = PacketSocket::open(ifindex, &Filter::replies_to(ours), RingConfig::default())?;
-        let sender = socket.try_clone_sender()?;
+        // 8 MiB of ring: about 200 ms of replies at 300k per second; allocating more costs start-up time.
+        let ring = RingConfig { block_size: 1 << 20, block_count: 8, ..RingConfig::default() };
+        let mut socket = PacketSocket::open(ifindex, &Filter::replies_to(ours), ring)?;
+        let mut senders = vec![socket.try_clone_sender()?];
+        for _ in 1..sender_threads() {
+            senders.push(PacketSender::open(ifindex)?);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("rx-{ifindex}"))
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
-                    let handler = current.get();
-                    let now = Instant::now();
+                    // The pass is looked up once frames are in, not before blocking: a pass that starts
+                    // while we wait must get its first replies.
+                    let mut handler: Option<Option<Arc<dyn ReplyHandler>>> = None;
                     let got = socket.recv(Duration::from_millis(5), &mut |frame| {
-                        if let (Some(h), Some(reply)) = (&handler, parse_frame(frame)) {
-                            h.handle(&reply, now);
+                        let h = handler.get_or_insert_with(|| current.get());
+                        if let (Some(h), Some(reply)) = (h, parse_frame(frame)) {
+                            h.handle(&reply, Instant::now());
                         }
                     });
                     match got {
@@ -87,7 +100,7 @@ impl Link {
                 }
             })
             .map_err(|e| NetError::Io { context: "spawning the receiver thread", source: e })?;
-        Ok(Link { ifindex, sender, stop, thread: Some(thread) })
+        Ok(Link { ifindex, senders, stop, thread: Some(thread) })
     }
 }
 
@@ -143,7 +156,7 @@ impl Batch {
 
     /// Sends everything, link by link, retrying what the kernel could not take (ENOBUFS) after a short
     /// pause. Returns frames sent.
-    pub fn flush(&mut self, links: &[Link]) -> Result<usize, NetError> {
+    pub fn flush(&mut self, links: &[Link], worker: usize) -> Result<usize, NetError> {
         let mut sent = 0;
         for (li, link) in links.iter().enumerate() {
             let frames: Vec<&[u8]> = (0..self.used)
@@ -153,7 +166,7 @@ impl Batch {
             let mut done = 0;
             let mut stalls = 0;
             while done < frames.len() {
-                let n = link.sender.send_batch(&frames[done..])?;
+                let n = link.senders[worker % link.senders.len()].send_batch(&frames[done..])?;
                 done += n;
                 if n == 0 {
                     stalls += 1;

@@ -378,10 +378,10 @@ impl<'a> Engine<'a> {
                     batch.push(link, len);
                 }
                 if batch.is_full() {
-                    batch.flush(&self.links)?;
+                    batch.flush(&self.links, 0)?;
                 }
             }
-            batch.flush(&self.links)?;
+            batch.flush(&self.links, 0)?;
             let deadline = Instant::now() + self.cfg.timing.initial_rtt_timeout.min(Duration::from_secs(2));
             while Instant::now() < deadline {
                 let all = (0..pass.hosts.len()).all(|h| pass.host_answer(h).is_some());
