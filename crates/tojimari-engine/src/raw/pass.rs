@@ -21,6 +21,10 @@ use crate::rtt::RttEstimator;
 
 /// UDP probes leave from one of this many source ports, chosen by the cookie.
 pub const UDP_PORT_SPREAD: u16 = 1024;
+/// TCP probes of pass k leave from `tcp_sport + k % TCP_PORT_SPREAD`. A retry on the same 4-tuple as a lost
+/// SYN/ACK would meet the target's half-open connection, whose SYN/ACK re-sends Linux rate-limits to one per
+/// 500 ms (`tcp_invalid_ratelimit`): a fresh source port gets a fresh answer at once.
+pub const TCP_PORT_SPREAD: u16 = 16;
 /// One probe in this many has its send time recorded, for round-trip estimates.
 const RTT_SAMPLE: usize = 64;
 
@@ -70,6 +74,8 @@ pub struct PortPass {
     pub ports: Vec<u16>,
     port_index: Vec<u32>,
     pub results: Results,
+    /// The pass being sent (0 = first try); picks the TCP source port.
+    pub pass_no: std::sync::atomic::AtomicU32,
     samples: Mutex<HashMap<usize, Instant>>,
     pub rtt: Mutex<RttEstimator>,
     pub rx: RxCounters,
@@ -99,6 +105,7 @@ impl PortPass {
             ports: ports.to_vec(),
             port_index,
             results: Results::new(n),
+            pass_no: std::sync::atomic::AtomicU32::new(0),
             samples: Mutex::new(HashMap::new()),
             rtt: Mutex::new(rtt),
             rx: RxCounters::default(),
@@ -147,12 +154,13 @@ impl PortPass {
             };
             build_udp(buf, &link.l2, &probe)
         } else {
-            let cookie = self.id.key.cookie(link.src, theirs, self.id.tcp_sport, port);
+            let sport = self.tcp_sport();
+            let cookie = self.id.key.cookie(link.src, theirs, sport, port);
             let (seq, ack) = self.technique.probe_seq_ack(cookie);
             let probe = TcpProbe {
                 src: link.src,
                 dst: theirs,
-                sport: self.id.tcp_sport,
+                sport,
                 dport: port,
                 seq,
                 ack,
@@ -164,6 +172,16 @@ impl PortPass {
             build_tcp(buf, &link.l2, &probe)
         };
         (link.link, len)
+    }
+
+    fn tcp_sport(&self) -> u16 {
+        let k = self.pass_no.load(Ordering::Relaxed) as u16 % TCP_PORT_SPREAD;
+        self.id.tcp_sport.wrapping_add(k)
+    }
+
+    /// Whether `port` is one of the TCP source ports this scan's passes use.
+    fn is_our_tcp_port(&self, port: u16) -> bool {
+        port.wrapping_sub(self.id.tcp_sport) < TCP_PORT_SPREAD
     }
 
     /// Validates a reply and records its answer. Returns true if it answered a probe for the first time.
@@ -190,7 +208,7 @@ impl PortPass {
         let t = self.technique;
         match *reply {
             Reply::Tcp { src, dst, sport, dport, seq, ack, flags, window, ttl } if !t.is_udp() => {
-                if dport != self.id.tcp_sport {
+                if !self.is_our_tcp_port(dport) {
                     return None;
                 }
                 let index = self.index(src, sport)?;
@@ -224,7 +242,7 @@ impl PortPass {
                         return None;
                     }
                 } else {
-                    if quoted.proto != 6 || quoted.sport != self.id.tcp_sport {
+                    if quoted.proto != 6 || !self.is_our_tcp_port(quoted.sport) {
                         return None;
                     }
                     let cookie = self.id.key.cookie(quoted.src, quoted.dst, quoted.sport, quoted.dport);

@@ -40,9 +40,11 @@ pub fn run_passes(
     let rate = timing.max_rate.unwrap_or(DEFAULT_RATE);
     let workers = if timing.max_parallelism.is_some_and(|p| p < 8) { 1 } else { sender_threads() };
     let total = pass.len();
-    let mut recovered_last = u64::MAX;
+    // Retry passes in a row that recovered nothing.
+    let mut silent_retries = 0u32;
     loop {
         let answered_before = pass.results.answered();
+        pass.pass_no.store(stats.passes, Ordering::Relaxed);
         let stop_flag = AtomicBool::new(false);
         let sent: Result<Vec<u64>, NetError> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
@@ -80,12 +82,16 @@ pub fn run_passes(
         }
         let recovered = pass.results.answered() - answered_before;
         let retries_done = stats.passes - 1;
-        // nmap's rule, made per pass: one retry always; more only while retries still recover answers.
+        if retries_done >= 1 {
+            silent_retries = if recovered == 0 { silent_retries + 1 } else { 0 };
+        }
+        // nmap's rule, made per pass: one retry always; more while retries still recover answers. Once a
+        // retry has recovered something (loss is real), stop only after two silent retries in a row: with
+        // few probes left, one unlucky pass must not end the scan early.
         let stop = pass.results.answered() as usize >= total
             || retries_done >= timing.max_retries
-            || (retries_done >= 1 && recovered == 0)
-            || (retries_done >= 1 && recovered_last == 0);
-        recovered_last = if stats.passes > 1 { recovered } else { u64::MAX };
+            || (retries_done == 1 && recovered == 0)
+            || silent_retries >= 2;
         if stop {
             return Ok(stats);
         }
