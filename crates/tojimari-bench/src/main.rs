@@ -7,8 +7,17 @@
 //! recall and precision against the ports the bed really opened, CPU time and peak memory.
 //! Peers that are not installed are listed as such, not skipped silently.
 //!
-//! Scenarios:
-//! - `connect-all` (default): one host, all 65535 TCP ports, 300 open, TCP connect scan.
+//! Scenarios (`all` runs every one):
+//! - `connect-all`: one host, all 65535 TCP ports, 300 open, TCP connect scan (nmap -sT -T4, rustscan).
+//! - `syn-all`: the same ports, SYN scan (nmap -sS -T4, masscan).
+//! - `syn-lossy`: the same with 5% random loss each way (nft numgen on the target's input and output).
+//! - `sweep16`: 198.19.0.0/16 answered by one namespace (AnyIP), one address in 32 alive, nmap's top 100
+//!   ports with 5 open on each alive host (10240 open in all), SYN scan with host discovery.
+//! - `udp1024`: UDP 1-1024 on a host with 20 open UDP ports and Linux's default ICMP rate limit.
+//! - `rate-limit`: SYN scans of all ports with no retries at rising --max-rate, to find the rate at which the
+//!   bed still answers every probe (the machine's physical limit).
+//!
+//! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120) and reported so.
 
 use std::collections::BTreeSet;
 use std::process::{Command, ExitCode, Stdio};
@@ -16,46 +25,63 @@ use std::time::{Duration, Instant};
 
 use tojimari_testbed::{Netns, TestBed, random_ports};
 
+mod scenarios;
+
+/// An open port: (address, port).
+pub(crate) type Key = (String, u16);
+
 /// One tool's run of a scenario.
-struct Row {
+pub(crate) struct Row {
     tool: String,
     wall: Duration,
     packets: u64,
-    found: BTreeSet<u16>,
+    found: BTreeSet<Key>,
     cpu: Duration,
     max_rss_kb: i64,
     note: String,
 }
 
 /// What a tool is told to do and how its output is read.
-struct ToolRun {
-    name: &'static str,
+pub(crate) struct ToolRun {
+    name: String,
     program: String,
     args: Vec<String>,
-    parse: fn(&str) -> BTreeSet<u16>,
+    parse: fn(&str) -> BTreeSet<Key>,
+    /// Stop the tool after this long (peers that would take minutes).
+    timeout: Option<Duration>,
 }
 
 fn main() -> ExitCode {
     let mut scenarios = Vec::new();
     let mut runs = 1;
+    let mut peer_timeout = 120u64;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            "--peer-timeout" => peer_timeout = args.next().and_then(|n| n.parse().ok()).unwrap_or(120),
             "-h" | "--help" => {
-                println!("usage: tojimari-bench [connect-all] [--runs N]   (as root; builds its own test bed)");
+                println!(
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
+                );
                 return ExitCode::SUCCESS;
             }
             s => scenarios.push(s.to_string()),
         }
     }
-    if scenarios.is_empty() {
-        scenarios.push("connect-all".into());
+    if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
+        scenarios =
+            ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit"].map(String::from).to_vec();
     }
     for s in &scenarios {
         let result = match s.as_str() {
             "connect-all" => connect_all(runs),
-            other => Err(format!("unknown scenario {other:?} (known: connect-all)")),
+            "syn-all" => crate::scenarios::syn_all(runs, false, peer_timeout),
+            "syn-lossy" => crate::scenarios::syn_all(runs, true, peer_timeout),
+            "sweep16" => crate::scenarios::sweep16(runs, peer_timeout),
+            "udp1024" => crate::scenarios::udp1024(runs, peer_timeout),
+            "rate-limit" => crate::scenarios::rate_limit(),
+            other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {
             eprintln!("error: {e}");
@@ -65,7 +91,7 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn tojimari_binary() -> String {
+pub(crate) fn tojimari_binary() -> String {
     // The release binary next to this one (cargo builds both with `cargo build --release`).
     let me = std::env::current_exe().expect("own path");
     let bin = me.with_file_name("tojimari");
@@ -78,65 +104,73 @@ fn tojimari_binary() -> String {
 fn connect_all(runs: usize) -> Result<(), String> {
     let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     let target = bed.target(0);
-    let open: BTreeSet<u16> = random_ports(300, 0xbe7c4, &[]).into_iter().collect();
-    let _listeners = target.listen_tcp(&open.iter().copied().collect::<Vec<_>>()).map_err(|e| e.to_string())?;
+    let ports = random_ports(300, 0xbe7c4, &[]);
+    let _listeners = target.listen_tcp(&ports).map_err(|e| e.to_string())?;
     let addr = target.v4.to_string();
+    let open: BTreeSet<Key> = ports.iter().map(|&p| (addr.clone(), p)).collect();
     let jsonl = std::env::temp_dir().join(format!("tojimari-bench-{}.jsonl", std::process::id()));
     let jsonl = jsonl.to_string_lossy().into_owned();
     let tools = vec![
         ToolRun {
-            name: "tojimari -sT",
+            name: "tojimari -sT".into(),
             program: tojimari_binary(),
             args: vec!["scan", "-sT", "-p-", "-Pn", "-n", "--no-progress", "-oJ", &jsonl, &addr]
                 .into_iter()
                 .map(String::from)
                 .collect(),
             parse: parse_tojimari_jsonl,
+            timeout: None,
         },
         ToolRun {
-            name: "nmap -sT -T4",
+            name: "nmap -sT -T4".into(),
             program: "nmap".into(),
             args: ["-sT", "-T4", "-p-", "-Pn", "-n", "-oX", "-", &addr].into_iter().map(String::from).collect(),
             parse: parse_nmap_xml,
+            timeout: None,
         },
         ToolRun {
-            name: "rustscan",
+            name: "rustscan".into(),
             program: "rustscan".into(),
             args: ["-a", &addr, "-r", "1-65535", "-g", "--ulimit", "5000"].into_iter().map(String::from).collect(),
             parse: parse_rustscan,
+            timeout: None,
         },
     ];
     println!(
-        "scenario connect-all: one host, all 65535 TCP ports, {} open, connect scan ({runs} run(s) each)",
+        "\nscenario connect-all: one host, all 65535 TCP ports, {} open, connect scan ({runs} run(s) each)",
         open.len()
     );
-    println!(
-        "{:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
-        "tool", "time s", "pkts/s", "recall", "precision", "cpu s", "rss MB"
-    );
-    for tool in &tools {
-        for _ in 0..runs {
-            let row = match run_tool(bed.scanner(), tool, &jsonl) {
-                Ok(row) => row,
-                Err(e) => {
-                    println!("{:<16} {e}", tool.name);
-                    break;
-                }
-            };
-            print_row(&row, &open);
-        }
-    }
+    run_all(bed.scanner(), &tools, &open, runs, &jsonl);
     let _ = std::fs::remove_file(&jsonl);
     Ok(())
 }
 
-fn print_row(row: &Row, truth: &BTreeSet<u16>) {
+/// Runs every tool `runs` times and prints a row each.
+pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs: usize, jsonl: &str) {
+    println!(
+        "{:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
+        "tool", "time s", "pkts/s", "recall", "precision", "cpu s", "rss MB"
+    );
+    for tool in tools {
+        for _ in 0..runs {
+            match run_tool(ns, tool, jsonl) {
+                Ok(row) => print_row(&row, truth),
+                Err(e) => {
+                    println!("{:<22} {e}", tool.name);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn print_row(row: &Row, truth: &BTreeSet<Key>) {
     let hits = row.found.intersection(truth).count() as f64;
     let recall = if truth.is_empty() { 1.0 } else { hits / truth.len() as f64 };
     let precision = if row.found.is_empty() { 1.0 } else { hits / row.found.len() as f64 };
     let secs = row.wall.as_secs_f64();
     println!(
-        "{:<16} {:>9.3} {:>10.0} {:>8.1}% {:>8.1}% {:>9.2} {:>9.1}  {}",
+        "{:<22} {:>9.3} {:>10.0} {:>8.1}% {:>8.1}% {:>9.2} {:>9.1}  {}",
         row.tool,
         secs,
         row.packets as f64 / secs,
@@ -149,7 +183,7 @@ fn print_row(row: &Row, truth: &BTreeSet<u16>) {
 }
 
 /// Packets the scanner namespace sent (its interface's counter), so every tool is measured alike.
-fn tx_packets(ns: &Netns) -> u64 {
+pub(crate) fn tx_packets(ns: &Netns) -> u64 {
     ns.command("cat")
         .arg("/sys/class/net/eth0/statistics/tx_packets")
         .output()
@@ -158,7 +192,7 @@ fn tx_packets(ns: &Netns) -> u64 {
         .unwrap_or(0)
 }
 
-fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, String> {
+pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, String> {
     if Command::new("sh")
         .args(["-c", &format!("command -v {}", tool.program)])
         .output()
@@ -192,14 +226,38 @@ fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, String> {
         std::io::Read::read_to_string(&mut stderr, &mut s).ok();
         s
     });
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(limit) = tool.timeout {
+        let finished = finished.clone();
+        std::thread::spawn(move || {
+            let until = Instant::now() + limit;
+            while Instant::now() < until {
+                if finished.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: kill(2) on our own child's pid; it has not been reaped (finished is false).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        });
+    }
     let (status, usage) = wait_with_rusage(pid)?;
+    finished.store(true, std::sync::atomic::Ordering::Relaxed);
     let wall = start.elapsed();
     std::mem::forget(child); // already reaped by wait4
     let packets = tx_packets(ns).saturating_sub(before);
     let out = out_thread.join().unwrap_or_default();
     let err = err_thread.join().unwrap_or_default();
     let text = if tool.name.starts_with("tojimari") { std::fs::read_to_string(jsonl).unwrap_or_default() } else { out };
-    let note = if status == 0 { String::new() } else { format!("exit {status}: {}", err.lines().next().unwrap_or("")) };
+    let note = match status {
+        0 => String::new(),
+        137 if tool.timeout.is_some() => {
+            format!("stopped after {} s, not done", tool.timeout.unwrap_or_default().as_secs())
+        }
+        _ => format!("exit {status}: {}", err.lines().next().unwrap_or("")),
+    };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Row {
         tool: tool.name.to_string(),
@@ -226,31 +284,55 @@ fn wait_with_rusage(pid: libc::pid_t) -> Result<(i32, libc::rusage), String> {
     Ok((code, usage))
 }
 
-fn parse_tojimari_jsonl(text: &str) -> BTreeSet<u16> {
+pub(crate) fn parse_tojimari_jsonl(text: &str) -> BTreeSet<Key> {
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["type"] == "port" && v["state"] == "open")
-        .filter_map(|v| v["port"].as_u64().map(|p| p as u16))
+        .filter_map(|v| Some((v["addr"].as_str()?.to_string(), v["port"].as_u64()? as u16)))
         .collect()
 }
 
-fn parse_nmap_xml(xml: &str) -> BTreeSet<u16> {
-    xml.split("<port protocol=")
-        .skip(1)
-        .filter(|chunk| chunk.contains("state=\"open\""))
-        .filter_map(|chunk| {
-            let start = chunk.find("portid=\"")? + 8;
-            chunk[start..start + chunk[start..].find('"')?].parse().ok()
+fn attr<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("{name}=\"");
+    let start = s.find(&key)? + key.len();
+    Some(&s[start..start + s[start..].find('"')?])
+}
+
+pub(crate) fn parse_nmap_xml(xml: &str) -> BTreeSet<Key> {
+    let mut out = BTreeSet::new();
+    for host in xml.split("<host ").skip(1) {
+        let Some(addr) = host.split("<address ").nth(1).and_then(|a| attr(a, "addr")) else { continue };
+        for chunk in host.split("<port protocol=").skip(1) {
+            if chunk.contains("state=\"open\"")
+                && let Some(port) = attr(chunk, "portid").and_then(|p| p.parse().ok())
+            {
+                out.insert((addr.to_string(), port));
+            }
+        }
+    }
+    out
+}
+
+/// rustscan -g prints `198.18.0.2 -> [22,80,443]`.
+pub(crate) fn parse_rustscan(text: &str) -> BTreeSet<Key> {
+    text.lines()
+        .filter_map(|l| l.split_once(" -> ["))
+        .flat_map(|(addr, rest)| {
+            rest.trim_end_matches(']')
+                .split(',')
+                .filter_map(|p| p.trim().parse().ok())
+                .map(|p| (addr.trim().to_string(), p))
+                .collect::<Vec<Key>>()
         })
         .collect()
 }
 
-/// rustscan -g prints `198.18.0.2 -> [22,80,443]`.
-fn parse_rustscan(text: &str) -> BTreeSet<u16> {
+/// masscan -oL prints `open tcp 22 198.18.0.2 1700000000`.
+pub(crate) fn parse_masscan(text: &str) -> BTreeSet<Key> {
     text.lines()
-        .filter_map(|l| l.split_once("-> ["))
-        .flat_map(|(_, rest)| {
-            rest.trim_end_matches(']').split(',').filter_map(|p| p.trim().parse().ok()).collect::<Vec<u16>>()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() >= 4 && f[0] == "open" { Some((f[3].to_string(), f[2].parse().ok()?)) } else { None }
         })
         .collect()
 }
@@ -261,10 +343,12 @@ mod tests {
 
     #[test]
     fn parsers_read_each_tool() {
-        assert_eq!(parse_rustscan("198.18.0.2 -> [22,80]\n"), BTreeSet::from([22, 80]));
-        let xml = r#"<port protocol="tcp" portid="22"><state state="open"/></port><port protocol="tcp" portid="23"><state state="closed"/></port>"#;
-        assert_eq!(parse_nmap_xml(xml), BTreeSet::from([22]));
-        let jsonl = "{\"type\":\"port\",\"port\":22,\"state\":\"open\"}\n{\"type\":\"port\",\"port\":23,\"state\":\"closed\"}\n";
-        assert_eq!(parse_tojimari_jsonl(jsonl), BTreeSet::from([22]));
+        let k = |p: u16| ("198.18.0.2".to_string(), p);
+        assert_eq!(parse_rustscan("198.18.0.2 -> [22,80]\n"), BTreeSet::from([k(22), k(80)]));
+        let xml = r#"<host starttime="1"><address addr="198.18.0.2" addrtype="ipv4"/><port protocol="tcp" portid="22"><state state="open"/></port><port protocol="tcp" portid="23"><state state="closed"/></port></host>"#;
+        assert_eq!(parse_nmap_xml(xml), BTreeSet::from([k(22)]));
+        let jsonl = "{\"type\":\"port\",\"addr\":\"198.18.0.2\",\"port\":22,\"state\":\"open\"}\n{\"type\":\"port\",\"addr\":\"198.18.0.2\",\"port\":23,\"state\":\"closed\"}\n";
+        assert_eq!(parse_tojimari_jsonl(jsonl), BTreeSet::from([k(22)]));
+        assert_eq!(parse_masscan("#masscan\nopen tcp 22 198.18.0.2 1700000000\n"), BTreeSet::from([k(22)]));
     }
 }
