@@ -47,6 +47,9 @@ pub struct ScanArgs {
     /// Exclude the hosts listed in FILE.
     #[arg(long, value_name = "FILE", help_heading = "Target specification")]
     pub excludefile: Option<PathBuf>,
+    /// Send through this network interface only (hosts not routed through it are reported unreachable).
+    #[arg(short = 'e', value_name = "IFACE", help_heading = "Target specification")]
+    pub interface: Option<String>,
     /// Prefer IPv6 addresses when resolving host names.
     #[arg(short = '6', help_heading = "Target specification")]
     pub ipv6: bool,
@@ -60,7 +63,7 @@ pub struct ScanArgs {
     /// Never do reverse DNS resolution.
     #[arg(short = 'n', help_heading = "Host discovery")]
     pub no_dns: bool,
-    /// Raw discovery probes, as nmap's -PE (echo), -PP (timestamp), -PS<ports> (SYN), -PA<ports> (ACK),
+    /// Raw discovery probes, as nmap's -PE (echo), -PP (timestamp), -PM (address mask), -PS<ports> (SYN), -PA<ports> (ACK),
     /// -PU<ports> (UDP). Hosts on the local link are always found by ARP / neighbor discovery.
     #[arg(long = "raw-discovery", value_name = "PROBE", hide = true)]
     pub raw_discovery: Vec<String>,

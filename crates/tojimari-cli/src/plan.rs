@@ -79,6 +79,8 @@ pub struct ScanPlan {
     pub display: DisplayOptions,
     pub stats_every: Option<Duration>,
     pub progress: bool,
+    /// `-e`: the interface every probe must leave through (name, index).
+    pub interface: Option<(String, u32)>,
 }
 
 const TARGET_HINT: &str =
@@ -189,7 +191,21 @@ pub fn build(
         return Err(UsageError::new("--stats-every must be longer than 0", "for example --stats-every 10s"));
     }
 
+    let interface = match &args.interface {
+        Some(name) => match tojimari_net::interface_by_name(name) {
+            Ok(iface) => Some((iface.name, iface.index)),
+            Err(_) => {
+                return Err(UsageError::new(
+                    format!("unknown network interface \"{name}\" (-e)"),
+                    "`ip link` lists this machine's interfaces",
+                ));
+            }
+        },
+        None => None,
+    };
+
     Ok(ScanPlan {
+        interface,
         target_specs,
         exclusions,
         exclude_names,

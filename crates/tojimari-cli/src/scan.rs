@@ -56,6 +56,7 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         }
     }
 
+    tee.push(Box::new(Unreachable));
     let budget = fdlimit::raise_and_budget();
     let engine = engine_for(&plan, budget.max_sockets);
     let scans = scan_infos(&plan);
@@ -98,10 +99,15 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     };
     let backoffs = control.progress.backoffs.load(std::sync::atomic::Ordering::Relaxed);
     if backoffs > 0 && plan.display.verbose > 0 {
-        eprintln!(
-            "note: backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
-            budget.soft_limit
-        );
+        match engine {
+            Engine::Connect(_) => eprintln!(
+                "note: backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
+                budget.soft_limit
+            ),
+            Engine::Raw(_) => eprintln!(
+                "note: the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them"
+            ),
+        }
     }
     let summary = RunSummary {
         end: SystemTime::now(),
@@ -116,6 +122,27 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
     code
+}
+
+/// Says on stderr which hosts could not be reached at all (no route), one line each: normal output only
+/// lists down hosts with -v, but a target that cannot even be sent to is a problem the user should see.
+struct Unreachable;
+
+impl Sink for Unreachable {
+    fn run_start(&mut self, _: &RunInfo) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn host_done(&mut self, host: &tojimari_core::HostReport) -> io::Result<()> {
+        if host.state == tojimari_core::HostState::Down && host.state_reason == tojimari_core::Reason::NetUnreach {
+            eprintln!("warning: no route to {} (or not through the -e interface); skipped", host.addr);
+        }
+        Ok(())
+    }
+
+    fn run_end(&mut self, _: &RunSummary) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The engine a plan runs on.
@@ -145,6 +172,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             order: plan.order,
             discovery,
             reverse_dns: plan.reverse_dns,
+            interface: plan.interface.as_ref().map(|(_, index)| *index),
         });
     }
     Engine::Connect(ConnectScan {
@@ -154,6 +182,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         discovery: plan.discovery.clone(),
         max_sockets,
         reverse_dns: plan.reverse_dns,
+        interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
     })
 }
 

@@ -174,6 +174,7 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
         match kind {
             "E" if ports.is_empty() => probes.push(PingProbe::Echo),
             "P" if ports.is_empty() => probes.push(PingProbe::Timestamp),
+            "M" if ports.is_empty() => probes.push(PingProbe::AddressMask),
             "S" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Syn)),
             "A" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Ack)),
             "U" => probes.extend(port_list(40125)?.into_iter().map(PingProbe::Udp)),
@@ -182,7 +183,7 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
             _ => {
                 return Err(UsageError::new(
                     format!("unknown or unsupported host discovery option -P{spec}"),
-                    "use -PE, -PP, -PS<ports>, -PA<ports>, -PU<ports>, -PR or -Pn",
+                    "use -PE, -PP, -PM, -PS<ports>, -PA<ports>, -PU<ports>, -PR or -Pn",
                 ));
             }
         }

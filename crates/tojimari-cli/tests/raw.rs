@@ -87,15 +87,19 @@ fn syn_scan_states_and_reasons_match_nmap_ipv6() {
     syn_states(true);
 }
 
-/// FIN, NULL, Xmas, ACK, Window and Maimon on a firewalled host: the same state for every port as nmap.
+/// FIN, NULL, Xmas, ACK, Window and Maimon on a firewalled host, IPv4 and IPv6: the same state for every
+/// port as nmap.
 #[test]
 fn stealth_techniques_match_nmap() {
     let bed = testbed_or_skip!(1);
     let _l = firewalled_host(&bed);
-    let addr = bed.target(0).v4.to_string();
-    for technique in ["-sF", "-sN", "-sX", "-sA", "-sW", "-sM"] {
+    let t = bed.target(0);
+    for (technique, addr, v6) in ["-sF", "-sN", "-sX", "-sA", "-sW", "-sM"]
+        .iter()
+        .flat_map(|tech| [(*tech, t.v4.to_string(), false), (*tech, t.v6.to_string(), true)])
+    {
         let got = ours(&bed, technique, &addr, &all_ports());
-        let oracle = nmap(&bed, technique, &addr, &all_ports(), false);
+        let oracle = nmap(&bed, technique, &addr, &all_ports(), v6);
         let states =
             |m: &BTreeMap<u16, (String, String)>| m.iter().map(|(p, (s, _))| (*p, s.clone())).collect::<Vec<_>>();
         assert_eq!(states(&got), states(&oracle), "{technique}: ours {got:?}\nnmap {oracle:?}");
@@ -105,14 +109,23 @@ fn stealth_techniques_match_nmap() {
 /// UDP: echo listeners are open, closed ports answer ICMP port unreachable, dropped ports stay
 /// open|filtered; nmap agrees.
 #[test]
-fn udp_scan_matches_nmap() {
+fn udp_scan_matches_nmap_ipv4() {
+    udp_scan(false);
+}
+
+#[test]
+fn udp_scan_matches_nmap_ipv6() {
+    udp_scan(true);
+}
+
+fn udp_scan(v6: bool) {
     let bed = testbed_or_skip!(1);
     let t = bed.target(0);
     let _l = t.listen_udp(&[53, 1234, 40000]).unwrap();
     t.unlimit_icmp().unwrap();
     t.firewall(&firewall::drop_udp(&[5000, 5001])).unwrap();
     let ports = "53,1234,40000,7,9,5000,5001";
-    let addr = t.v4.to_string();
+    let addr = if v6 { t.v6.to_string() } else { t.v4.to_string() };
     let got = ours(&bed, "-sU", &addr, ports);
     let want: BTreeMap<u16, (String, String)> = [
         (53, ("open", "udp-response")),
@@ -127,7 +140,7 @@ fn udp_scan_matches_nmap() {
     .map(|(p, (s, r))| (p, (s.to_string(), r.to_string())))
     .collect();
     assert_eq!(got, want);
-    let oracle = nmap(&bed, "-sU", &addr, ports, false);
+    let oracle = nmap(&bed, "-sU", &addr, ports, v6);
     let states = |m: &BTreeMap<u16, (String, String)>| m.iter().map(|(p, (s, _))| (*p, s.clone())).collect::<Vec<_>>();
     assert_eq!(states(&got), states(&oracle), "nmap: {oracle:?}");
 }
@@ -142,11 +155,65 @@ fn syn_scan_finds_every_open_port_also_under_loss() {
     let addr = t.v4.to_string();
     for loss in [0u8, 5] {
         t.firewall(&firewall::random_loss(loss)).unwrap();
-        let (ports, _, _) = scan(bed.scanner(), &["-sS", "-p-", "-T4", "-Pn", "-n", &addr]);
+        let (ports, _, out) = scan(bed.scanner(), &["-sS", "-p-", "-T4", "-Pn", "-n", "-v", &addr]);
         let found: BTreeSet<u16> = ports.iter().filter(|(_, (s, _))| s == "open").map(|((_, p), _)| *p).collect();
         assert_eq!(found, open, "loss {loss}%");
         assert_eq!(ports.len(), 65535);
+        // Random loss is not congestion: the rate must not have been cut.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("rate was halved"), "loss {loss}%: {stderr}");
     }
+}
+
+/// A rate limiter on the path (nft limit on SYNs): losses grow with the rate, so the controller backs off,
+/// and the scan is still exact.
+#[test]
+fn rate_limiter_is_seen_as_congestion() {
+    let bed = testbed_or_skip!(1);
+    let t = bed.target(0);
+    let _l = t.listen_tcp(&[22, 8080]).unwrap();
+    t.firewall("table inet limiter {\n chain input { type filter hook input priority 0;\n  tcp flags & (syn | ack) == syn limit rate over 20000/second drop\n }\n}\n").unwrap();
+    let (ports, _, out) = scan(bed.scanner(), &["-sS", "-p-", "-Pn", "-n", "-v", &t.v4.to_string()]);
+    assert_eq!(ports.len(), 65535);
+    let open: Vec<u16> = ports.iter().filter(|(_, (s, _))| s == "open").map(|((_, p), _)| *p).collect();
+    assert_eq!(open, [22, 8080], "22: {:?}", ports.get(&(t.v4.to_string(), 22)));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let filtered: Vec<u16> = ports.iter().filter(|(_, (s, _))| s == "filtered").map(|((_, p), _)| *p).collect();
+    assert!(filtered.is_empty(), "every port answered in the end, not {filtered:?}: {stderr}");
+    assert!(stderr.contains("rate was halved"), "{stderr}");
+}
+
+/// Ctrl-C during a raw scan: exit 1, what was found is kept, files are closed validly.
+#[test]
+fn interrupted_raw_scan_keeps_results() {
+    let bed = testbed_or_skip!(1);
+    let t = bed.target(0);
+    let _l = t.listen_tcp(&[1, 2, 3]).unwrap();
+    t.firewall(
+        "table inet slow {\n chain input { type filter hook input priority 0;\n  tcp dport 10-65535 drop\n }\n}\n",
+    )
+    .unwrap();
+    let scratch = Scratch::new("raw-interrupt");
+    let jsonl = scratch.path("out.jsonl");
+    let xml = scratch.path("out.xml");
+    let mut child = tojimari_in(bed.scanner())
+        .args(["-sS", "-p-", "-r", "-Pn", "-n", "--max-rate", "10000", "-oJ", &jsonl, "-oX", &xml, "--no-progress"])
+        .arg(t.v4.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let lines = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap());
+    assert_eq!(lines.last().unwrap()["exit"], "error");
+    let found = port_map(&lines);
+    for p in [1u16, 2, 3] {
+        assert_eq!(found[&(t.v4.to_string(), p)].0, "open");
+    }
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    assert!(xml.trim_end().ends_with("</nmaprun>") && xml.contains("exit=\"error\""));
 }
 
 /// Raw discovery: an on-link host answers ARP, a missing one is down, a routed host (AnyIP behind the
@@ -171,6 +238,17 @@ fn raw_host_discovery() {
     assert_eq!(hosts["2001:db8:18::2"], ("up".into(), "nd-response".into()), "{stdout}");
     assert_eq!(hosts["198.18.0.9"].0, "down", "{stdout}");
     assert_eq!(hosts["198.19.0.7"].0, "up", "{stdout}");
+
+    // Named probes: echo answers; Linux does not answer address-mask requests, so -PM alone finds nothing.
+    let (_, lines, _) = scan(bed.scanner(), &["-sn", "-n", "-PE", "198.19.0.8"]);
+    assert_eq!(
+        (host_lines(&lines)[0]["state"].as_str(), host_lines(&lines)[0]["reason"].as_str()),
+        (Some("up"), Some("echo-reply"))
+    );
+    let (_, lines, _) = scan(bed.scanner(), &["-sn", "-n", "-PS22", "198.19.0.9"]);
+    assert_eq!(host_lines(&lines)[0]["reason"], "reset");
+    let (_, lines, _) = scan(bed.scanner(), &["-sn", "-n", "-PM", "198.19.0.10"]);
+    assert_eq!(host_lines(&lines)[0]["state"], "down");
 }
 
 /// -sS -sU in one run: one host report with both protocols.

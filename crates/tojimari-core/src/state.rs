@@ -105,6 +105,8 @@ pub enum Reason {
     NdResponse,
     /// The host answered an ICMP timestamp request.
     TimestampReply,
+    /// The host answered an ICMP address mask request.
+    MaskReply,
     /// The host name could not be resolved, or the host has no route.
     Unknown,
 }
@@ -133,6 +135,7 @@ impl Reason {
             Reason::ArpResponse => "arp-response",
             Reason::NdResponse => "nd-response",
             Reason::TimestampReply => "timestamp-reply",
+            Reason::MaskReply => "addressmask-reply",
             Reason::Unknown => "unknown-response",
         }
     }

@@ -108,6 +108,20 @@ pub enum Reply {
         /// TTL.
         ttl: u8,
     },
+    /// ICMP address mask reply (RFC 950 type 18, code 0). The mask itself is not kept: the reply only shows the
+    /// host is up.
+    AddressMaskReply {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+        /// TTL.
+        ttl: u8,
+    },
     /// An ARP request or reply for Ethernet/IPv4.
     Arp {
         /// Sender protocol address.

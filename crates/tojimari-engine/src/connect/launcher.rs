@@ -25,6 +25,8 @@ pub struct Request {
     pub probe: NextProbe,
     pub ping: bool,
     pub addr: IpAddr,
+    /// `-e`: the interface to bind the socket to.
+    pub device: Option<Arc<str>>,
 }
 
 /// What the kernel said to a launch.
@@ -41,7 +43,7 @@ pub struct Outcome {
 /// Runs one launch on the calling thread.
 pub fn launch_now(req: Request) -> Outcome {
     let started = Instant::now();
-    let launch = probe::launch(req.addr, req.probe.port);
+    let launch = probe::launch(req.addr, req.probe.port, req.device.as_deref());
     Outcome { req, started, elapsed: started.elapsed(), launch }
 }
 

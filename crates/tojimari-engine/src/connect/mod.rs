@@ -66,6 +66,8 @@ pub struct ConnectScan {
     pub max_sockets: usize,
     /// Look up PTR names of hosts that are up.
     pub reverse_dns: bool,
+    /// `-e`: bind every probe socket to this interface (SO_BINDTODEVICE).
+    pub interface: Option<String>,
 }
 
 /// Counts of a finished run.
@@ -161,6 +163,8 @@ struct Run<'a> {
     in_ports_phase: usize,
     ptr_lookups: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     host_seq: u64,
+    /// `-e`: the interface name probe sockets are bound to.
+    device: Option<std::sync::Arc<str>>,
     /// Worker threads for `connect` calls; `None` runs them inline (one core, or a slow, serial scan).
     pool: Option<launcher::Pool>,
     /// The last `send` stopped at [`SEND_BATCH`] with room for more.
@@ -215,6 +219,7 @@ impl<'a> Run<'a> {
             host_seq: 0,
             sent_full_batch: false,
             pool,
+            device: cfg.interface.as_deref().map(std::sync::Arc::from),
             stats: RunStats::default(),
             targets_done: false,
         })
@@ -418,7 +423,14 @@ impl<'a> Run<'a> {
     /// Sends one probe: on a worker when there is a pool, else right here.
     fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
         let host = self.hosts[slot].as_mut().expect("host");
-        let req = launcher::Request { slot, host_id: host.id, probe, ping, addr: host.target.addr };
+        let req = launcher::Request {
+            slot,
+            host_id: host.id,
+            probe,
+            ping,
+            addr: host.target.addr,
+            device: self.device.clone(),
+        };
         self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
         if probe.try_no > 0 {
             self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);

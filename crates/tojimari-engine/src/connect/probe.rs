@@ -21,8 +21,8 @@ pub enum Launch {
     Exhausted,
 }
 
-/// Opens a non-blocking socket and starts a connect to `addr:port`.
-pub fn launch(addr: IpAddr, port: u16) -> Launch {
+/// Opens a non-blocking socket (bound to `device` if given) and starts a connect to `addr:port`.
+pub fn launch(addr: IpAddr, port: u16, device: Option<&str>) -> Launch {
     let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
     let socket = match Socket::new(domain, Type::STREAM.nonblocking().cloexec(), Some(SockProto::TCP)) {
         Ok(s) => s,
@@ -33,6 +33,15 @@ pub fn launch(addr: IpAddr, port: u16) -> Launch {
     // Closing an established probe connection with linger 0 sends RST: no TIME_WAIT, no lingering
     // half-open connections on the target.
     let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+    if let Some(dev) = device
+        && let Err(e) = socket.bind_device(Some(dev.as_bytes()))
+    {
+        // The interface was checked when the plan was made; if it vanished since, say so per probe.
+        return Launch::Done(
+            PortState::Filtered,
+            if e.raw_os_error() == Some(libc::ENODEV) { Reason::NetUnreach } else { Reason::HostUnreach },
+        );
+    }
     let target = SockAddr::from(SocketAddr::new(addr, port));
     match socket.connect(&target) {
         Ok(()) => Launch::Done(PortState::Open, Reason::SynAck),
@@ -137,7 +146,7 @@ mod tests {
     #[test]
     fn loopback_closed_port_is_refused() {
         // Port 1 on loopback: nothing listens there on a test machine (and if something does, open is fine too).
-        let (state, _) = match launch("127.0.0.1".parse().unwrap(), 1) {
+        let (state, _) = match launch("127.0.0.1".parse().unwrap(), 1, None) {
             Launch::Done(s, r) => (s, r),
             Launch::Pending(sock) => {
                 std::thread::sleep(std::time::Duration::from_millis(50));

@@ -120,6 +120,7 @@ pub struct Batch {
     lens: Vec<usize>,
     link: Vec<u16>,
     used: usize,
+    limit: usize,
 }
 
 /// Frames per `sendmmsg`.
@@ -132,11 +133,20 @@ impl Batch {
             lens: vec![0; BATCH],
             link: vec![0; BATCH],
             used: 0,
+            limit: BATCH,
         }
     }
 
+    /// A batch of about a millisecond's worth of probes at `rate` per second (1 to [`BATCH`]): at low rates
+    /// a full batch would leave as a burst that a strict policer on the path drops.
+    pub fn for_rate(rate: f64) -> Self {
+        let mut b = Batch::new();
+        b.limit = ((rate / 1000.0) as usize).clamp(1, BATCH);
+        b
+    }
+
     pub fn is_full(&self) -> bool {
-        self.used == BATCH
+        self.used >= self.limit
     }
 
     pub fn is_empty(&self) -> bool {

@@ -59,6 +59,8 @@ pub struct RawScan {
     pub order: PortOrder,
     pub discovery: RawDiscovery,
     pub reverse_dns: bool,
+    /// `-e`: only this interface (by index) may be used; hosts routed elsewhere are unreachable.
+    pub interface: Option<u32>,
 }
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
@@ -88,6 +90,7 @@ impl RawScan {
                 break;
             }
             engine.group(batch, sink)?;
+            engine.rate.recover();
             if control.is_cancelled() {
                 engine.stats.interrupted = true;
                 break;
@@ -109,6 +112,7 @@ struct Engine<'a> {
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
     stats: RunStats,
     seed: u64,
+    rate: sender::RateControl,
 }
 
 impl<'a> Engine<'a> {
@@ -138,6 +142,7 @@ impl<'a> Engine<'a> {
             macs: HashMap::new(),
             stats: RunStats::default(),
             seed,
+            rate: sender::RateControl::new(&cfg.timing),
         }
     }
 
@@ -156,7 +161,12 @@ impl<'a> Engine<'a> {
                 r
             });
         }
-        let r = route_to(dst).map_err(|e| e.to_string());
+        let mut r = route_to(dst).map_err(|e| e.to_string());
+        if let (Some(want), Ok(route)) = (self.cfg.interface, &r)
+            && route.ifindex != want
+        {
+            r = Err(format!("{dst} is routed through {}, not the interface given with -e", route.ifname));
+        }
         self.routes.insert(key, r.clone());
         r
     }
@@ -302,7 +312,7 @@ impl<'a> Engine<'a> {
                 PortOrder::Sequential => Permutation::identity(pass.len() as u64),
             };
             self.current.set(Some(pass.clone()));
-            let stats = sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, self.control)?;
+            let stats = sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, &mut self.rate, self.control)?;
             // Late replies still count until the next pass starts; stop feeding this one now.
             self.current.set(None);
             complete &= !stats.interrupted;
@@ -361,7 +371,7 @@ impl<'a> Engine<'a> {
         let pass = Arc::new(PingPass::new(self.id, hosts.iter().map(|(t, l)| (t.addr, *l)).collect(), probes));
         self.current.set(Some(pass.clone()));
         let mut batch = io::Batch::new();
-        let rate = self.cfg.timing.max_rate.unwrap_or(sender::DEFAULT_RATE);
+        let rate = self.rate.rate();
         let mut bucket = crate::rate::TokenBucket::new(rate, Instant::now());
         for _try in 0..2 {
             for index in 0..pass.len() {

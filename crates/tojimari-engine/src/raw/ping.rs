@@ -10,7 +10,9 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use tojimari_core::Reason;
-use tojimari_packet::{L2, Reply, TcpProbe, Technique, UdpProbe, build_echo, build_tcp, build_timestamp, build_udp};
+use tojimari_packet::{
+    L2, Reply, TcpProbe, Technique, UdpProbe, build_address_mask, build_echo, build_tcp, build_timestamp, build_udp,
+};
 
 use super::io::ReplyHandler;
 use super::pass::{HostLink, Identity};
@@ -23,6 +25,8 @@ pub enum PingProbe {
     Echo,
     /// -PP (IPv4 only)
     Timestamp,
+    /// -PM (IPv4 only)
+    AddressMask,
     /// -PS<port>
     Syn(u16),
     /// -PA<port>
@@ -82,6 +86,10 @@ impl PingPass {
                 (IpAddr::V4(s), IpAddr::V4(d)) => build_timestamp(buf, l2, s, d, self.icmp_id, seq, self.id.ttl),
                 _ => return None,
             },
+            PingProbe::AddressMask => match (link.src, theirs) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => build_address_mask(buf, l2, s, d, self.icmp_id, seq, self.id.ttl),
+                _ => return None,
+            },
             PingProbe::Syn(port) | PingProbe::Ack(port) => {
                 let t = if matches!(probe, PingProbe::Syn(_)) { Technique::Syn } else { Technique::Ack };
                 let cookie = self.id.key.cookie(link.src, theirs, self.id.tcp_sport, port);
@@ -131,6 +139,9 @@ impl PingPass {
             }
             Reply::TimestampReply { src, id, ttl, .. } if id == self.icmp_id => {
                 Some((self.probe_index(src, |p| p == PingProbe::Timestamp)?, up(Reason::TimestampReply, ttl)))
+            }
+            Reply::AddressMaskReply { src, id, ttl, .. } if id == self.icmp_id => {
+                Some((self.probe_index(src, |p| p == PingProbe::AddressMask)?, up(Reason::MaskReply, ttl)))
             }
             Reply::Tcp { src, dst, sport, dport, seq, ack, flags, ttl, .. } if dport == self.id.tcp_sport => {
                 let index =

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tojimari_core::{PortState, Reason};
 
-const REASONS: [Reason; 21] = [
+const REASONS: [Reason; 22] = [
     Reason::SynAck,
     Reason::ConnRefused,
     Reason::Reset,
@@ -30,6 +30,7 @@ const REASONS: [Reason; 21] = [
     Reason::ArpResponse,
     Reason::NdResponse,
     Reason::TimestampReply,
+    Reason::MaskReply,
     Reason::Unknown,
 ];
 

@@ -27,6 +27,67 @@ pub struct PassStats {
 /// Probes per second when no --max-rate is given: as fast as the senders go, within reason.
 pub const DEFAULT_RATE: f64 = 2_000_000.0;
 
+/// The sending rate, adapted across passes, techniques and host groups.
+///
+/// Random loss and congestion look alike in one pass; they differ in how loss depends on the rate. Each
+/// retry pass is sent at half the rate of the pass before. If the share of probes answered then grows
+/// markedly (1.5x or more), the losses were caused by the rate (a queue overflowing, a rate limiter):
+/// the rate is halved for what follows (multiplicative decrease). If it stays flat, the loss is random
+/// (or the ports are filtered): the rate is kept and retransmission closes the gap; nmap, which treats
+/// every loss as congestion, slows down here for nothing. Between host groups the rate creeps back up
+/// (x1.25), never above `--max-rate` nor below `--min-rate`.
+#[derive(Clone, Debug)]
+pub struct RateControl {
+    rate: f64,
+    min: f64,
+    max: f64,
+    /// Times the controller backed off.
+    pub backoffs: u32,
+}
+
+impl RateControl {
+    pub fn new(timing: &Timing) -> Self {
+        let mut max = timing.max_rate.unwrap_or(DEFAULT_RATE);
+        if !timing.scan_delay.is_zero() {
+            // --scan-delay (and -T0..-T2): at most one probe per delay.
+            max = max.min(1.0 / timing.scan_delay.as_secs_f64());
+        }
+        let min = timing.min_rate.unwrap_or(0.0).min(max);
+        RateControl { rate: max, min, max, backoffs: 0 }
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    fn retry_rate(&self) -> f64 {
+        (self.rate / 2.0).max(self.min).max(1.0)
+    }
+
+    /// A retry pass answered `answered_share` of its probes; the pass before answered `before_share`.
+    fn observe(&mut self, before_share: f64, answered_share: f64, samples: u64) -> bool {
+        let congested = samples >= 32 && before_share < 0.98 && answered_share >= 1.5 * before_share.max(0.01);
+        if congested {
+            self.rate = (self.rate / 2.0).max(self.min).max(1.0);
+            self.backoffs += 1;
+        }
+        congested
+    }
+
+    /// The senders reached only `achieved` probes per second: that, not the nominal ceiling, is the rate
+    /// the next decisions start from.
+    fn achieved(&mut self, achieved: f64) {
+        if achieved.is_finite() && achieved > 0.0 && achieved < self.rate {
+            self.rate = achieved.max(self.min).max(1.0);
+        }
+    }
+
+    /// Called between host groups: probe upwards again.
+    pub fn recover(&mut self) {
+        self.rate = (self.rate * 1.25).min(self.max);
+    }
+}
+
 /// Sends the pass until every probe has an answer or retries stop helping. `order` is over the pass's
 /// index space.
 pub fn run_passes(
@@ -34,17 +95,21 @@ pub fn run_passes(
     order: &Permutation,
     links: &[Link],
     timing: &Timing,
+    rate_control: &mut RateControl,
     control: &Control,
 ) -> Result<PassStats, NetError> {
     let mut stats = PassStats::default();
-    let rate = timing.max_rate.unwrap_or(DEFAULT_RATE);
-    let workers = if timing.max_parallelism.is_some_and(|p| p < 8) { 1 } else { sender_threads() };
+    let serial = timing.max_parallelism.is_some_and(|p| p < 8) || !timing.scan_delay.is_zero();
+    let workers = if serial { 1 } else { sender_threads() };
+    let mut rate = rate_control.rate();
+    let mut share_before = 1.0f64;
     let total = pass.len();
     // Retry passes in a row that recovered nothing.
     let mut silent_retries = 0u32;
     loop {
         let answered_before = pass.results.answered();
         pass.pass_no.store(stats.passes, Ordering::Relaxed);
+        let send_started = Instant::now();
         let stop_flag = AtomicBool::new(false);
         let sent: Result<Vec<u64>, NetError> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
@@ -58,6 +123,10 @@ pub fn run_passes(
             handles.into_iter().map(|h| h.join().unwrap_or(Ok(0))).collect()
         });
         let sent_this_pass: u64 = sent?.iter().sum();
+        let send_time = send_started.elapsed().as_secs_f64();
+        if sent_this_pass >= 1000 {
+            rate_control.achieved(sent_this_pass as f64 / send_time);
+        }
         control.progress.sent.fetch_add(sent_this_pass, Ordering::Relaxed);
         if control.is_cancelled() {
             stats.interrupted = true;
@@ -82,6 +151,19 @@ pub fn run_passes(
         }
         let recovered = pass.results.answered() - answered_before;
         let retries_done = stats.passes - 1;
+        let share = if sent_this_pass == 0 { 1.0 } else { recovered as f64 / sent_this_pass as f64 };
+        if retries_done >= 1 && rate_control.observe(share_before, share, sent_this_pass) {
+            control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
+        }
+        if std::env::var_os("TOJIMARI_DEBUG_PASSES").is_some() {
+            eprintln!(
+                "pass {}: sent {sent_this_pass} in {send_time:.3}s at <= {rate:.0}/s, recovered {recovered} (share {share:.3}), controller {:.0}/s",
+                stats.passes - 1,
+                rate_control.rate()
+            );
+        }
+        share_before = share;
+        rate = if retries_done == 0 { rate_control.retry_rate() } else { rate_control.rate().min(rate) };
         if retries_done >= 1 {
             silent_retries = if recovered == 0 { silent_retries + 1 } else { 0 };
         }
@@ -111,7 +193,7 @@ fn send_share(
     stop: &AtomicBool,
 ) -> Result<u64, NetError> {
     let mut bucket = TokenBucket::new(rate, Instant::now());
-    let mut batch = Batch::new();
+    let mut batch = Batch::for_rate(rate);
     let mut sent = 0u64;
     let mut i = worker as u64;
     while i < order.len() {

@@ -1,5 +1,5 @@
 //! ICMP probes for host discovery: echo request (RFC 792 type 8, or ICMPv6 type 128 per RFC 4443 section 4.1)
-//! and timestamp request (RFC 792 type 13, IPv4 only).
+//! timestamp request (RFC 792 type 13, IPv4 only) and address mask request (RFC 950 type 17, IPv4 only).
 
 use super::{L2, PROTO_ICMP, PROTO_ICMPV6, emit_l3};
 use crate::checksum;
@@ -9,6 +9,8 @@ use std::net::{IpAddr, Ipv4Addr};
 pub(crate) const ECHO_REQUEST: u8 = 8;
 /// ICMP timestamp request type.
 pub(crate) const TIMESTAMP_REQUEST: u8 = 13;
+/// ICMP address mask request type (RFC 950).
+pub(crate) const ADDRESS_MASK_REQUEST: u8 = 17;
 /// ICMPv6 echo request type.
 pub(crate) const ECHO_REQUEST_V6: u8 = 128;
 
@@ -46,6 +48,22 @@ pub fn build_timestamp(buf: &mut [u8], l2: &L2, src: Ipv4Addr, dst: Ipv4Addr, id
     let c = checksum::finish(checksum::sum(m));
     m[2..4].copy_from_slice(&c.to_be_bytes());
     start + 20
+}
+
+/// ICMP address mask request (RFC 950, IPv4 only): identifier, sequence number and a zero address mask, 12
+/// bytes in all. The reply (type 18) is matched on id and seq.
+pub fn build_address_mask(buf: &mut [u8], l2: &L2, src: Ipv4Addr, dst: Ipv4Addr, id: u16, seq: u16, ttl: u8) -> usize {
+    let Some(start) = emit_l3(buf, l2, src.into(), dst.into(), PROTO_ICMP, ttl, id, 12) else {
+        return 0;
+    };
+    let m = &mut buf[start..start + 12];
+    m.fill(0);
+    m[0] = ADDRESS_MASK_REQUEST;
+    m[4..6].copy_from_slice(&id.to_be_bytes());
+    m[6..8].copy_from_slice(&seq.to_be_bytes());
+    let c = checksum::finish(checksum::sum(m));
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    start + 12
 }
 
 #[cfg(test)]
@@ -105,10 +123,42 @@ mod tests {
     }
 
     #[test]
+    fn fixture_address_mask_request() {
+        let mut buf = [0u8; MAX_FRAME];
+        let n = build_address_mask(&mut buf, &L, Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2), 0x0102, 3, 64);
+        assert_eq!(n, 14 + 20 + 12);
+        // Type 17, code 0, checksum ~(1100 + 0102 + 0003) = ~0x1205 = 0xedfa, mask 0.
+        assert_eq!(&buf[34..n], &[17, 0, 0xed, 0xfa, 0x01, 0x02, 0x00, 0x03, 0, 0, 0, 0]);
+        assert_checksums(&buf[..n]);
+        assert_eq!(buf[23], PROTO_ICMP);
+        assert_eq!(buf[22], 64);
+    }
+
+    #[test]
+    fn address_mask_round_trip_request_is_not_a_reply() {
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 9));
+        let mut buf = [0u8; MAX_FRAME];
+        let n = build_address_mask(&mut buf, &L, src, dst, 0xbeef, 9, 33);
+        assert_checksums(&buf[..n]);
+        assert_eq!(parse_frame(&buf[..n]), None, "a request is not a reply");
+        // Turn it into a reply carrying a /24 mask, with a fixed-up checksum.
+        buf[34] = 18;
+        buf[42..46].copy_from_slice(&[255, 255, 255, 0]);
+        buf[36..38].fill(0);
+        let c = checksum::finish(checksum::sum(&buf[34..n]));
+        buf[36..38].copy_from_slice(&c.to_be_bytes());
+        assert_checksums(&buf[..n]);
+        let (src, dst) = (src.into(), dst.into());
+        assert_eq!(parse_frame(&buf[..n]), Some(Reply::AddressMaskReply { src, dst, id: 0xbeef, seq: 9, ttl: 33 }));
+    }
+
+    #[test]
     fn mixed_families_yield_zero() {
         let mut buf = [0u8; MAX_FRAME];
         let v6: IpAddr = Ipv6Addr::LOCALHOST.into();
         assert_eq!(build_echo(&mut buf, &L, Ipv4Addr::LOCALHOST.into(), v6, 1, 1, 1), 0);
         assert_eq!(build_timestamp(&mut buf[..53], &L, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 1, 1), 0);
+        assert_eq!(build_address_mask(&mut buf[..45], &L, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 1, 1), 0);
+        assert_eq!(build_address_mask(&mut buf[..46], &L, Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 1, 1), 46);
     }
 }

@@ -15,7 +15,7 @@ mod tcp;
 mod udp;
 
 pub use arp::build_arp_request;
-pub use icmp::{build_echo, build_timestamp};
+pub use icmp::{build_address_mask, build_echo, build_timestamp};
 pub use ndp::build_neighbor_solicit;
 pub use tcp::{TcpProbe, build_tcp};
 pub use udp::{UdpProbe, build_udp};

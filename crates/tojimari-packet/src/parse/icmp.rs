@@ -1,5 +1,5 @@
-//! ICMP (RFC 792) and ICMPv6 (RFC 4443, RFC 4861) messages: echo and timestamp replies, neighbor
-//! advertisements, and errors quoting one of our probes.
+//! ICMP (RFC 792, RFC 950) and ICMPv6 (RFC 4443, RFC 4861) messages: echo, timestamp and address mask
+//! replies, neighbor advertisements, and errors quoting one of our probes.
 
 use super::{Ip, array, be16, be32, ipv4, ipv6};
 use crate::build::ndp::{NEIGHBOR_ADVERT, OPT_TARGET_LL};
@@ -13,6 +13,9 @@ const DEST_UNREACH: u8 = 3;
 const TIME_EXCEEDED: u8 = 11;
 const PARAM_PROBLEM: u8 = 12;
 const TIMESTAMP_REPLY: u8 = 14;
+const ADDRESS_MASK_REPLY: u8 = 18;
+/// RFC 950: type, code, checksum, identifier, sequence number, 32-bit mask.
+const ADDRESS_MASK_LEN: usize = 12;
 
 /// ICMPv6 types we read.
 const V6_DEST_UNREACH: u8 = 1;
@@ -32,6 +35,9 @@ pub(super) fn icmpv4(ip: &Ip<'_>) -> Option<Reply> {
             } else {
                 Reply::TimestampReply { src, dst, id, seq, ttl }
             })
+        }
+        ADDRESS_MASK_REPLY if code == 0 && m.len() >= ADDRESS_MASK_LEN => {
+            Some(Reply::AddressMaskReply { src: ip.src, dst: ip.dst, id: be16(m, 4)?, seq: be16(m, 6)?, ttl: ip.ttl })
         }
         DEST_UNREACH | TIME_EXCEEDED | PARAM_PROBLEM => {
             let quoted = quoted(ipv4(m.get(8..)?)?)?;

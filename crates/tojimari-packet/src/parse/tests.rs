@@ -5,7 +5,7 @@ use super::*;
 use crate::build::{MAX_FRAME, check::assert_checksums, ipv4 as emit4, ipv6 as emit6};
 use crate::tcp::{ACK, RST, SYN};
 use crate::{L2, Quoted, TcpProbe, UdpProbe, build_arp_request, build_echo, build_neighbor_solicit, build_tcp};
-use crate::{build_timestamp, build_udp, checksum};
+use crate::{build_address_mask, build_timestamp, build_udp, checksum};
 
 const L: L2 = L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: [2, 0, 0, 0, 0, 2] };
 
@@ -309,6 +309,58 @@ fn neighbor_advert_needs_hop_limit_255() {
     assert_eq!(parse_frame(&buf[..n]), None);
 }
 
+/// An address mask reply (RFC 950 type 18) from 10.0.0.2 to 10.0.0.1, id 0x1234, seq 5, mask 255.255.255.0,
+/// assembled by hand.
+fn address_mask_reply_v4() -> Vec<u8> {
+    #[rustfmt::skip]
+    let mut f = vec![
+        2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x3f, 0x01, 0x00, 0x00, 10, 0, 0, 2, 10, 0, 0, 1,
+        18, 0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x05, 255, 255, 255, 0,
+    ];
+    let c = checksum::finish(checksum::sum(&f[14..34]));
+    f[24..26].copy_from_slice(&c.to_be_bytes());
+    let c = checksum::finish(checksum::sum(&f[34..]));
+    f[36..38].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+#[test]
+fn fixture_address_mask_reply_v4() {
+    let f = address_mask_reply_v4();
+    assert_checksums(&f);
+    let want = Reply::AddressMaskReply { src: a4("10.0.0.2"), dst: a4("10.0.0.1"), id: 0x1234, seq: 5, ttl: 63 };
+    assert_eq!(parse_frame(&f), Some(want));
+    assert_eq!(parse_ip(&f[14..]), Some(want));
+    // Ethernet padding after the IP total length is ignored.
+    let mut padded = f.clone();
+    padded.extend_from_slice(&[0; 14]);
+    assert_eq!(parse_frame(&padded), Some(want));
+    // Fewer than 12 ICMP bytes (the mask cut short, IP total length to match): not a reply.
+    let mut short = f[..44].to_vec();
+    short[16..18].copy_from_slice(&[0x00, 0x1e]);
+    assert_eq!(parse_frame(&short), None);
+    // A nonzero code is not an RFC 950 reply.
+    let mut coded = f.clone();
+    coded[35] = 1;
+    assert_eq!(parse_frame(&coded), None);
+    // The request (type 17) is not a reply either.
+    let mut req = f;
+    req[34] = 17;
+    assert_eq!(parse_frame(&req), None);
+}
+
+#[test]
+fn address_mask_request_truncations_never_parse() {
+    let mut buf = [0u8; MAX_FRAME];
+    let n = build_address_mask(&mut buf, &L, "10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 1, 2, 3);
+    assert_checksums(&buf[..n]);
+    for len in 0..=n {
+        assert_eq!(parse_frame(&buf[..len]), None);
+        assert_eq!(parse_ip(buf.get(14..len).unwrap_or(&[])), None);
+    }
+}
+
 /// Every frame our builders make, plus ICMP errors and extension-header variants: material for the
 /// truncation and mutation tests.
 fn corpus() -> Vec<Vec<u8>> {
@@ -323,6 +375,7 @@ fn corpus() -> Vec<Vec<u8>> {
     let n = build_timestamp(&mut buf, &L, "10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 1, 2, 3);
     buf[34] = 14;
     out.push(buf[..n].to_vec());
+    out.push(address_mask_reply_v4());
     let n = build_arp_request(&mut buf, [2; 6], "10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     out.push(buf[..n].to_vec());
     let n = build_neighbor_solicit(&mut buf, [2; 6], "fe80::1".parse().unwrap(), "fe80::2".parse().unwrap());
