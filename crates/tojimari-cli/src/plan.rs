@@ -81,6 +81,7 @@ pub struct ScanPlan {
     pub progress: bool,
     /// `-e`: the interface every probe must leave through (name, index).
     pub interface: Option<(String, u32)>,
+    pub udp_full_split: bool,
 }
 
 const TARGET_HINT: &str =
@@ -204,7 +205,11 @@ pub fn build(
         None => None,
     };
 
+    if args.udp_full_split && !args.udp {
+        return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
+    }
     Ok(ScanPlan {
+        udp_full_split: args.udp_full_split,
         interface,
         target_specs,
         exclusions,

@@ -109,6 +109,16 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
             ),
         }
     }
+    let udp_silent = control.progress.udp_silent.load(std::sync::atomic::Ordering::Relaxed);
+    if udp_silent > 0 && !plan.udp_full_split {
+        let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
+        let wait =
+            if rate > 0.0 { format!(" (about {:.0} s at that rate)", udp_silent as f64 / rate) } else { String::new() };
+        eprintln!(
+            "note: {udp_silent} UDP ports stayed silent (open|filtered): the targets sent ICMP port-unreachable at about \
+             {rate:.1}/s, so closed ports among them could not all say so; --udp-full-split waits for the full split{wait}"
+        );
+    }
     let summary = RunSummary {
         end: SystemTime::now(),
         elapsed: started.elapsed(),
@@ -173,6 +183,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             discovery,
             reverse_dns: plan.reverse_dns,
             interface: plan.interface.as_ref().map(|(_, index)| *index),
+            udp_full_split: plan.udp_full_split,
         });
     }
     Engine::Connect(ConnectScan {

@@ -275,3 +275,28 @@ fn combined_tcp_and_udp_scan() {
     assert!(ports.contains(&("udp".into(), 53, "open".into())), "{ports:?}");
     assert_eq!(host_lines(&lines).len(), 1);
 }
+
+/// UDP under Linux's default ICMP rate limit (about one port-unreachable per second): open ports are found
+/// at once, silent ones are reported honestly as open|filtered with a note; --udp-full-split waits at the
+/// measured ICMP rate until every closed port has said so.
+#[test]
+fn udp_under_icmp_rate_limit() {
+    let bed = testbed_or_skip!(1);
+    let t = bed.target(0);
+    let _l = t.listen_udp(&[5, 11]).unwrap();
+    let addr = t.v4.to_string();
+    let (ports, _, out) = scan(bed.scanner(), &["-sU", "-Pn", "-n", "-p", "1-16", &addr]);
+    let state = |m: &PortMap, p: u16| m[&(addr.clone(), p)].0.clone();
+    assert_eq!(state(&ports, 5), "open");
+    assert_eq!(state(&ports, 11), "open");
+    assert!(ports.values().all(|(s, r)| s != "closed" || r == "port-unreach"), "closed only with an ICMP answer");
+    let silent = ports.values().filter(|(s, _)| s == "open|filtered").count();
+    if silent > 0 {
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--udp-full-split"), "the note explains the rest");
+    }
+    let (ports, _, _) = scan(bed.scanner(), &["-sU", "-Pn", "-n", "-p", "1-16", "--udp-full-split", &addr]);
+    for p in 1..=16u16 {
+        let want = if p == 5 || p == 11 { "open" } else { "closed" };
+        assert_eq!(state(&ports, p), want, "port {p}");
+    }
+}

@@ -17,8 +17,13 @@ pub struct Progress {
     /// Probes sent, retransmissions included.
     pub sent: AtomicU64,
     pub retransmissions: AtomicU64,
-    /// Times the engine backed off because this machine ran out of descriptors or local ports.
+    /// Times the engine backed off because this machine ran out of descriptors or local ports (connect
+    /// scan), or halved its rate because losses grew with it (raw scans).
     pub backoffs: AtomicU64,
+    /// UDP probes left without any answer (open|filtered) after the scan.
+    pub udp_silent: AtomicU64,
+    /// ICMP port-unreachable messages per second the targets sent during the UDP scan, times 1000.
+    pub udp_icmp_rate_milli: AtomicU64,
 }
 
 /// A cancel flag and the progress counters.

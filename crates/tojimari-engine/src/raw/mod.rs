@@ -61,6 +61,9 @@ pub struct RawScan {
     pub reverse_dns: bool,
     /// `-e`: only this interface (by index) may be used; hosts routed elsewhere are unreachable.
     pub interface: Option<u32>,
+    /// `--udp-full-split`: after the normal passes, probe the silent UDP ports again at the rate the targets
+    /// send ICMP port-unreachable, until every closed port has said so.
+    pub udp_full_split: bool,
 }
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
@@ -312,7 +315,24 @@ impl<'a> Engine<'a> {
                 PortOrder::Sequential => Permutation::identity(pass.len() as u64),
             };
             self.current.set(Some(pass.clone()));
-            let stats = sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, &mut self.rate, self.control)?;
+            let udp_started = std::time::Instant::now();
+            let mut stats =
+                sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, &mut self.rate, self.control)?;
+            if technique.is_udp() && !stats.interrupted {
+                let closed = (0..pass.len())
+                    .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))
+                    .count();
+                let icmp_rate = closed as f64 / udp_started.elapsed().as_secs_f64().max(0.001);
+                if self.cfg.udp_full_split && (pass.results.answered() as usize) < pass.len() {
+                    // The estimate includes the limiter's initial burst: start a little below it.
+                    let more =
+                        sender::run_slow_passes(&pass, &order, &self.links, (icmp_rate * 0.8).max(0.5), self.control)?;
+                    stats.interrupted |= more.interrupted;
+                }
+                let silent = pass.len() as u64 - pass.results.answered();
+                self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
+                self.control.progress.udp_icmp_rate_milli.store((icmp_rate * 1000.0) as u64, Ordering::Relaxed);
+            }
             // Late replies still count until the next pass starts; stop feeding this one now.
             self.current.set(None);
             complete &= !stats.interrupted;

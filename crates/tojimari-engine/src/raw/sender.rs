@@ -227,3 +227,44 @@ fn send_share(
     }
     Ok(sent)
 }
+
+/// `--udp-full-split`: the probes still silent are sent again at `rate` (the ICMP port-unreachable rate the
+/// targets showed), so that each closed port gets its ICMP answer despite the targets' rate limit. A pass
+/// that recovers nothing halves the rate (the estimate included the limiter's initial burst); three such
+/// passes in a row end it.
+pub fn run_slow_passes(
+    pass: &PortPass,
+    order: &Permutation,
+    links: &[Link],
+    rate: f64,
+    control: &Control,
+) -> Result<PassStats, NetError> {
+    let mut stats = PassStats::default();
+    let mut silent = 0;
+    let mut rate = rate;
+    let stop = AtomicBool::new(false);
+    while silent < 3 && (pass.results.answered() as usize) < pass.len() {
+        let before = pass.results.answered();
+        pass.pass_no.fetch_add(1, Ordering::Relaxed);
+        stats.sent += send_share(pass, order, links, 0, 1, rate, control, &stop)?;
+        stats.passes += 1;
+        // Wait at least one pacing interval too: the next pass's first probe must not come sooner than
+        // the rate allows, or a pass of one probe meets an empty ICMP token bucket every time.
+        let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(Duration::from_secs(1));
+        let deadline = Instant::now() + timeout.max(Duration::from_secs_f64(1.0 / rate));
+        while Instant::now() < deadline {
+            if control.is_cancelled() {
+                stats.interrupted = true;
+                return Ok(stats);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if pass.results.answered() == before {
+            silent += 1;
+            rate = (rate / 2.0).max(0.25);
+        } else {
+            silent = 0;
+        }
+    }
+    Ok(stats)
+}
