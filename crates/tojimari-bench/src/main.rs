@@ -207,6 +207,8 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
     let child = ns
         .command(&tool.program)
         .args(&tool.args)
+        // Tools that read keys from a terminal (masscan) must not wait on ours.
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
