@@ -300,3 +300,22 @@ fn udp_under_icmp_rate_limit() {
         assert_eq!(state(&ports, p), want, "port {p}");
     }
 }
+
+/// A target with no route is reported on its own and the others are still scanned; an unknown
+/// interface is a usage error.
+#[test]
+fn unroutable_target_and_unknown_interface() {
+    let bed = testbed_or_skip!(1);
+    let t = bed.target(0);
+    let _l = t.listen_tcp(&[22]).unwrap();
+    // 198.19.255.1 and 2001:db8:99::1 are test-range addresses with no route in the scanner namespace.
+    let (ports, lines, out) =
+        scan(bed.scanner(), &["-sS", "-Pn", "-n", "-p", "22", "198.19.255.1", "2001:db8:99::1", &t.v4.to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no route to 198.19.255.1") && stderr.contains("no route to 2001:db8:99::1"), "{stderr}");
+    assert_eq!(ports[&(t.v4.to_string(), 22)].0, "open");
+    assert_eq!(host_lines(&lines).len(), 3);
+    let out = tojimari_in(bed.scanner()).args(["-sS", "-e", "nosuch0", &t.v4.to_string()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch0"));
+}
