@@ -49,6 +49,24 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The TCP probe of `technique` from `ours:sport` to `theirs:port`, its cookie in the sequence numbers.
+    pub fn tcp_probe(&self, technique: Technique, ours: IpAddr, theirs: IpAddr, sport: u16, port: u16) -> TcpProbe {
+        let cookie = self.key.cookie(ours, theirs, sport, port);
+        let (seq, ack) = technique.probe_seq_ack(cookie);
+        TcpProbe {
+            src: ours,
+            dst: theirs,
+            sport,
+            dport: port,
+            seq,
+            ack,
+            flags: technique.tcp_flags(),
+            window: 1024,
+            ttl: self.ttl,
+            ip_id: (cookie >> 16) as u16,
+        }
+    }
+
     pub fn udp_sport(&self, ours: IpAddr, theirs: IpAddr, their_port: u16) -> u16 {
         let c = self.key.cookie(ours, theirs, 0, their_port);
         self.udp_sport_base.wrapping_add((c % u32::from(UDP_PORT_SPREAD)) as u16)
@@ -154,22 +172,7 @@ impl PortPass {
             };
             build_udp(buf, &link.l2, &probe)
         } else {
-            let sport = self.tcp_sport();
-            let cookie = self.id.key.cookie(link.src, theirs, sport, port);
-            let (seq, ack) = self.technique.probe_seq_ack(cookie);
-            let probe = TcpProbe {
-                src: link.src,
-                dst: theirs,
-                sport,
-                dport: port,
-                seq,
-                ack,
-                flags: self.technique.tcp_flags(),
-                window: 1024,
-                ttl: self.id.ttl,
-                ip_id: (cookie >> 16) as u16,
-            };
-            build_tcp(buf, &link.l2, &probe)
+            build_tcp(buf, &link.l2, &self.id.tcp_probe(self.technique, link.src, theirs, self.tcp_sport(), port))
         };
         (link.link, len)
     }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use tojimari_core::Reason;
 use tojimari_packet::{
-    L2, Reply, TcpProbe, Technique, UdpProbe, build_address_mask, build_echo, build_tcp, build_timestamp, build_udp,
+    L2, Reply, Technique, UdpProbe, build_address_mask, build_echo, build_tcp, build_timestamp, build_udp,
 };
 
 use super::io::ReplyHandler;
@@ -92,21 +92,7 @@ impl PingPass {
             },
             PingProbe::Syn(port) | PingProbe::Ack(port) => {
                 let t = if matches!(probe, PingProbe::Syn(_)) { Technique::Syn } else { Technique::Ack };
-                let cookie = self.id.key.cookie(link.src, theirs, self.id.tcp_sport, port);
-                let (seq, ack) = t.probe_seq_ack(cookie);
-                let p = TcpProbe {
-                    src: link.src,
-                    dst: theirs,
-                    sport: self.id.tcp_sport,
-                    dport: port,
-                    seq,
-                    ack,
-                    flags: t.tcp_flags(),
-                    window: 1024,
-                    ttl: self.id.ttl,
-                    ip_id: (cookie >> 16) as u16,
-                };
-                build_tcp(buf, l2, &p)
+                build_tcp(buf, l2, &self.id.tcp_probe(t, link.src, theirs, self.id.tcp_sport, port))
             }
             PingProbe::Udp(port) => {
                 let sport = self.id.udp_sport(link.src, theirs, port);
