@@ -16,6 +16,9 @@ pub mod target;
 pub mod timing;
 
 pub use protocol::Protocol;
-pub use report::{HostReport, HostState, Hostname, HostnameKind, PortResult, RunInfo, RunSummary, ScanType};
+pub use report::{
+    Detail, Finding, HostReport, HostState, Hostname, HostnameKind, PortResult, RunInfo, RunSummary, ScanType, ServiceInfo,
+    ServiceMethod, Severity, Tunnel,
+};
 pub use sink::Sink;
 pub use state::{PortState, Reason};

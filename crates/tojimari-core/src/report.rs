@@ -74,9 +74,10 @@ impl ScanType {
 }
 
 /// How a service name was found.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum ServiceMethod {
     /// Looked up in the services table by port number (confidence 3, as nmap reports it).
+    #[default]
     Table,
     /// Identified by probing the service.
     Probed,
@@ -91,13 +92,115 @@ impl ServiceMethod {
     }
 }
 
-/// What stands behind a port. For now only the services-table name; version detection fills the rest.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What stands behind a port: the services-table name, or everything version detection (`-sV`) found.
+///
+/// The fields mirror nmap's XML `<service>` element, so printers can write them one for one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServiceInfo {
     pub name: String,
     pub method: ServiceMethod,
     /// Confidence 0..=10 as in nmap's XML `conf` attribute.
     pub conf: u8,
+    pub product: Option<String>,
+    pub version: Option<String>,
+    pub extrainfo: Option<String>,
+    /// The host name the service announced (an SMTP banner's name, say).
+    pub hostname: Option<String>,
+    pub ostype: Option<String>,
+    pub devicetype: Option<String>,
+    /// `Some(Tunnel::Ssl)` when the service was found inside TLS (XML `tunnel="ssl"`).
+    pub tunnel: Option<Tunnel>,
+    /// CPE names (`cpe:/a:openbsd:openssh:9.2p1`).
+    pub cpe: Vec<String>,
+    /// Detail sections shown under the port, like nmap's script output (`ssl-cert`, `http-title`, ...).
+    pub details: Vec<Detail>,
+    /// Exposure findings on this port.
+    pub findings: Vec<Finding>,
+}
+
+impl ServiceInfo {
+    /// A name from the services table or a probe, with nothing else known.
+    pub fn named(name: impl Into<String>, method: ServiceMethod, conf: u8) -> Self {
+        ServiceInfo { name: name.into(), method, conf, ..ServiceInfo::default() }
+    }
+
+    /// nmap's VERSION column: product, version and `(extrainfo)`, space-separated.
+    pub fn version_line(&self) -> String {
+        let mut line = String::new();
+        for part in [&self.product, &self.version].into_iter().flatten() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(part);
+        }
+        if let Some(extra) = &self.extrainfo {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push('(');
+            line.push_str(extra);
+            line.push(')');
+        }
+        line
+    }
+}
+
+/// A transport the service was found inside.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Tunnel {
+    Ssl,
+}
+
+impl Tunnel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tunnel::Ssl => "ssl",
+        }
+    }
+}
+
+/// A titled block of facts about a port, printed like an nmap script (`| ssl-cert: Subject: ...`) and
+/// written to XML as `<script id output>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
+    /// Stable identifier (`ssl-cert`, `tls-versions`, `http-title`, `ftp-anon`...).
+    pub id: String,
+    /// One or more lines, without trailing newline.
+    pub output: String,
+}
+
+/// How bad an exposure is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// An exposure finding: a door that should probably be shut, with what showed it and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable id (`telnet-cleartext`, `ftp-anonymous`, `redis-noauth`, ...).
+    pub id: String,
+    pub severity: Severity,
+    /// What the service said or did that shows it (one line).
+    pub evidence: String,
+    /// One line of advice.
+    pub advice: String,
 }
 
 /// One port's answer.

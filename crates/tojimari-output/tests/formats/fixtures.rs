@@ -115,7 +115,7 @@ pub fn filtered(port: u16, reason: Reason) -> PortResult {
 }
 
 pub fn with_service(mut port: PortResult, name: &str, method: ServiceMethod, conf: u8) -> PortResult {
-    port.service = Some(Box::new(ServiceInfo { name: name.to_string(), method, conf }));
+    port.service = Some(Box::new(ServiceInfo::named(name, method, conf)));
     port
 }
 

@@ -1,0 +1,1 @@
+//! This machine's listening sockets and the processes that own them.
