@@ -186,7 +186,7 @@ pub fn build(
     }
 
     let outputs = outputs(args)?;
-    let display = DisplayOptions { reason: args.reason, open_only: args.open, verbose: args.verbose };
+    let display = DisplayOptions { reason: args.reason, open_only: args.open, verbose: args.verbose, versions: false };
     let stats_every = args.stats_every.as_deref().map(|s| parse_time(s, "--stats-every")).transpose()?;
     if stats_every.is_some_and(|d| d.is_zero()) {
         return Err(UsageError::new("--stats-every must be longer than 0", "for example --stats-every 10s"));

@@ -17,8 +17,8 @@ pub mod timing;
 
 pub use protocol::Protocol;
 pub use report::{
-    Detail, Finding, HostReport, HostState, Hostname, HostnameKind, PortResult, RunInfo, RunSummary, ScanType, ServiceInfo,
-    ServiceMethod, Severity, Tunnel,
+    Detail, Finding, HostReport, HostState, Hostname, HostnameKind, PortResult, RunInfo, RunSummary, ScanType,
+    ServiceInfo, ServiceMethod, Severity, Tunnel,
 };
 pub use sink::Sink;
 pub use state::{PortState, Reason};

@@ -308,6 +308,8 @@ pub struct DisplayOptions {
     pub open_only: bool,
     /// `-v` level.
     pub verbose: u8,
+    /// `-sV` ran: normal output gets a VERSION column, as nmap's.
+    pub versions: bool,
 }
 
 /// Known before the first probe: handed to every sink once at the start.

@@ -111,12 +111,14 @@ impl GrepableSink {
         s
     }
 
-    /// `22/open/tcp//ssh///`.
+    /// `22/open/tcp//ssh///`, or with `-sV` `22/open/tcp//ssh//OpenSSH 9.2p1 (protocol 2.0)/` (a service inside
+    /// TLS is `ssl|http`; `/` in a field becomes `|` and `,` becomes `;`, as nmap writes them).
     fn port_entry(&self, port: &PortResult) -> String {
-        let service = service_of(port, self.names)
-            .map(|v| printable(v.name).replace('/', "|").replace(',', ";"))
-            .unwrap_or_default();
-        format!("{}/{}/{}//{service}///", port.port, port.state, port.proto)
+        let field = |text: &str| printable(text).replace('/', "|").replace(',', ";");
+        let view = service_of(port, self.names);
+        let service = view.map(|v| field(&v.shown_name('|'))).unwrap_or_default();
+        let version = view.map(|v| field(&v.version_line())).unwrap_or_default();
+        format!("{}/{}/{}//{service}//{version}/", port.port, port.state, port.proto)
     }
 }
 

@@ -3,7 +3,7 @@
 //! # Format
 //!
 //! UTF-8, one JSON object per line, each line ended by `\n` and flushed as soon as it is written.
-//! Every object has a `"type"` key, written first: `run`, `port`, `host` or `summary`. Times are Unix
+//! Every object has a `"type"` key, written first: `run`, `port`, `finding`, `host` or `summary`. Times are Unix
 //! seconds as JSON numbers with a fraction (kept to the microsecond); addresses are strings in their
 //! usual text form; states and reasons use nmap's names (`open|filtered`, `conn-refused`).
 //! Unlike the nmap formats, JSON Lines ignores `--open`, `--reason` and `-v`: it always carries
@@ -23,7 +23,18 @@
 //! {"type":"port","addr":"127.0.0.1","proto":"tcp","port":22,"state":"open","reason":"syn-ack","reason_ttl":0,"service":"ssh"}
 //! ```
 //! `service` is the detected name, else the services-table name, else `null`. `reason_ttl` is 0 when
-//! unknown (connect scans).
+//! unknown (connect scans). After version detection (`-sV`) the line also has `method` (`probed` or
+//! `table`) and `conf` (0-10), and, when found, `product`, `version`, `extrainfo`, `hostname`, `ostype`,
+//! `devicetype`, `tunnel` (`ssl`), `cpe` (array) and `details` (array of `{"id","output"}`, such as
+//! `ssl-cert`):
+//! ```json
+//! {"type":"port","addr":"198.18.0.2","proto":"tcp","port":22,"state":"open","reason":"syn-ack","reason_ttl":64,"service":"ssh","method":"probed","conf":10,"product":"OpenSSH","version":"9.2p1 Debian 2+deb12u3","extrainfo":"protocol 2.0","ostype":"Linux","cpe":["cpe:/a:openbsd:openssh:9.2p1"]}
+//! ```
+//!
+//! `finding`, right after the `port` line of the port it is about, one per exposure finding:
+//! ```json
+//! {"type":"finding","addr":"198.18.0.2","proto":"tcp","port":21,"id":"ftp-anonymous","severity":"high","evidence":"anonymous login accepted (230 Login successful.)","advice":"Set anonymous_enable=NO unless the server is meant to be public."}
+//! ```
 //!
 //! `host`, once per host, after all of that host's `port` lines:
 //! ```json
@@ -89,6 +100,49 @@ enum Line<'a> {
     Port(PortLine<'a>),
     Host(HostLine<'a>),
     Summary(SummaryLine<'a>),
+    Finding(FindingLine<'a>),
+}
+
+#[derive(Serialize)]
+struct FindingLine<'a> {
+    addr: IpAddr,
+    proto: &'static str,
+    port: u16,
+    id: &'a str,
+    severity: &'static str,
+    evidence: &'a str,
+    advice: &'a str,
+}
+
+/// What version detection found, flattened into a port line (keys left out when unknown).
+#[derive(Serialize)]
+struct VersionFields<'a> {
+    method: &'static str,
+    conf: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extrainfo: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ostype: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devicetype: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tunnel: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    cpe: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<DetailLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct DetailLine<'a> {
+    id: &'a str,
+    output: &'a str,
 }
 
 #[derive(Serialize)]
@@ -116,6 +170,8 @@ struct PortLine<'a> {
     reason: &'static str,
     reason_ttl: u8,
     service: Option<&'a str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    detected: Option<VersionFields<'a>>,
 }
 
 #[derive(Serialize)]
@@ -204,7 +260,38 @@ impl JsonLinesSink {
             reason: port.reason.as_str(),
             reason_ttl: port.reason_ttl,
             service: service_of(port, self.names).map(|s| s.name),
+            detected: port.service.as_deref().map(|info| VersionFields {
+                method: info.method.as_str(),
+                conf: info.conf,
+                product: info.product.as_deref(),
+                version: info.version.as_deref(),
+                extrainfo: info.extrainfo.as_deref(),
+                hostname: info.hostname.as_deref(),
+                ostype: info.ostype.as_deref(),
+                devicetype: info.devicetype.as_deref(),
+                tunnel: info.tunnel.map(|t| t.as_str()),
+                cpe: &info.cpe,
+                details: info.details.iter().map(|d| DetailLine { id: &d.id, output: &d.output }).collect(),
+            }),
         })
+    }
+
+    /// The port line, then one `finding` line per exposure finding on it.
+    fn write_port(&mut self, addr: IpAddr, port: &PortResult) -> io::Result<()> {
+        let line = self.port_line(addr, port);
+        self.write_line(&line)?;
+        for finding in port.service.iter().flat_map(|info| &info.findings) {
+            self.write_line(&Line::Finding(FindingLine {
+                addr,
+                proto: port.proto.as_str(),
+                port: port.port,
+                id: &finding.id,
+                severity: finding.severity.as_str(),
+                evidence: &finding.evidence,
+                advice: &finding.advice,
+            }))?;
+        }
+        Ok(())
     }
 }
 
@@ -231,16 +318,14 @@ impl Sink for JsonLinesSink {
         if !first_time {
             return Ok(());
         }
-        let line = self.port_line(addr, port);
-        self.write_line(&line)
+        self.write_port(addr, port)
     }
 
     fn host_done(&mut self, host: &HostReport) -> io::Result<()> {
         let streamed = self.streamed.remove(&host.addr).unwrap_or_default();
         let layout = PortLayout::new(&host.ports, CollapseRule::json_lines());
         for port in layout.shown.iter().filter(|p| !streamed.contains(&(p.proto, p.port))) {
-            let line = self.port_line(host.addr, port);
-            self.write_line(&line)?;
+            self.write_port(host.addr, port)?;
         }
         let collapsed = layout
             .folded

@@ -182,22 +182,174 @@ impl NormalSink {
     }
 
     fn port_table(&self, s: &mut String, ports: &[&PortResult], reasons: bool) {
-        let mut rows: Vec<Vec<String>> = Vec::with_capacity(ports.len() + 1);
+        let versions = self.run.display.versions;
         let mut header = vec!["PORT".to_string(), "STATE".to_string(), "SERVICE".to_string()];
         if reasons {
             header.push("REASON".to_string());
         }
-        rows.push(header);
+        if versions {
+            header.push("VERSION".to_string());
+        }
+        let mut rows = Table::new(header);
         for port in ports {
-            let service = service_of(port, self.names).map_or("unknown", |v| v.name);
+            let service = service_of(port, self.names);
+            let name = service.map_or_else(|| "unknown".to_string(), |v| v.shown_name('/'));
             let mut row =
-                vec![format!("{}/{}", port.port, port.proto), port.state.as_str().to_string(), printable(service)];
+                vec![format!("{}/{}", port.port, port.proto), port.state.as_str().to_string(), printable(&name)];
             if reasons {
                 row.push(reason_text(port.reason, port.reason_ttl));
             }
-            rows.push(row);
+            if versions {
+                row.push(printable(&service.map(|v| v.version_line()).unwrap_or_default()));
+            }
+            rows.push_row(row);
+            if let Some(info) = &port.service {
+                for detail in &info.details {
+                    rows.push_text(script_lines(&detail.id, &detail.output));
+                }
+            }
         }
-        write_table(s, &rows);
+        rows.write(s);
+        if versions {
+            service_info_line(s, ports);
+        }
+        findings_section(s, ports);
+    }
+}
+
+/// A table whose rows may be interleaved with free text (script output under a port): columns are as
+/// wide as the widest row cell, text lines are not part of the width.
+struct Table {
+    items: Vec<TableItem>,
+}
+
+enum TableItem {
+    Row(Vec<String>),
+    Text(String),
+}
+
+impl Table {
+    fn new(header: Vec<String>) -> Table {
+        Table { items: vec![TableItem::Row(header)] }
+    }
+
+    fn push_row(&mut self, row: Vec<String>) {
+        self.items.push(TableItem::Row(row));
+    }
+
+    fn push_text(&mut self, text: String) {
+        self.items.push(TableItem::Text(text));
+    }
+
+    fn write(&self, s: &mut String) {
+        let rows: Vec<&Vec<String>> =
+            self.items.iter().filter_map(|i| if let TableItem::Row(r) = i { Some(r) } else { None }).collect();
+        let columns = rows.first().map_or(0, |r| r.len());
+        let widths: Vec<usize> =
+            (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        for item in &self.items {
+            match item {
+                TableItem::Row(row) => {
+                    let line = row
+                        .iter()
+                        .enumerate()
+                        .map(
+                            |(c, cell)| {
+                                if c + 1 == columns { cell.clone() } else { format!("{cell:<w$}", w = widths[c]) }
+                            },
+                        )
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    s.push_str(line.trim_end());
+                    s.push('\n');
+                }
+                TableItem::Text(text) => s.push_str(text),
+            }
+        }
+    }
+}
+
+/// nmap's script output under a port: `|_id: line` for one line; `| id: first`, `| more`, `|_last` for more.
+fn script_lines(id: &str, output: &str) -> String {
+    let lines: Vec<String> = output.lines().map(printable).collect();
+    let mut out = String::new();
+    match lines.as_slice() {
+        [] => {
+            let _ = writeln!(out, "|_{}:", printable(id));
+        }
+        [only] => {
+            let _ = writeln!(out, "|_{}: {only}", printable(id));
+        }
+        [first, middle @ .., last] => {
+            let _ = writeln!(out, "| {}: {first}", printable(id));
+            for line in middle {
+                let _ = writeln!(out, "|   {line}");
+            }
+            let _ = writeln!(out, "|_  {last}");
+        }
+    }
+    out
+}
+
+/// `Service Info: Host: mail.example; OS: Linux; CPE: cpe:/o:linux:linux_kernel`, from every detected port.
+fn service_info_line(s: &mut String, ports: &[&PortResult]) {
+    let mut hosts: Vec<&str> = Vec::new();
+    let mut oses: Vec<&str> = Vec::new();
+    let mut devices: Vec<&str> = Vec::new();
+    let mut cpes: Vec<&str> = Vec::new();
+    for info in ports.iter().filter_map(|p| p.service.as_deref()) {
+        add_distinct(&mut hosts, info.hostname.as_deref());
+        add_distinct(&mut oses, info.ostype.as_deref());
+        add_distinct(&mut devices, info.devicetype.as_deref());
+        for cpe in info.cpe.iter().filter(|c| c.starts_with("cpe:/o:") || c.starts_with("cpe:/h:")) {
+            if !cpes.contains(&cpe.as_str()) {
+                cpes.push(cpe);
+            }
+        }
+    }
+    let parts: Vec<String> = [("Host", &hosts), ("OS", &oses), ("Device", &devices), ("CPE", &cpes)]
+        .into_iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(label, list)| {
+            format!("{label}{}: {}", if list.len() > 1 && label != "CPE" { "s" } else { "" }, list.join(", "))
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = writeln!(s, "Service Info: {}", printable(&parts.join("; ")));
+    }
+}
+
+fn add_distinct<'a>(list: &mut Vec<&'a str>, value: Option<&'a str>) {
+    if let Some(v) = value
+        && !list.contains(&v)
+    {
+        list.push(v);
+    }
+}
+
+/// The lock-up judgement for a host: each finding with its port, severity, evidence and advice, worst first.
+fn findings_section(s: &mut String, ports: &[&PortResult]) {
+    let mut findings: Vec<(&PortResult, &tojimari_core::Finding)> = ports
+        .iter()
+        .filter_map(|p| p.service.as_deref().map(|info| (*p, info)))
+        .flat_map(|(p, info)| info.findings.iter().map(move |f| (p, f)))
+        .collect();
+    if findings.is_empty() {
+        return;
+    }
+    findings.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then((a.0.proto, a.0.port).cmp(&(b.0.proto, b.0.port))));
+    let _ = writeln!(s, "Findings:");
+    for (port, finding) in findings {
+        let _ = writeln!(
+            s,
+            "  {:<8} {}/{} {}: {}",
+            finding.severity.as_str().to_uppercase(),
+            port.port,
+            port.proto,
+            printable(&finding.id),
+            printable(&finding.evidence)
+        );
+        let _ = writeln!(s, "           advice: {}", printable(&finding.advice));
     }
 }
 
@@ -222,23 +374,6 @@ fn not_shown_line(layout: &PortLayout<'_>) -> Option<String> {
         })
         .collect();
     (!parts.is_empty()).then(|| format!("Not shown: {}", parts.join(", ")))
-}
-
-/// Left-aligned columns, each as wide as its widest cell, one space apart, the last not padded.
-fn write_table(s: &mut String, rows: &[Vec<String>]) {
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> =
-        (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    for row in rows {
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == columns {
-                s.push_str(cell);
-            } else {
-                let _ = write!(s, "{cell:<width$} ", width = widths[c]);
-            }
-        }
-        s.push('\n');
-    }
 }
 
 impl Sink for NormalSink {

@@ -6,7 +6,7 @@
 //! pin the names they expect instead of depending on the shipped table.
 
 use tojimari_core::Protocol;
-use tojimari_core::report::PortResult;
+use tojimari_core::report::{PortResult, ServiceInfo};
 use tojimari_core::services;
 
 /// Looks a port up in a services table. [`table_name`] is the real one.
@@ -23,6 +23,23 @@ pub(crate) struct ServiceView<'a> {
     pub name: &'a str,
     pub method: &'static str,
     pub conf: u8,
+    /// What detection found, when it ran; `None` for a services-table name.
+    pub info: Option<&'a ServiceInfo>,
+}
+
+impl ServiceView<'_> {
+    /// The name as nmap's normal and grepable output show it: `ssl/http` for a service inside TLS.
+    pub fn shown_name(&self, tunnel_separator: char) -> String {
+        match self.info.and_then(|i| i.tunnel) {
+            Some(tunnel) => format!("{}{tunnel_separator}{}", tunnel.as_str(), self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// Product, version and `(extrainfo)`: nmap's VERSION column. Empty when detection found none.
+    pub fn version_line(&self) -> String {
+        self.info.map(ServiceInfo::version_line).unwrap_or_default()
+    }
 }
 
 /// nmap's confidence for a name taken from the services table.
@@ -31,7 +48,11 @@ const TABLE_CONF: u8 = 3;
 /// The service to show for `port`, or `None` when neither detection nor the table names one.
 pub(crate) fn service_of(port: &PortResult, names: ServiceNames) -> Option<ServiceView<'_>> {
     match &port.service {
-        Some(info) => Some(ServiceView { name: &info.name, method: info.method.as_str(), conf: info.conf }),
-        None => names(port.proto, port.port).map(|name| ServiceView { name, method: "table", conf: TABLE_CONF }),
+        Some(info) => {
+            Some(ServiceView { name: &info.name, method: info.method.as_str(), conf: info.conf, info: Some(info) })
+        }
+        None => {
+            names(port.proto, port.port).map(|name| ServiceView { name, method: "table", conf: TABLE_CONF, info: None })
+        }
     }
 }

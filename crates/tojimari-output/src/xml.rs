@@ -66,7 +66,7 @@ use crate::collapse::{PortLayout, compact_ranges};
 use crate::context::RunContext;
 use crate::datetime::{UtcTime, unix_secs};
 use crate::escape::{break_double_hyphens, xml_attr, xml_comment};
-use crate::service::{ServiceNames, service_of, table_name};
+use crate::service::{ServiceNames, ServiceView, service_of, table_name};
 use crate::wording::{scanned_phrase, seconds_2dp};
 
 /// The `xmloutputversion` nmap 7.93 writes; its DTD describes this version.
@@ -114,6 +114,13 @@ impl Doc {
 
     fn close(&mut self, name: &str) -> io::Result<()> {
         self.w.write_event(Event::End(BytesEnd::new(name)))
+    }
+
+    /// `<name>text</name>`.
+    fn text_element(&mut self, name: &str, text: &str) -> io::Result<()> {
+        self.open(name, &[])?;
+        self.w.write_event(Event::Text(BytesText::from_escaped(xml_attr(text))))?;
+        self.close(name)
     }
 
     fn newline(&mut self) -> io::Result<()> {
@@ -310,10 +317,22 @@ impl XmlSink {
             ],
         )?;
         if let Some(service) = service_of(port, self.names) {
-            doc.empty(
-                "service",
-                &[("name", service.name), ("method", service.method), ("conf", &service.conf.to_string())],
-            )?;
+            service_element(doc, &service)?;
+        }
+        if let Some(info) = &port.service {
+            for detail in &info.details {
+                doc.empty("script", &[("id", &detail.id), ("output", &detail.output)])?;
+            }
+            for finding in &info.findings {
+                let output = format!(
+                    "{} [{}]: {} -- {}",
+                    finding.id,
+                    finding.severity.as_str(),
+                    finding.evidence,
+                    finding.advice
+                );
+                doc.empty("script", &[("id", &finding.id), ("output", &output)])?;
+            }
         }
         doc.close("port")?;
         doc.newline()
@@ -370,5 +389,38 @@ impl Sink for XmlSink {
         doc.close("nmaprun")?;
         doc.newline()?;
         self.emit(doc)
+    }
+}
+
+/// `<service name product version extrainfo hostname ostype devicetype tunnel method conf>`, with `<cpe>`
+/// children, in nmap's attribute order. Attributes detection did not find are left out, as nmap does.
+fn service_element(doc: &mut Doc, service: &ServiceView<'_>) -> io::Result<()> {
+    let conf = service.conf.to_string();
+    let mut attrs: Vec<(&str, &str)> = vec![("name", service.name)];
+    if let Some(info) = service.info {
+        let optional = [
+            ("product", &info.product),
+            ("version", &info.version),
+            ("extrainfo", &info.extrainfo),
+            ("hostname", &info.hostname),
+            ("ostype", &info.ostype),
+            ("devicetype", &info.devicetype),
+        ];
+        attrs.extend(optional.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))));
+        if let Some(tunnel) = info.tunnel {
+            attrs.push(("tunnel", tunnel.as_str()));
+        }
+    }
+    attrs.push(("method", service.method));
+    attrs.push(("conf", &conf));
+    match service.info.filter(|i| !i.cpe.is_empty()) {
+        Some(info) => {
+            doc.open("service", &attrs)?;
+            for cpe in &info.cpe {
+                doc.text_element("cpe", cpe)?;
+            }
+            doc.close("service")
+        }
+        None => doc.empty("service", &attrs),
     }
 }

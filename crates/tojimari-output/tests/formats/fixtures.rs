@@ -72,7 +72,7 @@ impl Write for Capture {
 }
 
 pub fn display(reason: bool, open_only: bool, verbose: u8) -> DisplayOptions {
-    DisplayOptions { reason, open_only, verbose }
+    DisplayOptions { reason, open_only, verbose, versions: false }
 }
 
 pub fn connect_scan(ports: impl IntoIterator<Item = u16>) -> ScanInfo {
@@ -215,4 +215,52 @@ pub fn feed(sink: &mut dyn Sink, run: &RunInfo, hosts: &[HostReport], summary: &
 
 pub fn interrupted() -> RunExit {
     RunExit::Error("Scan interrupted by user (SIGINT)".to_string())
+}
+
+/// A `-sV` run on one host: SSH with a version and CPEs, HTTPS inside TLS with a certificate detail and a
+/// finding, anonymous FTP (a finding), and a port detection could not name (table name kept).
+pub fn versioned() -> (Vec<ScanInfo>, HostReport) {
+    use tojimari_core::report::{Detail, Finding, Severity, Tunnel};
+    let scans = vec![connect_scan([21, 22, 443, 9999])];
+    let mut ftp = ServiceInfo::named("ftp", ServiceMethod::Probed, 10);
+    ftp.product = Some("vsftpd".into());
+    ftp.version = Some("3.0.3".into());
+    ftp.ostype = Some("Unix".into());
+    ftp.cpe = vec!["cpe:/a:vsftpd:vsftpd:3.0.3".into()];
+    ftp.details.push(Detail { id: "ftp-anon".into(), output: "Anonymous FTP login allowed (FTP code 230)".into() });
+    ftp.findings.push(Finding {
+        id: "ftp-anonymous".into(),
+        severity: Severity::High,
+        evidence: "anonymous login accepted (230 Login successful.)".into(),
+        advice: "Set anonymous_enable=NO unless the server is meant to be public.".into(),
+    });
+    let mut ssh = ServiceInfo::named("ssh", ServiceMethod::Probed, 10);
+    ssh.product = Some("OpenSSH".into());
+    ssh.version = Some("9.2p1 Debian 2+deb12u3".into());
+    ssh.extrainfo = Some("protocol 2.0".into());
+    ssh.ostype = Some("Linux".into());
+    ssh.cpe = vec!["cpe:/a:openbsd:openssh:9.2p1".into(), "cpe:/o:linux:linux_kernel".into()];
+    let mut https = ServiceInfo::named("http", ServiceMethod::Probed, 10);
+    https.product = Some("nginx".into());
+    https.version = Some("1.22.1".into());
+    https.tunnel = Some(Tunnel::Ssl);
+    https.details.push(Detail {
+        id: "ssl-cert".into(),
+        output: "Subject: CN=bed.test\nIssuer: CN=bed.test\nNot valid after:  2026-12-22T00:00:00Z".into(),
+    });
+    https.findings.push(Finding {
+        id: "tls-self-signed".into(),
+        severity: Severity::Medium,
+        evidence: "certificate CN=bed.test is signed by itself".into(),
+        advice: "Use a certificate from a CA your clients trust.".into(),
+    });
+    let mut ports = vec![open(21), open(22), open(443), open(9999)];
+    ports[0].service = Some(Box::new(ftp));
+    ports[1].service = Some(Box::new(ssh));
+    ports[2].service = Some(Box::new(https));
+    (scans, up_host("198.18.0.2", ports))
+}
+
+pub fn versions_display() -> DisplayOptions {
+    DisplayOptions { versions: true, ..DisplayOptions::default() }
 }

@@ -167,3 +167,17 @@ fn separators_inside_fields_are_neutralised() {
     assert!(out.contains("Host: 127.0.0.1 (a\\x09b)\tPorts: 22/open/tcp//x|y;z///, "), "{out}");
     assert_eq!(out.lines().count(), 4);
 }
+
+#[test]
+fn version_fields_and_tunnel() {
+    let (scans, host) = versioned();
+    let out = render("t -sV", scans, versions_display(), &[host], &summary(1, 1, 60, RunExit::Success));
+    let ports = out.lines().find(|l| l.contains("Ports:")).unwrap();
+    assert!(
+        ports.ends_with(
+            "Ports: 21/open/tcp//ftp//vsftpd 3.0.3/, 22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)/, \
+         443/open/tcp//ssl|http//nginx 1.22.1/, 9999/open/tcp/////"
+        ),
+        "{ports}"
+    );
+}

@@ -182,3 +182,29 @@ fn ping_only_run_and_display_options_ignored() {
     assert_eq!(got[1]["latency_ms"], 1.234);
     assert_eq!(got.len(), 3);
 }
+
+#[test]
+fn version_fields_and_finding_lines() {
+    let (scans, host) = versioned();
+    let out = render(scans, &[host], &summary(1, 1, 60, RunExit::Success));
+    let lines = lines(&out);
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["run", "port", "finding", "port", "port", "finding", "port", "host", "summary"]);
+    assert_eq!(
+        lines[1],
+        json!({"type":"port","addr":"198.18.0.2","proto":"tcp","port":21,"state":"open","reason":"syn-ack",
+            "reason_ttl":0,"service":"ftp","method":"probed","conf":10,"product":"vsftpd","version":"3.0.3",
+            "ostype":"Unix","cpe":["cpe:/a:vsftpd:vsftpd:3.0.3"],
+            "details":[{"id":"ftp-anon","output":"Anonymous FTP login allowed (FTP code 230)"}]})
+    );
+    assert_eq!(
+        lines[2],
+        json!({"type":"finding","addr":"198.18.0.2","proto":"tcp","port":21,"id":"ftp-anonymous","severity":"high",
+            "evidence":"anonymous login accepted (230 Login successful.)",
+            "advice":"Set anonymous_enable=NO unless the server is meant to be public."})
+    );
+    assert_eq!(lines[4]["tunnel"], "ssl");
+    assert_eq!(lines[5]["id"], "tls-self-signed");
+    assert_eq!(lines[6]["service"], Value::Null);
+    assert!(lines[6].get("method").is_none(), "a port detection did not touch has no version keys");
+}

@@ -410,3 +410,34 @@ fn names_from_the_network_cannot_drive_the_terminal() {
     assert!(out.contains("22/tcp open  ssh\\x1b[2J\n"), "{out}");
     assert!(out.contains("\na\nb\\x1b\ntojimari done: "), "{out}");
 }
+
+#[test]
+fn version_column_details_service_info_and_findings() {
+    let (scans, host) = versioned();
+    let out = terminal(scans, versions_display(), &[host], &summary(1, 1, 60, RunExit::Success));
+    assert_eq!(
+        out,
+        "Starting tojimari 0.1.0 at 2026-11-22 01:37 UTC
+tojimari scan report for 198.18.0.2
+Host is up (0.00055s latency).
+
+PORT     STATE SERVICE  VERSION
+21/tcp   open  ftp      vsftpd 3.0.3
+|_ftp-anon: Anonymous FTP login allowed (FTP code 230)
+22/tcp   open  ssh      OpenSSH 9.2p1 Debian 2+deb12u3 (protocol 2.0)
+443/tcp  open  ssl/http nginx 1.22.1
+| ssl-cert: Subject: CN=bed.test
+|   Issuer: CN=bed.test
+|_  Not valid after:  2026-12-22T00:00:00Z
+9999/tcp open  unknown
+Service Info: OSs: Unix, Linux; CPE: cpe:/o:linux:linux_kernel
+Findings:
+  HIGH     21/tcp ftp-anonymous: anonymous login accepted (230 Login successful.)
+           advice: Set anonymous_enable=NO unless the server is meant to be public.
+  MEDIUM   443/tcp tls-self-signed: certificate CN=bed.test is signed by itself
+           advice: Use a certificate from a CA your clients trust.
+
+tojimari done: 1 IP address (1 host up) scanned in 0.06 seconds
+"
+    );
+}

@@ -215,6 +215,8 @@ pub struct Node {
     pub name: String,
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Node>,
+    /// Text content (only `<cpe>` has any).
+    pub text: String,
 }
 
 impl Node {
@@ -258,7 +260,14 @@ pub fn parse(xml: &str) -> Node {
                 let n = stack.pop().unwrap();
                 stack.last_mut().unwrap().children.push(n);
             }
-            Event::Text(t) => assert!(t.xml10_content().trim().is_empty(), "stray text {t:?}"),
+            Event::Text(t) => {
+                let top = stack.last_mut().unwrap();
+                if top.name == "cpe" {
+                    top.text.push_str(&t.xml10_content());
+                } else {
+                    assert!(t.xml10_content().trim().is_empty(), "stray text {t:?}");
+                }
+            }
             Event::Eof => break,
             _ => {}
         }
@@ -279,7 +288,7 @@ fn node(e: &quick_xml::events::BytesStart<'_>) -> Node {
             (a.key.as_ref().to_string(), value)
         })
         .collect();
-    Node { name: e.name().as_ref().to_string(), attrs, children: Vec::new() }
+    Node { name: e.name().as_ref().to_string(), attrs, children: Vec::new(), text: String::new() }
 }
 
 /// `names` matches the regular language `pattern` over element names, where the pattern is a
@@ -365,10 +374,37 @@ fn check_host(host: &Node) {
             } else {
                 assert_eq!(child.keys(), ["protocol", "portid"]);
                 let names = child.child_names();
-                assert!(matches_sequence(&names, &[("state", 1, 1), ("service", 0, 1)]), "{names:?}");
+                assert!(
+                    matches_sequence(
+                        &names,
+                        &[("state", 1, 1), ("owner", 0, 1), ("service", 0, 1), ("script", 0, MANY)]
+                    ),
+                    "{names:?}"
+                );
                 assert_eq!(child.child("state").keys(), ["state", "reason", "reason_ttl"]);
                 if let Some(s) = child.children.iter().find(|c| c.name == "service") {
-                    assert_eq!(s.keys(), ["name", "method", "conf"]);
+                    // nmap.dtd's attribute list, in the order nmap writes it; all but name/method/conf optional.
+                    const ORDER: [&str; 10] = [
+                        "name",
+                        "product",
+                        "version",
+                        "extrainfo",
+                        "hostname",
+                        "ostype",
+                        "devicetype",
+                        "tunnel",
+                        "method",
+                        "conf",
+                    ];
+                    let keys = s.keys();
+                    let positions: Vec<usize> =
+                        keys.iter().map(|k| ORDER.iter().position(|o| o == k).expect("known attribute")).collect();
+                    assert!(positions.is_sorted(), "{keys:?}");
+                    assert_eq!((keys[0], &keys[keys.len() - 2..]), ("name", &["method", "conf"][..]));
+                    assert!(s.children.iter().all(|c| c.name == "cpe" && !c.text.is_empty()));
+                }
+                for script in child.children.iter().filter(|c| c.name == "script") {
+                    assert_eq!(script.keys(), ["id", "output"]);
                 }
             }
         }
@@ -382,6 +418,8 @@ fn check_host(host: &Node) {
 pub fn all_cases() -> Vec<(&'static str, String)> {
     let mut cases = Vec::new();
     let ok = |n, up| summary(n, up, 1000, RunExit::Success);
+    let (scans, host) = versioned();
+    cases.push(("versions", render("t -sV", scans, versions_display(), &[host], &ok(1, 1))));
     let (scans, host) = mixed_filtered();
     cases.push(("mixed", render("t --reason", scans, display(true, false, 0), &[host], &ok(1, 1))));
     let (scans, host) = few_filtered();
