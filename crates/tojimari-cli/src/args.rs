@@ -27,6 +27,57 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Look up ports or service names in tojimari's services table.
     Ports(PortsArgs),
+    /// Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan.
+    Check(CheckArgs),
+}
+
+/// Which ready-made check to run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckKind {
+    /// The common service ports (FTP, SSH, Telnet, SMTP, DNS, Finger, HTTP, POP3, Ident, MS-RPC, NetBIOS,
+    /// HTTPS, SMB, SOCKS, UPnP, HTTP proxy), well-known trojan ports and ICMP echo.
+    Quick,
+    /// The same ports probed with SYN and with FIN, NULL and Xmas, to tell a stateful firewall from a
+    /// stateless one (needs root).
+    Stealth,
+    /// Well-known trojan and backdoor ports, with their names.
+    Trojan,
+    /// Every TCP port up to 1024.
+    Tcp,
+    /// Every UDP port up to 1024 (needs root).
+    Udp,
+    /// Banners of FTP, SMTP, POP3, HTTP, proxy, SSH, Telnet, Finger, Ident and SOCKS servers.
+    Prescan,
+}
+
+impl CheckKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Quick => "quick",
+            CheckKind::Stealth => "stealth",
+            CheckKind::Trojan => "trojan",
+            CheckKind::Tcp => "tcp",
+            CheckKind::Udp => "udp",
+            CheckKind::Prescan => "prescan",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Results in plain words: OPEN (a program answers), CLOSED (the machine answered that nothing \
+                  listens, so it is visible), STEALTH (no answer at all). A machine that serves nothing should show \
+                  every port STEALTH.\nExamples:\n  tojimari check quick 198.18.0.2\n  sudo tojimari check stealth \
+                  198.18.0.2")]
+pub struct CheckArgs {
+    /// Which check.
+    #[arg(value_enum, value_name = "CHECK")]
+    pub kind: CheckKind,
+    /// Hosts to check (addresses, CIDR blocks or names).
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    /// Send through this network interface.
+    #[arg(short = 'e', value_name = "IFACE")]
+    pub interface: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -102,9 +153,29 @@ pub struct ScanArgs {
     /// TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number.
     #[arg(long, value_name = "FLAGS", help_heading = "Scan techniques")]
     pub scanflags: Option<String>,
-    /// Version detection [-sV] (not available yet).
-    #[arg(long = "service-version", hide = true)]
+    /// Probe open ports for service, product and version [-sV], with TLS details and exposure findings.
+    #[arg(long = "service-version", help_heading = "Service and version detection")]
     pub service_version: bool,
+    /// How many probes to try on a port the port hints do not name: 0 (light) to 9 (all); default 7.
+    #[arg(
+        long = "version-intensity",
+        value_name = "0-9",
+        allow_hyphen_values = true,
+        help_heading = "Service and version detection"
+    )]
+    pub version_intensity: Option<String>,
+    /// --version-intensity 2.
+    #[arg(long = "version-light", help_heading = "Service and version detection")]
+    pub version_light: bool,
+    /// --version-intensity 9.
+    #[arg(long = "version-all", help_heading = "Service and version detection")]
+    pub version_all: bool,
+    /// Use this probe database instead of the built-in one (format: docs/probe-db.md).
+    #[arg(long = "versiondb", value_name = "FILE", help_heading = "Service and version detection")]
+    pub versiondb: Option<PathBuf>,
+    /// With -sV: name services and versions only, without exposure checks.
+    #[arg(long = "no-findings", help_heading = "Service and version detection")]
+    pub no_findings: bool,
 
     /// Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes.
     #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]

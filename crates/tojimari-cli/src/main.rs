@@ -4,6 +4,7 @@
 //! stderr with a hint; a closed stdout pipe is not an error.
 
 mod args;
+mod check;
 mod lookup;
 mod plan;
 mod prepass;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Scan(args) => scan::run(&args, &argv),
+        Command::Check(args) => check::run(&args),
         Command::Ports(args) => {
             let mut stdout = std::io::stdout().lock();
             match lookup::run(&args.ports, &mut stdout) {

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tojimari_core::Protocol;
@@ -82,6 +82,19 @@ pub struct ScanPlan {
     /// `-e`: the interface every probe must leave through (name, index).
     pub interface: Option<(String, u32)>,
     pub udp_full_split: bool,
+    /// `-sV`: version detection after the port scan.
+    pub version: Option<VersionPlan>,
+}
+
+/// What `-sV` and its options asked for.
+#[derive(Clone, Debug)]
+pub struct VersionPlan {
+    /// 0..=9.
+    pub intensity: u8,
+    /// `--versiondb FILE`: its text, already read and checked.
+    pub db: Option<(PathBuf, String)>,
+    /// Exposure checks (off with --no-findings).
+    pub findings: bool,
 }
 
 const TARGET_HINT: &str =
@@ -186,7 +199,19 @@ pub fn build(
     }
 
     let outputs = outputs(args)?;
-    let display = DisplayOptions { reason: args.reason, open_only: args.open, verbose: args.verbose, versions: false };
+    let version = version_plan(args)?;
+    if version.is_some() && ping_only {
+        return Err(UsageError::new(
+            "-sV and -sn contradict each other",
+            "-sV probes open ports; drop -sn to scan them",
+        ));
+    }
+    let display = DisplayOptions {
+        reason: args.reason,
+        open_only: args.open,
+        verbose: args.verbose,
+        versions: version.is_some(),
+    };
     let stats_every = args.stats_every.as_deref().map(|s| parse_time(s, "--stats-every")).transpose()?;
     if stats_every.is_some_and(|d| d.is_zero()) {
         return Err(UsageError::new("--stats-every must be longer than 0", "for example --stats-every 10s"));
@@ -227,7 +252,57 @@ pub fn build(
         display,
         stats_every,
         progress: !args.no_progress,
+        version,
     })
+}
+
+/// `-sV`, `--version-intensity N`, `--version-light`, `--version-all`, `--versiondb FILE`, `--no-findings`.
+fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
+    let options = args.version_intensity.is_some()
+        || args.version_light
+        || args.version_all
+        || args.versiondb.is_some()
+        || args.no_findings;
+    if !args.service_version {
+        if options {
+            return Err(UsageError::new("version detection options need -sV", "add -sV"));
+        }
+        return Ok(None);
+    }
+    let chosen = [args.version_intensity.is_some(), args.version_light, args.version_all];
+    if chosen.iter().filter(|c| **c).count() > 1 {
+        return Err(UsageError::new(
+            "--version-intensity, --version-light and --version-all contradict each other",
+            "use one: --version-light is intensity 2, --version-all is 9",
+        ));
+    }
+    let intensity = match &args.version_intensity {
+        Some(text) => match text.parse::<u8>() {
+            Ok(n) if n <= 9 => n,
+            _ => {
+                return Err(UsageError::new(
+                    format!("--version-intensity must be a number from 0 to 9, not \"{text}\""),
+                    "0 sends only the probes meant for the port, 9 sends every probe",
+                ));
+            }
+        },
+        None if args.version_light => 2,
+        None if args.version_all => 9,
+        None => 7,
+    };
+    let db = match &args.versiondb {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                UsageError::new(
+                    format!("cannot read the probe database {}: {e}", path.display()),
+                    "give a readable file in the format of docs/probe-db.md",
+                )
+            })?;
+            Some((path.clone(), text))
+        }
+        None => None,
+    };
+    Ok(Some(VersionPlan { intensity, db, findings: !args.no_findings }))
 }
 
 const PORTS_HINT: &str = "ports look like -p 22,80,1000-2000, -p- for all, -p http,ssh, or --top-ports 100";

@@ -57,18 +57,20 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     }
 
     tee.push(Box::new(Unreachable));
+    execute(&plan, &targets, tee, shell_join(argv))
+}
+
+/// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
+/// `tojimari check` calls it too, with its own sinks.
+pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> ExitCode {
+    let mut tee = tee;
     let budget = fdlimit::raise_and_budget();
-    let engine = engine_for(&plan, budget.max_sockets);
-    let scans = scan_infos(&plan);
+    let engine = engine_for(plan, budget.max_sockets);
+    let scans = scan_infos(plan);
     let start = SystemTime::now();
     let started = Instant::now();
-    let run_info = RunInfo {
-        args: shell_join(argv),
-        start,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        scans,
-        display: plan.display,
-    };
+    let run_info =
+        RunInfo { args, start, version: env!("CARGO_PKG_VERSION").to_string(), scans, display: plan.display };
 
     let control = Arc::new(Control::new());
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);

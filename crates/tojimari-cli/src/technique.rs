@@ -60,12 +60,6 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
             "choose one TCP scan type (it may be combined with -sU)",
         ));
     }
-    if args.service_version {
-        return Err(UsageError::new(
-            "-sV (version detection) is not available in this version of tojimari",
-            "service names come from the services table for now",
-        ));
-    }
     if args.ping_only {
         if let Some((_, name)) = tcp.first() {
             return Err(UsageError::new(

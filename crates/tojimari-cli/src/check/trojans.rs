@@ -1,0 +1,137 @@
+//! Well-known trojan and backdoor ports, with the names they are known by.
+//!
+//! Our own list, from public facts: the ports these programs listened on by default, as published in
+//! incident write-ups and firewall vendors' advisories since the late 1990s. An open port here is not proof
+//! of an infection (any program may use any port), only a door worth a look.
+
+/// (protocol is TCP unless the name says UDP, port, name)
+pub const TROJAN_PORTS: &[(u16, &str)] = &[
+    (555, "Phase Zero"),
+    (666, "Attack FTP / Satanz Backdoor"),
+    (1001, "Silencer / WebEx trojan"),
+    (1011, "Doly Trojan"),
+    (1170, "Psyber Stream Server / Voice"),
+    (1234, "Ultors Trojan"),
+    (1243, "SubSeven (1.x)"),
+    (1245, "VooDoo Doll"),
+    (1492, "FTP99CMP"),
+    (1600, "Shivka-Burka"),
+    (1807, "SpySender"),
+    (1981, "Shockrave"),
+    (1999, "BackDoor"),
+    (2001, "Trojan Cow"),
+    (2023, "Ripper"),
+    (2115, "Bugs"),
+    (2140, "Deep Throat / The Invasor"),
+    (2565, "Striker"),
+    (2583, "WinCrash"),
+    (2745, "Bagle worm backdoor"),
+    (2801, "Phineas Phucker"),
+    (3024, "WinCrash"),
+    (3127, "MyDoom backdoor"),
+    (3129, "Masters Paradise"),
+    (3150, "Deep Throat / The Invasor"),
+    (3700, "Portal of Doom"),
+    (4092, "WinCrash"),
+    (4444, "Blaster worm shell / Metasploit default listener"),
+    (4590, "ICQ Trojan"),
+    (5000, "Sockets de Troie / Bubbel"),
+    (5001, "Sockets de Troie"),
+    (5321, "Firehotcker"),
+    (5400, "Blade Runner"),
+    (5401, "Blade Runner"),
+    (5402, "Blade Runner"),
+    (5554, "Sasser worm FTP server"),
+    (5569, "Robo-Hack"),
+    (5742, "WinCrash"),
+    (6400, "The Thing"),
+    (6670, "Deep Throat"),
+    (6711, "SubSeven"),
+    (6712, "SubSeven / Funny Trojan"),
+    (6713, "SubSeven"),
+    (6771, "Deep Throat"),
+    (6776, "SubSeven / BackDoor-G"),
+    (6939, "Indoctrination"),
+    (6969, "GateCrasher / Priority"),
+    (7000, "Remote Grab / SubSeven 2.1"),
+    (7300, "NetMonitor"),
+    (7301, "NetMonitor"),
+    (7306, "NetMonitor"),
+    (7307, "NetMonitor"),
+    (7308, "NetMonitor"),
+    (7789, "ICKiller"),
+    (9400, "InCommand"),
+    (9872, "Portal of Doom"),
+    (9873, "Portal of Doom"),
+    (9874, "Portal of Doom"),
+    (9875, "Portal of Doom"),
+    (9989, "iNi-Killer"),
+    (9996, "Sasser worm remote shell"),
+    (10067, "Portal of Doom"),
+    (10167, "Portal of Doom"),
+    (11000, "Senna Spy"),
+    (11223, "Progenic Trojan"),
+    (12076, "Gjamer"),
+    (12223, "Hack'99 KeyLogger"),
+    (12345, "NetBus"),
+    (12346, "NetBus"),
+    (12361, "Whack-a-mole"),
+    (12362, "Whack-a-mole"),
+    (16969, "Priority"),
+    (20000, "Millennium"),
+    (20001, "Millennium"),
+    (20034, "NetBus 2 Pro"),
+    (20432, "Shaft DDoS client"),
+    (21544, "GirlFriend"),
+    (22222, "Prosiak"),
+    (23456, "Evil FTP / Ugly FTP"),
+    (26274, "Delta Source"),
+    (27374, "SubSeven 2.1"),
+    (27665, "Trinoo DDoS master"),
+    (29891, "The Unexplained"),
+    (30029, "AOL Trojan"),
+    (30100, "NetSphere"),
+    (30101, "NetSphere"),
+    (30102, "NetSphere"),
+    (30303, "Sockets de Troie"),
+    (30999, "Kuang2"),
+    (31335, "Trinoo DDoS"),
+    (31336, "Bo Whack"),
+    (31337, "Back Orifice / Baron Night / elite"),
+    (31338, "Back Orifice / Deep BO"),
+    (31339, "NetSpy DK"),
+    (31666, "BOWhack"),
+    (33333, "Prosiak"),
+    (34324, "BigGluck / TN"),
+    (40412, "The Spy"),
+    (40421, "Masters Paradise / Agent 40421"),
+    (40422, "Masters Paradise"),
+    (40423, "Masters Paradise"),
+    (40426, "Masters Paradise"),
+    (47262, "Delta Source"),
+    (50505, "Sockets de Troie"),
+    (50766, "Fore / Schwindler"),
+    (53001, "Remote Windows Shutdown"),
+    (54320, "Back Orifice 2000"),
+    (54321, "Back Orifice 2000 / School Bus"),
+    (60000, "Deep Throat"),
+    (61466, "Telecommando"),
+    (65000, "Devil / Stacheldraht"),
+];
+
+/// The trojan name for a TCP port, if the list has one.
+pub fn name(port: u16) -> Option<&'static str> {
+    TROJAN_PORTS.iter().find(|(p, _)| *p == port).map(|(_, n)| *n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_is_sorted_and_unique() {
+        assert!(TROJAN_PORTS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(name(12345), Some("NetBus"));
+        assert_eq!(name(22), None);
+    }
+}
