@@ -7,6 +7,23 @@
 
 use std::time::SystemTime;
 
+mod cert;
+mod cipher;
+mod client_hello;
+mod describe;
+mod error;
+mod handshake;
+mod legacy;
+mod record;
+mod server_flight;
+
+pub use cert::parse_certificate;
+pub use describe::{describe, describe_versions};
+pub use error::TlsError;
+pub use handshake::handshake;
+pub use legacy::{LegacyProbe, VersionAnswer, fallback_facts, legacy_support, probe_version};
+pub use record::looks_like_tls;
+
 /// What one certificate says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertFacts {
