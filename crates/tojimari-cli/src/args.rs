@@ -29,6 +29,26 @@ pub enum Command {
     Ports(PortsArgs),
     /// Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan.
     Check(CheckArgs),
+    /// This machine's listening ports and the processes that own them (like ss -ltnup).
+    Local(LocalCliArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Run as root to see every owner. Examples:\n  tojimari local\n  tojimari local --port 5432\n  \
+                  tojimari local -oJ sockets.jsonl")]
+pub struct LocalCliArgs {
+    /// Who holds this port, and how to stop it.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Also write JSON Lines, one object per socket, to FILE (- for standard output) [-oJ].
+    #[arg(long = "output-json", value_name = "FILE")]
+    pub output_json: Option<String>,
+    /// TCP sockets only.
+    #[arg(long, conflicts_with = "udp")]
+    pub tcp: bool,
+    /// UDP sockets only.
+    #[arg(long)]
+    pub udp: bool,
 }
 
 /// Which ready-made check to run.

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan::run(&args, &argv),
         Command::Check(args) => check::run(&args),
+        Command::Local(args) => local(&args),
         Command::Ports(args) => {
             let mut stdout = std::io::stdout().lock();
             match lookup::run(&args.ports, &mut stdout) {
@@ -43,6 +44,36 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `tojimari local`: the flags checked here, the work done by tojimari-local.
+fn local(args: &args::LocalCliArgs) -> ExitCode {
+    use tojimari_local::{JsonOutput, LocalArgs, Protocols};
+    let port = match &args.port {
+        Some(text) => match text.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return usage(&UsageError::new(
+                    format!("--port must be a port number from 1 to 65535, not \"{text}\""),
+                    "for example: tojimari local --port 5432",
+                ));
+            }
+        },
+        None => None,
+    };
+    let json =
+        args.output_json.as_deref().map(|f| if f == "-" { JsonOutput::Stdout } else { JsonOutput::File(f.into()) });
+    let protocols = match (args.tcp, args.udp) {
+        (true, _) => Protocols::Tcp,
+        (_, true) => Protocols::Udp,
+        _ => Protocols::Both,
+    };
+    let code = tojimari_local::run(
+        LocalArgs { port, json, protocols },
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
 }
 
 /// Prints a usage error as one line and returns exit status 2.

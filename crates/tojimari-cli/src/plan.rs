@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use tojimari_core::Protocol;
@@ -91,8 +91,8 @@ pub struct ScanPlan {
 pub struct VersionPlan {
     /// 0..=9.
     pub intensity: u8,
-    /// `--versiondb FILE`: its text, already read and checked.
-    pub db: Option<(PathBuf, String)>,
+    /// `--versiondb FILE`, parsed; `None` for the built-in database.
+    pub db: Option<&'static tojimari_probedb::ProbeDb>,
     /// Exposure checks (off with --no-findings).
     pub findings: bool,
 }
@@ -298,7 +298,16 @@ fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
                     "give a readable file in the format of docs/probe-db.md",
                 )
             })?;
-            Some((path.clone(), text))
+            match tojimari_probedb::ProbeDb::parse(&text, &path.to_string_lossy()) {
+                // A run holds one database for its whole life: leaking it gives the 'static the prober wants.
+                Ok(db) => Some(&*Box::leak(Box::new(db))),
+                Err(e) => {
+                    return Err(UsageError::new(
+                        format!("bad probe database line: {e}"),
+                        "fix that line (the format is in docs/probe-db.md), or drop --versiondb to use the built-in one",
+                    ));
+                }
+            }
         }
         None => None,
     };

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
@@ -13,9 +14,11 @@ use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
 use tojimari_engine::{ConnectScan, Control, Discovery, fdlimit};
 use tojimari_output::Format;
 use tojimari_packet::Technique;
+use tojimari_probedb::ProbeDb;
+use tojimari_service::{DetectOptions, DetectSink};
 
 use crate::args::ScanArgs;
-use crate::plan::{self, Dest, ScanPlan, UsageError};
+use crate::plan::{self, Dest, ScanPlan, UsageError, VersionPlan};
 use crate::progress::Reporter;
 use crate::resolve::Targets;
 use crate::technique::TcpScan;
@@ -63,7 +66,17 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
 /// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
 /// `tojimari check` calls it too, with its own sinks.
 pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> ExitCode {
-    let mut tee = tee;
+    let control = Arc::new(Control::new());
+    let mut tee: Box<dyn Sink + Send> = match &plan.version {
+        None => Box::new(tee),
+        Some(version) => match detect_stage(version, tee, &control) {
+            Ok(sink) => sink,
+            Err(e) => {
+                eprintln!("error: cannot start version detection: {e}");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+        },
+    };
     let budget = fdlimit::raise_and_budget();
     let engine = engine_for(plan, budget.max_sockets);
     let scans = scan_infos(plan);
@@ -72,7 +85,6 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     let run_info =
         RunInfo { args, start, version: env!("CARGO_PKG_VERSION").to_string(), scans, display: plan.display };
 
-    let control = Arc::new(Control::new());
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
     control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
@@ -84,8 +96,8 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     }
     let reporter = Reporter::start(control.clone(), plan.progress, plan.stats_every);
     let result = match &engine {
-        Engine::Connect(e) => e.run(&mut targets.iter(), &mut tee, &control),
-        Engine::Raw(e) => e.run(&mut targets.iter(), &mut tee, &control),
+        Engine::Connect(e) => e.run(&mut targets.iter(), &mut *tee, &control),
+        Engine::Raw(e) => e.run(&mut targets.iter(), &mut *tee, &control),
     };
     reporter.stop();
 
@@ -134,6 +146,25 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         return ExitCode::from(EXIT_FAILURE);
     }
     code
+}
+
+/// `-sV`: a stage between the engine and the outputs that probes each finished host's open ports and
+/// passes the host on with services, TLS details and findings filled. Ctrl-C reaches it through a flag
+/// that follows the run's [`Control`].
+fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::Result<Box<dyn Sink + Send>> {
+    let db: &'static ProbeDb = version.db.unwrap_or_else(ProbeDb::builtin);
+    let opts = DetectOptions::with_db(db).intensity(version.intensity).checks(version.findings).tls(true);
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let control = control.clone();
+    // The flag follows the run's cancellation; the thread ends with the process.
+    std::thread::Builder::new().name("detect-interrupt".into()).spawn(move || {
+        while !control.is_cancelled() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        flag.store(true, Ordering::Relaxed);
+    })?;
+    Ok(Box::new(DetectSink::new(Box::new(tee), opts, interrupt)?))
 }
 
 /// Says on stderr which hosts could not be reached at all (no route), one line each: normal output only

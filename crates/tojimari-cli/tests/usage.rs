@@ -138,6 +138,44 @@ fn ports_lookup_command() {
     assert_usage_error(&["ports", "70000"], "70000");
 }
 
+#[test]
+fn version_detection_options() {
+    assert_usage_error(&["scan", "-sV", "--version-intensity", "10", "127.0.0.1"], "0 to 9");
+    assert_usage_error(&["scan", "-sV", "--version-intensity", "x", "127.0.0.1"], "0 to 9");
+    assert_usage_error(&["scan", "--version-all", "127.0.0.1"], "need -sV");
+    assert_usage_error(&["scan", "-sV", "--version-light", "--version-all", "127.0.0.1"], "contradict");
+    assert_usage_error(&["scan", "-sV", "-sn", "127.0.0.1"], "contradict");
+    assert_usage_error(
+        &["scan", "-sV", "--versiondb", "/nonexistent/probes.txt", "127.0.0.1"],
+        "/nonexistent/probes.txt",
+    );
+}
+
+#[test]
+fn malformed_probe_database_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("tojimari-usage-db-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("probes.txt");
+    std::fs::write(&path, "# a comment\nProbe TCP NULL q||\nmatch ssh m|^SSH-(unclosed| p/OpenSSH/\n").unwrap();
+    let file = path.to_string_lossy().into_owned();
+    assert_usage_error(&["scan", "-sV", "--versiondb", &file, "127.0.0.1"], &format!("{file}:3:"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn local_command_errors() {
+    assert_usage_error(&["local", "--port", "0"], "--port");
+    assert_usage_error(&["local", "--port", "ssh"], "--port");
+    assert_usage_error(&["local", "--tcp", "--udp"], "--udp");
+}
+
+#[test]
+fn check_command_errors() {
+    assert_usage_error(&["check", "nosuch", "198.18.0.2"], "nosuch");
+    assert_usage_error(&["check", "quick"], "TARGET");
+    assert_usage_error(&["check", "quick", "300.1.1.1"], "300.1.1.1");
+}
+
 /// `--help` output is part of the interface: a change must be deliberate. Regenerate with
 /// `UPDATE_SNAPSHOTS=1 cargo test -p tojimari-cli --test usage`.
 #[test]
@@ -146,6 +184,8 @@ fn help_snapshots() {
         (&["--help"][..], "help.txt"),
         (&["scan", "--help"][..], "scan-help.txt"),
         (&["ports", "--help"][..], "ports-help.txt"),
+        (&["check", "--help"][..], "check-help.txt"),
+        (&["local", "--help"][..], "local-help.txt"),
     ] {
         let out = tojimari(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
