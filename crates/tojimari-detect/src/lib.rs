@@ -1,1 +1,39 @@
-//! Port-scan detection: a sans-I/O detector fed packet summaries, pcap and firewall-log readers, and live capture.
+//! Port-scan detection for `tojimari watch`: which sources are scanning this host, how, and
+//! with which tool.
+//!
+//! Layers, pure first:
+//! - [`summary`]: raw frames -> [`PacketSummary`] (never panics on hostile bytes).
+//! - [`detector`]: the sans-I/O [`Detector`] state machine; time comes from the packets.
+//! - [`alert`]: what it reports ([`Alert`], JSON Lines object, readable line).
+//! - [`fingerprint`]: nmap / masscan / zmap recognised from the wire.
+//! - [`pcap`]: replay of pcap/pcapng files into a detector.
+//! - [`firewall_log`]: iptables/nftables LOG lines (kernel log, journal, dmesg) into a detector.
+//!
+//! ```
+//! use tojimari_detect::{Detector, DetectorConfig, LinkType, Timestamp, summarize};
+//!
+//! let mut detector = Detector::new(DetectorConfig::default());
+//! let frame: &[u8] = &[]; // one captured Ethernet frame
+//! if let Some(pkt) = summarize(frame, LinkType::Ethernet, Timestamp::from_secs(1)) {
+//!     for alert in detector.observe(&pkt) {
+//!         eprintln!("{}", alert.line());
+//!     }
+//! }
+//! let _late = detector.tick(Timestamp::from_secs(10));
+//! ```
+
+pub mod alert;
+pub mod config;
+pub mod detector;
+pub mod fingerprint;
+pub mod firewall_log;
+pub mod pcap;
+mod source;
+pub mod summary;
+pub mod time;
+
+pub use alert::{Alert, Pace, ScanType, Tool, Trigger};
+pub use config::{DetectorConfig, LocalAddrs, LocalNet, LocalNetError, RandomWalk};
+pub use detector::{Detector, DetectorStats};
+pub use summary::{LinkType, PacketSummary, TcpFlags, TcpOptions, TcpSummary, Transport, summarize, summarize_ip};
+pub use time::Timestamp;

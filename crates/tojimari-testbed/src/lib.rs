@@ -33,6 +33,7 @@
 //! Everything needs root (CAP_NET_ADMIN); see `shared/docs/testbed.md` for the rules.
 
 mod bed;
+pub mod daemons;
 mod error;
 pub mod firewall;
 mod listeners;
