@@ -14,6 +14,9 @@
 //! - `sweep16`: 198.19.0.0/16 answered by one namespace (AnyIP), one address in 32 alive, nmap's top 100
 //!   ports with 5 open on each alive host (10240 open in all), SYN scan with host discovery.
 //! - `udp1024`: UDP 1-1024 on a host with 20 open UDP ports and Linux's default ICMP rate limit.
+//! - `version`: `-sV` on one host running every real Debian daemon the bed can start (at least ten), plus
+//!   three junk ports (random bytes, silent, closes at once): names, products and versions graded against
+//!   what the daemons announce, beside nmap -sV, with both times.
 //! - `rate-limit`: SYN scans of all ports with no retries at rising --max-rate, to find the rate at which the
 //!   bed still answers every probe (the machine's physical limit).
 //!
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use tojimari_testbed::{Netns, TestBed, random_ports};
 
 mod scenarios;
+mod version;
 
 /// An open port: (address, port).
 pub(crate) type Key = (String, u16);
@@ -62,7 +66,7 @@ fn main() -> ExitCode {
             "--peer-timeout" => peer_timeout = args.next().and_then(|n| n.parse().ok()).unwrap_or(120),
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -70,8 +74,9 @@ fn main() -> ExitCode {
         }
     }
     if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
-        scenarios =
-            ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit"].map(String::from).to_vec();
+        scenarios = ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version"]
+            .map(String::from)
+            .to_vec();
     }
     for s in &scenarios {
         let result = match s.as_str() {
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
             "sweep16" => crate::scenarios::sweep16(runs, peer_timeout),
             "udp1024" => crate::scenarios::udp1024(runs, peer_timeout),
             "rate-limit" => crate::scenarios::rate_limit(),
+            "version" => crate::version::version(runs, peer_timeout),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {
@@ -294,7 +300,7 @@ pub(crate) fn parse_tojimari_jsonl(text: &str) -> BTreeSet<Key> {
         .collect()
 }
 
-fn attr<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     let key = format!("{name}=\"");
     let start = s.find(&key)? + key.len();
     Some(&s[start..start + s[start..].find('"')?])

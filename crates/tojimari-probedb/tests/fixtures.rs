@@ -55,8 +55,9 @@ const CASES: &[Case] = &[
     hard("MQTTConnect--mosquitto-2-noanon.bin", TCP, "MQTTConnect", "mqtt", None, None),
     hard("DNSVersionBindReqTCP--dnsmasq-2.90.bin", TCP, "DNSVersionBindReqTCP", "domain", Some("dnsmasq"), Some("2.90")),
     hard("DNSVersionBindReq--dnsmasq-2.90.bin", UDP, "DNSVersionBindReq", "domain", Some("dnsmasq"), Some("2.90")),
-    hard("DNSStatusRequestTCP--dnsmasq-2.90.bin", TCP, "DNSStatusRequestTCP", "domain", None, None),
-    hard("DNSStatusRequest--dnsmasq-2.90.bin", UDP, "DNSStatusRequest", "domain", None, None),
+    // A status answer names no product: soft, so the version.bind answer wins when both come back.
+    Case { soft: true, ..hard("DNSStatusRequestTCP--dnsmasq-2.90.bin", TCP, "DNSStatusRequestTCP", "domain", None, None) },
+    Case { soft: true, ..hard("DNSStatusRequest--dnsmasq-2.90.bin", UDP, "DNSStatusRequest", "domain", None, None) },
     hard("SNMPv1GetRequest--net-snmp-5.9.bin", UDP, "SNMPv1GetRequest", "snmp", Some("Net-SNMP"), None),
     hard("SNMPv2cGetRequest--net-snmp-5.9.bin", UDP, "SNMPv2cGetRequest", "snmp", Some("Net-SNMP"), None),
     hard("PostgresStartup--postgresql-15-scram.bin", TCP, "PostgresStartup", "postgresql", Some("PostgreSQL DB"), None),
@@ -239,8 +240,11 @@ fn builtin_parses_and_has_the_probes_the_prober_needs() {
     }
     let smb = &db.probe(id(TCP, "SMBNegotiate")).payload;
     assert_eq!(u32::from_be_bytes([smb[0], smb[1], smb[2], smb[3]]) as usize, smb.len() - 4);
+    // CONNECT, then the pipelined SUBSCRIBE: each announces its own remaining length.
     let mqtt = &db.probe(id(TCP, "MQTTConnect")).payload;
-    assert_eq!(usize::from(mqtt[1]), mqtt.len() - 2);
+    let connect = usize::from(mqtt[1]) + 2;
+    assert_eq!(mqtt[connect], 0x82);
+    assert_eq!(usize::from(mqtt[connect + 1]), mqtt.len() - connect - 2);
     let pg = &db.probe(id(TCP, "PostgresStartup")).payload;
     assert_eq!(u32::from_be_bytes([pg[0], pg[1], pg[2], pg[3]]) as usize, pg.len());
     let mongo = &db.probe(id(TCP, "MongoDBBuildInfo")).payload;

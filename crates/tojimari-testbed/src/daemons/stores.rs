@@ -61,10 +61,10 @@ pub(super) fn memcached(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
     let arguments = args!["-u", "nobody", "-l", ctx.v4, "-p", 11211, "-U", udp, "-m", 16, "-v"];
     let mut launch = Launch::new(ctx, "/usr/bin/memcached", arguments, "memcached");
     launch.announces = Announces::Version;
-    launch.services = vec![ctx.service(Transport::Tcp, 11211, "memcache", Tunnel::Plain, "memcached")];
+    launch.services = vec![ctx.service(Transport::Tcp, 11211, "memcached", Tunnel::Plain, "memcached")];
     launch.ready = vec![Probe::Connect((ctx.v4, 11211).into())];
     if ctx.exposed() {
-        launch.services.push(ctx.service(Transport::Udp, 11211, "memcache", Tunnel::Plain, "memcached"));
+        launch.services.push(ctx.service(Transport::Udp, 11211, "memcached", Tunnel::Plain, "memcached"));
         launch.ready.push(Probe::Udp((ctx.v4, 11211).into(), probe::memcached_udp_version()));
         launch.exposures = vec![Exposure::MemcachedUdp];
     }
