@@ -188,9 +188,12 @@ async fn run_phase(
         Dialer::Plain(addr) | Dialer::Tls(addr) => addr.port(),
     };
     let mut queue: VecDeque<ProbeId> = db.select(Transport::Tcp, port, opts.intensity, tls, None).into();
-    if pace == Pace::Serial {
+    if pace == Pace::Serial || tls {
         // One at a time, a silent NULL probe would cost a whole wait before anything else is tried; the
-        // plain phase already waited for a banner.
+        // plain phase already waited for a banner. Inside TLS the NULL probe goes last as well: a service
+        // that greets first (IMAPS, SMTPS) greets every probe's connection, and the NULL probe's matches are
+        // tried on every answer; a server that serves one TLS connection at a time (`openssl s_server`)
+        // would otherwise sit on the silent NULL connection while the others queue.
         let (null, mut rest): (VecDeque<ProbeId>, VecDeque<ProbeId>) =
             queue.into_iter().partition(|&id| db.probe(id).payload.is_empty());
         rest.extend(null);
@@ -203,6 +206,7 @@ async fn run_phase(
     // Probes sent while the pace was parallel: the ones a serial server may not have seen.
     let mut in_parallel = HashSet::new();
     let mut dial_failures = 0;
+    let mut tls_naming: Option<Vec<ProbeId>> = None;
     loop {
         let limit = if phase.pace == Pace::Serial { 1 } else { opts.max_port_connections };
         while tasks.len() < limit {
@@ -239,6 +243,14 @@ async fn run_phase(
             phase.pace = Pace::Serial;
             started.remove(&reply.probe);
             queue.push_front(reply.probe);
+            // One at a time, each silent probe costs a whole wait: try first the probes that can name TLS.
+            // A TLS server is the usual reason for silence to plaintext (it waits for a ClientHello), and
+            // single-connection servers are mostly TLS test servers (`openssl s_server`).
+            let tls_probes = tls_naming.get_or_insert_with(|| db.select(Transport::Tcp, port, 9, false, Some("ssl")));
+            let (first, rest): (VecDeque<ProbeId>, VecDeque<ProbeId>) =
+                queue.drain(..).partition(|id| tls_probes.contains(id));
+            queue = first;
+            queue.extend(rest);
         }
         let is_ssl = reply.matched.as_ref().is_some_and(|m| m.service == "ssl");
         if !tls && (is_ssl || tojimari_tls::looks_like_tls(&reply.bytes)) {
