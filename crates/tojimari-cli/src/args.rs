@@ -193,6 +193,9 @@ pub struct ScanArgs {
     /// Use this probe database instead of the built-in one (format: docs/probe-db.md).
     #[arg(long = "versiondb", value_name = "FILE", help_heading = "Service and version detection")]
     pub versiondb: Option<PathBuf>,
+    /// With -sV: show the first line each service sends unasked (its banner).
+    #[arg(long = "banners", help_heading = "Service and version detection")]
+    pub banners: bool,
     /// With -sV: name services and versions only, without exposure checks.
     #[arg(long = "no-findings", help_heading = "Service and version detection")]
     pub no_findings: bool,

@@ -96,13 +96,19 @@ fn clap_error(e: clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid usage").trim();
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid usage");
             let first = first.strip_prefix("error: ").unwrap_or(first);
+            // "the following required arguments were not provided:" names them on the next line.
+            let first = match (first.ends_with(':'), lines.next()) {
+                (true, Some(next)) => format!("{first} {next}"),
+                _ => first.to_string(),
+            };
             let hint = rendered
                 .lines()
                 .map(str::trim)
-                .find_map(|l| l.strip_prefix("tip: "))
-                .map(str::to_string)
+                .find_map(|l| l.strip_prefix("tip: ").map(str::to_string))
+                .or_else(|| rendered.lines().find_map(|l| l.strip_prefix("Usage: ").map(|u| format!("usage: {u}"))))
                 .unwrap_or_else(|| "see 'tojimari scan --help'".to_string());
             eprintln!("error: {first} (hint: {hint})");
             ExitCode::from(EXIT_USAGE)

@@ -95,6 +95,8 @@ pub struct VersionPlan {
     pub db: Option<&'static tojimari_probedb::ProbeDb>,
     /// Exposure checks (off with --no-findings).
     pub findings: bool,
+    /// `--banners`: a banner detail per service.
+    pub banners: bool,
 }
 
 const TARGET_HINT: &str =
@@ -262,7 +264,8 @@ fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
         || args.version_light
         || args.version_all
         || args.versiondb.is_some()
-        || args.no_findings;
+        || args.no_findings
+        || args.banners;
     if !args.service_version {
         if options {
             return Err(UsageError::new("version detection options need -sV", "add -sV"));
@@ -311,7 +314,7 @@ fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
         }
         None => None,
     };
-    Ok(Some(VersionPlan { intensity, db, findings: !args.no_findings }))
+    Ok(Some(VersionPlan { intensity, db, findings: !args.no_findings, banners: args.banners }))
 }
 
 const PORTS_HINT: &str = "ports look like -p 22,80,1000-2000, -p- for all, -p http,ssh, or --top-ports 100";

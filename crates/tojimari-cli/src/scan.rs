@@ -153,7 +153,11 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
 /// that follows the run's [`Control`].
 fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::Result<Box<dyn Sink + Send>> {
     let db: &'static ProbeDb = version.db.unwrap_or_else(ProbeDb::builtin);
-    let opts = DetectOptions::with_db(db).intensity(version.intensity).checks(version.findings).tls(true);
+    let opts = DetectOptions::with_db(db)
+        .intensity(version.intensity)
+        .checks(version.findings)
+        .tls(true)
+        .banners(version.banners);
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     let control = control.clone();

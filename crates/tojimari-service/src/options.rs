@@ -40,6 +40,8 @@ pub struct DetectOptions {
     pub tls: bool,
     /// Run exposure checks (passive judgement and safe active checks) on each named service.
     pub checks: bool,
+    /// Add a `banner` detail: the first line a service sent unasked (the NULL probe's answer).
+    pub banners: bool,
 }
 
 impl fmt::Debug for DetectOptions {
@@ -58,6 +60,7 @@ impl fmt::Debug for DetectOptions {
             .field("udp_retries", &self.udp_retries)
             .field("tls", &self.tls)
             .field("checks", &self.checks)
+            .field("banners", &self.banners)
             .finish()
     }
 }
@@ -100,6 +103,7 @@ impl DetectOptions {
             udp_retries: 2,
             tls: false,
             checks: false,
+            banners: false,
         }
     }
 
@@ -171,6 +175,11 @@ impl DetectOptions {
 
     pub fn checks(mut self, on: bool) -> Self {
         self.checks = on;
+        self
+    }
+
+    pub fn banners(mut self, on: bool) -> Self {
+        self.banners = on;
         self
     }
 

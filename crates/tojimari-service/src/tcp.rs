@@ -103,7 +103,13 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
     let plain_saw_tls = phase.as_ref().is_some_and(|p| p.tls_seen);
     if facts.is_none() && !plain_saw_tls {
         let phase = phase.unwrap_or_default();
-        return TcpFound { info: name(&phase, opts.db, Protocol::Tcp, port), tls: None };
+        let mut info = name(&phase, opts.db, Protocol::Tcp, port);
+        if opts.banners
+            && let Some(line) = banner(&phase, opts.db)
+        {
+            info.details.insert(0, Detail { id: "banner".into(), output: line });
+        }
+        return TcpFound { info, tls: None };
     }
 
     let pace = phase.as_ref().map_or(Pace::Parallel, |p| p.pace);
@@ -119,6 +125,34 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
     let mut info = name(&inner, opts.db, Protocol::Tcp, port);
     info.tunnel = Some(Tunnel::Ssl);
     TcpFound { info, tls: Some(facts) }
+}
+
+/// The first line the service sent unasked, printable, at most 200 characters: the NULL probe's answer, or,
+/// when a faster probe's answer ended the phase first, that answer's first line if the NULL probe's own match
+/// lines recognise it (a greeting comes before any reply to what was sent).
+fn banner(phase: &Phase, db: &ProbeDb) -> Option<String> {
+    let first_line = |bytes: &[u8]| -> Vec<u8> {
+        let end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+        bytes[..end].to_vec()
+    };
+    let null = phase.replies.iter().find(|r| db.probe(r.probe).payload.is_empty() && !r.bytes.is_empty());
+    let line = match null {
+        Some(reply) => first_line(&reply.bytes),
+        None => {
+            let decisive = phase.hard.or(phase.soft).map(|i| &phase.replies[i])?;
+            let line = first_line(&decisive.bytes);
+            let null_id = db.find(Transport::Tcp, "NULL")?;
+            db.match_response(null_id, &line)?;
+            line
+        }
+    };
+    let text: String = line
+        .iter()
+        .filter(|&&b| b != b'\r' && b != b'\n')
+        .take(200)
+        .map(|&b| if (0x20..0x7f).contains(&b) { char::from(b) } else { '.' })
+        .collect();
+    (!text.trim().is_empty()).then_some(text)
 }
 
 /// Whether some probe lists `port` among its TLS ports.

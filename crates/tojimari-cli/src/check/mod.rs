@@ -109,7 +109,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         CheckKind::Trojan => plans.push(("ports", vec!["-Pn".into(), "-p".into(), trojan_list])),
         CheckKind::Tcp => plans.push(("ports", vec!["-Pn".into(), "-p".into(), "1-1024".into()])),
         CheckKind::Udp => plans.push(("ports", vec!["-Pn".into(), "-sU".into(), "-p".into(), "1-1024".into()])),
-        CheckKind::Prescan => plans.push(("ports", vec!["-Pn".into(), "-sV".into(), "-p".into(), ports(PRESCAN_TCP)])),
+        CheckKind::Prescan => {
+            plans.push(("ports", vec!["-Pn".into(), "-sV".into(), "--banners".into(), "-p".into(), ports(PRESCAN_TCP)]))
+        }
     }
     let mut runs: Vec<(&'static str, Results)> = Vec::new();
     for (label, mut scan_args) in plans {

@@ -76,12 +76,17 @@ pub fn parse_jsonl(text: &str) -> Vec<serde_json::Value> {
 
 pub fn port_map(lines: &[serde_json::Value]) -> PortMap {
     let mut map = PortMap::new();
+    let mut seen = std::collections::BTreeSet::new();
     for line in lines {
         match line["type"].as_str() {
             Some("port") => {
                 let key = (line["addr"].as_str().unwrap().to_string(), line["port"].as_u64().unwrap() as u16);
                 let value = (line["state"].as_str().unwrap().to_string(), line["reason"].as_str().unwrap().to_string());
-                assert!(map.insert(key.clone(), value).is_none(), "port {key:?} reported twice");
+                let proto = line["proto"].as_str().unwrap().to_string();
+                assert!(seen.insert((key.clone(), proto)), "port {key:?} reported twice");
+                // Keyed without the protocol: a run with both TCP and UDP keeps the last (tests of
+                // such runs read the port lines themselves).
+                map.insert(key, value);
             }
             Some("host") => {
                 let addr = line["addr"].as_str().unwrap();

@@ -1,0 +1,214 @@
+//! `-sV` end to end: real Debian daemons in a test-bed namespace (tojimari-testbed's `daemons`), configured to
+//! deserve their exposure findings and configured safely, scanned by the tojimari binary; names, products and
+//! versions compared with what the daemons announce, findings with how each daemon was set up, and the XML
+//! checked by nmap's DTD and python-libnmap.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+use support::*;
+use tojimari_testbed::daemons::{self, Daemon, Posture, Running, Tunnel};
+use tojimari_testbed::{Target, Transport, in_ci, testbed_or_skip};
+
+/// The daemons these tests run: every finding that a Debian daemon can deserve.
+const DAEMONS: [Daemon; 7] =
+    [Daemon::OpenSsh, Daemon::Vsftpd, Daemon::Nginx, Daemon::Redis, Daemon::Memcached, Daemon::Snmpd, Daemon::Telnetd];
+
+fn start(target: &Target, posture: Posture) -> Option<Vec<Running>> {
+    let mut running = Vec::new();
+    for daemon in DAEMONS {
+        if !daemons::available(daemon) {
+            assert!(!in_ci(), "{daemon:?} is not installed: .ci/install-daemons.sh installs it");
+            eprintln!("SKIPPED: {daemon:?} is not installed (run .ci/install-daemons.sh)");
+            return None;
+        }
+        running.push(daemons::start(target, daemon, posture).unwrap_or_else(|e| panic!("{daemon:?}: {e}")));
+    }
+    Some(running)
+}
+
+/// `T:..,U:..` for every port the daemons serve.
+fn port_spec(running: &[Running]) -> String {
+    let mut tcp = Vec::new();
+    let mut udp = Vec::new();
+    for s in running.iter().flat_map(|r| r.services()) {
+        match s.transport {
+            Transport::Tcp => tcp.push(s.port.to_string()),
+            Transport::Udp => udp.push(s.port.to_string()),
+        }
+    }
+    format!("T:{},U:{}", tcp.join(","), udp.join(","))
+}
+
+/// (proto, port) -> the port line.
+fn port_lines(lines: &[Value]) -> BTreeMap<(String, u16), Value> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == "port")
+        .map(|l| ((l["proto"].as_str().unwrap().to_string(), l["port"].as_u64().unwrap() as u16), l.clone()))
+        .collect()
+}
+
+/// Finding ids per (proto, port).
+fn findings(lines: &[Value]) -> BTreeMap<(String, u16), Vec<String>> {
+    let mut map: BTreeMap<(String, u16), Vec<String>> = BTreeMap::new();
+    for l in lines.iter().filter(|l| l["type"] == "finding") {
+        let key = (l["proto"].as_str().unwrap().to_string(), l["port"].as_u64().unwrap() as u16);
+        map.entry(key).or_default().push(l["id"].as_str().unwrap().to_string());
+    }
+    map
+}
+
+fn has(found: &BTreeMap<(String, u16), Vec<String>>, proto: &str, port: u16, id: &str) -> bool {
+    found.get(&(proto.to_string(), port)).is_some_and(|ids| ids.iter().any(|i| i == id))
+}
+
+#[test]
+fn exposed_daemons_are_named_versioned_and_judged() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let Some(running) = start(target, Posture::Exposed) else { return };
+    let spec = port_spec(&running);
+    let addr = target.v4.to_string();
+    let scratch = Scratch::new("version-exposed");
+    let xml = scratch.path("out.xml");
+    let (_, lines, out) = scan(bed.scanner(), &["-sS", "-sU", "-sV", "-Pn", "-n", "-p", &spec, "-oX", &xml, &addr]);
+    let ports = port_lines(&lines);
+    for s in running.iter().flat_map(|r| r.services()) {
+        let proto = if s.transport == Transport::Udp { "udp" } else { "tcp" };
+        let line = ports.get(&(proto.to_string(), s.port)).unwrap_or_else(|| panic!("no line for {proto}/{}", s.port));
+        assert_eq!(line["state"], "open", "{line}");
+        assert_eq!(line["service"], s.name, "{proto}/{}: {line}", s.port);
+        assert_eq!(line["method"], "probed", "{line}");
+        assert_eq!(line["tunnel"] == "ssl", s.tunnel == Tunnel::Tls, "{line}");
+        if let Some(version) = &s.version {
+            let seen = line["version"].as_str().unwrap_or_default();
+            assert!(seen.contains(version.as_str()), "{proto}/{}: want version {version}, got {line}", s.port);
+        }
+    }
+    let found = findings(&lines);
+    for (proto, port, id) in [
+        ("tcp", 21, "ftp-anonymous"),
+        ("tcp", 21, "ftp-cleartext"),
+        ("tcp", 23, "telnet-cleartext"),
+        ("tcp", 443, "tls-self-signed"),
+        ("tcp", 6379, "redis-noauth"),
+        ("tcp", 6379, "database-exposed"),
+        ("udp", 11211, "memcached-udp"),
+        ("udp", 161, "snmp-default-community"),
+    ] {
+        assert!(has(&found, proto, port, id), "{id} on {port}/{proto} missing: {found:?}");
+    }
+    // Normal output: VERSION column and the findings section.
+    let normal = String::from_utf8_lossy(&out.stdout);
+    assert!(normal.contains("PORT ") && normal.contains(" VERSION"), "{normal}");
+    assert!(normal.contains("Findings:") && normal.contains("ftp-anonymous"), "{normal}");
+    assert!(normal.contains("443/tcp") && normal.contains("ssl/http"), "{normal}");
+
+    // The XML: nmap's DTD accepts it (scanner renamed, the DTD only knows "nmap"), libnmap reads services.
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains(r#"<script id="ftp-anonymous""#), "{text}");
+    assert!(text.contains(r#"tunnel="ssl""#) && text.contains("<cpe>cpe:/a:openbsd:openssh:"), "{text}");
+    let dtd = std::path::Path::new("/usr/share/nmap/nmap.dtd");
+    if dtd.exists() && Command::new("xmllint").arg("--version").output().is_ok() {
+        let checked = scratch.path("dtd.xml");
+        std::fs::write(&checked, text.replace(r#"scanner="tojimari""#, r#"scanner="nmap""#)).unwrap();
+        let v = Command::new("xmllint").arg("--noout").arg("--dtdvalid").arg(dtd).arg(&checked).output().unwrap();
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    } else {
+        assert!(!in_ci(), "xmllint and nmap.dtd are installed in CI");
+    }
+    if let Some(py) = python_with_libnmap() {
+        let script = "import sys\nfrom libnmap.parser import NmapParser\nr = NmapParser.parse_fromfile(sys.argv[1])\n\
+                      for s in r.hosts[0].services: print(s.port, s.protocol, s.service, s.banner)";
+        let o = Command::new(py).args(["-c", script, &xml]).output().unwrap();
+        let listed = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(listed.contains("22 tcp ssh product: OpenSSH version: 9"), "{listed}");
+    }
+}
+
+#[test]
+fn safe_daemons_get_no_findings_they_do_not_deserve() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let Some(running) = start(target, Posture::Safe) else { return };
+    let spec = port_spec(&running);
+    let addr = target.v4.to_string();
+    let (_, lines, _) = scan(bed.scanner(), &["-sS", "-sU", "-sV", "-Pn", "-n", "-p", &spec, &addr]);
+    let found = findings(&lines);
+    for (proto, port, id) in [
+        ("tcp", 21, "ftp-anonymous"),
+        ("tcp", 443, "tls-self-signed"),
+        ("tcp", 443, "tls-expired"),
+        ("tcp", 6379, "redis-noauth"),
+        ("udp", 11211, "memcached-udp"),
+        ("tcp", 11211, "memcached-udp"),
+        ("udp", 161, "snmp-default-community"),
+    ] {
+        assert!(!has(&found, proto, port, id), "{id} fired on the safe {port}/{proto}: {found:?}");
+    }
+    // Telnet is cleartext however it is configured.
+    assert!(has(&found, "tcp", 23, "telnet-cleartext"), "{found:?}");
+    // Redis with a password is still named, and says it wants one.
+    let ports = port_lines(&lines);
+    assert_eq!(ports[&("tcp".to_string(), 6379)]["service"], "redis");
+}
+
+#[test]
+fn junk_ports_get_no_false_names() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let mut children = Vec::new();
+    for (port, program) in
+        [(7001, "SYSTEM:head -c 4096 /dev/urandom"), (7002, "SYSTEM:sleep 30"), (7003, "SYSTEM:true")]
+    {
+        let child = target
+            .ns
+            .command("socat")
+            .args([format!("TCP-LISTEN:{port},fork,reuseaddr"), program.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("socat is installed (.ci/install-daemons.sh)");
+        children.push(child);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let addr = target.v4.to_string();
+    let (_, lines, _) = scan(bed.scanner(), &["-sS", "-sV", "-Pn", "-n", "-p", "7001-7003", &addr]);
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let ports = port_lines(&lines);
+    for port in [7001, 7002] {
+        let line = &ports[&("tcp".to_string(), port)];
+        assert_eq!(line["method"], "table", "port {port} got a probed name from junk: {line}");
+        assert!(line.get("product").is_none(), "{line}");
+    }
+    assert_eq!(ports[&("tcp".to_string(), 7003)]["service"], "tcpwrapped");
+}
+
+#[test]
+fn prescan_check_shows_banners_in_plain_words() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    if !daemons::available(Daemon::OpenSsh) || !daemons::available(Daemon::Vsftpd) {
+        assert!(!in_ci());
+        return;
+    }
+    let _ssh = daemons::start(target, Daemon::OpenSsh, Posture::Exposed).unwrap();
+    let _ftp = daemons::start(target, Daemon::Vsftpd, Posture::Exposed).unwrap();
+    let addr = target.v4.to_string();
+    let out = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari")).args(["check", "prescan", &addr]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("banner: SSH-2.0-OpenSSH_9"), "{text}");
+    assert!(text.contains("banner: 220 (vsFTPd 3.0.3)"), "{text}");
+    assert!(text.contains("ftp-anonymous"), "{text}");
+    assert!(text.lines().any(|l| l.contains("25/tcp") && l.contains("CLOSED")), "{text}");
+    drop(bed);
+}
