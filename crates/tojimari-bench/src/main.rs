@@ -17,6 +17,9 @@
 //! - `version`: `-sV` on one host running every real Debian daemon the bed can start (at least ten), plus
 //!   three junk ports (random bytes, silent, closes at once): names, products and versions graded against
 //!   what the daemons announce, beside nmap -sV, with both times.
+//! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
+//!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
+//!   masscan flood for the load figures (CPU, memory, kernel drops).
 //! - `rate-limit`: SYN scans of all ports with no retries at rising --max-rate, to find the rate at which the
 //!   bed still answers every probe (the machine's physical limit).
 //!
@@ -30,6 +33,7 @@ use tojimari_testbed::{Netns, TestBed, random_ports};
 
 mod scenarios;
 mod version;
+mod watch;
 
 /// An open port: (address, port).
 pub(crate) type Key = (String, u16);
@@ -66,7 +70,7 @@ fn main() -> ExitCode {
             "--peer-timeout" => peer_timeout = args.next().and_then(|n| n.parse().ok()).unwrap_or(120),
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
         }
     }
     if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
-        scenarios = ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version"]
+        scenarios = ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version", "watch"]
             .map(String::from)
             .to_vec();
     }
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
             "udp1024" => crate::scenarios::udp1024(runs, peer_timeout),
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
+            "watch" => crate::watch::watch(runs, peer_timeout),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {

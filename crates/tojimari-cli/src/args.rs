@@ -31,6 +31,39 @@ pub enum Command {
     Check(CheckArgs),
     /// This machine's listening ports and the processes that own them (like ss -ltnup).
     Local(LocalCliArgs),
+    /// Detect port scans against this machine, live or from captures and firewall logs.
+    Watch(WatchCliArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Live capture needs root (CAP_NET_RAW). Alerts: one line on stderr each, JSON Lines with -oJ, \
+                  syslog with --syslog.\nExamples:\n  sudo tojimari watch\n  sudo tojimari watch -i eth0 -oJ alerts.jsonl\n  \
+                  tojimari watch --pcap capture.pcap\n  tojimari watch --log /var/log/kern.log")]
+pub struct WatchCliArgs {
+    /// Capture on this interface (repeatable; default: every interface).
+    #[arg(short = 'i', value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+    /// Replay a pcap or pcapng capture instead of capturing live (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Vec<PathBuf>,
+    /// Read iptables/nftables LOG lines (kernel log, journal export, dmesg) instead of capturing (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub log: Vec<PathBuf>,
+    /// Write alerts as JSON Lines to FILE (- for standard output) [-oJ].
+    #[arg(long = "output-json", value_name = "FILE")]
+    pub output_json: Option<PathBuf>,
+    /// Also send each alert to syslog (authpriv.warning).
+    #[arg(long)]
+    pub syslog: bool,
+    /// Stop after this long (30s, 10m, 2h); default: until Ctrl-C.
+    #[arg(long = "for", value_name = "TIME")]
+    pub duration: Option<String>,
+    /// Also watch this network (CIDR, repeatable): a subnet this host routes or mirrors, for host sweeps.
+    #[arg(long, value_name = "CIDR")]
+    pub net: Vec<String>,
+    /// No readable alert lines on stderr (JSON and syslog are still written).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&args, &argv),
         Command::Check(args) => check::run(&args),
         Command::Local(args) => local(&args),
+        Command::Watch(args) => watch(&args),
         Command::Ports(args) => {
             let mut stdout = std::io::stdout().lock();
             match lookup::run(&args.ports, &mut stdout) {
@@ -73,6 +74,54 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );
+    ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
+}
+
+/// `tojimari watch`: flags checked here, the work done by tojimari-watch.
+fn watch(args: &args::WatchCliArgs) -> ExitCode {
+    let duration = match args.duration.as_deref().map(|t| plan::parse_time(t, "--for")).transpose() {
+        Ok(d) => d,
+        Err(e) => return usage(&e),
+    };
+    for name in &args.interfaces {
+        if tojimari_net::interface_by_name(name).is_err() {
+            return usage(&UsageError::new(
+                format!("unknown network interface \"{name}\" (-i)"),
+                "`ip link` lists this machine's interfaces; leave out -i to watch every one",
+            ));
+        }
+    }
+    for (path, what) in args.pcap.iter().map(|p| (p, "--pcap")).chain(args.log.iter().map(|p| (p, "--log"))) {
+        if let Err(e) = std::fs::File::open(path) {
+            return usage(&UsageError::new(
+                format!("cannot read {what} {}: {e}", path.display()),
+                "give a readable capture (pcap, pcapng) or firewall log file",
+            ));
+        }
+    }
+    let mut nets = Vec::new();
+    for text in &args.net {
+        match text.parse::<tojimari_detect::LocalNet>() {
+            Ok(net) => nets.push(net),
+            Err(e) => {
+                return usage(&UsageError::new(
+                    format!("--net {text}: {e}"),
+                    "give a network like 198.18.0.0/24 or 2001:db8::/64",
+                ));
+            }
+        }
+    }
+    let watch_args = tojimari_watch::WatchArgs {
+        interfaces: args.interfaces.clone(),
+        pcap: args.pcap.clone(),
+        log: args.log.clone(),
+        json: args.output_json.clone(),
+        syslog: args.syslog,
+        duration,
+        quiet: args.quiet,
+        nets,
+    };
+    let code = tojimari_watch::run(watch_args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
     ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
 }
 

@@ -170,6 +170,15 @@ fn local_command_errors() {
 }
 
 #[test]
+fn watch_command_errors() {
+    assert_usage_error(&["watch", "-i", "nosuch0"], "nosuch0");
+    assert_usage_error(&["watch", "--pcap", "/nonexistent/capture.pcap"], "/nonexistent/capture.pcap");
+    assert_usage_error(&["watch", "--log", "/nonexistent/kern.log"], "/nonexistent/kern.log");
+    assert_usage_error(&["watch", "--for", "soon"], "--for");
+    assert_usage_error(&["watch", "--net", "198.18.0.0/99"], "198.18.0.0/99");
+}
+
+#[test]
 fn check_command_errors() {
     assert_usage_error(&["check", "nosuch", "198.18.0.2"], "nosuch");
     assert_usage_error(&["check", "quick"], "TARGET");
@@ -186,6 +195,7 @@ fn help_snapshots() {
         (&["ports", "--help"][..], "ports-help.txt"),
         (&["check", "--help"][..], "check-help.txt"),
         (&["local", "--help"][..], "local-help.txt"),
+        (&["watch", "--help"][..], "watch-help.txt"),
     ] {
         let out = tojimari(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");

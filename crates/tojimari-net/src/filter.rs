@@ -94,6 +94,32 @@ impl Filter {
         Filter { insns: p }
     }
 
+    /// Accepts IPv4 frames carrying TCP, UDP or ICMP and IPv6 frames whose first next header
+    /// is TCP, UDP or ICMPv6, from and to any address, and keeps at most `snaplen` bytes of
+    /// each (headers are all a scan detector reads; a large GRO segment then costs the ring
+    /// no more than a SYN). Everything else (ARP, VLAN-tagged frames, ...) is dropped.
+    pub fn ip_transport(snaplen: u32) -> Filter {
+        let keep = snaplen.max(1);
+        Filter {
+            insns: vec![
+                stmt(LD_H_ABS, OFF_ETHERTYPE),
+                jeq(ETHERTYPE_IPV4, 0, 5),
+                stmt(LD_B_ABS, OFF_V4_PROTO),
+                jeq(PROTO_TCP, 2, 0),
+                jeq(PROTO_UDP, 1, 0),
+                jeq(PROTO_ICMP, 0, 7),
+                stmt(RET_K, keep),
+                jeq(ETHERTYPE_IPV6, 0, 5),
+                stmt(LD_B_ABS, OFF_V6_NEXT),
+                jeq(PROTO_TCP, 2, 0),
+                jeq(PROTO_UDP, 1, 0),
+                jeq(PROTO_ICMPV6, 0, 1),
+                stmt(RET_K, keep),
+                stmt(RET_K, DROP),
+            ],
+        }
+    }
+
     /// Accepts every frame whole.
     pub fn accept_all() -> Filter {
         Filter { insns: vec![stmt(RET_K, ACCEPT)] }
@@ -303,6 +329,25 @@ mod tests {
         assert!(f.accepts(&v4_frame(Ipv4Addr::from(0xc612_0000 + 399), 6)));
         assert!(f.accepts(&v6_frame(Ipv6Addr::from(399u128), 6)));
         assert!(!f.accepts(&v6_frame(Ipv6Addr::from(400u128), 6)));
+    }
+
+    #[test]
+    fn ip_transport_keeps_any_address_and_only_ip_transports() {
+        let f = Filter::ip_transport(128);
+        for proto in [1, 6, 17] {
+            assert!(f.accepts(&v4_frame(Ipv4Addr::new(203, 0, 113, 9), proto)), "v4 proto {proto}");
+        }
+        assert!(!f.accepts(&v4_frame(OURS4, 47)), "GRE");
+        for next in [6, 17, 58] {
+            assert!(f.accepts(&v6_frame(Ipv6Addr::LOCALHOST, next)), "v6 next {next}");
+        }
+        assert!(!f.accepts(&v6_frame(OURS6, 0)));
+        let mut arp = vec![0u8; 42];
+        arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+        assert!(!f.accepts(&arp));
+        assert!(!f.accepts(&[]));
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        crate::socket::attach_filter(&socket, &f).unwrap();
     }
 
     #[test]

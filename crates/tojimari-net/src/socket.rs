@@ -73,7 +73,8 @@ pub struct PacketSocket {
 }
 
 impl PacketSocket {
-    /// Opens an AF_PACKET/SOCK_RAW socket for all protocols on interface `ifindex`, with
+    /// Opens an AF_PACKET/SOCK_RAW socket for all protocols on interface `ifindex` (0: every interface, for
+    /// capture; such a socket cannot send IPv4 frames to loopback), with
     /// `filter` attached and a receive ring of `ring`'s size.
     ///
     /// The socket is created with protocol 0 (it receives nothing), configured (filter,
@@ -93,7 +94,14 @@ impl PacketSocket {
         Ok(PacketSocket { ring, fd, ip4, ifindex, packets: AtomicU64::new(0), drops: AtomicU64::new(0) })
     }
 
-    /// The interface this socket is bound to.
+    /// Also read the frames this host sends (clears PACKET_IGNORE_OUTGOING). A scanner's receiver wants
+    /// only replies; a scan detector needs the host's own answers (SYN/ACK, RST, ICMP unreachable) too.
+    pub fn see_outgoing(&self) -> Result<(), NetError> {
+        let zero: libc::c_int = 0;
+        sys::set_option(&self.fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &zero, "clear PACKET_IGNORE_OUTGOING")
+    }
+
+    /// The interface this socket is bound to (0: every interface).
     pub fn ifindex(&self) -> u32 {
         self.ifindex
     }
@@ -280,6 +288,10 @@ struct Loopback4 {
 
 impl Loopback4 {
     fn open_if_loopback(ifindex: u32) -> Result<Option<Loopback4>, NetError> {
+        if ifindex == 0 {
+            // Bound to every interface (capture only): there is no one device to send through.
+            return Ok(None);
+        }
         let link = interface::link_by_index(&mut Netlink::open()?, ifindex)?;
         if !link.loopback {
             return Ok(None);

@@ -1,0 +1,30 @@
+//! `tojimari watch`: a live detector of port scans against this host.
+//!
+//! The detection itself is [`tojimari_detect::Detector`], a sans-I/O state machine; this crate
+//! is the I/O around it:
+//! - [`capture`]: AF_PACKET sockets (one per `-i IFACE`, or one on every interface), both
+//!   directions, behind a BPF filter that keeps only IPv4/IPv6 TCP, UDP and ICMP headers;
+//!   one thread per socket turns frames into [`tojimari_detect::PacketSummary`]s stamped with
+//!   the clock at receipt.
+//! - [`local`]: this network namespace's own addresses, so the detector knows which probes
+//!   are inbound (and never reports the host's own outgoing traffic).
+//! - [`output`]: where alerts go: JSON Lines (`-oJ FILE`, `-` for stdout), one readable line
+//!   on stderr, and syslog ([`syslog`]).
+//! - [`replay`]: `--pcap FILE` and `--log FILE`, fed through the same detector and outputs.
+//! - [`watch`]: [`WatchArgs`] and [`run`] / [`run_until`], the loop that ties them together.
+//!
+//! Exit codes of [`run`]: 0 after a clean stop (Ctrl-C, SIGTERM, `--for`, end of the replayed
+//! files), 1 when watching failed (no permission, no such interface, unreadable file), 2 for
+//! arguments that do not fit together.
+
+pub mod capture;
+mod dedupe;
+mod error;
+pub mod local;
+pub mod output;
+pub mod replay;
+pub mod syslog;
+pub mod watch;
+
+pub use error::WatchError;
+pub use watch::{WatchArgs, run, run_until};

@@ -1,0 +1,221 @@
+//! `--pcap` and `--log`: a tcpdump capture of a real nmap scan replayed through `watch`, a
+//! firewall log, and damaged or foreign files.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use serde_json::Value;
+use tojimari_testbed::testbed_or_skip;
+use tojimari_watch::WatchArgs;
+
+use crate::support::{SharedBuf, read_alerts, sh, temp_path};
+
+/// Runs a replay to its end and returns (exit code, stderr, alerts).
+fn replay(args: WatchArgs) -> (i32, String, Vec<Value>) {
+    let json = temp_path("replay.jsonl");
+    let mut err = SharedBuf::default();
+    let code = tojimari_watch::run_until(
+        WatchArgs { json: Some(json.clone()), ..args },
+        &AtomicBool::new(false),
+        &mut std::io::sink(),
+        &mut err,
+    );
+    let alerts = read_alerts(&json);
+    let _ = std::fs::remove_file(&json);
+    (code, err.text(), alerts)
+}
+
+#[test]
+fn replays_a_tcpdump_capture_of_an_nmap_scan() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let _tcp = target.listen_tcp(&[22, 80]).expect("tcp listeners");
+    let pcap = temp_path("nmap-sS.pcap");
+    let mut tcpdump = target
+        .ns
+        .command("tcpdump")
+        .args(["-i", "eth0", "-s", "128", "-U", "-w"])
+        .arg(&pcap)
+        .args(["ip"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tcpdump");
+    // tcpdump says "listening on" once it captures; give it a moment instead of parsing.
+    std::thread::sleep(Duration::from_millis(800));
+    let out = sh(bed.scanner(), Duration::from_secs(30), "nmap -n -Pn -sS -T4 -p 1-100 198.18.0.2");
+    assert!(out.status.success(), "nmap: {}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_millis(300));
+    // SIGTERM by pid so tcpdump flushes and closes the file.
+    let _ = std::process::Command::new("kill").arg(tcpdump.id().to_string()).status();
+    let _ = tcpdump.wait();
+
+    let (code, stderr, alerts) = replay(WatchArgs { pcap: vec![pcap.clone()], ..Default::default() });
+    assert_eq!(code, 0, "{stderr}");
+    let first = alerts.first().unwrap_or_else(|| panic!("no alert from the replay: {stderr}"));
+    assert_eq!(first["scan_type"], "syn", "{alerts:#?}");
+    assert_eq!(first["src"], "198.18.0.1");
+    assert_eq!(first["dst"], "198.18.0.2");
+    assert_eq!(first["tool"], "nmap");
+    assert!(first["probes"].as_u64().is_some_and(|p| p <= 10), "{first}");
+    assert!(stderr.contains("records replayed"), "{stderr}");
+
+    // The same file cut in the middle of a record: an error naming the file, after the
+    // alerts found before the cut.
+    let bytes = std::fs::read(&pcap).unwrap();
+    let cut = temp_path("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3 + 7]).unwrap();
+    let (code, stderr, alerts) = replay(WatchArgs { pcap: vec![cut.clone()], ..Default::default() });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&*cut.to_string_lossy()), "{stderr}");
+    assert!(alerts.iter().any(|a| a["scan_type"] == "syn"), "alerts before the damage are kept: {stderr}");
+    let _ = std::fs::remove_file(&cut);
+    let _ = std::fs::remove_file(&pcap);
+}
+
+fn write_temp(name: &str, content: &[u8]) -> PathBuf {
+    let path = temp_path(name);
+    std::fs::File::create(&path).unwrap().write_all(content).unwrap();
+    path
+}
+
+#[test]
+fn replays_a_firewall_log() {
+    // iptables -j LOG lines as syslog writes them: one source probing 15 ports with SYNs.
+    let mut log = String::from("Nov 22 10:00:00 gate sshd[811]: Accepted publickey for admin\n");
+    for (i, port) in [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995].iter().enumerate() {
+        log.push_str(&format!(
+            "Nov 22 10:00:{:02} gate kernel: [12345.{i:03}] DROP IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 \
+             SRC=203.0.113.7 DST=198.51.100.2 LEN=44 TOS=0x00 PREC=0x00 TTL=41 ID={} PROTO=TCP SPT=61000 DPT={port} \
+             WINDOW=1024 RES=0x00 SYN URGP=0\n",
+            i + 1,
+            54321 + i
+        ));
+    }
+    let path = write_temp("fw.log", log.as_bytes());
+    let (code, stderr, alerts) = replay(WatchArgs { log: vec![path.clone()], ..Default::default() });
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0, "{stderr}");
+    let first = alerts.first().unwrap_or_else(|| panic!("no alert: {stderr}"));
+    assert_eq!(first["src"], "203.0.113.7");
+    assert_eq!(first["dst"], "198.51.100.2");
+    assert_eq!(first["scan_type"], "syn");
+
+    // The same with `-oJ -`: JSON Lines on stdout, readable lines on stderr.
+    let path = write_temp("fw2.log", log.as_bytes());
+    let (mut out, mut err) = (SharedBuf::default(), SharedBuf::default());
+    let args = WatchArgs { log: vec![path.clone()], json: Some("-".into()), ..Default::default() };
+    assert_eq!(tojimari_watch::run_until(args, &AtomicBool::new(false), &mut out, &mut err), 0);
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<Value> = out.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty() && lines.iter().all(|v| v["type"] == "alert"), "{}", out.text());
+    for key in ["src", "dst", "scan_type", "ports", "first_seen", "last_seen", "tool", "confidence"] {
+        assert!(lines[0].get(key).is_some(), "{key} missing: {}", lines[0]);
+    }
+    assert!(err.text().contains("syn scan from 203.0.113.7"), "{}", err.text());
+
+    // A file of something else: no alert, a warning that says so, exit 0.
+    let path = write_temp("not-a-log.txt", b"hello\nworld\n");
+    let (code, stderr, alerts) = replay(WatchArgs { log: vec![path.clone()], ..Default::default() });
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(alerts.is_empty());
+    assert!(stderr.contains("no inbound firewall LOG lines among 2 lines"), "{stderr}");
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    // Not a capture at all.
+    let junk = write_temp("junk.pcap", b"this is not a capture file at all, just text\n");
+    let (code, stderr, _) = replay(WatchArgs { pcap: vec![junk.clone()], ..Default::default() });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("error:") && stderr.contains(&*junk.to_string_lossy()), "{stderr}");
+    let _ = std::fs::remove_file(&junk);
+
+    // A missing file, then a good (empty-alert) one: the error does not stop the other file.
+    let missing = temp_path("missing.pcap");
+    let (code, stderr, _) = replay(WatchArgs { pcap: vec![missing.clone()], ..Default::default() });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&*missing.to_string_lossy()), "{stderr}");
+
+    // Live capture and replay together make no sense.
+    let (code, stderr, _) =
+        replay(WatchArgs { interfaces: vec!["lo".into()], pcap: vec![missing.clone()], ..Default::default() });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot be combined"), "{stderr}");
+
+    // An interface that does not exist is named (checked before any privilege is needed).
+    let (code, stderr, _) = replay(WatchArgs { interfaces: vec!["nosuchif0".into()], ..Default::default() });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no interface named \"nosuchif0\""), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+
+    // An output file that cannot be created.
+    let mut err = SharedBuf::default();
+    let code = tojimari_watch::run_until(
+        WatchArgs { pcap: vec![missing], json: Some("/nonexistent-dir/alerts.jsonl".into()), ..Default::default() },
+        &AtomicBool::new(false),
+        &mut std::io::sink(),
+        &mut err,
+    );
+    assert_eq!(code, 1);
+    assert!(err.text().contains("/nonexistent-dir/alerts.jsonl"), "{}", err.text());
+}
+
+/// Drops CAP_NET_RAW from the calling thread's effective set (credentials are per thread on
+/// Linux, so the rest of the test process keeps it). False when not possible.
+fn drop_net_raw_in_this_thread() -> bool {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    const CAP_NET_RAW: u32 = 13;
+    let mut header = Header { version: VERSION_3, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a v3 header and two data structs, as capget(2) specifies;
+    // both pointers are live for the calls.
+    unsafe {
+        if libc::syscall(libc::SYS_capget, &mut header as *mut Header, data.as_mut_ptr()) != 0 {
+            return false;
+        }
+        data[0].effective &= !(1 << CAP_NET_RAW);
+        libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) == 0
+    }
+}
+
+#[test]
+fn no_capture_privilege_says_what_to_do() {
+    let (code, stderr) = std::thread::spawn(|| {
+        if !drop_net_raw_in_this_thread() {
+            return (-1, String::new());
+        }
+        let mut err = SharedBuf::default();
+        let code = tojimari_watch::run_until(
+            WatchArgs { interfaces: vec!["lo".into()], ..Default::default() },
+            &AtomicBool::new(false),
+            &mut std::io::sink(),
+            &mut err,
+        );
+        (code, err.text())
+    })
+    .join()
+    .unwrap();
+    if code == -1 {
+        eprintln!("NOTE: cannot drop CAP_NET_RAW here; the no-privilege message is not checked");
+        return;
+    }
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert!(stderr.contains("hint: run as root, or replay a capture with --pcap FILE"), "{stderr}");
+}

@@ -1,0 +1,151 @@
+//! Real scans from the scanner namespace against a target running `watch`: each must be
+//! detected, named, and (where the packets say so) attributed to its tool.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tojimari_testbed::testbed_or_skip;
+use tojimari_watch::WatchArgs;
+
+use crate::support::{Watcher, installed, mac_of, sh, temp_path};
+
+struct Scan {
+    name: &'static str,
+    script: String,
+    scan_type: &'static str,
+    tool: Option<&'static str>,
+    /// Networks to watch besides the target's own addresses (zmap sweeps the bed's subnet).
+    nets: &'static [&'static str],
+}
+
+struct Row {
+    name: &'static str,
+    expected: String,
+    got: String,
+    probes: String,
+    tool: String,
+    scan_secs: f64,
+    ok: bool,
+}
+
+fn nmap(name: &'static str, flags: &str, scan_type: &'static str, tool: Option<&'static str>) -> Scan {
+    Scan { name, script: format!("nmap -n -Pn {flags} 198.18.0.2"), scan_type, tool, nets: &[] }
+}
+
+#[test]
+fn real_scans_are_detected_and_named() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    target.unlimit_icmp().expect("lift ICMP rate limits");
+    let _tcp = target.listen_tcp(&[22, 80]).expect("tcp listeners");
+    let _udp = target.listen_udp(&[53]).expect("udp listener");
+    let mac = mac_of(&target.ns);
+
+    let mut scans = vec![
+        nmap("nmap -sS -T4", "-sS -T4 -p 1-200", "syn", Some("nmap")),
+        nmap("nmap -sT -T4", "-sT -T4 -p 1-200", "connect", None),
+        nmap("nmap -sF -T4", "-sF -T4 -p 1-200", "fin", Some("nmap")),
+        nmap("nmap -sN -T4", "-sN -T4 -p 1-200", "null", Some("nmap")),
+        nmap("nmap -sX -T4", "-sX -T4 -p 1-200", "xmas", Some("nmap")),
+        nmap("nmap -sA -T4", "-sA -T4 -p 1-200", "ack", Some("nmap")),
+        nmap("nmap -sW -T4", "-sW -T4 -p 1-200", "ack", Some("nmap")),
+        nmap("nmap -sM -T4", "-sM -T4 -p 1-200", "maimon", Some("nmap")),
+        nmap("nmap -sU -T4", "-sU -T4 --max-retries 1 -p 1-100", "udp", None),
+        nmap("nmap -sS -T2", "-sS -T2 -p 10-29", "syn", Some("nmap")),
+    ];
+    if installed("masscan") {
+        scans.push(Scan {
+            name: "masscan",
+            // masscan 1.3 does not exit after --wait on a veth (no pcap timeout), hence the kill;
+            // at 2000 probes/s it is done in 0.1 s.
+            script: format!(
+                "timeout -s KILL 5 masscan 198.18.0.2 -p1-200 --rate 2000 --wait 1 -e eth0 --adapter-ip 198.18.0.1 \
+                 --router-mac {mac}; true"
+            ),
+            scan_type: "syn",
+            tool: Some("masscan"),
+            nets: &[],
+        });
+    } else {
+        eprintln!("NOTE: masscan is not installed; its scan is not tested");
+    }
+    let blocklist = temp_path("zmap-blocklist");
+    if installed("zmap") {
+        std::fs::write(&blocklist, "\n").expect("empty zmap blocklist");
+        scans.push(Scan {
+            name: "zmap (198.18.0.0/27:80)",
+            // zmap's default blocklist holds 198.18.0.0/15, hence an empty one.
+            script: format!(
+                "zmap -q -p 80 198.18.0.0/27 -i eth0 -G {mac} -S 198.18.0.1 -r 200 -b {} -c 1 -o /dev/null",
+                blocklist.display()
+            ),
+            scan_type: "host-sweep",
+            tool: Some("zmap"),
+            nets: &["198.18.0.0/24"],
+        });
+    } else {
+        eprintln!("NOTE: zmap is not installed; its sweep is not tested");
+    }
+
+    let mut rows = Vec::new();
+    for scan in &scans {
+        let nets = scan.nets.iter().map(|n| n.parse().unwrap()).collect();
+        let watcher =
+            Watcher::start(&target.ns, WatchArgs { interfaces: vec!["eth0".into()], nets, ..Default::default() });
+        let started = Instant::now();
+        let out = sh(bed.scanner(), Duration::from_secs(40), &scan.script);
+        let scan_secs = started.elapsed().as_secs_f64();
+        if !out.status.success() && scan.name.starts_with("nmap") {
+            panic!("{} failed: {}", scan.name, String::from_utf8_lossy(&out.stderr));
+        }
+        // Unanswered probes count after the detector's answer timeout (3 s).
+        let want = |a: &Value| a["scan_type"] == scan.scan_type;
+        watcher.wait_for(Duration::from_secs(6), want);
+        let done = watcher.finish();
+        assert_eq!(done.code, 0, "{}: {}", scan.name, done.stderr);
+        let ours: Vec<&Value> = done.alerts.iter().filter(|a| a["src"] == "198.18.0.1").collect();
+        let first = ours.iter().find(|a| a["update"] == 0);
+        let types: Vec<String> = ours
+            .iter()
+            .filter(|a| a["update"] == 0)
+            .map(|a| a["scan_type"].as_str().unwrap_or("?").to_owned())
+            .collect();
+        let tool = first.map(|a| a["tool"].as_str().unwrap_or("-").to_owned()).unwrap_or_default();
+        let ok = first.is_some_and(|a| a["scan_type"] == scan.scan_type)
+            && types.iter().all(|t| t == scan.scan_type)
+            && first.is_some_and(|a| a["tool"].as_str() == scan.tool)
+            && first.is_some_and(|a| a["probes"].as_u64().is_some_and(|p| p <= 40));
+        if !ok {
+            eprintln!("{}: alerts {ours:#?}\nstderr: {}", scan.name, done.stderr);
+        }
+        rows.push(Row {
+            name: scan.name,
+            expected: format!("{} / {}", scan.scan_type, scan.tool.unwrap_or("-")),
+            got: if types.is_empty() { "NOT DETECTED".into() } else { types.join(",") },
+            probes: first.map(|a| a["probes"].to_string()).unwrap_or_else(|| "-".into()),
+            tool: if tool.is_empty() { "-".into() } else { tool },
+            scan_secs,
+            ok,
+        });
+    }
+    let _ = std::fs::remove_file(&blocklist);
+
+    eprintln!(
+        "\n{:<26} {:<22} {:<14} {:>7} {:<8} {:>7}  ok",
+        "scan", "expected", "detected", "probes", "tool", "scan s"
+    );
+    for r in &rows {
+        eprintln!(
+            "{:<26} {:<22} {:<14} {:>7} {:<8} {:>7.1}  {}",
+            r.name,
+            r.expected,
+            r.got,
+            r.probes,
+            r.tool,
+            r.scan_secs,
+            if r.ok { "yes" } else { "NO" }
+        );
+    }
+    let failed: Vec<&str> = rows.iter().filter(|r| !r.ok).map(|r| r.name).collect();
+    assert!(failed.is_empty(), "not detected or misnamed: {failed:?}");
+}
