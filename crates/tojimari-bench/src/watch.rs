@@ -7,7 +7,7 @@
 //!    says whether each detected it, how many probes `watch` needed, and the tool it guessed.
 //! 2. Benign traffic (600 connections to open ports, 50 to one closed port, 100 DNS-like queries, a
 //!    server restart under held connections): false alarms of each.
-//! 3. Load: masscan at `--rate 300000` against 64 AnyIP addresses x all ports for about 10 s while
+//! 3. Load: masscan at `--rate 300000`, then tojimari -sS at `--min-rate 300000`, against 64 AnyIP addresses x all ports for about 10 s while
 //!    `watch` runs as a child process: its CPU time and peak RSS (wait4), packets it saw, packets
 //!    the scanner sent (its eth0 counter, so the rate actually reached), kernel drops.
 //!
@@ -44,6 +44,15 @@ struct Scan {
 }
 
 pub fn watch(runs: usize, peer_timeout: u64) -> Result<(), String> {
+    run(runs, peer_timeout, true)
+}
+
+/// Only part 3, the load (`watch-load`).
+pub fn watch_load(runs: usize, peer_timeout: u64) -> Result<(), String> {
+    run(runs, peer_timeout, false)
+}
+
+fn run(runs: usize, peer_timeout: u64, detection: bool) -> Result<(), String> {
     let watcher = watcher_command()?;
     let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     let target = bed.target(0);
@@ -58,6 +67,14 @@ pub fn watch(runs: usize, peer_timeout: u64) -> Result<(), String> {
         println!("note: scanlogd or socat not installed: the scanlogd column is empty");
     }
 
+    if !detection {
+        bed.add_anyip_v4(0, "198.19.0.0/16").map_err(|e| e.to_string())?;
+        for _ in 0..runs.max(1) {
+            load(&watcher, &bed, &dir, &mac, Duration::from_secs(peer_timeout.clamp(20, 60)))?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     let timeout = Duration::from_secs(peer_timeout);
     let mut scans = Vec::new();
     for flag in ["sS", "sT", "sF", "sN", "sX", "sA", "sW", "sM", "sU"] {
@@ -244,39 +261,57 @@ fn benign(watcher: &[String], bed: &TestBed, dir: &Path, scanlogd: bool) -> Resu
     Ok(())
 }
 
-/// masscan at 300 kpps against 64 AnyIP addresses, all ports, with `watch` measured.
+/// A flood at 300 kpps asked against 64 AnyIP addresses, all ports, with `watch` measured: once from masscan,
+/// once from tojimari's own SYN sender (which reaches higher rates on this machine than masscan does).
 fn load(watcher: &[String], bed: &TestBed, dir: &Path, mac: &str, limit: Duration) -> Result<(), String> {
-    if !which("masscan") {
-        println!("\nload: masscan not installed");
-        return Ok(());
+    let tojimari = crate::tojimari_binary();
+    let generators = [
+        (
+            "masscan --rate 300000",
+            which("masscan"),
+            format!(
+                "masscan 198.19.0.0/26 -p1-65535 --rate 300000 --wait 0 -e eth0 --adapter-ip {SCANNER} --router-mac {mac} \
+                 >/dev/null 2>&1"
+            ),
+        ),
+        (
+            "tojimari -sS --min-rate 300000",
+            true,
+            format!(
+                "{tojimari} scan -sS -Pn -n --max-retries 0 --min-rate 300000 --no-progress -p- 198.19.0.0/26 \
+                 >/dev/null 2>&1"
+            ),
+        ),
+    ];
+    for (label, available, script) in generators {
+        if !available {
+            println!("\nload: {label}: not installed");
+            continue;
+        }
+        let observers = Observers::start(watcher, bed, dir, Some("198.19.0.0/16"), false)?;
+        let before = tx_packets(bed.scanner());
+        let started = Instant::now();
+        let _ = run_limited(bed.scanner(), &script, limit.min(Duration::from_secs(14)));
+        let secs = started.elapsed().as_secs_f64();
+        let sent = tx_packets(bed.scanner()).saturating_sub(before);
+        std::thread::sleep(Duration::from_secs(1));
+        let seen = observers.stop();
+        println!("\nload: {label}, 64 addresses x 65535 ports, stopped after {secs:.1} s (or at its end)");
+        println!(
+            "  sent {sent} probes ({:.0} pps achieved); watch saw {} packets (both directions), {} kernel drops",
+            sent as f64 / secs,
+            seen.packets,
+            seen.drops
+        );
+        println!(
+            "  watch: cpu {:.2} s ({:.0}% of one core over the scan), peak RSS {:.1} MB, detector memory {} KiB, {} alert(s)",
+            seen.cpu.as_secs_f64(),
+            seen.cpu.as_secs_f64() / secs * 100.0,
+            seen.max_rss_kb as f64 / 1024.0,
+            seen.memory_kib,
+            seen.alerts.len()
+        );
     }
-    let observers = Observers::start(watcher, bed, dir, Some("198.19.0.0/16"), false)?;
-    let before = tx_packets(bed.scanner());
-    let started = Instant::now();
-    let script = format!(
-        "masscan 198.19.0.0/26 -p1-65535 --rate 300000 --wait 0 -e eth0 --adapter-ip {SCANNER} --router-mac {mac} \
-         >/dev/null 2>&1"
-    );
-    let _ = run_limited(bed.scanner(), &script, limit.min(Duration::from_secs(14)));
-    let secs = started.elapsed().as_secs_f64();
-    let sent = tx_packets(bed.scanner()).saturating_sub(before);
-    std::thread::sleep(Duration::from_secs(1));
-    let seen = observers.stop();
-    println!("\nload: masscan --rate 300000, 64 addresses x 65535 ports, stopped after {secs:.1} s");
-    println!(
-        "  sent {sent} probes ({:.0} pps achieved); watch saw {} packets (both directions), {} kernel drops",
-        sent as f64 / secs,
-        seen.packets,
-        seen.drops
-    );
-    println!(
-        "  watch: cpu {:.2} s ({:.0}% of one core over the scan), peak RSS {:.1} MB, detector memory {} KiB, {} alert(s)",
-        seen.cpu.as_secs_f64(),
-        seen.cpu.as_secs_f64() / secs * 100.0,
-        seen.max_rss_kb as f64 / 1024.0,
-        seen.memory_kib,
-        seen.alerts.len()
-    );
     Ok(())
 }
 
