@@ -37,6 +37,14 @@ packages=(
   socat                  # the inetd stand-in for telnetd and fingerd
   openssl                # certificates, and s_server for the TLS service
   util-linux             # setpriv (run postgres as its user)
+  mariadb-server         # mysql (3306): mariadbd, mariadb-install-db
+  slapd                  # ldap (389)
+  samba                  # microsoft-ds (445): smbd
+  tinyproxy              # http-proxy (8888)
+  dante-server           # socks5 (1080): danted
+  chrony                 # ntp (123 udp): chronyd
+  xrdp                   # ms-wbt-server (3389)
+  oidentd                # auth (113)
 )
 
 missing=()

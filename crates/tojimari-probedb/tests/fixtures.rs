@@ -65,6 +65,10 @@ const CASES: &[Case] = &[
     hard("PostgresStartup--postgresql-15-rejected.bin", TCP, "PostgresStartup", "postgresql", Some("PostgreSQL DB"), None),
     hard("FingerRoot--bsd-fingerd.bin", TCP, "FingerRoot", "finger", None, None),
     hard("GenericLines--bsd-fingerd.bin", TCP, "GenericLines", "finger", None, None),
+    hard("Socks5Greeting--dante-1.4.2-noauth.bin", TCP, "Socks5Greeting", "socks5", None, None),
+    hard("Socks5Greeting--dante-1.4.2-username.bin", TCP, "Socks5Greeting", "socks5", None, None),
+    // Dante speaks SOCKS4 too: that answer only hints, so the SOCKS5 one names the port.
+    Case { soft: true, ..hard("Socks4Connect--dante-1.4.2-rejected.bin", TCP, "Socks4Connect", "socks4", None, None) },
     // Built from protocol specifications (tests/fixtures/spec-fixtures.py).
     hard("NULL--spec-openssh-8.9p1-ubuntu.bin", TCP, "NULL", "ssh", Some("OpenSSH"), Some("8.9p1")),
     hard("NULL--spec-dropbear-2022.83.bin", TCP, "NULL", "ssh", Some("Dropbear sshd"), Some("2022.83")),
@@ -107,7 +111,7 @@ const CASES: &[Case] = &[
     hard("IdentQuery--spec-ident.bin", TCP, "IdentQuery", "auth", None, None),
     hard("Socks5Greeting--spec-noauth.bin", TCP, "Socks5Greeting", "socks5", None, None),
     hard("Socks5Greeting--spec-userpass.bin", TCP, "Socks5Greeting", "socks5", None, None),
-    hard("Socks4Connect--spec-granted.bin", TCP, "Socks4Connect", "socks4", None, None),
+    Case { soft: true, ..hard("Socks4Connect--spec-granted.bin", TCP, "Socks4Connect", "socks4", None, None) },
     hard("NTPRequest--spec-ntpv4.bin", UDP, "NTPRequest", "ntp", Some("NTP"), Some("v4")),
     hard("DNSVersionBindReq--spec-bind-9.18.28.bin", UDP, "DNSVersionBindReq", "domain", Some("ISC BIND"), Some("9.18.28-1~deb12u2-Debian")),
     hard("DNSVersionBindReq--spec-unbound-1.17.1.bin", UDP, "DNSVersionBindReq", "domain", Some("Unbound"), Some("1.17.1")),

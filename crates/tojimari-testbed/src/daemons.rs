@@ -30,26 +30,39 @@
 //! | `Telnetd`    | 23                      | no                             | always (telnet is cleartext)     |
 //! | `Fingerd`    | 79                      | no                             | `-w` welcome banner (OS, uptime) |
 //! | `OpensslTls` | 4433 (TLS, HTTP inside) | no                             | expired self-signed, TLS 1.0/1.1 |
+//! | `Mariadb`    | 3306, Exposed only      | greeting `5.5.5-V-MariaDB-...` | listens on the network           |
+//! | `Slapd`      | 389                     | no                             | anonymous bind                   |
+//! | `Smbd`       | 445                     | no                             | SMBv1 (`NT1`) accepted           |
+//! | `Tinyproxy`  | 8888                    | `Server: tinyproxy/V`          | open to the bed's networks       |
+//! | `Danted`     | 1080                    | no                             | SOCKS5 without authentication    |
+//! | `Chronyd`    | 123 udp                 | no                             | -                                |
+//! | `Xrdp`       | 3389, Exposed only      | no                             | RDP reachable                    |
+//! | `Oidentd`    | 113                     | no                             | -                                |
 //!
 //! Safe instead: a certificate signed by a per-daemon CA ([`Running::ca_certificate`]) and
 //! TLS 1.2+ only; Redis `requirepass` and SNMP community both [`Running::credential`];
 //! Memcached `-U 0`; Mosquitto refusing anonymous clients; PostgreSQL on 127.0.0.1 only;
-//! Dovecot refusing plaintext logins; vsftpd without anonymous; fingerd `-u`.
+//! Dovecot refusing plaintext logins; vsftpd without anonymous; fingerd `-u`; MariaDB and xrdp
+//! on 127.0.0.1 only; slapd refusing anonymous binds; smbd SMB2+ only; tinyproxy serving only
+//! 127.0.0.1 (a scanner gets its 403 page); danted requiring a username.
 //!
 //! Everything needs root; `.ci/install-daemons.sh` installs the packages, [`available`] says
 //! whether one daemon's programs are here.
 
 mod certs;
+mod databases;
 mod error;
 mod launch;
 mod mail;
 mod network;
 mod probe;
+mod proxies;
 mod running;
 mod shells;
 mod stores;
 mod version;
 mod web;
+mod windows;
 mod workdir;
 
 use std::path::Path;
@@ -95,11 +108,27 @@ pub enum Daemon {
     Fingerd,
     /// `openssl s_server -www` on 4433: TLS with a small HTTP page inside.
     OpensslTls,
+    /// MariaDB (mariadb-server) on 3306.
+    Mariadb,
+    /// OpenLDAP's slapd on 389.
+    Slapd,
+    /// Samba's smbd on 445.
+    Smbd,
+    /// tinyproxy, an HTTP proxy on 8888.
+    Tinyproxy,
+    /// Dante's danted, a SOCKS proxy on 1080.
+    Danted,
+    /// chrony's chronyd, an NTP server on 123/udp.
+    Chronyd,
+    /// xrdp, an RDP server on 3389.
+    Xrdp,
+    /// oidentd, an ident server on 113.
+    Oidentd,
 }
 
 impl Daemon {
     /// Every daemon, in a fixed order.
-    pub const ALL: [Daemon; 14] = [
+    pub const ALL: [Daemon; 22] = [
         Daemon::Nginx,
         Daemon::OpenSsh,
         Daemon::Vsftpd,
@@ -114,6 +143,14 @@ impl Daemon {
         Daemon::Telnetd,
         Daemon::Fingerd,
         Daemon::OpensslTls,
+        Daemon::Mariadb,
+        Daemon::Slapd,
+        Daemon::Smbd,
+        Daemon::Tinyproxy,
+        Daemon::Danted,
+        Daemon::Chronyd,
+        Daemon::Xrdp,
+        Daemon::Oidentd,
     ];
 
     /// A short lowercase name, used for directories and messages.
@@ -133,6 +170,14 @@ impl Daemon {
             Daemon::Telnetd => "telnetd",
             Daemon::Fingerd => "fingerd",
             Daemon::OpensslTls => "openssl-s_server",
+            Daemon::Mariadb => "mariadb",
+            Daemon::Slapd => "slapd",
+            Daemon::Smbd => "smbd",
+            Daemon::Tinyproxy => "tinyproxy",
+            Daemon::Danted => "danted",
+            Daemon::Chronyd => "chronyd",
+            Daemon::Xrdp => "xrdp",
+            Daemon::Oidentd => "oidentd",
         }
     }
 
@@ -166,6 +211,14 @@ impl Daemon {
             Daemon::Telnetd => owned(&["/usr/bin/socat", "/usr/sbin/telnetd"]),
             Daemon::Fingerd => owned(&["/usr/bin/socat", "/usr/sbin/in.fingerd"]),
             Daemon::OpensslTls => owned(&["/usr/bin/openssl"]),
+            Daemon::Mariadb => owned(&["/usr/sbin/mariadbd", "/usr/bin/mariadb-install-db"]),
+            Daemon::Slapd => owned(&["/usr/sbin/slapd", "/usr/lib/ldap/back_mdb.so"]),
+            Daemon::Smbd => owned(&["/usr/sbin/smbd"]),
+            Daemon::Tinyproxy => owned(&["/usr/bin/tinyproxy"]),
+            Daemon::Danted => owned(&["/usr/sbin/danted"]),
+            Daemon::Chronyd => owned(&["/usr/sbin/chronyd"]),
+            Daemon::Xrdp => owned(&["/usr/sbin/xrdp", "/usr/bin/openssl"]),
+            Daemon::Oidentd => owned(&["/usr/sbin/oidentd"]),
         }
     }
 }
@@ -215,6 +268,16 @@ pub enum Exposure {
     ExpiredCertificate,
     /// TLS 1.0 and 1.1 accepted (with weak ciphers: `SECLEVEL=0`).
     LegacyTls,
+    /// MariaDB listens on a network address.
+    MysqlReachable,
+    /// slapd accepts anonymous binds.
+    LdapAnonymousBind,
+    /// smbd accepts the SMBv1 dialect `NT LM 0.12`.
+    Smbv1,
+    /// An RDP server is reachable.
+    RdpReachable,
+    /// A proxy (HTTP or SOCKS) serves clients from the bed's networks without authentication.
+    OpenProxy,
 }
 
 /// Whether a service runs inside TLS from the first byte.
@@ -234,7 +297,8 @@ pub struct Service {
     /// The port number.
     pub port: u16,
     /// The service name as port scanners spell it: `ssh`, `ftp`, `smtp`, `http`, `imap`,
-    /// `pop3`, `redis`, `memcache`, `mqtt`, `domain`, `snmp`, `postgresql`, `telnet`, `finger`.
+    /// `pop3`, `redis`, `memcache`, `mqtt`, `domain`, `snmp`, `postgresql`, `telnet`, `finger`,
+    /// `mysql`, `ldap`, `microsoft-ds`, `http-proxy`, `socks5`, `ntp`, `ms-wbt-server`, `auth`.
     pub name: &'static str,
     /// Plain or inside TLS.
     pub tunnel: Tunnel,

@@ -15,7 +15,9 @@ use tojimari_testbed::daemons::{self, Daemon, Exposure, Posture, Running, Tunnel
 use tojimari_testbed::{TestBed, Transport, in_ci, testbed_or_skip};
 
 /// Connect and reply time limit; everything inside the bed answers in milliseconds.
-const ANSWER: Duration = Duration::from_secs(3);
+/// How long an exchange may wait. Reads stop as soon as the expected text arrives, so this is only reached
+/// on failure; it is long because a refused login waits out PAM's failure delay, longer on a loaded machine.
+const ANSWER: Duration = Duration::from_secs(10);
 
 /// True if `daemon` is installed; otherwise skips loudly, or panics under CI=true.
 fn installed_or_skip(daemon: Daemon) -> bool {
@@ -425,7 +427,210 @@ fn openssl_tls() {
     });
 }
 
-/// `start_all` in one target: at least ten daemons (all fourteen under CI), no port taken
+/// Raw bytes from `exchange`-like reads: sends `request`, reads for [`ANSWER`] or until
+/// `enough` bytes arrived or the server closed.
+fn exchange_bytes(bed: &TestBed, addr: SocketAddr, request: &[u8], enough: usize) -> Vec<u8> {
+    let request = request.to_vec();
+    bed.scanner()
+        .run_in(move || {
+            let mut stream =
+                TcpStream::connect_timeout(&addr, ANSWER).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+            stream.write_all(&request).unwrap();
+            let deadline = Instant::now() + ANSWER;
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+                if got.len() >= enough {
+                    break;
+                }
+            }
+            got
+        })
+        .unwrap()
+}
+
+#[test]
+fn mariadb() {
+    each_posture(Daemon::Mariadb, |bed, running| match running.posture() {
+        Posture::Exposed => {
+            let version = announced(running);
+            let greeting = banner_bytes(bed, v4(bed, 3306));
+            // HandshakeV10: 3-byte length, sequence 0, protocol 10, then the version string.
+            assert_eq!(greeting.get(3..5), Some(&[0, 10][..]), "{greeting:?}");
+            let text = String::from_utf8_lossy(&greeting);
+            assert!(text.contains(&format!("5.5.5-{version}-MariaDB")), "{text:?}");
+            assert_eq!(running.exposures(), &[Exposure::MysqlReachable]);
+            assert!(running.credential().is_some());
+        }
+        Posture::Safe => {
+            assert!(running.ports().is_empty());
+            assert!(!connects(bed, v4(bed, 3306)), "Safe MariaDB listens on 127.0.0.1 only");
+        }
+    });
+}
+
+/// What the server sends first (binary-safe), up to [`ANSWER`].
+fn banner_bytes(bed: &TestBed, addr: SocketAddr) -> Vec<u8> {
+    exchange_bytes(bed, addr, b"", 4)
+}
+
+#[test]
+fn slapd() {
+    // LDAPv3 anonymous simple bind, messageID 1 (RFC 4511 section 4.2).
+    let bind = [0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00];
+    each_posture(Daemon::Slapd, |bed, running| {
+        assert_eq!(running.version(), None);
+        for addr in [v4(bed, 389), v6(bed, 389)] {
+            let reply = exchange_bytes(bed, addr, &bind, 14);
+            // BindResponse (0x61) for message 1 (short-form lengths); the resultCode follows its
+            // ENUMERATED tag.
+            assert_eq!(reply.first(), Some(&0x30), "{reply:?}");
+            assert_eq!(reply.get(2..6), Some(&[0x02, 0x01, 0x01, 0x61][..]), "{reply:?}");
+            assert_eq!(reply.get(7..9), Some(&[0x0a, 0x01][..]), "{reply:?}");
+            let code = reply.get(9).copied();
+            match running.posture() {
+                Posture::Exposed => assert_eq!(code, Some(0), "anonymous bind succeeds: {reply:?}"),
+                Posture::Safe => assert_ne!(code, Some(0), "anonymous bind refused: {reply:?}"),
+            }
+        }
+        let anonymous = running.exposures() == [Exposure::LdapAnonymousBind];
+        assert_eq!(anonymous, running.posture() == Posture::Exposed);
+    });
+}
+
+/// An SMB1 NEGOTIATE in a NetBIOS session message, offering `dialects` ([MS-CIFS] 2.2.4.52.1).
+fn smb_negotiate(dialects: &[&str]) -> Vec<u8> {
+    let mut names = Vec::new();
+    for dialect in dialects {
+        names.push(0x02);
+        names.extend_from_slice(dialect.as_bytes());
+        names.push(0);
+    }
+    let mut smb = b"\xffSMB\x72\0\0\0\0\x18\x01\xc8".to_vec();
+    smb.extend_from_slice(&[0; 12]);
+    smb.extend_from_slice(&[0, 0, 0xfe, 0xff, 0, 0, 0, 0, 0]);
+    smb.extend_from_slice(&(names.len() as u16).to_le_bytes());
+    smb.extend_from_slice(&names);
+    let mut message = vec![0, 0, (smb.len() >> 8) as u8, smb.len() as u8];
+    message.extend_from_slice(&smb);
+    message
+}
+
+#[test]
+fn smbd() {
+    each_posture(Daemon::Smbd, |bed, running| {
+        assert_eq!(running.ports(), vec![(Transport::Tcp, 445)]);
+        // Offered SMB 2.???, any server picks SMB2.
+        let modern = exchange_bytes(bed, v4(bed, 445), &smb_negotiate(&["NT LM 0.12", "SMB 2.002", "SMB 2.???"]), 72);
+        assert_eq!(modern.get(4..8), Some(&b"\xfeSMB"[..]), "{modern:?}");
+        let legacy = exchange_bytes(bed, v4(bed, 445), &smb_negotiate(&["NT LM 0.12"]), 40);
+        // An SMB1 NEGOTIATE response with status 0 and dialect index 0 (WordCount 17).
+        let accepted = legacy.get(4..9) == Some(&b"\xffSMBr"[..])
+            && legacy.get(9..13) == Some(&[0, 0, 0, 0][..])
+            && legacy.get(36..39) == Some(&[17, 0, 0][..]);
+        match running.posture() {
+            Posture::Exposed => {
+                assert!(accepted, "SMBv1 accepted: {legacy:?}");
+                assert_eq!(running.exposures(), &[Exposure::Smbv1]);
+            }
+            Posture::Safe => {
+                assert!(!accepted, "SMBv1 refused: {legacy:?}");
+                assert!(running.exposures().is_empty());
+            }
+        }
+    });
+}
+
+#[test]
+fn tinyproxy() {
+    each_posture(Daemon::Tinyproxy, |bed, running| {
+        let version = announced(running);
+        let page = exchange(bed, v4(bed, 8888), b"GET / HTTP/1.0\r\n\r\n", "</html>");
+        assert!(page.contains(&format!("\r\nServer: tinyproxy/{version}\r\n")), "{page}");
+        match running.posture() {
+            // The proxy serves the scanner, and refuses a request for itself.
+            Posture::Exposed => {
+                assert!(page.starts_with("HTTP/1.0 400 "), "{page}");
+                assert_eq!(running.exposures(), &[Exposure::OpenProxy]);
+            }
+            Posture::Safe => {
+                assert!(page.starts_with("HTTP/1.0 403 Access denied"), "{page}");
+                assert!(running.exposures().is_empty());
+            }
+        }
+    });
+}
+
+#[test]
+fn danted() {
+    each_posture(Daemon::Danted, |bed, running| {
+        assert_eq!(running.version(), None);
+        // Version 5, one method offered: 0 (no authentication).
+        let reply = exchange_bytes(bed, v4(bed, 1080), &[5, 1, 0], 2);
+        match running.posture() {
+            Posture::Exposed => {
+                assert_eq!(reply, [5, 0]);
+                assert_eq!(running.exposures(), &[Exposure::OpenProxy]);
+            }
+            Posture::Safe => {
+                assert_eq!(reply, [5, 0xff]);
+                assert!(running.exposures().is_empty());
+            }
+        }
+    });
+}
+
+#[test]
+fn chronyd() {
+    each_posture(Daemon::Chronyd, |bed, running| {
+        assert_eq!(running.ports(), vec![(Transport::Udp, 123)]);
+        let mut request = vec![0u8; 48];
+        request[0] = 0x23;
+        request[40..48].copy_from_slice(b"tojimari");
+        let reply = udp_exchange(bed, v4(bed, 123), &request).expect("an NTP reply");
+        assert_eq!(reply.len(), 48, "{reply:?}");
+        assert_eq!(reply[0] & 0x07, 4, "server mode: {reply:?}");
+        assert_eq!(reply[1], 10, "local stratum 10: {reply:?}");
+        assert_eq!(&reply[24..32], b"tojimari", "origin timestamp echoed: {reply:?}");
+    });
+}
+
+#[test]
+fn xrdp() {
+    // X.224 Connection Request with an RDP Negotiation Request for TLS and CredSSP.
+    let request = [0x03, 0, 0, 0x13, 0x0e, 0xe0, 0, 0, 0, 0, 0, 0x01, 0, 0x08, 0, 0x03, 0, 0, 0];
+    each_posture(Daemon::Xrdp, |bed, running| match running.posture() {
+        Posture::Exposed => {
+            let reply = exchange_bytes(bed, v4(bed, 3389), &request, 19);
+            // Connection Confirm carrying an RDP Negotiation Response that picks TLS (1).
+            assert_eq!(reply.get(..6), Some(&[0x03, 0, 0, 0x13, 0x0e, 0xd0][..]), "{reply:?}");
+            assert_eq!(reply.get(11), Some(&0x02), "negotiation response: {reply:?}");
+            assert_eq!(reply.get(15), Some(&0x01), "TLS selected: {reply:?}");
+            assert_eq!(running.exposures(), &[Exposure::RdpReachable]);
+        }
+        Posture::Safe => {
+            assert!(running.ports().is_empty());
+            assert!(!connects(bed, v4(bed, 3389)), "Safe xrdp listens on 127.0.0.1 only");
+        }
+    });
+}
+
+#[test]
+fn oidentd() {
+    each_posture(Daemon::Oidentd, |bed, running| {
+        assert_eq!(running.ports(), vec![(Transport::Tcp, 113)]);
+        let reply = exchange(bed, v4(bed, 113), b"0, 0\r\n", "\n");
+        let compact: String = reply.split_whitespace().collect();
+        assert!(compact.starts_with("0,0:ERROR:"), "RFC 1413 error reply: {reply:?}");
+    });
+}
+
+/// `start_all` in one target: at least ten daemons (all of them under CI), no port taken
 /// twice, every TCP port accepting from the scanner and every version announced.
 fn host_of_daemons(posture: Posture) {
     let bed = testbed_or_skip!(1);

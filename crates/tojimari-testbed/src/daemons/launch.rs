@@ -16,7 +16,7 @@ use super::probe::Probe;
 use super::running::Running;
 use super::workdir::{CONSOLE_LOG, WorkDir};
 use super::{Daemon, DaemonError, Exposure, Posture, STARTUP, Service, Tunnel, version};
-use super::{mail, network, shells, stores, web};
+use super::{databases, mail, network, proxies, shells, stores, web, windows};
 use crate::bed::Target;
 use crate::listeners::Transport;
 
@@ -135,6 +135,14 @@ fn recipe(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
         Daemon::Postgresql => stores::postgresql(ctx),
         Daemon::Dnsmasq => network::dnsmasq(ctx),
         Daemon::Snmpd => network::snmpd(ctx),
+        Daemon::Chronyd => network::chronyd(ctx),
+        Daemon::Oidentd => network::oidentd(ctx),
+        Daemon::Mariadb => databases::mariadb(ctx),
+        Daemon::Slapd => databases::slapd(ctx),
+        Daemon::Smbd => windows::smbd(ctx),
+        Daemon::Xrdp => windows::xrdp(ctx),
+        Daemon::Tinyproxy => proxies::tinyproxy(ctx),
+        Daemon::Danted => proxies::danted(ctx),
     }
 }
 

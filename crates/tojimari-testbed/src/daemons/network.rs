@@ -1,4 +1,5 @@
-//! Network-service recipes: dnsmasq (DNS on 53, UDP and TCP) and Net-SNMP's snmpd (161/udp).
+//! Network-service recipes: dnsmasq (DNS on 53, UDP and TCP), Net-SNMP's snmpd (161/udp), chrony
+//! (NTP on 123/udp) and oidentd (ident on 113).
 
 use super::launch::{Announces, Context, Launch, args, secret};
 use super::probe::{self, Probe};
@@ -65,5 +66,37 @@ pub(super) fn snmpd(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
     } else {
         launch.credential = Some(community);
     }
+    Ok(launch)
+}
+
+/// `chronyd -d -x -f DIR/chrony.conf` as `_chrony`: an NTP server on the target's IPv4 address
+/// serving its own clock at stratum 10 (`local`) to anyone (`allow all`), with no time sources,
+/// no command socket, and `-x` so it never touches the system clock. It announces no version
+/// (chrony has no mode 6 control protocol).
+pub(super) fn chronyd(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
+    let config = ctx.dir.file(
+        "chrony.conf",
+        &format!(
+            "port 123\nbindaddress {v4}\nallow all\nlocal stratum 10\ncmdport 0\nbindcmdaddress /\n\
+             pidfile {pid}\n",
+            v4 = ctx.v4,
+            pid = ctx.dir.join("chronyd.pid"),
+        ),
+    )?;
+    let arguments = args!["-d", "-x", "-u", "_chrony", "-f", config];
+    let mut launch = Launch::new(ctx, "/usr/sbin/chronyd", arguments, "chrony");
+    launch.services = vec![ctx.service(Transport::Udp, 123, "ntp", Tunnel::Plain, "chrony")];
+    launch.ready = vec![Probe::Udp((ctx.v4, 123).into(), probe::ntp_client_request())];
+    Ok(launch)
+}
+
+/// `oidentd -i -S -a V4 -p 113` as `nobody`, with an empty configuration file: an ident server
+/// (RFC 1413) answering for the target's own connections.
+pub(super) fn oidentd(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
+    let config = ctx.dir.file("oidentd.conf", "")?;
+    let arguments = args!["-i", "-S", "-a", ctx.v4, "-p", 113, "-u", "nobody", "-g", "nogroup", "-C", config];
+    let mut launch = Launch::new(ctx, "/usr/sbin/oidentd", arguments, "oidentd");
+    launch.services = vec![ctx.service(Transport::Tcp, 113, "auth", Tunnel::Plain, "oidentd")];
+    launch.ready = vec![Probe::Connect((ctx.v4, 113).into())];
     Ok(launch)
 }

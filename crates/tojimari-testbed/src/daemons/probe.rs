@@ -1,6 +1,7 @@
 //! Readiness checks, run from a thread inside the target's namespace: a TCP connect, a TCP
 //! banner that must contain a marker, or a UDP request that must get a reply. Also the few
-//! protocol requests they send (DNS `version.bind`, an SNMP get, memcached's UDP `version`).
+//! protocol requests they send (DNS `version.bind`, an SNMP get, memcached's UDP `version`, an
+//! NTP client request).
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -101,6 +102,13 @@ pub(super) fn snmp_get_sysdescr(community: &str) -> Vec<u8> {
     let varbinds = tlv(0x30, &varbind);
     let pdu = tlv(0xa0, &[tlv(0x02, &[0x01]), tlv(0x02, &[0]), tlv(0x02, &[0]), varbinds].concat());
     tlv(0x30, &[tlv(0x02, &[0x01]), tlv(0x04, community.as_bytes()), pdu].concat())
+}
+
+/// An NTPv4 client request (RFC 5905 section 7.3): LI 0, VN 4, mode 3, the rest zero.
+pub(super) fn ntp_client_request() -> Vec<u8> {
+    let mut request = vec![0u8; 48];
+    request[0] = 0x23;
+    request
 }
 
 /// memcached's UDP frame header (request id 1, sequence 0, 1 datagram) and `version`.
