@@ -158,6 +158,7 @@ fn safe_daemons_get_no_findings_they_do_not_deserve() {
         ("tcp", 21, "ftp-anonymous"),
         ("tcp", 443, "tls-self-signed"),
         ("tcp", 443, "tls-expired"),
+        ("tcp", 443, "tls-legacy-protocol"),
         ("tcp", 6379, "redis-noauth"),
         ("udp", 11211, "memcached-udp"),
         ("tcp", 11211, "memcached-udp"),
