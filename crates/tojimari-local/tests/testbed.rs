@@ -419,3 +419,30 @@ fn unprivileged_child() {
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     assert!(String::from_utf8(out).unwrap().contains("run as root to see every owner"));
 }
+
+/// Every real Debian daemon the test bed can run (tojimari-testbed's `daemons`: 22 of them, master and worker
+/// processes, IPv4 and IPv6, TCP and UDP, root and service users) in one namespace: the same sockets and the
+/// same owners as `ss -ltnupH`, both taken in a quiet moment (no daemon starting or stopping).
+#[test]
+fn agrees_with_ss_on_real_daemons() {
+    use tojimari_testbed::daemons::{self, Posture};
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let running = daemons::start_all(target, Posture::Exposed).expect("every installed daemon starts");
+    assert!(running.len() >= 10 || !tojimari_testbed::in_ci(), "only {} daemons", running.len());
+    // Let forked workers settle, then take both views back to back; retry if they raced a fork.
+    let mut last = None;
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(500));
+        let ours = our_rows(&inventory_in(&target.ns));
+        let ss = target.ns.run(&["ss", "-ltnupH"]).unwrap();
+        let theirs = ss_rows(&String::from_utf8_lossy(&ss.stdout));
+        if ours == theirs {
+            assert!(ours.len() >= running.len(), "{ours:#?}");
+            return;
+        }
+        last = Some((ours, theirs));
+    }
+    let (ours, theirs) = last.unwrap();
+    assert_eq!(ours, theirs, "tojimari local vs ss -ltnupH with {} real daemons", running.len());
+}
