@@ -52,6 +52,21 @@ fn real_scans_are_detected_and_named() {
         nmap("nmap -sM -T4", "-sM -T4 -p 1-200", "maimon", Some("nmap")),
         nmap("nmap -sU -T4", "-sU -T4 --max-retries 1 -p 1-100", "udp", None),
         nmap("nmap -sS -T2", "-sS -T2 -p 10-29", "syn", Some("nmap")),
+        // IPv6: the same detector behind the IPv6 summaries.
+        Scan {
+            name: "nmap -6 -sS -T4",
+            script: "nmap -n -Pn -6 -sS -T4 -p 1-200 2001:db8:18::2".into(),
+            scan_type: "syn",
+            tool: Some("nmap"),
+            nets: &[],
+        },
+        Scan {
+            name: "nmap -6 -sF -T4",
+            script: "nmap -n -Pn -6 -sF -T4 -p 1-200 2001:db8:18::2".into(),
+            scan_type: "fin",
+            tool: Some("nmap"),
+            nets: &[],
+        },
     ];
     if installed("masscan") {
         scans.push(Scan {
@@ -103,7 +118,8 @@ fn real_scans_are_detected_and_named() {
         watcher.wait_for(Duration::from_secs(6), want);
         let done = watcher.finish();
         assert_eq!(done.code, 0, "{}: {}", scan.name, done.stderr);
-        let ours: Vec<&Value> = done.alerts.iter().filter(|a| a["src"] == "198.18.0.1").collect();
+        let ours: Vec<&Value> =
+            done.alerts.iter().filter(|a| a["src"] == "198.18.0.1" || a["src"] == "2001:db8:18::1").collect();
         let first = ours.iter().find(|a| a["update"] == 0);
         let types: Vec<String> = ours
             .iter()
