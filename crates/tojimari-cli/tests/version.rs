@@ -5,13 +5,12 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
-use serde_json::Value;
+use support::daemons::{findings, has, port_lines};
 use support::*;
-use tojimari_testbed::daemons::{self, Daemon, Posture, Running, Tunnel};
-use tojimari_testbed::{Target, Transport, in_ci, testbed_or_skip};
+use tojimari_testbed::daemons::{self, Daemon, Posture, Tunnel};
+use tojimari_testbed::{Transport, in_ci, testbed_or_skip};
 
 /// The daemons these tests run: every one the bed can start, but `openssl s_server` (it serves one connection
 /// at a time, which parallel probing does not always name; the `version` benchmark shows it).
@@ -31,61 +30,12 @@ const DAEMONS: [Daemon; 13] = [
     Daemon::Fingerd,
 ];
 
-fn start(target: &Target, posture: Posture) -> Option<Vec<Running>> {
-    let mut running = Vec::new();
-    for daemon in DAEMONS {
-        if !daemons::available(daemon) {
-            assert!(!in_ci(), "{daemon:?} is not installed: .ci/install-daemons.sh installs it");
-            eprintln!("SKIPPED: {daemon:?} is not installed (run .ci/install-daemons.sh)");
-            return None;
-        }
-        running.push(daemons::start(target, daemon, posture).unwrap_or_else(|e| panic!("{daemon:?}: {e}")));
-    }
-    Some(running)
-}
-
-/// `T:..,U:..` for every port the daemons serve.
-fn port_spec(running: &[Running]) -> String {
-    let mut tcp = Vec::new();
-    let mut udp = Vec::new();
-    for s in running.iter().flat_map(|r| r.services()) {
-        match s.transport {
-            Transport::Tcp => tcp.push(s.port.to_string()),
-            Transport::Udp => udp.push(s.port.to_string()),
-        }
-    }
-    format!("T:{},U:{}", tcp.join(","), udp.join(","))
-}
-
-/// (proto, port) -> the port line.
-fn port_lines(lines: &[Value]) -> BTreeMap<(String, u16), Value> {
-    lines
-        .iter()
-        .filter(|l| l["type"] == "port")
-        .map(|l| ((l["proto"].as_str().unwrap().to_string(), l["port"].as_u64().unwrap() as u16), l.clone()))
-        .collect()
-}
-
-/// Finding ids per (proto, port).
-fn findings(lines: &[Value]) -> BTreeMap<(String, u16), Vec<String>> {
-    let mut map: BTreeMap<(String, u16), Vec<String>> = BTreeMap::new();
-    for l in lines.iter().filter(|l| l["type"] == "finding") {
-        let key = (l["proto"].as_str().unwrap().to_string(), l["port"].as_u64().unwrap() as u16);
-        map.entry(key).or_default().push(l["id"].as_str().unwrap().to_string());
-    }
-    map
-}
-
-fn has(found: &BTreeMap<(String, u16), Vec<String>>, proto: &str, port: u16, id: &str) -> bool {
-    found.get(&(proto.to_string(), port)).is_some_and(|ids| ids.iter().any(|i| i == id))
-}
-
 #[test]
 fn exposed_daemons_are_named_versioned_and_judged() {
     let bed = testbed_or_skip!(1);
     let target = bed.target(0);
-    let Some(running) = start(target, Posture::Exposed) else { return };
-    let spec = port_spec(&running);
+    let Some(running) = support::daemons::start(target, &DAEMONS, Posture::Exposed) else { return };
+    let spec = support::daemons::port_spec(&running, &[]);
     let addr = target.v4.to_string();
     let scratch = Scratch::new("version-exposed");
     let xml = scratch.path("out.xml");
@@ -149,8 +99,8 @@ fn exposed_daemons_are_named_versioned_and_judged() {
 fn safe_daemons_get_no_findings_they_do_not_deserve() {
     let bed = testbed_or_skip!(1);
     let target = bed.target(0);
-    let Some(running) = start(target, Posture::Safe) else { return };
-    let spec = port_spec(&running);
+    let Some(running) = support::daemons::start(target, &DAEMONS, Posture::Safe) else { return };
+    let spec = support::daemons::port_spec(&running, &[]);
     let addr = target.v4.to_string();
     let (_, lines, _) = scan(bed.scanner(), &["-sS", "-sU", "-sV", "-Pn", "-n", "-p", &spec, &addr]);
     let found = findings(&lines);
