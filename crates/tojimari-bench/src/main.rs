@@ -20,7 +20,8 @@
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
-//!   kernel drops); `watch-load` runs only the floods.
+//!   kernel drops); `watch-load` runs only the floods, `watch-slow` only a scan with two minutes between
+//!   probes (about 16 minutes).
 //! - `rate-limit`: SYN scans of all ports with no retries at rising --max-rate, to find the rate at which the
 //!   bed still answers every probe (the machine's physical limit).
 //!
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
             "--peer-timeout" => peer_timeout = args.next().and_then(|n| n.parse().ok()).unwrap_or(120),
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch|watch-load]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch|watch-load|watch-slow]... [--runs N] [--peer-timeout S]\n(as root; builds its own test bed)"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
             "version" => crate::version::version(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
+            "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {

@@ -44,15 +44,28 @@ struct Scan {
 }
 
 pub fn watch(runs: usize, peer_timeout: u64) -> Result<(), String> {
-    run(runs, peer_timeout, true)
+    run(runs, peer_timeout, Mode::All)
 }
 
 /// Only part 3, the load (`watch-load`).
 pub fn watch_load(runs: usize, peer_timeout: u64) -> Result<(), String> {
-    run(runs, peer_timeout, false)
+    run(runs, peer_timeout, Mode::Load)
 }
 
-fn run(runs: usize, peer_timeout: u64, detection: bool) -> Result<(), String> {
+/// Only a randomized SYN scan with two minutes between probes, 8 ports, about 16 minutes (`watch-slow`).
+pub fn watch_slow(runs: usize, peer_timeout: u64) -> Result<(), String> {
+    run(runs, peer_timeout, Mode::Slow)
+}
+
+/// Which parts of the scenario run.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Mode {
+    All,
+    Load,
+    Slow,
+}
+
+fn run(runs: usize, peer_timeout: u64, mode: Mode) -> Result<(), String> {
     let watcher = watcher_command()?;
     let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     let target = bed.target(0);
@@ -67,7 +80,7 @@ fn run(runs: usize, peer_timeout: u64, detection: bool) -> Result<(), String> {
         println!("note: scanlogd or socat not installed: the scanlogd column is empty");
     }
 
-    if !detection {
+    if mode == Mode::Load {
         bed.add_anyip_v4(0, "198.19.0.0/16").map_err(|e| e.to_string())?;
         for _ in 0..runs.max(1) {
             load(&watcher, &bed, &dir, &mac, Duration::from_secs(peer_timeout.clamp(20, 60)))?;
@@ -148,6 +161,16 @@ fn run(runs: usize, peer_timeout: u64, detection: bool) -> Result<(), String> {
         limit: Duration::from_secs(peer_timeout.max(360)),
     });
 
+    if mode == Mode::Slow {
+        let eight: Vec<String> = random_ports(8, 0x5105, &[22, 80]).iter().map(u16::to_string).collect();
+        scans = vec![Scan {
+            name: "slow random (120 s apart)".into(),
+            script: format!("nmap -n -Pn -sS --max-retries 0 --scan-delay 120s -p {} {TARGET}", eight.join(",")),
+            scan_type: "syn",
+            net: None,
+            limit: Duration::from_secs(peer_timeout.max(1100)),
+        }];
+    }
     println!("\nscenario watch: detection, tojimari watch beside scanlogd ({} scans)", scans.len());
     println!(
         "{:<26} {:>7} {:<12} {:>7} {:<8} {:<9}  scanlogd",
@@ -180,6 +203,10 @@ fn run(runs: usize, peer_timeout: u64, detection: bool) -> Result<(), String> {
         );
     }
     println!("detected: tojimari {}/{n}, scanlogd {}/{n}", detected.0, detected.1, n = scans.len());
+    if mode == Mode::Slow {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
 
     benign(&watcher, &bed, &dir, scanlogd)?;
     bed.add_anyip_v4(0, "198.19.0.0/16").map_err(|e| e.to_string())?;
