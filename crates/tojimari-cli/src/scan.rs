@@ -159,14 +159,19 @@ fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::
         .tls(true)
         .banners(version.banners);
     let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
+    let flag = Arc::downgrade(&interrupt);
     let control = control.clone();
-    // The flag follows the run's cancellation; the thread ends with the process.
+    // The flag follows the run's cancellation; the thread ends with the cancellation or when the detection
+    // stage (the flag's only owner) is gone.
     std::thread::Builder::new().name("detect-interrupt".into()).spawn(move || {
-        while !control.is_cancelled() {
+        while let Some(flag) = flag.upgrade() {
+            if control.is_cancelled() {
+                flag.store(true, Ordering::Relaxed);
+                return;
+            }
+            drop(flag);
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        flag.store(true, Ordering::Relaxed);
     })?;
     Ok(Box::new(DetectSink::new(Box::new(tee), opts, interrupt)?))
 }
