@@ -99,10 +99,19 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         Engine::Connect(e) => e.run(&mut targets.iter(), &mut *tee, &control),
         Engine::Raw(e) => e.run(&mut targets.iter(), &mut *tee, &control),
     };
+    // Version detection still running on the last hosts: finish it (a Ctrl-C cuts it short) before the
+    // summary, so that the summary's time and exit cover it.
+    let drained = tee.drain();
     reporter.stop();
 
     let (stats, exit, code) = match result {
-        Ok(stats) if stats.interrupted => {
+        Ok(stats) if drained.is_err() => {
+            let message =
+                format!("writing results failed: {}", drained.as_ref().err().map_or(String::new(), |e| e.to_string()));
+            eprintln!("error: {message}");
+            (stats, RunExit::Error(message), ExitCode::from(EXIT_FAILURE))
+        }
+        Ok(stats) if stats.interrupted || control.is_cancelled() => {
             (stats, RunExit::Error("Interrupted by user (Ctrl-C)".into()), ExitCode::from(EXIT_FAILURE))
         }
         Ok(stats) => (stats, RunExit::Success, ExitCode::SUCCESS),

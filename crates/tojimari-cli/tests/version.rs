@@ -177,3 +177,44 @@ fn prescan_check_shows_banners_in_plain_words() {
     assert!(text.lines().any(|l| l.contains("25/tcp") && l.contains("CLOSED")), "{text}");
     drop(bed);
 }
+
+/// Ctrl-C while version detection is still probing: the run says it was interrupted (exit 1), its time covers
+/// the detection, and the files are closed validly with every port the scan found.
+#[test]
+fn interrupt_during_version_detection() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let mut silent = target
+        .ns
+        .command("socat")
+        .args(["TCP-LISTEN:7002,fork,reuseaddr", "SYSTEM:sleep 60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("socat is installed (.ci/install-daemons.sh)");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let scratch = Scratch::new("version-interrupt");
+    let jsonl = scratch.path("out.jsonl");
+    let addr = target.v4.to_string();
+    let child = bed
+        .scanner()
+        .command(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["scan", "-sS", "-sV", "-Pn", "-n", "--no-progress", "-p", "7002,7003", "-oJ", &jsonl, &addr])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Ctrl-C, by pid.
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let _ = silent.kill();
+    let _ = silent.wait();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let lines = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap());
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["exit"], "error");
+    assert!(summary["elapsed"].as_f64().unwrap() >= 1.0, "{summary}");
+    let ports = port_lines(&lines);
+    assert_eq!(ports[&("tcp".to_string(), 7002)]["state"], "open");
+}

@@ -4,6 +4,7 @@
 //! implementation, and a run can feed many at once ([`Tee`]). Calls come in this order: `run_start` once,
 //! then for each host any number of `port_found` followed by one `host_done`, then `run_end` once (also after
 //! an interrupt, so that every file is closed validly). Hosts may interleave their `port_found` calls.
+//! `drain` comes once between the last `host_done` and `run_end`.
 
 use std::io;
 use std::net::IpAddr;
@@ -22,6 +23,12 @@ pub trait Sink {
 
     /// A host is finished (or cut short: see [`HostReport::complete`]).
     fn host_done(&mut self, host: &HostReport) -> io::Result<()>;
+
+    /// The engine is done: finish work still in flight for hosts already reported (version detection), so
+    /// that the run's summary, made next, covers it. Most sinks have nothing in flight.
+    fn drain(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 
     /// The run ends: write footers and flush.
     fn run_end(&mut self, summary: &RunSummary) -> io::Result<()>;
@@ -71,6 +78,9 @@ impl Sink for Tee {
     }
     fn host_done(&mut self, host: &HostReport) -> io::Result<()> {
         self.each(|s| s.host_done(host))
+    }
+    fn drain(&mut self) -> io::Result<()> {
+        self.each(|s| s.drain())
     }
     fn run_end(&mut self, summary: &RunSummary) -> io::Result<()> {
         self.each(|s| s.run_end(summary))

@@ -31,6 +31,7 @@ type Reply = std_mpsc::SyncSender<io::Result<()>>;
 enum Command {
     Start(RunInfo, Reply),
     Host(HostReport),
+    Drain(Reply),
     End(RunSummary, Reply),
 }
 
@@ -108,6 +109,12 @@ impl Sink for DetectSink {
         self.send(Command::Host(host.clone()))
     }
 
+    /// Waits for every host still being probed and forwards them.
+    fn drain(&mut self) -> io::Result<()> {
+        let drained = self.call(Command::Drain);
+        self.take_error().and(drained)
+    }
+
     /// Waits for every host still being probed, forwards them, then ends the inner sink.
     fn run_end(&mut self, summary: &RunSummary) -> io::Result<()> {
         let ended = self.call(|reply| Command::End(summary.clone(), reply));
@@ -154,6 +161,12 @@ impl Worker {
                             let job = probe(host.addr, targets, self.opts.clone(), Arc::clone(&self.interrupt), Arc::clone(&slots));
                             pending.insert(running.spawn(job).id(), host);
                         }
+                    }
+                    Some(Command::Drain(reply)) => {
+                        while let Some(joined) = running.join_next_with_id().await {
+                            self.finish(joined, &mut pending);
+                        }
+                        let _ = reply.send(self.inner.drain());
                     }
                     Some(Command::End(summary, reply)) => {
                         while let Some(joined) = running.join_next_with_id().await {
