@@ -34,6 +34,7 @@ const fn hard(
 const CASES: &[Case] = &[
     // Recorded from Debian 12 daemons on 127.0.0.1.
     hard("FingerRoot--fingerd-0.17-welcome.bin", TCP, "FingerRoot", "finger", Some("BSD fingerd"), None),
+    hard("GetRequest--openssl-3.0-s_server-www.bin", TCP, "GetRequest", "http", Some("OpenSSL s_server"), None),
     hard("NULL--openssh-9.2p1.bin", TCP, "NULL", "ssh", Some("OpenSSH"), Some("9.2p1")),
     hard("GetRequest--openssh-9.2p1.bin", TCP, "GetRequest", "ssh", Some("OpenSSH"), Some("9.2p1")),
     hard("NULL--vsftpd-3.0.3.bin", TCP, "NULL", "ftp", Some("vsftpd"), Some("3.0.3")),
