@@ -12,6 +12,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use tojimari_packet::tcp;
+
 use crate::time::Timestamp;
 
 /// How a captured frame starts (the pcap "DLT"/"LINKTYPE").
@@ -49,22 +51,15 @@ impl LinkType {
 pub struct TcpFlags(pub u8);
 
 impl TcpFlags {
-    /// FIN: no more data from the sender.
-    pub const FIN: u8 = 0x01;
-    /// SYN: synchronise sequence numbers.
-    pub const SYN: u8 = 0x02;
-    /// RST: reset the connection.
-    pub const RST: u8 = 0x04;
-    /// PSH: push.
-    pub const PSH: u8 = 0x08;
-    /// ACK: the acknowledgement field is valid.
-    pub const ACK: u8 = 0x10;
-    /// URG: the urgent pointer is valid.
-    pub const URG: u8 = 0x20;
-    /// ECE: ECN echo.
-    pub const ECE: u8 = 0x40;
-    /// CWR: congestion window reduced.
-    pub const CWR: u8 = 0x80;
+    // The bits as tojimari-packet names them (RFC 9293, RFC 3168), in one place.
+    pub const FIN: u8 = tcp::FIN;
+    pub const SYN: u8 = tcp::SYN;
+    pub const RST: u8 = tcp::RST;
+    pub const PSH: u8 = tcp::PSH;
+    pub const ACK: u8 = tcp::ACK;
+    pub const URG: u8 = tcp::URG;
+    pub const ECE: u8 = tcp::ECE;
+    pub const CWR: u8 = tcp::CWR;
 
     /// Whether every bit of `mask` is set.
     pub fn has(self, mask: u8) -> bool {
