@@ -138,7 +138,7 @@ fn junk_ports_get_no_false_names() {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("socat is installed (.ci/install-daemons.sh)");
+            .expect("socat is installed (scripts/test)");
         children.push(child);
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -191,7 +191,7 @@ fn interrupt_during_version_detection() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("socat is installed (.ci/install-daemons.sh)");
+        .expect("socat is installed (scripts/test)");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let scratch = Scratch::new("version-interrupt");
     let jsonl = scratch.path("out.jsonl");

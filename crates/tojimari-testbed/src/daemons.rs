@@ -46,7 +46,7 @@
 //! on 127.0.0.1 only; slapd refusing anonymous binds; smbd SMB2+ only; tinyproxy serving only
 //! 127.0.0.1 (a scanner gets its 403 page); danted requiring a username.
 //!
-//! Everything needs root; `.ci/install-daemons.sh` installs the packages, [`available`] says
+//! Everything needs root; `scripts/test` installs the packages, [`available`] says
 //! whether one daemon's programs are here.
 
 mod certs;
@@ -324,7 +324,7 @@ pub fn start(target: &Target, daemon: Daemon, posture: Posture) -> Result<Runnin
 }
 
 /// Starts every [`available`] daemon in `target` (at least ten on a machine that ran
-/// `.ci/install-daemons.sh`), in [`Daemon::ALL`] order. Any failure stops the ones already
+/// `scripts/test`), in [`Daemon::ALL`] order. Any failure stops the ones already
 /// started and is returned.
 pub fn start_all(target: &Target, posture: Posture) -> Result<Vec<Running>, DaemonError> {
     Daemon::ALL.into_iter().filter(|&daemon| available(daemon)).map(|daemon| start(target, daemon, posture)).collect()

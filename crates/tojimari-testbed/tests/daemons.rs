@@ -4,7 +4,7 @@
 //!
 //! Needs root (skipped loudly otherwise, failed under CI=true). A daemon that is not
 //! installed is skipped loudly, except under CI=true, where it fails (CI runs
-//! `.ci/install-daemons.sh`). Every address used is in 198.18.0.0/15 or 2001:db8::/32.
+//! `scripts/test`). Every address used is in 198.18.0.0/15 or 2001:db8::/32.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
@@ -24,7 +24,7 @@ fn installed_or_skip(daemon: Daemon) -> bool {
     if daemons::available(daemon) {
         return true;
     }
-    let message = format!("{daemon} is not installed (run .ci/install-daemons.sh)");
+    let message = format!("{daemon} is not installed (run scripts/test)");
     if in_ci() {
         panic!("{message}; CI installs every daemon, so this is a failure");
     }

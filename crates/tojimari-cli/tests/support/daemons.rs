@@ -12,8 +12,8 @@ pub fn start(target: &Target, list: &[Daemon], posture: Posture) -> Option<Vec<R
     let mut running = Vec::new();
     for &daemon in list {
         if !daemons::available(daemon) {
-            assert!(!in_ci(), "{daemon:?} is not installed: .ci/install-daemons.sh installs it");
-            eprintln!("SKIPPED: {daemon:?} is not installed (run .ci/install-daemons.sh)");
+            assert!(!in_ci(), "{daemon:?} is not installed: scripts/test installs it");
+            eprintln!("SKIPPED: {daemon:?} is not installed (run scripts/test)");
             return None;
         }
         running.push(daemons::start(target, daemon, posture).unwrap_or_else(|e| panic!("{daemon:?}: {e}")));

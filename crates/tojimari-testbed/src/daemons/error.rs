@@ -9,8 +9,8 @@ use super::Daemon;
 /// Why [`start`](super::start) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    /// A program the daemon needs is missing (run `.ci/install-daemons.sh`).
-    #[error("{daemon} is not installed: {program} is missing (run .ci/install-daemons.sh)")]
+    /// A program the daemon needs is missing (run `scripts/test`).
+    #[error("{daemon} is not installed: {program} is missing (run scripts/test)")]
     NotInstalled {
         /// The daemon.
         daemon: Daemon,
