@@ -12,7 +12,7 @@ use tojimari_core::{Detail, Finding, Protocol, ServiceInfo, ServiceMethod, Sever
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use support::{Anonymous, FtpTls, Udp, fake, have};
+use support::{Anonymous, FtpTls, Udp, fake, have, have_as_root};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -48,7 +48,7 @@ fn detail<'a>(details: &'a [Detail], id: &str) -> Option<&'a Detail> {
 
 #[tokio::test]
 async fn vsftpd_with_anonymous_login_is_found() {
-    if !have("vsftpd") {
+    if !have_as_root("vsftpd") {
         return;
     }
     let daemon = support::vsftpd(Anonymous::Allowed, FtpTls::Absent);
@@ -69,7 +69,7 @@ async fn vsftpd_with_anonymous_login_is_found() {
 
 #[tokio::test]
 async fn vsftpd_without_anonymous_login_is_not_found() {
-    if !have("vsftpd") {
+    if !have_as_root("vsftpd") {
         return;
     }
     let daemon = support::vsftpd(Anonymous::Refused, FtpTls::Absent);
@@ -83,7 +83,7 @@ async fn vsftpd_without_anonymous_login_is_not_found() {
 
 #[tokio::test]
 async fn vsftpd_offering_auth_tls_says_so_and_evaluate_keeps_one_cleartext_finding() {
-    if !have("vsftpd") || !have("openssl") {
+    if !have_as_root("vsftpd") || !have("openssl") {
         return;
     }
     let daemon = support::vsftpd(Anonymous::Allowed, FtpTls::Offered);

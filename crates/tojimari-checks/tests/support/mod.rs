@@ -49,10 +49,34 @@ impl Drop for Daemon {
 pub fn have(program: &str) -> bool {
     let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().any(|d| Path::new(d).join(program).exists());
     if !found {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{program} is required in CI");
-        eprintln!("SKIPPED: {program} is not installed");
+        skip(&format!("{program} is not installed (scripts/test installs it)"));
     }
     found
+}
+
+/// Whether `program` is installed and this process is root, which it needs (vsftpd will not start
+/// without root); otherwise the test is skipped loudly, or fails under `CI=true`.
+pub fn have_as_root(program: &str) -> bool {
+    if !have(program) {
+        return false;
+    }
+    // The effective uid is the second field of /proc/self/status's "Uid:" line.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1));
+    let root = euid == Some("0");
+    if !root {
+        skip(&format!("{program} needs root to run; run the tests as root (sudo scripts/test)"));
+    }
+    root
+}
+
+/// A loud skip: straight to the stderr handle (libtest captures `eprintln!` of passing tests), and a
+/// failure under `CI=true`, where everything is installed and the tests run as root.
+fn skip(why: &str) {
+    use std::io::Write as _;
+    let test = std::thread::current().name().unwrap_or("this test").to_string();
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why} (CI=true: required in CI)");
+    let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED: `{test}` did NOT run: {why}\n");
 }
 
 /// A port free for both TCP and UDP on 127.0.0.1 right now.
