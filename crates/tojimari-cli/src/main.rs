@@ -1,11 +1,13 @@
 //! The `tojimari` binary: parses the command line, runs the job, owns the exit status.
 //!
 //! Exit status: 0 success, 1 runtime failure (or an interrupted scan), 2 bad usage. Errors are one line on
-//! stderr with a hint; a closed stdout pipe is not an error.
+//! stderr with a hint, in the one style of [`messages`]; a closed stdout pipe is not an error.
 
 mod args;
 mod check;
 mod lookup;
+mod messages;
+mod outputs;
 mod plan;
 mod prepass;
 mod progress;
@@ -125,9 +127,10 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
 }
 
-/// Prints a usage error as one line and returns exit status 2.
+/// Prints a usage error as one line (`error: MESSAGE (hint: HINT)`) and returns its exit status: 2, or 1
+/// for a request this process lacks the privilege for.
 pub fn usage(e: &UsageError) -> ExitCode {
-    eprintln!("error: {e}");
+    messages::error(e);
     ExitCode::from(e.code)
 }
 
@@ -158,9 +161,8 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 .map(str::trim)
                 .find_map(|l| l.strip_prefix("tip: ").map(str::to_string))
                 .or_else(|| rendered.lines().find_map(|l| l.strip_prefix("Usage: ").map(|u| format!("usage: {u}"))))
-                .unwrap_or_else(|| "see 'tojimari scan --help'".to_string());
-            eprintln!("error: {first} (hint: {hint})");
-            ExitCode::from(EXIT_USAGE)
+                .unwrap_or_else(|| "see 'tojimari --help'".to_string());
+            usage(&UsageError::new(first, hint))
         }
     }
 }
