@@ -21,7 +21,7 @@ use crate::plan::{self, ScanPlan, VersionPlan};
 use crate::progress::Reporter;
 use crate::resolve::Targets;
 use crate::technique::TcpScan;
-use crate::{EXIT_FAILURE, EXIT_USAGE, messages, usage};
+use crate::{EXIT_FAILURE, messages, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     let raw_allowed = tojimari_net::raw_allowed();
@@ -316,7 +316,8 @@ fn install_signal_handler(control: Arc<Control>) {
     let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
         for _ in signals.forever() {
             if control.is_cancelled() {
-                std::process::exit(i32::from(EXIT_USAGE) + 128);
+                // The shell's convention for a process ended by SIGINT: 128 + the signal number.
+                std::process::exit(128 + SIGINT);
             }
             control.cancel();
         }
