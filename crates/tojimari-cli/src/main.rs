@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let rewritten = prepass::rewrite(argv.iter().cloned());
     let cli = match Cli::try_parse_from(&rewritten) {
         Ok(cli) => cli,
-        Err(e) => return clap_error(e),
+        Err(e) => return clap_error(e, argv.get(1).map(String::as_str)),
     };
     match cli.command {
         Command::Scan(args) => scan::run(&args, &argv),
@@ -134,8 +134,9 @@ pub fn usage(e: &UsageError) -> ExitCode {
     ExitCode::from(e.code)
 }
 
-/// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally.
-fn clap_error(e: clap::Error) -> ExitCode {
+/// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally. `subcommand`
+/// is the first argument as typed.
+fn clap_error(e: clap::Error, subcommand: Option<&str>) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -156,6 +157,14 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 (true, Some(next)) => format!("{first} {next}"),
                 _ => first.to_string(),
             };
+            // clap's tip for an unknown option ("use '-- -p'") would make it a target, which a check
+            // refuses too: say where scan options belong instead.
+            if e.kind() == ErrorKind::UnknownArgument && subcommand == Some("check") {
+                return usage(&UsageError::new(
+                    first,
+                    "a check takes CHECK, TARGET... and -e IFACE only; nmap's scan options belong to `tojimari scan`",
+                ));
+            }
             let hint = rendered
                 .lines()
                 .map(str::trim)

@@ -1,5 +1,6 @@
 //! Bad input: every case exits 2 with one line on stderr naming the problem and a hint, never a panic and
-//! never a silent empty scan. Also `--help` snapshots. None of these send a packet.
+//! never a silent empty scan. Output files and messages. Also `--help` snapshots. None of these send a packet
+//! beyond loopback.
 
 use std::process::{Command, Output};
 
@@ -204,6 +205,25 @@ fn a_write_error_names_the_file() {
     assert!(stderr.starts_with("error: cannot write /dev/full: No space left on device"), "{stderr}");
 }
 
+/// A file that stops taking data in the middle of the run (a file-size limit, as a full disk would): one line
+/// naming the file, exit status 1. The scan connects to loopback addresses only.
+#[test]
+fn a_write_error_during_the_scan_names_the_file_once() {
+    let dir = Scratch::new("midrun");
+    let file = dir.path("big.xml");
+    // SIGXFSZ ignored, so that a write past the limit fails with EFBIG instead of killing the process.
+    let out = Command::new("bash")
+        .args(["-c", r#"trap "" XFSZ; ulimit -f 4; exec "$0" "$@""#, env!("CARGO_BIN_EXE_tojimari")])
+        .args(["scan", "-sT", "-Pn", "-n", "-p", "1", "-oX", &file, "127.0.0.1-60"])
+        .output()
+        .expect("bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("error: cannot write {file}: File too large")), "{stderr}");
+    assert!(std::fs::metadata(&file).unwrap().len() > 0, "the header was written before the limit");
+}
+
 /// A directory the scanner may not write to: as root, the scan runs as `nobody` (root may write anywhere).
 #[test]
 fn an_unwritable_directory_is_named_before_the_scan() {
@@ -266,6 +286,13 @@ fn check_reads_a_target_after_double_dash_as_a_target() {
         assert!(out.stdout.is_empty(), "{target}: nothing may be checked");
     }
     assert!(dir.listing().is_empty(), "a target was taken for an output option: {:?}", dir.listing());
+}
+
+#[test]
+fn check_says_where_scan_options_belong() {
+    for option in ["-p", "-T4", "--frobnicate", "-sS"] {
+        assert_usage_error(&["check", "quick", option, "127.0.0.1"], "belong to `tojimari scan`");
+    }
 }
 
 #[test]
