@@ -106,12 +106,13 @@ fn check_distinct(wanted: &[Wanted], stdout: Option<&FileId>) -> Result<(), Usag
                 Some(w) => format!("{} -", w.option),
                 None => "the normal output".to_string(),
             };
+            let hint = match later.option.as_str() {
+                "-oA" => "give -oA a base name of files that are not standard output".to_string(),
+                option => format!("send {option} to a file, or use {option} - to put it on standard output alone"),
+            };
             return Err(UsageError::new(
                 format!("{} {later_path} is standard output, which {taken} already writes to", later.option),
-                format!(
-                    "send {} to a file, or use {} - to put it on standard output alone",
-                    later.option, later.option
-                ),
+                hint,
             ));
         }
     }

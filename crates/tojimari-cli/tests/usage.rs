@@ -137,6 +137,11 @@ fn without_raw_privilege() {
             "{args:?}: {stderr}"
         );
     }
+    // Bad usage is told first (exit 2), even where the privilege is missing too.
+    let out = run(&["check", "stealth", "--", "-bogus"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: invalid target \"-bogus\""), "{stderr}");
 }
 
 /// How every privilege message names what raw packets need.

@@ -83,16 +83,17 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         return usage(&e);
     }
     let raw = tojimari_net::raw_allowed();
+    // Bad usage (exit 2) is told before a missing privilege (exit 1).
+    let base = match base_plan(args, raw) {
+        Ok(plan) => plan,
+        Err(e) => return usage(&e),
+    };
     if matches!(args.kind, CheckKind::Stealth | CheckKind::Udp) && !raw {
         return usage(&UsageError::privilege(
             messages::needs_raw(&format!("`tojimari check {}`", args.kind.name())),
             messages::raw_hint("use `tojimari check quick`, which needs no privilege"),
         ));
     }
-    let base = match base_plan(args, raw) {
-        Ok(plan) => plan,
-        Err(e) => return usage(&e),
-    };
     let targets = match crate::scan::resolve(&base) {
         Ok(targets) => targets,
         Err(code) => return code,
