@@ -131,9 +131,29 @@ pub struct CheckArgs {
     /// Send through this network interface.
     #[arg(short = 'e', value_name = "IFACE")]
     pub interface: Option<String>,
+    /// nmap's output options (-oN, -oX, -oG, -oJ, -oA), accepted here only to be refused with a clear
+    /// message: a check writes its report to standard output.
+    #[command(flatten)]
+    pub outputs: CheckOutputs,
 }
 
-#[derive(Debug, Args)]
+/// The output options `tojimari check` refuses (see [`CheckArgs::outputs`]).
+#[derive(Debug, Default, Args)]
+pub struct CheckOutputs {
+    #[arg(long = "output-normal", value_name = "FILE", hide = true)]
+    pub normal: Option<String>,
+    #[arg(long = "output-xml", value_name = "FILE", hide = true)]
+    pub xml: Option<String>,
+    #[arg(long = "output-grepable", value_name = "FILE", hide = true)]
+    pub grepable: Option<String>,
+    #[arg(long = "output-json", value_name = "FILE", hide = true)]
+    pub json: Option<String>,
+    #[arg(long = "output-all", value_name = "BASE", hide = true)]
+    pub all: Option<String>,
+}
+
+/// `Default` lets `tojimari check` build its scans in code (every flag off, no value given).
+#[derive(Debug, Default, Args)]
 #[command(after_help = "Two-letter options are nmap's: -sT -sn -Pn -iL FILE -oN/-oX/-oG/-oJ FILE -oA BASE.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
                   tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120")]

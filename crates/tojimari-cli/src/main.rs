@@ -1,11 +1,13 @@
 //! The `tojimari` binary: parses the command line, runs the job, owns the exit status.
 //!
 //! Exit status: 0 success, 1 runtime failure (or an interrupted scan), 2 bad usage. Errors are one line on
-//! stderr with a hint; a closed stdout pipe is not an error.
+//! stderr with a hint, in the one style of [`messages`]; a closed stdout pipe is not an error.
 
 mod args;
 mod check;
 mod lookup;
+mod messages;
+mod outputs;
 mod plan;
 mod prepass;
 mod progress;
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
     let rewritten = prepass::rewrite(argv.iter().cloned());
     let cli = match Cli::try_parse_from(&rewritten) {
         Ok(cli) => cli,
-        Err(e) => return clap_error(e),
+        Err(e) => return clap_error(e, argv.get(1).map(String::as_str)),
     };
     match cli.command {
         Command::Scan(args) => scan::run(&args, &argv),
@@ -125,14 +127,16 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
 }
 
-/// Prints a usage error as one line and returns exit status 2.
+/// Prints a usage error as one line (`error: MESSAGE (hint: HINT)`) and returns its exit status: 2, or 1
+/// for a request this process lacks the privilege for.
 pub fn usage(e: &UsageError) -> ExitCode {
-    eprintln!("error: {e}");
+    messages::error(e);
     ExitCode::from(e.code)
 }
 
-/// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally.
-fn clap_error(e: clap::Error) -> ExitCode {
+/// clap's errors, squeezed into one line with a hint; `--help` and `--version` print normally. `subcommand`
+/// is the first argument as typed.
+fn clap_error(e: clap::Error, subcommand: Option<&str>) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -153,14 +157,21 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 (true, Some(next)) => format!("{first} {next}"),
                 _ => first.to_string(),
             };
+            // clap's tip for an unknown option ("use '-- -p'") would make it a target, which a check
+            // refuses too: say where scan options belong instead.
+            if e.kind() == ErrorKind::UnknownArgument && subcommand == Some("check") {
+                return usage(&UsageError::new(
+                    first,
+                    "a check takes CHECK, TARGET... and -e IFACE only; nmap's scan options belong to `tojimari scan`",
+                ));
+            }
             let hint = rendered
                 .lines()
                 .map(str::trim)
                 .find_map(|l| l.strip_prefix("tip: ").map(str::to_string))
                 .or_else(|| rendered.lines().find_map(|l| l.strip_prefix("Usage: ").map(|u| format!("usage: {u}"))))
-                .unwrap_or_else(|| "see 'tojimari scan --help'".to_string());
-            eprintln!("error: {first} (hint: {hint})");
-            ExitCode::from(EXIT_USAGE)
+                .unwrap_or_else(|| "see 'tojimari --help'".to_string());
+            usage(&UsageError::new(first, hint))
         }
     }
 }

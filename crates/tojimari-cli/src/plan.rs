@@ -45,16 +45,11 @@ impl UsageError {
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (hint: {})", self.message, self.hint)
+        f.write_str(&crate::messages::with_hint(&self.message, &self.hint))
     }
 }
 
-/// Where one output format goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dest {
-    Stdout,
-    File(String),
-}
+pub use crate::outputs::Dest;
 
 /// The checked plan of a `tojimari scan` run.
 #[derive(Debug, Clone)]
@@ -114,8 +109,8 @@ pub fn build(
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
     if ping_probes.is_some() && !techniques.needs_raw() && !(args.ping_only && raw_allowed) {
         return Err(UsageError::privilege(
-            "raw host discovery (-PE, -PP, -PS, -PA, -PU) needs raw-socket privilege (CAP_NET_RAW)",
-            "run as root, or drop the -P options (discovery is then a TCP connect to ports 80 and 443)",
+            crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU)"),
+            crate::messages::raw_hint("drop the -P options (discovery is then a TCP connect to ports 80 and 443)"),
         ));
     }
 
@@ -200,7 +195,7 @@ pub fn build(
         ));
     }
 
-    let outputs = outputs(args)?;
+    let outputs = crate::outputs::destinations(args)?;
     let version = version_plan(args)?;
     if version.is_some() && ping_only {
         return Err(UsageError::new(
@@ -518,44 +513,6 @@ pub fn parse_time(s: &str, option: &str) -> Result<Duration, UsageError> {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64(secs))
-}
-
-fn outputs(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> {
-    let mut out = Vec::new();
-    let dest = |s: &String| if s == "-" { Dest::Stdout } else { Dest::File(s.clone()) };
-    for (opt, format) in [
-        (&args.output_normal, Format::Normal),
-        (&args.output_xml, Format::Xml),
-        (&args.output_grepable, Format::Grepable),
-        (&args.output_json, Format::JsonLines),
-    ] {
-        if let Some(s) = opt {
-            if s.is_empty() {
-                return Err(UsageError::new(
-                    "an output option was given an empty file name",
-                    "use - for standard output",
-                ));
-            }
-            out.push((format, dest(s)));
-        }
-    }
-    if let Some(base) = &args.output_all {
-        if base.is_empty() || base == "-" {
-            return Err(UsageError::new("-oA needs a base file name, not standard output", "for example -oA results"));
-        }
-        for (format, ext) in
-            [(Format::Normal, "nmap"), (Format::Xml, "xml"), (Format::Grepable, "gnmap"), (Format::JsonLines, "jsonl")]
-        {
-            out.push((format, Dest::File(format!("{base}.{ext}"))));
-        }
-    }
-    if out.iter().filter(|(_, d)| *d == Dest::Stdout).count() > 1 {
-        return Err(UsageError::new(
-            "only one output format can go to standard output (-)",
-            "send the others to files",
-        ));
-    }
-    Ok(out)
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String, UsageError> {

@@ -1,7 +1,6 @@
 //! `tojimari scan`: plan, resolve, open outputs, run the connect engine, close outputs validly.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,56 +10,63 @@ use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
-use tojimari_engine::{ConnectScan, Control, Discovery, fdlimit};
-use tojimari_output::Format;
+use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, fdlimit};
 use tojimari_packet::Technique;
 use tojimari_probedb::ProbeDb;
 use tojimari_service::{DetectOptions, DetectSink};
 
 use crate::args::ScanArgs;
-use crate::plan::{self, Dest, ScanPlan, UsageError, VersionPlan};
+use crate::outputs::{self, Outputs};
+use crate::plan::{self, ScanPlan, VersionPlan};
 use crate::progress::Reporter;
 use crate::resolve::Targets;
 use crate::technique::TcpScan;
-use crate::{EXIT_FAILURE, EXIT_USAGE, usage};
+use crate::{EXIT_FAILURE, messages, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     let raw_allowed = tojimari_net::raw_allowed();
-    let mut notice = |n: String| eprintln!("notice: {n}");
-    let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut notice) {
+    let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut |n| messages::note(n)) {
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
-    let mut warn = |w: String| eprintln!("warning: {w}");
-    let targets =
-        Targets::resolve(&plan.target_specs, plan.exclusions.clone(), &plan.exclude_names, plan.prefer_ipv6, &mut warn);
-    if targets.is_empty() {
-        eprintln!(
-            "error: no target could be resolved, so nothing was scanned (hint: check the host names, or give addresses)"
-        );
-        return ExitCode::from(EXIT_FAILURE);
-    }
-
-    let mut tee = Tee::new();
-    let mut outputs = plan.outputs.clone();
-    if !outputs.iter().any(|(_, d)| *d == Dest::Stdout) {
-        outputs.insert(0, (Format::Normal, Dest::Stdout));
-    }
-    for (format, dest) in &outputs {
-        match open(dest) {
-            Ok(writer) => tee.push(tojimari_output::sink(*format, writer, *dest == Dest::Stdout)),
-            Err(e) => {
-                let Dest::File(path) = dest else { unreachable!("stdout always opens") };
-                return usage(&UsageError::new(
-                    format!("cannot open output file {path}: {e}"),
-                    "check that the directory exists and is writable",
-                ));
-            }
+    // Outputs open before anything is sent (host names are resolved next): a bad path stops the run here.
+    let outputs = match Outputs::open(&plan.outputs) {
+        Ok(outputs) => outputs,
+        Err(e) => return usage(&e),
+    };
+    let targets = match resolve(&plan) {
+        Ok(targets) => targets,
+        Err(code) => {
+            outputs.discard();
+            return code;
         }
+    };
+    let mut tee = Tee::new();
+    for output in outputs.opened {
+        tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
     }
-
     tee.push(Box::new(Unreachable));
     execute(&plan, &targets, tee, shell_join(argv))
+}
+
+/// Resolves the plan's targets (host names through the system resolver, with a warning for each that
+/// fails). None left is a runtime failure (exit status 1), said in one line.
+pub fn resolve(plan: &ScanPlan) -> Result<Targets, ExitCode> {
+    let targets = Targets::resolve(
+        &plan.target_specs,
+        plan.exclusions.clone(),
+        &plan.exclude_names,
+        plan.prefer_ipv6,
+        &mut |w| messages::warning(w),
+    );
+    if targets.is_empty() {
+        messages::error(messages::with_hint(
+            "no target could be resolved, so nothing was scanned",
+            "check the host names, or give addresses",
+        ));
+        return Err(ExitCode::from(EXIT_FAILURE));
+    }
+    Ok(targets)
 }
 
 /// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
@@ -72,7 +78,7 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         Some(version) => match detect_stage(version, tee, &control) {
             Ok(sink) => sink,
             Err(e) => {
-                eprintln!("error: cannot start version detection: {e}");
+                messages::error(format!("cannot start version detection: {e}"));
                 return ExitCode::from(EXIT_FAILURE);
             }
         },
@@ -91,7 +97,7 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     install_signal_handler(control.clone());
 
     if let Err(e) = tee.run_start(&run_info) {
-        eprintln!("error: writing results failed: {e}");
+        messages::error(outputs::describe(&e));
         return ExitCode::from(EXIT_FAILURE);
     }
     let reporter = Reporter::start(control.clone(), plan.progress, plan.stats_every);
@@ -104,31 +110,38 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     let drained = tee.drain();
     reporter.stop();
 
+    // The first failure is told once; a file that failed keeps failing at run_end, which is not repeated.
+    let mut told = false;
+    let mut tell = |message: String| {
+        messages::error(&message);
+        told = true;
+        message
+    };
     let (stats, exit, code) = match result {
-        Ok(stats) if drained.is_err() => {
-            let message =
-                format!("writing results failed: {}", drained.as_ref().err().map_or(String::new(), |e| e.to_string()));
-            eprintln!("error: {message}");
-            (stats, RunExit::Error(message), ExitCode::from(EXIT_FAILURE))
-        }
-        Ok(stats) if stats.interrupted || control.is_cancelled() => {
-            (stats, RunExit::Error("Interrupted by user (Ctrl-C)".into()), ExitCode::from(EXIT_FAILURE))
-        }
-        Ok(stats) => (stats, RunExit::Success, ExitCode::SUCCESS),
+        Ok(stats) => match drained {
+            Err(e) => (stats, RunExit::Error(tell(outputs::describe(&e))), ExitCode::from(EXIT_FAILURE)),
+            Ok(()) if stats.interrupted || control.is_cancelled() => {
+                (stats, RunExit::Error("Interrupted by user (Ctrl-C)".into()), ExitCode::from(EXIT_FAILURE))
+            }
+            Ok(()) => (stats, RunExit::Success, ExitCode::SUCCESS),
+        },
         Err(e) => {
-            eprintln!("error: {e}");
-            (Default::default(), RunExit::Error(e.to_string()), ExitCode::from(EXIT_FAILURE))
+            let message = match &e {
+                EngineError::Output(io) => outputs::describe(io),
+                other => other.to_string(),
+            };
+            (Default::default(), RunExit::Error(tell(message)), ExitCode::from(EXIT_FAILURE))
         }
     };
     let backoffs = control.progress.backoffs.load(std::sync::atomic::Ordering::Relaxed);
     if backoffs > 0 && plan.display.verbose > 0 {
         match engine {
-            Engine::Connect(_) => eprintln!(
-                "note: backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
+            Engine::Connect(_) => messages::note(format!(
+                "backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
                 budget.soft_limit
-            ),
-            Engine::Raw(_) => eprintln!(
-                "note: the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them"
+            )),
+            Engine::Raw(_) => messages::note(
+                "the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them",
             ),
         }
     }
@@ -137,10 +150,10 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
         let wait =
             if rate > 0.0 { format!(" (about {:.0} s at that rate)", udp_silent as f64 / rate) } else { String::new() };
-        eprintln!(
-            "note: {udp_silent} UDP ports stayed silent (open|filtered): the targets sent ICMP port-unreachable at about \
+        messages::note(format!(
+            "{udp_silent} UDP ports stayed silent (open|filtered): the targets sent ICMP port-unreachable at about \
              {rate:.1}/s, so closed ports among them could not all say so; --udp-full-split waits for the full split{wait}"
-        );
+        ));
     }
     let summary = RunSummary {
         end: SystemTime::now(),
@@ -151,7 +164,9 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         exit,
     };
     if let Err(e) = tee.run_end(&summary) {
-        eprintln!("error: writing results failed: {e}");
+        if !told {
+            messages::error(outputs::describe(&e));
+        }
         return ExitCode::from(EXIT_FAILURE);
     }
     code
@@ -196,7 +211,7 @@ impl Sink for Unreachable {
 
     fn host_done(&mut self, host: &tojimari_core::HostReport) -> io::Result<()> {
         if host.state == tojimari_core::HostState::Down && host.state_reason == tojimari_core::Reason::NetUnreach {
-            eprintln!("warning: no route to {} (or not through the -e interface); skipped", host.addr);
+            messages::warning(format_args!("no route to {} (or not through the -e interface); skipped", host.addr));
         }
         Ok(())
     }
@@ -277,55 +292,6 @@ fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     scans
 }
 
-fn open(dest: &Dest) -> io::Result<Box<dyn Write + Send>> {
-    Ok(match dest {
-        Dest::Stdout => Box::new(Stdout::default()),
-        Dest::File(path) => Box::new(BufWriter::new(File::create(path)?)),
-    })
-}
-
-/// Standard output that treats a closed pipe as "nobody is reading any more": the scan goes on and the
-/// other outputs are still written, as `tojimari scan ... | head` expects.
-#[derive(Default)]
-struct Stdout {
-    closed: bool,
-    buf: Vec<u8>,
-}
-
-impl Write for Stdout {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if !self.closed {
-            self.buf.extend_from_slice(data);
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.closed || self.buf.is_empty() {
-            self.buf.clear();
-            return Ok(());
-        }
-        let mut drawn = crate::progress::terminal();
-        crate::progress::clear_line(&mut drawn);
-        let mut out = io::stdout().lock();
-        let res = out.write_all(&self.buf).and_then(|()| out.flush());
-        self.buf.clear();
-        match res {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            other => other,
-        }
-    }
-}
-
-impl Drop for Stdout {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
-}
-
 /// The command line as one string, quoting arguments that need it (for headers and XML `args`).
 fn shell_join(argv: &[String]) -> String {
     argv.iter()
@@ -350,7 +316,8 @@ fn install_signal_handler(control: Arc<Control>) {
     let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
         for _ in signals.forever() {
             if control.is_cancelled() {
-                std::process::exit(i32::from(EXIT_USAGE) + 128);
+                // The shell's convention for a process ended by SIGINT: 128 + the signal number.
+                std::process::exit(128 + SIGINT);
             }
             control.cancel();
         }

@@ -83,10 +83,7 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     }
     if !raw_allowed {
         if args.syn && chosen.tcp == Some(TcpScan::Raw(Technique::Syn)) && !chosen.udp {
-            notice(
-                "-sS needs raw sockets (CAP_NET_RAW), which this process lacks: falling back to -sT (TCP connect scan)"
-                    .into(),
-            );
+            notice(format!("{}: falling back to -sT (TCP connect scan)", crate::messages::needs_raw("-sS")));
             chosen.tcp = Some(TcpScan::Connect);
         }
         if chosen.needs_raw() {
@@ -95,10 +92,8 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
                 _ => "-sU",
             };
             return Err(UsageError::privilege(
-                format!(
-                    "{name} sends raw packets and needs raw-socket privilege (CAP_NET_RAW), which this process lacks"
-                ),
-                "run it as root (sudo), or use -sT, which needs no privilege",
+                crate::messages::needs_raw(name),
+                crate::messages::raw_hint("use -sT, which needs no privilege"),
             ));
         }
     }

@@ -90,3 +90,33 @@ fn unknown_check_and_missing_target_are_usage_errors() {
         assert!(err.contains("hint"), "{err}");
     }
 }
+
+/// Without raw-socket privilege `quick` runs as a connect scan, says ICMP echo was not tested, and a target
+/// after `--` is simply a target.
+#[test]
+fn quick_check_without_privilege_checks_a_target_given_after_double_dash() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let _open = target.listen_tcp(&[22, 31337]).unwrap();
+    target.firewall(&firewall::drop_tcp(&[80])).unwrap();
+    let addr = target.v4.to_string();
+    let out = bed
+        .scanner()
+        .command("setpriv")
+        .args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", env!("CARGO_BIN_EXE_tojimari")])
+        .args(["check", "quick", "--", &addr])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{text}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("tojimari check quick: {addr}")), "{text}");
+    assert!(row(&text, "22/tcp").contains("OPEN"), "{text}");
+    assert!(row(&text, "21/tcp").contains("CLOSED"), "{text}");
+    assert!(row(&text, "80/tcp").contains("STEALTH"), "{text}");
+    assert!(row(&text, "31337/tcp").contains("OPEN"), "{text}");
+    assert!(!text.contains("/udp"), "a UDP scan needs raw sockets: {text}");
+    assert!(
+        text.contains("ICMP echo: not tested: sending ICMP echo needs root (or the CAP_NET_RAW capability)"),
+        "{text}"
+    );
+}

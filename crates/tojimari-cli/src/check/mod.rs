@@ -1,10 +1,12 @@
 //! `tojimari check quick|stealth|trojan|tcp|udp|prescan TARGET`: ready-made checks for people who do not
 //! know scanner flags, after the online port checks of the early 2000s.
 //!
-//! Each check is an ordinary scan plan (built from nmap-style arguments, so it follows every rule a typed
-//! `tojimari scan` follows), run on the same engines, with results told in plain words: OPEN (a program
-//! answers), CLOSED (the host answered that nothing listens: it is visible), STEALTH (no answer at all). A
-//! machine that serves nothing should show every port STEALTH; every OPEN port gets a line of advice.
+//! Each check is one or more ordinary scan plans, built in code: the targets and `-e` go through the same
+//! planner as `tojimari scan` (so a target is only ever a target, and is checked the same way), then each
+//! scan sets its technique and ports on that plan. They run on the same engines, with results told in plain
+//! words: OPEN (a program answers), CLOSED (the host answered that nothing listens: it is visible), STEALTH
+//! (no answer at all). A machine that serves nothing should show every port STEALTH; every OPEN port gets a
+//! line of advice. nmap's output options are refused: the report goes to standard output.
 
 mod advice;
 mod report;
@@ -16,15 +18,19 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use clap::Parser;
-use tojimari_core::report::{HostReport, PortResult, RunInfo, RunSummary};
+use tojimari_core::portspec::{PortSet, PortSpec};
+use tojimari_core::report::{DisplayOptions, HostReport, PortResult, RunInfo, RunSummary};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
+use tojimari_engine::Discovery;
+use tojimari_engine::raw::PingProbe;
+use tojimari_packet::Technique;
 
-use crate::args::{CheckArgs, CheckKind, Cli, Command, ScanArgs};
-use crate::plan::{self, UsageError};
+use crate::args::{CheckArgs, CheckKind, ScanArgs};
+use crate::plan::{self, ScanPlan, UsageError, VersionPlan};
 use crate::resolve::Targets;
-use crate::{EXIT_FAILURE, usage};
+use crate::technique::{TcpScan, Techniques};
+use crate::{EXIT_FAILURE, messages, usage};
 
 /// The common service ports of `quick`, `stealth` and their names as the check reports them.
 pub const COMMON_TCP: &[(u16, &str)] = &[
@@ -73,69 +79,38 @@ pub const PRESCAN_TCP: &[(u16, &str)] = &[
 type Results = BTreeMap<IpAddr, HostReport>;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    if let Some(e) = refused_output(args) {
+        return usage(&e);
+    }
     let raw = tojimari_net::raw_allowed();
-    let needs_raw = matches!(args.kind, CheckKind::Stealth | CheckKind::Udp);
-    if needs_raw && !raw {
-        eprintln!(
-            "error: `tojimari check {}` sends raw packets, which needs root or CAP_NET_RAW (hint: run it with sudo, or \
-             use `tojimari check quick`)",
-            args.kind.name()
-        );
-        return ExitCode::from(EXIT_FAILURE);
+    // Bad usage (exit 2) is told before a missing privilege (exit 1).
+    let base = match base_plan(args, raw) {
+        Ok(plan) => plan,
+        Err(e) => return usage(&e),
+    };
+    if matches!(args.kind, CheckKind::Stealth | CheckKind::Udp) && !raw {
+        return usage(&UsageError::privilege(
+            messages::needs_raw(&format!("`tojimari check {}`", args.kind.name())),
+            messages::raw_hint("use `tojimari check quick`, which needs no privilege"),
+        ));
     }
-    let targets_arg: Vec<String> = args.targets.clone();
-    let ports = |list: &[(u16, &str)]| list.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>().join(",");
-    let trojan_list = ports(trojans::TROJAN_PORTS);
-    let common = ports(COMMON_TCP);
-    let mut plans: Vec<(&'static str, Vec<String>)> = Vec::new();
-    match args.kind {
-        CheckKind::Quick => {
-            let mut spec = format!("T:{common},{trojan_list}");
-            if raw {
-                spec.push_str(&format!(",U:{}", ports(COMMON_UDP)));
-            }
-            let mut a = vec!["-Pn".to_string(), "-p".into(), spec];
-            if raw {
-                a.push("-sU".into());
-                a.push("-sS".into());
-            }
-            plans.push(("ports", a));
-        }
-        CheckKind::Stealth => {
-            for flag in ["-sS", "-sF", "-sN", "-sX"] {
-                plans.push((flag, vec!["-Pn".into(), flag.into(), "-p".into(), common.clone()]));
-            }
-        }
-        CheckKind::Trojan => plans.push(("ports", vec!["-Pn".into(), "-p".into(), trojan_list])),
-        CheckKind::Tcp => plans.push(("ports", vec!["-Pn".into(), "-p".into(), "1-1024".into()])),
-        CheckKind::Udp => plans.push(("ports", vec!["-Pn".into(), "-sU".into(), "-p".into(), "1-1024".into()])),
-        CheckKind::Prescan => {
-            plans.push(("ports", vec!["-Pn".into(), "-sV".into(), "--banners".into(), "-p".into(), ports(PRESCAN_TCP)]))
-        }
-    }
+    let targets = match crate::scan::resolve(&base) {
+        Ok(targets) => targets,
+        Err(code) => return code,
+    };
+    let command = format!("tojimari check {} {}", args.kind.name(), args.targets.join(" "));
     let mut runs: Vec<(&'static str, Results)> = Vec::new();
-    for (label, mut scan_args) in plans {
-        scan_args.push("--no-progress".into());
-        if let Some(iface) = &args.interface {
-            scan_args.push("-e".into());
-            scan_args.push(iface.clone());
-        }
-        scan_args.extend(targets_arg.iter().cloned());
-        match run_scan(&scan_args) {
+    for (label, plan) in scans(args.kind, raw, &base) {
+        match run_scan(&plan, &targets, &command) {
             Ok(results) => runs.push((label, results)),
             Err(code) => return code,
         }
     }
-    let ping = if args.kind == CheckKind::Quick {
-        if raw {
-            let mut a = vec!["-sn".to_string(), "-PE".into(), "--no-progress".into()];
-            a.extend(targets_arg.iter().cloned());
-            match run_scan(&a) {
-                Ok(results) => Some(results),
-                Err(code) => return code,
-            }
-        } else {
-            None
+    // `quick` also asks whether the host answers ping, which takes raw sockets.
+    let ping = if args.kind == CheckKind::Quick && raw {
+        match run_scan(&ping_plan(&base), &targets, &command) {
+            Ok(results) => Some(results),
+            Err(code) => return code,
         }
     } else {
         None
@@ -146,43 +121,113 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: writing the report failed: {e}");
+            messages::error(format!("cannot write standard output: {e}"));
             ExitCode::from(EXIT_FAILURE)
         }
     }
 }
 
-/// Runs `tojimari scan ARGS` through the ordinary planner and engines, collecting every host.
-fn run_scan(scan_args: &[String]) -> Result<Results, ExitCode> {
-    let mut argv = vec!["tojimari".to_string(), "scan".to_string()];
-    argv.extend(scan_args.iter().cloned());
-    let rewritten = crate::prepass::rewrite(argv.iter().cloned());
-    let args: Box<ScanArgs> = match Cli::try_parse_from(&rewritten) {
-        Ok(Cli { command: Command::Scan(args) }) => args,
-        Ok(_) => unreachable!("the argv names the scan subcommand"),
-        Err(e) => {
-            let first = e.render().to_string();
-            eprintln!("error: {} (hint: see 'tojimari check --help')", first.lines().next().unwrap_or("bad target"));
-            return Err(ExitCode::from(crate::EXIT_USAGE));
+/// nmap's output options given to `check`: refused, naming the option, since the report is plain words on
+/// standard output and a check may run several scans.
+fn refused_output(args: &CheckArgs) -> Option<UsageError> {
+    let o = &args.outputs;
+    let option = [(&o.normal, "-oN"), (&o.xml, "-oX"), (&o.grepable, "-oG"), (&o.json, "-oJ"), (&o.all, "-oA")]
+        .into_iter()
+        .find_map(|(value, option)| value.as_ref().map(|_| option))?;
+    Some(UsageError::new(
+        format!("`tojimari check` writes its report to standard output only; {option} is an option of `tojimari scan`"),
+        format!(
+            "redirect the report instead: tojimari check {} TARGET > report.txt (or run `tojimari scan {option} FILE` \
+             for scan output)",
+            args.kind.name()
+        ),
+    ))
+}
+
+/// The plan every scan of a check starts from: the check's targets and `-e`, checked by the planner as
+/// `tojimari scan` checks them, with no host discovery (-Pn) and no progress line.
+fn base_plan(args: &CheckArgs, raw: bool) -> Result<ScanPlan, UsageError> {
+    let scan = ScanArgs {
+        targets: args.targets.clone(),
+        interface: args.interface.clone(),
+        no_ping: true,
+        no_progress: true,
+        ..ScanArgs::default()
+    };
+    plan::build(&scan, &mut io::empty(), raw, &mut |_| {})
+}
+
+/// The scans a check runs, labelled for the report ("ports", or the technique of a `stealth` column).
+fn scans(kind: CheckKind, raw: bool, base: &ScanPlan) -> Vec<(&'static str, ScanPlan)> {
+    let tcp_ports =
+        |lists: &[&[(u16, &str)]]| PortSet::from_ports(lists.iter().flat_map(|l| l.iter().map(|(p, _)| *p)));
+    let syn_or_connect = if raw { TcpScan::Raw(Technique::Syn) } else { TcpScan::Connect };
+    let scan = |tcp: Option<TcpScan>, udp: bool, ports: PortSpec| ScanPlan {
+        techniques: Techniques { tcp, udp },
+        ports,
+        ..base.clone()
+    };
+    match kind {
+        CheckKind::Quick => {
+            let tcp = tcp_ports(&[COMMON_TCP, trojans::TROJAN_PORTS]);
+            // UDP only with raw sockets: without them, a UDP scan cannot tell anything.
+            let udp = if raw { tcp_ports(&[COMMON_UDP]) } else { PortSet::default() };
+            vec![("ports", scan(Some(syn_or_connect), raw, PortSpec { tcp, udp }))]
         }
-    };
-    let raw_allowed = tojimari_net::raw_allowed();
-    let mut notice = |_n: String| {};
-    let plan = match plan::build(&args, &mut io::empty(), raw_allowed, &mut notice) {
-        Ok(p) => p,
-        Err(e) => return Err(usage(&e)),
-    };
-    let mut warn = |w: String| eprintln!("warning: {w}");
-    let targets =
-        Targets::resolve(&plan.target_specs, plan.exclusions.clone(), &plan.exclude_names, plan.prefer_ipv6, &mut warn);
-    if targets.is_empty() {
-        let e = UsageError::new("no target could be resolved", "give an address like 198.18.0.2 or a host name");
-        return Err(usage(&e));
+        CheckKind::Stealth => {
+            [("-sS", Technique::Syn), ("-sF", Technique::Fin), ("-sN", Technique::Null), ("-sX", Technique::Xmas)]
+                .into_iter()
+                .map(|(label, t)| {
+                    (
+                        label,
+                        scan(
+                            Some(TcpScan::Raw(t)),
+                            false,
+                            PortSpec { tcp: tcp_ports(&[COMMON_TCP]), udp: PortSet::default() },
+                        ),
+                    )
+                })
+                .collect()
+        }
+        CheckKind::Trojan => {
+            let ports = PortSpec { tcp: tcp_ports(&[trojans::TROJAN_PORTS]), udp: PortSet::default() };
+            vec![("ports", scan(Some(syn_or_connect), false, ports))]
+        }
+        CheckKind::Tcp => {
+            let ports = PortSpec { tcp: PortSet::from_ports(1..=1024), udp: PortSet::default() };
+            vec![("ports", scan(Some(syn_or_connect), false, ports))]
+        }
+        CheckKind::Udp => {
+            let ports = PortSpec { tcp: PortSet::default(), udp: PortSet::from_ports(1..=1024) };
+            vec![("ports", scan(None, true, ports))]
+        }
+        CheckKind::Prescan => {
+            let ports = PortSpec { tcp: tcp_ports(&[PRESCAN_TCP]), udp: PortSet::default() };
+            let version = VersionPlan { intensity: 7, db: None, findings: true, banners: true };
+            let display = DisplayOptions { versions: true, ..base.display };
+            vec![("ports", ScanPlan { version: Some(version), display, ..scan(Some(syn_or_connect), false, ports) })]
+        }
     }
+}
+
+/// `quick`'s ping: host discovery only, by ICMP echo (as `-sn -PE`).
+fn ping_plan(base: &ScanPlan) -> ScanPlan {
+    ScanPlan {
+        ping_only: true,
+        ports: PortSpec::default(),
+        techniques: Techniques { tcp: None, udp: false },
+        discovery: Discovery::ConnectPing { ports: vec![80, 443] },
+        ping_probes: Some(vec![PingProbe::Echo]),
+        ..base.clone()
+    }
+}
+
+/// Runs one plan on the ordinary engines, collecting every host.
+fn run_scan(plan: &ScanPlan, targets: &Targets, command: &str) -> Result<Results, ExitCode> {
     let collected = Arc::new(Mutex::new(Results::new()));
     let mut tee = Tee::new();
     tee.push(Box::new(Collect(collected.clone())));
-    let code = crate::scan::execute(&plan, &targets, tee, argv.join(" "));
+    let code = crate::scan::execute(plan, targets, tee, command.to_string());
     if code != ExitCode::SUCCESS {
         return Err(code);
     }

@@ -87,11 +87,12 @@ pub fn write(
     for addr in addrs {
         writeln!(out, "tojimari check {}: {addr}", kind.name())?;
         if kind == CheckKind::Quick {
+            let not_tested = format!("not tested: sending ICMP echo needs {}", crate::messages::RAW_PRIVILEGE);
             let word = match ping.and_then(|p| p.get(&addr)) {
                 Some(host) if host.state == HostState::Up => "ANSWERED: the host answers ping, so it shows it exists",
                 Some(_) => "STEALTH: no echo reply",
                 None if raw => "STEALTH: no echo reply",
-                None => "not tested (sending ICMP echo needs root)",
+                None => &not_tested,
             };
             writeln!(out, "  ICMP echo: {word}")?;
         }
