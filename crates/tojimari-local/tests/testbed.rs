@@ -15,7 +15,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tojimari_core::Protocol;
 use tojimari_local::{
-    Inventory, JsonOutput, LocalArgs, LocalOptions, Privilege, Reach, StopStep, listening_sockets, run_with, who_holds,
+    Inventory, JsonOutput, LocalArgs, LocalOptions, Privilege, Reach, StopStep, TerminalPrompt, listening_sockets,
+    run_with, who_holds,
 };
 use tojimari_testbed::{Netns, testbed_or_skip};
 
@@ -301,7 +302,7 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out, err) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = run_with(&args, &LocalOptions::default(), &mut out, &mut err);
+            let code = run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err);
             (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
         })
         .unwrap();
@@ -318,7 +319,10 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            (run_with(&args, &LocalOptions::default(), &mut out, &mut err), String::from_utf8(out).unwrap())
+            (
+                run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err),
+                String::from_utf8(out).unwrap(),
+            )
         })
         .unwrap();
     assert_eq!(code, 1);
@@ -417,7 +421,9 @@ fn unprivileged_child() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = tojimari_local::run(args, &mut out, &mut err);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
-    assert!(String::from_utf8(out).unwrap().contains("run as root to see every owner"));
+    let note = String::from_utf8(err).unwrap();
+    assert!(note.starts_with("note: ") && note.contains("run as root to see every owner"), "{note}");
+    assert!(!String::from_utf8(out).unwrap().contains("run as root"), "the note is a message on stderr, not data");
 }
 
 /// Every real Debian daemon the test bed can run (tojimari-testbed's `daemons`: 22 of them, master and worker
