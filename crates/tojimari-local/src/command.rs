@@ -170,6 +170,17 @@ mod tests {
     }
 
     #[test]
+    fn stop_without_an_inventory_stops_nothing_and_fails() {
+        let args = LocalArgs { port: Some(80), stop: Some(StopOptions::default()), ..LocalArgs::default() };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut prompt = crate::stopping::FixedAnswer(crate::stopping::Answer::Yes);
+        assert_eq!(run_with(&args, &missing_proc(), &mut prompt, &mut out, &mut err), EXIT_FAILURE);
+        assert!(out.is_empty());
+        let message = String::from_utf8(err).unwrap();
+        assert!(message.starts_with("error: cannot read /nonexistent/tojimari/net/tcp: "), "{message}");
+    }
+
+    #[test]
     fn this_machine_inventory_runs() {
         // Whatever listens here, the command must finish with a table and exit 0.
         let (mut out, mut err) = (Vec::new(), Vec::new());

@@ -449,6 +449,37 @@ mod tests {
         child.wait().unwrap();
     }
 
+    /// The real systemctl with a unit that does not exist: without systemd as pid 1 (this test machine) it says
+    /// the system was not booted with systemd, with systemd that the unit is not loaded; either way the step
+    /// fails with systemctl's own words, and no `disable` note is given. Nothing else is faked.
+    #[test]
+    fn a_failed_systemctl_is_an_error_with_its_reason() {
+        let argv: Vec<String> =
+            ["systemctl", "stop", "tojimari-test-no-such-unit.service"].into_iter().map(String::from).collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert!(!stop_unit("tojimari-test-no-such-unit.service", &argv, &mut out, &mut err).unwrap());
+        let out = String::from_utf8(out).unwrap();
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(
+            out,
+            "Stopping tojimari-test-no-such-unit.service: systemctl stop tojimari-test-no-such-unit.service\n"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: `systemctl stop tojimari-test-no-such-unit.service` failed (")
+                || err.starts_with("error: cannot run systemctl: "),
+            "{err}"
+        );
+        assert!(!err.contains("disable"), "{err}");
+
+        let missing: Vec<String> =
+            ["/nonexistent/systemctl", "stop", "x.service"].into_iter().map(String::from).collect();
+        let mut err = Vec::new();
+        assert!(!stop_unit("x.service", &missing, &mut Vec::new(), &mut err).unwrap());
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.starts_with("error: cannot run /nonexistent/systemctl: "), "{err}");
+    }
+
     #[test]
     fn pid_lists() {
         let pin = |pid| Pinned { pid, start_time: 0 };
