@@ -45,8 +45,10 @@ pub enum StopAction {
     Unit {
         unit: Unit,
         argv: Vec<String>,
-        /// The unit's processes holding the port, by pid (for the question and the report).
-        processes: Vec<(Pinned, String)>,
+        /// The unit's processes holding the port, by pid.
+        processes: Vec<Pinned>,
+        /// The topmost of them (not forked from another), with their names: what the question names.
+        leaders: Vec<(u32, String)>,
     },
     /// SIGTERM `root`, then SIGKILL whatever of `root` and `followers` is left after the grace period.
     Signal {
@@ -63,11 +65,12 @@ impl StopAction {
     /// `nginx (pid 1234 and its children 1235, 1236)`.
     pub fn describe(&self) -> String {
         match self {
-            StopAction::Unit { unit, processes, .. } => {
-                let name = processes.first().map_or_else(|| unit.name.clone(), |(_, name)| name.clone());
-                let pids: Vec<String> = processes.iter().map(|(pinned, _)| pinned.pid.to_string()).collect();
+            StopAction::Unit { unit, leaders, .. } => {
+                let name = leaders.first().map_or_else(|| unit.name.clone(), |(_, name)| name.clone());
+                let pids: Vec<String> = leaders.iter().map(|(pid, _)| pid.to_string()).collect();
                 let pid_word = if pids.len() == 1 { "pid" } else { "pids" };
-                format!("{name} ({pid_word} {}, unit {unit})", pids.join(", "))
+                let kind = if unit.manager == Manager::User { "user unit" } else { "unit" };
+                format!("{name} ({pid_word} {}, {kind} {})", pids.join(", "), unit.name)
             }
             StopAction::Signal { name, root, followers } if followers.is_empty() => {
                 format!("{name} (pid {})", root.pid)
@@ -83,7 +86,7 @@ impl StopAction {
     /// Every process this action should end.
     pub fn processes(&self) -> Vec<Pinned> {
         match self {
-            StopAction::Unit { processes, .. } => processes.iter().map(|(pinned, _)| *pinned).collect(),
+            StopAction::Unit { processes, .. } => processes.clone(),
             StopAction::Signal { root, followers, .. } => {
                 std::iter::once(*root).chain(followers.iter().copied()).collect()
             }
@@ -213,8 +216,14 @@ pub fn plan_stop(holding: &Holding<'_>, own_uid: u32) -> StopPlan {
                 let members: Vec<&ProcessInfo> =
                     processes.iter().copied().filter(|process| process.unit.as_ref() == Some(&unit)).collect();
                 let argv = systemctl_stop(&unit, members.first().copied(), own_uid);
-                let processes = members.iter().map(|process| (Pinned::of(process), process.name.clone())).collect();
-                Some(StopAction::Unit { unit, argv, processes })
+                let is_member = |pid: u32| members.iter().any(|process| process.pid == pid);
+                let leaders = members
+                    .iter()
+                    .filter(|process| !is_member(process.ppid))
+                    .map(|process| (process.pid, process.name.clone()))
+                    .collect();
+                let processes = members.iter().map(|process| Pinned::of(process)).collect();
+                Some(StopAction::Unit { unit, argv, processes, leaders })
             }
             StopStep::Kill { pid, name, followers } => {
                 let root = Pinned::of(by_pid(pid)?);
@@ -319,7 +328,8 @@ mod tests {
         let StopAction::Unit { argv, .. } = &actions[0] else { panic!("{actions:?}") };
         assert_eq!(argv, &["systemctl", "stop", "nginx.service"]);
         assert_eq!(disable_command(argv), "systemctl disable nginx.service");
-        assert_eq!(plan.question().unwrap(), "Stop nginx (pids 1234, 1235, unit nginx.service)? [y/N] ");
+        // The master is named; its worker goes with the unit.
+        assert_eq!(plan.question().unwrap(), "Stop nginx (pid 1234, unit nginx.service)? [y/N] ");
         assert_eq!(plan.processes().len(), 2);
     }
 
@@ -335,6 +345,10 @@ mod tests {
         let StopAction::Unit { argv, .. } = &actions[0] else { panic!("{actions:?}") };
         assert_eq!(argv, &["systemctl", "--user", "--machine", "alice@", "stop", "syncthing.service"]);
         assert_eq!(disable_command(argv), "systemctl --user --machine alice@ disable syncthing.service");
+        assert_eq!(
+            plan_stop(&holding, 0).question().unwrap(),
+            "Stop syncthing (pid 900, user unit syncthing.service)? [y/N] "
+        );
         // Alice herself needs no --machine.
         let StopPlan::Act(actions) = plan_stop(&holding, 1000) else { panic!() };
         let StopAction::Unit { argv, .. } = &actions[0] else { panic!("{actions:?}") };
