@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 
 /// `tojimari local`: the flags checked here, the work done by tojimari-local.
 fn local(args: &args::LocalCliArgs) -> ExitCode {
-    use tojimari_local::{Confirmation, JsonOutput, LocalArgs, Protocols, StopOptions};
+    use tojimari_local::{JsonOutput, LocalArgs, Protocols};
     let port = match &args.port {
         Some(text) => match text.parse::<u16>() {
             Ok(n) if n > 0 => Some(n),
@@ -73,10 +73,6 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         (_, true) => Protocols::Udp,
         _ => Protocols::Both,
     };
-    let stop = stop.map(|grace| StopOptions {
-        confirmation: if args.yes { Confirmation::Assumed } else { Confirmation::Ask },
-        grace,
-    });
     let code = tojimari_local::run(
         LocalArgs { port, stop, json, protocols },
         &mut std::io::stdout().lock(),
@@ -85,8 +81,9 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
 }
 
-/// `--stop`, `--yes` and `--grace` checked together: the grace period when `--stop` is given.
-fn local_stop(args: &args::LocalCliArgs, port: Option<u16>) -> Result<Option<std::time::Duration>, UsageError> {
+/// `--stop`, `--yes` and `--grace` checked together: `--stop`'s options when it is given.
+fn local_stop(args: &args::LocalCliArgs, port: Option<u16>) -> Result<Option<tojimari_local::StopOptions>, UsageError> {
+    use tojimari_local::{Confirmation, StopOptions};
     const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
     let example = "for example: tojimari local --port 8080 --stop";
     if !args.stop {
@@ -115,7 +112,8 @@ fn local_stop(args: &args::LocalCliArgs, port: Option<u16>) -> Result<Option<std
             "a process that ignores SIGTERM for an hour will not heed it later; give 5s to 10m",
         ));
     }
-    Ok(Some(grace))
+    let confirmation = if args.yes { Confirmation::Assumed } else { Confirmation::Ask };
+    Ok(Some(StopOptions { confirmation, grace }))
 }
 
 /// `tojimari watch`: flags checked here, the work done by tojimari-watch.

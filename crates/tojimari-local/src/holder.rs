@@ -184,7 +184,7 @@ fn write_stop_steps(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io:
 pub(crate) const HIDDEN_OWNER_AS_ROOT: &str = "the kernel holds it (an NFS or other kernel service), or its owner \
      runs in another PID namespace (a container, or the host when tojimari runs inside one)";
 
-fn capitalize(text: &str) -> String {
+pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

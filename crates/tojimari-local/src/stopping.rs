@@ -24,7 +24,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, geteuid};
 use tojimari_core::Protocol;
 
-use crate::holder::{Holding, who_holds, write_holders};
+use crate::command::EXIT_FAILURE;
+use crate::holder::{Holding, capitalize, who_holds, write_holders};
 use crate::inventory::Privilege;
 use crate::stop::{Pinned, StopAction, StopPlan, disable_command, plan_stop};
 use crate::system::{LocalOptions, listening_sockets};
@@ -131,7 +132,7 @@ pub(crate) fn stop_port(
     err: &mut dyn Write,
 ) -> io::Result<i32> {
     let own_uid = geteuid().as_raw();
-    let Some(inventory) = inventory_or_report(opts, err)? else { return Ok(1) };
+    let Some(inventory) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
     let holding = who_holds(&inventory, port, proto);
     write_holders(&holding, out)?;
     let plan = plan_stop(&holding, own_uid);
@@ -144,7 +145,7 @@ pub(crate) fn stop_port(
             for refusal in refusals {
                 writeln!(err, "error: cannot stop {}: {refusal} (hint: {})", holding.what(), refusal.hint())?;
             }
-            return Ok(1);
+            return Ok(EXIT_FAILURE);
         }
         StopPlan::Act(actions) => actions,
     };
@@ -155,7 +156,7 @@ pub(crate) fn stop_port(
             Answer::Yes => {}
             Answer::No => {
                 writeln!(err, "note: nothing was stopped")?;
-                return Ok(1);
+                return Ok(EXIT_FAILURE);
             }
             Answer::NotATerminal => {
                 writeln!(
@@ -163,16 +164,16 @@ pub(crate) fn stop_port(
                     "error: nothing was stopped: standard input is not a terminal to ask on (hint: add --yes to \
                      stop without asking)"
                 )?;
-                return Ok(1);
+                return Ok(EXIT_FAILURE);
             }
             Answer::EndOfInput => {
                 writeln!(err)?;
                 writeln!(err, "note: nothing was stopped (no answer)")?;
-                return Ok(1);
+                return Ok(EXIT_FAILURE);
             }
         }
         // The user may have taken minutes: act only on what they saw.
-        let Some(again) = inventory_or_report(opts, err)? else { return Ok(1) };
+        let Some(again) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
         if plan_stop(&who_holds(&again, port, proto), own_uid) != plan {
             writeln!(
                 err,
@@ -180,7 +181,7 @@ pub(crate) fn stop_port(
                  the command again to see them)",
                 holding.what()
             )?;
-            return Ok(1);
+            return Ok(EXIT_FAILURE);
         }
     }
 
@@ -199,14 +200,14 @@ pub(crate) fn stop_port(
     failed |= !terminate(&mut signalled, &opts.proc_root, stop.grace, holding.privilege, out, err)?;
 
     thread::sleep(SETTLE);
-    let Some(after) = inventory_or_report(opts, err)? else { return Ok(1) };
+    let Some(after) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
     let still = who_holds(&after, port, proto);
     if still.is_empty() {
         writeln!(out, "{} is closed now.", capitalize(&holding.what()))?;
         return Ok(0);
     }
     report_still_open(&still, &plan.processes(), &opts.proc_root, failed, err)?;
-    Ok(1)
+    Ok(EXIT_FAILURE)
 }
 
 /// The inventory, or `None` after an `error:` line saying why it could not be taken.
@@ -396,14 +397,6 @@ fn pid_list(pinned: &[Pinned]) -> String {
     let pids: Vec<String> = pinned.iter().map(|pinned| pinned.pid.to_string()).collect();
     let word = if pids.len() == 1 { "pid" } else { "pids" };
     format!("{word} {}", pids.join(", "))
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
