@@ -68,11 +68,21 @@ pub struct WatchCliArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "Run as root to see every owner. Examples:\n  tojimari local\n  tojimari local --port 5432\n  \
-                  tojimari local -oJ sockets.jsonl")]
+                  tojimari local -oJ sockets.jsonl\n  sudo tojimari local --port 8080 --stop")]
 pub struct LocalCliArgs {
     /// Who holds this port, and how to stop it.
     #[arg(long, value_name = "PORT")]
     pub port: Option<String>,
+    /// Stop whoever holds --port, after asking: systemctl stop for a systemd service, otherwise SIGTERM, then
+    /// SIGKILL after the grace period; then check that the port is closed.
+    #[arg(long)]
+    pub stop: bool,
+    /// Do not ask before --stop (for scripts).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// How long --stop waits after SIGTERM before SIGKILL (500ms, 5s, 1m; default 5s).
+    #[arg(long, value_name = "TIME")]
+    pub grace: Option<String>,
     /// Also write JSON Lines, one object per socket, to FILE (- for standard output) [-oJ].
     #[arg(long = "output-json", value_name = "FILE")]
     pub output_json: Option<String>,

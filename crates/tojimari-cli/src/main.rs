@@ -64,6 +64,10 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         },
         None => None,
     };
+    let stop = match local_stop(args, port) {
+        Ok(stop) => stop,
+        Err(e) => return usage(&e),
+    };
     let json =
         args.output_json.as_deref().map(|f| if f == "-" { JsonOutput::Stdout } else { JsonOutput::File(f.into()) });
     let protocols = match (args.tcp, args.udp) {
@@ -72,11 +76,46 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         _ => Protocols::Both,
     };
     let code = tojimari_local::run(
-        LocalArgs { port, json, protocols },
+        LocalArgs { port, stop, json, protocols },
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );
     ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
+}
+
+/// `--stop`, `--yes` and `--grace` checked together: `--stop`'s options when it is given.
+fn local_stop(args: &args::LocalCliArgs, port: Option<u16>) -> Result<Option<tojimari_local::StopOptions>, UsageError> {
+    use tojimari_local::{Confirmation, StopOptions};
+    const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+    let example = "for example: tojimari local --port 8080 --stop";
+    if !args.stop {
+        let stray = [(args.yes, "--yes"), (args.grace.is_some(), "--grace")].into_iter().find(|(given, _)| *given);
+        return match stray {
+            Some((_, flag)) => Err(UsageError::new(format!("{flag} goes with --stop"), example)),
+            None => Ok(None),
+        };
+    }
+    if port.is_none() {
+        return Err(UsageError::new("--stop needs --port: which port to free", example));
+    }
+    if args.output_json.is_some() {
+        return Err(UsageError::new(
+            "--stop does not write -oJ",
+            "run tojimari local --port N -oJ FILE first to record the holders",
+        ));
+    }
+    let grace = match &args.grace {
+        Some(text) => plan::parse_time(text, "--grace")?,
+        None => tojimari_local::stopping::DEFAULT_GRACE,
+    };
+    if grace > MAX_GRACE {
+        return Err(UsageError::new(
+            format!("--grace {} is longer than an hour", args.grace.as_deref().unwrap_or_default()),
+            "a process that ignores SIGTERM for an hour will not heed it later; give 5s to 10m",
+        ));
+    }
+    let confirmation = if args.yes { Confirmation::Assumed } else { Confirmation::Ask };
+    Ok(Some(StopOptions { confirmation, grace }))
 }
 
 /// `tojimari watch`: flags checked here, the work done by tojimari-watch.

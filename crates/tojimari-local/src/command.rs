@@ -1,8 +1,10 @@
 //! The `tojimari local` command, minus argument parsing: the CLI fills a [`LocalArgs`] and calls [`run`].
 //!
 //! Output: the table (or the `--port` answer) on stdout; with `-oJ FILE` JSON Lines go to FILE as well, with
-//! `-oJ -` they replace the table on stdout. Exit codes: 0 done; 1 `--port N` and nobody holds N; 2 the
-//! inventory could not be taken or the output could not be written. A closed stdout pipe is not an error.
+//! `-oJ -` they replace the table on stdout. What could not be seen is a `note:` on stderr. `--stop` is
+//! [`crate::stopping`]. Exit codes: 0 done; 1 a runtime failure (the inventory could not be taken, the output
+//! could not be written), `--port N` and nobody holds N, or `--stop` did not leave the port closed. Bad usage
+//! (2) is the CLI's to report. A closed stdout pipe is not an error.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,10 +13,14 @@ use std::path::PathBuf;
 use tojimari_core::Protocol;
 
 use crate::holder::{who_holds, write_holding};
-use crate::inventory::{Inventory, Privilege};
+use crate::inventory::Inventory;
 use crate::jsonl::write_jsonl;
+use crate::stopping::{Prompt, StopOptions, TerminalPrompt, stop_port};
 use crate::system::{LocalOptions, Protocols, listening_sockets};
 use crate::table::write_table;
+
+/// The exit code of a runtime failure.
+pub const EXIT_FAILURE: i32 = 1;
 
 /// Where `-oJ` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,44 +31,65 @@ pub enum JsonOutput {
     File(PathBuf),
 }
 
-/// The options of `tojimari local [--port N] [-oJ FILE|-] [--tcp|--udp]`.
+/// The options of `tojimari local [--port N [--stop [--yes] [--grace T]]] [-oJ FILE|-] [--tcp|--udp]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocalArgs {
     /// `--port N`: answer who holds N and how to stop it, instead of the whole table.
     pub port: Option<u16>,
+    /// `--stop` (with `--port`): stop the holders. `json` is not written then (the CLI refuses the pair).
+    pub stop: Option<StopOptions>,
     /// `-oJ`
     pub json: Option<JsonOutput>,
     /// `--tcp` / `--udp`
     pub protocols: Protocols,
 }
 
-/// Runs the command on this machine. Returns the exit code.
+/// Runs the command on this machine, asking `--stop`'s question on the terminal. Returns the exit code.
 pub fn run(args: LocalArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let opts = LocalOptions { protocols: args.protocols, ..LocalOptions::default() };
-    run_with(&args, &opts, stdout, stderr)
+    run_with(&args, &opts, &mut TerminalPrompt, stdout, stderr)
 }
 
 /// [`run`] with explicit options (which `/proc`, which protocols; `args.protocols` is ignored in favour of
-/// `opts.protocols`).
-pub fn run_with(args: &LocalArgs, opts: &LocalOptions, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let inventory = match listening_sockets(opts) {
-        Ok(inventory) => inventory,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return 2;
+/// `opts.protocols`) and who answers `--stop`'s question.
+pub fn run_with(
+    args: &LocalArgs,
+    opts: &LocalOptions,
+    prompt: &mut dyn Prompt,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let result = match (args.port, &args.stop) {
+        (Some(port), Some(stop)) => {
+            stop_port(port, proto_filter(opts.protocols), opts, stop, prompt, stdout, stderr).map_err(Failure::Io)
         }
+        _ => match listening_sockets(opts) {
+            Ok(inventory) => write_outputs(args, opts.protocols, inventory, stdout, stderr),
+            Err(error) => {
+                let _ = writeln!(stderr, "error: {error}");
+                return EXIT_FAILURE;
+            }
+        },
     };
-    match write_outputs(args, opts.protocols, inventory, stdout, stderr) {
+    match result {
         Ok(code) => code,
         Err(Failure::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(Failure::Io(error)) => {
             let _ = writeln!(stderr, "error: cannot write output: {error}");
-            2
+            EXIT_FAILURE
         }
         Err(Failure::JsonFile(path, error)) => {
             let _ = writeln!(stderr, "error: cannot write {}: {error}", path.display());
-            2
+            EXIT_FAILURE
         }
+    }
+}
+
+fn proto_filter(protocols: Protocols) -> Option<Protocol> {
+    match protocols {
+        Protocols::Both => None,
+        Protocols::Tcp => Some(Protocol::Tcp),
+        Protocols::Udp => Some(Protocol::Udp),
     }
 }
 
@@ -85,32 +112,27 @@ fn write_outputs(
     stderr: &mut dyn Write,
 ) -> Result<i32, Failure> {
     let mut code = 0;
+    let note;
     if let Some(port) = args.port {
-        let proto = match protocols {
-            Protocols::Both => None,
-            Protocols::Tcp => Some(Protocol::Tcp),
-            Protocols::Udp => Some(Protocol::Udp),
-        };
-        let holding = who_holds(&inventory, port, proto);
+        let holding = who_holds(&inventory, port, proto_filter(protocols));
         if holding.is_empty() {
-            code = 1;
+            code = EXIT_FAILURE;
         }
         if args.json != Some(JsonOutput::Stdout) {
             write_holding(&holding, stdout)?;
         }
+        note = holding.visibility_note();
         // The JSON of a --port run holds only that port's sockets.
         inventory.sockets.retain(|socket| socket.port == port);
-    } else if args.json != Some(JsonOutput::Stdout) {
-        write_table(&inventory, stdout)?;
+    } else {
+        if args.json != Some(JsonOutput::Stdout) {
+            write_table(&inventory, stdout)?;
+        }
+        note = inventory.visibility_note();
     }
     match &args.json {
         None => {}
-        Some(JsonOutput::Stdout) => {
-            write_jsonl(&inventory, stdout)?;
-            if let Some(note) = inventory.visibility_note().filter(|_| inventory.privilege == Privilege::Unprivileged) {
-                writeln!(stderr, "note: {note}")?;
-            }
-        }
+        Some(JsonOutput::Stdout) => write_jsonl(&inventory, stdout)?,
         Some(JsonOutput::File(path)) => {
             let failed = |error| Failure::JsonFile(path.clone(), error);
             let mut file = BufWriter::new(File::create(path).map_err(failed)?);
@@ -119,6 +141,9 @@ fn write_outputs(
         }
     }
     stdout.flush()?;
+    if let Some(note) = note {
+        writeln!(stderr, "note: {note}")?;
+    }
     Ok(code)
 }
 
@@ -135,10 +160,21 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_tables_are_exit_2_with_a_message() {
+    fn unreadable_tables_are_a_runtime_failure_with_a_message() {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_with(&LocalArgs::default(), &missing_proc(), &mut out, &mut err);
-        assert_eq!(code, 2);
+        let code = run_with(&LocalArgs::default(), &missing_proc(), &mut TerminalPrompt, &mut out, &mut err);
+        assert_eq!(code, EXIT_FAILURE, "2 is for bad usage only");
+        assert!(out.is_empty());
+        let message = String::from_utf8(err).unwrap();
+        assert!(message.starts_with("error: cannot read /nonexistent/tojimari/net/tcp: "), "{message}");
+    }
+
+    #[test]
+    fn stop_without_an_inventory_stops_nothing_and_fails() {
+        let args = LocalArgs { port: Some(80), stop: Some(StopOptions::default()), ..LocalArgs::default() };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut prompt = crate::stopping::FixedAnswer(crate::stopping::Answer::Yes);
+        assert_eq!(run_with(&args, &missing_proc(), &mut prompt, &mut out, &mut err), EXIT_FAILURE);
         assert!(out.is_empty());
         let message = String::from_utf8(err).unwrap();
         assert!(message.starts_with("error: cannot read /nonexistent/tojimari/net/tcp: "), "{message}");

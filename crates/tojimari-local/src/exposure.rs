@@ -128,7 +128,16 @@ mod tests {
     use super::*;
 
     fn process(pid: u32, name: &str) -> ProcessInfo {
-        ProcessInfo { pid, ppid: 1, name: name.into(), cmdline: name.into(), uid: 0, user: "root".into(), unit: None }
+        ProcessInfo {
+            pid,
+            ppid: 1,
+            name: name.into(),
+            cmdline: name.into(),
+            uid: 0,
+            user: "root".into(),
+            unit: None,
+            start_time: 0,
+        }
     }
 
     fn ids(proto: Protocol, addr: &str, port: u16) -> Vec<String> {

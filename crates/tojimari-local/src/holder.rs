@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use tojimari_core::Protocol;
 
-use crate::inventory::{Inventory, ListeningSocket};
+use crate::inventory::{Inventory, ListeningSocket, Privilege};
 use crate::process::{ProcessInfo, Unit};
 
 /// The sockets bound to one port.
@@ -20,6 +20,8 @@ pub struct Holding<'a> {
     pub proto: Option<Protocol>,
     /// Every matching socket, in inventory order.
     pub sockets: Vec<&'a ListeningSocket>,
+    /// Whether the inventory was taken as root: an owner root cannot see is not a matter of privilege.
+    pub privilege: Privilege,
 }
 
 /// One step to free a port.
@@ -38,7 +40,7 @@ pub fn who_holds(inventory: &Inventory, port: u16, proto: Option<Protocol>) -> H
         .iter()
         .filter(|socket| socket.port == port && proto.is_none_or(|proto| socket.proto == proto))
         .collect();
-    Holding { port, proto, sockets }
+    Holding { port, proto, sockets, privilege: inventory.privilege }
 }
 
 impl Holding<'_> {
@@ -50,6 +52,34 @@ impl Holding<'_> {
     /// Whether some matching socket has no visible owner.
     pub fn has_hidden_owner(&self) -> bool {
         self.sockets.iter().any(|socket| socket.processes.is_empty())
+    }
+
+    /// `port 80/tcp`, or `port 80 (tcp or udp)` when both protocols were asked for.
+    pub fn what(&self) -> String {
+        match self.proto {
+            Some(proto) => format!("port {}/{proto}", self.port),
+            None => format!("port {} (tcp or udp)", self.port),
+        }
+    }
+
+    /// Why some owners are missing, when some are: as root no amount of privilege shows them (a kernel socket,
+    /// or an owner in another PID namespace); otherwise root would see them.
+    pub fn visibility_note(&self) -> Option<String> {
+        let hidden = self.sockets.iter().filter(|socket| socket.processes.is_empty()).count();
+        if hidden == 0 {
+            return None;
+        }
+        let sockets = if hidden == 1 { "a socket".to_owned() } else { format!("{hidden} sockets") };
+        Some(match self.privilege {
+            Privilege::Root => {
+                format!("no process visible from here holds {sockets} on {}: {}", self.what(), HIDDEN_OWNER_AS_ROOT)
+            }
+            Privilege::Unprivileged => format!(
+                "the owner of {sockets} on {} is not visible to this user: run as root to see every process \
+                 holding the port",
+                self.what()
+            ),
+        })
     }
 
     /// Every visible holder once, by pid.
@@ -98,12 +128,16 @@ fn descendants(root: u32, loose: &[&ProcessInfo]) -> Vec<u32> {
 }
 
 /// Writes the answer: the holders, then how to stop them. For an empty holding, one line saying nobody holds
-/// the port.
+/// the port. Sockets without a visible owner are listed; why they have none is
+/// [`Holding::visibility_note`], for the caller to show as a note.
 pub fn write_holding(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io::Result<()> {
-    let what = match holding.proto {
-        Some(proto) => format!("port {}/{proto}", holding.port),
-        None => format!("port {} (tcp or udp)", holding.port),
-    };
+    write_holders(holding, w)?;
+    write_stop_steps(holding, w)
+}
+
+/// The first part of [`write_holding`]: who holds the port (or that nobody does), without how to stop them.
+pub fn write_holders(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io::Result<()> {
+    let what = holding.what();
     if holding.is_empty() {
         return writeln!(w, "Nobody holds {what}.");
     }
@@ -119,6 +153,10 @@ pub fn write_holding(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io
             writeln!(w, "    pid {} {} user {}{unit}: {}", process.pid, process.name, process.user, process.cmdline)?;
         }
     }
+    Ok(())
+}
+
+fn write_stop_steps(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io::Result<()> {
     let steps = holding.stop_steps();
     if !steps.is_empty() {
         writeln!(w, "To stop it:")?;
@@ -139,13 +177,14 @@ pub fn write_holding(holding: &Holding<'_>, w: &mut (impl Write + ?Sized)) -> io
             }
         }
     }
-    if holding.has_hidden_owner() {
-        writeln!(w, "Some owners are not visible: run as root to see every process holding the port.")?;
-    }
     Ok(())
 }
 
-fn capitalize(text: &str) -> String {
+/// Why root sees no owner: the words shared by `--port` and `--stop`.
+pub(crate) const HIDDEN_OWNER_AS_ROOT: &str = "the kernel holds it (an NFS or other kernel service), or its owner \
+     runs in another PID namespace (a container, or the host when tojimari runs inside one)";
+
+pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -231,8 +270,24 @@ mod tests {
         assert!(holding.stop_steps().is_empty());
         assert_eq!(
             text(&holding),
-            "Port 5432/tcp held by:\n  tcp 0.0.0.0:5432 (network, postgresql)\n    owner not visible (socket created by uid 0)\n\
-             Some owners are not visible: run as root to see every process holding the port.\n"
+            "Port 5432/tcp held by:\n  tcp 0.0.0.0:5432 (network, postgresql)\n    owner not visible (socket created by uid 0)\n"
         );
+        assert_eq!(
+            holding.visibility_note().unwrap(),
+            "the owner of a socket on port 5432/tcp is not visible to this user: run as root to see every process \
+             holding the port"
+        );
+    }
+
+    #[test]
+    fn root_is_not_told_to_run_as_root() {
+        let inventory = sample(Privilege::Root);
+        let holding = who_holds(&inventory, 5432, None);
+        let note = holding.visibility_note().unwrap();
+        assert!(!note.contains("run as root"), "{note}");
+        assert!(note.starts_with("no process visible from here holds a socket on port 5432 (tcp or udp): "), "{note}");
+        assert!(note.contains("another PID namespace"), "{note}");
+        assert!(note.contains("kernel"), "{note}");
+        assert_eq!(who_holds(&inventory, 80, None).visibility_note(), None);
     }
 }

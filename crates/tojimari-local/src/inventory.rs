@@ -174,6 +174,7 @@ pub(crate) mod tests {
             uid: 0,
             user: "root".into(),
             unit: None,
+            start_time: u64::from(pid) * 10,
         }
     }
 

@@ -12,6 +12,8 @@
 //! - [`inventory`]: the join of sockets and processes ([`Inventory::assemble`]).
 //! - [`system`]: the I/O edge, [`listening_sockets`] reading `/proc`.
 //! - [`table`], [`jsonl`], [`holder`]: the outputs; [`command`]: [`run`] ties them together for the CLI.
+//! - `--stop`: [`stop`] decides what to do about a port's holders and [`termination`] times the signals (both
+//!   pure); [`stopping`] is their I/O edge (signals, `systemctl`, the question on the terminal).
 //!
 //! ```no_run
 //! use tojimari_local::{LocalOptions, listening_sockets, write_table};
@@ -29,16 +31,21 @@ pub mod jsonl;
 pub mod proc_net;
 pub mod process;
 pub mod reach;
+pub mod stop;
+pub mod stopping;
 pub mod system;
 pub mod table;
+pub mod termination;
 pub mod users;
 
 pub use command::{JsonOutput, LocalArgs, run, run_with};
 pub use error::LocalError;
-pub use holder::{Holding, StopStep, who_holds, write_holding};
+pub use holder::{Holding, StopStep, who_holds, write_holders, write_holding};
 pub use inventory::{Inventory, ListeningSocket, Privilege, ProcessSockets};
 pub use jsonl::write_jsonl;
 pub use process::{Manager, ProcessInfo, Unit};
 pub use reach::Reach;
+pub use stop::{Pinned, Refusal, StopAction, StopPlan, plan_stop};
+pub use stopping::{Answer, Confirmation, FixedAnswer, Prompt, StopOptions, TerminalPrompt};
 pub use system::{LocalOptions, Protocols, listening_sockets};
 pub use table::write_table;

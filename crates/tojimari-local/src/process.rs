@@ -19,6 +19,10 @@ pub struct ProcessInfo {
     pub user: String,
     /// The systemd unit whose cgroup holds the process, when it is a service.
     pub unit: Option<Unit>,
+    /// When the process started, in clock ticks after boot (`/proc/PID/stat` field 22). With the pid it names
+    /// one process for good: a pid the kernel reuses after the process exited has another start time, so
+    /// `--stop` never signals the newcomer.
+    pub start_time: u64,
 }
 
 /// A systemd service unit.

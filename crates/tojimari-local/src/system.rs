@@ -149,6 +149,7 @@ fn read_holders(
 fn describe(proc_root: &Path, process: &Process, users: &Users) -> Option<ProcessInfo> {
     let pid = u32::try_from(process.pid()).ok()?;
     let status = process.status().ok()?;
+    let start_time = process.stat().ok()?.starttime;
     let dir = proc_root.join(pid.to_string());
     let cmdline = fs::read(dir.join("cmdline")).map(|raw| parse_cmdline(&raw)).unwrap_or_default();
     let unit = fs::read_to_string(dir.join("cgroup")).ok().and_then(|text| parse_cgroup_unit(&text));
@@ -160,6 +161,7 @@ fn describe(proc_root: &Path, process: &Process, users: &Users) -> Option<Proces
         uid: status.euid,
         user: users.name(status.euid),
         unit,
+        start_time,
     })
 }
 

@@ -11,12 +11,12 @@
 //!   [high] database-exposed on 0.0.0.0:5432/tcp
 //!     PostgreSQL port 5432/tcp bound to 0.0.0.0 (every IPv4 address) by postgres (pid 700)
 //!     advice: Set listen_addresses = 'localhost' (or a private address) and firewall port 5432.
-//!
-//! Note: 1 socket had no visible owner (not running as root: run as root to see every owner)
 //! ```
 //!
 //! One row per socket; every further process sharing it (forked workers) gets a continuation row. A socket
 //! with no visible owner shows `-` and the uid that created it. Columns are padded to their widest cell.
+//! Why some owners are not visible ([`Inventory::visibility_note`]) is a message, not data: the command
+//! writes it to stderr as a `note:`.
 
 use std::io::{self, Write};
 
@@ -24,7 +24,7 @@ use crate::inventory::{Inventory, ListeningSocket, plural};
 
 const HEADERS: [&str; 6] = ["PROTO", "ADDRESS:PORT", "REACH", "SERVICE", "PID/PROGRAM", "USER"];
 
-/// Writes the table, then the findings, then the visibility note if any.
+/// Writes the table, then the findings.
 pub fn write_table(inventory: &Inventory, w: &mut (impl Write + ?Sized)) -> io::Result<()> {
     if inventory.sockets.is_empty() {
         writeln!(w, "No listening sockets.")?;
@@ -41,12 +41,7 @@ pub fn write_table(inventory: &Inventory, w: &mut (impl Write + ?Sized)) -> io::
             write_row(w, row, &widths)?;
         }
     }
-    write_findings(inventory, w)?;
-    if let Some(note) = inventory.visibility_note() {
-        writeln!(w)?;
-        writeln!(w, "Note: {note}")?;
-    }
-    Ok(())
+    write_findings(inventory, w)
 }
 
 /// The findings block (nothing when there are none).
@@ -128,8 +123,6 @@ Findings (2):
   [critical] database-exposed on 0.0.0.0:11211/udp
     memcached (UDP) port 11211/udp bound to 0.0.0.0 (every IPv4 address) by memcached (pid 300)
     advice: Start memcached with -U 0 -l 127.0.0.1: open UDP memcached is abused for DDoS amplification.
-
-Note: 1 socket had no visible owner (not running as root: run as root to see every owner)
 ";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }

@@ -1,6 +1,8 @@
 //! Test-bed tests: in a target namespace running real daemons (socat, redis, memcached, nginx with forked
 //! workers, IPv4 and IPv6, TCP and UDP), `tojimari local` must agree with `ss -ltnupH` on every socket and
 //! every owner pid; and run as `nobody`, it must list the same sockets but only the owners it may see.
+//! `--stop` acts only on the holders the user was asked about. (`--stop`'s end-to-end tests, with the binary,
+//! are in tojimari-cli's tests/local_stop.rs.)
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -15,7 +17,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tojimari_core::Protocol;
 use tojimari_local::{
-    Inventory, JsonOutput, LocalArgs, LocalOptions, Privilege, Reach, StopStep, listening_sockets, run_with, who_holds,
+    Answer, Inventory, JsonOutput, LocalArgs, LocalOptions, Privilege, Prompt, Reach, StopOptions, StopStep,
+    TerminalPrompt, listening_sockets, run_with, who_holds,
 };
 use tojimari_testbed::{Netns, testbed_or_skip};
 
@@ -301,7 +304,7 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out, err) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = run_with(&args, &LocalOptions::default(), &mut out, &mut err);
+            let code = run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err);
             (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
         })
         .unwrap();
@@ -318,7 +321,10 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            (run_with(&args, &LocalOptions::default(), &mut out, &mut err), String::from_utf8(out).unwrap())
+            (
+                run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err),
+                String::from_utf8(out).unwrap(),
+            )
         })
         .unwrap();
     assert_eq!(code, 1);
@@ -417,7 +423,9 @@ fn unprivileged_child() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = tojimari_local::run(args, &mut out, &mut err);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
-    assert!(String::from_utf8(out).unwrap().contains("run as root to see every owner"));
+    let note = String::from_utf8(err).unwrap();
+    assert!(note.starts_with("note: ") && note.contains("run as root to see every owner"), "{note}");
+    assert!(!String::from_utf8(out).unwrap().contains("run as root"), "the note is a message on stderr, not data");
 }
 
 /// Every real Debian daemon the test bed can run (tojimari-testbed's `daemons`: 22 of them, master and worker
@@ -445,4 +453,72 @@ fn agrees_with_ss_on_real_daemons() {
     }
     let (ours, theirs) = last.unwrap();
     assert_eq!(ours, theirs, "tojimari local vs ss -ltnupH with {} real daemons", running.len());
+}
+
+/// A user who, while the question is on the screen, stops the holder and starts another one in its place.
+struct SwapWhileAsking {
+    first: Option<Daemon>,
+    second: Option<Child>,
+    question: String,
+}
+
+impl Prompt for SwapWhileAsking {
+    fn ask(&mut self, question: &str, _: &mut dyn std::io::Write) -> std::io::Result<Answer> {
+        self.question = question.to_owned();
+        drop(self.first.take());
+        // This thread is in the target namespace: the child starts there too.
+        let second = std::process::Command::new("socat")
+            .args(["TCP-LISTEN:7020,reuseaddr,fork", "EXEC:cat"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let pid = second.id();
+        self.second = Some(second);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let inventory = listening_sockets(&LocalOptions::default()).unwrap();
+            if who_holds(&inventory, 7020, None).processes().iter().any(|process| process.pid == pid) {
+                return Ok(Answer::Yes);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the second socat did not start");
+    }
+}
+
+#[test]
+fn stop_does_nothing_when_the_holders_changed_while_asking() {
+    let bed = testbed_or_skip!(1);
+    let ns = &bed.target(0).ns;
+    let scratch = Scratch::new("swap");
+    let first = Daemon::start(ns, &scratch.0, "socat-7020", &["socat", "TCP-LISTEN:7020,reuseaddr,fork", "EXEC:cat"]);
+    let first_pid = first.pid();
+    let inventory = wait_for(ns, &[(Protocol::Tcp, 7020, 1)], &[&first]);
+    let pids: Vec<u32> = who_holds(&inventory, 7020, None).processes().iter().map(|p| p.pid).collect();
+    assert_eq!(pids, [first_pid], "only our socat holds 7020");
+
+    let args = LocalArgs { port: Some(7020), stop: Some(StopOptions::default()), ..LocalArgs::default() };
+    let (code, out, err, prompt) = ns
+        .run_in(move || {
+            let mut prompt = SwapWhileAsking { first: Some(first), second: None, question: String::new() };
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run_with(&args, &LocalOptions::default(), &mut prompt, &mut out, &mut err);
+            (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap(), prompt)
+        })
+        .unwrap();
+    let mut second = prompt.second.expect("the prompt ran");
+    let second_pid = second.id();
+    assert_eq!(prompt.question, format!("Stop socat (pid {first_pid})? [y/N] "));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains(&format!("pid {first_pid} socat user root")), "{out}");
+    assert!(!out.contains("SIGTERM"), "{out}");
+    assert!(err.starts_with("error: nothing was stopped: the holders of port 7020 (tcp or udp) changed"), "{err}");
+    // The newcomer, which the user was never asked about, still runs and holds the port.
+    assert!(matches!(second.try_wait(), Ok(None)), "the second socat was signalled");
+    let inventory = inventory_in(ns);
+    let pids: Vec<u32> = who_holds(&inventory, 7020, None).processes().iter().map(|p| p.pid).collect();
+    assert_eq!(pids, [second_pid]);
+    let _ = second.kill();
+    let _ = second.wait();
 }
