@@ -12,8 +12,12 @@ use crate::Match;
 use crate::cursor::Cursor;
 use crate::template::Template;
 
-/// Bound on the compiled size of one pattern, so a database line cannot make the program huge.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// Bound on the compiled size of one pattern, so a database line cannot make the program huge
+/// (`a{1000}{1000}` is refused at load time instead of taking gigabytes).
+pub(crate) const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
+/// Bound on the matching cache each pattern grows while matching (the regex crate's lazy DFA; its
+/// default is 2 MiB per pattern, which thousands of patterns would multiply).
+pub(crate) const PATTERN_CACHE_LIMIT: usize = 256 * 1024;
 
 /// A compiled match line.
 #[derive(Debug)]
@@ -124,7 +128,7 @@ impl Rule {
 /// Compiles a pattern in bytes mode with Unicode off; flags `s` (dot matches newline) and `i` (ASCII case).
 fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
     let mut builder = RegexBuilder::new(&translate(pattern));
-    builder.unicode(false).size_limit(PATTERN_SIZE_LIMIT);
+    builder.unicode(false).size_limit(PATTERN_SIZE_LIMIT).dfa_size_limit(PATTERN_CACHE_LIMIT);
     for flag in flags.chars() {
         match flag {
             's' => builder.dot_matches_new_line(true),
