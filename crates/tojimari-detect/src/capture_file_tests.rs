@@ -75,8 +75,11 @@ fn epb(interface: u32, ticks: u64, data: &[u8]) -> Vec<u8> {
     block(6, &body)
 }
 
-/// Every frame as (link type, time in microseconds, bytes), or the error that stopped reading.
-fn frames(bytes: &[u8]) -> Result<Vec<(u32, Option<u64>, Vec<u8>)>, FormatError> {
+/// A frame as (link type, time in microseconds, bytes).
+type Owned = (u32, Option<u64>, Vec<u8>);
+
+/// Every frame, or the error that stopped reading.
+fn frames(bytes: &[u8]) -> Result<Vec<Owned>, FormatError> {
     let mut reader = CaptureReader::new(bytes)?;
     let mut out = Vec::new();
     while let Some(frame) = reader.next_frame()? {
