@@ -41,8 +41,9 @@
 //!
 //! # Limits
 //!
-//! A database holds at most [`limits::MAX_PROBES`] probes and [`limits::MAX_MATCHES`] match lines; one
-//! pattern compiles to at most 256 KiB and grows a matching cache of at most 256 KiB. Past any of these,
+//! A database holds at most [`limits::MAX_PROBES`] probes and [`limits::MAX_MATCHES`] match lines, whose
+//! patterns together compile to at most [`limits::MAX_PATTERN_MEMORY`]; one pattern compiles to at most
+//! 256 KiB and grows a matching cache of at most 64 KiB. Past any of these,
 //! [`ProbeDb::parse`] fails naming the line. (The caller bounds the text itself: `--versiondb` reads at most
 //! 8 MiB.)
 //!
@@ -55,7 +56,7 @@
 mod cursor;
 pub mod limits {
     //! The bounds of a probe database (see the crate documentation).
-    pub use crate::parse::{MAX_MATCHES, MAX_PROBES};
+    pub use crate::parse::{MAX_MATCHES, MAX_PATTERN_MEMORY, MAX_PROBES};
 }
 mod escape;
 mod parse;

@@ -21,6 +21,10 @@ pub const MAX_PROBES: usize = 1_000;
 /// regex that stays in memory for the whole run (some tens of KiB each), so this bounds the database's
 /// memory (the built-in one has a few hundred).
 pub const MAX_MATCHES: usize = 10_000;
+/// The most memory all compiled patterns together may hold, as the regex engine counts it (the built-in
+/// database's take well under 1 MiB). A few hostile patterns, each within its own limit, cannot add up to
+/// gigabytes.
+pub const MAX_PATTERN_MEMORY: usize = 64 << 20;
 
 /// The database as read: probes, each probe's match lines, and each probe's resolved fallbacks.
 #[derive(Debug)]
@@ -43,6 +47,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, DbError> {
     let mut seen: Vec<Seen> = Vec::new();
     let mut names = HashSet::new();
     let mut matches = 0usize;
+    let mut weight = 0usize;
 
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
@@ -82,7 +87,15 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, DbError> {
                 if matches > MAX_MATCHES {
                     return Err(err(format!("more than {MAX_MATCHES} match lines (the limit of a probe database)")));
                 }
-                rules.push(Rule::parse(value, directive == "softmatch", line).map_err(err)?);
+                let rule = Rule::parse(value, directive == "softmatch", line).map_err(err)?;
+                weight += rule.weight;
+                if weight > MAX_PATTERN_MEMORY {
+                    return Err(err(format!(
+                        "the patterns so far compile to more than {} MiB (the limit of a probe database)",
+                        MAX_PATTERN_MEMORY >> 20
+                    )));
+                }
+                rules.push(rule);
             }
             "rarity" | "ports" | "sslports" | "totalwaitms" | "tcpwrappedms" | "fallback" => {
                 let key = directive_key(directive);

@@ -285,6 +285,13 @@ fn databases_past_the_limits_are_refused_at_the_line() {
     // A pattern that would compile to gigabytes is refused, not built.
     let err = error_of("Probe TCP NULL q||\nmatch x m|(?:a{1000}){1000}|\n");
     assert!(err.starts_with("test.db:2: bad pattern"), "{err}");
+    // Patterns each within their own limit (some 160 KiB compiled) cannot add up past the total.
+    let mut text = String::from("Probe TCP NULL q||\n");
+    for _ in 0..450 {
+        text.push_str("match x m|(?:[a-z0-9]{50}){40}|\n");
+    }
+    let err = error_of(&text);
+    assert!(err.contains("the patterns so far compile to more than 64 MiB"), "{err}");
 }
 
 #[test]
