@@ -664,6 +664,22 @@ mod tests {
     }
 
     #[test]
+    fn target_lists_stop_past_their_entry_cap_naming_the_line() {
+        let kind = ListKind { max_entries: 3, ..TARGET_LIST };
+        let mut specs = Vec::new();
+        let text = "# three\n198.18.0.1 198.18.0.2\n\n198.18.0.0/24 # a block is one target\n";
+        read_target_list(&mut text.as_bytes(), "t.txt", &kind, &mut specs).unwrap();
+        assert_eq!(specs.len(), 3);
+        let err = read_target_list(&mut format!("{text}198.18.0.9\n").as_bytes(), "t.txt", &kind, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.message, "t.txt:5: more than 3 targets in the target list");
+        assert!(err.hint.contains("at most 16 KiB per line and 3 targets"), "{}", err.hint);
+        let blank = ListKind { limits: Limits { max_lines: Some(4), ..TARGET_LIST.limits }, ..TARGET_LIST };
+        let err = read_target_list(&mut "\n".repeat(10).as_bytes(), "-", &blank, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.message, "-:5: more than 4 lines");
+    }
+
+    #[test]
     fn templates_by_number_and_name() {
         assert_eq!(parse_template("4").unwrap(), TimingTemplate::Aggressive);
         assert_eq!(parse_template("insane").unwrap(), TimingTemplate::Insane);
