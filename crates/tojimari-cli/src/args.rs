@@ -145,7 +145,7 @@ pub struct ScanArgs {
     #[arg(value_name = "TARGET", help_heading = "Target specification")]
     pub targets: Vec<String>,
     /// Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most
-    /// 16 KiB, at most 10 million targets) [-iL].
+    /// 16 KiB, at most 2 million targets) [-iL].
     #[arg(long = "input-list", value_name = "FILE", help_heading = "Target specification")]
     pub input_list: Option<String>,
     /// Exclude hosts (comma-separated targets).

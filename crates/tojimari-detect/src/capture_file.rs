@@ -121,7 +121,12 @@ impl<R: Read> CaptureReader<R> {
         if !read_full(&mut reader, &mut magic)? {
             return Err(FormatError::Header("empty file".into()));
         }
-        let not_capture = || FormatError::Header("not a pcap or pcapng file (unknown magic number)".into());
+        let not_capture = || {
+            let [a, b, c, d] = magic;
+            FormatError::Header(format!(
+                "it starts with {a:02x} {b:02x} {c:02x} {d:02x}, which is no capture magic number"
+            ))
+        };
         if u32::from_le_bytes(magic) == PCAPNG_SHB {
             let mut capture = CaptureReader {
                 reader,
