@@ -290,6 +290,11 @@ impl<R: Read> CaptureReader<R> {
                     let interface = order.u32(&self.buf);
                     let ticks = (u64::from(order.u32(&self.buf[4..])) << 32) | u64::from(order.u32(&self.buf[8..]));
                     let captured = usize::try_from(order.u32(&self.buf[12..])).unwrap_or(usize::MAX);
+                    if captured > MAX_PACKET {
+                        return Err(
+                            self.corrupt(format!("packet length {captured} is past the {MAX_PACKET}-byte limit"))
+                        );
+                    }
                     if captured > body - 20 {
                         return Err(self.corrupt(format!("packet length {captured} is past the end of its block")));
                     }

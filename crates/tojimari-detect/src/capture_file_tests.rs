@@ -174,6 +174,12 @@ fn a_huge_pcapng_block_length_is_refused() {
     bad[20..24].copy_from_slice(&1000u32.to_le_bytes());
     let err = frames(&[shb(), idb(1, None), bad].concat()).unwrap_err();
     assert!(err.to_string().contains("past the end of its block"), "{err}");
+    // A packet within the block limit but past the packet limit.
+    let big = vec![0u8; MAX_PACKET + 4];
+    let err = frames(&[shb(), idb(1, None), epb(0, 1, &big)].concat()).unwrap_err();
+    assert!(err.to_string().contains("packet length 262148 is past the 262144-byte limit"), "{err}");
+    let fits = vec![0u8; MAX_PACKET];
+    assert_eq!(frames(&[shb(), idb(1, None), epb(0, 1, &fits)].concat()).unwrap()[0].2.len(), MAX_PACKET);
 }
 
 #[test]
