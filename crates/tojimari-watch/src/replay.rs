@@ -86,7 +86,7 @@ pub fn replay_log(
     if stats.unplaced > 0 {
         let _ = writeln!(
             notes,
-            "warning: {}: {} firewall lines with a dmesg uptime stamp skipped: {} (hint: `dmesg -T` or \
+            "warning: {}: skipped {} firewall line(s) with a dmesg uptime stamp: {} (hint: `dmesg -T` or \
              `journalctl -k` give wall-clock times)",
             name.display(),
             stats.unplaced,
