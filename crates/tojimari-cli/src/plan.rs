@@ -635,9 +635,13 @@ fn read_versiondb(path: &Path) -> Result<tojimari_probedb::ProbeDb, UsageError> 
         .read_all_text()
         .map_err(|e| UsageError::new(format!("{name}:{}: {e}", e.line()), HINT))?;
     tojimari_probedb::ProbeDb::parse(&text, &name).map_err(|e| {
+        use tojimari_probedb::limits::{MAX_MATCHES, MAX_PROBES};
         UsageError::new(
             e.to_string(),
-            "fix that line (the format is in docs/probe-db.md), or drop --versiondb to use the built-in one",
+            format!(
+                "fix that line (the format is in docs/probe-db.md; a database holds at most {MAX_PROBES} probes and \
+                 {MAX_MATCHES} match lines), or drop --versiondb to use the built-in one"
+            ),
         )
     })
 }
