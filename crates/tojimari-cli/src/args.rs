@@ -43,10 +43,12 @@ pub struct WatchCliArgs {
     /// Capture on this interface (repeatable; default: every interface).
     #[arg(short = 'i', value_name = "IFACE")]
     pub interfaces: Vec<String>,
-    /// Replay a pcap or pcapng capture instead of capturing live (repeatable).
+    /// Replay a pcap or pcapng capture instead of capturing live (repeatable; - reads standard input;
+    /// packets of at most 256 KiB).
     #[arg(long, value_name = "FILE")]
     pub pcap: Vec<PathBuf>,
-    /// Read iptables/nftables LOG lines (kernel log, journal export, dmesg) instead of capturing (repeatable).
+    /// Read iptables/nftables LOG lines (kernel log, journal export, dmesg) instead of capturing (repeatable;
+    /// - reads standard input, e.g. `journalctl -k | tojimari watch --log -`; lines of at most 64 KiB).
     #[arg(long, value_name = "FILE")]
     pub log: Vec<PathBuf>,
     /// Write alerts as JSON Lines to FILE (- for standard output) [-oJ].
@@ -172,13 +174,14 @@ pub struct ScanArgs {
     /// (198.18.0.1-20, 198.18.0-3.1) or host names.
     #[arg(value_name = "TARGET", help_heading = "Target specification")]
     pub targets: Vec<String>,
-    /// Read targets from FILE (one or more per line, # comments; - for standard input) [-iL].
+    /// Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most
+    /// 16 KiB, at most 2 million targets) [-iL].
     #[arg(long = "input-list", value_name = "FILE", help_heading = "Target specification")]
     pub input_list: Option<String>,
     /// Exclude hosts (comma-separated targets).
     #[arg(long, value_name = "LIST", help_heading = "Target specification")]
     pub exclude: Vec<String>,
-    /// Exclude the hosts listed in FILE.
+    /// Exclude the hosts listed in FILE (as -iL; at most 1 million targets).
     #[arg(long, value_name = "FILE", help_heading = "Target specification")]
     pub excludefile: Option<PathBuf>,
     /// Send through this network interface only (hosts not routed through it are reported unreachable).
@@ -253,7 +256,7 @@ pub struct ScanArgs {
     /// --version-intensity 9.
     #[arg(long = "version-all", help_heading = "Service and version detection")]
     pub version_all: bool,
-    /// Use this probe database instead of the built-in one (format: docs/probe-db.md).
+    /// Use this probe database instead of the built-in one (format: docs/probe-db.md; at most 8 MiB).
     #[arg(long = "versiondb", value_name = "FILE", help_heading = "Service and version detection")]
     pub versiondb: Option<PathBuf>,
     /// With -sV: show the first line each service sends unasked (its banner).

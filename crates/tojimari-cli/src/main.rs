@@ -132,7 +132,15 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
             ));
         }
     }
-    for (path, what) in args.pcap.iter().map(|p| (p, "--pcap")).chain(args.log.iter().map(|p| (p, "--log"))) {
+    let inputs = || args.pcap.iter().map(|p| (p, "--pcap")).chain(args.log.iter().map(|p| (p, "--log")));
+    // `-` is standard input, which can be read once.
+    if inputs().filter(|(path, _)| path.as_os_str() == "-").count() > 1 {
+        return usage(&UsageError::new(
+            "standard input (-) can be given to only one --pcap or --log",
+            "save the other input to a file first",
+        ));
+    }
+    for (path, what) in inputs().filter(|(path, _)| path.as_os_str() != "-") {
         if let Err(e) = std::fs::File::open(path) {
             return usage(&UsageError::new(
                 format!("cannot read {what} {}: {e}", path.display()),

@@ -6,15 +6,17 @@
 //! runtime work with per-target failures, see [`crate::resolve`]).
 
 use std::fmt;
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::time::Duration;
 
 use tojimari_core::Protocol;
+use tojimari_core::input::{Limits, LineReader, Nul, Size};
 use tojimari_core::portspec::{PortSet, PortSpec, parse_port_list};
 use tojimari_core::report::DisplayOptions;
 use tojimari_core::services;
-use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_from_list};
+use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_of_line};
 use tojimari_core::timing::{Timing, TimingTemplate};
 use tojimari_engine::raw::PingProbe;
 use tojimari_engine::{Discovery, PortOrder};
@@ -115,26 +117,22 @@ pub fn build(
     }
 
     // Targets.
-    let mut tokens: Vec<String> = args.targets.clone();
-    if let Some(list) = &args.input_list {
-        let text = if list == "-" {
-            let mut s = String::new();
-            stdin
-                .read_to_string(&mut s)
-                .map_err(|e| UsageError::new(format!("cannot read targets from standard input: {e}"), TARGET_HINT))?;
-            s
-        } else {
-            read_text(Path::new(list), "target list (-iL)")?
-        };
-        tokens.extend(tokens_from_list(&text));
-    }
-    if tokens.is_empty() {
-        return Err(UsageError::new("no targets given", TARGET_HINT));
-    }
-    let target_specs = tokens
+    let mut target_specs = args
+        .targets
         .iter()
         .map(|t| parse_target(t).map_err(|e| UsageError::new(e.to_string(), e.hint())))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(list) = &args.input_list {
+        if list == "-" {
+            read_target_list(&mut BufReader::new(stdin), STDIN_NAME, &TARGET_LIST, &mut target_specs)?;
+        } else {
+            let mut file = open_list(Path::new(list), &TARGET_LIST)?;
+            read_target_list(&mut file, list, &TARGET_LIST, &mut target_specs)?;
+        }
+    }
+    if target_specs.is_empty() {
+        return Err(UsageError::new("no targets given", TARGET_HINT));
+    }
 
     // Exclusions.
     let mut exclude_specs = Vec::new();
@@ -142,10 +140,8 @@ pub fn build(
         exclude_specs.extend(parse_exclude_list(list).map_err(|e| UsageError::new(e.to_string(), e.hint()))?);
     }
     if let Some(file) = &args.excludefile {
-        let text = read_text(file, "exclude file (--excludefile)")?;
-        for token in tokens_from_list(&text) {
-            exclude_specs.push(parse_target(&token).map_err(|e| UsageError::new(e.to_string(), e.hint()))?);
-        }
+        let mut reader = open_list(file, &EXCLUDE_FILE)?;
+        read_target_list(&mut reader, &file.to_string_lossy(), &EXCLUDE_FILE, &mut exclude_specs)?;
     }
     let mut exclusions = Exclusions::new();
     let mut exclude_names = Vec::new();
@@ -289,24 +285,8 @@ fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
         None => 7,
     };
     let db = match &args.versiondb {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                UsageError::new(
-                    format!("cannot read the probe database {}: {e}", path.display()),
-                    "give a readable file in the format of docs/probe-db.md",
-                )
-            })?;
-            match tojimari_probedb::ProbeDb::parse(&text, &path.to_string_lossy()) {
-                // A run holds one database for its whole life: leaking it gives the 'static the prober wants.
-                Ok(db) => Some(&*Box::leak(Box::new(db))),
-                Err(e) => {
-                    return Err(UsageError::new(
-                        format!("bad probe database line: {e}"),
-                        "fix that line (the format is in docs/probe-db.md), or drop --versiondb to use the built-in one",
-                    ));
-                }
-            }
-        }
+        // A run holds one database for its whole life: leaking it gives the 'static the prober wants.
+        Some(path) => Some(&*Box::leak(Box::new(read_versiondb(path)?))),
         None => None,
     };
     Ok(Some(VersionPlan { intensity, db, findings: !args.no_findings, banners: args.banners }))
@@ -515,9 +495,112 @@ pub fn parse_time(s: &str, option: &str) -> Result<Duration, UsageError> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn read_text(path: &Path, what: &str) -> Result<String, UsageError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| UsageError::new(format!("cannot read {what} {}: {e}", path.display()), "check the file name"))
+/// How `-iL -` names standard input in its errors.
+const STDIN_NAME: &str = "<stdin>";
+
+/// A target list file (`-iL`, `--excludefile`): its flag, its limits and what a user should do past them.
+struct ListKind {
+    flag: &'static str,
+    what: &'static str,
+    limits: Limits,
+    /// Most targets (tokens) the list may hold: the specs are held for the whole scan.
+    max_entries: usize,
+}
+
+/// `-iL`: lines of at most 16 KiB, at most 100 million lines (so an endless stream of blank lines ends
+/// too) and 2 million targets. The parsed list is held for the whole scan: about 100 bytes a target
+/// (measured: 1 million addresses peak at 97 MB, 1 million octet ranges at 220 MB), so the cap keeps a
+/// list under half a gigabyte however it is written. A CIDR block or an octet range is one target.
+const TARGET_LIST: ListKind = ListKind {
+    flag: "-iL",
+    what: "target list",
+    limits: Limits { max_line: 16 * 1024, max_bytes: None, max_lines: Some(100_000_000), nul: Nul::Refuse },
+    max_entries: 2_000_000,
+};
+
+/// `--excludefile`: lines of at most 16 KiB, at most 100 million lines and 1 million targets.
+const EXCLUDE_FILE: ListKind = ListKind {
+    flag: "--excludefile",
+    what: "exclude file",
+    limits: Limits { max_line: 16 * 1024, max_bytes: None, max_lines: Some(100_000_000), nul: Nul::Refuse },
+    max_entries: 1_000_000,
+};
+
+/// `--versiondb`: at most 8 MiB, lines of at most 64 KiB (the probe and match counts are capped by the
+/// parser, see [`tojimari_probedb::limits`]).
+const VERSIONDB: Limits = Limits { max_line: 64 * 1024, max_bytes: Some(8 << 20), max_lines: None, nul: Nul::Refuse };
+
+impl ListKind {
+    fn hint(&self) -> String {
+        format!(
+            "{} takes a text file of targets separated by spaces or newlines, # starts a comment; at most {} per \
+             line and {} targets (give ranges or CIDR blocks instead of single addresses)",
+            self.flag,
+            Size(self.limits.max_line as u64),
+            self.max_entries
+        )
+    }
+}
+
+fn open_list(path: &Path, kind: &ListKind) -> Result<BufReader<File>, UsageError> {
+    File::open(path).map(BufReader::new).map_err(|e| {
+        UsageError::new(
+            format!("cannot read {} ({}) {}: {e}", kind.what, kind.flag, path.display()),
+            "check the file name",
+        )
+    })
+}
+
+/// Reads a target list line by line into `specs`; errors name the file and line (`FILE:LINE: ...`).
+fn read_target_list(
+    reader: &mut dyn BufRead,
+    name: &str,
+    kind: &ListKind,
+    specs: &mut Vec<TargetSpec>,
+) -> Result<(), UsageError> {
+    let mut lines = LineReader::new(reader, kind.limits);
+    let mut entries = 0usize;
+    for at in 1u64.. {
+        let line = match lines.next_text() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => return Err(UsageError::new(format!("{name}:{}: {e}", e.line()), kind.hint())),
+        };
+        for token in tokens_of_line(line) {
+            entries += 1;
+            if entries > kind.max_entries {
+                return Err(UsageError::new(
+                    format!("{name}:{at}: more than {} targets in the {}", kind.max_entries, kind.what),
+                    kind.hint(),
+                ));
+            }
+            let spec = parse_target(token).map_err(|e| UsageError::new(format!("{name}:{at}: {e}"), e.hint()))?;
+            specs.push(spec);
+        }
+    }
+    Ok(())
+}
+
+/// `--versiondb FILE`, read within [`VERSIONDB`] and parsed; errors name the file and line.
+fn read_versiondb(path: &Path) -> Result<tojimari_probedb::ProbeDb, UsageError> {
+    const HINT: &str = "give a text file in the format of docs/probe-db.md (at most 8 MiB), or drop --versiondb to \
+                        use the built-in database";
+    let name = path.to_string_lossy();
+    let file = File::open(path)
+        .map_err(|e| UsageError::new(format!("cannot read the probe database {}: {e}", path.display()), HINT))?;
+    let text = LineReader::new(BufReader::new(file), VERSIONDB)
+        .read_all_text()
+        .map_err(|e| UsageError::new(format!("{name}:{}: {e}", e.line()), HINT))?;
+    tojimari_probedb::ProbeDb::parse(&text, &name).map_err(|e| {
+        use tojimari_probedb::limits::{MAX_MATCHES, MAX_PROBES};
+        UsageError::new(
+            e.to_string(),
+            format!(
+                "fix that line (the format is in docs/probe-db.md; a database holds at most {MAX_PROBES} probes and \
+                 {MAX_MATCHES} match lines), or drop --versiondb to use the built-in one"
+            ),
+        )
+    })
 }
 
 fn random_seed() -> u64 {
@@ -539,6 +622,22 @@ mod tests {
         assert!(parse_time("5 parsecs", "x").is_err());
         assert!(parse_time("-1", "x").is_err());
         assert!(parse_time("", "x").is_err());
+    }
+
+    #[test]
+    fn target_lists_stop_past_their_entry_cap_naming_the_line() {
+        let kind = ListKind { max_entries: 3, ..TARGET_LIST };
+        let mut specs = Vec::new();
+        let text = "# three\n198.18.0.1 198.18.0.2\n\n198.18.0.0/24 # a block is one target\n";
+        read_target_list(&mut text.as_bytes(), "t.txt", &kind, &mut specs).unwrap();
+        assert_eq!(specs.len(), 3);
+        let err = read_target_list(&mut format!("{text}198.18.0.9\n").as_bytes(), "t.txt", &kind, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.message, "t.txt:5: more than 3 targets in the target list");
+        assert!(err.hint.contains("at most 16 KiB per line and 3 targets"), "{}", err.hint);
+        let blank = ListKind { limits: Limits { max_lines: Some(4), ..TARGET_LIST.limits }, ..TARGET_LIST };
+        let err = read_target_list(&mut "\n".repeat(10).as_bytes(), "-", &blank, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.message, "-:5: more than 4 lines");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use error::TargetError;
 pub use exclude::Exclusions;
 pub use iter::TargetIter;
 pub use octets::OctetRange;
-pub use parse::{parse_exclude_list, parse_target, tokens_from_list};
+pub use parse::{parse_exclude_list, parse_target, tokens_from_list, tokens_of_line};
 
 /// One parsed target. See the module docs for the syntax.
 #[derive(Clone, Debug, PartialEq, Eq)]

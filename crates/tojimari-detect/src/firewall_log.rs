@@ -9,29 +9,45 @@
 //! Accepted line shapes (the kernel part, `... SRC=... DST=... PROTO=...`, is the same for
 //! iptables `-j LOG` and nftables `log`):
 //! - syslog / `journalctl -o short`: `Nov 22 10:00:01 host kernel: [1234.567] PREFIX IN=...`;
-//!   the year is [`LogOptions::year`] and the time is taken as UTC plus
-//!   [`LogOptions::utc_offset`] (syslog carries no zone).
+//!   the year is [`LogOptions::year`] (the year before if that would put the line more than a
+//!   day after [`LogOptions::now`]: a December line read in January) and the time is taken as
+//!   UTC plus [`LogOptions::utc_offset`] (syslog carries no zone).
 //! - ISO 8601 / `journalctl -o short-iso` / rsyslog: `2024-11-22T10:00:01+0100 host kernel: ...`,
 //!   with optional fraction and `Z`, `+hh:mm` or `+hhmm`.
-//! - `dmesg`: `[ 1234.567890] PREFIX IN=...`: seconds since boot, added to
-//!   [`LogOptions::boot_time`] (the epoch unless given, so times then read as 1970).
+//! - `dmesg`: `[ 1234.567890] PREFIX IN=...`: seconds since boot, placed at
+//!   [`LogOptions::boot_time`] plus that offset. Never in the future: a stamp that would land
+//!   after [`LogOptions::now`] comes from an earlier boot, and such a line, like any stamped line
+//!   when the boot time is unknown, is counted as [`LogStats::unplaced`] and skipped.
 //! - `dmesg -T`: `[Sun Nov 22 10:00:01 2024] PREFIX IN=...`.
 //!
 //! Any other line is counted ([`LogStats::unknown`], or [`LogStats::malformed`] when it looks
-//! like a firewall line but lacks addresses or a time) and skipped; only an I/O error stops
-//! the file.
+//! like a firewall line but lacks addresses or a time) and skipped; only an I/O error or a line
+//! longer than [`LOG_LIMITS`] allows (64 KiB: kernel lines are far shorter) stops the file. Lines
+//! are read one at a time, so a log of any length, or standard input, is read in bounded memory.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tojimari_core::input::{InputError, Limits, LineReader, Nul};
 
 use crate::alert::Alert;
 use crate::detector::Detector;
 use crate::summary::{IcmpQuery, PacketSummary, TcpFlags, TcpOptions, TcpSummary, Transport};
 use crate::time::Timestamp;
 
-/// How to read times that lack a year, a zone or an origin.
+/// A log line: at most 64 KiB (kernel lines are a few hundred bytes), NUL bytes kept (syslog
+/// files hold runs of them after a crash), no limit on the number of lines (they are streamed).
+pub const LOG_LIMITS: Limits = Limits { max_line: 64 * 1024, max_bytes: None, max_lines: None, nul: Nul::Allow };
+
+/// How far past [`LogOptions::now`] a dmesg stamp may land and still be taken as now: the boot
+/// time is known to the second only.
+const BOOT_TIME_SLACK: Duration = Duration::from_secs(2);
+
+/// How to read times that lack a year, a zone or an origin. The caller reads the clock and the
+/// boot time; parsing stays pure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogOptions {
     /// The year of syslog-style times (`Nov 22 10:00:01`).
@@ -39,13 +55,17 @@ pub struct LogOptions {
     /// Seconds to subtract from zone-less wall-clock times to get UTC (e.g. 3600 for a log
     /// written at UTC+1).
     pub utc_offset: i64,
-    /// Boot time, for dmesg's seconds-since-boot.
-    pub boot_time: Timestamp,
+    /// This machine's boot time, for dmesg's seconds-since-boot; `None` if unknown (such lines are
+    /// then [`LogStats::unplaced`]).
+    pub boot_time: Option<Timestamp>,
+    /// The time the log is read: no line is placed after it.
+    pub now: Timestamp,
 }
 
 impl Default for LogOptions {
+    /// A log read at the very start of 2025, on a machine whose boot time is unknown.
     fn default() -> LogOptions {
-        LogOptions { year: 2024, utc_offset: 0, boot_time: Timestamp::EPOCH }
+        LogOptions { year: 2024, utc_offset: 0, boot_time: None, now: Timestamp::from_secs(1_735_689_600) }
     }
 }
 
@@ -76,6 +96,9 @@ pub enum Line {
     Record(LogRecord),
     /// It has `SRC=`/`DST=` but lacks something needed (time, addresses, protocol fields).
     Malformed,
+    /// A firewall line with a dmesg uptime stamp that cannot be placed in time: the boot time
+    /// is unknown, or the stamp would land after [`LogOptions::now`] (it comes from an earlier boot).
+    Unplaced,
     /// Anything else.
     Unknown,
 }
@@ -93,18 +116,29 @@ pub struct LogStats {
     pub malformed: u64,
     /// Lines in no known format (skipped).
     pub unknown: u64,
+    /// Firewall lines with a dmesg uptime stamp that could not be placed in time (skipped).
+    pub unplaced: u64,
 }
 
 /// A log file that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: line {line}: {source}")]
-pub struct LogError {
-    /// The file.
-    pub path: PathBuf,
-    /// The 1-based line where reading failed (0: opening failed).
-    pub line: u64,
-    /// The I/O error.
-    pub source: std::io::Error,
+pub enum LogError {
+    /// The file could not be opened.
+    #[error("{}: cannot read: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Reading stopped at a line: an I/O error, or a line past [`LOG_LIMITS`].
+    #[error("{}:{}: {source} (hint: --log reads text lines of at most 64 KiB, such as `journalctl -k` or /var/log/kern.log)", path.display(), source.line())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong, with the 1-based line.
+        source: InputError,
+    },
 }
 
 /// What [`replay_log_file`] found.
@@ -126,33 +160,37 @@ pub fn replay_log_file(path: &Path, options: &LogOptions, detector: &mut Detecto
         Ok(file) => {
             replay_log(BufReader::new(file), path, options, detector, &mut stats, &mut |a| alerts.push(a)).err()
         }
-        Err(source) => Some(LogError { path: path.to_owned(), line: 0, source }),
+        Err(source) => Some(LogError::Open { path: path.to_owned(), source }),
     };
     LogReplay { alerts, stats, error }
 }
 
 /// Reads log lines from `reader` into `detector`, alerts to `sink` as raised; ends with a
-/// tick past the last time seen. Invalid UTF-8 is read lossily.
+/// tick past the last time seen. Invalid UTF-8 is read lossily; lines are bounded by
+/// [`LOG_LIMITS`], so memory stays bounded whatever the input.
 pub fn replay_log<R: BufRead>(
-    mut reader: R,
+    reader: R,
     path: &Path,
     options: &LogOptions,
     detector: &mut Detector,
     stats: &mut LogStats,
     sink: &mut dyn FnMut(Alert),
 ) -> Result<(), LogError> {
-    let mut buf = Vec::new();
+    let mut lines = LineReader::new(reader, LOG_LIMITS);
     let mut last: Option<Timestamp> = None;
+    let mut result = Ok(());
     loop {
-        buf.clear();
-        let read = reader.read_until(b'\n', &mut buf);
-        match read {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(source) => return Err(LogError { path: path.to_owned(), line: stats.lines + 1, source }),
-        }
+        let bytes = match lines.next_line() {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => break,
+            Err(source) => {
+                // Alerts so far still get their closing tick below.
+                result = Err(LogError::Input { path: path.to_owned(), source });
+                break;
+            }
+        };
         stats.lines += 1;
-        let line = String::from_utf8_lossy(&buf);
+        let line = String::from_utf8_lossy(bytes);
         match parse_line(&line, options) {
             Line::Record(record) if record.direction == Direction::Inbound => {
                 stats.inbound += 1;
@@ -162,12 +200,13 @@ pub fn replay_log<R: BufRead>(
             Line::Record(_) => stats.outbound += 1,
             Line::Malformed => stats.malformed += 1,
             Line::Unknown => stats.unknown += 1,
+            Line::Unplaced => stats.unplaced += 1,
         }
     }
     if let Some(last) = last {
         detector.tick(last.plus(detector.config().answer_timeout)).into_iter().for_each(sink);
     }
-    Ok(())
+    result
 }
 
 /// Parses one line.
@@ -178,13 +217,21 @@ pub fn parse_line(line: &str, options: &LogOptions) -> Line {
         return Line::Unknown;
     }
     match parse_record(line, src_at, options) {
-        Some(record) => Line::Record(record),
-        None => Line::Malformed,
+        Ok(Some(record)) => Line::Record(record),
+        Ok(None) => Line::Malformed,
+        Err(Unplaced) => Line::Unplaced,
     }
 }
 
-fn parse_record(line: &str, src_at: usize, options: &LogOptions) -> Option<LogRecord> {
-    let (ts, rest) = timestamp(line, options)?;
+/// A dmesg uptime stamp that cannot be placed in time.
+struct Unplaced;
+
+fn parse_record(line: &str, src_at: usize, options: &LogOptions) -> Result<Option<LogRecord>, Unplaced> {
+    let Some((ts, rest)) = timestamp(line, options)? else { return Ok(None) };
+    Ok(record(line, src_at, ts, rest))
+}
+
+fn record(line: &str, src_at: usize, ts: Timestamp, rest: &str) -> Option<LogRecord> {
     // The kernel part starts at the first `IN=`; the prefix is what precedes it after
     // `kernel: [uptime]` (or the dmesg stamp).
     let in_at = line.find("IN=").filter(|&i| i < src_at)?;
@@ -277,20 +324,46 @@ fn strip_kernel_tag(head: &str) -> &str {
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// The line's time and the text after it.
-fn timestamp<'a>(line: &'a str, options: &LogOptions) -> Option<(Timestamp, &'a str)> {
+/// The line's time and the text after it; `Ok(None)` if it has none that can be read.
+fn timestamp<'a>(line: &'a str, options: &LogOptions) -> Result<Option<(Timestamp, &'a str)>, Unplaced> {
     let line = line.trim_start();
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some(end) = rest.find(']')
+        && let Some(uptime) = uptime(rest[..end].trim())
+    {
+        return Ok(Some((since_boot(uptime, options)?, &rest[end + 1..])));
+    }
+    Ok(wall_clock(line, options))
+}
+
+/// dmesg's `SECONDS.MICROS` since boot (digits and one dot only).
+fn uptime(stamp: &str) -> Option<Duration> {
+    let (secs, frac) = stamp.split_once('.').unwrap_or((stamp, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: u64 = secs.parse().ok()?;
+    let digits: String = frac.chars().chain(std::iter::repeat('0')).take(6).collect();
+    Some(Duration::from_secs(secs) + Duration::from_micros(digits.parse().ok()?))
+}
+
+/// Boot time plus `uptime`, never after `now` (the boot time is known to the second, so a stamp
+/// just past `now` is taken as `now`).
+fn since_boot(uptime: Duration, options: &LogOptions) -> Result<Timestamp, Unplaced> {
+    let boot = options.boot_time.ok_or(Unplaced)?;
+    let ts = boot.plus(uptime);
+    if ts > options.now.plus(BOOT_TIME_SLACK) {
+        return Err(Unplaced);
+    }
+    Ok(ts.min(options.now))
+}
+
+/// The wall-clock forms: `dmesg -T`, ISO 8601, syslog.
+fn wall_clock<'a>(line: &'a str, options: &LogOptions) -> Option<(Timestamp, &'a str)> {
     if let Some(rest) = line.strip_prefix('[') {
         let end = rest.find(']')?;
         let inner = rest[..end].trim();
         let after = &rest[end + 1..];
-        if let Ok(secs) = inner.parse::<f64>() {
-            if !(0.0..1e12).contains(&secs) {
-                return None;
-            }
-            let micros = (secs * 1e6).round() as u64;
-            return Some((Timestamp::from_micros(options.boot_time.as_micros().saturating_add(micros)), after));
-        }
         // dmesg -T: "Sun Nov 22 10:00:01 2024"
         let parts: Vec<&str> = inner.split_ascii_whitespace().collect();
         if let [_, month, day, time, year] = parts[..] {
@@ -311,7 +384,12 @@ fn timestamp<'a>(line: &'a str, options: &LogOptions) -> Option<(Timestamp, &'a 
     rest = rest.get(day.len()..)?.trim_start();
     let time = rest.split(' ').next()?;
     rest = rest.get(time.len()..)?;
-    Some((civil(options.year, month, day, time, options.utc_offset)?, rest))
+    let ts = civil(options.year, month, day, time, options.utc_offset)?;
+    // No year in the line: one more than a day ahead of the reading is last year's.
+    if ts > options.now.plus(Duration::from_secs(86_400)) {
+        return Some((civil(options.year - 1, month, day, time, options.utc_offset)?, rest));
+    }
+    Some((ts, rest))
 }
 
 fn civil(year: i64, month: &str, day: &str, time: &str, utc_offset: i64) -> Option<Timestamp> {
@@ -405,11 +483,86 @@ mod tests {
         let Transport::Tcp(t) = r.packet.transport else { panic!() };
         assert_eq!(t.flags.0, TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG);
 
-        let options = LogOptions { boot_time: Timestamp::from_secs(1_700_000_000), ..Default::default() };
+        let options = LogOptions { boot_time: Some(Timestamp::from_secs(1_700_000_000)), ..Default::default() };
         let Line::Record(r) = parse_line(&format!("[ 12.250000] x {body}"), &options) else { panic!() };
         assert_eq!(r.packet.ts, Timestamp::from_micros(1_700_000_012_250_000));
         let Line::Record(r) = parse_line(&format!("[Fri Nov 22 10:00:01 2024] {body}"), &options) else { panic!() };
         assert_eq!(r.packet.ts.to_rfc3339(), "2024-11-22T10:00:01.000000Z");
+    }
+
+    const BODY: &str = "IN=eth0 OUT= SRC=203.0.113.9 DST=198.18.0.2 LEN=44 TTL=52 ID=1 PROTO=TCP SPT=40000 \
+                        DPT=80 WINDOW=1024 RES=0x00 SYN URGP=0";
+
+    /// A machine booted at 2024-11-22T10:00:00Z, read an hour later.
+    fn booted() -> LogOptions {
+        let boot = Timestamp::from_secs(1_732_269_600);
+        LogOptions { boot_time: Some(boot), now: boot.plus(Duration::from_secs(3600)), ..Default::default() }
+    }
+
+    fn time_of(line: &str, options: &LogOptions) -> Option<String> {
+        match parse_line(line, options) {
+            Line::Record(r) => Some(r.packet.ts.to_rfc3339()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn dmesg_uptime_is_boot_time_plus_offset() {
+        let options = booted();
+        assert_eq!(time_of(&format!("[  125.000250] DROP {BODY}"), &options).unwrap(), "2024-11-22T10:02:05.000250Z");
+        assert_eq!(time_of(&format!("[0.5] DROP {BODY}"), &options).unwrap(), "2024-11-22T10:00:00.500000Z");
+        // Within the boot time's one-second grain of now: now, not later.
+        assert_eq!(time_of(&format!("[3601.2] DROP {BODY}"), &options).unwrap(), "2024-11-22T11:00:00.000000Z");
+    }
+
+    #[test]
+    fn dmesg_uptime_is_never_placed_in_the_future() {
+        // An uptime past the current one is from an earlier boot: not placed at all.
+        let options = booted();
+        assert_eq!(parse_line(&format!("[7200.000000] DROP {BODY}"), &options), Line::Unplaced);
+        // Without a boot time, no uptime stamp is placed (never at 1970).
+        let unknown = LogOptions { boot_time: None, ..booted() };
+        assert_eq!(parse_line(&format!("[12.0] DROP {BODY}"), &unknown), Line::Unplaced);
+        // Syslog lines carry their own time; their dmesg stamp does not matter.
+        assert_eq!(
+            time_of(&format!("Nov 22 10:30:00 gw kernel: [99999.0] DROP {BODY}"), &unknown).unwrap(),
+            "2024-11-22T10:30:00.000000Z"
+        );
+        let text = format!("[10.0] DROP {BODY}\n[9999.0] DROP {BODY}\n");
+        let mut detector = Detector::new(crate::DetectorConfig::default());
+        let mut stats = LogStats::default();
+        replay_log(text.as_bytes(), Path::new("d.log"), &options, &mut detector, &mut stats, &mut |_| {}).unwrap();
+        assert_eq!((stats.inbound, stats.unplaced), (1, 1));
+    }
+
+    #[test]
+    fn syslog_lines_from_december_read_in_january_are_last_year() {
+        let january = LogOptions { year: 2025, now: Timestamp::from_secs(1_735_732_800), ..Default::default() };
+        assert_eq!(
+            time_of(&format!("Dec 31 23:59:00 gw kernel: DROP {BODY}"), &january).unwrap(),
+            "2024-12-31T23:59:00.000000Z"
+        );
+        assert_eq!(
+            time_of(&format!("Jan  1 08:00:00 gw kernel: DROP {BODY}"), &january).unwrap(),
+            "2025-01-01T08:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn endless_and_overlong_lines_stop_with_the_line_number() {
+        let mut detector = Detector::new(crate::DetectorConfig::default());
+        let mut stats = LogStats::default();
+        let zeros = std::io::BufReader::new(std::io::repeat(0));
+        let err =
+            replay_log(zeros, Path::new("/dev/zero"), &booted(), &mut detector, &mut stats, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().starts_with("/dev/zero:1: line longer than 64 KiB (hint: "), "{err}");
+        let mut text = format!("Nov 22 10:30:00 gw kernel: DROP {BODY}\n");
+        text.push_str(&"x".repeat(70_000));
+        let mut stats = LogStats::default();
+        let err = replay_log(text.as_bytes(), Path::new("k.log"), &booted(), &mut detector, &mut stats, &mut |_| {})
+            .unwrap_err();
+        assert!(err.to_string().starts_with("k.log:2: line longer than 64 KiB"), "{err}");
+        assert_eq!(stats.inbound, 1);
     }
 
     #[test]
@@ -462,7 +615,7 @@ mod tests {
             alerts.push(a)
         })
         .unwrap();
-        assert_eq!(stats, LogStats { lines: 33, inbound: 30, outbound: 0, malformed: 1, unknown: 2 });
+        assert_eq!(stats, LogStats { lines: 33, inbound: 30, outbound: 0, malformed: 1, unknown: 2, unplaced: 0 });
         let first = &alerts[0];
         assert_eq!(first.scan_type, crate::ScanType::Syn);
         assert_eq!(first.probes, 5);

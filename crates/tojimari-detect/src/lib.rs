@@ -23,6 +23,7 @@
 //! ```
 
 pub mod alert;
+pub mod capture_file;
 pub mod config;
 pub mod detector;
 pub mod fingerprint;

@@ -1,26 +1,21 @@
-//! `--pcap FILE` replay: reads a pcap or pcapng capture and feeds every frame to a
-//! [`Detector`], in file order, with the capture timestamps.
+//! `--pcap FILE` replay: reads a pcap or pcapng capture ([`crate::capture_file`]) and feeds every
+//! frame to a [`Detector`], in file order, with the capture timestamps.
 //!
 //! Link types: Ethernet, Linux cooked v1/v2 (`tcpdump -i any`), raw IP and BSD loopback (see
-//! [`LinkType::from_linktype`]). A truncated or corrupt file stops the replay with a
-//! [`PcapError`] naming the file and the index of the packet that could not be read; alerts
-//! found before it are kept (they went to the sink already, and [`replay_file`] returns them
-//! next to the error). Frames that are not IP, or too short, are counted and skipped.
-//!
-//! Packet records are read raw and checked here, because pcap-file 2.0's checked reader
-//! rejects every packet longer than the snap length (its `orig_len > snaplen` test), which
-//! is exactly what `tcpdump -s 128` writes.
+//! [`LinkType::from_linktype`]). A truncated or corrupt file, or a record past the size limits
+//! ([`MAX_PACKET`], [`crate::capture_file::MAX_BLOCK`]), stops the replay with a [`PcapError`]
+//! naming the file and the index of the packet that could not be read; alerts found before it
+//! are kept (they went to the sink already, and [`replay_file`] returns them next to the error).
+//! Frames that are not IP, or too short, are counted and skipped.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pcap_file::pcap::PcapReader;
-use pcap_file::pcapng::{Block, PcapNgReader};
-use pcap_file::{DataLink, TsResolution};
-
 use crate::alert::Alert;
+pub use crate::capture_file::MAX_PACKET;
+use crate::capture_file::{CaptureReader, FormatError};
 use crate::detector::Detector;
 use crate::summary::{LinkType, summarize};
 use crate::time::Timestamp;
@@ -37,12 +32,14 @@ pub enum PcapError {
         source: std::io::Error,
     },
     /// The file does not start like a pcap or pcapng file.
-    #[error("{path}: not a pcap or pcapng file: {source}")]
+    #[error(
+        "{path}: not a pcap or pcapng file: {reason} (hint: give a capture written by tcpdump -w, dumpcap or Wireshark)"
+    )]
     Header {
         /// The file.
         path: PathBuf,
-        /// What the reader said.
-        source: pcap_file::PcapError,
+        /// What is wrong with its first bytes.
+        reason: String,
     },
     /// The capture's link type is not one the detector reads.
     #[error("{path}: unsupported link type {linktype} (Ethernet, Linux cooked, raw IP and loopback are supported)")]
@@ -53,7 +50,10 @@ pub enum PcapError {
         linktype: u32,
     },
     /// Packet `index` (0-based) could not be read: the file is truncated or corrupt there.
-    #[error("{path}: packet {index}: truncated or corrupt capture: {reason}")]
+    #[error(
+        "{path}: packet {index}: truncated or corrupt capture: {reason} (hint: packets of at most 256 KiB are read; \
+         the alerts before this packet were reported)"
+    )]
     Packet {
         /// The file.
         path: PathBuf,
@@ -99,27 +99,45 @@ pub fn replay_file(path: &Path, detector: &mut Detector) -> Replay {
 
 /// Replays a capture from `reader` (`path` only names it in errors), handing each alert to
 /// `sink` as soon as it is raised. Ends with a tick past the last packet so that unanswered
-/// probes count. `stats` is filled in also when an error stops the replay.
-pub fn replay<R: BufRead>(
-    mut reader: R,
+/// probes count. `stats` is filled in also when an error stops the replay. Memory stays bounded
+/// whatever the input: one record at a time, each within the size limits.
+pub fn replay<R: Read>(
+    reader: R,
     path: &Path,
     detector: &mut Detector,
     stats: &mut ReplayStats,
     sink: &mut dyn FnMut(Alert),
 ) -> Result<(), PcapError> {
-    let magic = reader.fill_buf().map_err(|source| PcapError::Open { path: path.to_owned(), source })?;
-    let pcapng = magic.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]);
-    let result = if pcapng {
-        replay_pcapng(reader, path, detector, stats, sink)
-    } else {
-        replay_pcap(reader, path, detector, stats, sink)
-    };
+    let result = replay_frames(reader, path, detector, stats, sink);
     // Flush: probes still waiting for an answer at the end of the file count as unanswered.
     if let Some(last) = stats.last {
         let end = last.plus(detector.config().answer_timeout).plus(Duration::from_secs(1));
         detector.tick(end).into_iter().for_each(&mut *sink);
     }
     result
+}
+
+fn replay_frames<R: Read>(
+    reader: R,
+    path: &Path,
+    detector: &mut Detector,
+    stats: &mut ReplayStats,
+    sink: &mut dyn FnMut(Alert),
+) -> Result<(), PcapError> {
+    let error = |e: FormatError| match e {
+        FormatError::Header(reason) => PcapError::Header { path: path.to_owned(), reason },
+        FormatError::Packet { index, reason } => PcapError::Packet { path: path.to_owned(), index, reason },
+        FormatError::Io(source) => PcapError::Open { path: path.to_owned(), source },
+    };
+    let mut capture = CaptureReader::new(reader).map_err(error)?;
+    while let Some(frame) = capture.next_frame().map_err(error)? {
+        let link = LinkType::from_linktype(frame.linktype)
+            .ok_or(PcapError::LinkType { path: path.to_owned(), linktype: frame.linktype })?;
+        // A pcapng simple packet block has no time of its own: it happened no earlier than the last.
+        let ts = frame.ts.or(stats.last).unwrap_or_default();
+        feed(frame.data, link, ts, detector, stats, sink);
+    }
+    Ok(())
 }
 
 fn feed(
@@ -136,84 +154,4 @@ fn feed(
         Some(pkt) => detector.observe(&pkt).into_iter().for_each(sink),
         None => stats.skipped += 1,
     }
-}
-
-fn link_of(datalink: DataLink, path: &Path) -> Result<LinkType, PcapError> {
-    let number = u32::from(datalink);
-    LinkType::from_linktype(number).ok_or(PcapError::LinkType { path: path.to_owned(), linktype: number })
-}
-
-fn replay_pcap<R: Read>(
-    reader: R,
-    path: &Path,
-    detector: &mut Detector,
-    stats: &mut ReplayStats,
-    sink: &mut dyn FnMut(Alert),
-) -> Result<(), PcapError> {
-    let mut pcap = PcapReader::new(reader).map_err(|source| PcapError::Header { path: path.to_owned(), source })?;
-    let header = pcap.header();
-    let link = link_of(header.datalink, path)?;
-    let nanos = header.ts_resolution == TsResolution::NanoSecond;
-    let mut index = 0u64;
-    while let Some(record) = pcap.next_raw_packet() {
-        let corrupt = |reason: String| PcapError::Packet { path: path.to_owned(), index, reason };
-        let raw = record.map_err(|e| corrupt(e.to_string()))?;
-        let frac = u64::from(raw.ts_frac);
-        let micros = if nanos { frac / 1000 } else { frac };
-        if micros >= 1_000_000 {
-            return Err(corrupt(format!("timestamp fraction {frac} out of range")));
-        }
-        if usize::try_from(raw.incl_len).ok() != Some(raw.data.len()) {
-            return Err(corrupt(format!("record length {} but {} bytes", raw.incl_len, raw.data.len())));
-        }
-        let ts = Timestamp::from_micros(u64::from(raw.ts_sec) * 1_000_000 + micros);
-        feed(&raw.data, link, ts, detector, stats, sink);
-        index += 1;
-    }
-    Ok(())
-}
-
-fn replay_pcapng<R: Read>(
-    reader: R,
-    path: &Path,
-    detector: &mut Detector,
-    stats: &mut ReplayStats,
-    sink: &mut dyn FnMut(Alert),
-) -> Result<(), PcapError> {
-    let mut ng = PcapNgReader::new(reader).map_err(|source| PcapError::Header { path: path.to_owned(), source })?;
-    let mut index = 0u64;
-    // Link types of the interfaces of the current section, in order (the block borrows the
-    // reader, so the reader's own list cannot be consulted while holding it).
-    let mut interfaces: Vec<DataLink> = Vec::new();
-    while let Some(block) = ng.next_block() {
-        let corrupt = |reason: String| PcapError::Packet { path: path.to_owned(), index, reason };
-        let block = block.map_err(|e| corrupt(e.to_string()))?;
-        let (data, ts, linktype) = match &block {
-            Block::SectionHeader(_) => {
-                interfaces.clear();
-                continue;
-            }
-            Block::InterfaceDescription(idb) => {
-                interfaces.push(idb.linktype);
-                continue;
-            }
-            Block::EnhancedPacket(epb) => {
-                let Some(linktype) = usize::try_from(epb.interface_id).ok().and_then(|i| interfaces.get(i)) else {
-                    return Err(corrupt(format!("no interface {}", epb.interface_id)));
-                };
-                (epb.data.as_ref(), Timestamp::from_duration(epb.timestamp), *linktype)
-            }
-            Block::SimplePacket(spb) => {
-                let Some(linktype) = interfaces.first() else {
-                    return Err(corrupt("simple packet before any interface".into()));
-                };
-                (spb.data.as_ref(), stats.last.unwrap_or_default(), *linktype)
-            }
-            _ => continue,
-        };
-        let link = link_of(linktype, path)?;
-        feed(data, link, ts, detector, stats, sink);
-        index += 1;
-    }
-    Ok(())
 }

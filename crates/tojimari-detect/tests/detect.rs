@@ -170,7 +170,7 @@ fn pcapng_and_linux_cooked_replays() {
     use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
     use pcap_file::pcapng::PcapNgWriter;
     use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+    use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 
     let mut reader = PcapReader::new(std::fs::File::open(capture("nmap-sS.pcap")).unwrap()).unwrap();
     let mut frames: Vec<(Duration, Vec<u8>)> = Vec::new();
@@ -181,7 +181,11 @@ fn pcapng_and_linux_cooked_replays() {
     }
 
     let mut ng = PcapNgWriter::new(Vec::new()).unwrap();
-    ng.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 128)).unwrap();
+    // pcap-file writes enhanced packet times in nanoseconds, so the interface must say so (if_tsresol 9);
+    // without the option a reader takes them as microseconds, as the pcapng specification says.
+    let mut idb = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 128);
+    idb.options.push(InterfaceDescriptionOption::IfTsResol(9));
+    ng.write_pcapng_block(idb).unwrap();
     for (ts, data) in &frames {
         let epb = EnhancedPacketBlock {
             interface_id: 0,

@@ -39,6 +39,14 @@
 //!   we need no look-around or back-references, and the crate matches in time linear in the input, so a hostile
 //!   banner cannot make a pattern backtrack. `\0` means `\x00`; `$` matches only at the very end.
 //!
+//! # Limits
+//!
+//! A database holds at most [`limits::MAX_PROBES`] probes and [`limits::MAX_MATCHES`] match lines, whose
+//! patterns together compile to at most [`limits::MAX_PATTERN_MEMORY`]; one pattern compiles to at most
+//! 256 KiB and grows a matching cache of at most 64 KiB. Past any of these,
+//! [`ProbeDb::parse`] fails naming the line. (The caller bounds the text itself: `--versiondb` reads at most
+//! 8 MiB.)
+//!
 //! # Matching
 //!
 //! Only the first [`MAX_RESPONSE`] bytes of an answer are matched, which bounds the time a hostile server can
@@ -46,6 +54,10 @@
 //! first hard match wins, else the first soft match.
 
 mod cursor;
+pub mod limits {
+    //! The bounds of a probe database (see the crate documentation).
+    pub use crate::parse::{MAX_MATCHES, MAX_PATTERN_MEMORY, MAX_PROBES};
+}
 mod escape;
 mod parse;
 mod rule;

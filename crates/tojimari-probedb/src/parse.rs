@@ -15,6 +15,16 @@ pub(crate) const DEFAULT_WAIT: Duration = Duration::from_millis(5000);
 pub(crate) const DEFAULT_RARITY: u8 = 5;
 /// Upper bound for `totalwaitms`/`tcpwrappedms`: a probe waiting longer than this is a typo.
 const MAX_WAIT_MS: u64 = 300_000;
+/// The most probes a database may hold (the built-in one has a few dozen).
+pub const MAX_PROBES: usize = 1_000;
+/// The most `match` and `softmatch` lines a database may hold, all probes together. Each compiles to a
+/// regex that stays in memory for the whole run (some tens of KiB each), so this bounds the database's
+/// memory (the built-in one has a few hundred).
+pub const MAX_MATCHES: usize = 10_000;
+/// The most memory all compiled patterns together may hold, as the regex engine counts it (the built-in
+/// database's take well under 1 MiB). A few hostile patterns, each within its own limit, cannot add up to
+/// gigabytes.
+pub const MAX_PATTERN_MEMORY: usize = 64 << 20;
 
 /// The database as read: probes, each probe's match lines, and each probe's resolved fallbacks.
 #[derive(Debug)]
@@ -36,6 +46,8 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, DbError> {
     let mut parsed = Parsed { probes: Vec::new(), rules: Vec::new(), fallbacks: Vec::new() };
     let mut seen: Vec<Seen> = Vec::new();
     let mut names = HashSet::new();
+    let mut matches = 0usize;
+    let mut weight = 0usize;
 
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
@@ -47,6 +59,9 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, DbError> {
         let mut cursor = Cursor::new(trimmed);
         let directive = cursor.word().unwrap_or_default();
         if directive == "Probe" {
+            if parsed.probes.len() == MAX_PROBES {
+                return Err(err(format!("more than {MAX_PROBES} probes (the limit of a probe database)")));
+            }
             let probe = parse_probe(&mut cursor).map_err(err)?;
             if !names.insert((probe.transport, probe.name.clone())) {
                 return Err(err(format!("duplicate probe {:?} {}", probe.transport, probe.name)));
@@ -67,7 +82,21 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Parsed, DbError> {
         };
         let value = cursor.rest();
         match directive {
-            "match" | "softmatch" => rules.push(Rule::parse(value, directive == "softmatch", line).map_err(err)?),
+            "match" | "softmatch" => {
+                matches += 1;
+                if matches > MAX_MATCHES {
+                    return Err(err(format!("more than {MAX_MATCHES} match lines (the limit of a probe database)")));
+                }
+                let rule = Rule::parse(value, directive == "softmatch", line).map_err(err)?;
+                weight += rule.weight;
+                if weight > MAX_PATTERN_MEMORY {
+                    return Err(err(format!(
+                        "the patterns so far compile to more than {} MiB (the limit of a probe database)",
+                        MAX_PATTERN_MEMORY >> 20
+                    )));
+                }
+                rules.push(rule);
+            }
             "rarity" | "ports" | "sslports" | "totalwaitms" | "tcpwrappedms" | "fallback" => {
                 let key = directive_key(directive);
                 if !seen.directives.insert(key) {

@@ -12,8 +12,12 @@ use crate::Match;
 use crate::cursor::Cursor;
 use crate::template::Template;
 
-/// Bound on the compiled size of one pattern, so a database line cannot make the program huge.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// Bound on the compiled size of one pattern, so a database line cannot make the program huge
+/// (`a{1000}{1000}` is refused at load time instead of taking gigabytes).
+pub(crate) const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
+/// Bound on the matching cache each pattern grows while matching (the regex crate's lazy DFA; its
+/// default is 2 MiB per pattern, which thousands of patterns would multiply).
+pub(crate) const PATTERN_CACHE_LIMIT: usize = 64 * 1024;
 
 /// A compiled match line.
 #[derive(Debug)]
@@ -29,6 +33,9 @@ pub(crate) struct Rule {
     devicetype: Option<Template>,
     cpe: Vec<Template>,
     line: usize,
+    /// What the compiled pattern holds in memory, in bytes (the regex engine's own count), so the
+    /// database can bound the total.
+    pub(crate) weight: usize,
 }
 
 impl Rule {
@@ -45,6 +52,7 @@ impl Rule {
         let pattern = cursor.delimited()?;
         let flags = cursor.flags();
         let regex = compile(pattern, flags)?;
+        let weight = weigh(pattern, flags)?;
         let groups = regex.captures_len() - 1;
 
         let mut rule = Rule {
@@ -59,6 +67,7 @@ impl Rule {
             devicetype: None,
             cpe: Vec::new(),
             line,
+            weight,
         };
         loop {
             cursor.skip_space();
@@ -124,7 +133,7 @@ impl Rule {
 /// Compiles a pattern in bytes mode with Unicode off; flags `s` (dot matches newline) and `i` (ASCII case).
 fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
     let mut builder = RegexBuilder::new(&translate(pattern));
-    builder.unicode(false).size_limit(PATTERN_SIZE_LIMIT);
+    builder.unicode(false).size_limit(PATTERN_SIZE_LIMIT).dfa_size_limit(PATTERN_CACHE_LIMIT);
     for flag in flags.chars() {
         match flag {
             's' => builder.dot_matches_new_line(true),
@@ -133,6 +142,29 @@ fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
         };
     }
     builder.build().map_err(|e| format!("bad pattern: {}", one_line(&e.to_string())))
+}
+
+/// The memory a pattern compiled by [`compile`] holds: the regex crate does not tell, so the same pattern
+/// is built once more, with the same settings, by the engine that crate wraps, which does.
+fn weigh(pattern: &str, flags: &str) -> Result<usize, String> {
+    use regex_automata::util::syntax;
+    use regex_automata::{MatchKind, meta};
+    let syntax = syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(flags.contains('s'))
+        .case_insensitive(flags.contains('i'));
+    let config = meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(false)
+        .nfa_size_limit(Some(PATTERN_SIZE_LIMIT))
+        .hybrid_cache_capacity(PATTERN_CACHE_LIMIT);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax)
+        .build(&translate(pattern))
+        .map(|regex| regex.memory_usage())
+        .map_err(|e| format!("bad pattern: {}", one_line(&e.to_string())))
 }
 
 /// `\0` (not followed by a digit) becomes `\x00`, which the regex crate does not spell as `\0`.

@@ -267,6 +267,34 @@ fn error_of(text: &str) -> String {
 }
 
 #[test]
+fn databases_past_the_limits_are_refused_at_the_line() {
+    use tojimari_probedb::limits::{MAX_MATCHES, MAX_PROBES};
+    // One match line too many, all valid: refused at the first line past the cap.
+    let mut text = String::from("Probe TCP NULL q||\n");
+    for _ in 0..=MAX_MATCHES {
+        text.push_str("match ssh m|^SSH-([\\d.]+)-| p/SSH/ v/$1/\n");
+    }
+    let err = error_of(&text);
+    assert!(err.starts_with(&format!("test.db:{}: more than {MAX_MATCHES} match lines", MAX_MATCHES + 2)), "{err}");
+    let mut text = String::new();
+    for n in 0..=MAX_PROBES {
+        text.push_str(&format!("Probe TCP P{n} q|x|\n"));
+    }
+    let err = error_of(&text);
+    assert!(err.starts_with(&format!("test.db:{}: more than {MAX_PROBES} probes", MAX_PROBES + 1)), "{err}");
+    // A pattern that would compile to gigabytes is refused, not built.
+    let err = error_of("Probe TCP NULL q||\nmatch x m|(?:a{1000}){1000}|\n");
+    assert!(err.starts_with("test.db:2: bad pattern"), "{err}");
+    // Patterns each within their own limit (some 160 KiB compiled) cannot add up past the total.
+    let mut text = String::from("Probe TCP NULL q||\n");
+    for _ in 0..450 {
+        text.push_str("match x m|(?:[a-z0-9]{50}){40}|\n");
+    }
+    let err = error_of(&text);
+    assert!(err.contains("the patterns so far compile to more than 64 MiB"), "{err}");
+}
+
+#[test]
 fn malformed_lines_name_file_and_line() {
     let head = "# comment\n\nProbe TCP NULL q||\n";
     let cases: &[(&str, &str)] = &[

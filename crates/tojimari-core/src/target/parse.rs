@@ -71,10 +71,13 @@ pub fn parse_exclude_list(s: &str) -> Result<Vec<TargetSpec>, TargetError> {
 /// The target tokens of an `-iL` or `--excludefile` text: separated by any whitespace, with `#` starting a
 /// comment that runs to the end of the line.
 pub fn tokens_from_list(text: &str) -> Vec<String> {
-    text.lines()
-        .flat_map(|line| line.split('#').next().unwrap_or_default().split_whitespace())
-        .map(str::to_owned)
-        .collect()
+    text.lines().flat_map(tokens_of_line).map(str::to_owned).collect()
+}
+
+/// The target tokens of one line of an `-iL` or `--excludefile` text (see [`tokens_from_list`]), for
+/// readers that go line by line.
+pub fn tokens_of_line(line: &str) -> impl Iterator<Item = &str> {
+    line.split('#').next().unwrap_or_default().split_whitespace()
 }
 
 fn ipv6(target: &str, host: &str, prefix: Option<&str>) -> Result<TargetSpec, TargetError> {
