@@ -722,7 +722,7 @@ impl<'a> Run<'a> {
         let report = host.into_report(complete);
         match report.state {
             HostState::Up => self.stats.hosts_up += 1,
-            HostState::Down => {
+            HostState::Down | HostState::Unknown => {
                 self.stats.hosts_down += 1;
                 self.control.progress.ports_done.fetch_add(nports, Ordering::Relaxed);
             }
