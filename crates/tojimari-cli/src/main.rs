@@ -5,7 +5,11 @@
 
 mod args;
 mod check;
+mod iflist;
+mod list_scan;
 mod lookup;
+mod nmap_options;
+mod packet_trace;
 mod plan;
 mod prepass;
 mod progress;
@@ -27,6 +31,12 @@ pub const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    // nmap options tojimari lacks are answered by name, before clap could guess at them.
+    if argv.get(1).is_some_and(|c| c == "scan")
+        && let Err(e) = nmap_options::check(&argv[2..])
+    {
+        return usage(&e);
+    }
     let rewritten = prepass::rewrite(argv.iter().cloned());
     let cli = match Cli::try_parse_from(&rewritten) {
         Ok(cli) => cli,

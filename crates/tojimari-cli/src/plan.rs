@@ -90,6 +90,8 @@ pub struct ScanPlan {
     pub debug: u8,
     /// `--packet-trace` (or `-dd`): every packet sent and received on stderr.
     pub packet_trace: bool,
+    /// Whether raw sockets may be used (false without CAP_NET_RAW and with `--unprivileged`).
+    pub raw_allowed: bool,
 }
 
 /// What `-sV` and its options asked for.
@@ -119,11 +121,8 @@ pub fn build(
     if args.list {
         list_conflicts(args)?;
     }
-    let techniques = if args.list {
-        Techniques { tcp: None, udp: false }
-    } else {
-        technique::select(args, raw_allowed, notice)?
-    };
+    let techniques =
+        if args.list { Techniques { tcp: None, udp: false } } else { technique::select(args, raw_allowed, notice)? };
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
     if ping_probes.is_some() && !args.list && !techniques.needs_raw() && !(args.ping_only && raw_allowed) {
         return Err(UsageError::privilege(
@@ -289,6 +288,7 @@ pub fn build(
         list_only: args.list,
         debug,
         packet_trace,
+        raw_allowed,
     })
 }
 

@@ -21,7 +21,8 @@ const WITH_VALUE: &[(&str, &str)] = &[
 ];
 
 /// Flags and their long names (the `-s` scan types are in [`SCAN_LETTERS`]).
-const FLAGS: &[(&str, &str)] = &[("-Pn", "--no-ping"), ("-P0", "--no-ping"), ("-PN", "--no-ping"), ("-A", "--aggressive")];
+const FLAGS: &[(&str, &str)] =
+    &[("-Pn", "--no-ping"), ("-P0", "--no-ping"), ("-PN", "--no-ping"), ("-A", "--aggressive")];
 
 /// Rewrites nmap's two-letter options to long options clap knows.
 pub fn rewrite(args: impl IntoIterator<Item = String>) -> Vec<String> {

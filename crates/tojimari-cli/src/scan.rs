@@ -11,7 +11,7 @@ use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
-use tojimari_engine::{ConnectScan, Control, Discovery, fdlimit};
+use tojimari_engine::{ConnectScan, Control, Discovery, Tracer, fdlimit};
 use tojimari_output::Format;
 use tojimari_packet::Technique;
 use tojimari_probedb::ProbeDb;
@@ -25,8 +25,11 @@ use crate::technique::TcpScan;
 use crate::{EXIT_FAILURE, EXIT_USAGE, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
-    let raw_allowed = tojimari_net::raw_allowed();
-    let mut notice = |n: String| eprintln!("notice: {n}");
+    if args.iflist {
+        return iflist();
+    }
+    let raw_allowed = !args.unprivileged && tojimari_net::raw_allowed();
+    let mut notice = |n: String| eprintln!("note: {n}");
     let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut notice) {
         Ok(p) => p,
         Err(e) => return usage(&e),
@@ -59,8 +62,98 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         }
     }
 
+    if plan.debug > 0 {
+        eprint!("{}", debug_report(&plan, &targets));
+    }
+    if plan.list_only {
+        let control = Arc::new(Control::new());
+        install_signal_handler(control.clone());
+        return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
+    }
     tee.push(Box::new(Unreachable));
     execute(&plan, &targets, tee, shell_join(argv))
+}
+
+/// `--iflist`: interfaces and routes, then exit.
+fn iflist() -> ExitCode {
+    match tojimari_net::interfaces().and_then(|i| tojimari_net::routes().map(|r| (i, r))) {
+        Ok((interfaces, routes)) => {
+            let text = crate::iflist::render(&interfaces, &routes);
+            match io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: writing the interface list failed: {e}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot read the interfaces and routes: {e} (hint: `ip addr` and `ip route` show them)");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `-d`: what the run will do, on stderr, before it starts.
+fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
+    let t = &plan.timing;
+    let technique = if plan.list_only {
+        "list scan (-sL): nothing is sent".to_string()
+    } else {
+        let mut parts = Vec::new();
+        match plan.techniques.tcp {
+            Some(TcpScan::Connect) => parts.push("TCP connect (connect engine)".to_string()),
+            Some(TcpScan::Raw(tech)) => parts.push(format!("{} (raw engine)", tech.display_name())),
+            None => {}
+        }
+        if plan.techniques.udp {
+            parts.push("UDP (raw engine)".into());
+        }
+        if plan.ping_only {
+            parts.push("host discovery only (-sn)".into());
+        }
+        parts.join(" + ")
+    };
+    let discovery = match (&plan.discovery, &plan.ping_probes) {
+        (Discovery::Skip, _) => "none (-Pn): every host is up".to_string(),
+        (_, _) if !plan.techniques.needs_raw() && !(plan.ping_only && plan.raw_allowed) => {
+            "TCP connect to ports 80 and 443".to_string()
+        }
+        (_, Some(probes)) => format!("ARP/ND on the local link, else {probes:?}"),
+        (_, None) => "ARP/ND on the local link, else ICMP echo, SYN to 443, ACK to 80, ICMP timestamp".to_string(),
+    };
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    format!(
+        "--------------- Plan ---------------\n\
+         technique: {technique}\n\
+         ports: {} TCP, {} UDP\n\
+         targets: {} addresses before exclusions\n\
+         discovery: {discovery}\n\
+         version detection: {}\n\
+         timing: {:?}; rtt-timeouts: init {}, min {}, max {}; max-retries {}; host-timeout {}; scan-delay {}\n\
+         rates: min {}, max {}; max-parallelism {}\n\
+         packet trace: {}\n\
+         ------------------------------------\n",
+        plan.ports.tcp.len(),
+        plan.ports.udp.len(),
+        targets.len_hint(),
+        match &plan.version {
+            Some(v) => format!("intensity {}, exposure checks {}", v.intensity, if v.findings { "on" } else { "off" }),
+            None => "off".into(),
+        },
+        t.template,
+        ms(t.initial_rtt_timeout),
+        ms(t.min_rtt_timeout),
+        ms(t.max_rtt_timeout),
+        t.max_retries,
+        opt(t.host_timeout.map(ms)),
+        ms(t.scan_delay),
+        opt(t.min_rate.map(|r| format!("{r}/s"))),
+        opt(t.max_rate.map(|r| format!("{r}/s"))),
+        opt(t.max_parallelism.map(|n| n.to_string())),
+        if plan.packet_trace { "on" } else { "off (-dd or --packet-trace)" },
+    )
 }
 
 /// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
@@ -213,7 +306,12 @@ enum Engine {
 }
 
 fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
-    let raw_ping = plan.ping_only && tojimari_net::raw_allowed();
+    let raw_ping = plan.ping_only && plan.raw_allowed;
+    let trace = if plan.packet_trace {
+        Tracer::new(Arc::new(crate::packet_trace::StderrTrace::new(Instant::now())))
+    } else {
+        Tracer::off()
+    };
     if plan.techniques.needs_raw() || raw_ping {
         let mut scans = Vec::new();
         if let Some(TcpScan::Raw(t)) = plan.techniques.tcp {
@@ -235,6 +333,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             reverse_dns: plan.reverse_dns,
             interface: plan.interface.as_ref().map(|(_, index)| *index),
             udp_full_split: plan.udp_full_split,
+            trace,
         });
     }
     Engine::Connect(ConnectScan {
@@ -245,6 +344,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         max_sockets,
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
+        trace,
     })
 }
 

@@ -10,7 +10,9 @@ pub mod rate;
 pub mod raw;
 pub mod rtt;
 mod sys;
+pub mod trace;
 
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
 pub use sys::reverse_lookup;
+pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, Tracer};
