@@ -9,8 +9,21 @@
 //! When a later issue implements an option, its entry leaves [`TABLE`] (and docs/nmap-options.md says
 //! what it does now). The scan-type letters after `-s` are checked here too: `-sSV` is split by the
 //! pre-pass, and a letter tojimari does not know is refused here.
+//!
+//! This file depends on nothing else of the crate: the usage tests include it to loop over [`TABLE`].
 
-use crate::plan::UsageError;
+/// Why an argument was refused: the message and the hint of a one-line usage error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Refusal {
+    fn new(message: impl Into<String>, hint: impl Into<String>) -> Refusal {
+        Refusal { message: message.into(), hint: hint.into() }
+    }
+}
 
 /// How an option takes its value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -272,12 +285,12 @@ pub fn find(name: &str) -> Option<&'static NmapOption> {
 }
 
 /// The one-line refusal for a refused option, as typed (`-sO`, `--ttl`).
-pub fn refusal(typed: &str, option: &NmapOption) -> UsageError {
+pub fn refusal(typed: &str, option: &NmapOption) -> Refusal {
     let planned = match option.status {
         Status::Refused { issue: Some(_) } => "is not supported by tojimari yet",
         _ => "is not supported by tojimari",
     };
-    UsageError::new(format!("nmap's {typed} ({}) {planned}", option.what), option.hint)
+    Refusal::new(format!("nmap's {typed} ({}) {planned}", option.what), option.hint)
 }
 
 /// Scan-type letters after `-s` and tojimari's long option for each.
@@ -304,7 +317,7 @@ const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW 
 
 /// Looks at `tojimari scan`'s arguments as typed (before the pre-pass) and returns the first nmap option
 /// that tojimari refuses, or an unknown scan-type letter. Nothing after `--` is looked at.
-pub fn check(args: &[String]) -> Result<(), UsageError> {
+pub fn check(args: &[String]) -> Result<(), Refusal> {
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -329,7 +342,7 @@ pub fn check(args: &[String]) -> Result<(), UsageError> {
                     return Err(refusal(&typed, option));
                 }
                 if !SCAN_LETTERS.iter().any(|(l, _)| *l == c) {
-                    return Err(UsageError::new(format!("unknown scan type {typed} (in {arg})"), SCAN_LETTERS_HINT));
+                    return Err(Refusal::new(format!("unknown scan type {typed} (in {arg})"), SCAN_LETTERS_HINT));
                 }
             }
             continue;
@@ -398,7 +411,7 @@ const TAKES_VALUE: &[&str] = &[
 mod tests {
     use super::*;
 
-    fn check_args(args: &[&str]) -> Result<(), UsageError> {
+    fn check_args(args: &[&str]) -> Result<(), Refusal> {
         check(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
