@@ -232,9 +232,14 @@ pub fn build(
     }
     let version = version_plan(args)?;
     if version.is_some() && ping_only {
+        let name = match (args.service_version, args.checks) {
+            (true, _) => "-sV",
+            (_, true) => "-sC",
+            _ => "-A",
+        };
         return Err(UsageError::new(
-            "-sV and -sn contradict each other",
-            "-sV probes open ports; drop -sn to scan them",
+            format!("{name} and -sn contradict each other"),
+            format!("{name} probes open ports; drop -sn to scan them"),
         ));
     }
     let display = DisplayOptions {
