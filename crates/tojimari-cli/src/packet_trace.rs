@@ -10,23 +10,31 @@
 //! header's identification and length are read here from the bytes, as only the trace shows them. The
 //! engines call [`StderrTrace`] through the `PacketTrace` hook; nothing is formatted when tracing is off.
 
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use tojimari_core::{PortState, Reason};
 use tojimari_engine::{ConnectEvent, ConnectOutcome, PacketTrace};
 use tojimari_packet::{Reply, parse_frame, tcp};
 
+/// Sent frames remembered to recognise their loopback echo.
+const ECHO_MEMORY: usize = 4096;
+
 /// Writes trace lines to stderr (clearing a progress line first).
 #[derive(Debug)]
 pub struct StderrTrace {
     start: Instant,
+    /// The loopback device hands every frame we send back to our receiver: a received frame that reads
+    /// exactly like one just sent is that echo, not an answer, and is not shown.
+    recent: Mutex<(VecDeque<String>, HashSet<String>)>,
 }
 
 impl StderrTrace {
     pub fn new(start: Instant) -> StderrTrace {
-        StderrTrace { start }
+        StderrTrace { start, recent: Mutex::default() }
     }
 
     fn line(&self, direction: &str, at: Instant, text: &str) {
@@ -39,11 +47,28 @@ impl StderrTrace {
 
 impl PacketTrace for StderrTrace {
     fn sent(&self, frame: &[u8], at: Instant) {
-        self.line("SENT", at, &describe_frame(frame));
+        let text = describe_frame(frame);
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (order, set) = &mut *recent;
+            if set.insert(text.clone()) {
+                order.push_back(text.clone());
+            }
+            if order.len() > ECHO_MEMORY
+                && let Some(old) = order.pop_front()
+            {
+                set.remove(&old);
+            }
+        }
+        self.line("SENT", at, &text);
     }
 
     fn received(&self, frame: &[u8], at: Instant) {
-        self.line("RCVD", at, &describe_frame(frame));
+        let text = describe_frame(frame);
+        let echo = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1.remove(&text);
+        if !echo {
+            self.line("RCVD", at, &text);
+        }
     }
 
     fn connect(&self, event: &ConnectEvent, at: Instant) {
@@ -204,6 +229,17 @@ pub fn describe_frame(frame: &[u8]) -> String {
 mod tests {
     use super::*;
     use tojimari_packet::{L2, TcpProbe, build_tcp};
+
+    #[test]
+    fn a_loopback_echo_of_a_sent_frame_is_recognised() {
+        let t = StderrTrace::new(Instant::now());
+        let frame = [0u8; 60];
+        t.sent(&frame, Instant::now());
+        let text = describe_frame(&frame);
+        assert!(t.recent.lock().unwrap().1.contains(&text));
+        t.received(&frame, Instant::now());
+        assert!(!t.recent.lock().unwrap().1.contains(&text), "the echo is taken once");
+    }
 
     #[test]
     fn flags_in_nmaps_order() {

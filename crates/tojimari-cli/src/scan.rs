@@ -128,7 +128,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         "--------------- Plan ---------------\n\
          technique: {technique}\n\
          ports: {} TCP, {} UDP\n\
-         targets: {} addresses before exclusions\n\
+         targets: {} before exclusions\n\
          discovery: {discovery}\n\
          version detection: {}\n\
          timing: {:?}; rtt-timeouts: init {}, min {}, max {}; max-retries {}; host-timeout {}; scan-delay {}\n\
@@ -137,7 +137,10 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
          ------------------------------------\n",
         plan.ports.tcp.len(),
         plan.ports.udp.len(),
-        targets.len_hint(),
+        match targets.len_hint() {
+            1 => "1 address".to_string(),
+            n => format!("{n} addresses"),
+        },
         match &plan.version {
             Some(v) => format!("intensity {}, exposure checks {}", v.intensity, if v.findings { "on" } else { "off" }),
             None => "off".into(),
