@@ -124,7 +124,9 @@ pub fn build(
     let techniques =
         if args.list { Techniques { tcp: None, udp: false } } else { technique::select(args, raw_allowed, notice)? };
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
-    if ping_probes.is_some() && !args.list && !techniques.needs_raw() && !(args.ping_only && raw_allowed) {
+    // (-sL with -P options is refused by list_conflicts.)
+    let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
+    if ping_probes.is_some() && !raw_engine {
         return Err(UsageError::privilege(
             "raw host discovery (-PE, -PP, -PS, -PA, -PU) needs raw-socket privilege (CAP_NET_RAW)",
             "run as root, or drop the -P options (discovery is then a TCP connect to ports 80 and 443)",

@@ -114,11 +114,10 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         }
         parts.join(" + ")
     };
+    let raw_engine = plan.techniques.needs_raw() || (plan.ping_only && plan.raw_allowed);
     let discovery = match (&plan.discovery, &plan.ping_probes) {
         (Discovery::Skip, _) => "none (-Pn): every host is up".to_string(),
-        (_, _) if !plan.techniques.needs_raw() && !(plan.ping_only && plan.raw_allowed) => {
-            "TCP connect to ports 80 and 443".to_string()
-        }
+        (_, _) if !raw_engine => "TCP connect to ports 80 and 443".to_string(),
         (_, Some(probes)) => format!("ARP/ND on the local link, else {probes:?}"),
         (_, None) => "ARP/ND on the local link, else ICMP echo, SYN to 443, ACK to 80, ICMP timestamp".to_string(),
     };

@@ -370,8 +370,11 @@ fn list_scan_of_a_small_block() {
 /// child alone, from wait4).
 fn run_measured(args: &[&str]) -> (i32, usize, String, i64) {
     use std::os::unix::process::ExitStatusExt;
-    let path = std::env::temp_dir().join(format!("tojimari-usage-{}-{}.out", std::process::id(), args.len()));
+    let tag = args.last().unwrap_or(&"").replace(['/', '.'], "_");
+    let path = std::env::temp_dir().join(format!("tojimari-usage-{}-{tag}.out", std::process::id()));
     let file = std::fs::File::create(&path).unwrap();
+    // Reaped by wait4 below, which also gives this child's own peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).stdout(file).spawn().unwrap();
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this child only.
