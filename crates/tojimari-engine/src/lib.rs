@@ -1,7 +1,8 @@
 //! tojimari's scan engines.
 //!
 //! For now the TCP connect scan ([`connect`]), which needs no privilege and is the fallback of every raw
-//! technique. Engines never print: they feed a [`tojimari_core::Sink`] and bump [`control::Progress`].
+//! technique. Engines never print: they feed a [`tojimari_core::Sink`] and bump [`control::Progress`];
+//! `--packet-trace` hears their packets through the optional [`trace::PacketTrace`] hook.
 
 pub mod connect;
 pub mod control;
