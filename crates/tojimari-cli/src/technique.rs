@@ -83,10 +83,12 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     }
     if !raw_allowed {
         if args.syn && chosen.tcp == Some(TcpScan::Raw(Technique::Syn)) && !chosen.udp {
-            notice(
+            notice(if args.unprivileged {
+                "-sS needs raw sockets, which --unprivileged rules out: falling back to -sT (TCP connect scan)".into()
+            } else {
                 "-sS needs raw sockets (CAP_NET_RAW), which this process lacks: falling back to -sT (TCP connect scan)"
-                    .into(),
-            );
+                    .into()
+            });
             chosen.tcp = Some(TcpScan::Connect);
         }
         if chosen.needs_raw() {
@@ -94,6 +96,12 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
                 Some(TcpScan::Raw(_)) => tcp.first().map_or("-sU", |(_, n)| n),
                 _ => "-sU",
             };
+            if args.unprivileged {
+                return Err(UsageError::new(
+                    format!("{name} sends raw packets, which --unprivileged rules out"),
+                    "drop --unprivileged, or use -sT",
+                ));
+            }
             return Err(UsageError::privilege(
                 format!(
                     "{name} sends raw packets and needs raw-socket privilege (CAP_NET_RAW), which this process lacks"

@@ -316,6 +316,15 @@ fn ipv6_flag_with_an_ipv4_target() {
 }
 
 #[test]
+fn unprivileged_acts_without_raw_sockets() {
+    assert_usage_error(&["scan", "--unprivileged", "-sF", "127.0.0.1"], "--unprivileged");
+    let out = tojimari(&["scan", "--unprivileged", "-d", "-Pn", "-n", "--no-progress", "-p", "1", "127.0.0.1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("technique: TCP connect (connect engine)"), "{stderr}");
+}
+
+#[test]
 fn ports_and_top_ports_together() {
     assert_usage_error(&["scan", "-p", "80", "--top-ports", "10", "127.0.0.1"], "-p and --top-ports");
 }
