@@ -364,10 +364,13 @@ pub fn check(args: &[String]) -> Result<(), Refusal> {
 }
 
 /// The table entry an argument names: exactly, or with a value attached to a short name (`-Da,b`,
-/// `-PY22`, `-S198.18.0.9`, `-oSfile`, `-g53`).
+/// `-PY22`, `-S198.18.0.9`, `-oSfile`, `-g53`); `-fff` is `-ff` (fragments, however many `f`).
 fn lookup(arg: &str) -> Option<&'static NmapOption> {
     if let Some(option) = find(arg) {
         return Some(option);
+    }
+    if arg.len() > 3 && arg[1..].chars().all(|c| c == 'f') {
+        return find("-ff");
     }
     if arg.starts_with("--") {
         return None;
@@ -453,6 +456,8 @@ mod tests {
         assert!(e.message.starts_with("nmap's -sO "), "{}", e.message);
         let e = check_args(&["-PY22", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -PY "), "{}", e.message);
+        let e = check_args(&["-ffff", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's -ff "), "{}", e.message);
         let e = check_args(&["-sQ", "198.18.0.2"]).unwrap_err();
         assert!(e.message.contains("unknown scan type -sQ"), "{}", e.message);
     }
