@@ -225,13 +225,6 @@ pub fn build(
     }
 
     let outputs = outputs(args)?;
-    if args.aggressive {
-        notice(
-            "-A turned on -sV and -sC; it left out OS detection (-O) and --traceroute, which tojimari does not \
-             have yet"
-                .into(),
-        );
-    }
     let version = version_plan(args)?;
     if version.is_some() && ping_only {
         let name = match (args.service_version, args.checks) {
@@ -271,6 +264,14 @@ pub fn build(
 
     if args.udp_full_split && !args.udp {
         return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
+    }
+    // Said once everything else is known to be right, so that a usage error stays one line.
+    if args.aggressive {
+        notice(
+            "-A turned on -sV and -sC; it left out OS detection (-O) and --traceroute, which tojimari does not \
+             have yet"
+                .into(),
+        );
     }
     Ok(ScanPlan {
         udp_full_split: args.udp_full_split,

@@ -306,6 +306,8 @@ fn aggressive_says_what_it_left_out() {
     assert!(notes[0].contains("-sV and -sC") && notes[0].contains("OS detection (-O)"), "{stderr}");
     assert!(notes[0].contains("--traceroute"), "{stderr}");
     assert!(stderr.contains("exposure checks on"), "{stderr}");
+    // A usage error stays one line, without the note.
+    assert_usage_error(&["scan", "-A", "--no-findings", "127.0.0.1"], "-A and --no-findings");
 }
 
 #[test]
