@@ -138,7 +138,10 @@ pub struct CheckArgs {
                   -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
                   nmap options tojimari lacks are refused by name: docs/nmap-options.md lists them.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
-                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120")]
+                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120",
+    // As in nmap, a flag given twice (-sCV -sV, -n -n) is simply on; a value given twice keeps the last.
+    args_override_self = true
+)]
 pub struct ScanArgs {
     /// Hosts to scan: addresses, CIDR blocks (198.18.0.0/24, 2001:db8::/120), octet ranges
     /// (198.18.0.1-20, 198.18.0-3.1) or host names.

@@ -282,6 +282,9 @@ fn combined_scan_letters_are_split_as_nmap_reads_them() {
         assert_eq!(out.status.code(), Some(0), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
+    // A flag given twice is simply on, as in nmap.
+    let p = plan(&["-sCV", "-sV", "-n"]);
+    assert!(p.contains("version detection: intensity 7, exposure checks on"), "{p}");
     let p = plan(&["-sSV"]);
     assert!(p.contains("technique: SYN Stealth Scan (raw engine)\n"), "{p}");
     assert!(p.contains("version detection: intensity 7, exposure checks on"), "{p}");
