@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     // nmap options tojimari lacks are answered by name, before clap could guess at them.
     if argv.get(1).is_some_and(|c| c == "scan")
-        && let Err(refused) = nmap_options::check(&argv[2..])
+        && let Err(refused) = nmap_options::check(&argv[2..], &prepass::scan_value_options())
     {
         return usage(&UsageError::new(refused.message, refused.hint));
     }

@@ -316,8 +316,10 @@ const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW 
                                  combined (-sSV, -sSU)";
 
 /// Looks at `tojimari scan`'s arguments as typed (before the pre-pass) and returns the first nmap option
-/// that tojimari refuses, or an unknown scan-type letter. Nothing after `--` is looked at.
-pub fn check(args: &[String]) -> Result<(), Refusal> {
+/// that tojimari refuses, or an unknown scan-type letter. `value_options` are tojimari's own options whose
+/// value is the next argument (a value may look like an option: `-p -`, `--seed -1`). Nothing after `--`
+/// is looked at.
+pub fn check(args: &[String], value_options: &[String]) -> Result<(), Refusal> {
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -329,7 +331,7 @@ pub fn check(args: &[String]) -> Result<(), Refusal> {
             continue;
         }
         // Values of tojimari's own options may look like options (-p -, --seed -1): skip them.
-        if TAKES_VALUE.contains(&arg) {
+        if value_options.iter().any(|o| o == arg) {
             i += 1;
             continue;
         }
@@ -385,49 +387,13 @@ fn option_name(arg: &str) -> &str {
     lookup(arg).and_then(|o| o.names.iter().find(|n| arg.starts_with(*n)).copied()).unwrap_or(arg)
 }
 
-/// tojimari's own options whose value is the next argument (a value may start with `-`).
-const TAKES_VALUE: &[&str] = &[
-    "-p",
-    "--top-ports",
-    "--exclude-ports",
-    "--seed",
-    "--min-rate",
-    "--max-rate",
-    "--max-retries",
-    "--host-timeout",
-    "--scan-delay",
-    "--version-intensity",
-    "--versiondb",
-    "--max-parallelism",
-    "--initial-rtt-timeout",
-    "--min-rtt-timeout",
-    "--max-rtt-timeout",
-    "--stats-every",
-    "--ping-probe",
-    "--input-list",
-    "--output-normal",
-    "--output-xml",
-    "--output-grepable",
-    "--output-json",
-    "--output-all",
-    "-e",
-    "-T",
-    "--exclude",
-    "--excludefile",
-    "-iL",
-    "-oN",
-    "-oX",
-    "-oG",
-    "-oJ",
-    "-oA",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn check_args(args: &[&str]) -> Result<(), Refusal> {
-        check(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        let own = ["-p", "--seed", "-oN"].map(String::from);
+        check(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &own)
     }
 
     #[test]

@@ -71,6 +71,20 @@ pub fn rewrite(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// `tojimari scan`'s options whose value is the next argument, as they may be typed: the long and short
+/// names clap knows, and the two-letter nmap forms above.
+pub fn scan_value_options() -> Vec<String> {
+    use clap::CommandFactory;
+    let mut out: Vec<String> = WITH_VALUE.iter().map(|(short, _)| (*short).to_string()).collect();
+    if let Some(scan) = crate::args::Cli::command().find_subcommand("scan") {
+        for arg in scan.get_arguments().filter(|a| !a.is_positional() && a.get_action().takes_values()) {
+            out.extend(arg.get_long().map(|l| format!("--{l}")));
+            out.extend(arg.get_short().map(|c| format!("-{c}")));
+        }
+    }
+    out
+}
+
 /// `-sSV` -> `--syn --service-version`, when every letter after `-s` is a scan type tojimari knows.
 fn scan_types(arg: &str) -> Option<Vec<&'static str>> {
     let letters = arg.strip_prefix("-s").filter(|l| !l.is_empty())?;
@@ -126,6 +140,15 @@ mod tests {
     fn raw_discovery_options_get_a_name() {
         assert_eq!(rw(&["-PS22"]), ["--ping-probe=S22"]);
         assert_eq!(rw(&["-P0", "-PN", "-Pn"]), ["--no-ping", "--no-ping", "--no-ping"]);
+    }
+
+    #[test]
+    fn value_options_come_from_the_definitions() {
+        let own = scan_value_options();
+        for name in ["-p", "--top-ports", "--seed", "-e", "-T", "--exclude", "-oN", "-iL", "--output-xml"] {
+            assert!(own.iter().any(|o| o == name), "{name} missing from {own:?}");
+        }
+        assert!(!own.iter().any(|o| o == "-n" || o == "--open"), "{own:?}");
     }
 
     #[test]
