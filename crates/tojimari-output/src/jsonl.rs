@@ -16,7 +16,8 @@
 //! {"type":"run","version":"0.1.0","args":"tojimari -sT 127.0.0.1","start":1795311431.0,"scans":[{"type":"connect","proto":"tcp","ports":1000}]}
 //! ```
 //! `scans` has one entry per scan of the run (`type` as XML `scaninfo type`, `ports` the number of
-//! ports); it is empty for a host-discovery-only run.
+//! ports); it is empty for a host-discovery-only run, and a list scan (`-sL`) has one entry of type `list`
+//! with 0 ports (its hosts have state `unknown`).
 //!
 //! `port`, any number, hosts interleaved:
 //! ```json
