@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan hosts for open ports (TCP connect scan; nmap's options).
+    /// Scan hosts for open ports (nmap's options; SYN scan with raw-socket privilege, else TCP connect).
     Scan(Box<ScanArgs>),
     /// Look up ports or service names in tojimari's services table.
     Ports(PortsArgs),
@@ -166,9 +166,14 @@ pub struct CheckOutputs {
 
 /// `Default` lets `tojimari check` build its scans in code (every flag off, no value given).
 #[derive(Debug, Default, Args)]
-#[command(after_help = "Two-letter options are nmap's: -sT -sn -Pn -iL FILE -oN/-oX/-oG/-oJ FILE -oA BASE.\n\
+#[command(after_help = "Two-letter options are nmap's: -sS -sT -sU -sV -sC -sL -sn (combined as -sSV, -sSU), -Pn, \
+                  -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
+                  nmap options tojimari lacks are refused by name: docs/nmap-options.md lists them.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
-                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120")]
+                  tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120",
+    // As in nmap, a flag given twice (-sCV -sV, -n -n) is simply on; a value given twice keeps the last.
+    args_override_self = true
+)]
 pub struct ScanArgs {
     /// Hosts to scan: addresses, CIDR blocks (198.18.0.0/24, 2001:db8::/120), octet ranges
     /// (198.18.0.1-20, 198.18.0-3.1) or host names.
@@ -187,7 +192,7 @@ pub struct ScanArgs {
     /// Send through this network interface only (hosts not routed through it are reported unreachable).
     #[arg(short = 'e', value_name = "IFACE", help_heading = "Target specification")]
     pub interface: Option<String>,
-    /// Prefer IPv6 addresses when resolving host names.
+    /// Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused.
     #[arg(short = '6', help_heading = "Target specification")]
     pub ipv6: bool,
 
@@ -200,15 +205,20 @@ pub struct ScanArgs {
     /// Never do reverse DNS resolution.
     #[arg(short = 'n', help_heading = "Host discovery")]
     pub no_dns: bool,
-    /// Raw discovery probes, as nmap's -PE (echo), -PP (timestamp), -PM (address mask), -PS<ports> (SYN), -PA<ports> (ACK),
-    /// -PU<ports> (UDP). Hosts on the local link are always found by ARP / neighbor discovery.
-    #[arg(long = "raw-discovery", value_name = "PROBE", hide = true)]
+    /// Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap's: -PE (ICMP
+    /// echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports>
+    /// (UDP), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery).
+    #[arg(long = "ping-probe", value_name = "PROBE", help_heading = "Host discovery")]
     pub raw_discovery: Vec<String>,
 
-    /// TCP connect scan (the default) [-sT].
+    /// List scan: list the targets that would be scanned (with reverse DNS unless -n) and send them
+    /// nothing [-sL].
+    #[arg(long, help_heading = "Scan techniques")]
+    pub list: bool,
+    /// TCP connect scan, the default without raw-socket privilege [-sT].
     #[arg(long, help_heading = "Scan techniques")]
     pub connect: bool,
-    /// TCP SYN scan, the default with raw-socket privilege [-sS].
+    /// TCP SYN scan, the default with raw-socket privilege (root or CAP_NET_RAW) [-sS].
     #[arg(long, help_heading = "Scan techniques")]
     pub syn: bool,
     /// UDP scan [-sU] (may be combined with one TCP scan).
@@ -265,6 +275,14 @@ pub struct ScanArgs {
     /// With -sV: name services and versions only, without exposure checks.
     #[arg(long = "no-findings", help_heading = "Service and version detection")]
     pub no_findings: bool,
+    /// Exposure checks on open ports, tojimari's counterpart of nmap's default scripts [-sC]. They feed on
+    /// what version detection finds, so -sC turns on -sV.
+    #[arg(long, help_heading = "Service and version detection")]
+    pub checks: bool,
+    /// Everything tojimari has of nmap's -A: -sV and -sC (OS detection and --traceroute are not implemented
+    /// yet, and a note says so) [-A].
+    #[arg(long, help_heading = "Service and version detection")]
+    pub aggressive: bool,
 
     /// Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes.
     #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]
@@ -366,6 +384,19 @@ pub struct ScanArgs {
     /// No progress line on a terminal.
     #[arg(long = "no-progress", help_heading = "Output")]
     pub no_progress: bool,
+    /// Debugging on stderr: the plan (techniques, ports, targets, timing values) at -d; from -dd on,
+    /// also every packet sent and received, as --packet-trace [-d, -dd].
+    #[arg(long, action = ArgAction::Count, help_heading = "Output")]
+    pub debug: u8,
+    /// Show every packet sent and received on stderr (SENT/RCVD lines; CONN lines for a connect scan).
+    #[arg(long = "packet-trace", help_heading = "Output")]
+    pub packet_trace: bool,
+    /// List this machine's interfaces and routes, and exit (no targets needed).
+    #[arg(long, help_heading = "Miscellaneous")]
+    pub iflist: bool,
+    /// Act as without raw-socket privilege: TCP connect scan and connect discovery.
+    #[arg(long, help_heading = "Miscellaneous")]
+    pub unprivileged: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,9 +5,13 @@
 
 mod args;
 mod check;
+mod iflist;
+mod list_scan;
 mod lookup;
 mod messages;
+mod nmap_options;
 mod outputs;
+mod packet_trace;
 mod plan;
 mod prepass;
 mod progress;
@@ -29,6 +33,12 @@ pub const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    // nmap options tojimari lacks are answered by name, before clap could guess at them.
+    if argv.get(1).is_some_and(|c| c == "scan")
+        && let Err(refused) = nmap_options::check(&argv[2..], &prepass::scan_value_options())
+    {
+        return usage(&UsageError::new(refused.message, refused.hint));
+    }
     let rewritten = prepass::rewrite(argv.iter().cloned());
     let cli = match Cli::try_parse_from(&rewritten) {
         Ok(cli) => cli,

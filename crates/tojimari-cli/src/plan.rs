@@ -81,6 +81,14 @@ pub struct ScanPlan {
     pub udp_full_split: bool,
     /// `-sV`: version detection after the port scan.
     pub version: Option<VersionPlan>,
+    /// `-sL`: list the targets, send nothing (no engine runs; `techniques` and `ports` are empty).
+    pub list_only: bool,
+    /// `-d` level: 1 prints the plan on stderr, 2 and more also trace packets.
+    pub debug: u8,
+    /// `--packet-trace` (or `-dd`): every packet sent and received on stderr.
+    pub packet_trace: bool,
+    /// Whether raw sockets may be used (false without CAP_NET_RAW and with `--unprivileged`).
+    pub raw_allowed: bool,
 }
 
 /// What `-sV` and its options asked for.
@@ -107,9 +115,15 @@ pub fn build(
     raw_allowed: bool,
     notice: &mut dyn FnMut(String),
 ) -> Result<ScanPlan, UsageError> {
-    let techniques = technique::select(args, raw_allowed, notice)?;
+    if args.list {
+        list_conflicts(args)?;
+    }
+    let techniques =
+        if args.list { Techniques { tcp: None, udp: false } } else { technique::select(args, raw_allowed, notice)? };
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
-    if ping_probes.is_some() && !techniques.needs_raw() && !(args.ping_only && raw_allowed) {
+    // (-sL with -P options is refused by list_conflicts.)
+    let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
+    if ping_probes.is_some() && !raw_engine {
         return Err(UsageError::privilege(
             crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU)"),
             crate::messages::raw_hint("drop the -P options (discovery is then a TCP connect to ports 80 and 443)"),
@@ -133,6 +147,16 @@ pub fn build(
     if target_specs.is_empty() {
         return Err(UsageError::new("no targets given", TARGET_HINT));
     }
+    if args.ipv6
+        && let Some(at) = target_specs.iter().position(is_ipv4)
+    {
+        // Command-line targets come first, one spec each; the rest came from -iL.
+        let target = args.targets.get(at).map_or_else(|| "from -iL".to_string(), |t| t.clone());
+        return Err(UsageError::new(
+            format!("-6 scans IPv6, but the target {target} is an IPv4 address"),
+            "drop -6 to scan IPv4 targets, or give IPv6 targets (2001:db8::1, 2001:db8::/120)",
+        ));
+    }
 
     // Exclusions.
     let mut exclude_specs = Vec::new();
@@ -155,7 +179,9 @@ pub fn build(
 
     // Ports.
     let ping_only = args.ping_only;
-    let ports = if ping_only {
+    let ports = if args.list {
+        PortSpec::default()
+    } else if ping_only {
         if args.ports.is_some() || args.top_ports.is_some() || args.fast {
             return Err(UsageError::new(
                 "-sn (host discovery only) cannot be combined with -p, --top-ports or -F",
@@ -194,9 +220,14 @@ pub fn build(
     let outputs = crate::outputs::destinations(args)?;
     let version = version_plan(args)?;
     if version.is_some() && ping_only {
+        let name = match (args.service_version, args.checks) {
+            (true, _) => "-sV",
+            (_, true) => "-sC",
+            _ => "-A",
+        };
         return Err(UsageError::new(
-            "-sV and -sn contradict each other",
-            "-sV probes open ports; drop -sn to scan them",
+            format!("{name} and -sn contradict each other"),
+            format!("{name} probes open ports; drop -sn to scan them"),
         ));
     }
     let display = DisplayOptions {
@@ -205,6 +236,7 @@ pub fn build(
         verbose: args.verbose,
         versions: version.is_some(),
     };
+    let (debug, packet_trace) = (args.debug, args.packet_trace || args.debug >= 2);
     let stats_every = args.stats_every.as_deref().map(|s| parse_time(s, "--stats-every")).transpose()?;
     if stats_every.is_some_and(|d| d.is_zero()) {
         return Err(UsageError::new("--stats-every must be longer than 0", "for example --stats-every 10s"));
@@ -226,6 +258,14 @@ pub fn build(
     if args.udp_full_split && !args.udp {
         return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
     }
+    // Said once everything else is known to be right, so that a usage error stays one line.
+    if args.aggressive {
+        notice(
+            "-A turned on -sV and -sC; it left out OS detection (-O) and --traceroute, which tojimari does not \
+             have yet"
+                .into(),
+        );
+    }
     Ok(ScanPlan {
         udp_full_split: args.udp_full_split,
         interface,
@@ -246,7 +286,53 @@ pub fn build(
         stats_every,
         progress: !args.no_progress,
         version,
+        list_only: args.list,
+        debug,
+        packet_trace,
+        raw_allowed,
     })
+}
+
+fn is_ipv4(spec: &TargetSpec) -> bool {
+    match spec {
+        TargetSpec::Addr(a) => a.is_ipv4(),
+        TargetSpec::Network(n) => n.addr().is_ipv4(),
+        TargetSpec::Octets(_) => true,
+        TargetSpec::Hostname { .. } => false,
+    }
+}
+
+/// `-sL` sends nothing, so every option about probing contradicts it.
+fn list_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
+    let probing = [
+        (args.ping_only, "-sn"),
+        (args.connect, "-sT"),
+        (args.syn, "-sS"),
+        (args.udp, "-sU"),
+        (args.fin, "-sF"),
+        (args.null, "-sN"),
+        (args.xmas, "-sX"),
+        (args.ack, "-sA"),
+        (args.window, "-sW"),
+        (args.maimon, "-sM"),
+        (args.scanflags.is_some(), "--scanflags"),
+        (args.service_version, "-sV"),
+        (args.checks, "-sC"),
+        (args.aggressive, "-A"),
+        (args.ports.is_some(), "-p"),
+        (args.top_ports.is_some(), "--top-ports"),
+        (args.fast, "-F"),
+        (args.exclude_ports.is_some(), "--exclude-ports"),
+        (!args.raw_discovery.is_empty(), "-P<probe>"),
+        (args.packet_trace, "--packet-trace"),
+    ];
+    match probing.iter().find(|(on, _)| *on) {
+        Some((_, name)) => Err(UsageError::new(
+            format!("-sL (list targets, send nothing) and {name} contradict each other"),
+            "use -sL alone to see which targets would be scanned",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `-sV`, `--version-intensity N`, `--version-light`, `--version-all`, `--versiondb FILE`, `--no-findings`.
@@ -257,7 +343,14 @@ fn version_plan(args: &ScanArgs) -> Result<Option<VersionPlan>, UsageError> {
         || args.versiondb.is_some()
         || args.no_findings
         || args.banners;
-    if !args.service_version {
+    if args.no_findings && (args.checks || args.aggressive) {
+        return Err(UsageError::new(
+            format!("{} and --no-findings contradict each other", if args.checks { "-sC" } else { "-A" }),
+            "-sC runs the exposure checks; drop one of them",
+        ));
+    }
+    // The checks feed on what version detection finds: -sC and -A turn it on.
+    if !(args.service_version || args.checks || args.aggressive) {
         if options {
             return Err(UsageError::new("version detection options need -sV", "add -sV"));
         }
@@ -311,6 +404,12 @@ fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, Us
     if args.fast && top_n.is_some() {
         return Err(UsageError::new("-F and --top-ports contradict each other", "-F means --top-ports 100; use one"));
     }
+    if top_n.is_some() && args.ports.is_some() {
+        return Err(UsageError::new(
+            "-p and --top-ports contradict each other",
+            "-p names the ports to scan, --top-ports picks the N most common; use one",
+        ));
+    }
     if args.fast && args.ports.is_some() {
         return Err(UsageError::new(
             "-F and -p contradict each other",
@@ -324,11 +423,8 @@ fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, Us
     let n = top_n.or(args.fast.then_some(100));
     let pick = |proto: Protocol, named: Option<&PortSet>| -> Vec<u16> {
         match (named, n) {
-            (Some(set), None) => set.as_slice().to_vec(),
-            // --top-ports with -p: the N most common among the named ports, as nmap does.
-            (Some(set), Some(n)) => {
-                services::top_ports(proto, usize::MAX).iter().copied().filter(|p| set.contains(*p)).take(n).collect()
-            }
+            // -p with --top-ports or -F is refused above.
+            (Some(set), _) => set.as_slice().to_vec(),
             (None, Some(n)) => services::top_ports(proto, n).to_vec(),
             (None, None) => services::top_ports(proto, 1000).to_vec(),
         }

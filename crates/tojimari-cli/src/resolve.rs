@@ -24,9 +24,13 @@ pub struct Targets {
     exclusions: Exclusions,
 }
 
-/// Resolves a host name to one address, preferring IPv4 unless `prefer_ipv6` (as nmap with and without -6).
+/// Resolves a host name to one address, preferring IPv4; with `prefer_ipv6` (-6) only an IPv6 address will
+/// do, as nmap's -6 scans IPv6 only.
 pub fn resolve_name(name: &str, prefer_ipv6: bool) -> Result<IpAddr, String> {
     let addrs: Vec<IpAddr> = (name, 0u16).to_socket_addrs().map_err(|e| e.to_string())?.map(|sa| sa.ip()).collect();
+    if prefer_ipv6 {
+        return addrs.into_iter().find(IpAddr::is_ipv6).ok_or_else(|| "no IPv6 address (-6 scans IPv6)".to_string());
+    }
     addrs
         .iter()
         .find(|a| a.is_ipv6() == prefer_ipv6)

@@ -1,6 +1,6 @@
 //! `tojimari scan`: plan, resolve, open outputs, run the connect engine, close outputs validly.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +10,7 @@ use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
-use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, fdlimit};
+use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Tracer, fdlimit};
 use tojimari_packet::Technique;
 use tojimari_probedb::ProbeDb;
 use tojimari_service::{DetectOptions, DetectSink};
@@ -24,7 +24,10 @@ use crate::technique::TcpScan;
 use crate::{EXIT_FAILURE, messages, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
-    let raw_allowed = tojimari_net::raw_allowed();
+    if args.iflist {
+        return iflist();
+    }
+    let raw_allowed = !args.unprivileged && tojimari_net::raw_allowed();
     let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut |n| messages::note(n)) {
         Ok(p) => p,
         Err(e) => return usage(&e),
@@ -44,6 +47,15 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     let mut tee = Tee::new();
     for output in outputs.opened {
         tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
+    }
+
+    if plan.debug > 0 {
+        eprint!("{}", debug_report(&plan, &targets));
+    }
+    if plan.list_only {
+        let control = Arc::new(Control::new());
+        install_signal_handler(control.clone());
+        return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
     }
     tee.push(Box::new(Unreachable));
     execute(&plan, &targets, tee, shell_join(argv))
@@ -67,6 +79,90 @@ pub fn resolve(plan: &ScanPlan) -> Result<Targets, ExitCode> {
         return Err(ExitCode::from(EXIT_FAILURE));
     }
     Ok(targets)
+}
+
+/// `--iflist`: interfaces and routes, then exit.
+fn iflist() -> ExitCode {
+    match tojimari_net::interfaces().and_then(|i| tojimari_net::routes().map(|r| (i, r))) {
+        Ok((interfaces, routes)) => {
+            let text = crate::iflist::render(&interfaces, &routes);
+            match io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: writing the interface list failed: {e}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot read the interfaces and routes: {e} (hint: `ip addr` and `ip route` show them)");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `-d`: what the run will do, on stderr, before it starts.
+fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
+    let t = &plan.timing;
+    let technique = if plan.list_only {
+        "list scan (-sL): nothing is sent".to_string()
+    } else {
+        let mut parts = Vec::new();
+        match plan.techniques.tcp {
+            Some(TcpScan::Connect) => parts.push("TCP connect (connect engine)".to_string()),
+            Some(TcpScan::Raw(tech)) => parts.push(format!("{} (raw engine)", tech.display_name())),
+            None => {}
+        }
+        if plan.techniques.udp {
+            parts.push("UDP (raw engine)".into());
+        }
+        if plan.ping_only {
+            parts.push("host discovery only (-sn)".into());
+        }
+        parts.join(" + ")
+    };
+    let raw_engine = plan.techniques.needs_raw() || (plan.ping_only && plan.raw_allowed);
+    let discovery = match (&plan.discovery, &plan.ping_probes) {
+        (Discovery::Skip, _) => "none (-Pn): every host is up".to_string(),
+        (_, _) if !raw_engine => "TCP connect to ports 80 and 443".to_string(),
+        (_, Some(probes)) => format!("ARP/ND on the local link, else {probes:?}"),
+        (_, None) => "ARP/ND on the local link, else ICMP echo, SYN to 443, ACK to 80, ICMP timestamp".to_string(),
+    };
+    let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    format!(
+        "--------------- Plan ---------------\n\
+         technique: {technique}\n\
+         ports: {} TCP, {} UDP\n\
+         targets: {} before exclusions\n\
+         discovery: {discovery}\n\
+         version detection: {}\n\
+         timing: {:?}; rtt-timeouts: init {}, min {}, max {}; max-retries {}; host-timeout {}; scan-delay {}\n\
+         rates: min {}, max {}; max-parallelism {}\n\
+         packet trace: {}\n\
+         ------------------------------------\n",
+        plan.ports.tcp.len(),
+        plan.ports.udp.len(),
+        match targets.len_hint() {
+            1 => "1 address".to_string(),
+            n => format!("{n} addresses"),
+        },
+        match &plan.version {
+            Some(v) => format!("intensity {}, exposure checks {}", v.intensity, if v.findings { "on" } else { "off" }),
+            None => "off".into(),
+        },
+        t.template,
+        ms(t.initial_rtt_timeout),
+        ms(t.min_rtt_timeout),
+        ms(t.max_rtt_timeout),
+        t.max_retries,
+        opt(t.host_timeout.map(ms)),
+        ms(t.scan_delay),
+        opt(t.min_rate.map(|r| format!("{r}/s"))),
+        opt(t.max_rate.map(|r| format!("{r}/s"))),
+        opt(t.max_parallelism.map(|n| n.to_string())),
+        if plan.packet_trace { "on" } else { "off (-dd or --packet-trace)" },
+    )
 }
 
 /// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
@@ -228,7 +324,12 @@ enum Engine {
 }
 
 fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
-    let raw_ping = plan.ping_only && tojimari_net::raw_allowed();
+    let raw_ping = plan.ping_only && plan.raw_allowed;
+    let trace = if plan.packet_trace {
+        Tracer::new(Arc::new(crate::packet_trace::StderrTrace::new(Instant::now())))
+    } else {
+        Tracer::off()
+    };
     if plan.techniques.needs_raw() || raw_ping {
         let mut scans = Vec::new();
         if let Some(TcpScan::Raw(t)) = plan.techniques.tcp {
@@ -250,6 +351,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             reverse_dns: plan.reverse_dns,
             interface: plan.interface.as_ref().map(|(_, index)| *index),
             udp_full_split: plan.udp_full_split,
+            trace,
         });
     }
     Engine::Connect(ConnectScan {
@@ -260,6 +362,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         max_sockets,
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
+        trace,
     })
 }
 

@@ -83,7 +83,11 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     }
     if !raw_allowed {
         if args.syn && chosen.tcp == Some(TcpScan::Raw(Technique::Syn)) && !chosen.udp {
-            notice(format!("{}: falling back to -sT (TCP connect scan)", crate::messages::needs_raw("-sS")));
+            notice(if args.unprivileged {
+                "-sS needs raw sockets, which --unprivileged rules out: falling back to -sT (TCP connect scan)".into()
+            } else {
+                format!("{}: falling back to -sT (TCP connect scan)", crate::messages::needs_raw("-sS"))
+            });
             chosen.tcp = Some(TcpScan::Connect);
         }
         if chosen.needs_raw() {
@@ -91,6 +95,12 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
                 Some(TcpScan::Raw(_)) => tcp.first().map_or("-sU", |(_, n)| n),
                 _ => "-sU",
             };
+            if args.unprivileged {
+                return Err(UsageError::new(
+                    format!("{name} sends raw packets, which --unprivileged rules out"),
+                    "drop --unprivileged, or use -sT",
+                ));
+            }
             return Err(UsageError::privilege(
                 crate::messages::needs_raw(name),
                 crate::messages::raw_hint("use -sT, which needs no privilege"),

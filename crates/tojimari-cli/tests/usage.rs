@@ -1,8 +1,16 @@
 //! Bad input: every case exits 2 with one line on stderr naming the problem and a hint, never a panic and
-//! never a silent empty scan. Output files and messages. Also `--help` snapshots. None of these send a packet
-//! beyond loopback.
+//! never a silent empty scan. Output files and messages. Also `--help` snapshots, the answers to nmap's
+//! options (refused by name, combined scan letters, -sL, -A, -d, --iflist, --packet-trace). Outside the test
+//! bed, nothing here sends a packet anywhere but loopback; the test-bed tests need root and say SKIPPED
+//! without it.
 
 use std::process::{Command, Output};
+
+#[path = "../src/nmap_options.rs"]
+#[allow(dead_code)]
+mod nmap_options;
+
+use tojimari_testbed::testbed_or_skip;
 
 fn tojimari(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).output().expect("run tojimari")
@@ -411,4 +419,308 @@ fn help_snapshots() {
             .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
         assert_eq!(text, want, "{args:?} differs from {}", path.display());
     }
+}
+
+/// Every nmap option of the table is answered by name with one line (exit 2), never clap's guess; a value
+/// it takes is consumed (so it is never read as a target); the ones tojimari always obeys are accepted.
+#[test]
+fn every_nmap_option_in_the_table_is_answered() {
+    use nmap_options::{Status, TABLE, Takes};
+    for option in TABLE {
+        for name in option.names {
+            let mut args = vec!["scan", *name];
+            if option.takes == Takes::Value {
+                args.push("1,2");
+            }
+            match option.status {
+                Status::Refused { .. } => {
+                    args.push("198.18.0.2");
+                    assert_usage_error(&args, &format!("nmap's {name} ({})", option.what));
+                    // Without a target after it, the value is still the option's, not a target.
+                    if option.takes == Takes::Value {
+                        assert_usage_error(&args[..3], &format!("nmap's {name} "));
+                    }
+                }
+                Status::AlwaysSo(_) => {
+                    // A list scan sends nothing: the option is accepted and changes nothing.
+                    args.extend(["-sL", "-n", "198.18.0.2"]);
+                    let out = tojimari(&args);
+                    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+                }
+            }
+        }
+    }
+    // Attached values, and letters inside a combined -s.
+    assert_usage_error(&["scan", "-Da,b", "198.18.0.2"], "nmap's -D (decoy scan)");
+    assert_usage_error(&["scan", "-PY22,80", "198.18.0.2"], "nmap's -PY");
+    assert_usage_error(&["scan", "-sSO", "198.18.0.2"], "nmap's -sO (IP protocol scan)");
+    assert_usage_error(&["scan", "-sQ", "198.18.0.2"], "unknown scan type -sQ");
+    assert_usage_error(&["scan", "--source-port", "53", "198.18.0.2"], "nmap's --source-port");
+}
+
+/// The options of docs/nmap-options.md and of the table agree: every option of the table has a row.
+#[test]
+fn the_nmap_options_doc_lists_the_table() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/nmap-options.md")).unwrap();
+    for option in nmap_options::TABLE {
+        for name in option.names {
+            assert!(doc.contains(&format!("`{name}")), "docs/nmap-options.md has no row for {name}");
+        }
+    }
+}
+
+#[test]
+fn combined_scan_letters_are_split_as_nmap_reads_them() {
+    // -sSV is -sS plus -sV: -sn contradicts the -sS part.
+    assert_usage_error(&["scan", "-sSV", "-sn", "127.0.0.1"], "-sS");
+    assert_usage_error(&["scan", "-sCV", "--no-findings", "127.0.0.1"], "-sC and --no-findings");
+    assert_usage_error(&["scan", "-sTU", "127.0.0.1"], "-sU");
+    // The plan (-d) shows what each combination turned on; port 1 of loopback only.
+    let plan = |args: &[&str]| {
+        let mut all = vec!["scan", "-d", "-Pn", "-n", "--no-progress", "-p", "T:1,U:1"];
+        all.extend(args);
+        all.push("127.0.0.1");
+        let out = tojimari(&all);
+        assert_eq!(out.status.code(), Some(0), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A flag given twice is simply on, as in nmap.
+    let p = plan(&["-sCV", "-sV", "-n"]);
+    assert!(p.contains("version detection: intensity 7, exposure checks on"), "{p}");
+    let p = plan(&["-sSV"]);
+    assert!(p.contains("technique: SYN Stealth Scan (raw engine)\n"), "{p}");
+    assert!(p.contains("version detection: intensity 7, exposure checks on"), "{p}");
+    let p = plan(&["-sSUV"]);
+    assert!(p.contains("technique: SYN Stealth Scan (raw engine) + UDP (raw engine)"), "{p}");
+    assert!(p.contains("ports: 1 TCP, 1 UDP"), "{p}");
+    assert!(p.contains("version detection: intensity 7"), "{p}");
+    let p = plan(&["-sTV", "--no-findings"]);
+    assert!(p.contains("technique: TCP connect") && p.contains("exposure checks off"), "{p}");
+    // -sC alone turns on the version detection that feeds the checks.
+    let p = plan(&["-sC"]);
+    assert!(p.contains("version detection: intensity 7, exposure checks on"), "{p}");
+}
+
+#[test]
+fn aggressive_says_what_it_left_out() {
+    let out = tojimari(&["scan", "-A", "-d", "-Pn", "-n", "--no-progress", "-p", "1", "127.0.0.1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(notes[0].contains("-sV and -sC") && notes[0].contains("OS detection (-O)"), "{stderr}");
+    assert!(notes[0].contains("--traceroute"), "{stderr}");
+    assert!(stderr.contains("exposure checks on"), "{stderr}");
+    // A usage error stays one line, without the note.
+    assert_usage_error(&["scan", "-A", "--no-findings", "127.0.0.1"], "-A and --no-findings");
+}
+
+#[test]
+fn ipv6_flag_with_an_ipv4_target() {
+    assert_usage_error(&["scan", "-6", "198.18.0.2"], "198.18.0.2 is an IPv4 address");
+    assert_usage_error(&["scan", "-6", "2001:db8::1", "198.18.0.0/30"], "198.18.0.0/30");
+    assert_usage_error(&["scan", "-6", "198.18.0.1-3"], "IPv4");
+}
+
+#[test]
+fn unprivileged_acts_without_raw_sockets() {
+    assert_usage_error(&["scan", "--unprivileged", "-sF", "127.0.0.1"], "--unprivileged");
+    let out = tojimari(&["scan", "--unprivileged", "-d", "-Pn", "-n", "--no-progress", "-p", "1", "127.0.0.1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("technique: TCP connect (connect engine)"), "{stderr}");
+}
+
+#[test]
+fn ports_and_top_ports_together() {
+    assert_usage_error(&["scan", "-p", "80", "--top-ports", "10", "127.0.0.1"], "-p and --top-ports");
+}
+
+#[test]
+fn list_scan_contradictions() {
+    assert_usage_error(&["scan", "-sL", "-sS", "198.18.0.2"], "-sL");
+    assert_usage_error(&["scan", "-sL", "-p", "80", "198.18.0.2"], "-sL");
+    assert_usage_error(&["scan", "-sLV", "198.18.0.2"], "-sV");
+}
+
+/// nmap -sL -n 198.18.0.0/30 prints one report line per address and "0 hosts up"; so do we, in every format.
+#[test]
+fn list_scan_of_a_small_block() {
+    let out = tojimari(&["scan", "-sL", "-n", "198.18.0.0/30"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("Starting tojimari "), "{stdout}");
+    assert_eq!(
+        &lines[1..5],
+        [
+            "tojimari scan report for 198.18.0.0",
+            "tojimari scan report for 198.18.0.1",
+            "tojimari scan report for 198.18.0.2",
+            "tojimari scan report for 198.18.0.3"
+        ]
+    );
+    assert!(lines[5].starts_with("tojimari done: 4 IP addresses (0 hosts up) scanned in "), "{stdout}");
+    assert_eq!(lines.len(), 6, "{stdout}");
+
+    let xml = String::from_utf8(tojimari(&["scan", "-sL", "-n", "-oX", "-", "198.18.0.0/30"]).stdout).unwrap();
+    assert_eq!(xml.matches(r#"<status state="unknown" reason="user-set" reason_ttl="0"/>"#).count(), 4, "{xml}");
+    assert!(xml.contains(r#"<hosts up="0" down="4" total="4"/>"#), "{xml}");
+    assert!(!xml.contains("<scaninfo"), "{xml}");
+    let grep = String::from_utf8(tojimari(&["scan", "-sL", "-n", "-oG", "-", "198.18.0.0/30"]).stdout).unwrap();
+    assert!(grep.contains("Host: 198.18.0.3 ()\tStatus: Unknown\n"), "{grep}");
+    let json = String::from_utf8(tojimari(&["scan", "-sL", "-n", "-oJ", "-", "198.18.0.0/30"]).stdout).unwrap();
+    let hosts: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "host")
+        .collect();
+    assert_eq!(hosts.len(), 4);
+    assert!(hosts.iter().all(|h| h["state"] == "unknown" && h["reason"] == "user-set"), "{json}");
+    // Exclusions apply to the list, as to a scan.
+    let out = tojimari(&["scan", "-sL", "-n", "--exclude", "198.18.0.1", "198.18.0.0/30"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("198.18.0.1\n"));
+}
+
+/// Runs tojimari with stdout to a file and returns (exit code, lines of stdout, peak RSS in KiB of that
+/// child alone, from wait4).
+fn run_measured(args: &[&str]) -> (i32, usize, String, i64) {
+    use std::os::unix::process::ExitStatusExt;
+    let tag = args.last().unwrap_or(&"").replace(['/', '.'], "_");
+    let path = std::env::temp_dir().join(format!("tojimari-usage-{}-{tag}.out", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    // Reaped by wait4 below, which also gives this child's own peak memory.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).stdout(file).spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this child only.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own child, not yet waited for; status and usage are valid for writing.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let code = std::process::ExitStatus::from_raw(status).code().unwrap_or(-1);
+    let last = text.lines().last().unwrap_or_default().to_string();
+    (code, text.lines().count(), last, usage.ru_maxrss)
+}
+
+/// A /16 is listed in full, streamed: the peak memory of listing 65536 addresses is that of listing 256.
+#[test]
+fn list_scan_of_a_large_block_streams() {
+    let (code, lines, _, small) = run_measured(&["scan", "-sL", "-n", "198.18.0.0/24"]);
+    assert_eq!((code, lines), (0, 258));
+    let (code, lines, last, large) = run_measured(&["scan", "-sL", "-n", "198.18.0.0/16"]);
+    assert_eq!(code, 0);
+    assert_eq!(lines, 65536 + 2);
+    assert!(last.starts_with("tojimari done: 65536 IP addresses (0 hosts up)"), "{last}");
+    assert!(large < small + 4096, "listing a /16 took {large} KiB at peak, a /24 {small} KiB: not streamed");
+}
+
+/// -sL sends nothing: the target's own counter of packets from the test bed stays at zero while the
+/// scanner lists the whole bed's /16 and the target itself (and counts what a real -sn sends, so the
+/// counter is known to work).
+#[test]
+fn list_scan_sends_nothing() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    target
+        .firewall(
+            "table inet tjm_count {\n\
+               counter from_bed {}\n\
+               chain pre { type filter hook prerouting priority -300; ip saddr 198.18.0.0/15 counter name from_bed; \
+                           ip6 saddr 2001:db8::/32 counter name from_bed; }\n\
+             }\n",
+        )
+        .unwrap();
+    let packets = || {
+        let out = target.ns.run(&["nft", "-j", "list", "counter", "inet", "tjm_count", "from_bed"]).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["nftables"].as_array().unwrap().iter().find_map(|e| e["counter"]["packets"].as_u64()).unwrap()
+    };
+    let addr = target.v4.to_string();
+    let out = bed
+        .scanner()
+        .command(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["scan", "-sL", "-n", "198.18.0.0/16", &addr, &target.v6.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("scan report for {addr}\n")));
+    // Reverse DNS (no -n) goes to the resolver, never to the targets.
+    let out = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari")).args(["scan", "-sL", &addr]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(packets(), 0, "-sL sent packets to the target");
+    let out = bed
+        .scanner()
+        .command(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["scan", "-sn", "-n", "--no-progress", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(packets() > 0, "the counter saw nothing of -sn either: it does not count");
+}
+
+/// --iflist in the scanner's namespace lists its interfaces (with address/prefix, state, MTU, MAC) and
+/// routes, as `ip` knows them.
+#[test]
+fn iflist_shows_the_namespace_interfaces_and_routes() {
+    let bed = testbed_or_skip!(1);
+    let out = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari")).args(["scan", "--iflist"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let link = bed.scanner().run(&["ip", "-j", "link", "show", "eth0"]).unwrap();
+    let link: serde_json::Value = serde_json::from_slice(&link.stdout).unwrap();
+    let mac = link[0]["address"].as_str().unwrap().to_ascii_uppercase();
+    let mtu = link[0]["mtu"].as_u64().unwrap();
+    let line_with = |needle: &str| text.lines().find(|l| l.contains(needle)).map(str::to_string);
+    let v4 = line_with("198.18.0.1/24").unwrap_or_else(|| panic!("no scanner address in:\n{text}"));
+    assert!(v4.starts_with("eth0 (eth0)"), "{v4}");
+    assert!(v4.contains(" ethernet up ") && v4.contains(&format!(" {mtu} ")) && v4.ends_with(&mac), "{v4}");
+    assert!(line_with("2001:db8:18::1/64").is_some_and(|l| l.starts_with("eth0")), "{text}");
+    assert!(line_with("127.0.0.1/8").is_some_and(|l| l.starts_with("lo") && l.contains("loopback up")), "{text}");
+    let routes = text.split("ROUTES").nth(1).unwrap_or_else(|| panic!("no ROUTES table:\n{text}"));
+    assert!(routes.lines().nth(1).is_some_and(|l| l.starts_with("DST/MASK")), "{routes}");
+    assert!(routes.lines().any(|l| l.starts_with("198.18.0.0/24 ") && l.contains(" eth0 ")), "{routes}");
+    assert!(routes.lines().any(|l| l.starts_with("2001:db8:18::/64 ") && l.contains(" eth0 ")), "{routes}");
+}
+
+/// --packet-trace shows each probe and answer: for a SYN scan of one open and one closed port the SYNs
+/// (SENT), the SYN/ACK and the RST/ACK (RCVD); for -sT the CONN lines with each outcome.
+#[test]
+fn packet_trace_shows_sent_and_received() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let (open, closed) = (8081u16, 8082u16);
+    let _listener = target.listen_tcp(&[open]).unwrap();
+    let addr = target.v4.to_string();
+    let ports = format!("{open},{closed}");
+    let run = |technique: &str| {
+        let out = bed
+            .scanner()
+            .command(env!("CARGO_BIN_EXE_tojimari"))
+            .args(["scan", technique, "-Pn", "-n", "--no-progress", "--packet-trace", "-p", &ports, &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let trace = run("-sS");
+    let has = |prefix: &str, needle: &str| {
+        trace.lines().any(|l| l.starts_with(prefix) && l.contains(needle) && l.contains("s) TCP "))
+    };
+    for port in [open, closed] {
+        assert!(has("SENT (", &format!(" > {addr}:{port} S ttl=64 id=")), "no SYN to {port}:\n{trace}");
+    }
+    assert!(has("RCVD (", &format!("TCP {addr}:{open} > 198.18.0.1:")), "{trace}");
+    assert!(
+        trace.lines().any(|l| l.starts_with("RCVD") && l.contains(&format!("{addr}:{open} >")) && l.contains(" SA "))
+    );
+    assert!(
+        trace.lines().any(|l| l.starts_with("RCVD") && l.contains(&format!("{addr}:{closed} >")) && l.contains(" RA "))
+    );
+    let trace = run("-sT");
+    assert!(trace.contains(&format!("TCP localhost > {addr}:{open} => Connected")), "{trace}");
+    assert!(trace.contains(&format!("TCP localhost > {addr}:{closed} => Connection refused")), "{trace}");
+    assert!(trace.lines().filter(|l| l.contains("=>")).all(|l| l.starts_with("CONN (")), "{trace}");
 }

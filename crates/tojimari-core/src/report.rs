@@ -35,6 +35,8 @@ pub enum ScanType {
     Udp,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
+    /// `-sL`: the targets listed, nothing sent.
+    List,
 }
 
 impl ScanType {
@@ -52,6 +54,7 @@ impl ScanType {
             ScanType::Custom => "syn",
             ScanType::Udp => "udp",
             ScanType::PingOnly => "ping",
+            ScanType::List => "list",
         }
     }
 
@@ -69,7 +72,13 @@ impl ScanType {
             ScanType::Custom => "Custom Scan",
             ScanType::Udp => "UDP Scan",
             ScanType::PingOnly => "Ping Scan",
+            ScanType::List => "List Scan",
         }
+    }
+
+    /// Whether this scan probes ports (not `-sn`, not `-sL`).
+    pub fn is_port_scan(self) -> bool {
+        !matches!(self, ScanType::PingOnly | ScanType::List)
     }
 }
 
@@ -227,6 +236,8 @@ impl PortResult {
 pub enum HostState {
     Up,
     Down,
+    /// Not asked: a list scan (`-sL`) names targets without sending them anything.
+    Unknown,
 }
 
 impl HostState {
@@ -234,6 +245,7 @@ impl HostState {
         match self {
             HostState::Up => "up",
             HostState::Down => "down",
+            HostState::Unknown => "unknown",
         }
     }
 }

@@ -31,6 +31,12 @@ pub struct Interface {
     pub loopback: bool,
     /// Its addresses, IPv4 and IPv6, in the kernel's order.
     pub addrs: Vec<IpAddr>,
+    /// The prefix length of each of `addrs`, in the same order (`/24` is 24).
+    pub prefix_lens: Vec<u8>,
+    /// Whether it is administratively up (IFF_UP).
+    pub up: bool,
+    /// Its link-layer type (ARPHRD_*: 1 Ethernet, 772 loopback, 65534 none, e.g. a tunnel).
+    pub link_type: u16,
 }
 
 /// The interface called `name`, with its addresses.
@@ -44,7 +50,9 @@ pub fn interfaces() -> Result<Vec<Interface>, NetError> {
     let mut links = dump_links(&mut nl)?;
     let addrs = dump_addrs(&mut nl)?;
     for link in &mut links {
-        link.addrs = addrs.iter().filter(|(index, _)| *index == link.index).map(|(_, ip)| *ip).collect();
+        let own = addrs.iter().filter(|a| a.0 == link.index);
+        link.addrs = own.clone().map(|a| a.1).collect();
+        link.prefix_lens = own.map(|a| a.2).collect();
     }
     links.sort_by_key(|l| l.index);
     Ok(links)
@@ -75,8 +83,8 @@ pub(crate) fn dump_links(nl: &mut Netlink) -> Result<Vec<Interface>, NetError> {
     Ok(answers.iter().filter(|m| m.kind == netlink::RTM_NEWLINK).filter_map(|m| parse_link(&m.body)).collect())
 }
 
-/// `(interface index, address)` for every address of this namespace.
-pub(crate) fn dump_addrs(nl: &mut Netlink) -> Result<Vec<(u32, IpAddr)>, NetError> {
+/// `(interface index, address, prefix length)` for every address of this namespace.
+pub(crate) fn dump_addrs(nl: &mut Netlink) -> Result<Vec<(u32, IpAddr, u8)>, NetError> {
     let answers = nl
         .request(netlink::RTM_GETADDR, Kind::Dump, &[0u8; IFADDRMSG_LEN])
         .map_err(|e| netlink::io_error("netlink RTM_GETADDR dump", e))?;
@@ -85,11 +93,12 @@ pub(crate) fn dump_addrs(nl: &mut Netlink) -> Result<Vec<(u32, IpAddr)>, NetErro
 
 /// The addresses on interface `index`.
 pub(crate) fn addrs_of(nl: &mut Netlink, index: u32) -> Result<Vec<IpAddr>, NetError> {
-    Ok(dump_addrs(nl)?.into_iter().filter(|(i, _)| *i == index).map(|(_, ip)| ip).collect())
+    Ok(dump_addrs(nl)?.into_iter().filter(|(i, _, _)| *i == index).map(|(_, ip, _)| ip).collect())
 }
 
 fn parse_link(body: &[u8]) -> Option<Interface> {
     let header = body.get(..IFINFOMSG_LEN)?;
+    let link_type = u16::from_ne_bytes(header[2..4].try_into().ok()?);
     let index = u32::from_ne_bytes(header[4..8].try_into().ok()?);
     let flags = u32::from_ne_bytes(header[8..12].try_into().ok()?);
     let mut link = Interface {
@@ -99,6 +108,9 @@ fn parse_link(body: &[u8]) -> Option<Interface> {
         mtu: 0,
         loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
         addrs: Vec::new(),
+        prefix_lens: Vec::new(),
+        up: flags & libc::IFF_UP as u32 != 0,
+        link_type,
     };
     for (kind, payload) in netlink::attrs(&body[IFINFOMSG_LEN..]) {
         match kind {
@@ -114,9 +126,10 @@ fn parse_link(body: &[u8]) -> Option<Interface> {
     Some(link)
 }
 
-fn parse_addr(body: &[u8]) -> Option<(u32, IpAddr)> {
+fn parse_addr(body: &[u8]) -> Option<(u32, IpAddr, u8)> {
     let header = body.get(..IFADDRMSG_LEN)?;
     let family = header[0];
+    let prefix_len = header[1];
     let index = u32::from_ne_bytes(header[4..8].try_into().ok()?);
     let (mut local, mut address) = (None, None);
     for (kind, payload) in netlink::attrs(&body[IFADDRMSG_LEN..]) {
@@ -127,7 +140,7 @@ fn parse_addr(body: &[u8]) -> Option<(u32, IpAddr)> {
         }
     }
     // On point-to-point links IFA_ADDRESS is the peer and IFA_LOCAL ours.
-    Some((index, local.or(address)?))
+    Some((index, local.or(address)?, prefix_len))
 }
 
 #[cfg(test)]
@@ -141,6 +154,8 @@ mod tests {
         let lo = all.iter().find(|i| i.loopback).expect("a loopback interface");
         assert_eq!(lo.mac, [0; 6]);
         assert!(lo.mtu > 0);
+        assert!(lo.up);
+        assert_eq!(lo.addrs.len(), lo.prefix_lens.len());
         assert_eq!(interface_by_name(&lo.name).unwrap().index, lo.index);
     }
 

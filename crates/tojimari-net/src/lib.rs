@@ -1,6 +1,6 @@
 //! tojimari-net: the I/O edge of the raw-packet engine, and the only crate with `unsafe`.
 //!
-//! - [`route_to`], [`interfaces`], [`interface_by_name`]: the routing table and interfaces,
+//! - [`route_to`], [`routes`], [`interfaces`], [`interface_by_name`]: the routing table and interfaces,
 //!   read over rtnetlink (a small client of our own in `netlink.rs`).
 //! - [`next_hop_mac`]: the neighbour table, resolving a missing entry by making the kernel
 //!   send ARP/NDP.
@@ -47,5 +47,5 @@ pub use filter::Filter;
 pub use interface::{Interface, interface_by_name, interfaces};
 pub use neighbor::next_hop_mac;
 pub use ring::RingConfig;
-pub use route::{Route, route_to};
+pub use route::{Route, RouteEntry, route_to, routes};
 pub use socket::{PacketSender, PacketSocket, RxStats, raw_allowed};

@@ -10,6 +10,9 @@ use crate::netlink::{self, Kind, Netlink};
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_TABLE: u16 = 15;
+const RT_TABLE_MAIN: u32 = 254;
 const RTA_PREFSRC: u16 = 7;
 const RTA_METRICS: u16 = 8;
 const RTA_VIA: u16 = 18;
@@ -110,6 +113,60 @@ pub fn route_to(dst: IpAddr) -> Result<Route, NetError> {
     })
 }
 
+/// One entry of the main routing table (`ip route show` / `ip -6 route show`), for `--iflist`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteEntry {
+    /// Destination network address (`0.0.0.0` / `::` for a default route).
+    pub dst: IpAddr,
+    /// Destination prefix length.
+    pub prefix_len: u8,
+    /// Outgoing interface index, if the route names one.
+    pub ifindex: Option<u32>,
+    /// Next-hop router, if any.
+    pub gateway: Option<IpAddr>,
+    /// The route's metric (priority).
+    pub metric: u32,
+}
+
+/// The unicast routes of the main table, IPv4 then IPv6, in the kernel's order.
+pub fn routes() -> Result<Vec<RouteEntry>, NetError> {
+    let mut nl = Netlink::open()?;
+    let mut out = Vec::new();
+    for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
+        let mut req = vec![0u8; RTMSG_LEN];
+        req[0] = family;
+        let answers = nl
+            .request(netlink::RTM_GETROUTE, Kind::Dump, &req)
+            .map_err(|e| netlink::io_error("netlink RTM_GETROUTE dump", e))?;
+        out.extend(answers.iter().filter(|m| m.kind == netlink::RTM_NEWROUTE).filter_map(|m| route_entry(&m.body)));
+    }
+    Ok(out)
+}
+
+fn route_entry(body: &[u8]) -> Option<RouteEntry> {
+    let header = body.get(..RTMSG_LEN)?;
+    let (family, prefix_len, kind) = (header[0], header[1], header[7]);
+    let mut table = u32::from(header[4]);
+    let mut entry = RouteEntry {
+        dst: if family == libc::AF_INET6 as u8 { IpAddr::from([0u16; 8]) } else { IpAddr::from([0u8; 4]) },
+        prefix_len,
+        ifindex: None,
+        gateway: None,
+        metric: 0,
+    };
+    for (k, payload) in netlink::attrs(&body[RTMSG_LEN..]) {
+        match k {
+            RTA_DST => entry.dst = netlink::attr_ip(family, payload)?,
+            RTA_OIF => entry.ifindex = netlink::attr_u32(payload),
+            RTA_GATEWAY => entry.gateway = netlink::attr_ip(family, payload),
+            RTA_PRIORITY => entry.metric = netlink::attr_u32(payload).unwrap_or(0),
+            RTA_TABLE => table = netlink::attr_u32(payload).unwrap_or(table),
+            _ => {}
+        }
+    }
+    (table == RT_TABLE_MAIN && kind == libc::RTN_UNICAST).then_some(entry)
+}
+
 fn first_of_family(addrs: Vec<IpAddr>, like: IpAddr) -> Option<IpAddr> {
     addrs.into_iter().find(|a| a.is_ipv4() == like.is_ipv4())
 }
@@ -170,6 +227,23 @@ mod tests {
             Err(NetError::NoRoute { .. }) => eprintln!("IPv6 disabled here; skipped"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn the_main_table_is_listed() {
+        // Reading the table sends nothing; every namespace with a loopback has some IPv6 or IPv4 route
+        // or none at all, so only the shape is checked.
+        for r in routes().unwrap() {
+            assert!(r.prefix_len <= if r.dst.is_ipv4() { 32 } else { 128 }, "{r:?}");
+        }
+        let mut body = vec![libc::AF_INET as u8, 24, 0, 0, 254, 0, 0, libc::RTN_UNICAST, 0, 0, 0, 0];
+        netlink::push_attr(&mut body, RTA_DST, &[198, 18, 0, 0]);
+        netlink::push_attr(&mut body, RTA_OIF, &2u32.to_ne_bytes());
+        netlink::push_attr(&mut body, RTA_PRIORITY, &100u32.to_ne_bytes());
+        let e = route_entry(&body).unwrap();
+        assert_eq!((e.dst, e.prefix_len, e.ifindex, e.metric), (IpAddr::from([198, 18, 0, 0]), 24, Some(2), 100));
+        body[4] = 255; // the local table
+        assert_eq!(route_entry(&body), None);
     }
 
     #[test]

@@ -80,6 +80,10 @@ impl GrepableSink {
         let mut s = String::new();
         let prefix = format!("Host: {} ({})", host.addr, display_name(host).map(printable).unwrap_or_default());
 
+        if host.state == HostState::Unknown {
+            let _ = writeln!(s, "{prefix}\tStatus: Unknown");
+            return s;
+        }
         if host.state == HostState::Down {
             if display.verbose > 0 && !display.open_only {
                 let _ = writeln!(s, "{prefix}\tStatus: Down");

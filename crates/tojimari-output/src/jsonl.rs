@@ -16,7 +16,8 @@
 //! {"type":"run","version":"0.1.0","args":"tojimari -sT 127.0.0.1","start":1795311431.0,"scans":[{"type":"connect","proto":"tcp","ports":1000}]}
 //! ```
 //! `scans` has one entry per scan of the run (`type` as XML `scaninfo type`, `ports` the number of
-//! ports); it is empty for a host-discovery-only run.
+//! ports); it is empty for a host-discovery-only run, and a list scan (`-sL`) has one entry of type `list`
+//! with 0 ports (its hosts have state `unknown`).
 //!
 //! `port`, any number, hosts interleaved:
 //! ```json
@@ -41,7 +42,8 @@
 //! {"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"ports":{"open":2,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}
 //! ```
 //! - `hostnames[].type` is `user` (typed as the target) or `PTR` (reverse DNS).
-//! - `state` is `up` or `down`; down hosts are always written (with `"ports":{}`).
+//! - `state` is `up` or `down` (`unknown` for the targets of a list scan, `-sL`); down hosts are always
+//!   written (with `"ports":{}`).
 //! - `latency_ms` (smoothed round-trip time) is left out when nothing was measured.
 //! - `ports` counts the host's ports per state, states with no port left out.
 //! - `collapsed` lists the ports that got no `port` line, grouped by (state, protocol, reason), with

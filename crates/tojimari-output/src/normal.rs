@@ -111,6 +111,11 @@ impl NormalSink {
         let label = host_label(host);
         let reasons = show_reason(display);
 
+        if host.state == HostState::Unknown {
+            // A list scan: the target and its names, nothing else is known.
+            let _ = writeln!(s, "tojimari scan report for {label}");
+            return s;
+        }
         if host.state == HostState::Down {
             if display.verbose > 0 && !display.open_only {
                 let received = if reasons {
@@ -410,7 +415,7 @@ impl Sink for NormalSink {
         let mut s = String::new();
         match &summary.exit {
             RunExit::Success => {
-                if summary.hosts_total == 1 && summary.hosts_up == 0 {
+                if summary.hosts_total == 1 && summary.hosts_up == 0 && !self.run.list_scan {
                     s.push_str(
                         "Note: Host seems down. If it is really up, but blocking our ping probes, \
                          try -Pn\n",

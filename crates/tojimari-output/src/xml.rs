@@ -60,7 +60,7 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use tojimari_core::report::{HostReport, PortResult, RunExit, RunInfo, RunSummary};
-use tojimari_core::{HostState, ScanType, Sink};
+use tojimari_core::{HostState, Sink};
 
 use crate::collapse::{PortLayout, compact_ranges};
 use crate::context::RunContext;
@@ -178,7 +178,7 @@ impl XmlSink {
         doc.w.write_event(Event::Start(nmaprun))?;
         doc.newline()?;
 
-        for scan in run.scans.iter().filter(|s| s.scan_type != ScanType::PingOnly) {
+        for scan in run.scans.iter().filter(|s| s.scan_type.is_port_scan()) {
             doc.empty(
                 "scaninfo",
                 &[
@@ -209,8 +209,9 @@ impl XmlSink {
         let address =
             [("addr", &*host.addr.to_string()), ("addrtype", if host.addr.is_ipv4() { "ipv4" } else { "ipv6" })];
 
-        if host.state == HostState::Down {
-            if display.verbose == 0 || display.open_only {
+        if host.state != HostState::Up {
+            // Down hosts with -v; list-scan hosts (state unknown) always, as nmap writes them.
+            if host.state == HostState::Down && (display.verbose == 0 || display.open_only) {
                 return Ok(None);
             }
             doc.open("host", &[])?;

@@ -35,6 +35,7 @@ pub use probe::classify;
 use crate::control::Control;
 use crate::rate::TokenBucket;
 use crate::sys;
+use crate::trace::{ConnectEvent, ConnectOutcome};
 
 /// In which order a host's ports are probed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -68,6 +69,8 @@ pub struct ConnectScan {
     pub reverse_dns: bool,
     /// `-e`: bind every probe socket to this interface (SO_BINDTODEVICE).
     pub interface: Option<String>,
+    /// `--packet-trace`: hears each probe's launch and answer.
+    pub trace: crate::trace::Tracer,
 }
 
 /// Counts of a finished run.
@@ -467,6 +470,10 @@ impl<'a> Run<'a> {
         }
         let (probe, ping) = (req.probe, req.ping);
         let now = Instant::now();
+        if let (Some(t), probe::Launch::Pending(_)) = (self.cfg.trace.get(), &launch) {
+            let event = ConnectEvent { addr: req.addr, port: probe.port, outcome: ConnectOutcome::InProgress };
+            t.connect(&event, now);
+        }
         match launch {
             probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, elapsed, sink, now),
             probe::Launch::Exhausted => {
@@ -559,6 +566,10 @@ impl<'a> Run<'a> {
             self.window += 1;
         }
         let Some(host) = self.hosts[slot].as_mut() else { return Ok(()) };
+        if let Some(t) = self.cfg.trace.get() {
+            let outcome = ConnectOutcome::Answer(state, reason);
+            t.connect(&ConnectEvent { addr: host.target.addr, port: probe.port, outcome }, now);
+        }
         let answered = matches!(state, PortState::Open | PortState::Closed);
         if answered {
             host.rtt.sample(rtt);
@@ -722,7 +733,7 @@ impl<'a> Run<'a> {
         let report = host.into_report(complete);
         match report.state {
             HostState::Up => self.stats.hosts_up += 1,
-            HostState::Down => {
+            HostState::Down | HostState::Unknown => {
                 self.stats.hosts_down += 1;
                 self.control.progress.ports_done.fetch_add(nports, Ordering::Relaxed);
             }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tojimari_net::{Filter, NetError, PacketSender, PacketSocket, RingConfig};
 use tojimari_packet::{MAX_FRAME, Reply, parse_frame};
 
+use crate::trace::Tracer;
+
 /// Something that takes validated replies: a port pass or a ping pass.
 pub trait ReplyHandler: Send + Sync {
     /// Returns true when the reply answered a probe for the first time.
@@ -55,6 +57,8 @@ pub fn sender_threads() -> usize {
 pub struct Link {
     pub ifindex: u32,
     senders: Vec<PacketSender>,
+    /// `--packet-trace`: hears every frame sent on and received from this link.
+    trace: Tracer,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -65,6 +69,7 @@ impl Link {
         ours: &[std::net::IpAddr],
         current: Arc<Current>,
         totals: Arc<RxTotals>,
+        trace: Tracer,
     ) -> Result<Link, NetError> {
         // 8 MiB of ring: about 200 ms of replies at 300k per second; allocating more costs start-up time.
         let ring = RingConfig { block_size: 1 << 20, block_count: 8, ..RingConfig::default() };
@@ -75,6 +80,7 @@ impl Link {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let rx_trace = trace.clone();
         let thread = std::thread::Builder::new()
             .name(format!("rx-{ifindex}"))
             .spawn(move || {
@@ -83,6 +89,9 @@ impl Link {
                     // while we wait must get its first replies.
                     let mut handler: Option<Option<Arc<dyn ReplyHandler>>> = None;
                     let got = socket.recv(Duration::from_millis(5), &mut |frame| {
+                        if let Some(t) = rx_trace.get() {
+                            t.received(frame, Instant::now());
+                        }
                         let h = handler.get_or_insert_with(|| current.get());
                         if let (Some(h), Some(reply)) = (h, parse_frame(frame)) {
                             h.handle(&reply, Instant::now());
@@ -100,7 +109,7 @@ impl Link {
                 }
             })
             .map_err(|e| NetError::Io { context: "spawning the receiver thread", source: e })?;
-        Ok(Link { ifindex, senders, stop, thread: Some(thread) })
+        Ok(Link { ifindex, senders, trace, stop, thread: Some(thread) })
     }
 }
 
@@ -188,6 +197,10 @@ impl Batch {
                     }
                     std::thread::sleep(Duration::from_micros(200));
                 }
+            }
+            if let Some(t) = link.trace.get() {
+                let now = Instant::now();
+                frames.iter().for_each(|f| t.sent(f, now));
             }
             sent += done;
         }

@@ -64,6 +64,8 @@ pub struct RawScan {
     /// `--udp-full-split`: after the normal passes, probe the silent UDP ports again at the rate the targets
     /// send ICMP port-unreachable, until every closed port has said so.
     pub udp_full_split: bool,
+    /// `--packet-trace`: hears every frame sent and received.
+    pub trace: crate::trace::Tracer,
 }
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
@@ -182,11 +184,18 @@ impl<'a> Engine<'a> {
             // A new source address on this interface: reopen with the wider filter.
             let mut ours = self.link_ours[i].clone();
             ours.push(route.src);
-            self.links[i] = Link::open(route.ifindex, &ours, self.current.clone(), self.totals.clone())?;
+            self.links[i] =
+                Link::open(route.ifindex, &ours, self.current.clone(), self.totals.clone(), self.cfg.trace.clone())?;
             self.link_ours[i] = ours;
             return Ok(i as u16);
         }
-        self.links.push(Link::open(route.ifindex, &[route.src], self.current.clone(), self.totals.clone())?);
+        self.links.push(Link::open(
+            route.ifindex,
+            &[route.src],
+            self.current.clone(),
+            self.totals.clone(),
+            self.cfg.trace.clone(),
+        )?);
         self.link_ours.push(vec![route.src]);
         Ok((self.links.len() - 1) as u16)
     }

@@ -163,6 +163,16 @@ pub fn down_host(addr: &str) -> HostReport {
     }
 }
 
+/// A target of a list scan (`-sL`): nothing was sent, so its state is unknown, reason user-set.
+pub fn listed_host(addr: &str) -> HostReport {
+    HostReport { state: HostState::Unknown, state_reason: Reason::UserSet, end: at(T0, 0), ..down_host(addr) }
+}
+
+/// The scan of a list scan's run.
+pub fn list_scan() -> Vec<ScanInfo> {
+    vec![ScanInfo { scan_type: ScanType::List, proto: Protocol::Tcp, ports: PortSet::default() }]
+}
+
 /// nmap -sT -p 1-100,631 127.0.0.1 with 22, 80 and 631 listening.
 pub fn three_open() -> (Vec<ScanInfo>, HostReport) {
     let scans = vec![connect_scan((1..=100).chain([631]))];

@@ -181,3 +181,12 @@ fn version_fields_and_tunnel() {
         "{ports}"
     );
 }
+
+/// nmap -sL -n -oG - 198.18.0.0/31: one "Status: Unknown" line per target.
+#[test]
+fn list_scan_status_unknown() {
+    let hosts = [listed_host("198.18.0.0"), listed_host("198.18.0.1")];
+    let out = render("t", list_scan(), display(false, false, 0), &hosts, &summary(2, 0, 0, RunExit::Success));
+    let body: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(body, ["Host: 198.18.0.0 ()\tStatus: Unknown", "Host: 198.18.0.1 ()\tStatus: Unknown"]);
+}

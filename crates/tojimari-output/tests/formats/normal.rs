@@ -441,3 +441,24 @@ tojimari done: 1 IP address (1 host up) scanned in 0.06 seconds
 "
     );
 }
+
+/// nmap -sL -n 198.18.0.1: the target's line, and no "host seems down" note (nothing was asked).
+#[test]
+fn list_scan_names_the_target_only() {
+    let mut host = listed_host("198.18.0.1");
+    host.hostnames.push(Hostname { name: "gw.example".into(), kind: HostnameKind::Ptr });
+    let out = render(
+        NormalDestination::Terminal,
+        "tojimari -sL 198.18.0.1",
+        list_scan(),
+        display(false, false, 0),
+        &[host],
+        &RunSummary { hosts_up: 0, hosts_down: 1, ..summary(1, 0, 0, RunExit::Success) },
+    );
+    assert_eq!(
+        out,
+        "Starting tojimari 0.1.0 at 2026-11-22 01:37 UTC\n\
+         tojimari scan report for gw.example (198.18.0.1)\n\
+         tojimari done: 1 IP address (0 hosts up) scanned in 0.00 seconds\n"
+    );
+}

@@ -462,3 +462,24 @@ fn every_case_follows_the_dtd_order() {
         check_structure(&xml);
     }
 }
+
+/// nmap -sL -n -oX - 198.18.0.1: the host with status unknown (reason user-set) and no scaninfo, as nmap
+/// writes it.
+#[test]
+fn list_scan_hosts_are_written_with_unknown_status() {
+    let out = render(
+        "t",
+        list_scan(),
+        display(false, false, 0),
+        &[listed_host("198.18.0.1")],
+        &summary(1, 0, 0, RunExit::Success),
+    );
+    assert!(
+        out.contains(
+            "<host><status state=\"unknown\" reason=\"user-set\" reason_ttl=\"0\"/>\n\
+             <address addr=\"198.18.0.1\" addrtype=\"ipv4\"/>\n</host>\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("<scaninfo"), "{out}");
+}
