@@ -205,12 +205,11 @@ pub(crate) fn grade(expected: &BTreeMap<u16, PortState>, reported: &BTreeMap<u16
         .filter(|(port, state)| reported.get(port) != Some(state))
         .map(|(&port, &e)| Miss { port, expected: Some(e), reported: reported.get(&port).copied() })
         .collect();
-    misses.extend(
-        reported
-            .iter()
-            .filter(|(port, _)| !expected.contains_key(port))
-            .map(|(&port, &r)| Miss { port, expected: None, reported: Some(r) }),
-    );
+    misses.extend(reported.iter().filter(|(port, _)| !expected.contains_key(port)).map(|(&port, &r)| Miss {
+        port,
+        expected: None,
+        reported: Some(r),
+    }));
     misses.sort_by_key(|m| m.port);
     misses
 }
@@ -352,9 +351,16 @@ struct Detail {
     miss: Miss,
 }
 
-/// Runs `command` (its output goes to a file), stopping it after `limit`. Returns the wall time and, when it
-/// failed, why.
-fn run_timed(mut command: Command, limit: Duration) -> Result<(Duration, Option<String>), String> {
+/// How one run of a scanner ended.
+struct Ran {
+    wall: Duration,
+    /// Why it failed (exit status, first error line), if it did.
+    failure: Option<String>,
+    stderr: String,
+}
+
+/// Runs `command` (its output goes to a file), stopping it after `limit`.
+fn run_timed(mut command: Command, limit: Duration) -> Result<Ran, String> {
     let start = Instant::now();
     let mut child = command
         .stdin(Stdio::null())
@@ -364,19 +370,20 @@ fn run_timed(mut command: Command, limit: Duration) -> Result<(Duration, Option<
         .map_err(|e| format!("cannot start: {e}"))?;
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            let elapsed = start.elapsed();
-            let mut err = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                std::io::Read::read_to_string(&mut stderr, &mut err).ok();
+            let wall = start.elapsed();
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut pipe, &mut stderr).ok();
             }
             let failure = (!status.success())
-                .then(|| format!("{status}: {}", err.lines().find(|l| l.starts_with("error")).unwrap_or("")));
-            return Ok((elapsed, failure));
+                .then(|| format!("{status}: {}", stderr.lines().find(|l| l.starts_with("error")).unwrap_or("")));
+            return Ok(Ran { wall, failure, stderr });
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Ok((start.elapsed(), Some(format!("stopped after {} s", limit.as_secs()))));
+            let failure = Some(format!("stopped after {} s", limit.as_secs()));
+            return Ok(Ran { wall: start.elapsed(), failure, stderr: String::new() });
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -386,6 +393,8 @@ fn run_timed(mut command: Command, limit: Duration) -> Result<(Duration, Option<
 /// check of the expected-state rules. Fails when tojimari reported any false open or missed any open port.
 pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
     const LOSS: u8 = 5;
+    // nmap users' usual template; both scanners get it.
+    const TIMING: &str = "-T4";
     let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     let target = bed.target(0);
     target.unlimit_icmp().map_err(|e| format!("icmp limits: {e}"))?;
@@ -399,6 +408,7 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
     print_header(target, seeds, LOSS, has_nmap);
     let mut tallies: BTreeMap<RowKey, Tally> = BTreeMap::new();
     let mut details = Vec::new();
+    let mut pass_logs = Vec::new();
     for loss in [0, LOSS] {
         target.firewall(&loss_ruleset(loss)).map_err(|e| format!("loss rules: {e}"))?;
         for seed in 1..=seeds {
@@ -422,18 +432,29 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
                         let command = match tool {
                             Tool::Tojimari => {
                                 let mut c = bed.scanner().command(&tojimari);
-                                c.args(["scan", scan.flag(), "-n", "-Pn", "--no-progress", "--seed", &seed_text]);
+                                // The raw engine's per-pass log (sent, recovered), kept for runs that go wrong.
+                                c.env("TOJIMARI_DEBUG_PASSES", "1");
+                                c.args([
+                                    "scan",
+                                    scan.flag(),
+                                    TIMING,
+                                    "-n",
+                                    "-Pn",
+                                    "--no-progress",
+                                    "--seed",
+                                    &seed_text,
+                                ]);
                                 c.args(["-p", &list, "-oJ", &out_file, &addr]);
                                 c
                             }
                             Tool::Nmap => {
                                 let mut c = bed.scanner().command("nmap");
-                                c.args([scan.flag(), "-n", "-Pn", "-p", &list, "-oX", &out_file]);
+                                c.args([scan.flag(), TIMING, "-n", "-Pn", "-p", &list, "-oX", &out_file]);
                                 c.args(v6.then_some("-6")).arg(&addr);
                                 c
                             }
                         };
-                        let (elapsed, failure) = run_timed(command, limit)?;
+                        let ran = run_timed(command, limit)?;
                         let text = std::fs::read_to_string(&out_file).unwrap_or_default();
                         let reported = match tool {
                             Tool::Tojimari => states_from_jsonl(&text, scan.proto()),
@@ -449,10 +470,18 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
                         let tally = tallies.entry(key).or_default();
                         tally.runs += 1;
                         tally.ports += expected.len();
-                        tally.times.push(elapsed);
-                        if let Some(why) = failure {
+                        tally.times.push(ran.wall);
+                        if let Some(why) = &ran.failure {
                             tally.failed_runs += 1;
-                            println!("note: {} {} {addr} seed {seed} loss {loss}%: {why}", tool_name(tool), scan.flag());
+                            println!(
+                                "note: {} {} {addr} seed {seed} loss {loss}%: {why}",
+                                tool_name(tool),
+                                scan.flag()
+                            );
+                        }
+                        if !misses.is_empty() && tool == Tool::Tojimari {
+                            let passes: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with("pass ")).collect();
+                            pass_logs.push((key, seed, passes.join("\n    ")));
                         }
                         for miss in misses {
                             match miss.kind() {
@@ -471,6 +500,13 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
 
     print_tables(&tallies);
     print_details(&details, &plan_lookup(seeds));
+    if !pass_logs.is_empty() {
+        println!("\ntojimari's passes in the runs with a wrong state (TOJIMARI_DEBUG_PASSES; none for -sT)");
+        for (key, seed, log) in pass_logs {
+            let family = if key.v6 { "v6" } else { "v4" };
+            println!("  {} {family} loss {}% seed {seed}:\n    {log}", key.scan.flag(), key.loss);
+        }
+    }
     let (false_open, missed_open, other, runs) = tallies
         .iter()
         .filter(|(k, _)| k.tool == Tool::Tojimari)
@@ -499,7 +535,9 @@ fn plan_lookup(seeds: u64) -> BTreeMap<u64, BTreeMap<u16, Setup>> {
 
 fn print_header(target: &Target, seeds: u64, loss: u8, has_nmap: bool) {
     let total: usize = Setup::PLAN.iter().map(|(_, n)| n).sum();
-    println!("\nscenario campaign: every technique against the bed's ground truth, {seeds} seeds each, without and with loss");
+    println!(
+        "\nscenario campaign: every technique against the bed's ground truth, {seeds} seeds each, without and with loss"
+    );
     println!("  target {} and {} (Linux, ICMP rate limits lifted)", target.v4, target.v6);
     println!("  {total} ports per run, drawn anew for every seed (seed N also gives tojimari --seed N):");
     for (setup, n) in Setup::PLAN {
@@ -509,9 +547,11 @@ fn print_header(target: &Target, seeds: u64, loss: u8, has_nmap: bool) {
         "  loss: {loss}% random drop (nft numgen) on the target's input AND output hooks, so each way; IPv6 \
          neighbour discovery exempt"
     );
-    println!("  tojimari scan TECHNIQUE -n -Pn --no-progress --seed N -p PORTS -oJ FILE ADDR (default timing)");
+    println!("  tojimari scan TECHNIQUE -T4 -n -Pn --no-progress --seed N -p PORTS -oJ FILE ADDR");
     if has_nmap {
-        println!("  nmap TECHNIQUE -n -Pn -p PORTS once per technique and family (seed 1, no loss): checks the rules");
+        println!(
+            "  nmap TECHNIQUE -T4 -n -Pn -p PORTS once per technique and family (seed 1, no loss): checks the rules"
+        );
     } else {
         println!("  nmap: not installed, the expected-state rules are not checked against it");
     }
@@ -543,7 +583,11 @@ fn print_tables(tallies: &BTreeMap<RowKey, Tally>) {
         for (k, t) in rows {
             let mut times = t.times.clone();
             times.sort();
-            let median = times.get(times.len() / 2).copied().unwrap_or_default();
+            let median = match times.len() {
+                0 => Duration::ZERO,
+                n if n % 2 == 1 => times[n / 2],
+                n => (times[n / 2 - 1] + times[n / 2]) / 2,
+            };
             let max = times.last().copied().unwrap_or_default();
             let note = if t.failed_runs > 0 { format!("{} run(s) failed", t.failed_runs) } else { String::new() };
             println!(

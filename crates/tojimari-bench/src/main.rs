@@ -87,9 +87,10 @@ fn main() -> ExitCode {
         }
     }
     if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
-        scenarios = ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version", "watch", "campaign"]
-            .map(String::from)
-            .to_vec();
+        scenarios =
+            ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version", "watch", "campaign"]
+                .map(String::from)
+                .to_vec();
     }
     for s in &scenarios {
         let result = match s.as_str() {
