@@ -13,6 +13,7 @@ mod io;
 mod pass;
 mod ping;
 mod results;
+mod retry_rule;
 mod sender;
 
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! Sending a pass: every unanswered probe index, in the seeded order, paced, batched, then waiting for the
-//! stragglers. Passes repeat for the probes still silent, as long as retries keep recovering answers.
+//! stragglers. Passes repeat for the probes still silent, as [`super::retry_rule`] decides.
 //!
 //! Each pass is sent by one thread per core: thread k takes the order's positions k, k+N, k+2N... with
 //! its own sockets and its share of the rate.
@@ -13,6 +13,7 @@ use tojimari_net::NetError;
 
 use super::io::{Batch, Link, sender_threads};
 use super::pass::PortPass;
+use super::retry_rule::RetryRule;
 use crate::control::Control;
 use crate::rate::TokenBucket;
 
@@ -104,8 +105,7 @@ pub fn run_passes(
     let mut rate = rate_control.rate();
     let mut share_before = 1.0f64;
     let total = pass.len();
-    // Retry passes in a row that recovered nothing.
-    let mut silent_retries = 0u32;
+    let mut retry_rule = RetryRule::default();
     loop {
         let answered_before = pass.results.answered();
         pass.pass_no.store(stats.passes, Ordering::Relaxed);
@@ -164,16 +164,8 @@ pub fn run_passes(
         }
         share_before = share;
         rate = if retries_done == 0 { rate_control.retry_rate() } else { rate_control.rate().min(rate) };
-        if retries_done >= 1 {
-            silent_retries = if recovered == 0 { silent_retries + 1 } else { 0 };
-        }
-        // nmap's rule, made per pass: one retry always; more while retries still recover answers. Once a
-        // retry has recovered something (loss is real), stop only after two silent retries in a row: with
-        // few probes left, one unlucky pass must not end the scan early.
-        let stop = pass.results.answered() as usize >= total
-            || retries_done >= timing.max_retries
-            || (retries_done == 1 && recovered == 0)
-            || silent_retries >= 2;
+        let all_answered = pass.results.answered() as usize >= total;
+        let stop = retry_rule.stop_after(retries_done, recovered, all_answered, timing.max_retries);
         if stop {
             return Ok(stats);
         }
