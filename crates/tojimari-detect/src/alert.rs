@@ -263,7 +263,7 @@ impl Alert {
 
     /// Whether `ports` holds fewer ports than were probed.
     pub fn ports_truncated(&self) -> bool {
-        u32::try_from(self.ports.len()).map_or(false, |n| n < self.port_count)
+        u32::try_from(self.ports.len()).is_ok_and(|n| n < self.port_count)
     }
 
     /// The JSON Lines object (see the module docs for the fields).

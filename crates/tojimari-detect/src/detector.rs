@@ -12,7 +12,9 @@
 //! - SYN probes are `connect` when they carry an operating system's full option set and
 //!   `syn` when crafted ([`crate::fingerprint::is_stack_syn`]).
 //! - Fast path: [`DetectorConfig::port_threshold`] distinct ports with failed SYN/connect/UDP
-//!   first contacts, with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes the host answered
+//!   probes (counted per scan type, whether or not the source touched the port before with
+//!   another technique, so a connect scan that follows a SYN scan of the same ports is named
+//!   as quickly as the SYN scan was), with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes the host answered
 //!   with RST. A bare ACK or FIN+ACK only counts once the host resets it (or a firewall log
 //!   says it was blocked): until then it may be a late packet of a connection just closed.
 //! - Host and ICMP sweeps: [`DetectorConfig::sweep_threshold`] distinct addresses.
@@ -22,10 +24,6 @@
 //! - Reply-shaped packets are not probes: UDP from a port below 1024 to a port at or above
 //!   1024 (a DNS or NTP answer), and bare ACK / FIN+ACK from a port below 1024 to a port at or
 //!   above 32768 (a server's segments to this host's ephemeral port).
-//!
-//! - Failed ports count per scan type whether or not the source touched them before, so a
-//!   connect scan that follows a SYN scan of the same ports is named as soon as a SYN scan
-//!   would be; only the random walk needs first contacts.
 //!
 //! # Incidents and records
 //! Each recognised scan is an incident (see [`crate::alert`]): per (source, scan type), one
@@ -59,7 +57,6 @@
 use std::collections::HashMap;
 use std::mem::size_of;
 use std::net::IpAddr;
-
 use std::time::Duration;
 
 use crate::alert::{Alert, AlertKind, EndReason, Pace, ScanType, Trigger};
@@ -274,8 +271,8 @@ impl Detector {
 
     /// Ends every open incident with its closing record (reason `finish`), after a last
     /// [`Detector::tick`] at `now`: for the end of a replay (at [`Detector::now`]), of
-    /// `--for`, or Ctrl-C. Probes still awaiting an answer stay pending; evidence that made
-    /// no incident is kept. The detector can go on being fed afterwards.
+    /// `--for`, or Ctrl-C. Probes still awaiting an answer stay pending. The detector can go
+    /// on being fed afterwards: sources that had an incident start afresh, as after any end.
     pub fn finish(&mut self, now: Timestamp) -> Vec<Alert> {
         let mut alerts = self.tick(now);
         for i in 0..self.sources.len() {
