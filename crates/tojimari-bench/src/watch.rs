@@ -338,7 +338,7 @@ fn load(watcher: &[String], bed: &TestBed, dir: &Path, mac: &str, limit: Duratio
             seen.cpu.as_secs_f64() / secs * 100.0,
             seen.max_rss_kb as f64 / 1024.0,
             seen.memory_kib,
-            seen.alerts.len()
+            seen.alerts.iter().filter(|a| a["type"] == "alert").count()
         );
     }
     Ok(())
