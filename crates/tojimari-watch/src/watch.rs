@@ -215,10 +215,10 @@ fn replay_files(
     let stats = detector.stats();
     let _ = writeln!(
         em.stderr,
-        "note: {} records replayed ({} skipped), {} scans reported ({} records), {} sources tracked, detector memory {} KiB",
+        "note: {} records replayed ({} skipped), {} reported ({} records), {} sources tracked, detector memory {} KiB",
         totals.records,
         totals.skipped,
-        em.outputs.scans(),
+        scans(em.outputs.scans()),
         em.outputs.records(),
         stats.sources,
         detector.memory_estimate().div_ceil(1024)
@@ -327,12 +327,17 @@ fn summary(stderr: &mut dyn Write, detector: &Detector, outputs: &Outputs, kerne
     let stats = detector.stats();
     let _ = writeln!(
         stderr,
-        "note: {} packets seen, {} scans reported ({} records), {} sources tracked, {} kernel drops, detector memory {} KiB",
+        "note: {} packets seen, {} reported ({} records), {} sources tracked, {} kernel drops, detector memory {} KiB",
         stats.packets,
-        outputs.scans(),
+        scans(outputs.scans()),
         outputs.records(),
         stats.sources,
         kernel.drops,
         detector.memory_estimate().div_ceil(1024)
     );
+}
+
+/// "1 scan", "3 scans".
+fn scans(n: u64) -> String {
+    format!("{n} scan{}", if n == 1 { "" } else { "s" })
 }

@@ -260,9 +260,24 @@ fn a_series_of_scans_is_one_incident_each_with_true_totals() {
     }
     // Quiet for longer than the quiet timeout: anything the benign traffic raised has closed.
     std::thread::sleep(Duration::from_secs(5));
+    // A last scan, and the watcher stops (as on Ctrl-C) while it is still open: its closing
+    // record comes from the stop, with its totals.
+    let last = nmap(me, "-sX -T4", (1, 60), "xmas");
+    let out = sh(bed.scanner(), Duration::from_secs(60), &last.script);
+    assert!(out.status.success(), "{}: {}", last.label, String::from_utf8_lossy(&out.stderr));
+    let open = watcher.wait_for(Duration::from_secs(10), |a| a["type"] == "alert" && a["scan_type"] == "xmas");
     let secs = started.elapsed().as_secs_f64();
     let done = watcher.finish();
     assert_eq!(done.code, 0, "{}", done.stderr);
+    let end = done.alerts.iter().find(|a| a["type"] == "scan-end" && a["scan_type"] == "xmas");
+    if let Some(i) = end.and_then(|e| e["incident"].as_u64()) {
+        claimed.insert(i);
+    }
+    let mut row = check(&last, end, &done.alerts);
+    if open.is_none() || end.is_some_and(|e| e["reason"] != "finish") {
+        row.problems.push(format!("not closed by the stop: {end:?}"));
+    }
+    rows.push(row);
 
     eprintln!(
         "\nseries ({secs:.0} s, one watcher): {:<34} {:>14} {:>18} {:>7} {:>9} {:<8} ok",
@@ -283,7 +298,7 @@ fn a_series_of_scans_is_one_incident_each_with_true_totals() {
     // No record that belongs to no scan of the series: no false alarm, no scan told twice.
     let strays: Vec<&Value> =
         done.alerts.iter().filter(|a| a["incident"].as_u64().is_none_or(|i| !claimed.contains(&i))).collect();
-    let steps: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    let steps: usize = groups.iter().map(|(_, s)| s.len()).sum::<usize>() + 1;
     eprintln!(
         "  {steps} scans, {} incidents closed, {} stray records, {answered} benign exchanges answered",
         claimed.len(),
