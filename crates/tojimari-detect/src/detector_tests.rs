@@ -586,3 +586,26 @@ fn a_million_spoofed_sources_stay_under_the_cap() {
     assert!(alerts.iter().all(|a| a.src == SCANNER), "a spoofed source alerted");
     assert!(alerts.iter().any(|a| a.scan_type == ScanType::Syn), "the real scanner was evicted or missed");
 }
+
+#[test]
+fn port_bitmaps_come_from_a_bounded_budget() {
+    let mut detector = Detector::new(DetectorConfig { max_port_maps: 2, ..Default::default() });
+    let mut alerts = Vec::new();
+    for s in 0..5u8 {
+        let src = IpAddr::from([203, 0, 113, 100 + s]);
+        alerts.extend(run(&mut detector, &scan_from(src, u64::from(s) * 10_000, 2, 400, nmap_raw(TcpFlags::FIN))));
+    }
+    // Two 8 KiB maps at most, whatever the number of big scans.
+    assert!(detector.memory_estimate() < 2 * 8192 + 64 * 1024, "{} bytes", detector.memory_estimate());
+    alerts.extend(detector.finish(detector.now()));
+    let ended = ends(&alerts);
+    assert_eq!(ended.len(), 5);
+    assert_eq!(ended.iter().filter(|e| e.port_count_exact).count(), 2, "{ended:#?}");
+    assert!(ended.iter().all(|e| e.port_range == Some((1, 400))));
+    // Closed incidents give their maps back: the next big scan is exact again.
+    let src = IpAddr::from([203, 0, 113, 200]);
+    let mut again = run(&mut detector, &scan_from(src, 100_000, 2, 400, nmap_raw(TcpFlags::FIN)));
+    again.extend(detector.finish(detector.now()));
+    let end = ends(&again)[0];
+    assert!(end.port_count_exact && end.port_count == 400, "{end:?}");
+}
