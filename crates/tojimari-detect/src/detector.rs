@@ -14,8 +14,8 @@
 //! - Fast path: [`DetectorConfig::port_threshold`] distinct ports with failed SYN/connect/UDP
 //!   probes (counted per scan type, whether or not the source touched the port before with
 //!   another technique, so a connect scan that follows a SYN scan of the same ports is named
-//!   as quickly as the SYN scan was), with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes the host answered
-//!   with RST. A bare ACK or FIN+ACK only counts once the host resets it (or a firewall log
+//!   as quickly as the SYN scan was), with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes
+//!   the host answered with RST. A bare ACK or FIN+ACK only counts once the host resets it (or a firewall log
 //!   says it was blocked): until then it may be a late packet of a connection just closed.
 //! - Host and ICMP sweeps: [`DetectorConfig::sweep_threshold`] distinct addresses.
 //! - Slow scans: the threshold random walk ([`crate::config::RandomWalk`]) over first contacts
