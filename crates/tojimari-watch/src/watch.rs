@@ -206,6 +206,8 @@ fn replay_files(
         }
     }
     // The replay is over: every scan still open ends here, at the last time the files told.
+    // (Memory is measured before, while the open scans still hold their state.)
+    let memory = detector.memory_estimate();
     for end in detector.finish(detector.now()) {
         em.emit(&end);
     }
@@ -221,7 +223,7 @@ fn replay_files(
         scans(em.outputs.scans()),
         em.outputs.records(),
         stats.sources,
-        detector.memory_estimate().div_ceil(1024)
+        memory.div_ceil(1024)
     );
     Ok(if failed > 0 { 1 } else { 0 })
 }
@@ -282,13 +284,14 @@ fn live(
     }
     let kernel = capture.stop(&mut |event| handle(event, &mut detector, &mut em));
     // Ctrl-C, SIGTERM, the end of --for: every scan still open ends with its totals.
+    let memory = detector.memory_estimate();
     for end in detector.finish(capture::now()) {
         em.emit(&end);
     }
     if let Some(e) = em.failure.take() {
         return Err(e);
     }
-    summary(em.stderr, &detector, em.outputs, kernel);
+    summary(em.stderr, &detector, memory, em.outputs, kernel);
     if lost_all {
         let _ = writeln!(em.stderr, "error: no interface left to watch");
         return Ok(1);
@@ -323,7 +326,8 @@ fn handle(event: CaptureEvent, detector: &mut Detector, em: &mut Emitter<'_>) {
     }
 }
 
-fn summary(stderr: &mut dyn Write, detector: &Detector, outputs: &Outputs, kernel: CaptureStats) {
+/// The last line; `memory` is the detector's state before the open scans were closed.
+fn summary(stderr: &mut dyn Write, detector: &Detector, memory: usize, outputs: &Outputs, kernel: CaptureStats) {
     let stats = detector.stats();
     let _ = writeln!(
         stderr,
@@ -333,7 +337,7 @@ fn summary(stderr: &mut dyn Write, detector: &Detector, outputs: &Outputs, kerne
         outputs.records(),
         stats.sources,
         kernel.drops,
-        detector.memory_estimate().div_ceil(1024)
+        memory.div_ceil(1024)
     );
 }
 
