@@ -1,5 +1,45 @@
-//! What the detector reports: [`Alert`], its [`ScanType`] and the guessed [`Tool`], with the
-//! JSON Lines object and the one readable line that outputs print.
+//! What the detector reports: [`Alert`] records (an incident's start, its updates and its
+//! end, told apart by [`AlertKind`]), the [`ScanType`] and the guessed [`Tool`], with the JSON
+//! Lines object and the one readable line that outputs print.
+//!
+//! # Incidents
+//! Every scan the detector recognises is one *incident* with a number of its own
+//! ([`Alert::incident`], unique within one detector's life). It is reported once when it
+//! starts being a scan ([`AlertKind::Start`]), then at most once per
+//! [`crate::DetectorConfig::update_interval`] while it grows ([`AlertKind::Update`]), and closed
+//! by one [`AlertKind::End`] record with the true totals when it goes quiet, when the detector
+//! is finished (end of a replay, `--for`, Ctrl-C) or, rarely, when its source is evicted.
+//!
+//! # JSON Lines
+//! A start or update record (`"type":"alert"`):
+//!
+//! ```json
+//! {"type":"alert","incident":3,"src":"198.18.0.1","dst":"198.18.0.2","dsts":["198.18.0.2"],
+//!  "dst_count":1,"dsts_truncated":false,"scan_type":"syn","ports":[1,2,3],"port_count":3,
+//!  "port_count_exact":true,"port_range":[1,3],"ports_truncated":false,
+//!  "first_seen":"2024-11-22T10:00:01.000000Z","last_seen":"2024-11-22T10:00:02.000000Z",
+//!  "probes":12,"tool":"nmap","tool_confidence":1.0,"confidence":0.9,"trigger":"threshold",
+//!  "pace":"normal","update":0}
+//! ```
+//! The closing record (`"type":"scan-end"`) has the same fields except `update`, plus
+//! `updates` (how many update records came before it), `reason` (`quiet`, `finish`,
+//! `evicted`) and `duration_s` (last minus first probe, in seconds):
+//!
+//! ```json
+//! {"type":"scan-end","incident":3,"reason":"quiet","src":"198.18.0.1",...,"probes":200,
+//!  "port_count":200,"port_range":[1,200],"ports":[1,2,...,128],"ports_truncated":true,...}
+//! ```
+//! - `ports` lists the lowest ports, at most [`crate::DetectorConfig::max_ports_per_scan`];
+//!   `ports_truncated` is true when there are more (`port_count` says how many). `dsts`
+//!   likewise holds at most [`Alert::MAX_DSTS`] addresses, with `dsts_truncated`.
+//! - `port_count` and `port_range` are exact: each incident keeps a bitmap of every port
+//!   (8 KiB, only once it passes 256 ports). `port_count_exact` is false only when the
+//!   detector's budget of bitmaps ([`crate::DetectorConfig::max_port_maps`]) was spent; the
+//!   count is then an upper bound. `dst_count` is exact up to [`Alert::MAX_DSTS`] addresses and
+//!   estimated beyond.
+//! - `probes` counts every probe of the incident, retransmissions included.
+//! - `dst` is the first address probed; `tool` is `null` when unknown; `port_range` is `null`
+//!   when there are no ports; times are RFC 3339 UTC.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -137,10 +177,48 @@ impl Pace {
     }
 }
 
-/// One scan report for a (source, scan type): the first one when the scan is detected, then
-/// updates as described in [`crate::Detector`].
+/// Which record of an incident an [`Alert`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// The scan was just recognised (`probes` = probes it took).
+    Start,
+    /// The scan goes on and has reached new ports or addresses.
+    Update,
+    /// The scan is over (or no longer followed): the totals are final.
+    End(EndReason),
+}
+
+/// Why an incident was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// No probe of this scan for the quiet time ([`crate::DetectorConfig::quiet_timeout`],
+    /// longer for slow scans).
+    Quiet,
+    /// The detector was finished: end of a replay, of `--for`, Ctrl-C.
+    Finish,
+    /// Its source was evicted to make room for another (the source table was full).
+    Evicted,
+}
+
+impl EndReason {
+    /// The stable name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Quiet => "quiet",
+            EndReason::Finish => "finish",
+            EndReason::Evicted => "evicted",
+        }
+    }
+}
+
+/// One record of a scan incident from one source: its start, an update, or its end (see the
+/// module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
+    /// Start, update or end.
+    pub kind: AlertKind,
+    /// The incident's number, the same on all its records.
+    pub incident: u64,
     /// The scanning address.
     pub src: IpAddr,
     /// Addresses probed, first-probed first, at most [`Alert::MAX_DSTS`].
@@ -149,16 +227,21 @@ pub struct Alert {
     pub dst_count: u32,
     /// The kind of scan.
     pub scan_type: ScanType,
-    /// Distinct ports probed, sorted, at most [`crate::DetectorConfig::max_ports_per_scan`].
+    /// The lowest distinct ports probed, sorted, at most
+    /// [`crate::DetectorConfig::max_ports_per_scan`].
     pub ports: Vec<u16>,
     /// How many distinct ports were probed (may exceed `ports.len()`).
     pub port_count: u32,
-    /// The first probe of this scan type from this source.
+    /// False when `port_count` is an upper bound (the detector's bitmap budget was spent).
+    pub port_count_exact: bool,
+    /// The lowest and highest port probed.
+    pub port_range: Option<(u16, u16)>,
+    /// The first probe of this incident.
     pub first_seen: Timestamp,
     /// The latest probe.
     pub last_seen: Timestamp,
-    /// Probes of this type seen from this source up to this alert (for the first alert: the
-    /// number of probes it took to detect the scan).
+    /// Probes of this incident up to this record (for the start: the number of probes it
+    /// took to recognise the scan; for the end: all of them).
     pub probes: u32,
     /// The tool, when the packets carry its fingerprint.
     pub tool: Option<Tool>,
@@ -170,7 +253,7 @@ pub struct Alert {
     pub trigger: Trigger,
     /// Normal or slow.
     pub pace: Pace,
-    /// 0 for the first alert of this (source, scan type), then 1, 2, ... for updates.
+    /// 0 for the start, then 1, 2, ... for updates; on the end record, how many updates came.
     pub update: u32,
 }
 
@@ -178,26 +261,28 @@ impl Alert {
     /// How many destination addresses an alert lists.
     pub const MAX_DSTS: usize = 16;
 
-    /// The JSON Lines object:
-    ///
-    /// ```json
-    /// {"type":"alert","src":"198.18.0.1","dst":"198.18.0.2","dsts":["198.18.0.2"],"dst_count":1,
-    ///  "scan_type":"syn","ports":[1,2,3],"port_count":3,"first_seen":"2024-11-22T10:00:01.000000Z",
-    ///  "last_seen":"2024-11-22T10:00:02.000000Z","probes":12,"tool":"nmap","tool_confidence":1.0,
-    ///  "confidence":0.9,"trigger":"threshold","pace":"normal","update":0}
-    /// ```
-    /// `dst` is the first address probed; `tool` is `null` when unknown; times are RFC 3339 UTC.
+    /// Whether `ports` holds fewer ports than were probed.
+    pub fn ports_truncated(&self) -> bool {
+        u32::try_from(self.ports.len()).is_ok_and(|n| n < self.port_count)
+    }
+
+    /// The JSON Lines object (see the module docs for the fields).
     pub fn to_json(&self) -> Value {
         let dsts: Vec<String> = self.dsts.iter().map(ToString::to_string).collect();
-        json!({
-            "type": "alert",
+        let mut object = json!({
+            "type": if matches!(self.kind, AlertKind::End(_)) { "scan-end" } else { "alert" },
+            "incident": self.incident,
             "src": self.src.to_string(),
             "dst": dsts.first(),
+            "dsts_truncated": (dsts.len() as u64) < u64::from(self.dst_count),
             "dsts": dsts,
             "dst_count": self.dst_count,
             "scan_type": self.scan_type.as_str(),
             "ports": self.ports,
             "port_count": self.port_count,
+            "port_count_exact": self.port_count_exact,
+            "port_range": self.port_range.map(|(lo, hi)| [lo, hi]),
+            "ports_truncated": self.ports_truncated(),
             "first_seen": self.first_seen.to_rfc3339(),
             "last_seen": self.last_seen.to_rfc3339(),
             "probes": self.probes,
@@ -206,32 +291,56 @@ impl Alert {
             "confidence": round2(self.confidence),
             "trigger": self.trigger.as_str(),
             "pace": self.pace.as_str(),
-            "update": self.update,
-        })
+        });
+        if let Value::Object(map) = &mut object {
+            match self.kind {
+                AlertKind::End(reason) => {
+                    map.insert("reason".into(), reason.as_str().into());
+                    map.insert("updates".into(), self.update.into());
+                    let secs = self.last_seen.since(self.first_seen).as_secs_f64();
+                    map.insert("duration_s".into(), json!((secs * 1000.0).round() / 1000.0));
+                }
+                AlertKind::Start | AlertKind::Update => {
+                    map.insert("update".into(), self.update.into());
+                }
+            }
+        }
+        object
     }
 
-    /// One readable line, e.g.
-    /// `2024-11-22T10:00:02.000000Z syn scan from 198.18.0.1 to 198.18.0.2: 12 probes, 10 ports (1-10), tool nmap (100%), confidence 0.90`.
+    /// One readable line, the same on stderr and in syslog, e.g.
+    /// `2024-11-22T10:00:02.000000Z syn scan from 198.18.0.1 to 198.18.0.2: 12 probes, 10 ports (1-10), tool nmap (100%), confidence 0.90, incident 3`
+    /// for a start, `... syn scan continues from ...` for an update, and for the end
+    /// `2024-11-22T10:00:09.000000Z syn scan ended (quiet) from 198.18.0.1 to 198.18.0.2: 200 probes, 200 ports (1-200) in 7.0 s, tool nmap (100%), incident 3`.
+    /// A count that is an estimate reads `~523 ports`.
     pub fn line(&self) -> String {
         let to = match self.dsts.first() {
             Some(first) if self.dst_count > 1 => format!("{first} and {} more", self.dst_count - 1),
             Some(first) => first.to_string(),
             None => "?".to_owned(),
         };
-        let range = match (self.ports.first(), self.ports.last()) {
-            (Some(lo), Some(hi)) if lo != hi => format!(" ({lo}-{hi})"),
-            (Some(lo), _) => format!(" ({lo})"),
-            _ => String::new(),
+        let range = match self.port_range {
+            Some((lo, hi)) if lo != hi => format!(" ({lo}-{hi})"),
+            Some((lo, _)) => format!(" ({lo})"),
+            None => String::new(),
         };
         let tool = match self.tool {
             Some(tool) => format!(", tool {} ({:.0}%)", tool.as_str(), self.tool_confidence * 100.0),
             None => String::new(),
         };
-        let kind = if self.update == 0 { "scan" } else { "scan continues" };
+        let about = if self.port_count_exact { "" } else { "~" };
         let pace = if self.pace == Pace::Slow { " slow" } else { "" };
+        let (kind, tail) = match self.kind {
+            AlertKind::Start => (String::new(), format!("{tool}, confidence {:.2}", self.confidence)),
+            AlertKind::Update => (" continues".to_owned(), format!("{tool}, confidence {:.2}", self.confidence)),
+            AlertKind::End(reason) => {
+                let secs = self.last_seen.since(self.first_seen).as_secs_f64();
+                (format!(" ended ({})", reason.as_str()), format!(" in {secs:.1} s{tool}"))
+            }
+        };
         format!(
-            "{}{pace} {} {kind} from {} to {to}: {} probes, {} ports{range}{tool}, confidence {:.2}",
-            self.last_seen, self.scan_type, self.src, self.probes, self.port_count, self.confidence
+            "{}{pace} {} scan{kind} from {} to {to}: {} probes, {about}{} ports{range}{tail}, incident {}",
+            self.last_seen, self.scan_type, self.src, self.probes, self.port_count, self.incident
         )
     }
 }
@@ -246,12 +355,16 @@ mod tests {
 
     fn sample() -> Alert {
         Alert {
+            kind: AlertKind::Start,
+            incident: 3,
             src: "198.18.0.1".parse().unwrap(),
             dsts: vec!["198.18.0.2".parse().unwrap()],
             dst_count: 1,
             scan_type: ScanType::IcmpSweep,
             ports: vec![1, 2, 80],
             port_count: 3,
+            port_count_exact: true,
+            port_range: Some((1, 80)),
             first_seen: Timestamp::from_secs(1_700_000_000),
             last_seen: Timestamp::from_secs(1_700_000_002),
             probes: 12,
@@ -268,18 +381,50 @@ mod tests {
     fn json_has_the_documented_fields() {
         let v = sample().to_json();
         assert_eq!(v["type"], "alert");
+        assert_eq!(v["incident"], 3);
         assert_eq!(v["src"], "198.18.0.1");
         assert_eq!(v["dst"], "198.18.0.2");
         assert_eq!(v["scan_type"], "icmp-sweep");
         assert_eq!(v["ports"], json!([1, 2, 80]));
+        assert_eq!(v["port_range"], json!([1, 80]));
+        assert_eq!(v["ports_truncated"], false);
+        assert_eq!(v["port_count_exact"], true);
+        assert_eq!(v["dsts_truncated"], false);
         assert_eq!(v["first_seen"], "2023-11-14T22:13:20.000000Z");
         assert_eq!(v["last_seen"], "2023-11-14T22:13:22.000000Z");
         assert_eq!(v["tool"], "masscan");
         assert_eq!(v["confidence"], 0.88);
         assert_eq!(v["probes"], 12);
+        assert_eq!(v["update"], 0);
+        assert!(v.get("reason").is_none());
         let mut no_tool = sample();
         no_tool.tool = None;
         assert!(no_tool.to_json()["tool"].is_null());
+    }
+
+    #[test]
+    fn the_end_record_states_its_caps() {
+        let end = Alert {
+            kind: AlertKind::End(EndReason::Quiet),
+            port_count: 200,
+            port_range: Some((1, 200)),
+            dst_count: 20,
+            update: 2,
+            ..sample()
+        };
+        let v = end.to_json();
+        assert_eq!(v["type"], "scan-end");
+        assert_eq!(v["reason"], "quiet");
+        assert_eq!(v["updates"], 2);
+        assert!(v.get("update").is_none(), "a scan-end record is not a start");
+        assert_eq!(v["ports_truncated"], true);
+        assert_eq!(v["dsts_truncated"], true);
+        assert_eq!(v["duration_s"], 2.0);
+        assert_eq!(
+            end.line(),
+            "2023-11-14T22:13:22.000000Z icmp-sweep scan ended (quiet) from 198.18.0.1 to 198.18.0.2 and 19 more: \
+             12 probes, 200 ports (1-200) in 2.0 s, tool masscan (100%), incident 3"
+        );
     }
 
     #[test]
@@ -287,7 +432,9 @@ mod tests {
         assert_eq!(
             sample().line(),
             "2023-11-14T22:13:22.000000Z icmp-sweep scan from 198.18.0.1 to 198.18.0.2: 12 probes, 3 ports (1-80), \
-             tool masscan (100%), confidence 0.88"
+             tool masscan (100%), confidence 0.88, incident 3"
         );
+        let estimate = Alert { kind: AlertKind::Update, port_count_exact: false, update: 1, ..sample() };
+        assert!(estimate.line().contains(" scan continues from ") && estimate.line().contains("~3 ports"));
     }
 }

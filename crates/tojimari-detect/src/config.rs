@@ -154,9 +154,13 @@ pub struct DetectorConfig {
     pub walk: RandomWalk,
     /// How long to wait for an answer before a probe counts as unanswered.
     pub answer_timeout: Duration,
-    /// Follow-up alerts for a scan already reported come at most this often (and only when
-    /// it reached new ports or addresses), or sooner once the port count grows tenfold.
+    /// Update records of an open incident come at most this often, and only when it reached
+    /// new ports or addresses.
     pub update_interval: Duration,
+    /// An incident with no probe for this long is over: its closing record is written and
+    /// the next scan from the source is a new incident. Slow scans get longer: eight times
+    /// their average gap between probes, up to [`DetectorConfig::idle_expiry`].
+    pub quiet_timeout: Duration,
     /// Probes further apart than this on average make a scan `slow`.
     pub slow_gap: Duration,
     /// A source not seen for this long is forgotten.
@@ -164,8 +168,12 @@ pub struct DetectorConfig {
     /// The most sources tracked at once; beyond it the lowest-scoring of a random sample is
     /// evicted, so a flood of spoofed sources cannot grow memory.
     pub max_sources: usize,
-    /// The most distinct ports remembered per scan (the alert's `ports` list); counts go on.
+    /// The most ports an alert lists (the lowest ones; `ports_truncated` says when there are
+    /// more). Counts and ranges are exact regardless.
     pub max_ports_per_scan: usize,
+    /// The most 8 KiB port bitmaps held at once (a scan needs one past 256 ports, for exact
+    /// counts); beyond it counts become estimates and say so. 4096 bound them to 32 MiB.
+    pub max_port_maps: usize,
     /// The most probes awaiting an answer per source; older ones count as unanswered.
     pub max_pending: usize,
     /// Seed of the eviction sampler, so replays are exact.
@@ -181,10 +189,12 @@ impl Default for DetectorConfig {
             walk: RandomWalk::default(),
             answer_timeout: Duration::from_secs(3),
             update_interval: Duration::from_secs(60),
+            quiet_timeout: Duration::from_secs(60),
             slow_gap: Duration::from_secs(30),
             idle_expiry: Duration::from_secs(24 * 3600),
             max_sources: 32_768,
             max_ports_per_scan: 128,
+            max_port_maps: 4096,
             max_pending: 32,
             seed: 0x7031_6d61_7269_0001,
         }

@@ -12,8 +12,10 @@
 //! - SYN probes are `connect` when they carry an operating system's full option set and
 //!   `syn` when crafted ([`crate::fingerprint::is_stack_syn`]).
 //! - Fast path: [`DetectorConfig::port_threshold`] distinct ports with failed SYN/connect/UDP
-//!   first contacts, with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes the host answered
-//!   with RST. A bare ACK or FIN+ACK only counts once the host resets it (or a firewall log
+//!   probes (counted per scan type, whether or not the source touched the port before with
+//!   another technique, so a connect scan that follows a SYN scan of the same ports is named
+//!   as quickly as the SYN scan was), with FIN/NULL/Xmas probes, or with ACK/FIN+ACK probes
+//!   the host answered with RST. A bare ACK or FIN+ACK only counts once the host resets it (or a firewall log
 //!   says it was blocked): until then it may be a late packet of a connection just closed.
 //! - Host and ICMP sweeps: [`DetectorConfig::sweep_threshold`] distinct addresses.
 //! - Slow scans: the threshold random walk ([`crate::config::RandomWalk`]) over first contacts
@@ -23,27 +25,45 @@
 //!   1024 (a DNS or NTP answer), and bare ACK / FIN+ACK from a port below 1024 to a port at or
 //!   above 32768 (a server's segments to this host's ephemeral port).
 //!
-//! # Alert policy
-//! One alert per (source, scan type) when first detected (`update` 0, `probes` = probes seen
-//! until detection). Then an update when the scan has reached new ports/addresses and either
-//! [`DetectorConfig::update_interval`] has passed since the last report or the port/address
-//! count has doubled (and grown by at least the threshold). Never one per packet.
+//! # Incidents and records
+//! Each recognised scan is an incident (see [`crate::alert`]): per (source, scan type), one
+//! [`AlertKind::Start`] record when it is recognised (`probes` = probes seen until then),
+//! [`AlertKind::Update`] records at most every [`DetectorConfig::update_interval`] while it
+//! reaches new ports or addresses, and one [`AlertKind::End`] record with the final totals
+//! once it has been quiet for [`DetectorConfig::quiet_timeout`] (eight average probe gaps for
+//! a slow scan), or when [`Detector::finish`] is called. Never one per packet.
+//!
+//! An incident's end starts its source afresh: the random walk, the first contacts, the swept
+//! ports and the evidence of scans not reported are forgotten (other open incidents go on),
+//! so the same technique again later is a new incident, recognised as quickly as the first.
+//! Another technique from the same source is its own incident at once, whatever is open.
+//!
+//! # Time
+//! Time is only what packets and [`Detector::tick`] say. Every second of that time, the
+//! detector sweeps all sources (answer timeouts, updates, quiet incidents, idle sources)
+//! by itself, so a replay behaves as a live capture does with no tick in between; on a live
+//! capture call [`Detector::tick`] about once a second so that quiet ends show up while no
+//! packet comes.
 //!
 //! # Bounded state
 //! At most [`DetectorConfig::max_sources`] sources; a new one beyond that evicts the
-//! lowest-scoring of 8 sampled sources (sources with reported scans score highest), so a flood
-//! of spoofed sources churns through the table without growing it. Each source holds a fixed
-//! 256-byte contact filter, at most [`DetectorConfig::max_pending`] pending probes and per scan
-//! type at most [`DetectorConfig::max_ports_per_scan`] ports and [`Alert::MAX_DSTS`] addresses.
+//! lowest-scoring of 8 sampled sources (sources with open incidents score highest; their
+//! incidents end with reason `evicted`), so a flood of spoofed sources churns through the
+//! table without growing it. Each source holds a fixed 256-byte contact filter, at most
+//! [`DetectorConfig::max_pending`] pending probes, and per scan type a capped list of failed
+//! ports, at most [`Alert::MAX_DSTS`] addresses and an exact port map of at most 8 KiB,
+//! drawn from a detector-wide budget of [`DetectorConfig::max_port_maps`].
 
 use std::collections::HashMap;
 use std::mem::size_of;
 use std::net::IpAddr;
+use std::time::Duration;
 
-use crate::alert::{Alert, Pace, ScanType, Trigger};
+use crate::alert::{Alert, AlertKind, EndReason, Pace, ScanType, Trigger};
 use crate::config::DetectorConfig;
 use crate::fingerprint::{is_stack_syn, tool_of};
-use crate::source::{Outcome, Pending, Proto, Reported, Source, Track};
+use crate::ports::MapBudget;
+use crate::source::{Incident, Outcome, Pending, Proto, Source, Track};
 use crate::summary::{PacketSummary, TcpFlags, Transport};
 use crate::time::Timestamp;
 
@@ -62,9 +82,16 @@ pub struct DetectorStats {
     pub evicted: u64,
     /// Sources forgotten after [`DetectorConfig::idle_expiry`].
     pub expired: u64,
-    /// Alerts raised (first alerts and updates).
+    /// Start and update records raised.
     pub alerts: u64,
+    /// Incidents opened (scans recognised).
+    pub incidents: u64,
+    /// Incidents closed (closing records raised).
+    pub closed: u64,
 }
+
+/// How often, in the detector's time, all sources are swept.
+const SWEEP: Duration = Duration::from_secs(1);
 
 /// The scan detector. See the module docs for the rules.
 #[derive(Debug)]
@@ -74,6 +101,10 @@ pub struct Detector {
     index: HashMap<IpAddr, usize>,
     stats: DetectorStats,
     rng: u64,
+    budget: MapBudget,
+    /// The latest time told (packets, ticks).
+    clock: Timestamp,
+    next_sweep: Timestamp,
 }
 
 /// Whether a probe must be confirmed by an RST from the host before it counts.
@@ -166,7 +197,23 @@ impl Detector {
     /// A detector with `config`.
     pub fn new(config: DetectorConfig) -> Detector {
         let rng = config.seed | 1;
-        Detector { config, sources: Vec::new(), index: HashMap::new(), stats: DetectorStats::default(), rng }
+        let budget = MapBudget::new(config.max_port_maps);
+        Detector {
+            config,
+            sources: Vec::new(),
+            index: HashMap::new(),
+            stats: DetectorStats::default(),
+            rng,
+            budget,
+            clock: Timestamp::EPOCH,
+            next_sweep: Timestamp::EPOCH,
+        }
+    }
+
+    /// The latest time the detector was told, by a packet or a tick (the epoch before any).
+    /// A replay finishes at this time.
+    pub fn now(&self) -> Timestamp {
+        self.clock
     }
 
     /// The configuration in use.
@@ -191,6 +238,7 @@ impl Detector {
     pub fn observe(&mut self, pkt: &PacketSummary) -> Vec<Alert> {
         self.stats.packets += 1;
         let mut alerts = Vec::new();
+        self.advance(pkt.ts, &mut alerts);
         if let Some(answer) = answer_of(pkt)
             && self.apply_answer(answer, pkt.ts, &mut alerts)
         {
@@ -205,29 +253,93 @@ impl Detector {
     pub fn observe_blocked(&mut self, pkt: &PacketSummary) -> Vec<Alert> {
         self.stats.packets += 1;
         let mut alerts = Vec::new();
+        self.advance(pkt.ts, &mut alerts);
         self.probe(pkt, Evidence::Blocked, &mut alerts);
         alerts
     }
 
     /// Advances time: probes unanswered for [`DetectorConfig::answer_timeout`] count as
-    /// unanswered, due updates are raised, idle sources are forgotten. Call it about once a
-    /// second on a live capture and once at the end of a replay (with a time past the last
-    /// packet plus the answer timeout, to flush).
+    /// unanswered, due updates are raised, quiet incidents end, idle sources are forgotten.
+    /// Call it about once a second on a live capture and once at the end of a replay (with a
+    /// time past the last packet plus the answer timeout, to flush).
     pub fn tick(&mut self, now: Timestamp) -> Vec<Alert> {
         let mut alerts = Vec::new();
+        self.clock = self.clock.max(now);
+        self.sweep(now, &mut alerts);
+        alerts
+    }
+
+    /// Ends every open incident with its closing record (reason `finish`), after a last
+    /// [`Detector::tick`] at `now`: for the end of a replay (at [`Detector::now`]), of
+    /// `--for`, or Ctrl-C. Probes still awaiting an answer stay pending. The detector can go
+    /// on being fed afterwards: sources that had an incident start afresh, as after any end.
+    pub fn finish(&mut self, now: Timestamp) -> Vec<Alert> {
+        let mut alerts = self.tick(now);
+        for i in 0..self.sources.len() {
+            self.close(i, &mut alerts, |_| Some(EndReason::Finish));
+        }
+        alerts
+    }
+
+    /// Sweeps all sources once a second of packet time.
+    fn advance(&mut self, now: Timestamp, alerts: &mut Vec<Alert>) {
+        self.clock = self.clock.max(now);
+        if now >= self.next_sweep {
+            self.sweep(now, alerts);
+        }
+    }
+
+    fn sweep(&mut self, now: Timestamp, alerts: &mut Vec<Alert>) {
+        self.next_sweep = now.plus(SWEEP);
         let mut i = 0;
         while i < self.sources.len() {
             self.expire_pending(i, now);
-            self.evaluate(i, now, &mut alerts);
+            // Quiet incidents end before updates are considered: the end has the totals.
+            self.close_quiet(i, now, alerts);
+            self.evaluate(i, now, alerts);
             let source = &self.sources[i];
             if source.pending.is_empty() && now.since(source.last_seen) > self.config.idle_expiry {
+                self.close(i, alerts, |_| Some(EndReason::Quiet));
                 self.remove(i);
                 self.stats.expired += 1;
             } else {
                 i += 1;
             }
         }
-        alerts
+    }
+
+    /// Ends the incidents of source `i` that have been quiet long enough by `now`.
+    fn close_quiet(&mut self, i: usize, now: Timestamp, alerts: &mut Vec<Alert>) {
+        let (quiet, longest) = (self.config.quiet_timeout.max(self.config.answer_timeout), self.config.idle_expiry);
+        self.close(i, alerts, |t| (now.since(t.last_seen) > t.quiet_after(quiet, longest)).then_some(EndReason::Quiet));
+    }
+
+    /// Ends the open incidents of source `i` for which `why` gives a reason: one closing
+    /// record each, the track dropped, and the source's other evidence forgotten.
+    fn close(&mut self, i: usize, alerts: &mut Vec<Alert>, why: impl Fn(&Track) -> Option<EndReason>) {
+        let config = &self.config;
+        let source = &mut self.sources[i];
+        let mut closed = false;
+        let mut k = 0;
+        while k < source.tracks.len() {
+            let t = &source.tracks[k];
+            let reason = match t.incident {
+                Some(_) => why(t),
+                None => None,
+            };
+            let (Some(reason), Some(incident)) = (reason, t.incident) else {
+                k += 1;
+                continue;
+            };
+            alerts.push(record(AlertKind::End(reason), source.addr, t, incident, config));
+            self.stats.closed += 1;
+            let t = source.tracks.remove(k);
+            self.budget.give_back(&t.ports);
+            closed = true;
+        }
+        if closed {
+            source.clear_evidence(&mut self.budget);
+        }
     }
 
     fn probe(&mut self, pkt: &PacketSummary, evidence: Evidence, alerts: &mut Vec<Alert>) {
@@ -238,15 +350,16 @@ impl Detector {
         self.stats.probes += 1;
         let now = pkt.ts;
         let tool = tool_of(pkt);
-        let i = self.source_index(pkt.src, now);
-        let cap = self.config.max_ports_per_scan;
+        let i = self.source_index(pkt.src, now, alerts);
+        // A probe after its incident went quiet starts a new one: close the old one first
+        // (the sweep usually has).
+        self.close_quiet(i, now, alerts);
         let source = &mut self.sources[i];
         source.last_seen = source.last_seen.max(now);
         let first_contact = source.contacts.insert((proto, pkt.dst, dport));
         let pending = Pending { dst: pkt.dst, dport, sport, proto, class, ts: now, first_contact, tool };
         if !needs_confirmation(class) {
-            let new_dst = source.contacts.insert((class, pkt.dst));
-            source.track(class, now).count(pkt.dst, new_dst, dport, tool, now, cap);
+            source.count_probe(class, pkt.dst, dport, tool, now, &mut self.budget);
         }
         match evidence {
             Evidence::Blocked => self.resolve(i, pending, Outcome::Failure),
@@ -302,20 +415,26 @@ impl Detector {
         let source = &mut self.sources[i];
         if needs_confirmation(p.class) {
             if outcome == Outcome::Failure {
-                let new_dst = source.contacts.insert((p.class, p.dst));
-                source.track(p.class, p.ts).count(p.dst, new_dst, p.dport, p.tool, p.ts, cap);
+                source.count_probe(p.class, p.dst, p.dport, p.tool, p.ts, &mut self.budget);
             }
             return;
         }
-        if !is_contact_type(p.class) || !p.first_contact {
+        if !is_contact_type(p.class) {
             return;
         }
         match outcome {
-            Outcome::Success => source.walk = (source.walk + walk.success_step()).max(walk.floor),
+            Outcome::Success if p.first_contact => {
+                source.walk = (source.walk + walk.success_step()).max(walk.floor);
+            }
+            Outcome::Success => {}
             Outcome::Failure | Outcome::Silence => {
-                source.walk += walk.failure_step();
+                // Failed ports count per scan type even when the source probed them before
+                // with another technique; the walk and the sweep counts take first contacts.
                 source.track(p.class, p.ts).failed_ports.insert(p.dport, cap);
-                source.sweep_failure(p.proto, p.dport);
+                if p.first_contact {
+                    source.walk += walk.failure_step();
+                    source.sweep_failure(p.proto, p.dport);
+                }
             }
         }
     }
@@ -323,6 +442,7 @@ impl Detector {
     /// Raises first alerts and due updates for source `i`.
     fn evaluate(&mut self, i: usize, now: Timestamp, alerts: &mut Vec<Alert>) {
         let config = &self.config;
+        let budget = &mut self.budget;
         let source = &mut self.sources[i];
         let walk_fired = source.walk >= config.walk.upper;
         let top_sweep = source.top_sweep();
@@ -343,7 +463,7 @@ impl Detector {
             let mut merged = Track::new(ScanType::HostSweep, now);
             merged.last_seen = Timestamp::EPOCH;
             for t in source.tracks.iter().filter(|t| is_contact_type(t.scan_type)) {
-                if t.ports.as_slice().contains(&sweep.port) {
+                if t.ports.contains(sweep.port) {
                     merged.first_seen = merged.first_seen.min(t.first_seen);
                     merged.last_seen = merged.last_seen.max(t.last_seen);
                     merged.probes = merged.probes.saturating_add(t.probes);
@@ -357,9 +477,9 @@ impl Detector {
             merged.dsts.truncate(Alert::MAX_DSTS);
             merged.last_seen = merged.last_seen.max(merged.first_seen);
             let track = source.track(ScanType::HostSweep, merged.first_seen);
-            merged.reported = track.reported;
+            merged.incident = track.incident;
             merged.ports = std::mem::take(&mut track.ports);
-            merged.ports.insert(sweep.port, config.max_ports_per_scan);
+            merged.ports.insert(sweep.port, budget);
             *track = merged;
         }
         let sweeping = source.find_track(ScanType::HostSweep).is_some();
@@ -385,36 +505,37 @@ impl Detector {
                 walk_fired && (Some(t.scan_type) == walk_type || t.scan_type == ScanType::HostSweep) && size > 0;
             // A sweep of one port also fails many SYN first contacts: name it once, as a sweep.
             let swept = sweeping && is_contact_type(t.scan_type) && t.ports.count() < 3;
-            let due = match t.reported {
+            let due = match t.incident {
                 None => (by_threshold || by_walk) && !swept,
-                Some(r) => {
-                    let grown = size > r.size;
-                    let tenfold = size >= r.size.saturating_mul(10);
-                    grown && (tenfold || now.since(r.at) >= config.update_interval)
-                }
+                Some(r) => size > r.size && now.since(r.at) >= config.update_interval,
             };
             if !due {
                 continue;
             }
-            let trigger = match t.reported {
-                Some(r) => r.trigger,
-                None if by_threshold => Trigger::Threshold,
-                None => Trigger::RandomWalk,
+            let (kind, id, trigger, updates) = match t.incident {
+                Some(r) => (AlertKind::Update, r.id, r.trigger, r.updates + 1),
+                None => {
+                    self.stats.incidents += 1;
+                    let trigger = if by_threshold { Trigger::Threshold } else { Trigger::RandomWalk };
+                    (AlertKind::Start, self.stats.incidents, trigger, 0)
+                }
             };
-            let updates = t.reported.map_or(0, |r| r.updates + 1);
-            t.reported = Some(Reported { at: now, size, updates, trigger });
-            alerts.push(make_alert(src, t, trigger, size, threshold, walk, config));
+            let confidence = confidence(t, trigger, size, threshold, walk, config);
+            let incident = Incident { id, at: now, size, updates, trigger, confidence };
+            t.incident = Some(incident);
+            alerts.push(record(kind, src, t, incident, config));
             self.stats.alerts += 1;
         }
     }
 
     /// The index of `addr`'s state, creating it (and evicting another) as needed.
-    fn source_index(&mut self, addr: IpAddr, now: Timestamp) -> usize {
+    fn source_index(&mut self, addr: IpAddr, now: Timestamp, alerts: &mut Vec<Alert>) -> usize {
         if let Some(&i) = self.index.get(&addr) {
             return i;
         }
         if self.sources.len() >= self.config.max_sources.max(1) {
             let victim = self.pick_victim();
+            self.close(victim, alerts, |_| Some(EndReason::Evicted));
             self.remove(victim);
             self.stats.evicted += 1;
         }
@@ -447,6 +568,9 @@ impl Detector {
 
     fn remove(&mut self, i: usize) {
         let removed = self.sources.swap_remove(i);
+        for t in &removed.tracks {
+            self.budget.give_back(&t.ports);
+        }
         self.index.remove(&removed.addr);
         if let Some(moved) = self.sources.get(i) {
             self.index.insert(moved.addr, i);
@@ -463,43 +587,43 @@ enum Evidence {
     Blocked,
 }
 
-fn make_alert(
-    src: IpAddr,
-    t: &Track,
-    trigger: Trigger,
-    size: u32,
-    threshold: u32,
-    walk: f32,
-    config: &DetectorConfig,
-) -> Alert {
-    let (tool, tool_confidence) = t.tool();
-    let span = t.last_seen.since(t.first_seen);
-    let gaps = t.probes.saturating_sub(1).max(1);
-    let pace = if t.probes > 1 && span / gaps > config.slow_gap { Pace::Slow } else { Pace::Normal };
+/// How sure the detector is, from the rule that fired and how far past it the scan is.
+fn confidence(t: &Track, trigger: Trigger, size: u32, threshold: u32, walk: f32, config: &DetectorConfig) -> f32 {
     let base = match trigger {
         Trigger::Threshold => 0.6 + 0.3 * (1.0 - threshold as f32 / size.max(1) as f32).max(0.0),
         Trigger::RandomWalk => 0.55 + 0.35 * (1.0 - config.walk.upper / walk.max(config.walk.upper)),
     };
     let flags_bonus = if t.scan_type.is_invalid_flags() { 0.1 } else { 0.0 };
-    let tool_bonus = if tool.is_some() { 0.05 } else { 0.0 };
-    let confidence = (base + flags_bonus + tool_bonus).clamp(0.0, 0.99);
-    let ports = t.ports.as_slice().to_vec();
+    let tool_bonus = if t.tool().0.is_some() { 0.05 } else { 0.0 };
+    (base + flags_bonus + tool_bonus).clamp(0.0, 0.99)
+}
+
+/// The record of `kind` for incident `incident`, from what its track holds now.
+fn record(kind: AlertKind, src: IpAddr, t: &Track, incident: Incident, config: &DetectorConfig) -> Alert {
+    let (tool, tool_confidence) = t.tool();
+    let span = t.last_seen.since(t.first_seen);
+    let gaps = t.probes.saturating_sub(1).max(1);
+    let pace = if t.probes > 1 && span / gaps > config.slow_gap { Pace::Slow } else { Pace::Normal };
     Alert {
+        kind,
+        incident: incident.id,
         src,
         dsts: t.dsts.clone(),
         dst_count: t.dst_count.max(u32::from(!t.dsts.is_empty())),
         scan_type: t.scan_type,
-        ports,
+        ports: t.ports.lowest(config.max_ports_per_scan),
         port_count: t.ports.count(),
+        port_count_exact: t.ports.is_exact(),
+        port_range: t.ports.range(),
         first_seen: t.first_seen,
         last_seen: t.last_seen,
         probes: t.probes,
         tool,
         tool_confidence,
-        confidence,
-        trigger,
+        confidence: incident.confidence,
+        trigger: incident.trigger,
         pace,
-        update: t.reported.map_or(0, |r| r.updates),
+        update: incident.updates,
     }
 }
 

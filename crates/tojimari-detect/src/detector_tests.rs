@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::*;
-use crate::alert::Tool;
+use crate::alert::{AlertKind, EndReason, Tool};
 use crate::config::{LocalAddrs, LocalNet};
 use crate::summary::{IcmpQuery, QuotedPacket, TcpOptions, TcpSummary, UnreachableReason};
 
@@ -116,7 +116,7 @@ fn run(detector: &mut Detector, probes: &[PacketSummary]) -> Vec<Alert> {
 fn first_alert(alerts: &[Alert], scan_type: ScanType) -> &Alert {
     alerts
         .iter()
-        .find(|a| a.scan_type == scan_type && a.update == 0)
+        .find(|a| a.scan_type == scan_type && a.kind == AlertKind::Start)
         .unwrap_or_else(|| panic!("no {scan_type} alert in {alerts:#?}"))
 }
 
@@ -275,6 +275,8 @@ fn slow_scan_over_three_hours_is_detected() {
             sent += 1;
         }
         let alert = first_alert(&alerts, ScanType::Syn);
+        assert_eq!(starts(&alerts).len(), 1, "a slow scan is one incident: {alerts:#?}");
+        assert!(ends(&alerts).is_empty(), "minutes between probes are not quiet for a slow scan");
         assert_eq!(alert.pace, Pace::Slow, "answered={answered}");
         assert_eq!(alert.trigger, Trigger::RandomWalk);
         assert!(alert.probes <= 6, "answered={answered}: {} of {sent}", alert.probes);
@@ -289,12 +291,164 @@ fn alert_updates_are_rate_limited() {
         .map(|p| tcp(ms(u64::from(p) * 100), SCANNER, HOST, 1, p, Seg { options: nmap_options(), ..Seg::new(2) }))
         .collect();
     let alerts = run(&mut detector, &probes);
-    assert_eq!(alerts.iter().filter(|a| a.update == 0).count(), 1);
-    assert!(alerts.len() <= 6, "{}", alerts.len());
+    assert_eq!(alerts.iter().filter(|a| a.kind == AlertKind::Start).count(), 1);
+    // One start and one update a minute later; no end yet (not quiet for a minute).
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    assert_eq!((alerts[1].kind, alerts[1].update), (AlertKind::Update, 1));
+    assert_eq!(alerts[1].incident, alerts[0].incident);
     let last = alerts.last().unwrap();
-    assert!(last.port_count >= 128, "{last:?}");
     assert_eq!(last.ports.len(), 128);
+    assert!(last.ports_truncated());
     assert!(last.ports.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// All records of kind `End`.
+fn ends(alerts: &[Alert]) -> Vec<&Alert> {
+    alerts.iter().filter(|a| matches!(a.kind, AlertKind::End(_))).collect()
+}
+
+fn starts(alerts: &[Alert]) -> Vec<&Alert> {
+    alerts.iter().filter(|a| a.kind == AlertKind::Start).collect()
+}
+
+/// Probes to ports 1..=n, `gap_ms` apart from `t0_ms`, shaped by `seg`.
+fn scan_from(src: IpAddr, t0_ms: u64, gap_ms: u64, n: u16, seg: impl Fn(u16) -> Seg) -> Vec<PacketSummary> {
+    (1..=n).map(|port| tcp(ms(t0_ms + u64::from(port) * gap_ms), src, HOST, 48515, port, seg(port))).collect()
+}
+
+fn stack_syn(_: u16) -> Seg {
+    Seg { window: 64240, options: linux_options(), ..Seg::new(TcpFlags::SYN) }
+}
+
+#[test]
+fn a_connect_scan_after_a_syn_scan_is_a_second_incident_named_at_once() {
+    let mut detector = Detector::new(DetectorConfig::default());
+    let mut probes = scan_from(SCANNER, 0, 2, 200, nmap_raw(TcpFlags::SYN));
+    // The same ports again at once, through the operating system's stack.
+    probes.extend(scan_from(SCANNER, 1000, 2, 200, stack_syn));
+    let mut alerts = run(&mut detector, &probes);
+    alerts.extend(detector.finish(detector.now()));
+    let started = starts(&alerts);
+    assert_eq!(started.len(), 2, "{alerts:#?}");
+    let (syn, connect) = (started[0], started[1]);
+    assert_eq!((syn.scan_type, connect.scan_type), (ScanType::Syn, ScanType::Connect));
+    assert_ne!(syn.incident, connect.incident);
+    assert!(connect.probes <= 11, "the connect scan took {} probes to name", connect.probes);
+    let ended = ends(&alerts);
+    assert_eq!(ended.len(), 2, "{alerts:#?}");
+    for (end, start) in ended.iter().zip([syn, connect]) {
+        assert_eq!(end.kind, AlertKind::End(EndReason::Finish));
+        assert_eq!(end.incident, start.incident);
+        assert_eq!(end.scan_type, start.scan_type);
+        assert_eq!((end.probes, end.port_count, end.port_range), (200, 200, Some((1, 200))), "{end:?}");
+        assert!(end.port_count_exact);
+    }
+    assert_eq!(ended[0].tool, Some(Tool::Nmap));
+    assert_eq!(ended[1].tool, None);
+}
+
+#[test]
+fn the_same_technique_after_a_quiet_spell_is_a_new_incident() {
+    let mut detector = Detector::new(DetectorConfig::default());
+    let first = scan_from(SCANNER, 0, 2, 100, nmap_raw(TcpFlags::SYN));
+    // Two minutes later, the same scan again (the quiet timeout is one minute).
+    let second = scan_from(SCANNER, 120_000, 2, 100, nmap_raw(TcpFlags::SYN));
+    let mut alerts = run(&mut detector, &first);
+    assert_eq!(starts(&alerts).len(), 1);
+    assert!(ends(&alerts).is_empty(), "not quiet yet: {alerts:#?}");
+    let mut again = run(&mut detector, &second);
+    again.extend(detector.finish(detector.now()));
+    // The first incident ends (quiet) before the second starts.
+    let end = again.first().unwrap_or_else(|| panic!("no records"));
+    assert_eq!(end.kind, AlertKind::End(EndReason::Quiet), "{again:#?}");
+    assert_eq!((end.incident, end.port_count, end.probes), (alerts[0].incident, 100, 100));
+    assert_eq!(end.last_seen, first.last().unwrap().ts);
+    let start = starts(&again);
+    assert_eq!(start.len(), 1, "{again:#?}");
+    assert_ne!(start[0].incident, alerts[0].incident);
+    assert!(start[0].probes <= 12, "the second scan took {} probes", start[0].probes);
+    assert_eq!(start[0].first_seen, second[0].ts);
+    alerts.extend(again);
+    let ended = ends(&alerts);
+    assert_eq!(ended.len(), 2);
+    assert_eq!(ended[1].kind, AlertKind::End(EndReason::Finish));
+    assert_eq!((ended[1].port_count, ended[1].port_range), (100, Some((1, 100))));
+}
+
+#[test]
+fn closing_records_carry_exact_totals() {
+    for n in [200u16, 1000] {
+        let mut detector = Detector::new(DetectorConfig::default());
+        let mut probes = scan_from(SCANNER, 0, 2, n, nmap_raw(TcpFlags::SYN));
+        // nmap-like retransmissions of the first 50 ports from another source port.
+        probes.extend((1..=50).map(|p| tcp(ms(5000 + p), SCANNER, HOST, 48517, p as u16, nmap_raw(2)(p as u16))));
+        let mut alerts = run(&mut detector, &probes);
+        // Quiet for two minutes: the incident closes by itself.
+        alerts.extend(detector.tick(ms(200_000)));
+        let ended = ends(&alerts);
+        assert_eq!(ended.len(), 1, "{n}: {alerts:#?}");
+        let end = ended[0];
+        assert_eq!(end.kind, AlertKind::End(EndReason::Quiet));
+        assert_eq!(end.port_count, u32::from(n), "{end:?}");
+        assert_eq!(end.probes, u32::from(n) + 50);
+        assert_eq!(end.port_range, Some((1, n)));
+        assert_eq!(end.ports, (1..=128).collect::<Vec<u16>>());
+        assert!(end.ports_truncated() && end.port_count_exact);
+        assert_eq!(end.to_json()["ports_truncated"], true);
+        assert_eq!((end.first_seen, end.last_seen), (probes[0].ts, ms(5050)));
+        assert!(end.line().contains(&format!(" {n} ports (1-{n})")), "{}", end.line());
+        assert!(detector.finish(ms(300_000)).is_empty(), "{n}: closed once");
+    }
+}
+
+#[test]
+fn a_firewall_log_of_1000_ports_closes_with_1000_ports() {
+    let mut detector = Detector::new(DetectorConfig::default());
+    let mut alerts = Vec::new();
+    // Each port logged twice (a retry), in shuffled order.
+    let mut rng = Rng(9);
+    let mut ports: Vec<u16> = (1..=1000).chain(1..=1000).collect();
+    for i in (1..ports.len()).rev() {
+        ports.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    for (i, port) in ports.iter().enumerate() {
+        let seg = Seg { options: nmap_options(), ..Seg::new(TcpFlags::SYN) };
+        alerts.extend(detector.observe_blocked(&tcp(ms(i as u64 * 5), SCANNER, HOST, 4444, *port, seg)));
+    }
+    alerts.extend(detector.finish(detector.now()));
+    assert_eq!(starts(&alerts).len(), 1);
+    let ended = ends(&alerts);
+    assert_eq!(ended.len(), 1, "{alerts:#?}");
+    assert_eq!((ended[0].port_count, ended[0].port_range, ended[0].probes), (1000, Some((1, 1000)), 2000));
+}
+
+#[test]
+fn a_spent_bitmap_budget_is_stated() {
+    let mut detector = Detector::new(DetectorConfig { max_port_maps: 0, ..Default::default() });
+    let mut alerts = run(&mut detector, &scan_from(SCANNER, 0, 2, 1000, nmap_raw(TcpFlags::SYN)));
+    alerts.extend(detector.finish(detector.now()));
+    let end = ends(&alerts)[0];
+    assert!(!end.port_count_exact);
+    assert_eq!(end.to_json()["port_count_exact"], false);
+    assert_eq!(end.port_range, Some((1, 1000)), "the range stays exact");
+    assert!(end.line().contains("~1000 ports"), "{}", end.line());
+}
+
+#[test]
+fn finish_closes_only_incidents() {
+    let mut detector = Detector::new(DetectorConfig::default());
+    let other = IpAddr::from([203, 0, 113, 77]);
+    let mut probes = scan_from(SCANNER, 0, 2, 30, nmap_raw(TcpFlags::FIN));
+    // Another source probes three closed ports: not a scan.
+    probes.extend(scan_from(other, 0, 2, 3, nmap_raw(TcpFlags::SYN)));
+    let mut alerts = run(&mut detector, &probes);
+    let finished = detector.finish(detector.now());
+    assert_eq!(finished.len(), 1, "{finished:#?}");
+    assert_eq!(finished[0].src, SCANNER);
+    assert_eq!((finished[0].scan_type, finished[0].port_count), (ScanType::Fin, 30));
+    alerts.extend(finished);
+    assert_eq!(detector.stats().incidents, 1);
+    assert_eq!(detector.stats().closed, 1);
 }
 
 #[test]
@@ -431,4 +585,27 @@ fn a_million_spoofed_sources_stay_under_the_cap() {
     assert!(peak < 16 << 20, "{peak} bytes");
     assert!(alerts.iter().all(|a| a.src == SCANNER), "a spoofed source alerted");
     assert!(alerts.iter().any(|a| a.scan_type == ScanType::Syn), "the real scanner was evicted or missed");
+}
+
+#[test]
+fn port_bitmaps_come_from_a_bounded_budget() {
+    let mut detector = Detector::new(DetectorConfig { max_port_maps: 2, ..Default::default() });
+    let mut alerts = Vec::new();
+    for s in 0..5u8 {
+        let src = IpAddr::from([203, 0, 113, 100 + s]);
+        alerts.extend(run(&mut detector, &scan_from(src, u64::from(s) * 10_000, 2, 400, nmap_raw(TcpFlags::FIN))));
+    }
+    // Two 8 KiB maps at most, whatever the number of big scans.
+    assert!(detector.memory_estimate() < 2 * 8192 + 64 * 1024, "{} bytes", detector.memory_estimate());
+    alerts.extend(detector.finish(detector.now()));
+    let ended = ends(&alerts);
+    assert_eq!(ended.len(), 5);
+    assert_eq!(ended.iter().filter(|e| e.port_count_exact).count(), 2, "{ended:#?}");
+    assert!(ended.iter().all(|e| e.port_range == Some((1, 400))));
+    // Closed incidents give their maps back: the next big scan is exact again.
+    let src = IpAddr::from([203, 0, 113, 200]);
+    let mut again = run(&mut detector, &scan_from(src, 100_000, 2, 400, nmap_raw(TcpFlags::FIN)));
+    again.extend(detector.finish(detector.now()));
+    let end = ends(&again)[0];
+    assert!(end.port_count_exact && end.port_count == 400, "{end:?}");
 }

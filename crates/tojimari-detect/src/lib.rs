@@ -4,7 +4,8 @@
 //! Layers, pure first:
 //! - [`summary`]: raw frames -> [`PacketSummary`] (never panics on hostile bytes).
 //! - [`detector`]: the sans-I/O [`Detector`] state machine; time comes from the packets.
-//! - [`alert`]: what it reports ([`Alert`], JSON Lines object, readable line).
+//! - [`alert`]: what it reports: each scan is an incident with a start, updates and a closing
+//!   record of its true totals ([`Alert`], JSON Lines object, readable line).
 //! - [`fingerprint`]: nmap / masscan / zmap recognised from the wire.
 //! - [`pcap`]: replay of pcap/pcapng files into a detector.
 //! - [`firewall_log`]: iptables/nftables LOG lines (kernel log, journal, dmesg) into a detector.
@@ -20,6 +21,10 @@
 //!     }
 //! }
 //! let _late = detector.tick(Timestamp::from_secs(10));
+//! // At the end of a replay, of `--for`, or on Ctrl-C: every open incident's closing record.
+//! for end in detector.finish(detector.now()) {
+//!     eprintln!("{}", end.line());
+//! }
 //! ```
 
 pub mod alert;
@@ -29,11 +34,12 @@ pub mod detector;
 pub mod fingerprint;
 pub mod firewall_log;
 pub mod pcap;
+mod ports;
 mod source;
 pub mod summary;
 pub mod time;
 
-pub use alert::{Alert, Pace, ScanType, Tool, Trigger};
+pub use alert::{Alert, AlertKind, EndReason, Pace, ScanType, Tool, Trigger};
 pub use config::{DetectorConfig, LocalAddrs, LocalNet, LocalNetError, RandomWalk};
 pub use detector::{Detector, DetectorStats};
 pub use summary::{LinkType, PacketSummary, TcpFlags, TcpOptions, TcpSummary, Transport, summarize, summarize_ip};

@@ -1,16 +1,21 @@
 //! Per-source state with fixed upper bounds: the probes awaiting answers, a Bloom filter of
-//! first contacts, the random walk, and one [`Track`] per scan type seen from the source.
+//! first contacts, the random walk, and one [`Track`] per scan type seen from the source
+//! (an open incident once reported; a closed one is dropped).
 
 use std::collections::VecDeque;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::mem::size_of;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::alert::{Alert, ScanType, Tool, Trigger};
+use crate::ports::{MapBudget, PortMap};
 use crate::time::Timestamp;
 
 /// Distinct ports, sorted, remembered up to a cap; beyond it only counted (then the count is
-/// an upper bound: a repeat of a port not remembered counts again).
+/// an upper bound: a repeat of a port not remembered counts again). Good enough for the
+/// failed-port evidence, which only has to reach a threshold; incidents count with a
+/// [`PortMap`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PortSet {
     ports: Vec<u16>,
@@ -35,10 +40,6 @@ impl PortSet {
 
     pub(crate) fn count(&self) -> u32 {
         u32::try_from(self.ports.len()).unwrap_or(u32::MAX).saturating_add(self.overflow)
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u16] {
-        &self.ports
     }
 
     fn heap_bytes(&self) -> usize {
@@ -106,21 +107,24 @@ pub(crate) struct Pending {
     pub tool: Option<Tool>,
 }
 
-/// When and how big a scan was last reported.
+/// An open incident: its number, and when and how big it was last reported.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Reported {
+pub(crate) struct Incident {
+    pub id: u64,
     pub at: Timestamp,
     pub size: u32,
     pub updates: u32,
     pub trigger: Trigger,
+    /// The confidence of the last record, repeated on the closing one.
+    pub confidence: f32,
 }
 
-/// Everything about one scan type from one source.
+/// Everything about one scan type from one source since the last incident of that type ended.
 #[derive(Debug, Clone)]
 pub(crate) struct Track {
     pub scan_type: ScanType,
     pub probes: u32,
-    pub ports: PortSet,
+    pub ports: PortMap,
     /// Distinct ports whose first contact failed (SYN, connect, UDP).
     pub failed_ports: PortSet,
     pub dsts: Vec<IpAddr>,
@@ -129,7 +133,7 @@ pub(crate) struct Track {
     pub last_seen: Timestamp,
     /// Probe votes for nmap, masscan, zmap.
     pub votes: [u32; 3],
-    pub reported: Option<Reported>,
+    pub incident: Option<Incident>,
 }
 
 impl Track {
@@ -137,34 +141,38 @@ impl Track {
         Track {
             scan_type,
             probes: 0,
-            ports: PortSet::default(),
+            ports: PortMap::default(),
             failed_ports: PortSet::default(),
             dsts: Vec::new(),
             dst_count: 0,
             first_seen: ts,
             last_seen: ts,
             votes: [0; 3],
-            reported: None,
+            incident: None,
         }
     }
 
-    /// Counts one probe.
+    /// Counts one probe. `new_dst` says whether the source's contact filter had not seen
+    /// `dst` for this scan type; it is only asked once the address list is full.
     pub(crate) fn count(
         &mut self,
         dst: IpAddr,
-        new_dst: bool,
+        new_dst: impl FnOnce() -> bool,
         port: u16,
         tool: Option<Tool>,
         ts: Timestamp,
-        cap: usize,
+        budget: &mut MapBudget,
     ) {
         self.probes = self.probes.saturating_add(1);
-        self.ports.insert(port, cap);
-        if new_dst {
-            self.dst_count = self.dst_count.saturating_add(1);
-        }
-        if self.dsts.len() < Alert::MAX_DSTS && !self.dsts.contains(&dst) {
-            self.dsts.push(dst);
+        self.ports.insert(port, budget);
+        if !self.dsts.contains(&dst) {
+            let new = if self.dsts.len() < Alert::MAX_DSTS {
+                self.dsts.push(dst);
+                true
+            } else {
+                new_dst()
+            };
+            self.dst_count = self.dst_count.saturating_add(u32::from(new));
         }
         self.first_seen = self.first_seen.min(ts);
         self.last_seen = self.last_seen.max(ts);
@@ -180,6 +188,14 @@ impl Track {
         let (best, votes) = tools.iter().zip(self.votes).max_by_key(|(_, v)| *v).unwrap_or((&Tool::Nmap, 0));
         let share = votes as f32 / self.probes.max(1) as f32;
         if votes >= 3 && share >= 0.6 { (Some(*best), share.min(1.0)) } else { (None, 0.0) }
+    }
+
+    /// How long without a probe ends this incident: the quiet timeout, or eight average
+    /// gaps of a slow scan, at most `longest`.
+    pub(crate) fn quiet_after(&self, quiet: Duration, longest: Duration) -> Duration {
+        let gaps = self.probes.saturating_sub(1).max(1);
+        let mean = self.last_seen.since(self.first_seen) / gaps;
+        quiet.max(mean.saturating_mul(8)).min(longest.max(quiet))
     }
 
     fn heap_bytes(&self) -> usize {
@@ -242,6 +258,23 @@ impl Source {
         &mut self.tracks[at]
     }
 
+    /// Counts one probe of `class` into its track.
+    pub(crate) fn count_probe(
+        &mut self,
+        class: ScanType,
+        dst: IpAddr,
+        port: u16,
+        tool: Option<Tool>,
+        ts: Timestamp,
+        budget: &mut MapBudget,
+    ) {
+        self.track(class, ts);
+        let Source { contacts, tracks, .. } = self;
+        if let Some(track) = tracks.iter_mut().find(|t| t.scan_type == class) {
+            track.count(dst, || contacts.insert((class, dst)), port, tool, ts, budget);
+        }
+    }
+
     pub(crate) fn find_track(&self, scan_type: ScanType) -> Option<&Track> {
         self.tracks.iter().find(|t| t.scan_type == scan_type)
     }
@@ -268,9 +301,24 @@ impl Source {
     /// How suspicious the source is, for eviction: reported scans first, then the walk and
     /// the evidence gathered.
     pub(crate) fn score(&self) -> f32 {
-        let reported = if self.tracks.iter().any(|t| t.reported.is_some()) { 1.0e6 } else { 0.0 };
+        let reported = if self.tracks.iter().any(|t| t.incident.is_some()) { 1.0e6 } else { 0.0 };
         let evidence: u32 = self.tracks.iter().map(|t| t.ports.count() + t.failed_ports.count()).sum();
         reported + self.walk.max(0.0) + evidence as f32
+    }
+
+    /// Forgets the evidence that has not made an incident: the walk, the first contacts, the
+    /// swept ports and the tracks not reported, so the next scan from this source is judged
+    /// afresh. Open incidents stay. Returns their bitmaps to `budget`.
+    pub(crate) fn clear_evidence(&mut self, budget: &mut MapBudget) {
+        self.walk = 0.0;
+        self.contacts = ContactFilter::new();
+        self.sweeps.clear();
+        self.tracks.retain(|t| {
+            if t.incident.is_none() {
+                budget.give_back(&t.ports);
+            }
+            t.incident.is_some()
+        });
     }
 
     /// Approximate bytes held by this source, heap included.
@@ -296,7 +344,7 @@ mod tests {
         set.insert(22, 3);
         set.insert(443, 3);
         assert!(set.insert(8080, 3));
-        assert_eq!(set.as_slice(), &[22, 80, 443]);
+        assert_eq!(set.ports, vec![22, 80, 443]);
         assert_eq!(set.count(), 4);
     }
 

@@ -7,7 +7,7 @@ mod make_captures;
 use std::path::{Path, PathBuf};
 
 use tojimari_detect::pcap::{PcapError, replay_file};
-use tojimari_detect::{Alert, Detector, DetectorConfig, LocalAddrs, ScanType, Tool};
+use tojimari_detect::{Alert, AlertKind, Detector, DetectorConfig, LocalAddrs, ScanType, Tool};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures").join(name)
@@ -39,7 +39,7 @@ fn expect(name: &str, scan_type: ScanType, tool: Option<Tool>, max_probes: u32) 
         assert_eq!(first.tool, tool, "{name}");
         assert!(first.probes <= max_probes, "{name}: detected after {} probes", first.probes);
         assert!(alerts.iter().all(|a| a.scan_type == scan_type), "{name}: {alerts:#?}");
-        assert_eq!(alerts.iter().filter(|a| a.update == 0).count(), 1, "{name}");
+        assert_eq!(alerts.iter().filter(|a| a.kind == AlertKind::Start).count(), 1, "{name}");
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`local`]: this network namespace's own addresses, so the detector knows which probes
 //!   are inbound (and never reports the host's own outgoing traffic).
 //! - [`output`]: where alerts go: JSON Lines (`-oJ FILE`, `-` for stdout), one readable line
-//!   on stderr, and syslog ([`syslog`]).
+//!   on stderr, and syslog ([`syslog`]); each scan is an incident with a start record and a
+//!   closing record of its true totals.
 //! - [`replay`]: `--pcap FILE` and `--log FILE`, fed through the same detector and outputs.
 //! - [`watch`]: [`WatchArgs`] and [`run`] / [`run_until`], the loop that ties them together.
 //!
@@ -27,4 +28,4 @@ pub mod syslog;
 pub mod watch;
 
 pub use error::WatchError;
-pub use watch::{WatchArgs, run, run_until};
+pub use watch::{WatchArgs, run, run_until, run_until_with};

@@ -1,8 +1,11 @@
-//! Where alerts go. Each alert is written, as soon as it is raised, to:
+//! Where alerts go. Each record (a scan's start, an update, its closing record) is written, as
+//! soon as it is raised, to:
 //! - the JSON Lines destination (`-oJ FILE`, or `-oJ -` for stdout): one
-//!   [`Alert::to_json`] object per line, flushed per alert so `tail -f` sees it at once;
-//! - stderr: [`Alert::line`], unless quiet;
-//! - syslog ([`crate::syslog`]), when asked.
+//!   [`Alert::to_json`] object per line (`"type":"alert"` or `"type":"scan-end"`, see
+//!   [`tojimari_detect::alert`]), flushed per record so `tail -f` sees it at once;
+//! - stderr: [`Alert::line`] after `warning: ` (start, update) or `note: ` (closing record),
+//!   unless quiet;
+//! - syslog ([`crate::syslog`]), when asked: the same line, one datagram.
 //!
 //! A closed stdout (`-oJ - | head -1`) is not an error: [`Delivery::StdoutClosed`] tells the
 //! loop to stop quietly.
@@ -11,11 +14,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tojimari_detect::Alert;
+use tojimari_detect::{Alert, AlertKind};
 
 use crate::capture;
 use crate::error::WatchError;
-use crate::syslog::Syslog;
+use crate::syslog::{self, Syslog};
 
 /// Whether the readable line goes to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +50,8 @@ pub struct Outputs {
     json: Option<Json>,
     readable: Readable,
     syslog: Option<Syslog>,
-    alerts: u64,
+    records: u64,
+    scans: u64,
 }
 
 impl Outputs {
@@ -62,15 +66,20 @@ impl Outputs {
                 Some(Json::File { path: path.to_owned(), writer: BufWriter::new(file) })
             }
         };
-        Ok(Outputs { json, readable, syslog, alerts: 0 })
+        Ok(Outputs { json, readable, syslog, records: 0, scans: 0 })
     }
 
-    /// Alerts written so far.
-    pub fn alerts(&self) -> u64 {
-        self.alerts
+    /// Records written so far (starts, updates, ends).
+    pub fn records(&self) -> u64 {
+        self.records
     }
 
-    /// Writes one alert everywhere. A syslog failure is reported once on stderr and syslog is
+    /// Scans (incidents) reported so far: start records.
+    pub fn scans(&self) -> u64 {
+        self.scans
+    }
+
+    /// Writes one record everywhere. A syslog failure is reported once on stderr and syslog is
     /// then left off; a JSON file that cannot be written is an error.
     pub fn emit(
         &mut self,
@@ -78,13 +87,18 @@ impl Outputs {
         stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<Delivery, WatchError> {
-        self.alerts += 1;
+        self.records += 1;
+        let (prefix, priority) = match alert.kind {
+            AlertKind::Start | AlertKind::Update => ("warning", syslog::PRIORITY),
+            AlertKind::End(_) => ("note", syslog::PRIORITY_END),
+        };
+        self.scans += u64::from(alert.kind == AlertKind::Start);
         let line = alert.line();
         if self.readable == Readable::Stderr {
-            let _ = writeln!(stderr, "{line}");
+            let _ = writeln!(stderr, "{prefix}: {line}");
         }
         if let Some(syslog) = &self.syslog
-            && let Err(e) = syslog.send(&line, capture::now())
+            && let Err(e) = syslog.send(priority, &line, capture::now())
         {
             let _ = writeln!(stderr, "warning: syslog: {e}; alerts are no longer sent to syslog");
             self.syslog = None;

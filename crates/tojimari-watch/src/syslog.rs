@@ -1,9 +1,12 @@
-//! Alerts to syslog: one datagram per alert to the local syslog socket (`/dev/log`), facility
-//! `authpriv`, severity `warning`, in the traditional BSD format that glibc's `syslog(3)`
-//! writes and that rsyslog, syslog-ng, busybox syslogd and journald all read:
+//! Alerts to syslog: one datagram per record to the local syslog socket (`/dev/log`), facility
+//! `authpriv`, severity `warning` for a scan's start and updates ([`PRIORITY`]) and `notice`
+//! for its closing record ([`PRIORITY_END`]), in the traditional BSD format that glibc's
+//! `syslog(3)` writes and that rsyslog, syslog-ng, busybox syslogd and journald all read. The
+//! message is the readable line stderr shows, without its `warning: `/`note: ` prefix:
 //!
 //! ```text
 //! <84>Nov 22 10:00:02 tojimari[4242]: 2024-11-22T10:00:02.000000Z syn scan from ...
+//! <85>Nov 22 10:01:09 tojimari[4242]: 2024-11-22T10:00:09.000000Z syn scan ended (quiet) from ...
 //! ```
 //!
 //! The header time is UTC (this crate does not read time zones); the message itself carries
@@ -21,6 +24,9 @@ pub const DEV_LOG: &str = "/dev/log";
 /// `LOG_AUTHPRIV | LOG_WARNING`: security messages, kept out of world-readable logs.
 pub const PRIORITY: i32 = libc::LOG_AUTHPRIV | libc::LOG_WARNING;
 
+/// `LOG_AUTHPRIV | LOG_NOTICE`: a scan's closing record.
+pub const PRIORITY_END: i32 = libc::LOG_AUTHPRIV | libc::LOG_NOTICE;
+
 /// A connected syslog client.
 #[derive(Debug)]
 pub struct Syslog {
@@ -37,9 +43,9 @@ impl Syslog {
         Ok(Syslog { socket, ident: ident.to_owned(), pid: std::process::id() })
     }
 
-    /// Sends one message, stamped `now`.
-    pub fn send(&self, message: &str, now: Timestamp) -> io::Result<()> {
-        let record = format_record(PRIORITY, now, &self.ident, self.pid, message);
+    /// Sends one message with `priority` ([`PRIORITY`], [`PRIORITY_END`]), stamped `now`.
+    pub fn send(&self, priority: i32, message: &str, now: Timestamp) -> io::Result<()> {
+        let record = format_record(priority, now, &self.ident, self.pid, message);
         self.socket.send(record.as_bytes()).map(drop)
     }
 }
@@ -78,7 +84,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let server = UnixDatagram::bind(&path).unwrap();
         let client = Syslog::connect(&path, "tojimari").unwrap();
-        client.send("hello", Timestamp::from_secs(1_700_000_000)).unwrap();
+        client.send(PRIORITY, "hello", Timestamp::from_secs(1_700_000_000)).unwrap();
         let mut buf = [0u8; 256];
         let n = server.recv(&mut buf).unwrap();
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();

@@ -1,16 +1,18 @@
 //! The `watch` loop: [`WatchArgs`] in, alerts out, an exit code at the end.
 //!
 //! Live: the capture threads ([`crate::capture`]) send packet batches; this thread feeds them
-//! to the [`Detector`], ticks it once a second (so unanswered probes count and due updates
-//! are raised), writes alerts through [`Outputs`], and stops on the stop flag (Ctrl-C,
-//! SIGTERM), after `duration`, or when stdout closes. Replay (`--pcap`, `--log`): the files,
-//! one after the other, then stop.
+//! to the [`Detector`], ticks it once a second (so unanswered probes count, due updates are
+//! raised and quiet scans end), writes records through [`Outputs`], and stops on the stop flag
+//! (Ctrl-C, SIGTERM), after `duration`, or when stdout closes. Replay (`--pcap`, `--log`):
+//! the files, one after the other, then stop. Either way a stop ends every open scan with its
+//! closing record ([`Detector::finish`]), so each scan reported has its true totals.
 //!
 //! stderr carries, in order: `watching ...` once capture runs (unless quiet), one readable
-//! line per alert (unless quiet), interface notices, then one summary line:
+//! line per record (unless quiet: `warning: ` for a scan's start and updates, `note: ` for
+//! its end), interface notices (`warning: `/`note: `), then one summary line:
 //!
 //! ```text
-//! watch: 48213 packets seen, 3 alerts, 2 sources tracked, 0 kernel drops, detector memory 9 KiB
+//! note: 48213 packets seen, 3 scans reported (7 records), 2 sources tracked, 0 kernel drops, detector memory 9 KiB
 //! ```
 
 use std::io::Write;
@@ -84,7 +86,20 @@ pub fn run(args: WatchArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i
 /// [`run`] with the stop flag given by the caller (no signal handlers are installed): watching
 /// ends once `stop` is set. For tests and embedders.
 pub fn run_until(args: WatchArgs, stop: &AtomicBool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    match watch(&args, stop, stdout, stderr) {
+    run_until_with(args, DetectorConfig::default(), stop, stdout, stderr)
+}
+
+/// [`run_until`] with the detector's settings given (a shorter
+/// [`DetectorConfig::quiet_timeout`] for a test, say); `config.local` is replaced by what
+/// `args` and the host say.
+pub fn run_until_with(
+    args: WatchArgs,
+    config: DetectorConfig,
+    stop: &AtomicBool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    match watch(&args, config, stop, stdout, stderr) {
         Ok(code) => code,
         Err(error) => {
             let _ = writeln!(stderr, "error: {error}");
@@ -98,6 +113,7 @@ pub fn run_until(args: WatchArgs, stop: &AtomicBool, stdout: &mut dyn Write, std
 
 fn watch(
     args: &WatchArgs,
+    config: DetectorConfig,
     stop: &AtomicBool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
@@ -124,9 +140,9 @@ fn watch(
     };
     let mut outputs = Outputs::open(args.json.as_deref(), readable, syslog)?;
     if replaying {
-        replay_files(args, &mut outputs, stdout, stderr)
+        replay_files(args, config, &mut outputs, stdout, stderr)
     } else {
-        live(args, stop, &mut outputs, stdout, stderr)
+        live(args, config, stop, &mut outputs, stdout, stderr)
     }
 }
 
@@ -159,12 +175,13 @@ impl Emitter<'_> {
 
 fn replay_files(
     args: &WatchArgs,
+    config: DetectorConfig,
     outputs: &mut Outputs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32, WatchError> {
     let local = if args.nets.is_empty() { LocalAddrs::Infer } else { LocalAddrs::Nets(args.nets.clone()) };
-    let mut detector = Detector::new(DetectorConfig { local, ..DetectorConfig::default() });
+    let mut detector = Detector::new(DetectorConfig { local, ..config });
     let mut totals = ReplayTotals::default();
     let mut failed = 0;
     let mut em = Emitter { outputs, stdout, stderr, failure: None, closed: false };
@@ -188,18 +205,25 @@ fn replay_files(
             break;
         }
     }
+    // The replay is over: every scan still open ends here, at the last time the files told.
+    // (Memory is measured before, while the open scans still hold their state.)
+    let memory = detector.memory_estimate();
+    for end in detector.finish(detector.now()) {
+        em.emit(&end);
+    }
     if let Some(e) = em.failure.take() {
         return Err(e);
     }
     let stats = detector.stats();
     let _ = writeln!(
         em.stderr,
-        "watch: {} records replayed ({} skipped), {} alerts, {} sources tracked, detector memory {} KiB",
+        "note: {} records replayed ({} skipped), {} reported ({} records), {} sources tracked, detector memory {} KiB",
         totals.records,
         totals.skipped,
-        em.outputs.alerts(),
+        scans(em.outputs.scans()),
+        em.outputs.records(),
         stats.sources,
-        detector.memory_estimate().div_ceil(1024)
+        memory.div_ceil(1024)
     );
     Ok(if failed > 0 { 1 } else { 0 })
 }
@@ -212,6 +236,7 @@ enum FileKind {
 
 fn live(
     args: &WatchArgs,
+    config: DetectorConfig,
     stop: &AtomicBool,
     outputs: &mut Outputs,
     stdout: &mut dyn Write,
@@ -220,7 +245,7 @@ fn live(
     let which = if args.interfaces.is_empty() { Interfaces::All } else { Interfaces::Named(args.interfaces.clone()) };
     let (addrs, local) = local::local_addrs(&args.nets)?;
     let capture = Capture::start(&which)?;
-    let mut detector = Detector::new(DetectorConfig { local, ..DetectorConfig::default() });
+    let mut detector = Detector::new(DetectorConfig { local, ..config });
     if !args.quiet {
         let shown: Vec<String> =
             addrs.iter().map(ToString::to_string).chain(args.nets.iter().map(ToString::to_string)).collect();
@@ -258,10 +283,15 @@ fn live(
         }
     }
     let kernel = capture.stop(&mut |event| handle(event, &mut detector, &mut em));
+    // Ctrl-C, SIGTERM, the end of --for: every scan still open ends with its totals.
+    let memory = detector.memory_estimate();
+    for end in detector.finish(capture::now()) {
+        em.emit(&end);
+    }
     if let Some(e) = em.failure.take() {
         return Err(e);
     }
-    summary(em.stderr, &detector, em.outputs.alerts(), kernel);
+    summary(em.stderr, &detector, memory, em.outputs, kernel);
     if lost_all {
         let _ = writeln!(em.stderr, "error: no interface left to watch");
         return Ok(1);
@@ -279,32 +309,39 @@ fn handle(event: CaptureEvent, detector: &mut Detector, em: &mut Emitter<'_>) {
             }
         }
         CaptureEvent::Down { interface } => {
-            let _ = writeln!(em.stderr, "watch: {interface} is down; capture resumes when it comes back up");
+            let _ = writeln!(em.stderr, "warning: {interface} is down; capture resumes when it comes back up");
         }
         CaptureEvent::Up { interface } => {
-            let _ = writeln!(em.stderr, "watch: {interface} is capturing again");
+            let _ = writeln!(em.stderr, "note: {interface} is capturing again");
         }
         CaptureEvent::Drops { interface, dropped } => {
             let _ = writeln!(
                 em.stderr,
-                "watch: the kernel dropped {dropped} packets on {interface} (capture ring full: not keeping up)"
+                "warning: the kernel dropped {dropped} packets on {interface} (capture ring full: not keeping up)"
             );
         }
         CaptureEvent::Gone { interface, reason } => {
-            let _ = writeln!(em.stderr, "watch: stopped watching {interface}: {reason}; still watching the others");
+            let _ = writeln!(em.stderr, "warning: stopped watching {interface}: {reason}; still watching the others");
         }
     }
 }
 
-fn summary(stderr: &mut dyn Write, detector: &Detector, alerts: u64, kernel: CaptureStats) {
+/// The last line; `memory` is the detector's state before the open scans were closed.
+fn summary(stderr: &mut dyn Write, detector: &Detector, memory: usize, outputs: &Outputs, kernel: CaptureStats) {
     let stats = detector.stats();
     let _ = writeln!(
         stderr,
-        "watch: {} packets seen, {} alerts, {} sources tracked, {} kernel drops, detector memory {} KiB",
+        "note: {} packets seen, {} reported ({} records), {} sources tracked, {} kernel drops, detector memory {} KiB",
         stats.packets,
-        alerts,
+        scans(outputs.scans()),
+        outputs.records(),
         stats.sources,
         kernel.drops,
-        detector.memory_estimate().div_ceil(1024)
+        memory.div_ceil(1024)
     );
+}
+
+/// "1 scan", "3 scans".
+fn scans(n: u64) -> String {
+    format!("{n} scan{}", if n == 1 { "" } else { "s" })
 }

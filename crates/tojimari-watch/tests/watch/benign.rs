@@ -143,7 +143,7 @@ fn benign_traffic_raises_no_alert() {
     let done = watcher.finish();
     assert_eq!(done.code, 0, "{}", done.stderr);
     let seen: u64 =
-        done.stderr.lines().find_map(|l| l.strip_prefix("watch: ")?.split(' ').next()?.parse().ok()).unwrap_or(0);
+        done.stderr.lines().find_map(|l| l.strip_prefix("note: ")?.split(' ').next()?.parse().ok()).unwrap_or(0);
     assert!(seen > 4000, "the watcher saw only {seen} packets: {}", done.stderr);
     assert!(done.alerts.is_empty(), "false alarms: {:#?}", done.alerts);
     eprintln!("benign: {seen} packets, 0 alerts");

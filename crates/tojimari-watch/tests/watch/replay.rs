@@ -36,15 +36,26 @@ fn replays_a_tcpdump_capture_of_an_nmap_scan() {
     let mut tcpdump = target
         .ns
         .command("tcpdump")
-        .args(["-i", "eth0", "-s", "128", "-U", "-w"])
+        .args(["-i", "eth0", "-s", "128", "-U", "--immediate-mode", "-w"])
         .arg(&pcap)
         .args(["ip"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start tcpdump");
-    // tcpdump says "listening on" once it captures; give it a moment instead of parsing.
-    std::thread::sleep(Duration::from_millis(800));
+    // tcpdump says "listening on" once it captures (a fixed pause was too short on a busy
+    // machine: the scan was over before the capture started).
+    let stderr = tcpdump.stderr.take().expect("tcpdump's stderr");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(10)).expect("tcpdump did not start listening");
+    std::thread::sleep(Duration::from_millis(200));
     let out = sh(bed.scanner(), Duration::from_secs(30), "nmap -n -Pn -sS -T4 -p 1-100 198.18.0.2");
     assert!(out.status.success(), "nmap: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_millis(300));
@@ -61,6 +72,16 @@ fn replays_a_tcpdump_capture_of_an_nmap_scan() {
     assert_eq!(first["tool"], "nmap");
     assert!(first["probes"].as_u64().is_some_and(|p| p <= 10), "{first}");
     assert!(stderr.contains("records replayed"), "{stderr}");
+    // The end of the replay closes the scan with its true totals: nmap probed each of the
+    // 100 ports (closed ports once, open ones once).
+    let ends: Vec<&Value> = alerts.iter().filter(|a| a["type"] == "scan-end").collect();
+    assert_eq!(ends.len(), 1, "{alerts:#?}");
+    assert_eq!(ends[0]["incident"], first["incident"]);
+    assert_eq!(ends[0]["reason"], "finish");
+    assert_eq!(ends[0]["port_count"], 100, "{}", ends[0]);
+    assert_eq!(ends[0]["port_range"], serde_json::json!([1, 100]));
+    assert_eq!(ends[0]["ports_truncated"], false);
+    assert!(stderr.contains("note: ") && stderr.contains("syn scan ended (finish) from 198.18.0.1"), "{stderr}");
 
     // The same file cut in the middle of a record: an error naming the file, after the
     // alerts found before the cut.
@@ -110,11 +131,22 @@ fn replays_a_firewall_log() {
     assert_eq!(tojimari_watch::run_until(args, &AtomicBool::new(false), &mut out, &mut err), 0);
     let _ = std::fs::remove_file(&path);
     let lines: Vec<Value> = out.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(!lines.is_empty() && lines.iter().all(|v| v["type"] == "alert"), "{}", out.text());
-    for key in ["src", "dst", "scan_type", "ports", "first_seen", "last_seen", "tool", "confidence"] {
+    let types: Vec<&str> = lines.iter().filter_map(|v| v["type"].as_str()).collect();
+    assert_eq!(types, ["alert", "scan-end"], "{}", out.text());
+    for key in ["incident", "src", "dst", "scan_type", "ports", "first_seen", "last_seen", "tool", "confidence"] {
         assert!(lines[0].get(key).is_some(), "{key} missing: {}", lines[0]);
     }
-    assert!(err.text().contains("syn scan from 203.0.113.7"), "{}", err.text());
+    // The closing record: all 15 logged ports, 21 to 995, from the first line's time to the last.
+    let end = &lines[1];
+    assert_eq!((end["incident"].clone(), end["probes"].clone()), (lines[0]["incident"].clone(), 15.into()));
+    assert_eq!(end["port_count"], 15, "{end}");
+    assert_eq!(end["port_range"], serde_json::json!([21, 995]));
+    assert_eq!(end["ports"].as_array().map(Vec::len), Some(15));
+    assert_eq!(end["ports_truncated"], false);
+    assert!(end["first_seen"].as_str().is_some_and(|t| t.ends_with("10:00:01.000000Z")), "{end}");
+    assert!(end["last_seen"].as_str().is_some_and(|t| t.ends_with("10:00:15.000000Z")), "{end}");
+    assert!(err.text().contains("warning: ") && err.text().contains("syn scan from 203.0.113.7"), "{}", err.text());
+    assert!(err.text().contains("note: ") && err.text().contains("syn scan ended (finish) from 203.0.113.7"));
 
     // A file of something else: no alert, a warning that says so, exit 0.
     let path = write_temp("not-a-log.txt", b"hello\nworld\n");

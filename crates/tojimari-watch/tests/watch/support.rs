@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tojimari_detect::DetectorConfig;
 use tojimari_testbed::Netns;
 use tojimari_watch::WatchArgs;
 
@@ -58,14 +59,19 @@ pub struct Watcher {
 impl Watcher {
     /// Starts `watch` with `args` (its `json` is set here) inside `ns` and waits until it
     /// captures (its `watching` line), or panics with its stderr.
-    pub fn start(ns: &Netns, mut args: WatchArgs) -> Watcher {
+    pub fn start(ns: &Netns, args: WatchArgs) -> Watcher {
+        Watcher::start_with(ns, args, DetectorConfig::default())
+    }
+
+    /// [`Watcher::start`] with the detector's settings given.
+    pub fn start_with(ns: &Netns, mut args: WatchArgs, config: DetectorConfig) -> Watcher {
         let json = temp_path("alerts.jsonl");
         args.json = Some(json.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let stderr = SharedBuf::default();
         let (flag, mut err) = (Arc::clone(&stop), stderr.clone());
         let handle = ns
-            .spawn_in(move || tojimari_watch::run_until(args, &flag, &mut std::io::sink(), &mut err))
+            .spawn_in(move || tojimari_watch::run_until_with(args, config, &flag, &mut std::io::sink(), &mut err))
             .expect("enter the namespace");
         let watcher = Watcher { stop, handle: Some(handle), json, stderr };
         let until = Instant::now() + Duration::from_secs(10);
