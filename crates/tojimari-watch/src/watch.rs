@@ -102,10 +102,11 @@ pub fn run_until_with(
     match watch(&args, config, stop, stdout, stderr) {
         Ok(code) => code,
         Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            if let Some(hint) = error.hint() {
-                let _ = writeln!(stderr, "hint: {hint}");
-            }
+            // One line, in the CLI's format: `error: MESSAGE (hint: HINT)`.
+            let _ = match error.hint() {
+                Some(hint) => writeln!(stderr, "error: {error} (hint: {hint})"),
+                None => writeln!(stderr, "error: {error}"),
+            };
             error.exit_code()
         }
     }
