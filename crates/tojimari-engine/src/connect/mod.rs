@@ -103,6 +103,8 @@ struct Flight {
     ping: bool,
     sent: Instant,
     generation: u32,
+    /// Sent again after the try's first socket connected to itself.
+    relaunched: bool,
 }
 
 /// Hosts whose ports are scanned at once, so that memory stays flat in the number of targets:
@@ -422,6 +424,41 @@ impl<'a> Run<'a> {
 
     /// Sends one probe: on a worker when there is a pool, else right here.
     fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        if probe.try_no > 0 {
+            self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
+        }
+        self.dispatch(slot, probe, ping, None, sink)
+    }
+
+    /// A probe's socket connected to itself, which says nothing about the port (see [`probe`]): the same
+    /// try goes out again while `guard`, that socket, is held, so it leaves from another source port and
+    /// gets the port's real answer. Should the kernel still hand back a self-connection, the try counts as
+    /// unanswered.
+    fn self_connected(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        guard: Socket,
+        relaunched: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
+        if relaunched {
+            drop(guard);
+            return self.silent(slot, probe, ping, sink, Instant::now());
+        }
+        self.dispatch(slot, probe, ping, Some(guard), sink)
+    }
+
+    /// Hands a probe to a worker when there is a pool, else launches it right here.
+    fn dispatch(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        guard: Option<Socket>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
         let host = self.hosts[slot].as_mut().expect("host");
         let req = launcher::Request {
             slot,
@@ -430,11 +467,10 @@ impl<'a> Run<'a> {
             ping,
             addr: host.target.addr,
             device: self.device.clone(),
+            relaunched: guard.is_some(),
+            guard,
         };
         self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
-        if probe.try_no > 0 {
-            self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
-        }
         // A dispatched probe counts as in flight until its outcome is handled.
         host.inflight += 1;
         self.inflight += 1;
@@ -465,10 +501,11 @@ impl<'a> Run<'a> {
             // The host was finished (interrupt, host timeout) while this probe was out: drop it.
             _ => return Ok(()),
         }
-        let (probe, ping) = (req.probe, req.ping);
+        let (probe, ping, relaunched) = (req.probe, req.ping, req.relaunched);
         let now = Instant::now();
         match launch {
             probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, elapsed, sink, now),
+            probe::Launch::SelfConnected(guard) => self.self_connected(slot, probe, ping, guard, relaunched, sink),
             probe::Launch::Exhausted => {
                 // Out of descriptors or local ports: shrink the window below what is in flight, put the
                 // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
@@ -506,7 +543,8 @@ impl<'a> Run<'a> {
                 let host = self.hosts[slot].as_mut().expect("host");
                 host.inflight += 1;
                 let deadline = started + host.rtt.timeout();
-                self.flights[idx] = Some(Flight { socket, host: slot, probe, ping, sent: started, generation });
+                self.flights[idx] =
+                    Some(Flight { socket, host: slot, probe, ping, sent: started, generation, relaunched });
                 self.timers.push(Reverse((deadline, idx, generation)));
                 self.inflight += 1;
                 Ok(())
@@ -534,8 +572,18 @@ impl<'a> Run<'a> {
         let Some(answer) = self.flights.get(token.0).and_then(Option::as_ref).map(|f| probe::finish(&f.socket)) else {
             return Ok(());
         };
-        let Some((state, reason)) = answer else { return Ok(()) };
+        let Some(answer) = answer else { return Ok(()) };
         let flight = self.take_flight(token.0, None).expect("flight checked above");
+        let (state, reason) = match answer {
+            probe::Answer::Port(state, reason) => (state, reason),
+            probe::Answer::SelfConnected => {
+                // The socket lives on as the guard of the next try: take it out of the event loop first,
+                // so its readiness can never be read as that of the flight that reuses its token.
+                let _ = self.poll.registry().deregister(&mut SourceFd(&flight.socket.as_raw_fd()));
+                let Flight { socket, host, probe, ping, relaunched, .. } = flight;
+                return self.self_connected(host, probe, ping, socket, relaunched, sink);
+            }
+        };
         // Closing the socket (linger 0) resets an established probe connection and drops the epoll entry.
         drop(flight.socket);
         let rtt = now.saturating_duration_since(flight.sent);
@@ -630,34 +678,37 @@ impl<'a> Run<'a> {
                 continue;
             }
             drop(flight.socket);
-            let max_retries = self.cfg.timing.max_retries;
-            let host = self.hosts[flight.host].as_mut().expect("flights end with their host");
-            if flight.ping && host.phase != Phase::Discovery {
-                // The host answered another ping meanwhile: this one needs no retry.
-                self.maybe_ports_done(flight.host, sink, now)?;
-                continue;
-            }
-            let next_try = flight.probe.try_no + 1;
-            if next_try < host.tries_allowed(max_retries) {
-                host.queue.push_back(NextProbe { port: flight.probe.port, try_no: next_try });
-                continue;
-            }
-            if flight.ping {
-                self.maybe_host_down(flight.host, sink, now)?;
-            } else {
-                self.answer(
-                    flight.host,
-                    flight.probe,
-                    false,
-                    PortState::Filtered,
-                    Reason::NoResponse,
-                    Duration::ZERO,
-                    sink,
-                    now,
-                )?;
-            }
+            self.silent(flight.host, flight.probe, flight.ping, sink, now)?;
         }
         Ok(())
+    }
+
+    /// A try that got no answer: retried while tries are left, else the port is filtered (or, for a
+    /// ping, the host may be down).
+    fn silent(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        sink: &mut dyn Sink,
+        now: Instant,
+    ) -> Result<(), EngineError> {
+        let max_retries = self.cfg.timing.max_retries;
+        let host = self.hosts[slot].as_mut().expect("flights end with their host");
+        if ping && host.phase != Phase::Discovery {
+            // The host answered another ping meanwhile: this one needs no retry.
+            return self.maybe_ports_done(slot, sink, now);
+        }
+        let next_try = probe.try_no + 1;
+        if next_try < host.tries_allowed(max_retries) {
+            host.queue.push_back(NextProbe { port: probe.port, try_no: next_try });
+            return Ok(());
+        }
+        if ping {
+            self.maybe_host_down(slot, sink, now)
+        } else {
+            self.answer(slot, probe, false, PortState::Filtered, Reason::NoResponse, Duration::ZERO, sink, now)
+        }
     }
 
     /// Host timeouts and PTR answers.
