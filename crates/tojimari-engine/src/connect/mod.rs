@@ -450,6 +450,15 @@ impl<'a> Run<'a> {
         self.dispatch(slot, probe, ping, Some(guard), sink)
     }
 
+    /// [`Run::self_connected`] for a probe that was in flight (already taken out of the flights).
+    fn flight_self_connected(&mut self, flight: Flight, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        // The socket lives on as the guard of the next try: take it out of the event loop first, so its
+        // readiness can never be read as that of the flight that reuses its token.
+        let _ = self.poll.registry().deregister(&mut SourceFd(&flight.socket.as_raw_fd()));
+        let Flight { socket, host, probe, ping, relaunched, .. } = flight;
+        self.self_connected(host, probe, ping, socket, relaunched, sink)
+    }
+
     /// Hands a probe to a worker when there is a pool, else launches it right here.
     fn dispatch(
         &mut self,
@@ -576,13 +585,7 @@ impl<'a> Run<'a> {
         let flight = self.take_flight(token.0, None).expect("flight checked above");
         let (state, reason) = match answer {
             probe::Answer::Port(state, reason) => (state, reason),
-            probe::Answer::SelfConnected => {
-                // The socket lives on as the guard of the next try: take it out of the event loop first,
-                // so its readiness can never be read as that of the flight that reuses its token.
-                let _ = self.poll.registry().deregister(&mut SourceFd(&flight.socket.as_raw_fd()));
-                let Flight { socket, host, probe, ping, relaunched, .. } = flight;
-                return self.self_connected(host, probe, ping, socket, relaunched, sink);
-            }
+            probe::Answer::SelfConnected => return self.flight_self_connected(flight, sink),
         };
         // Closing the socket (linger 0) resets an established probe connection and drops the epoll entry.
         drop(flight.socket);
@@ -672,10 +675,21 @@ impl<'a> Run<'a> {
             }
             self.timers.pop();
             let Some(flight) = self.take_flight(idx, Some(generation)) else { continue };
-            if let Some((state, reason)) = probe::late_icmp(&flight.socket) {
-                drop(flight.socket);
-                self.answer(flight.host, flight.probe, flight.ping, state, reason, Duration::ZERO, sink, now)?;
-                continue;
+            // The answer may be in without the loop having read it yet (a busy machine can keep this
+            // thread off the CPU past a short timeout), or be an ICMP error queued as a soft error: the
+            // socket says which. Only a socket with nothing to say is a probe without an answer.
+            match probe::finish(&flight.socket) {
+                Some(probe::Answer::Port(state, reason)) => {
+                    drop(flight.socket);
+                    let rtt = now.saturating_duration_since(flight.sent);
+                    self.answer(flight.host, flight.probe, flight.ping, state, reason, rtt, sink, now)?;
+                    continue;
+                }
+                Some(probe::Answer::SelfConnected) => {
+                    self.flight_self_connected(flight, sink)?;
+                    continue;
+                }
+                None => {}
             }
             drop(flight.socket);
             self.silent(flight.host, flight.probe, flight.ping, sink, now)?;

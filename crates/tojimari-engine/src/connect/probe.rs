@@ -119,12 +119,6 @@ fn is_self(local: &SockAddr, peer: &SockAddr) -> bool {
     }
 }
 
-/// What a probe that got no answer in time still has to say: an ICMP error queued as a soft error
-/// (see [`finish`]) names the filter; otherwise `None` (no response).
-pub fn late_icmp(socket: &Socket) -> Option<(PortState, Reason)> {
-    sys::icmp_error(socket).map(|origin| classify(0, Some(origin)))
-}
-
 fn is_local_exhaustion(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
