@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod control;
 pub mod fdlimit;
+pub mod own;
 pub mod rate;
 pub mod raw;
 pub mod rtt;
@@ -13,4 +14,5 @@ mod sys;
 
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
+pub use own::OwnAddrs;
 pub use sys::reverse_lookup;

@@ -33,6 +33,7 @@ use host::{HostScan, NextProbe, Phase};
 pub use probe::classify;
 
 use crate::control::Control;
+use crate::own::OwnAddrs;
 use crate::rate::TokenBucket;
 use crate::sys;
 
@@ -173,6 +174,8 @@ struct Run<'a> {
     sent_full_batch: bool,
     stats: RunStats,
     targets_done: bool,
+    /// This host's addresses: up without a ping.
+    own: OwnAddrs,
 }
 
 impl<'a> Run<'a> {
@@ -224,6 +227,7 @@ impl<'a> Run<'a> {
             device: cfg.interface.as_deref().map(std::sync::Arc::from),
             stats: RunStats::default(),
             targets_done: false,
+            own: OwnAddrs::of_this_host(),
         })
     }
 
@@ -319,8 +323,10 @@ impl<'a> Run<'a> {
                 }
             };
             match &self.cfg.discovery {
-                _ if host.target.addr.is_loopback() => self.host_up(&mut host, Reason::LocalhostResponse),
+                // nmap's word for every host under -Pn, its own addresses included.
                 Discovery::Skip => self.host_up(&mut host, Reason::UserSet),
+                // The scanner itself needs no ping to be known up.
+                _ if self.own.contains(host.target.addr) => self.host_up(&mut host, Reason::LocalhostResponse),
                 Discovery::ConnectPing { ports } => {
                     for &port in ports {
                         host.queue.push_back(NextProbe { port, try_no: 0 });
