@@ -5,13 +5,14 @@
 //! socket, and TCP's simultaneous open connects the socket to itself. That is no open port (nothing was
 //! listening: a port that is bound is never handed out as a source port), so such a socket is reported as
 //! [`Launch::SelfConnected`] / [`Answer::SelfConnected`] and the caller probes again while it still holds
-//! the self-connected socket: the kernel then cannot pick the same source port (that connection exists),
+//! the self-connected socket ([`is_self_connection`]): the kernel then cannot pick the same source port (that connection exists),
 //! so the second probe gets the port's true answer.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 use socket2::{Domain, Protocol as SockProto, SockAddr, Socket, Type};
+use tojimari_core::state::is_self_connection;
 use tojimari_core::{PortState, Reason};
 
 use crate::sys::{self, ErrOrigin};
@@ -111,10 +112,10 @@ fn is_self_connected(socket: &Socket) -> bool {
     }
 }
 
-/// The pure part of [`is_self_connected`]: the same address and port at both ends.
+/// [`is_self_connection`] over socket addresses.
 fn is_self(local: &SockAddr, peer: &SockAddr) -> bool {
     match (local.as_socket(), peer.as_socket()) {
-        (Some(l), Some(p)) => l.ip().to_canonical() == p.ip().to_canonical() && l.port() == p.port(),
+        (Some(l), Some(p)) => is_self_connection(l, p),
         _ => false,
     }
 }
@@ -200,18 +201,6 @@ mod tests {
             Launch::Exhausted => panic!("exhausted"),
         };
         assert!(matches!(state, PortState::Closed | PortState::Open));
-    }
-
-    #[test]
-    fn same_address_and_port_at_both_ends_is_self() {
-        let a = SockAddr::from(SocketAddr::from(([127, 0, 0, 1], 40000)));
-        let other_port = SockAddr::from(SocketAddr::from(([127, 0, 0, 1], 40001)));
-        let other_addr = SockAddr::from(SocketAddr::from(([127, 0, 0, 2], 40000)));
-        let mapped = SockAddr::from(SocketAddr::new("::ffff:127.0.0.1".parse().unwrap(), 40000));
-        assert!(is_self(&a, &a));
-        assert!(is_self(&a, &mapped));
-        assert!(!is_self(&a, &other_port));
-        assert!(!is_self(&a, &other_addr));
     }
 
     /// A socket bound to a loopback port and connected to that same port meets itself (simultaneous
