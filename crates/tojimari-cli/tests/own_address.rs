@@ -188,3 +188,24 @@ fn every_technique_on_the_own_address_matches_nmap() {
     }
     assert!(mismatches.is_empty(), "{} disagreements with nmap:\n{}", mismatches.len(), mismatches.join("\n"));
 }
+
+/// A raw UDP probe of an own address comes back to our receiver on loopback; probes whose source port was
+/// the probed port (or two ports probed from each other) passed for replies, and those ports came out
+/// open, about two per scan of the ports our UDP source ports come from. Nothing listens here: every port
+/// must be closed (ICMP port unreachable, which loopback does not rate-limit).
+#[test]
+fn udp_scan_of_an_own_address_sees_no_phantom_reply() {
+    let bed = testbed_or_skip!(0);
+    let (lo, hi) = (60990u16, 65535u16);
+    let ports = format!("{lo}-{hi}");
+    let v4 = SCANNER_V4.to_string();
+    let v6 = SCANNER_V6.to_string();
+    for run in 0..2 {
+        for addr in [v4.as_str(), "127.0.0.1", v6.as_str(), "::1"] {
+            let (map, _, _) = scan(bed.scanner(), &["-sU", "-n", "-Pn", "-p", &ports, addr]);
+            let open: Vec<_> = map.iter().filter(|(_, (s, _))| s != "closed").collect();
+            assert!(open.is_empty(), "run {run} on {addr}: not closed: {open:?}");
+            assert_eq!(map.len(), usize::from(hi - lo) + 1, "run {run} on {addr}");
+        }
+    }
+}
