@@ -4,7 +4,9 @@
 //! is needed. The loop keeps up to a window of probes in flight across a group of hosts, visits each host's
 //! ports in a seeded permutation, retries silent ports (adaptively, as nmap does), and hands every final
 //! answer to the [`Sink`] as it comes. Running out of descriptors or local ports is not fatal: the window
-//! shrinks and the probe is tried again later.
+//! shrinks and the probe is tried again later. A probe whose socket connected to itself (a port of this
+//! host's own address that the kernel also picked as the source port) is no answer: it is sent again
+//! while that socket is held (see the `probe` module). This host's own addresses are up without a ping.
 
 mod host;
 mod launcher;
