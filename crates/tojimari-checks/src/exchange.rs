@@ -7,6 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tojimari_core::state::is_self_connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
@@ -44,8 +45,15 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// Connects to `addr`. A connection that met itself (the listener is gone and the kernel picked the
+    /// port as the source port) is refused: a check would only read back its own bytes.
     pub async fn connect(addr: SocketAddr) -> Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
+        if let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr())
+            && is_self_connection(local, peer)
+        {
+            return Err(io::Error::from(io::ErrorKind::ConnectionRefused).into());
+        }
         Ok(Conn { stream, buf: Vec::new() })
     }
 

@@ -4,6 +4,7 @@
 //! [`PortState`] plus the [`Reason`] that decided it, exactly as `nmap --reason` shows them.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 /// The six port states nmap defines.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,9 +173,29 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Whether a TCP connection's two ends are one endpoint: the socket connected to itself.
+///
+/// A connect to one of this host's own addresses can pick the destination port as its source port; the
+/// SYN then arrives at the sending socket and TCP's simultaneous open connects it to itself. That says
+/// nothing listens on the port (a bound port is never handed out as a source port), so such a connection
+/// is never an open port, and whoever reads from it only reads back what it wrote.
+pub fn is_self_connection(local: SocketAddr, peer: SocketAddr) -> bool {
+    local.ip().to_canonical() == peer.ip().to_canonical() && local.port() == peer.port()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_to_itself_has_one_endpoint_at_both_ends() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(is_self_connection(at("127.0.0.1:40000"), at("127.0.0.1:40000")));
+        assert!(is_self_connection(at("[::ffff:198.18.0.1]:40000"), at("198.18.0.1:40000")));
+        assert!(is_self_connection(at("[::1]:40000"), at("[::1]:40000")));
+        assert!(!is_self_connection(at("127.0.0.1:40000"), at("127.0.0.1:40001")));
+        assert!(!is_self_connection(at("127.0.0.1:40000"), at("127.0.0.2:40000")));
+    }
 
     #[test]
     fn nmap_state_names() {

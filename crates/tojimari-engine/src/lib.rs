@@ -7,6 +7,7 @@
 pub mod connect;
 pub mod control;
 pub mod fdlimit;
+pub mod own;
 pub mod rate;
 pub mod raw;
 pub mod rtt;
@@ -15,5 +16,6 @@ pub mod trace;
 
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
+pub use own::OwnAddrs;
 pub use sys::reverse_lookup;
 pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, Tracer};

@@ -278,12 +278,39 @@ fn bind(fd: &OwnedFd, ifindex: u32, protocol: u16) -> Result<(), NetError> {
     Ok(())
 }
 
-/// A raw IPv4 socket (IPPROTO_RAW, so IP_HDRINCL) bound to a loopback device, through which
-/// a loopback socket sends its IPv4 frames (see [`PacketSocket`]). Bound to the device so a
-/// frame for a foreign address can never leave by another interface.
+/// Raw IPv4 sockets (IPPROTO_RAW, so IP_HDRINCL) through which a loopback socket sends its
+/// IPv4 frames (see [`PacketSocket`]).
+///
+/// `lo` is bound to the loopback device, so a frame for a foreign address can never leave by
+/// another interface; it carries everything but [`Detour::Own`] frames. An address of another
+/// interface (the scanner's own LAN address) cannot go through it: its local route names that
+/// other device, so a lookup forced onto `lo` misses it and yields a plain unicast route, and
+/// the kernel then takes the looped-back probe in without ever answering it (TCP sends a reset
+/// only for packets routed as local). So a frame from an address to itself outside 127/8 goes
+/// through `own`, which is bound to no device: the routing table sends it to the local address
+/// it names, through the loopback device, as locally generated traffic takes.
 #[derive(Debug)]
 struct Loopback4 {
-    fd: OwnedFd,
+    lo: OwnedFd,
+    own: OwnedFd,
+}
+
+/// Which of [`Loopback4`]'s sockets an IPv4 frame takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Detour {
+    /// Bound to the loopback device: 127/8, and addresses on the loopback device.
+    Lo,
+    /// Unbound: a probe from one of this host's own addresses outside 127/8 to that same address.
+    Own,
+}
+
+impl Detour {
+    /// The socket for an IPv4 frame (one that [`is_ipv4`] accepted).
+    fn of(frame: &[u8]) -> Detour {
+        let ip = &frame[ETH_HLEN..];
+        let (src, dst) = (&ip[12..16], &ip[16..20]);
+        if src == dst && dst[0] != 127 { Detour::Own } else { Detour::Lo }
+    }
 }
 
 impl Loopback4 {
@@ -312,7 +339,15 @@ impl Loopback4 {
         if rc < 0 {
             return Err(NetError::last_os("bind raw IPv4 socket to the loopback device"));
         }
-        Ok(Some(Loopback4 { fd }))
+        let own = sys::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW, "open raw IPv4 socket")?;
+        Ok(Some(Loopback4 { lo: fd, own }))
+    }
+
+    fn fd(&self, detour: Detour) -> BorrowedFd<'_> {
+        match detour {
+            Detour::Lo => self.lo.as_fd(),
+            Detour::Own => self.own.as_fd(),
+        }
     }
 }
 
@@ -321,21 +356,22 @@ fn is_ipv4(frame: &[u8]) -> bool {
     frame.len() >= ETH_HLEN + 20 && frame[12..14] == [0x08, 0x00]
 }
 
-/// Sends `frames` in runs: on loopback, runs of IPv4 frames through `ip4`, everything else
-/// through the packet socket. Stops at the first run the kernel did not take whole.
+/// Sends `frames` in runs: on loopback, runs of IPv4 frames through `ip4` (the socket each
+/// frame's [`Detour`] names), everything else through the packet socket. Stops at the first run
+/// the kernel did not take whole.
 fn send_frames(packet: BorrowedFd<'_>, ip4: Option<&Loopback4>, frames: &[&[u8]]) -> Result<usize, NetError> {
     let Some(ip4) = ip4 else {
         return send_mmsg(packet, frames, Via::Packet);
     };
+    let way = |f: &[u8]| is_ipv4(f).then(|| Detour::of(f));
     let mut sent = 0;
     let mut rest = frames;
     while let Some(first) = rest.first() {
-        let v4 = is_ipv4(first);
-        let run = rest.iter().take_while(|f| is_ipv4(f) == v4).count();
-        let n = if v4 {
-            send_mmsg(ip4.fd.as_fd(), &rest[..run], Via::Ip4)
-        } else {
-            send_mmsg(packet, &rest[..run], Via::Packet)
+        let detour = way(first);
+        let run = rest.iter().take_while(|f| way(f) == detour).count();
+        let n = match detour {
+            Some(detour) => send_mmsg(ip4.fd(detour), &rest[..run], Via::Ip4),
+            None => send_mmsg(packet, &rest[..run], Via::Packet),
         }?;
         sent += n;
         if n < run {
@@ -436,5 +472,21 @@ mod tests {
         assert!(!is_ipv4(&frame[..30]));
         frame[12..14].copy_from_slice(&[0x86, 0xdd]);
         assert!(!is_ipv4(&frame));
+    }
+
+    #[test]
+    fn only_an_own_address_probing_itself_outside_127_leaves_unbound() {
+        let frame = |src: [u8; 4], dst: [u8; 4]| {
+            let mut f = vec![0u8; 54];
+            f[12..14].copy_from_slice(&[0x08, 0x00]);
+            f[ETH_HLEN + 12..ETH_HLEN + 16].copy_from_slice(&src);
+            f[ETH_HLEN + 16..ETH_HLEN + 20].copy_from_slice(&dst);
+            f
+        };
+        assert_eq!(Detour::of(&frame([198, 18, 0, 1], [198, 18, 0, 1])), Detour::Own);
+        assert_eq!(Detour::of(&frame([127, 0, 0, 1], [127, 0, 0, 1])), Detour::Lo);
+        // An AnyIP range routed to lo: the bound socket reaches it.
+        assert_eq!(Detour::of(&frame([198, 18, 0, 1], [198, 19, 0, 7])), Detour::Lo);
+        assert_eq!(Detour::of(&frame([127, 0, 0, 1], [198, 18, 0, 1])), Detour::Lo);
     }
 }

@@ -5,6 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tojimari_core::state::is_self_connection;
 use tojimari_tls::TlsFacts;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -57,6 +58,11 @@ pub(crate) async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStre
         Err(_) => Err(DialError::Unreachable),
         Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => Err(DialError::Refused),
         Ok(Err(_)) => Err(DialError::Unreachable),
+        // Met itself (the port's listener is gone and the kernel picked the port as the source port):
+        // nothing listens, and probes would only read back their own bytes.
+        Ok(Ok(tcp)) if matches!((tcp.local_addr(), tcp.peer_addr()), (Ok(l), Ok(p)) if is_self_connection(l, p)) => {
+            Err(DialError::Refused)
+        }
         Ok(Ok(tcp)) => {
             let _ = tcp.set_nodelay(true);
             Ok(tcp)

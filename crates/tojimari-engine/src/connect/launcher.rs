@@ -27,6 +27,11 @@ pub struct Request {
     pub addr: IpAddr,
     /// `-e`: the interface to bind the socket to.
     pub device: Option<Arc<str>>,
+    /// The previous try's socket, which connected to itself: held until this probe's `connect` has
+    /// picked its source port, so the kernel cannot pick the same one again (see [`probe`]).
+    pub guard: Option<socket2::Socket>,
+    /// This try already met itself once (the guard was taken): a second time is not probed again.
+    pub relaunched: bool,
 }
 
 /// What the kernel said to a launch.
@@ -41,10 +46,13 @@ pub struct Outcome {
 }
 
 /// Runs one launch on the calling thread.
-pub fn launch_now(req: Request) -> Outcome {
+pub fn launch_now(mut req: Request) -> Outcome {
     let started = Instant::now();
     let launch = probe::launch(req.addr, req.probe.port, req.device.as_deref());
-    Outcome { req, started, elapsed: started.elapsed(), launch }
+    let elapsed = started.elapsed();
+    // The source port is chosen: the self-connected socket has done its job (closing it resets it).
+    drop(req.guard.take());
+    Outcome { req, started, elapsed, launch }
 }
 
 /// Worker threads that launch probes and wake the event loop when answers are waiting.

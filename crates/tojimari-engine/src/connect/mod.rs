@@ -4,7 +4,9 @@
 //! is needed. The loop keeps up to a window of probes in flight across a group of hosts, visits each host's
 //! ports in a seeded permutation, retries silent ports (adaptively, as nmap does), and hands every final
 //! answer to the [`Sink`] as it comes. Running out of descriptors or local ports is not fatal: the window
-//! shrinks and the probe is tried again later.
+//! shrinks and the probe is tried again later. A probe whose socket connected to itself (a port of this
+//! host's own address that the kernel also picked as the source port) is no answer: it is sent again
+//! while that socket is held (see the `probe` module). This host's own addresses are up without a ping.
 
 mod host;
 mod launcher;
@@ -33,6 +35,7 @@ use host::{HostScan, NextProbe, Phase};
 pub use probe::classify;
 
 use crate::control::Control;
+use crate::own::OwnAddrs;
 use crate::rate::TokenBucket;
 use crate::sys;
 use crate::trace::{ConnectEvent, ConnectOutcome};
@@ -106,6 +109,8 @@ struct Flight {
     ping: bool,
     sent: Instant,
     generation: u32,
+    /// Sent again after the try's first socket connected to itself.
+    relaunched: bool,
 }
 
 /// Hosts whose ports are scanned at once, so that memory stays flat in the number of targets:
@@ -174,6 +179,8 @@ struct Run<'a> {
     sent_full_batch: bool,
     stats: RunStats,
     targets_done: bool,
+    /// This host's addresses: up without a ping.
+    own: OwnAddrs,
 }
 
 impl<'a> Run<'a> {
@@ -225,6 +232,7 @@ impl<'a> Run<'a> {
             device: cfg.interface.as_deref().map(std::sync::Arc::from),
             stats: RunStats::default(),
             targets_done: false,
+            own: OwnAddrs::of_this_host(),
         })
     }
 
@@ -320,8 +328,10 @@ impl<'a> Run<'a> {
                 }
             };
             match &self.cfg.discovery {
-                _ if host.target.addr.is_loopback() => self.host_up(&mut host, Reason::LocalhostResponse),
+                // nmap's word for every host under -Pn, its own addresses included.
                 Discovery::Skip => self.host_up(&mut host, Reason::UserSet),
+                // The scanner itself needs no ping to be known up.
+                _ if self.own.contains(host.target.addr) => self.host_up(&mut host, Reason::LocalhostResponse),
                 Discovery::ConnectPing { ports } => {
                     for &port in ports {
                         host.queue.push_back(NextProbe { port, try_no: 0 });
@@ -425,6 +435,50 @@ impl<'a> Run<'a> {
 
     /// Sends one probe: on a worker when there is a pool, else right here.
     fn launch(&mut self, slot: usize, probe: NextProbe, ping: bool, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        if probe.try_no > 0 {
+            self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
+        }
+        self.dispatch(slot, probe, ping, None, sink)
+    }
+
+    /// A probe's socket connected to itself, which says nothing about the port (see [`probe`]): the same
+    /// try goes out again while `guard`, that socket, is held, so it leaves from another source port and
+    /// gets the port's real answer. Should the kernel still hand back a self-connection, the try counts as
+    /// unanswered.
+    fn self_connected(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        guard: Socket,
+        relaunched: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
+        if relaunched {
+            drop(guard);
+            return self.silent(slot, probe, ping, sink, Instant::now());
+        }
+        self.dispatch(slot, probe, ping, Some(guard), sink)
+    }
+
+    /// [`Run::self_connected`] for a probe that was in flight (already taken out of the flights).
+    fn flight_self_connected(&mut self, flight: Flight, sink: &mut dyn Sink) -> Result<(), EngineError> {
+        // The socket lives on as the guard of the next try: take it out of the event loop first, so its
+        // readiness can never be read as that of the flight that reuses its token.
+        let _ = self.poll.registry().deregister(&mut SourceFd(&flight.socket.as_raw_fd()));
+        let Flight { socket, host, probe, ping, relaunched, .. } = flight;
+        self.self_connected(host, probe, ping, socket, relaunched, sink)
+    }
+
+    /// Hands a probe to a worker when there is a pool, else launches it right here.
+    fn dispatch(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        guard: Option<Socket>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
         let host = self.hosts[slot].as_mut().expect("host");
         let req = launcher::Request {
             slot,
@@ -433,11 +487,10 @@ impl<'a> Run<'a> {
             ping,
             addr: host.target.addr,
             device: self.device.clone(),
+            relaunched: guard.is_some(),
+            guard,
         };
         self.control.progress.sent.fetch_add(1, Ordering::Relaxed);
-        if probe.try_no > 0 {
-            self.control.progress.retransmissions.fetch_add(1, Ordering::Relaxed);
-        }
         // A dispatched probe counts as in flight until its outcome is handled.
         host.inflight += 1;
         self.inflight += 1;
@@ -468,7 +521,7 @@ impl<'a> Run<'a> {
             // The host was finished (interrupt, host timeout) while this probe was out: drop it.
             _ => return Ok(()),
         }
-        let (probe, ping) = (req.probe, req.ping);
+        let (probe, ping, relaunched) = (req.probe, req.ping, req.relaunched);
         let now = Instant::now();
         if let (Some(t), probe::Launch::Pending(_)) = (self.cfg.trace.get(), &launch) {
             let event = ConnectEvent { addr: req.addr, port: probe.port, outcome: ConnectOutcome::InProgress };
@@ -476,6 +529,7 @@ impl<'a> Run<'a> {
         }
         match launch {
             probe::Launch::Done(state, reason) => self.answer(slot, probe, ping, state, reason, elapsed, sink, now),
+            probe::Launch::SelfConnected(guard) => self.self_connected(slot, probe, ping, guard, relaunched, sink),
             probe::Launch::Exhausted => {
                 // Out of descriptors or local ports: shrink the window below what is in flight, put the
                 // probe back, and pause briefly. No answer is lost; the probe is not counted as a try.
@@ -513,7 +567,8 @@ impl<'a> Run<'a> {
                 let host = self.hosts[slot].as_mut().expect("host");
                 host.inflight += 1;
                 let deadline = started + host.rtt.timeout();
-                self.flights[idx] = Some(Flight { socket, host: slot, probe, ping, sent: started, generation });
+                self.flights[idx] =
+                    Some(Flight { socket, host: slot, probe, ping, sent: started, generation, relaunched });
                 self.timers.push(Reverse((deadline, idx, generation)));
                 self.inflight += 1;
                 Ok(())
@@ -541,8 +596,12 @@ impl<'a> Run<'a> {
         let Some(answer) = self.flights.get(token.0).and_then(Option::as_ref).map(|f| probe::finish(&f.socket)) else {
             return Ok(());
         };
-        let Some((state, reason)) = answer else { return Ok(()) };
+        let Some(answer) = answer else { return Ok(()) };
         let flight = self.take_flight(token.0, None).expect("flight checked above");
+        let (state, reason) = match answer {
+            probe::Answer::Port(state, reason) => (state, reason),
+            probe::Answer::SelfConnected => return self.flight_self_connected(flight, sink),
+        };
         // Closing the socket (linger 0) resets an established probe connection and drops the epoll entry.
         drop(flight.socket);
         let rtt = now.saturating_duration_since(flight.sent);
@@ -635,40 +694,54 @@ impl<'a> Run<'a> {
             }
             self.timers.pop();
             let Some(flight) = self.take_flight(idx, Some(generation)) else { continue };
-            if let Some((state, reason)) = probe::late_icmp(&flight.socket) {
-                drop(flight.socket);
-                self.answer(flight.host, flight.probe, flight.ping, state, reason, Duration::ZERO, sink, now)?;
-                continue;
+            // The answer may be in without the loop having read it yet (a busy machine can keep this
+            // thread off the CPU past a short timeout), or be an ICMP error queued as a soft error: the
+            // socket says which. Only a socket with nothing to say is a probe without an answer.
+            match probe::finish(&flight.socket) {
+                Some(probe::Answer::Port(state, reason)) => {
+                    drop(flight.socket);
+                    let rtt = now.saturating_duration_since(flight.sent);
+                    self.answer(flight.host, flight.probe, flight.ping, state, reason, rtt, sink, now)?;
+                    continue;
+                }
+                Some(probe::Answer::SelfConnected) => {
+                    self.flight_self_connected(flight, sink)?;
+                    continue;
+                }
+                None => {}
             }
             drop(flight.socket);
-            let max_retries = self.cfg.timing.max_retries;
-            let host = self.hosts[flight.host].as_mut().expect("flights end with their host");
-            if flight.ping && host.phase != Phase::Discovery {
-                // The host answered another ping meanwhile: this one needs no retry.
-                self.maybe_ports_done(flight.host, sink, now)?;
-                continue;
-            }
-            let next_try = flight.probe.try_no + 1;
-            if next_try < host.tries_allowed(max_retries) {
-                host.queue.push_back(NextProbe { port: flight.probe.port, try_no: next_try });
-                continue;
-            }
-            if flight.ping {
-                self.maybe_host_down(flight.host, sink, now)?;
-            } else {
-                self.answer(
-                    flight.host,
-                    flight.probe,
-                    false,
-                    PortState::Filtered,
-                    Reason::NoResponse,
-                    Duration::ZERO,
-                    sink,
-                    now,
-                )?;
-            }
+            self.silent(flight.host, flight.probe, flight.ping, sink, now)?;
         }
         Ok(())
+    }
+
+    /// A try that got no answer: retried while tries are left, else the port is filtered (or, for a
+    /// ping, the host may be down).
+    fn silent(
+        &mut self,
+        slot: usize,
+        probe: NextProbe,
+        ping: bool,
+        sink: &mut dyn Sink,
+        now: Instant,
+    ) -> Result<(), EngineError> {
+        let max_retries = self.cfg.timing.max_retries;
+        let host = self.hosts[slot].as_mut().expect("flights end with their host");
+        if ping && host.phase != Phase::Discovery {
+            // The host answered another ping meanwhile: this one needs no retry.
+            return self.maybe_ports_done(slot, sink, now);
+        }
+        let next_try = probe.try_no + 1;
+        if next_try < host.tries_allowed(max_retries) {
+            host.queue.push_back(NextProbe { port: probe.port, try_no: next_try });
+            return Ok(());
+        }
+        if ping {
+            self.maybe_host_down(slot, sink, now)
+        } else {
+            self.answer(slot, probe, false, PortState::Filtered, Reason::NoResponse, Duration::ZERO, sink, now)
+        }
     }
 
     /// Host timeouts and PTR answers.

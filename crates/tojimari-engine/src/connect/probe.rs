@@ -1,9 +1,18 @@
 //! One connect probe: opening the socket, and turning what the kernel says into a port state.
+//!
+//! A connect to one of this host's own addresses can meet itself: when the destination port lies in the
+//! ephemeral range, the kernel may pick that very port as the source port, the SYN arrives at the sending
+//! socket, and TCP's simultaneous open connects the socket to itself. That is no open port (nothing was
+//! listening: a port that is bound is never handed out as a source port), so such a socket is reported as
+//! [`Launch::SelfConnected`] / [`Answer::SelfConnected`] and the caller probes again while it still holds
+//! the self-connected socket ([`is_self_connection`]): the kernel then cannot pick the same source port (that connection exists),
+//! so the second probe gets the port's true answer.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 use socket2::{Domain, Protocol as SockProto, SockAddr, Socket, Type};
+use tojimari_core::state::is_self_connection;
 use tojimari_core::{PortState, Reason};
 
 use crate::sys::{self, ErrOrigin};
@@ -16,9 +25,22 @@ pub enum Launch {
     /// The kernel answered at once (common on loopback and veth, where the reply is processed
     /// before `connect` returns).
     Done(PortState, Reason),
+    /// The socket connected to itself (see the module docs): no answer yet. Probe again while
+    /// holding this socket.
+    SelfConnected(Socket),
     /// This machine is out of a resource (descriptors, local ports, buffers): back off and retry
     /// the same probe later. Not an answer from the target.
     Exhausted,
+}
+
+/// What a socket that was reported ready says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The port's state, and why.
+    Port(PortState, Reason),
+    /// The socket connected to itself (see the module docs): no answer; probe again while holding
+    /// this socket.
+    SelfConnected,
 }
 
 /// Opens a non-blocking socket (bound to `device` if given) and starts a connect to `addr:port`.
@@ -44,6 +66,7 @@ pub fn launch(addr: IpAddr, port: u16, device: Option<&str>) -> Launch {
     }
     let target = SockAddr::from(SocketAddr::new(addr, port));
     match socket.connect(&target) {
+        Ok(()) if is_self_connected(&socket) => Launch::SelfConnected(socket),
         Ok(()) => Launch::Done(PortState::Open, Reason::SynAck),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Launch::Pending(socket),
         Err(e) if is_local_exhaustion(&e) => Launch::Exhausted,
@@ -59,23 +82,42 @@ pub fn launch(addr: IpAddr, port: u16, device: Option<&str>) -> Launch {
 /// Readiness is not an answer by itself: an ICMP error that arrives while `connect` still holds the
 /// socket lock is queued as a *soft* error (the kernel counts it in `TcpExtLockDroppedIcmps`), which
 /// wakes epoll with EPOLLERR while SO_ERROR stays 0 and the socket is still in SYN_SENT. So: a hard
-/// error decides; else a queued ICMP error decides; else only a socket that really has a peer is open.
-pub fn finish(socket: &Socket) -> Option<(PortState, Reason)> {
+/// error decides; else a queued ICMP error decides; else only a socket that really has a peer is open,
+/// unless that peer is the socket itself.
+pub fn finish(socket: &Socket) -> Option<Answer> {
     match socket.take_error() {
-        Ok(Some(e)) | Err(e) => Some(classify_error(socket, &e)),
+        Ok(Some(e)) | Err(e) => {
+            let (state, reason) = classify_error(socket, &e);
+            Some(Answer::Port(state, reason))
+        }
         Ok(None) => {
             if let Some(origin) = sys::icmp_error(socket) {
-                return Some(classify(0, Some(origin)));
+                let (state, reason) = classify(0, Some(origin));
+                return Some(Answer::Port(state, reason));
             }
-            socket.peer_addr().ok().map(|_| (PortState::Open, Reason::SynAck))
+            let peer = socket.peer_addr().ok()?;
+            if socket.local_addr().is_ok_and(|local| is_self(&local, &peer)) {
+                return Some(Answer::SelfConnected);
+            }
+            Some(Answer::Port(PortState::Open, Reason::SynAck))
         }
     }
 }
 
-/// What a probe that got no answer in time still has to say: an ICMP error queued as a soft error
-/// (see [`finish`]) names the filter; otherwise `None` (no response).
-pub fn late_icmp(socket: &Socket) -> Option<(PortState, Reason)> {
-    sys::icmp_error(socket).map(|origin| classify(0, Some(origin)))
+/// Whether a connected socket's peer is the socket itself (getsockname == getpeername).
+fn is_self_connected(socket: &Socket) -> bool {
+    match (socket.local_addr(), socket.peer_addr()) {
+        (Ok(local), Ok(peer)) => is_self(&local, &peer),
+        _ => false,
+    }
+}
+
+/// [`is_self_connection`] over socket addresses.
+fn is_self(local: &SockAddr, peer: &SockAddr) -> bool {
+    match (local.as_socket(), peer.as_socket()) {
+        (Some(l), Some(p)) => is_self_connection(l, p),
+        _ => false,
+    }
 }
 
 fn is_local_exhaustion(e: &io::Error) -> bool {
@@ -150,10 +192,39 @@ mod tests {
             Launch::Done(s, r) => (s, r),
             Launch::Pending(sock) => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
-                finish(&sock).expect("loopback answers within 50 ms")
+                match finish(&sock).expect("loopback answers within 50 ms") {
+                    Answer::Port(s, r) => (s, r),
+                    Answer::SelfConnected => panic!("port 1 is no ephemeral port"),
+                }
             }
+            Launch::SelfConnected(_) => panic!("port 1 is no ephemeral port"),
             Launch::Exhausted => panic!("exhausted"),
         };
         assert!(matches!(state, PortState::Closed | PortState::Open));
+    }
+
+    /// A socket bound to a loopback port and connected to that same port meets itself (simultaneous
+    /// open): `finish` must not call that open. While it is held, a fresh probe of the port gets the
+    /// port's true answer (nothing listens: refused).
+    #[test]
+    fn a_socket_connected_to_itself_is_no_open_port() {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(SockProto::TCP)).unwrap();
+        socket.bind(&SockAddr::from(SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap();
+        let local = socket.local_addr().unwrap();
+        socket.connect(&local).expect("simultaneous open with itself");
+        assert!(is_self_connected(&socket));
+        assert_eq!(finish(&socket), Some(Answer::SelfConnected));
+
+        let port = local.as_socket().unwrap().port();
+        let answer = match launch("127.0.0.1".parse().unwrap(), port, None) {
+            Launch::Done(s, r) => Answer::Port(s, r),
+            Launch::Pending(sock) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                finish(&sock).expect("loopback answers within 50 ms")
+            }
+            Launch::SelfConnected(_) => panic!("the held socket keeps the port from being picked again"),
+            Launch::Exhausted => panic!("exhausted"),
+        };
+        assert_eq!(answer, Answer::Port(PortState::Closed, Reason::ConnRefused));
     }
 }

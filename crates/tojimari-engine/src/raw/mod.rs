@@ -35,6 +35,7 @@ pub use ping::PingProbe;
 
 use crate::connect::{EngineError, PortOrder, RunStats, ScanTarget};
 use crate::control::Control;
+use crate::own::OwnAddrs;
 use crate::rtt::RttEstimator;
 use io::{Current, Link, RxTotals};
 use pass::{HostLink, Identity, PortPass};
@@ -119,6 +120,8 @@ struct Engine<'a> {
     stats: RunStats,
     seed: u64,
     rate: sender::RateControl,
+    /// This host's addresses (see [`Engine::route`]).
+    own: OwnAddrs,
 }
 
 impl<'a> Engine<'a> {
@@ -149,19 +152,21 @@ impl<'a> Engine<'a> {
             stats: RunStats::default(),
             seed,
             rate: sender::RateControl::new(&cfg.timing),
+            own: OwnAddrs::of_this_host(),
         }
     }
 
     /// The route to `dst`, cached per /24 (IPv4) or /64 (IPv6): routes more specific than that are rare,
     /// and a /16 would otherwise cost 65536 netlink round trips.
+    /// This host's own addresses are looked up each time and never cached: they are reached through the
+    /// loopback device, unlike their neighbours.
     fn route(&mut self, dst: IpAddr) -> Result<Route, String> {
         let key = match dst {
             IpAddr::V4(a) => (IpAddr::V4(std::net::Ipv4Addr::from(u32::from(a) & 0xffff_ff00)), 24),
             IpAddr::V6(a) => (IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & !((1u128 << 64) - 1))), 64),
         };
-        if !dst.is_loopback()
-            && let Some(cached) = self.routes.get(&key)
-        {
+        let own = self.own.contains(dst);
+        if !own && let Some(cached) = self.routes.get(&key) {
             return cached.clone().map(|mut r| {
                 r.dst = dst;
                 r
@@ -173,7 +178,9 @@ impl<'a> Engine<'a> {
         {
             r = Err(format!("{dst} is routed through {}, not the interface given with -e", route.ifname));
         }
-        self.routes.insert(key, r.clone());
+        if !own {
+            self.routes.insert(key, r.clone());
+        }
         r
     }
 

@@ -21,6 +21,9 @@ use crate::rtt::RttEstimator;
 
 /// UDP probes leave from one of this many source ports, chosen by the cookie.
 pub const UDP_PORT_SPREAD: u16 = 1024;
+/// How far [`Identity::udp_sport`] turns the source-port window for a port of an own address inside it:
+/// neither 0 nor half the window, so no port maps to itself and no two ports map to each other.
+const OWN_ROTATION: u32 = UDP_PORT_SPREAD as u32 / 2 + 1;
 /// TCP probes of pass k leave from `tcp_sport + k % TCP_PORT_SPREAD`. A retry on the same 4-tuple as a lost
 /// SYN/ACK would meet the target's half-open connection, whose SYN/ACK re-sends Linux rate-limits to one per
 /// 500 ms (`tcp_invalid_ratelimit`): a fresh source port gets a fresh answer at once.
@@ -67,9 +70,25 @@ impl Identity {
         }
     }
 
+    /// The source port of the UDP probe to `theirs:their_port`: within `UDP_PORT_SPREAD` ports of
+    /// `udp_sport_base`, chosen by the cookie.
+    ///
+    /// A probe of this host's own address comes back to our receiver on loopback, where it looks like a
+    /// datagram from `their_port` to its source port. It would pass for the reply to the probe of that
+    /// source port if that probe left from `their_port`: a port probed from itself, or two ports probed
+    /// from each other. So for an own address (`ours == theirs`), a port inside the window is probed from
+    /// its image under a fixed rotation of the window, which has neither fixed points nor 2-cycles, and a
+    /// port outside it from a port inside (whose own probe then leaves from inside the window too, never
+    /// from the port outside).
     pub fn udp_sport(&self, ours: IpAddr, theirs: IpAddr, their_port: u16) -> u16 {
-        let c = self.key.cookie(ours, theirs, 0, their_port);
-        self.udp_sport_base.wrapping_add((c % u32::from(UDP_PORT_SPREAD)) as u16)
+        let spread = u32::from(UDP_PORT_SPREAD);
+        let offset = their_port.wrapping_sub(self.udp_sport_base);
+        let offset = if ours == theirs && u32::from(offset) < spread {
+            (u32::from(offset) + OWN_ROTATION) % spread
+        } else {
+            self.key.cookie(ours, theirs, 0, their_port) % spread
+        };
+        self.udp_sport_base.wrapping_add(offset as u16)
     }
 }
 
@@ -257,6 +276,51 @@ impl PortPass {
                 Some((index, Answer { state, reason, ttl }))
             }
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(seed: u64) -> Identity {
+        let key = CookieKey::new(seed);
+        let c = key.cookie(IpAddr::from([0u8; 4]), IpAddr::from([0u8; 4]), 1, 1);
+        Identity {
+            key,
+            tcp_sport: 61000 + (c % 3000) as u16,
+            udp_sport_base: 61000 + ((c >> 16) % 3000) as u16,
+            ttl: 64,
+        }
+    }
+
+    /// Our own probe of an own address, seen on loopback, is a datagram `sport(x) -> x`; it passes for the
+    /// reply to the probe of `sport(x)` exactly when `sport(sport(x)) == x`. That must never hold, whatever
+    /// ports are scanned (here: all of them).
+    #[test]
+    fn an_own_address_probe_never_looks_like_a_reply_to_another() {
+        for seed in [1, 2, 3, 0xdead_beef] {
+            let id = identity(seed);
+            for own in ["127.0.0.1", "198.18.0.1", "::1"] {
+                let a: IpAddr = own.parse().unwrap();
+                for x in 0..=u16::MAX {
+                    let s = id.udp_sport(a, a, x);
+                    assert!(s.wrapping_sub(id.udp_sport_base) < UDP_PORT_SPREAD, "{s} outside the window");
+                    assert_ne!(s, x, "seed {seed}: port {x} probed from itself");
+                    assert_ne!(id.udp_sport(a, a, s), x, "seed {seed}: ports {x} and {s} probed from each other");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_hosts_keep_cookie_chosen_source_ports() {
+        let id = identity(7);
+        let (ours, theirs): (IpAddr, IpAddr) = ("198.18.0.1".parse().unwrap(), "198.18.0.2".parse().unwrap());
+        let want = |p: u16| id.udp_sport_base + (id.key.cookie(ours, theirs, 0, p) % u32::from(UDP_PORT_SPREAD)) as u16;
+        for p in [1, 53, 161, id.udp_sport_base, id.udp_sport_base + 5, 65535] {
+            assert_eq!(id.udp_sport(ours, theirs, p), want(p));
         }
     }
 }
