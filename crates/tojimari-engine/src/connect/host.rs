@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use tojimari_core::permutation::Permutation;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
-use tojimari_core::timing::Timing;
+use tojimari_core::timing::{MIN_RETRIES, Timing};
 use tojimari_core::{PortResult, PortState, Protocol, Reason};
 
 use crate::rtt::RttEstimator;
@@ -96,9 +96,10 @@ impl HostScan {
         self.results.reserve_exact(self.order.len() as usize);
     }
 
-    /// Tries allowed for a probe on this host, given `--max-retries`.
+    /// Tries allowed for a probe on this host, given `--max-retries`: nmap's rule (one more than the
+    /// latest try that got any answer), but never fewer than [`MIN_RETRIES`] retries.
     pub fn tries_allowed(&self, max_retries: u32) -> u8 {
-        let retries = (u32::from(self.max_successful_try) + 1).min(max_retries);
+        let retries = (u32::from(self.max_successful_try) + 1).max(MIN_RETRIES).min(max_retries);
         (1 + retries).min(u32::from(u8::MAX)) as u8
     }
 
@@ -168,5 +169,33 @@ impl HostScan {
             complete,
             timed_out: self.timed_out,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> HostScan {
+        let target = ScanTarget { addr: IpAddr::from([198, 18, 0, 2]), hostnames: Vec::new() };
+        HostScan::new(0, target, Permutation::new(10, 1), &Timing::default(), Instant::now())
+    }
+
+    #[test]
+    fn every_silent_probe_gets_at_least_two_retries() {
+        // Regression (correctness campaign, 5% loss): one retry let a twice-lost open port read filtered.
+        let host = host();
+        assert_eq!(host.tries_allowed(6), 1 + MIN_RETRIES as u8);
+        assert_eq!(host.tries_allowed(1), 2, "--max-retries still bounds it");
+        assert_eq!(host.tries_allowed(0), 1);
+    }
+
+    #[test]
+    fn answers_to_later_tries_allow_more() {
+        let mut host = host();
+        host.max_successful_try = 3;
+        assert_eq!(host.tries_allowed(6), 5);
+        assert_eq!(host.tries_allowed(4), 5);
+        assert_eq!(host.tries_allowed(3), 4);
     }
 }

@@ -632,6 +632,10 @@ impl<'a> Run<'a> {
         let answered = matches!(state, PortState::Open | PortState::Closed);
         if answered {
             host.rtt.sample(rtt);
+        }
+        // Any answer that came back (an ICMP error too, not a timeout) shows this try got through: loss
+        // on the path is real, so the silent probes deserve as many tries (as the raw engine counts).
+        if reason != Reason::NoResponse {
             host.max_successful_try = host.max_successful_try.max(probe.try_no);
         }
         if ping {

@@ -8,8 +8,7 @@
 //! `--max-retries`), and once a retry has recovered something (loss is real), it stops only after two
 //! silent retries in a row. The correctness campaign (`tojimari-bench campaign`) measures what is left.
 
-/// Retries every scan gets, unless `--max-retries` allows fewer.
-pub const MIN_RETRIES: u32 = 2;
+pub use tojimari_core::timing::MIN_RETRIES;
 
 /// The state of the rule across one run of passes.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
