@@ -94,7 +94,7 @@ fn exclude_file_past_its_entry_cap_is_refused() {
     // 1 million short lines are allowed; one more is not.
     let dir = scratch("ex-many");
     let path = dir.join("many.txt");
-    std::fs::write(&path, "10.0.0.1\n".repeat(1_000_001)).unwrap();
+    std::fs::write(&path, "198.18.0.1\n".repeat(1_000_001)).unwrap();
     let path = path.to_str().unwrap();
     usage_error(
         &["scan", "--excludefile", path, "127.0.0.1"],
