@@ -235,6 +235,7 @@ pub fn build(
         open_only: args.open,
         verbose: args.verbose,
         versions: version.is_some(),
+        debug: args.debug,
     };
     let (debug, packet_trace) = (args.debug, args.packet_trace || args.debug >= 2);
     let stats_every = args.stats_every.as_deref().map(|s| parse_time(s, "--stats-every")).transpose()?;

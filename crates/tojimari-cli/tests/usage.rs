@@ -543,6 +543,16 @@ fn list_scan_contradictions() {
     assert_usage_error(&["scan", "-sLV", "198.18.0.2"], "-sV");
 }
 
+/// The XML says the `-d` and `-v` levels the run had, as nmap's does.
+#[test]
+fn xml_records_the_debugging_and_verbose_levels() {
+    let out = tojimari(&["scan", "-dd", "-v", "-sL", "-n", "-oX", "-", "198.18.0.0/31"]);
+    assert_eq!(out.status.code(), Some(0));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.contains(r#"<debugging level="2"/>"#), "{xml}");
+    assert!(xml.contains(r#"<verbose level="1"/>"#), "{xml}");
+}
+
 /// nmap -sL -n 198.18.0.0/30 prints one report line per address and "0 hosts up"; so do we, in every format.
 #[test]
 fn list_scan_of_a_small_block() {

@@ -322,6 +322,8 @@ pub struct DisplayOptions {
     pub verbose: u8,
     /// `-sV` ran: normal output gets a VERSION column, as nmap's.
     pub versions: bool,
+    /// `-d` level (XML `<debugging level>`).
+    pub debug: u8,
 }
 
 /// Known before the first probe: handed to every sink once at the start.

@@ -187,7 +187,7 @@ mod tests {
     }
 
     fn display(verbose: u8, open_only: bool) -> DisplayOptions {
-        DisplayOptions { reason: false, open_only, verbose, versions: false }
+        DisplayOptions { reason: false, open_only, verbose, versions: false, debug: 0 }
     }
 
     #[test]

@@ -192,7 +192,7 @@ impl XmlSink {
         }
         doc.empty("verbose", &[("level", &run.display.verbose.to_string())])?;
         doc.newline()?;
-        doc.empty("debugging", &[("level", "0")])?;
+        doc.empty("debugging", &[("level", &run.display.debug.to_string())])?;
         doc.newline()?;
         Ok(doc)
     }

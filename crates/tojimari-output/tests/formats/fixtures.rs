@@ -72,7 +72,7 @@ impl Write for Capture {
 }
 
 pub fn display(reason: bool, open_only: bool, verbose: u8) -> DisplayOptions {
-    DisplayOptions { reason, open_only, verbose, versions: false }
+    DisplayOptions { reason, open_only, verbose, versions: false, debug: 0 }
 }
 
 pub fn connect_scan(ports: impl IntoIterator<Item = u16>) -> ScanInfo {
