@@ -92,20 +92,41 @@ fn read_socket_tables(net_dir: &Path, protocols: Protocols) -> Result<Vec<Socket
         if !protocols.includes(proto) {
             continue;
         }
-        let path = net_dir.join(file);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound && family == Family::V6 => continue,
-            Err(source) => return Err(LocalError::Read { path, source }),
-        };
-        let parsed = parse_table(&text, proto, family).map_err(|(line, source)| LocalError::Parse {
-            path: path.clone(),
-            line,
-            source,
-        })?;
-        records.extend(parsed.into_iter().filter(SocketRecord::is_listening));
+        match read_table(&net_dir.join(file), proto, family) {
+            Ok(table) => records.extend(table),
+            Err(LocalError::Read { source, .. })
+                if source.kind() == io::ErrorKind::NotFound && family == Family::V6 => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(records)
+}
+
+/// Reads of one table made until two in a row agree.
+const READ_ATTEMPTS: usize = 5;
+
+/// One table's listening sockets, read consistently. The kernel writes a `/proc/net` table in pieces, one
+/// `read` at a time, resuming by line number: a socket opened or closed between two pieces shifts the
+/// lines, so another socket can be listed twice or not at all (seen in the test bed while daemons start).
+/// So the table is read until two reads in a row list the same sockets (at most [`READ_ATTEMPTS`] times),
+/// and a socket listed twice is kept once.
+fn read_table(path: &Path, proto: Protocol, family: Family) -> Result<Vec<SocketRecord>, LocalError> {
+    let mut previous: Option<Vec<SocketRecord>> = None;
+    for _ in 0..READ_ATTEMPTS {
+        let text = fs::read_to_string(path).map_err(|source| LocalError::Read { path: path.to_owned(), source })?;
+        let mut table: Vec<SocketRecord> = parse_table(&text, proto, family)
+            .map_err(|(line, source)| LocalError::Parse { path: path.to_owned(), line, source })?
+            .into_iter()
+            .filter(SocketRecord::is_listening)
+            .collect();
+        table.sort_by_key(|record| (record.inode, record.port));
+        table.dedup();
+        if previous.as_ref() == Some(&table) {
+            return Ok(table);
+        }
+        previous = Some(table);
+    }
+    Ok(previous.unwrap_or_default())
 }
 
 /// Every process holding one of the `wanted` inodes, and how many processes hid their descriptors.
@@ -170,5 +191,27 @@ fn privilege(proc_root: &Path) -> Privilege {
     match Process::new_with_root(proc_root.join("self")).and_then(|me| me.status()) {
         Ok(status) if status.euid == 0 => Privilege::Root,
         _ => Privilege::Unprivileged,
+    }
+}
+
+#[cfg(all(test, target_endian = "little"))]
+mod tests {
+    use super::*;
+
+    /// Regression (test bed, while daemons started): a table read in pieces listed 5432 twice and left
+    /// out 198.18.0.2:8080. A socket listed twice is kept once.
+    #[test]
+    fn a_socket_listed_twice_is_kept_once() {
+        let dir = std::env::temp_dir().join(format!("tojimari-local-table-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tcp");
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
+        let postgres = "00000000:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   105        0 4242 1 0 100 0 0 10 0";
+        let redis = "0100007F:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   116        0 23456 1 0 100 0 0 10 0";
+        fs::write(&path, format!("{header}\n   0: {postgres}\n   1: {redis}\n   2: {postgres}\n")).unwrap();
+        let table = read_table(&path, Protocol::Tcp, Family::V4).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        let ports: Vec<u16> = table.iter().map(|record| record.port).collect();
+        assert_eq!(ports, [5432, 6379]);
     }
 }
