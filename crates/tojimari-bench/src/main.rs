@@ -77,9 +77,20 @@ fn main() -> ExitCode {
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(1),
             "--peer-timeout" => peer_timeout = args.next().and_then(|n| n.parse().ok()).unwrap_or(120),
             "--seeds" => seeds = args.next().and_then(|n| n.parse().ok()).unwrap_or(10),
+            "--baseline" => match args.next() {
+                Some(path) if std::path::Path::new(&path).is_file() => {
+                    let _ = BASELINE.set(path);
+                }
+                other => {
+                    eprintln!(
+                        "error: --baseline needs the path of an existing tojimari binary, got {other:?} (hint: build the older commit with `cargo build --release` and copy target/release/tojimari aside)"
+                    );
+                    return ExitCode::from(2);
+                }
+            },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N]\n(as root; builds its own test bed)"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -114,6 +125,10 @@ fn main() -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// An older tojimari binary to run beside the current one (`--baseline`), so a change is measured before
+/// and after in one run on the same bed.
+static BASELINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub(crate) fn tojimari_binary() -> String {
     // The release binary next to this one (cargo builds both with `cargo build --release`).
@@ -172,16 +187,33 @@ fn connect_all(runs: usize) -> Result<(), String> {
 /// Runs every tool `runs` times and prints a row each.
 pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs: usize, jsonl: &str) {
     println!(
-        "{:<22} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
+        "{:<28} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
         "tool", "time s", "pkts/s", "recall", "precision", "cpu s", "rss MB"
     );
+    let current = tojimari_binary();
     for tool in tools {
+        // With --baseline, each tojimari run is followed by the same run of the older binary, so both
+        // see the same machine load.
+        let before = BASELINE.get().filter(|_| tool.program == current).map(|old| ToolRun {
+            name: format!("{} [before]", tool.name),
+            program: old.clone(),
+            args: tool.args.clone(),
+            parse: tool.parse,
+            timeout: tool.timeout,
+        });
+        let variants: Vec<&ToolRun> = std::iter::once(tool).chain(before.as_ref()).collect();
+        let mut failed = vec![false; variants.len()];
         for _ in 0..runs {
-            match run_tool(ns, tool, jsonl) {
-                Ok(row) => print_row(&row, truth),
-                Err(e) => {
-                    println!("{:<22} {e}", tool.name);
-                    break;
+            for (i, t) in variants.iter().enumerate() {
+                if failed[i] {
+                    continue;
+                }
+                match run_tool(ns, t, jsonl) {
+                    Ok(row) => print_row(&row, truth),
+                    Err(e) => {
+                        println!("{:<28} {e}", t.name);
+                        failed[i] = true;
+                    }
                 }
             }
         }
@@ -194,7 +226,7 @@ pub(crate) fn print_row(row: &Row, truth: &BTreeSet<Key>) {
     let precision = if row.found.is_empty() { 1.0 } else { hits / row.found.len() as f64 };
     let secs = row.wall.as_secs_f64();
     println!(
-        "{:<22} {:>9.3} {:>10.0} {:>8.1}% {:>8.1}% {:>9.2} {:>9.1}  {}",
+        "{:<28} {:>9.3} {:>10.0} {:>8.1}% {:>8.1}% {:>9.2} {:>9.1}  {}",
         row.tool,
         secs,
         row.packets as f64 / secs,

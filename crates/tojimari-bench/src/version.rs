@@ -60,6 +60,8 @@ pub fn version(runs: usize, peer_timeout: u64) -> Result<(), String> {
     let tojimari = crate::tojimari_binary();
     let mut ours = (Vec::new(), Answers::new(), Vec::new());
     let mut theirs = (Vec::new(), Answers::new());
+    // The older binary of --baseline, run after ours in each round: (times, answers).
+    let mut before = (Vec::new(), Answers::new());
     for _ in 0..runs {
         let start = Instant::now();
         let out = bed
@@ -76,6 +78,22 @@ pub fn version(runs: usize, peer_timeout: u64) -> Result<(), String> {
         let text = std::fs::read_to_string(&jsonl).unwrap_or_default();
         ours.1 = parse_jsonl(&text);
         ours.2 = findings(&text);
+
+        if let Some(old) = crate::BASELINE.get() {
+            let start = Instant::now();
+            let out = bed
+                .scanner()
+                .command(old)
+                .args(["scan", "-sS", "-sU", "-sV", "-Pn", "-n", "--no-progress", "-p", &spec, "-oJ", &jsonl, &addr])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| e.to_string())?;
+            before.0.push(start.elapsed());
+            if !out.status.success() {
+                return Err(format!("tojimari [before] failed: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+            before.1 = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap_or_default());
+        }
 
         let start = Instant::now();
         let mut nmap = bed.scanner().command("nmap");
@@ -154,6 +172,24 @@ pub fn version(runs: usize, peer_timeout: u64) -> Result<(), String> {
         v.sort();
         v.get(v.len() / 2).copied()
     };
+    if crate::BASELINE.get().is_some() {
+        let names = truth
+            .iter()
+            .filter(|s| {
+                let proto = if s.transport == Transport::Udp { "udp" } else { "tcp" };
+                let seen = before.1.get(&(proto.to_string(), s.port)).cloned().unwrap_or_default();
+                seen.name == s.name && seen.tunnel == (s.tunnel == Tunnel::Tls)
+            })
+            .count();
+        match median(&mut before.0) {
+            Some(t) => println!(
+                "tojimari [before] (--baseline): names right {names}/{}, time (median of {runs}) {:.2} s",
+                truth.len(),
+                t.as_secs_f64()
+            ),
+            None => println!("tojimari [before] (--baseline): no run"),
+        }
+    }
     let ours_t = median(&mut ours.0);
     let theirs_t = median(&mut theirs.0);
     println!(
