@@ -5,6 +5,7 @@
 
 mod args;
 mod check;
+mod completions;
 mod iflist;
 mod list_scan;
 mod lookup;
@@ -49,12 +50,26 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Local(args) => local(&args),
         Command::Watch(args) => watch(&args),
+        Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
+        Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {
             let mut stdout = std::io::stdout().lock();
             match lookup::run(&args.ports, &mut stdout) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => usage(&e),
             }
+        }
+    }
+}
+
+/// Writes data to stdout: a closed pipe is not an error, any other write failure is (exit 1).
+fn data(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> ExitCode {
+    match write(&mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            messages::error(format!("cannot write to standard output: {e}"));
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }
