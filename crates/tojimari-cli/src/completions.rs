@@ -106,7 +106,7 @@ mod tests {
             for sub in ["scan", "ports", "check", "local", "watch", "completions"] {
                 assert!(script.contains(sub), "{shell:?} lacks {sub}");
             }
-            assert!(script.contains("--top-ports"), "{shell:?} lacks scan's options");
+            assert!(script.contains("top-ports"), "{shell:?} lacks scan's options");
         }
     }
 

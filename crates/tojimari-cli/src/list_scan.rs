@@ -36,7 +36,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
     };
     let started = Instant::now();
     if let Err(e) = tee.run_start(&run_info) {
-        eprintln!("error: writing results failed: {e}");
+        crate::messages::error(format_args!("writing results failed: {e}"));
         return ExitCode::from(EXIT_FAILURE);
     }
     let mut listed = 0u64;
@@ -69,7 +69,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
         Ok(()) => (RunExit::Success, ExitCode::SUCCESS),
         Err(message) => {
             if !message.starts_with("Interrupted") {
-                eprintln!("error: {message}");
+                crate::messages::error(&message);
             }
             (RunExit::Error(message), ExitCode::from(EXIT_FAILURE))
         }
@@ -84,7 +84,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
         exit,
     };
     if let Err(e) = tee.run_end(&summary) {
-        eprintln!("error: writing results failed: {e}");
+        crate::messages::error(format_args!("writing results failed: {e}"));
         return ExitCode::from(EXIT_FAILURE);
     }
     code
