@@ -16,7 +16,7 @@ use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Reason, ScanType, Sink};
 use tojimari_engine::{Control, ScanTarget};
 
-use crate::EXIT_FAILURE;
+use crate::exit::Exit;
 use crate::plan::ScanPlan;
 use crate::resolve::Targets;
 
@@ -37,7 +37,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
     let started = Instant::now();
     if let Err(e) = tee.run_start(&run_info) {
         crate::messages::error(format_args!("writing results failed: {e}"));
-        return ExitCode::from(EXIT_FAILURE);
+        return ExitCode::from(Exit::Failure);
     }
     let mut listed = 0u64;
     let mut stream = targets.iter();
@@ -71,7 +71,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
             if !message.starts_with("Interrupted") {
                 crate::messages::error(&message);
             }
-            (RunExit::Error(message), ExitCode::from(EXIT_FAILURE))
+            (RunExit::Error(message), ExitCode::from(Exit::Failure))
         }
     };
     let summary = RunSummary {
@@ -85,7 +85,7 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
     };
     if let Err(e) = tee.run_end(&summary) {
         crate::messages::error(format_args!("writing results failed: {e}"));
-        return ExitCode::from(EXIT_FAILURE);
+        return ExitCode::from(Exit::Failure);
     }
     code
 }

@@ -33,9 +33,7 @@ use crate::args::{Cli, Command};
 use crate::exit::Exit;
 use crate::plan::UsageError;
 
-/// Exit status for bad usage (as nmap and most Unix tools): [`Exit::Usage`].
-pub const EXIT_USAGE: u8 = Exit::Usage.code();
-/// Exit status for a runtime failure or an interrupted scan: [`Exit::Failure`].
+/// [`Exit::Failure`] as a number, for code that builds an `ExitCode` itself.
 pub const EXIT_FAILURE: u8 = Exit::Failure.code();
 
 fn main() -> ExitCode {
@@ -75,7 +73,7 @@ fn data(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> E
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             messages::error(format!("cannot write to standard output: {e}"));
-            ExitCode::from(EXIT_FAILURE)
+            Exit::Failure.into()
         }
     }
 }
@@ -256,7 +254,7 @@ fn clap_error(e: clap::Error, subcommand: Option<&str>) -> ExitCode {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                ExitCode::from(EXIT_USAGE)
+                Exit::Usage.into()
             } else {
                 ExitCode::SUCCESS
             }
