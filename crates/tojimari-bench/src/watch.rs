@@ -16,8 +16,7 @@
 //! its lines are captured without a syslog daemon and without touching the machine's /dev.
 //! ICMP rate limits are lifted in the target so UDP scans finish quickly.
 //!
-//! The watcher is `tojimari watch` when the release `tojimari` binary has that subcommand, else the
-//! `watch` example of tojimari-watch (`cargo build --release -p tojimari-watch --example watch`).
+//! The watcher is `tojimari watch` of the release `tojimari` binary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -344,7 +343,7 @@ fn load(watcher: &[String], bed: &TestBed, dir: &Path, mac: &str, limit: Duratio
     Ok(())
 }
 
-/// The watcher's command line: `tojimari watch` or the example binary.
+/// The watcher's command line: `tojimari watch`.
 fn watcher_command() -> Result<Vec<String>, String> {
     let main = crate::tojimari_binary();
     let has_watch = Command::new(&main)
@@ -356,15 +355,7 @@ fn watcher_command() -> Result<Vec<String>, String> {
     if has_watch {
         return Ok(vec![main, "watch".into()]);
     }
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let example = me.with_file_name("examples").join("watch");
-    if example.exists() {
-        return Ok(vec![example.to_string_lossy().into_owned()]);
-    }
-    Err(format!(
-        "no watcher: {main} has no `watch` and {} is missing (cargo build --release -p tojimari-watch --example watch)",
-        example.display()
-    ))
+    Err(format!("no watcher: {main} has no `watch` subcommand (cargo build --release -p tojimari-cli)"))
 }
 
 /// What the observers of one run saw.

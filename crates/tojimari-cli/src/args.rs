@@ -33,6 +33,29 @@ pub enum Command {
     Local(LocalCliArgs),
     /// Detect port scans against this machine, live or from captures and firewall logs.
     Watch(WatchCliArgs),
+    /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
+    Completions(CompletionsArgs),
+    /// Print tojimari's man page (roff) to standard output.
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  tojimari completions bash > /etc/bash_completion.d/tojimari\n  \
+                  tojimari completions zsh > ~/.zfunc/_tojimari\n  \
+                  tojimari completions fish > ~/.config/fish/completions/tojimari.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+/// The shells `tojimari completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Reason, ScanType, Sink};
 use tojimari_engine::{Control, ScanTarget};
 
-use crate::EXIT_FAILURE;
+use crate::exit::Exit;
 use crate::plan::ScanPlan;
 use crate::resolve::Targets;
 
@@ -36,8 +36,8 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
     };
     let started = Instant::now();
     if let Err(e) = tee.run_start(&run_info) {
-        eprintln!("error: writing results failed: {e}");
-        return ExitCode::from(EXIT_FAILURE);
+        crate::messages::error(format_args!("writing results failed: {e}"));
+        return ExitCode::from(Exit::Failure);
     }
     let mut listed = 0u64;
     let mut stream = targets.iter();
@@ -69,9 +69,9 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
         Ok(()) => (RunExit::Success, ExitCode::SUCCESS),
         Err(message) => {
             if !message.starts_with("Interrupted") {
-                eprintln!("error: {message}");
+                crate::messages::error(&message);
             }
-            (RunExit::Error(message), ExitCode::from(EXIT_FAILURE))
+            (RunExit::Error(message), ExitCode::from(Exit::Failure))
         }
     };
     let summary = RunSummary {
@@ -84,8 +84,8 @@ pub fn run(plan: &ScanPlan, targets: &Targets, mut tee: Tee, args: String, contr
         exit,
     };
     if let Err(e) = tee.run_end(&summary) {
-        eprintln!("error: writing results failed: {e}");
-        return ExitCode::from(EXIT_FAILURE);
+        crate::messages::error(format_args!("writing results failed: {e}"));
+        return ExitCode::from(Exit::Failure);
     }
     code
 }

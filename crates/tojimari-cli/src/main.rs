@@ -1,10 +1,13 @@
 //! The `tojimari` binary: parses the command line, runs the job, owns the exit status.
 //!
-//! Exit status: 0 success, 1 runtime failure (or an interrupted scan), 2 bad usage. Errors are one line on
-//! stderr with a hint, in the one style of [`messages`]; a closed stdout pipe is not an error.
+//! Exit status: the one table of [`exit::Exit`] (0 success, 1 runtime failure or an interrupted scan, 2 bad
+//! usage, 130 a second Ctrl-C). Every message is one line on stderr, printed by [`messages`] (the libraries
+//! return errors and notices as values, and print nothing); a closed stdout pipe is not an error.
 
 mod args;
 mod check;
+mod completions;
+mod exit;
 mod iflist;
 mod list_scan;
 mod lookup;
@@ -15,21 +18,23 @@ mod packet_trace;
 mod plan;
 mod prepass;
 mod progress;
+mod prompt;
 mod resolve;
 mod scan;
 mod technique;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
+use crate::exit::Exit;
 use crate::plan::UsageError;
 
-/// Exit status for bad usage (as nmap and most Unix tools).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status for a runtime failure or an interrupted scan.
-pub const EXIT_FAILURE: u8 = 1;
+/// [`Exit::Failure`] as a number, for code that builds an `ExitCode` itself.
+pub const EXIT_FAILURE: u8 = Exit::Failure.code();
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -49,12 +54,26 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Local(args) => local(&args),
         Command::Watch(args) => watch(&args),
+        Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
+        Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {
             let mut stdout = std::io::stdout().lock();
             match lookup::run(&args.ports, &mut stdout) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => usage(&e),
             }
+        }
+    }
+}
+
+/// Writes data to stdout: a closed pipe is not an error, any other write failure is (exit 1).
+fn data(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> ExitCode {
+    match write(&mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            messages::error(format!("cannot write to standard output: {e}"));
+            Exit::Failure.into()
         }
     }
 }
@@ -85,12 +104,16 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         (_, true) => Protocols::Udp,
         _ => Protocols::Both,
     };
-    let code = tojimari_local::run(
+    let result = tojimari_local::run(
         LocalArgs { port, stop, json, protocols },
+        &mut prompt::TerminalPrompt,
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut |notice| messages::report(&notice),
     );
-    ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
+    if let Err(error) = &result {
+        messages::report(error);
+    }
+    exit::of_local(&result).into()
 }
 
 /// `--stop`, `--yes` and `--grace` checked together: `--stop`'s options when it is given.
@@ -180,8 +203,40 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
         quiet: args.quiet,
         nets,
     };
-    let code = tojimari_watch::run(watch_args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
-    ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
+    let stop = Arc::new(AtomicBool::new(false));
+    let handlers = stop_on_signals(&stop);
+    let result = tojimari_watch::run_until(watch_args, &stop, &mut std::io::stdout().lock(), &mut |notice| {
+        messages::report(&notice)
+    });
+    for id in handlers {
+        signal_hook::low_level::unregister(id);
+    }
+    if let Err(error) = &result {
+        messages::report(error);
+    }
+    exit::of_watch(&result).into()
+}
+
+/// Ctrl-C and SIGTERM set `stop`; a second one exits at once with [`Exit::Interrupted`]. Returns the
+/// handlers to unregister.
+fn stop_on_signals(stop: &Arc<AtomicBool>) -> Vec<signal_hook::SigId> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut ids = Vec::new();
+    for signal in [SIGINT, SIGTERM] {
+        // The conditional shutdown goes first: it exits only if the flag was already set.
+        if let Ok(id) = signal_hook::flag::register_conditional_shutdown(
+            signal,
+            i32::from(Exit::Interrupted.code()),
+            Arc::clone(stop),
+        ) {
+            ids.push(id);
+        }
+        match signal_hook::flag::register(signal, Arc::clone(stop)) {
+            Ok(id) => ids.push(id),
+            Err(e) => messages::warning(format!("cannot catch signal {signal}: {e}")),
+        }
+    }
+    ids
 }
 
 /// Prints a usage error as one line (`error: MESSAGE (hint: HINT)`) and returns its exit status: 2, or 1
@@ -199,7 +254,7 @@ fn clap_error(e: clap::Error, subcommand: Option<&str>) -> ExitCode {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                ExitCode::from(EXIT_USAGE)
+                Exit::Usage.into()
             } else {
                 ExitCode::SUCCESS
             }

@@ -1,37 +1,63 @@
-//! How the `tojimari` binary talks to the user on standard error: one style for every subcommand.
+//! How the `tojimari` binary talks to the user on standard error: the one diagnostic printer of every
+//! subcommand. Libraries hand it values ([`tojimari_core::diagnostic::Diagnostic`]: scan notes, `local`'s
+//! and `watch`'s notices and errors); nothing below the CLI writes to stderr.
 //!
 //! - Three prefixes only: `error:` (the run failed or was refused), `warning:` (something was skipped or may
 //!   be wrong, the run goes on) and `note:` (worth knowing, nothing is wrong).
 //! - One line per message. A message that can say what to do next ends with ` (hint: HINT)`:
 //!   `error: -sF sends raw packets, which needs root (or the CAP_NET_RAW capability) (hint: run it as root ...)`.
-//! - One wording for the privilege raw packets need ([`needs_raw`], [`raw_hint`]).
+//! - One wording for the privilege raw packets need ([`needs_raw`], [`raw_hint`], from
+//!   [`tojimari_core::diagnostic::RAW_PRIVILEGE`]).
+//! - No colour, so nothing for `NO_COLOR` to turn off; colour added later must respect it.
 //!
-//! Exit statuses are `main`'s: see [`crate::EXIT_USAGE`] and [`crate::EXIT_FAILURE`].
+//! Exit statuses are [`crate::exit::Exit`]'s.
 
 use std::fmt::Display;
+use std::io::Write;
+
+pub use tojimari_core::diagnostic::RAW_PRIVILEGE;
+use tojimari_core::diagnostic::{self, Diagnostic, Level};
 
 /// `MESSAGE (hint: HINT)`: the one way a hint follows a message.
 pub fn with_hint(message: impl Display, hint: impl Display) -> String {
-    format!("{message} (hint: {hint})")
+    diagnostic::with_hint(message, Some(hint))
+}
+
+/// Prints a diagnostic as its one line on standard error. A stderr that cannot be written is ignored:
+/// there is nowhere left to say so.
+pub fn report(message: &dyn Diagnostic) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", diagnostic::render(message));
+}
+
+/// A message with a level, for the CLI's own messages.
+struct Plain<'a>(Level, &'a dyn Display);
+
+impl Display for Plain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.1.fmt(f)
+    }
+}
+
+impl Diagnostic for Plain<'_> {
+    fn level(&self) -> Level {
+        self.0
+    }
 }
 
 /// `error: MESSAGE` on standard error.
 pub fn error(message: impl Display) {
-    eprintln!("error: {message}");
+    report(&Plain(Level::Error, &message));
 }
 
 /// `warning: MESSAGE` on standard error.
 pub fn warning(message: impl Display) {
-    eprintln!("warning: {message}");
+    report(&Plain(Level::Warning, &message));
 }
 
 /// `note: MESSAGE` on standard error.
 pub fn note(message: impl Display) {
-    eprintln!("note: {message}");
+    report(&Plain(Level::Note, &message));
 }
-
-/// What sending raw packets takes, in the words every message uses.
-pub const RAW_PRIVILEGE: &str = "root (or the CAP_NET_RAW capability)";
 
 /// "`what` sends raw packets, which needs root (or the CAP_NET_RAW capability)": the one wording of the
 /// privilege error and of the privilege fallback note.
@@ -41,7 +67,7 @@ pub fn needs_raw(what: &str) -> String {
 
 /// The hint after [`needs_raw`]: become root, or do without (`instead` says how).
 pub fn raw_hint(instead: &str) -> String {
-    format!("run it as root (sudo), or {instead}")
+    diagnostic::raw_privilege_hint(instead)
 }
 
 #[cfg(test)]
@@ -61,5 +87,10 @@ mod tests {
             "-sF sends raw packets, which needs root (or the CAP_NET_RAW capability) \
              (hint: run it as root (sudo), or use -sT)"
         );
+    }
+
+    #[test]
+    fn the_cli_own_messages_take_the_same_format() {
+        assert_eq!(diagnostic::render(&Plain(Level::Warning, &"x skipped")), "warning: x skipped");
     }
 }

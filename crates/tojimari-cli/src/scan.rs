@@ -88,14 +88,17 @@ fn iflist() -> ExitCode {
             let text = crate::iflist::render(&interfaces, &routes);
             match io::stdout().lock().write_all(text.as_bytes()) {
                 Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-                    eprintln!("error: writing the interface list failed: {e}");
+                    messages::error(format_args!("writing the interface list failed: {e}"));
                     ExitCode::from(EXIT_FAILURE)
                 }
                 _ => ExitCode::SUCCESS,
             }
         }
         Err(e) => {
-            eprintln!("error: cannot read the interfaces and routes: {e} (hint: `ip addr` and `ip route` show them)");
+            messages::error(messages::with_hint(
+                format_args!("cannot read the interfaces and routes: {e}"),
+                "`ip addr` and `ip route` show them",
+            ));
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -1,10 +1,10 @@
 //! The `tojimari local` command, minus argument parsing: the CLI fills a [`LocalArgs`] and calls [`run`].
 //!
-//! Output: the table (or the `--port` answer) on stdout; with `-oJ FILE` JSON Lines go to FILE as well, with
-//! `-oJ -` they replace the table on stdout. What could not be seen is a `note:` on stderr. `--stop` is
-//! [`crate::stopping`]. Exit codes: 0 done; 1 a runtime failure (the inventory could not be taken, the output
-//! could not be written), `--port N` and nobody holds N, or `--stop` did not leave the port closed. Bad usage
-//! (2) is the CLI's to report. A closed stdout pipe is not an error.
+//! Output: the table (or the `--port` answer) on the `stdout` given; with `-oJ FILE` JSON Lines go to FILE as
+//! well, with `-oJ -` they replace the table on stdout. What could not be seen is a [`Notice::Visibility`].
+//! `--stop` is [`crate::stopping`]. Nothing is printed here and no exit status chosen: the run returns an
+//! [`Outcome`] (or a [`LocalError`] when the inventory could not be taken or the output written), and its
+//! notices go to the `report` callback. A closed stdout pipe is not an error.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,15 +12,14 @@ use std::path::PathBuf;
 
 use tojimari_core::Protocol;
 
+use crate::error::LocalError;
 use crate::holder::{who_holds, write_holding};
 use crate::inventory::Inventory;
 use crate::jsonl::write_jsonl;
-use crate::stopping::{Prompt, StopOptions, TerminalPrompt, stop_port};
+use crate::notice::Notice;
+use crate::stopping::{Prompt, StopOptions, stop_port};
 use crate::system::{LocalOptions, Protocols, listening_sockets};
 use crate::table::write_table;
-
-/// The exit code of a runtime failure.
-pub const EXIT_FAILURE: i32 = 1;
 
 /// Where `-oJ` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,44 +43,45 @@ pub struct LocalArgs {
     pub protocols: Protocols,
 }
 
-/// Runs the command on this machine, asking `--stop`'s question on the terminal. Returns the exit code.
-pub fn run(args: LocalArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+/// How a run that did not fail ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Listed (also when stdout was closed early), or `--stop` left the port closed.
+    Done,
+    /// `--port N` and nobody holds N.
+    NotHeld,
+    /// `--stop` did not leave the port closed: refused, declined, a failed step, the port still open (each
+    /// told as a [`Notice`]).
+    NotStopped,
+}
+
+/// Runs the command on this machine; `prompt` answers `--stop`'s question.
+pub fn run(
+    args: LocalArgs,
+    prompt: &mut dyn Prompt,
+    stdout: &mut dyn Write,
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, LocalError> {
     let opts = LocalOptions { protocols: args.protocols, ..LocalOptions::default() };
-    run_with(&args, &opts, &mut TerminalPrompt, stdout, stderr)
+    run_with(&args, &opts, prompt, stdout, report)
 }
 
 /// [`run`] with explicit options (which `/proc`, which protocols; `args.protocols` is ignored in favour of
-/// `opts.protocols`) and who answers `--stop`'s question.
+/// `opts.protocols`).
 pub fn run_with(
     args: &LocalArgs,
     opts: &LocalOptions,
     prompt: &mut dyn Prompt,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> i32 {
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, LocalError> {
     let result = match (args.port, &args.stop) {
-        (Some(port), Some(stop)) => {
-            stop_port(port, proto_filter(opts.protocols), opts, stop, prompt, stdout, stderr).map_err(Failure::Io)
-        }
-        _ => match listening_sockets(opts) {
-            Ok(inventory) => write_outputs(args, opts.protocols, inventory, stdout, stderr),
-            Err(error) => {
-                let _ = writeln!(stderr, "error: {error}");
-                return EXIT_FAILURE;
-            }
-        },
+        (Some(port), Some(stop)) => stop_port(port, proto_filter(opts.protocols), opts, stop, prompt, stdout, report),
+        _ => write_outputs(args, opts.protocols, listening_sockets(opts)?, stdout, report),
     };
     match result {
-        Ok(code) => code,
-        Err(Failure::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => 0,
-        Err(Failure::Io(error)) => {
-            let _ = writeln!(stderr, "error: cannot write output: {error}");
-            EXIT_FAILURE
-        }
-        Err(Failure::JsonFile(path, error)) => {
-            let _ = writeln!(stderr, "error: cannot write {}: {error}", path.display());
-            EXIT_FAILURE
-        }
+        Err(LocalError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => Ok(Outcome::Done),
+        result => result,
     }
 }
 
@@ -93,30 +93,19 @@ fn proto_filter(protocols: Protocols) -> Option<Protocol> {
     }
 }
 
-enum Failure {
-    Io(io::Error),
-    JsonFile(PathBuf, io::Error),
-}
-
-impl From<io::Error> for Failure {
-    fn from(error: io::Error) -> Self {
-        Failure::Io(error)
-    }
-}
-
 fn write_outputs(
     args: &LocalArgs,
     protocols: Protocols,
     mut inventory: Inventory,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<i32, Failure> {
-    let mut code = 0;
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, LocalError> {
+    let mut outcome = Outcome::Done;
     let note;
     if let Some(port) = args.port {
         let holding = who_holds(&inventory, port, proto_filter(protocols));
         if holding.is_empty() {
-            code = EXIT_FAILURE;
+            outcome = Outcome::NotHeld;
         }
         if args.json != Some(JsonOutput::Stdout) {
             write_holding(&holding, stdout)?;
@@ -134,7 +123,7 @@ fn write_outputs(
         None => {}
         Some(JsonOutput::Stdout) => write_jsonl(&inventory, stdout)?,
         Some(JsonOutput::File(path)) => {
-            let failed = |error| Failure::JsonFile(path.clone(), error);
+            let failed = |source| LocalError::JsonFile { path: path.clone(), source };
             let mut file = BufWriter::new(File::create(path).map_err(failed)?);
             write_jsonl(&inventory, &mut file).map_err(failed)?;
             file.flush().map_err(failed)?;
@@ -142,14 +131,17 @@ fn write_outputs(
     }
     stdout.flush()?;
     if let Some(note) = note {
-        writeln!(stderr, "note: {note}")?;
+        report(Notice::Visibility(note));
     }
-    Ok(code)
+    Ok(outcome)
 }
 
 #[cfg(test)]
 mod tests {
+    use tojimari_core::diagnostic::render;
+
     use super::*;
+    use crate::stopping::{Answer, FixedAnswer};
 
     fn missing_proc() -> LocalOptions {
         LocalOptions {
@@ -159,33 +151,40 @@ mod tests {
         }
     }
 
+    /// Nobody to ask: a run that asks would be told no.
+    fn nobody() -> FixedAnswer {
+        FixedAnswer(Answer::No)
+    }
+
     #[test]
     fn unreadable_tables_are_a_runtime_failure_with_a_message() {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_with(&LocalArgs::default(), &missing_proc(), &mut TerminalPrompt, &mut out, &mut err);
-        assert_eq!(code, EXIT_FAILURE, "2 is for bad usage only");
-        assert!(out.is_empty());
-        let message = String::from_utf8(err).unwrap();
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let result =
+            run_with(&LocalArgs::default(), &missing_proc(), &mut nobody(), &mut out, &mut |n| notices.push(n));
+        let error = result.expect_err("2 is for bad usage only: this is a runtime failure");
+        assert!(out.is_empty() && notices.is_empty());
+        let message = render(&error);
         assert!(message.starts_with("error: cannot read /nonexistent/tojimari/net/tcp: "), "{message}");
     }
 
     #[test]
     fn stop_without_an_inventory_stops_nothing_and_fails() {
         let args = LocalArgs { port: Some(80), stop: Some(StopOptions::default()), ..LocalArgs::default() };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let mut prompt = crate::stopping::FixedAnswer(crate::stopping::Answer::Yes);
-        assert_eq!(run_with(&args, &missing_proc(), &mut prompt, &mut out, &mut err), EXIT_FAILURE);
-        assert!(out.is_empty());
-        let message = String::from_utf8(err).unwrap();
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let mut prompt = FixedAnswer(Answer::Yes);
+        let result = run_with(&args, &missing_proc(), &mut prompt, &mut out, &mut |n| notices.push(n));
+        let error = result.expect_err("a runtime failure");
+        assert!(out.is_empty() && notices.is_empty());
+        let message = render(&error);
         assert!(message.starts_with("error: cannot read /nonexistent/tojimari/net/tcp: "), "{message}");
     }
 
     #[test]
     fn this_machine_inventory_runs() {
-        // Whatever listens here, the command must finish with a table and exit 0.
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run(LocalArgs::default(), &mut out, &mut err);
-        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+        // Whatever listens here, the command must finish with a table.
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        let result = run(LocalArgs::default(), &mut nobody(), &mut out, &mut |n| notices.push(n));
+        assert_eq!(result.unwrap(), Outcome::Done, "{notices:?}");
         let table = String::from_utf8(out).unwrap();
         assert!(table.starts_with("PROTO") || table.starts_with("No listening sockets."), "{table}");
     }
@@ -193,8 +192,8 @@ mod tests {
     #[test]
     fn json_to_stdout_ends_with_summary() {
         let args = LocalArgs { json: Some(JsonOutput::Stdout), ..LocalArgs::default() };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        assert_eq!(run(args, &mut out, &mut err), 0);
+        let mut out = Vec::new();
+        assert_eq!(run(args, &mut nobody(), &mut out, &mut |_| {}).unwrap(), Outcome::Done);
         let text = String::from_utf8(out).unwrap();
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
         assert_eq!(last["type"], "summary");
@@ -211,8 +210,11 @@ mod tests {
                 Err(io::ErrorKind::BrokenPipe.into())
             }
         }
-        let mut err = Vec::new();
-        assert_eq!(run(LocalArgs::default(), &mut Closed, &mut err), 0);
-        assert!(err.is_empty());
+        let mut notices = Vec::new();
+        assert_eq!(
+            run(LocalArgs::default(), &mut nobody(), &mut Closed, &mut |n| notices.push(n)).unwrap(),
+            Outcome::Done
+        );
+        assert!(notices.is_empty());
     }
 }

@@ -13,7 +13,9 @@
 //! - [`system`]: the I/O edge, [`listening_sockets`] reading `/proc`.
 //! - [`table`], [`jsonl`], [`holder`]: the outputs; [`command`]: [`run`] ties them together for the CLI.
 //! - `--stop`: [`stop`] decides what to do about a port's holders and [`termination`] times the signals (both
-//!   pure); [`stopping`] is their I/O edge (signals, `systemctl`, the question on the terminal).
+//!   pure); [`stopping`] is their I/O edge (signals, `systemctl`; the question is the caller's [`Prompt`]).
+//! - [`notice`]: what a run tells the user besides its data ([`Notice`]). This crate prints nothing and
+//!   chooses no exit status: [`run`] returns an [`Outcome`] or a [`LocalError`], and the CLI does the rest.
 //!
 //! ```no_run
 //! use tojimari_local::{LocalOptions, listening_sockets, write_table};
@@ -28,6 +30,7 @@ pub mod exposure;
 pub mod holder;
 pub mod inventory;
 pub mod jsonl;
+pub mod notice;
 pub mod proc_net;
 pub mod process;
 pub mod reach;
@@ -38,14 +41,15 @@ pub mod table;
 pub mod termination;
 pub mod users;
 
-pub use command::{JsonOutput, LocalArgs, run, run_with};
+pub use command::{JsonOutput, LocalArgs, Outcome, run, run_with};
 pub use error::LocalError;
 pub use holder::{Holding, StopStep, who_holds, write_holders, write_holding};
 pub use inventory::{Inventory, ListeningSocket, Privilege, ProcessSockets};
 pub use jsonl::write_jsonl;
+pub use notice::Notice;
 pub use process::{Manager, ProcessInfo, Unit};
 pub use reach::Reach;
 pub use stop::{Pinned, Refusal, StopAction, StopPlan, plan_stop};
-pub use stopping::{Answer, Confirmation, FixedAnswer, Prompt, StopOptions, TerminalPrompt};
+pub use stopping::{Answer, Confirmation, FixedAnswer, Prompt, StopOptions, read_answer};
 pub use system::{LocalOptions, Protocols, listening_sockets};
 pub use table::write_table;

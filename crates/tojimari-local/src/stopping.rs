@@ -2,18 +2,20 @@
 //! through nix, `systemctl` as a child process, polling `/proc` against a bounded deadline), then read the
 //! socket tables again and say whether the port is closed.
 //!
-//! Output: the holders, then one line per step, then `Port N/tcp is closed now.` on stdout; the question
-//! (`Stop nginx (pid 1234)? [y/N] `), errors and notes on stderr. Exit code: 0 when the port is closed
-//! afterwards (or nobody held it), 1 when it could not be stopped (a refusal, the answer no, a failed step,
-//! the port still open).
+//! Output: the holders, then one line per step, then `Port N/tcp is closed now.` on the `out` given; the
+//! question (`Stop nginx (pid 1234)? [y/N] `) goes to the caller's [`Prompt`], errors and notes are
+//! [`Notice`]s. The outcome: [`Outcome::Done`] when the port is closed afterwards (or nobody held it),
+//! [`Outcome::NotStopped`] when it could not be stopped (a refusal, the answer no, a failed step, the port
+//! still open).
 //!
-//! The question is asked only on a terminal: with standard input not a terminal, or at its end, the answer
-//! is no (`--yes` answers for scripts). After an answered question the holders are read again, and nothing is
+//! The question is asked only on a terminal (the CLI's prompt says [`Answer::NotATerminal`] otherwise, and at
+//! its end [`Answer::EndOfInput`]): then nothing is stopped (`--yes` answers for scripts). After an answered
+//! question the holders are read again, and nothing is
 //! done if they changed while the user was reading. A process is only signalled while its pid still has the
 //! start time the inventory saw, so a pid the kernel handed to a newcomer in between is left alone.
 
 use std::fs;
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -24,9 +26,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, geteuid};
 use tojimari_core::Protocol;
 
-use crate::command::EXIT_FAILURE;
+use crate::command::Outcome;
+use crate::error::LocalError;
 use crate::holder::{Holding, capitalize, who_holds, write_holders};
 use crate::inventory::Privilege;
+use crate::notice::Notice;
 use crate::stop::{Pinned, StopAction, StopPlan, disable_command, plan_stop};
 use crate::system::{LocalOptions, listening_sockets};
 use crate::termination::{Ending, Next, Sig, Termination};
@@ -76,26 +80,10 @@ pub enum Answer {
     EndOfInput,
 }
 
-/// Asks the confirmation question.
+/// Asks the confirmation question (the CLI asks on the terminal).
 pub trait Prompt {
     /// Shows `question` and returns the answer.
-    fn ask(&mut self, question: &str, stderr: &mut dyn Write) -> io::Result<Answer>;
-}
-
-/// The question on stderr, the answer from standard input, which must be a terminal.
-#[derive(Copy, Clone, Debug, Default)]
-pub struct TerminalPrompt;
-
-impl Prompt for TerminalPrompt {
-    fn ask(&mut self, question: &str, stderr: &mut dyn Write) -> io::Result<Answer> {
-        let stdin = io::stdin();
-        if !stdin.is_terminal() {
-            return Ok(Answer::NotATerminal);
-        }
-        write!(stderr, "{question}")?;
-        stderr.flush()?;
-        read_answer(&mut stdin.lock())
-    }
+    fn ask(&mut self, question: &str) -> io::Result<Answer>;
 }
 
 /// The same answer to every question, asking nothing (tests and embedding programs).
@@ -103,7 +91,7 @@ impl Prompt for TerminalPrompt {
 pub struct FixedAnswer(pub Answer);
 
 impl Prompt for FixedAnswer {
-    fn ask(&mut self, _: &str, _: &mut dyn Write) -> io::Result<Answer> {
+    fn ask(&mut self, _: &str) -> io::Result<Answer> {
         Ok(self.0)
     }
 }
@@ -121,7 +109,7 @@ pub fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
     })
 }
 
-/// `--port N --stop`. Returns the exit code; `Err` only when stdout or stderr cannot be written.
+/// `--port N --stop`. `Err` when an inventory cannot be taken or `out` cannot be written.
 pub(crate) fn stop_port(
     port: u16,
     proto: Option<Protocol>,
@@ -129,59 +117,44 @@ pub(crate) fn stop_port(
     stop: &StopOptions,
     prompt: &mut dyn Prompt,
     out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<i32> {
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, LocalError> {
     let own_uid = geteuid().as_raw();
-    let Some(inventory) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
+    let inventory = listening_sockets(opts)?;
     let holding = who_holds(&inventory, port, proto);
     write_holders(&holding, out)?;
     let plan = plan_stop(&holding, own_uid);
     let actions = match &plan {
         StopPlan::Nobody => {
             writeln!(out, "Nothing to stop.")?;
-            return Ok(0);
+            return Ok(Outcome::Done);
         }
         StopPlan::Refused(refusals) => {
             for refusal in refusals {
-                writeln!(err, "error: cannot stop {}: {refusal} (hint: {})", holding.what(), refusal.hint())?;
+                report(Notice::Refused { what: holding.what(), refusal: refusal.clone() });
             }
-            return Ok(EXIT_FAILURE);
+            return Ok(Outcome::NotStopped);
         }
         StopPlan::Act(actions) => actions,
     };
     out.flush()?;
     if stop.confirmation == Confirmation::Ask {
         let question = plan.question().unwrap_or_default();
-        match prompt.ask(&question, err)? {
-            Answer::Yes => {}
-            Answer::No => {
-                writeln!(err, "note: nothing was stopped")?;
-                return Ok(EXIT_FAILURE);
-            }
-            Answer::NotATerminal => {
-                writeln!(
-                    err,
-                    "error: nothing was stopped: standard input is not a terminal to ask on (hint: add --yes to \
-                     stop without asking)"
-                )?;
-                return Ok(EXIT_FAILURE);
-            }
-            Answer::EndOfInput => {
-                writeln!(err)?;
-                writeln!(err, "note: nothing was stopped (no answer)")?;
-                return Ok(EXIT_FAILURE);
-            }
+        let declined = match prompt.ask(&question)? {
+            Answer::Yes => None,
+            Answer::No => Some(Notice::Declined),
+            Answer::NotATerminal => Some(Notice::NotATerminal),
+            Answer::EndOfInput => Some(Notice::NoAnswer),
+        };
+        if let Some(notice) = declined {
+            report(notice);
+            return Ok(Outcome::NotStopped);
         }
         // The user may have taken minutes: act only on what they saw.
-        let Some(again) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
+        let again = listening_sockets(opts)?;
         if plan_stop(&who_holds(&again, port, proto), own_uid) != plan {
-            writeln!(
-                err,
-                "error: nothing was stopped: the holders of {} changed while waiting for the answer (hint: run \
-                 the command again to see them)",
-                holding.what()
-            )?;
-            return Ok(EXIT_FAILURE);
+            report(Notice::HoldersChanged { what: holding.what() });
+            return Ok(Outcome::NotStopped);
         }
     }
 
@@ -189,7 +162,7 @@ pub(crate) fn stop_port(
     let mut signalled = Vec::new();
     for action in actions {
         match action {
-            StopAction::Unit { unit, argv, .. } => failed |= !stop_unit(&unit.name, argv, out, err)?,
+            StopAction::Unit { unit, argv, .. } => failed |= !stop_unit(&unit.name, argv, out, report)?,
             StopAction::Signal { name, root, followers } => signalled.push(Tree {
                 name,
                 termination: Termination::new(*root, followers.clone(), stop.grace),
@@ -197,32 +170,21 @@ pub(crate) fn stop_port(
             }),
         }
     }
-    failed |= !terminate(&mut signalled, &opts.proc_root, stop.grace, holding.privilege, out, err)?;
+    failed |= !terminate(&mut signalled, &opts.proc_root, stop.grace, holding.privilege, out, report)?;
 
     thread::sleep(SETTLE);
-    let Some(after) = inventory_or_report(opts, err)? else { return Ok(EXIT_FAILURE) };
+    let after = listening_sockets(opts)?;
     let still = who_holds(&after, port, proto);
     if still.is_empty() {
         writeln!(out, "{} is closed now.", capitalize(&holding.what()))?;
-        return Ok(0);
+        return Ok(Outcome::Done);
     }
-    report_still_open(&still, &plan.processes(), &opts.proc_root, failed, err)?;
-    Ok(EXIT_FAILURE)
-}
-
-/// The inventory, or `None` after an `error:` line saying why it could not be taken.
-fn inventory_or_report(opts: &LocalOptions, err: &mut dyn Write) -> io::Result<Option<crate::Inventory>> {
-    match listening_sockets(opts) {
-        Ok(inventory) => Ok(Some(inventory)),
-        Err(error) => {
-            writeln!(err, "error: {error}")?;
-            Ok(None)
-        }
-    }
+    report(still_open(&still, &plan.processes(), &opts.proc_root, failed));
+    Ok(Outcome::NotStopped)
 }
 
 /// Runs `systemctl stop UNIT`; whether it succeeded.
-fn stop_unit(unit: &str, argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Result<bool> {
+fn stop_unit(unit: &str, argv: &[String], out: &mut dyn Write, report: &mut dyn FnMut(Notice)) -> io::Result<bool> {
     let command = argv.join(" ");
     writeln!(out, "Stopping {unit}: {command}")?;
     out.flush()?;
@@ -230,17 +192,17 @@ fn stop_unit(unit: &str, argv: &[String], out: &mut dyn Write, err: &mut dyn Wri
     // systemctl waits for the stop job; systemd bounds that by the unit's own stop timeout.
     match Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::null()).output() {
         Ok(output) if output.status.success() => {
-            writeln!(err, "note: `{}` keeps it off after a reboot", disable_command(argv))?;
+            report(Notice::KeepOff { command: disable_command(argv) });
             Ok(true)
         }
         Ok(output) => {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let reason = stderr.lines().find(|line| !line.trim().is_empty()).unwrap_or("no message").trim();
-            writeln!(err, "error: `{command}` failed ({}): {reason}", output.status)?;
+            report(Notice::UnitFailed { command, status: output.status.to_string(), reason: reason.to_owned() });
             Ok(false)
         }
         Err(error) => {
-            writeln!(err, "error: cannot run {program}: {error} (hint: a systemd unit is stopped with systemctl)")?;
+            report(Notice::CannotRun { program: program.clone(), error: error.to_string() });
             Ok(false)
         }
     }
@@ -260,7 +222,7 @@ fn terminate(
     grace: Duration,
     privilege: Privilege,
     out: &mut dyn Write,
-    err: &mut dyn Write,
+    report: &mut dyn FnMut(Notice),
 ) -> io::Result<bool> {
     let mut all_ended = true;
     loop {
@@ -281,17 +243,12 @@ fn terminate(
                     }
                     out.flush()?;
                     if let Err((pinned, errno)) = send(proc_root, &to, signal) {
-                        let hint = match privilege {
-                            Privilege::Unprivileged => "run as root",
-                            Privilege::Root => "a security module (AppArmor, SELinux) or a container may forbid it",
-                        };
-                        writeln!(
-                            err,
-                            "error: cannot signal pid {} ({}): {} (hint: {hint})",
-                            pinned.pid,
-                            tree.name,
-                            errno.desc()
-                        )?;
+                        report(Notice::CannotSignal {
+                            pid: pinned.pid,
+                            name: tree.name.to_owned(),
+                            error: errno.desc().to_owned(),
+                            privilege,
+                        });
                         tree.done = true;
                         all_ended = false;
                     }
@@ -306,13 +263,7 @@ fn terminate(
                     tree.done = true;
                 }
                 Next::Finished(Ending::Stuck { alive }) => {
-                    writeln!(
-                        err,
-                        "error: {} ({}) still alive after SIGKILL (hint: a process in uninterruptible sleep, state \
-                         D in ps, ends only when the kernel lets go)",
-                        tree.name,
-                        pid_list(&alive)
-                    )?;
+                    report(Notice::Stuck { name: tree.name.to_owned(), pids: pid_list(&alive) });
                     tree.done = true;
                     all_ended = false;
                 }
@@ -359,13 +310,7 @@ fn is_alive(proc_root: &Path, pinned: Pinned) -> bool {
 }
 
 /// The port is open after the stop: who holds it now, and what that suggests.
-fn report_still_open(
-    still: &Holding<'_>,
-    planned: &[Pinned],
-    proc_root: &Path,
-    failed: bool,
-    err: &mut dyn Write,
-) -> io::Result<()> {
+fn still_open(still: &Holding<'_>, planned: &[Pinned], proc_root: &Path, failed: bool) -> Notice {
     let holders = still.processes();
     let mut names: Vec<String> = holders
         .iter()
@@ -390,7 +335,7 @@ fn report_still_open(
     } else {
         "the holders did not let go; run the command again to retry"
     };
-    writeln!(err, "error: {} is still open, held by {} (hint: {hint})", still.what(), names.join(", "))
+    Notice::StillOpen { what: still.what(), holders: names.join(", "), hint }
 }
 
 fn pid_list(pinned: &[Pinned]) -> String {
@@ -401,6 +346,8 @@ fn pid_list(pinned: &[Pinned]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use tojimari_core::diagnostic::render;
+
     use super::*;
 
     #[test]
@@ -449,10 +396,10 @@ mod tests {
     fn a_failed_systemctl_is_an_error_with_its_reason() {
         let argv: Vec<String> =
             ["systemctl", "stop", "tojimari-test-no-such-unit.service"].into_iter().map(String::from).collect();
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        assert!(!stop_unit("tojimari-test-no-such-unit.service", &argv, &mut out, &mut err).unwrap());
+        let (mut out, mut notices) = (Vec::new(), Vec::new());
+        assert!(!stop_unit("tojimari-test-no-such-unit.service", &argv, &mut out, &mut |n| notices.push(n)).unwrap());
         let out = String::from_utf8(out).unwrap();
-        let err = String::from_utf8(err).unwrap();
+        let err: String = notices.iter().map(|n| format!("{}\n", render(n))).collect();
         assert_eq!(
             out,
             "Stopping tojimari-test-no-such-unit.service: systemctl stop tojimari-test-no-such-unit.service\n"
@@ -467,9 +414,9 @@ mod tests {
 
         let missing: Vec<String> =
             ["/nonexistent/systemctl", "stop", "x.service"].into_iter().map(String::from).collect();
-        let mut err = Vec::new();
-        assert!(!stop_unit("x.service", &missing, &mut Vec::new(), &mut err).unwrap());
-        let err = String::from_utf8(err).unwrap();
+        let mut notices = Vec::new();
+        assert!(!stop_unit("x.service", &missing, &mut Vec::new(), &mut |n| notices.push(n)).unwrap());
+        let err: String = notices.iter().map(|n| format!("{}\n", render(n))).collect();
         assert!(err.starts_with("error: cannot run /nonexistent/systemctl: "), "{err}");
     }
 

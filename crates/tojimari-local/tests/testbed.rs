@@ -16,11 +16,34 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tojimari_core::Protocol;
+use tojimari_core::diagnostic::render;
 use tojimari_local::{
-    Answer, Inventory, JsonOutput, LocalArgs, LocalOptions, Privilege, Prompt, Reach, StopOptions, StopStep,
-    TerminalPrompt, listening_sockets, run_with, who_holds,
+    Answer, FixedAnswer, Inventory, JsonOutput, LocalArgs, LocalOptions, Outcome, Privilege, Prompt, Reach,
+    StopOptions, StopStep, listening_sockets, run_with, who_holds,
 };
 use tojimari_testbed::{Netns, testbed_or_skip};
+
+/// `run_with` (default options) as `tojimari local` runs it: each notice and the error written to `err` as the
+/// CLI prints them, and the CLI's exit status returned (0 done, 1 otherwise).
+fn run_as_cli(args: &LocalArgs, prompt: &mut dyn Prompt, out: &mut Vec<u8>, err: &mut Vec<u8>) -> i32 {
+    use std::io::Write;
+    let result = run_with(args, &LocalOptions::default(), prompt, out, &mut |notice| {
+        let _ = writeln!(err, "{}", render(&notice));
+    });
+    match result {
+        Ok(Outcome::Done) => 0,
+        Ok(Outcome::NotHeld | Outcome::NotStopped) => 1,
+        Err(error) => {
+            let _ = writeln!(err, "{}", render(&error));
+            1
+        }
+    }
+}
+
+/// Never asked in these runs (no `--stop`); were it asked, the answer would be no.
+fn no_one_asks() -> FixedAnswer {
+    FixedAnswer(Answer::No)
+}
 
 /// Set in the environment of the re-executed test binary that takes the unprivileged view.
 const CHILD_OUTPUT_VAR: &str = "TOJIMARI_LOCAL_UNPRIVILEGED_OUTPUT";
@@ -304,7 +327,7 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out, err) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err);
+            let code = run_as_cli(&args, &mut no_one_asks(), &mut out, &mut err);
             (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
         })
         .unwrap();
@@ -321,10 +344,7 @@ fn agrees_with_ss_on_every_socket_and_owner() {
     let (code, out) = ns
         .run_in(move || {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            (
-                run_with(&args, &LocalOptions::default(), &mut TerminalPrompt, &mut out, &mut err),
-                String::from_utf8(out).unwrap(),
-            )
+            (run_as_cli(&args, &mut no_one_asks(), &mut out, &mut err), String::from_utf8(out).unwrap())
         })
         .unwrap();
     assert_eq!(code, 1);
@@ -421,7 +441,7 @@ fn unprivileged_child() {
     };
     let args = LocalArgs { json: Some(JsonOutput::File(PathBuf::from(output))), ..LocalArgs::default() };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = tojimari_local::run(args, &mut out, &mut err);
+    let code = run_as_cli(&args, &mut no_one_asks(), &mut out, &mut err);
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
     let note = String::from_utf8(err).unwrap();
     assert!(note.starts_with("note: ") && note.contains("run as root to see every owner"), "{note}");
@@ -463,7 +483,7 @@ struct SwapWhileAsking {
 }
 
 impl Prompt for SwapWhileAsking {
-    fn ask(&mut self, question: &str, _: &mut dyn std::io::Write) -> std::io::Result<Answer> {
+    fn ask(&mut self, question: &str) -> std::io::Result<Answer> {
         self.question = question.to_owned();
         drop(self.first.take());
         // This thread is in the target namespace: the child starts there too.
@@ -503,7 +523,7 @@ fn stop_does_nothing_when_the_holders_changed_while_asking() {
         .run_in(move || {
             let mut prompt = SwapWhileAsking { first: Some(first), second: None, question: String::new() };
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = run_with(&args, &LocalOptions::default(), &mut prompt, &mut out, &mut err);
+            let code = run_as_cli(&args, &mut prompt, &mut out, &mut err);
             (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap(), prompt)
         })
         .unwrap();

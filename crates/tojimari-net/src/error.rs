@@ -8,7 +8,8 @@ use std::net::IpAddr;
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     /// The process lacks CAP_NET_RAW (raw and AF_PACKET sockets need it).
-    #[error("permission denied: raw packet sockets need root or CAP_NET_RAW (try sudo, or a connect scan)")]
+    /// Worded as every privilege message (`tojimari_core::diagnostic::RAW_PRIVILEGE`); a hint is the caller's.
+    #[error("permission denied: raw packet sockets need root (or the CAP_NET_RAW capability)")]
     PermissionDenied,
     /// The routing table has no route to `dst` (ENETUNREACH, an `unreachable`/`prohibit`/
     /// `blackhole` route, ...).

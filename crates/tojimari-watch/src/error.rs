@@ -4,13 +4,14 @@
 use std::io;
 use std::path::PathBuf;
 
+use tojimari_core::diagnostic::{Diagnostic, Level, RAW_PRIVILEGE, raw_privilege_hint};
 use tojimari_net::NetError;
 
 /// Why `watch` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
     /// No CAP_NET_RAW: live capture needs root.
-    #[error("permission denied: capturing packets needs root or CAP_NET_RAW")]
+    #[error("permission denied: capturing packets needs {RAW_PRIVILEGE}")]
     PermissionDenied,
     /// `-i NAME` names no interface of this network namespace.
     #[error("no interface named {name:?} (see `ip link`)")]
@@ -45,25 +46,24 @@ pub enum WatchError {
     /// A `--log` file could not be read (the alerts found before the error were reported).
     #[error(transparent)]
     Log(#[from] tojimari_detect::firewall_log::LogError),
-    /// Arguments that do not fit together.
+    /// Every captured interface went away.
+    #[error("no interface left to watch")]
+    NoInterfaceLeft,
+    /// Arguments that do not fit together (bad usage).
     #[error("{0}")]
     Usage(String),
 }
 
-impl WatchError {
-    /// The exit code for this error: 2 for usage errors, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            WatchError::Usage(_) => 2,
-            _ => 1,
-        }
+impl Diagnostic for WatchError {
+    fn level(&self) -> Level {
+        Level::Error
     }
 
-    /// A `hint:` for the user, where one helps.
-    pub fn hint(&self) -> Option<&'static str> {
+    /// What to do, where something helps.
+    fn hint(&self) -> Option<String> {
         match self {
-            WatchError::PermissionDenied => Some("run as root, or replay a capture with --pcap FILE"),
-            WatchError::NoInterface { .. } => Some("leave out -i to watch every interface"),
+            WatchError::PermissionDenied => Some(raw_privilege_hint("replay a capture with --pcap FILE")),
+            WatchError::NoInterface { .. } => Some("leave out -i to watch every interface".into()),
             _ => None,
         }
     }

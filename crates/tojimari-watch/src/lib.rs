@@ -12,20 +12,23 @@
 //!   on stderr, and syslog ([`syslog`]); each scan is an incident with a start record and a
 //!   closing record of its true totals.
 //! - [`replay`]: `--pcap FILE` and `--log FILE`, fed through the same detector and outputs.
-//! - [`watch`]: [`WatchArgs`] and [`run`] / [`run_until`], the loop that ties them together.
+//! - [`watch`]: [`WatchArgs`] and [`run_until`], the loop that ties them together, stopped by a
+//!   flag the caller sets; it returns an [`Outcome`] or a [`WatchError`].
+//! - [`notice`]: what the run tells the user ([`Notice`]), as values the caller prints.
 //!
-//! Exit codes of [`run`]: 0 after a clean stop (Ctrl-C, SIGTERM, `--for`, end of the replayed
-//! files), 1 when watching failed (no permission, no such interface, unreadable file), 2 for
-//! arguments that do not fit together.
+//! This crate prints nothing, installs no signal handler and chooses no exit code: the CLI
+//! does all three.
 
 pub mod capture;
 mod dedupe;
 mod error;
 pub mod local;
+pub mod notice;
 pub mod output;
 pub mod replay;
 pub mod syslog;
 pub mod watch;
 
 pub use error::WatchError;
-pub use watch::{WatchArgs, run, run_until, run_until_with};
+pub use notice::Notice;
+pub use watch::{Outcome, WatchArgs, run_until, run_until_with};

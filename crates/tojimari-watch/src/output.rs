@@ -3,8 +3,8 @@
 //! - the JSON Lines destination (`-oJ FILE`, or `-oJ -` for stdout): one
 //!   [`Alert::to_json`] object per line (`"type":"alert"` or `"type":"scan-end"`, see
 //!   [`tojimari_detect::alert`]), flushed per record so `tail -f` sees it at once;
-//! - stderr: [`Alert::line`] after `warning: ` (start, update) or `note: ` (closing record),
-//!   unless quiet;
+//! - the caller's notices: [`Alert::line`] as a [`Notice::Scan`] (a warning for a start or an
+//!   update, a note for the closing record), unless quiet;
 //! - syslog ([`crate::syslog`]), when asked: the same line, one datagram.
 //!
 //! A closed stdout (`-oJ - | head -1`) is not an error: [`Delivery::StdoutClosed`] tells the
@@ -18,13 +18,14 @@ use tojimari_detect::{Alert, AlertKind};
 
 use crate::capture;
 use crate::error::WatchError;
+use crate::notice::Notice;
 use crate::syslog::{self, Syslog};
 
-/// Whether the readable line goes to stderr.
+/// Whether each alert is also told as a [`Notice::Scan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readable {
-    /// One line per alert on stderr.
-    Stderr,
+    /// One notice per alert.
+    Notices,
     /// None (`--quiet`).
     Off,
 }
@@ -79,28 +80,28 @@ impl Outputs {
         self.scans
     }
 
-    /// Writes one record everywhere. A syslog failure is reported once on stderr and syslog is
+    /// Writes one record everywhere. A syslog failure is reported once as a notice and syslog is
     /// then left off; a JSON file that cannot be written is an error.
     pub fn emit(
         &mut self,
         alert: &Alert,
         stdout: &mut dyn Write,
-        stderr: &mut dyn Write,
+        report: &mut dyn FnMut(Notice),
     ) -> Result<Delivery, WatchError> {
         self.records += 1;
-        let (prefix, priority) = match alert.kind {
-            AlertKind::Start | AlertKind::Update => ("warning", syslog::PRIORITY),
-            AlertKind::End(_) => ("note", syslog::PRIORITY_END),
+        let (ended, priority) = match alert.kind {
+            AlertKind::Start | AlertKind::Update => (false, syslog::PRIORITY),
+            AlertKind::End(_) => (true, syslog::PRIORITY_END),
         };
         self.scans += u64::from(alert.kind == AlertKind::Start);
         let line = alert.line();
-        if self.readable == Readable::Stderr {
-            let _ = writeln!(stderr, "{prefix}: {line}");
+        if self.readable == Readable::Notices {
+            report(Notice::Scan { line: line.clone(), ended });
         }
         if let Some(syslog) = &self.syslog
-            && let Err(e) = syslog.send(priority, &line, capture::now())
+            && let Err(error) = syslog.send(priority, &line, capture::now())
         {
-            let _ = writeln!(stderr, "warning: syslog: {e}; alerts are no longer sent to syslog");
+            report(Notice::SyslogFailed { error });
             self.syslog = None;
         }
         let object = alert.to_json().to_string();

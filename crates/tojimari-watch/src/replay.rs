@@ -9,7 +9,7 @@
 //! is fed.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use tojimari_detect::{Alert, Detector, Timestamp};
 
 use crate::capture;
 use crate::error::WatchError;
+use crate::notice::Notice;
 
 /// Counts over every replayed file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,14 +67,14 @@ pub fn replay_pcap(
 /// Replays the firewall log at `path` (`-`: standard input; [`firewall_log`]: iptables/nftables
 /// LOG lines from syslog, the journal or dmesg). Zone-less times are read as UTC in the current
 /// year, and dmesg's seconds since boot from this machine's boot time, never after now. A file
-/// without a single firewall line is reported on `notes`, since the user most likely gave the
+/// without a single firewall line is reported to `report`, since the user most likely gave the
 /// wrong file; so are stamps that could not be placed in time.
 pub fn replay_log(
     path: &Path,
     detector: &mut Detector,
     totals: &mut ReplayTotals,
     sink: &mut dyn FnMut(Alert),
-    notes: &mut dyn Write,
+    report: &mut dyn FnMut(Notice),
 ) -> Result<(), WatchError> {
     let now = capture::now();
     let options = LogOptions { year: now.to_civil().0, utc_offset: 0, boot_time: boot_time(now), now };
@@ -84,29 +85,20 @@ pub fn replay_log(
     totals.records += stats.lines;
     totals.skipped += stats.malformed + stats.unknown + stats.outbound + stats.unplaced;
     if stats.unplaced > 0 {
-        let _ = writeln!(
-            notes,
-            "warning: {}: skipped {} firewall line(s) with a dmesg uptime stamp: {} (hint: `dmesg -T` or \
-             `journalctl -k` give wall-clock times)",
-            name.display(),
-            stats.unplaced,
-            if options.boot_time.is_some() {
-                "they come from an earlier boot (past this machine's uptime)"
-            } else {
-                "this machine's boot time is unknown"
-            }
-        );
+        report(Notice::UnplacedLogLines {
+            file: name.to_owned(),
+            skipped: stats.unplaced,
+            boot_time_known: options.boot_time.is_some(),
+        });
     }
     if result.is_ok() && stats.inbound == 0 {
-        let _ = writeln!(
-            notes,
-            "warning: {}: no inbound firewall LOG lines among {} lines ({} in unknown formats, {} malformed, {} outbound)",
-            name.display(),
-            stats.lines,
-            stats.unknown,
-            stats.malformed,
-            stats.outbound
-        );
+        report(Notice::NoFirewallLines {
+            file: name.to_owned(),
+            lines: stats.lines,
+            unknown: stats.unknown,
+            malformed: stats.malformed,
+            outbound: stats.outbound,
+        });
     }
     result.map_err(WatchError::from)
 }

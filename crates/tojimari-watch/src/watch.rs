@@ -1,15 +1,17 @@
-//! The `watch` loop: [`WatchArgs`] in, alerts out, an exit code at the end.
+//! The `watch` loop: [`WatchArgs`] in, alerts out, an [`Outcome`] (or a [`WatchError`]) at the end.
 //!
 //! Live: the capture threads ([`crate::capture`]) send packet batches; this thread feeds them
 //! to the [`Detector`], ticks it once a second (so unanswered probes count, due updates are
 //! raised and quiet scans end), writes records through [`Outputs`], and stops on the stop flag
-//! (Ctrl-C, SIGTERM), after `duration`, or when stdout closes. Replay (`--pcap`, `--log`):
-//! the files, one after the other, then stop. Either way a stop ends every open scan with its
-//! closing record ([`Detector::finish`]), so each scan reported has its true totals.
+//! (which the caller sets: the CLI on Ctrl-C or SIGTERM), after `duration`, or when stdout
+//! closes. Replay (`--pcap`, `--log`): the files, one after the other, then stop. Either way a
+//! stop ends every open scan with its closing record ([`Detector::finish`]), so each scan
+//! reported has its true totals.
 //!
-//! stderr carries, in order: `watching ...` once capture runs (unless quiet), one readable
-//! line per record (unless quiet: `warning: ` for a scan's start and updates, `note: ` for
-//! its end), interface notices (`warning: `/`note: `), then one summary line:
+//! Nothing is printed here: data (`-oJ -`) goes to the `stdout` given, and everything else is a
+//! [`Notice`] handed to the caller, in order: [`Notice::Watching`] once capture runs (unless
+//! quiet), one [`Notice::Scan`] per record (unless quiet), interface notices, then one summary
+//! ([`Notice::LiveSummary`] or [`Notice::ReplaySummary`]), which the CLI prints as
 //!
 //! ```text
 //! note: 48213 packets seen, 3 scans reported (7 records), 2 sources tracked, 0 kernel drops, detector memory 9 KiB
@@ -17,16 +19,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use tojimari_detect::{Alert, Detector, DetectorConfig, LocalAddrs, LocalNet};
 
-use crate::capture::{self, Capture, CaptureEvent, CaptureStats, Interfaces};
+use crate::capture::{self, Capture, CaptureEvent, Interfaces};
 use crate::error::WatchError;
 use crate::local;
+use crate::notice::Notice;
 use crate::output::{Delivery, Outputs, Readable};
 use crate::replay::{self, ReplayTotals};
 use crate::syslog::{self, Syslog};
@@ -58,35 +60,26 @@ pub struct WatchArgs {
     pub nets: Vec<LocalNet>,
 }
 
-/// Runs `watch` until Ctrl-C or SIGTERM (or the end of `duration`, or of the replayed files)
-/// and returns the exit code (see the crate docs). A second Ctrl-C exits at once.
-pub fn run(args: WatchArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut ids = Vec::new();
-    for signal in [SIGINT, SIGTERM] {
-        // The conditional shutdown goes first: it exits only if the flag was already set.
-        if let Ok(id) = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop)) {
-            ids.push(id);
-        }
-        match signal_hook::flag::register(signal, Arc::clone(&stop)) {
-            Ok(id) => ids.push(id),
-            Err(e) => {
-                let _ = writeln!(stderr, "warning: cannot catch signal {signal}: {e}");
-            }
-        }
-    }
-    let code = run_until(args, &stop, stdout, stderr);
-    for id in ids {
-        signal_hook::low_level::unregister(id);
-    }
-    code
+/// How a watch that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stopped cleanly: the stop flag, `--for`, the end of the replayed files, or stdout closed.
+    Finished,
+    /// The replay went through every file, but `failed` of them could not be read (each was told as a
+    /// [`Notice::FileFailed`]).
+    FilesFailed { failed: usize },
 }
 
-/// [`run`] with the stop flag given by the caller (no signal handlers are installed): watching
-/// ends once `stop` is set. For tests and embedders.
-pub fn run_until(args: WatchArgs, stop: &AtomicBool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    run_until_with(args, DetectorConfig::default(), stop, stdout, stderr)
+/// Runs `watch` until `stop` is set (or the end of `duration`, or of the replayed files). No signal
+/// handler is installed: the caller sets `stop` (the CLI does on Ctrl-C and SIGTERM). `-oJ -` writes to
+/// `stdout`; messages go to `report`.
+pub fn run_until(
+    args: WatchArgs,
+    stop: &AtomicBool,
+    stdout: &mut dyn Write,
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, WatchError> {
+    run_until_with(args, DetectorConfig::default(), stop, stdout, report)
 }
 
 /// [`run_until`] with the detector's settings given (a shorter
@@ -97,19 +90,9 @@ pub fn run_until_with(
     config: DetectorConfig,
     stop: &AtomicBool,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> i32 {
-    match watch(&args, config, stop, stdout, stderr) {
-        Ok(code) => code,
-        Err(error) => {
-            // One line, in the CLI's format: `error: MESSAGE (hint: HINT)`.
-            let _ = match error.hint() {
-                Some(hint) => writeln!(stderr, "error: {error} (hint: {hint})"),
-                None => writeln!(stderr, "error: {error}"),
-            };
-            error.exit_code()
-        }
-    }
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, WatchError> {
+    watch(&args, config, stop, stdout, report)
 }
 
 fn watch(
@@ -117,8 +100,8 @@ fn watch(
     config: DetectorConfig,
     stop: &AtomicBool,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<i32, WatchError> {
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, WatchError> {
     let replaying = !args.pcap.is_empty() || !args.log.is_empty();
     if replaying && !args.interfaces.is_empty() {
         return Err(WatchError::Usage("-i (live capture) cannot be combined with --pcap or --log (replay)".into()));
@@ -126,13 +109,12 @@ fn watch(
     if replaying && args.duration.is_some() {
         return Err(WatchError::Usage("--for applies to live capture, not to --pcap or --log".into()));
     }
-    let readable = if args.quiet { Readable::Off } else { Readable::Stderr };
+    let readable = if args.quiet { Readable::Off } else { Readable::Notices };
     let syslog = if args.syslog {
         match Syslog::connect(Path::new(syslog::DEV_LOG), "tojimari") {
             Ok(client) => Some(client),
-            Err(e) => {
-                let _ =
-                    writeln!(stderr, "warning: cannot reach syslog at {}: {e}; not logging to syslog", syslog::DEV_LOG);
+            Err(error) => {
+                report(Notice::SyslogUnreachable { path: syslog::DEV_LOG.to_owned(), error });
                 None
             }
         }
@@ -141,9 +123,9 @@ fn watch(
     };
     let mut outputs = Outputs::open(args.json.as_deref(), readable, syslog)?;
     if replaying {
-        replay_files(args, config, &mut outputs, stdout, stderr)
+        replay_files(args, config, &mut outputs, stdout, report)
     } else {
-        live(args, config, stop, &mut outputs, stdout, stderr)
+        live(args, config, stop, &mut outputs, stdout, report)
     }
 }
 
@@ -151,7 +133,7 @@ fn watch(
 struct Emitter<'a> {
     outputs: &'a mut Outputs,
     stdout: &'a mut dyn Write,
-    stderr: &'a mut dyn Write,
+    report: &'a mut dyn FnMut(Notice),
     failure: Option<WatchError>,
     closed: bool,
 }
@@ -161,7 +143,7 @@ impl Emitter<'_> {
         if self.failure.is_some() || self.closed {
             return;
         }
-        match self.outputs.emit(alert, self.stdout, self.stderr) {
+        match self.outputs.emit(alert, self.stdout, self.report) {
             Ok(Delivery::Delivered) => {}
             Ok(Delivery::StdoutClosed) => self.closed = true,
             Err(e) => self.failure = Some(e),
@@ -179,28 +161,31 @@ fn replay_files(
     config: DetectorConfig,
     outputs: &mut Outputs,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<i32, WatchError> {
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, WatchError> {
     let local = if args.nets.is_empty() { LocalAddrs::Infer } else { LocalAddrs::Nets(args.nets.clone()) };
     let mut detector = Detector::new(DetectorConfig { local, ..config });
     let mut totals = ReplayTotals::default();
     let mut failed = 0;
-    let mut em = Emitter { outputs, stdout, stderr, failure: None, closed: false };
+    let mut em = Emitter { outputs, stdout, report, failure: None, closed: false };
     let files = args.pcap.iter().map(|p| (p, FileKind::Pcap)).chain(args.log.iter().map(|p| (p, FileKind::Log)));
     for (path, kind) in files {
+        // The log reader's notices are told after the file, as the alerts are told during it.
         let mut notes = Vec::new();
         let result = {
             let mut sink = |alert: Alert| em.emit(&alert);
             match kind {
                 FileKind::Pcap => replay::replay_pcap(path, &mut detector, &mut totals, &mut sink),
-                FileKind::Log => replay::replay_log(path, &mut detector, &mut totals, &mut sink, &mut notes),
+                FileKind::Log => {
+                    replay::replay_log(path, &mut detector, &mut totals, &mut sink, &mut |n| notes.push(n))
+                }
             }
         };
-        let _ = em.stderr.write_all(&notes);
+        notes.into_iter().for_each(&mut *em.report);
         if let Err(e) = result {
             // One bad file does not stop the others.
             failed += 1;
-            let _ = writeln!(em.stderr, "error: {e}");
+            (em.report)(Notice::FileFailed(e));
         }
         if em.done() {
             break;
@@ -216,17 +201,15 @@ fn replay_files(
         return Err(e);
     }
     let stats = detector.stats();
-    let _ = writeln!(
-        em.stderr,
-        "note: {} records replayed ({} skipped), {} reported ({} records), {} sources tracked, detector memory {} KiB",
-        totals.records,
-        totals.skipped,
-        scans(em.outputs.scans()),
-        em.outputs.records(),
-        stats.sources,
-        memory.div_ceil(1024)
-    );
-    Ok(if failed > 0 { 1 } else { 0 })
+    (em.report)(Notice::ReplaySummary {
+        records: totals.records,
+        skipped: totals.skipped,
+        scans: em.outputs.scans(),
+        alerts: em.outputs.records(),
+        sources: stats.sources,
+        memory,
+    });
+    Ok(if failed > 0 { Outcome::FilesFailed { failed } } else { Outcome::Finished })
 }
 
 #[derive(Clone, Copy)]
@@ -241,26 +224,21 @@ fn live(
     stop: &AtomicBool,
     outputs: &mut Outputs,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> Result<i32, WatchError> {
+    report: &mut dyn FnMut(Notice),
+) -> Result<Outcome, WatchError> {
     let which = if args.interfaces.is_empty() { Interfaces::All } else { Interfaces::Named(args.interfaces.clone()) };
     let (addrs, local) = local::local_addrs(&args.nets)?;
     let capture = Capture::start(&which)?;
     let mut detector = Detector::new(DetectorConfig { local, ..config });
     if !args.quiet {
-        let shown: Vec<String> =
+        let targets: Vec<String> =
             addrs.iter().map(ToString::to_string).chain(args.nets.iter().map(ToString::to_string)).collect();
-        let _ = writeln!(
-            stderr,
-            "watching {} for scans against {}; Ctrl-C to stop",
-            capture.names().join(", "),
-            shown.join(" ")
-        );
+        report(Notice::Watching { interfaces: capture.names().to_vec(), targets });
     }
     let started = Instant::now();
     let deadline = args.duration.and_then(|d| started.checked_add(d));
     let mut next_tick = started + TICK;
-    let mut em = Emitter { outputs, stdout, stderr, failure: None, closed: false };
+    let mut em = Emitter { outputs, stdout, report, failure: None, closed: false };
     let mut lost_all = false;
     while !stop.load(Ordering::Relaxed) && !em.done() {
         let now = Instant::now();
@@ -292,12 +270,19 @@ fn live(
     if let Some(e) = em.failure.take() {
         return Err(e);
     }
-    summary(em.stderr, &detector, memory, em.outputs, kernel);
+    let stats = detector.stats();
+    (em.report)(Notice::LiveSummary {
+        packets: stats.packets,
+        scans: em.outputs.scans(),
+        alerts: em.outputs.records(),
+        sources: stats.sources,
+        kernel_drops: kernel.drops,
+        memory,
+    });
     if lost_all {
-        let _ = writeln!(em.stderr, "error: no interface left to watch");
-        return Ok(1);
+        return Err(WatchError::NoInterfaceLeft);
     }
-    Ok(0)
+    Ok(Outcome::Finished)
 }
 
 fn handle(event: CaptureEvent, detector: &mut Detector, em: &mut Emitter<'_>) {
@@ -309,40 +294,9 @@ fn handle(event: CaptureEvent, detector: &mut Detector, em: &mut Emitter<'_>) {
                 }
             }
         }
-        CaptureEvent::Down { interface } => {
-            let _ = writeln!(em.stderr, "warning: {interface} is down; capture resumes when it comes back up");
-        }
-        CaptureEvent::Up { interface } => {
-            let _ = writeln!(em.stderr, "note: {interface} is capturing again");
-        }
-        CaptureEvent::Drops { interface, dropped } => {
-            let _ = writeln!(
-                em.stderr,
-                "warning: the kernel dropped {dropped} packets on {interface} (capture ring full: not keeping up)"
-            );
-        }
-        CaptureEvent::Gone { interface, reason } => {
-            let _ = writeln!(em.stderr, "warning: stopped watching {interface}: {reason}; still watching the others");
-        }
+        CaptureEvent::Down { interface } => (em.report)(Notice::InterfaceDown { interface }),
+        CaptureEvent::Up { interface } => (em.report)(Notice::InterfaceUp { interface }),
+        CaptureEvent::Drops { interface, dropped } => (em.report)(Notice::KernelDrops { interface, dropped }),
+        CaptureEvent::Gone { interface, reason } => (em.report)(Notice::InterfaceGone { interface, reason }),
     }
-}
-
-/// The last line; `memory` is the detector's state before the open scans were closed.
-fn summary(stderr: &mut dyn Write, detector: &Detector, memory: usize, outputs: &Outputs, kernel: CaptureStats) {
-    let stats = detector.stats();
-    let _ = writeln!(
-        stderr,
-        "note: {} packets seen, {} reported ({} records), {} sources tracked, {} kernel drops, detector memory {} KiB",
-        stats.packets,
-        scans(outputs.scans()),
-        outputs.records(),
-        stats.sources,
-        kernel.drops,
-        memory.div_ceil(1024)
-    );
-}
-
-/// "1 scan", "3 scans".
-fn scans(n: u64) -> String {
-    format!("{n} scan{}", if n == 1 { "" } else { "s" })
 }

@@ -10,13 +10,13 @@ use serde_json::Value;
 use tojimari_testbed::testbed_or_skip;
 use tojimari_watch::WatchArgs;
 
-use crate::support::{SharedBuf, read_alerts, sh, temp_path};
+use crate::support::{SharedBuf, read_alerts, run_until, sh, temp_path};
 
 /// Runs a replay to its end and returns (exit code, stderr, alerts).
 fn replay(args: WatchArgs) -> (i32, String, Vec<Value>) {
     let json = temp_path("replay.jsonl");
     let mut err = SharedBuf::default();
-    let code = tojimari_watch::run_until(
+    let code = run_until(
         WatchArgs { json: Some(json.clone()), ..args },
         &AtomicBool::new(false),
         &mut std::io::sink(),
@@ -128,7 +128,7 @@ fn replays_a_firewall_log() {
     let path = write_temp("fw2.log", log.as_bytes());
     let (mut out, mut err) = (SharedBuf::default(), SharedBuf::default());
     let args = WatchArgs { log: vec![path.clone()], json: Some("-".into()), ..Default::default() };
-    assert_eq!(tojimari_watch::run_until(args, &AtomicBool::new(false), &mut out, &mut err), 0);
+    assert_eq!(run_until(args, &AtomicBool::new(false), &mut out, &mut err), 0);
     let _ = std::fs::remove_file(&path);
     let lines: Vec<Value> = out.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let types: Vec<&str> = lines.iter().filter_map(|v| v["type"].as_str()).collect();
@@ -186,7 +186,7 @@ fn bad_input_gives_clear_errors() {
 
     // An output file that cannot be created.
     let mut err = SharedBuf::default();
-    let code = tojimari_watch::run_until(
+    let code = run_until(
         WatchArgs { pcap: vec![missing], json: Some("/nonexistent-dir/alerts.jsonl".into()), ..Default::default() },
         &AtomicBool::new(false),
         &mut std::io::sink(),
@@ -233,7 +233,7 @@ fn no_capture_privilege_says_what_to_do() {
             return (-1, String::new());
         }
         let mut err = SharedBuf::default();
-        let code = tojimari_watch::run_until(
+        let code = run_until(
             WatchArgs { interfaces: vec!["lo".into()], ..Default::default() },
             &AtomicBool::new(false),
             &mut std::io::sink(),
@@ -249,5 +249,5 @@ fn no_capture_privilege_says_what_to_do() {
     }
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("permission denied"), "{stderr}");
-    assert!(stderr.contains("hint: run as root, or replay a capture with --pcap FILE"), "{stderr}");
+    assert!(stderr.contains("hint: run it as root (sudo), or replay a capture with --pcap FILE"), "{stderr}");
 }

@@ -1,5 +1,8 @@
 //! Test support: a watcher running `tojimari_watch::run_until` on a thread inside a test-bed
 //! namespace, with its JSON Lines and stderr captured, and scans run in the scanner namespace.
+//! The library prints nothing: [`run_until_with`] here renders its notices and its error as the
+//! CLI prints them ([`tojimari_core::diagnostic::render`]) and maps its result to the CLI's exit
+//! status, so the tests read what a user of `tojimari watch` reads.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,9 +13,38 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tojimari_core::diagnostic::render;
 use tojimari_detect::DetectorConfig;
 use tojimari_testbed::Netns;
-use tojimari_watch::WatchArgs;
+use tojimari_watch::{Outcome, WatchArgs, WatchError};
+
+/// `tojimari_watch::run_until` as `tojimari watch` runs it: see [`run_until_with`].
+pub fn run_until(args: WatchArgs, stop: &AtomicBool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    run_until_with(args, DetectorConfig::default(), stop, stdout, stderr)
+}
+
+/// `tojimari_watch::run_until_with`, each notice and the final error written to `stderr` as one
+/// line in the CLI's format; returns the CLI's exit status (README "Exit status": 0 a clean
+/// stop, 1 a runtime failure, 2 bad usage).
+pub fn run_until_with(
+    args: WatchArgs,
+    config: DetectorConfig,
+    stop: &AtomicBool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let result = tojimari_watch::run_until_with(args, config, stop, stdout, &mut |notice| {
+        let _ = writeln!(stderr, "{}", render(&notice));
+    });
+    match result {
+        Ok(Outcome::Finished) => 0,
+        Ok(Outcome::FilesFailed { .. }) => 1,
+        Err(error) => {
+            let _ = writeln!(stderr, "{}", render(&error));
+            if matches!(error, WatchError::Usage(_)) { 2 } else { 1 }
+        }
+    }
+}
 
 /// A `Write` whose bytes the test can read while the watcher still runs.
 #[derive(Clone, Default)]
@@ -71,7 +103,7 @@ impl Watcher {
         let stderr = SharedBuf::default();
         let (flag, mut err) = (Arc::clone(&stop), stderr.clone());
         let handle = ns
-            .spawn_in(move || tojimari_watch::run_until_with(args, config, &flag, &mut std::io::sink(), &mut err))
+            .spawn_in(move || run_until_with(args, config, &flag, &mut std::io::sink(), &mut err))
             .expect("enter the namespace");
         let watcher = Watcher { stop, handle: Some(handle), json, stderr };
         let until = Instant::now() + Duration::from_secs(10);

@@ -1,0 +1,123 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tojimari_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_tojimari_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tojimari_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tojimari_using_subcommand
+    set -l cmd (__fish_tojimari_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tojimari -n "__fish_tojimari_needs_command" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_needs_command" -s V -l version -d 'Print version'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "scan" -d 'Scan hosts for open ports (nmap\'s options; SYN scan with raw-socket privilege, else TCP connect)'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "ports" -d 'Look up ports or service names in tojimari\'s services table'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "check" -d 'Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "local" -d 'This machine\'s listening ports and the processes that own them (like ss -ltnup)'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "watch" -d 'Detect port scans against this machine, live or from captures and firewall logs'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l exclude -d 'Exclude hosts (comma-separated targets)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l excludefile -d 'Exclude the hosts listed in FILE (as -iL; at most 1 million targets)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s e -d 'Send through this network interface only (hosts not routed through it are reported unreachable)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d 'Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap\'s: -PE (ICMP echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports> (UDP), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scanflags -d 'TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-intensity -d 'How many probes to try on a port the port hints do not name: 0 (light) to 9 (all); default 7' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l versiondb -d 'Use this probe database instead of the built-in one (format: docs/probe-db.md; at most 8 MiB)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s p -d 'Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l top-ports -d 'Scan the N most common ports of tojimari\'s ranking' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l exclude-ports -d 'Ports not to scan (same syntax as -p)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l seed -d 'Seed of the random port order (the same seed gives the same order)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s T -d 'Timing template: 0-5 or paranoid|sneaky|polite|normal|aggressive|insane [-T4]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l min-rate -d 'Send at least N probes per second' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-rate -d 'Send at most N probes per second' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-retries -d 'Retransmissions of an unanswered probe at most' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l host-timeout -d 'Give up on a host after this long (e.g. 30s, 5m)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scan-delay -d 'Wait this long between probes to a host (e.g. 100ms)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l initial-rtt-timeout -d 'Probe timeout before any round trip was measured' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l min-rtt-timeout -d 'Shortest probe timeout' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-rtt-timeout -d 'Longest probe timeout' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-parallelism -d 'Probes in flight at most' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-normal -d 'Normal output to FILE (- for standard output) [-oN]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-xml -d 'nmap-compatible XML to FILE [-oX]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-grepable -d 'Grepable output to FILE [-oG]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l stats-every -d 'Print a progress line every TIME (e.g. 10s), also when not on a terminal' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-only -d 'Host discovery only, no port scan [-sn]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s n -d 'Never do reverse DNS resolution'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l list -d 'List scan: list the targets that would be scanned (with reverse DNS unless -n) and send them nothing [-sL]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l connect -d 'TCP connect scan, the default without raw-socket privilege [-sT]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l syn -d 'TCP SYN scan, the default with raw-socket privilege (root or CAP_NET_RAW) [-sS]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp -d 'UDP scan [-sU] (may be combined with one TCP scan)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l fin -d 'FIN scan [-sF]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l null -d 'NULL scan (no flags) [-sN]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l xmas -d 'Xmas scan (FIN, PSH, URG) [-sX]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ack -d 'ACK scan: unfiltered or filtered [-sA]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l window -d 'Window scan: open or closed by the RST\'s window [-sW]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l maimon -d 'Maimon scan (FIN/ACK) [-sM]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp-full-split -d 'UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until every closed port has answered (Linux allows about one port-unreachable per second: slow, but exact)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l service-version -d 'Probe open ports for service, product and version [-sV], with TLS details and exposure findings'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-light -d '--version-intensity 2'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-all -d '--version-intensity 9'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l banners -d 'With -sV: show the first line each service sends unasked (its banner)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-findings -d 'With -sV: name services and versions only, without exposure checks'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checks -d 'Exposure checks on open ports, tojimari\'s counterpart of nmap\'s default scripts [-sC]. They feed on what version detection finds, so -sC turns on -sV'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l aggressive -d 'Everything tojimari has of nmap\'s -A: -sV and -sC (OS detection and --traceroute are not implemented yet, and a note says so) [-A]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s F -d 'Fast mode: the 100 most common ports'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s r -d 'Scan ports in ascending order instead of a random one'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l reason -d 'Show why each port has its state'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l open -d 'Show only open (or possibly open) ports'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s v -d 'More output (repeat for more)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-progress -d 'No progress line on a terminal'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l debug -d 'Debugging on stderr: the plan (techniques, ports, targets, timing values) at -d; from -dd on, also every packet sent and received, as --packet-trace [-d, -dd]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l packet-trace -d 'Show every packet sent and received on stderr (SENT/RCVD lines; CONN lines for a connect scan)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l iflist -d 'List this machine\'s interfaces and routes, and exit (no targets needed)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged -d 'Act as without raw-socket privilege: TCP connect scan and connect discovery'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s e -d 'Send through this network interface' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-normal -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-xml -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-grepable -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-json -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-all -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l port -d 'Who holds this port, and how to stop it' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l grace -d 'How long --stop waits after SIGTERM before SIGKILL (500ms, 5s, 1m; default 5s)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l output-json -d 'Also write JSON Lines, one object per socket, to FILE (- for standard output) [-oJ]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l stop -d 'Stop whoever holds --port, after asking: systemctl stop for a systemd service, otherwise SIGTERM, then SIGKILL after the grace period; then check that the port is closed'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -s y -l yes -d 'Do not ask before --stop (for scripts)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l tcp -d 'TCP sockets only'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l udp -d 'UDP sockets only'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s i -d 'Capture on this interface (repeatable; default: every interface)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l pcap -d 'Replay a pcap or pcapng capture instead of capturing live (repeatable; - reads standard input; packets of at most 256 KiB)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l log -d 'Read iptables/nftables LOG lines (kernel log, journal export, dmesg) instead of capturing (repeatable; - reads standard input, e.g. `journalctl -k | tojimari watch --log -`; lines of at most 64 KiB)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l output-json -d 'Write alerts as JSON Lines to FILE (- for standard output) [-oJ]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l for -d 'Stop after this long (30s, 10m, 2h); default: until Ctrl-C' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l net -d 'Also watch this network (CIDR, repeatable): a subnet this host routes or mirrors, for host sweeps' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'
