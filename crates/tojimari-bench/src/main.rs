@@ -35,6 +35,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
 use tojimari_testbed::{Netns, TestBed, random_ports};
 
 mod campaign;
@@ -269,7 +270,7 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     // Read the output on threads so a chatty tool cannot block on a full pipe while we wait.
     let mut child = child;
     let mut stdout = child.stdout.take().expect("piped");
@@ -296,12 +297,13 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
                 std::thread::sleep(Duration::from_millis(50));
             }
             if !finished.load(std::sync::atomic::Ordering::Relaxed) {
-                // SAFETY: kill(2) on our own child's pid; it has not been reaped (finished is false).
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                // Our own child, not reaped yet (finished is false).
+                let _ = kill(pid, Signal::SIGKILL);
             }
         });
     }
-    let (status, usage) = wait_with_rusage(pid)?;
+    let usage = tojimari_net::process::wait_with_usage(pid).map_err(|e| format!("wait4: {e}"))?;
+    let status = usage.code();
     finished.store(true, std::sync::atomic::Ordering::Relaxed);
     let wall = start.elapsed();
     std::mem::forget(child); // already reaped by wait4
@@ -316,30 +318,20 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         }
         _ => format!("exit {status}: {}", err.lines().next().unwrap_or("")),
     };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Row {
         tool: tool.name.to_string(),
         wall,
         packets,
         found: (tool.parse)(&text),
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        max_rss_kb: usage.ru_maxrss,
+        cpu: usage.cpu,
+        max_rss_kb: usage.max_rss_kb,
         note,
     })
 }
 
-/// Waits for `pid` and returns its exit status with its resource usage (CPU time, peak memory).
-fn wait_with_rusage(pid: libc::pid_t) -> Result<(i32, libc::rusage), String> {
-    let mut status = 0;
-    // SAFETY: rusage is plain data; all-zero is a valid value that wait4 overwrites.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child; both pointers are valid for the duration of the call.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if rc < 0 {
-        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
-    }
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
-    Ok((code, usage))
+/// Sends `signal` to the process `pid` (a child or a process of the bench's own namespaces).
+pub(crate) fn kill(pid: u32, signal: Signal) -> nix::Result<()> {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal)
 }
 
 pub(crate) fn parse_tojimari_jsonl(text: &str) -> BTreeSet<Key> {

@@ -424,14 +424,16 @@ impl<'a> Observers<'a> {
         // of this run; the namespace is the bench's).
         for pid in ns.pids() {
             if std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "scanlogd") {
-                // SAFETY: kill(2) on a pid of the bench's own namespace.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+                // A pid of the bench's own namespace.
+                let _ = crate::kill(pid, nix::sys::signal::Signal::SIGTERM);
             }
         }
-        let pid = self.watch.id() as libc::pid_t;
-        // SAFETY: kill(2) on our own unreaped child.
-        unsafe { libc::kill(pid, libc::SIGINT) };
-        let (cpu, max_rss_kb) = wait_rusage(pid).unwrap_or((Duration::ZERO, 0));
+        let pid = self.watch.id();
+        // Our own child, not reaped yet.
+        let _ = crate::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let (cpu, max_rss_kb) = tojimari_net::process::wait_with_usage(pid)
+            .map(|u| (u.cpu, u.max_rss_kb))
+            .unwrap_or((Duration::ZERO, 0));
         std::mem::forget(self.watch); // reaped by wait4
         std::thread::sleep(Duration::from_millis(100));
         if let Some(mut socat) = self.socat.take() {
@@ -531,16 +533,3 @@ fn which(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
 }
 
-/// Waits for `pid` and returns its CPU time (user + system) and peak RSS in KiB.
-fn wait_rusage(pid: libc::pid_t) -> Result<(Duration, i64), String> {
-    let mut status = 0;
-    // SAFETY: rusage is plain data; all-zero is valid and wait4 overwrites it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child; both pointers are live for the call.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if rc < 0 {
-        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
-    }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    Ok((tv(usage.ru_utime) + tv(usage.ru_stime), usage.ru_maxrss))
-}

@@ -43,6 +43,28 @@ fn watch_replay_messages_take_the_one_format() {
     assert!(stderr.starts_with("error: ") && stderr.contains("Cargo.toml"), "{stderr}");
 }
 
+/// Without CAP_NET_RAW, live watching fails with the one privilege wording and exit 1. As root the
+/// capability is dropped from the bounding set with setpriv (util-linux), so the scanner lacks it after
+/// exec exactly as an unprivileged user's would; without root it is simply not there.
+#[test]
+fn watch_without_capture_privilege_says_what_to_do() {
+    let bin = env!("CARGO_BIN_EXE_tojimari");
+    let out = if nix::unistd::geteuid().is_root() {
+        Command::new("setpriv")
+            .args(["--bounding-set=-net_raw", "--inh-caps=-net_raw", bin, "watch", "-i", "lo", "--for", "1s"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("setpriv (util-linux) runs")
+    } else {
+        tojimari(&["watch", "-i", "lo", "--for", "1s"])
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_one_format(&stderr);
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert!(stderr.contains("hint: run it as root (sudo), or replay a capture with --pcap FILE"), "{stderr}");
+}
+
 #[test]
 fn watch_usage_errors_from_the_library_are_exit_2() {
     let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-detect/tests/captures/nmap-sS.pcap");

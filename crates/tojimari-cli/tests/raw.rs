@@ -203,8 +203,7 @@ fn interrupted_raw_scan_keeps_results() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(1));
     let lines = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap());
     assert_eq!(lines.last().unwrap()["exit"], "error");

@@ -252,8 +252,7 @@ fn interrupted_scan_keeps_results_and_valid_files() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     // SIGINT to `ip netns exec`, which execs tojimari in place: the same pid.
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     let started = Instant::now();
     let status = child.wait().unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?} to stop", started.elapsed());
@@ -342,8 +341,7 @@ fn memory_stays_flat_on_a_slash_16() {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM in /proc/PID/status");
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "interrupted");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -247,8 +247,7 @@ fn an_unwritable_directory_is_named_before_the_scan() {
     std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     let file = locked.join("out.xml").to_string_lossy().into_owned();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = nix::unistd::geteuid().is_root();
     let mut cmd = if root {
         let mut c = Command::new("setpriv");
         c.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", env!("CARGO_BIN_EXE_tojimari")]);
@@ -595,24 +594,18 @@ fn list_scan_of_a_small_block() {
 /// Runs tojimari with stdout to a file and returns (exit code, lines of stdout, peak RSS in KiB of that
 /// child alone, from wait4).
 fn run_measured(args: &[&str]) -> (i32, usize, String, i64) {
-    use std::os::unix::process::ExitStatusExt;
     let tag = args.last().unwrap_or(&"").replace(['/', '.'], "_");
     let path = std::env::temp_dir().join(format!("tojimari-usage-{}-{tag}.out", std::process::id()));
     let file = std::fs::File::create(&path).unwrap();
     // Reaped by wait4 below, which also gives this child's own peak memory.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).stdout(file).spawn().unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this child only.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own child, not yet waited for; status and usage are valid for writing.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
+    let usage = tojimari_net::process::wait_with_usage(child.id()).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
-    let code = std::process::ExitStatus::from_raw(status).code().unwrap_or(-1);
+    let code = usage.status.code().unwrap_or(-1);
     let last = text.lines().last().unwrap_or_default().to_string();
-    (code, text.lines().count(), last, usage.ru_maxrss)
+    (code, text.lines().count(), last, usage.max_rss_kb)
 }
 
 /// A /16 is listed in full, streamed: the peak memory of listing 65536 addresses is that of listing 256.

@@ -37,6 +37,7 @@ mod filter;
 mod interface;
 mod neighbor;
 mod netlink;
+pub mod process;
 mod ring;
 mod route;
 mod socket;
