@@ -4,6 +4,9 @@
 //! usage, 130 a second Ctrl-C). Every message is one line on stderr, printed by [`messages`] (the libraries
 //! return errors and notices as values, and print nothing); a closed stdout pipe is not an error.
 
+// The binary is where user text is written (stdout for data, stderr through `messages`).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod args;
 mod check;
 mod completions;

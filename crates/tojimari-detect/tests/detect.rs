@@ -1,6 +1,9 @@
 //! Integration tests: replays of real captures made on the test bed (see
 //! `tests/captures/README.md`), pcap error handling, and firewall logs.
 
+// Test helpers show what the detector said, to read when a test fails.
+#![allow(clippy::print_stderr)]
+
 #[path = "detect/make_captures.rs"]
 mod make_captures;
 

@@ -32,6 +32,9 @@
 //!
 //! Everything needs root (CAP_NET_ADMIN); see `shared/docs/testbed.md` for the rules.
 
+// Dev-only: the test bed says on stderr why a test was skipped.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod bed;
 pub mod daemons;
 mod error;
