@@ -118,8 +118,7 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
     let Some(facts) = facts else {
         // TLS spoken, but no handshake we can complete (SSLv3 only, broken, or too slow): say what is known.
         let ssl = phase.as_ref().and_then(|p| p.decisive()).filter(|m| m.service == "ssl");
-        let info =
-            ssl.map_or_else(|| ServiceInfo::named("ssl", ServiceMethod::Probed, CONF_SOFT), ServiceInfo::from);
+        let info = ssl.map_or_else(|| ServiceInfo::named("ssl", ServiceMethod::Probed, CONF_SOFT), ServiceInfo::from);
         return TcpFound { info, tls: tunnel::fallback(addr, opts.connect_timeout).await };
     };
     let mut info = name(&inner, opts.db, Protocol::Tcp, port);
