@@ -3,10 +3,12 @@
 //! Everything a scan is *about* lives here: which targets and ports to visit ([`target`], [`portspec`]),
 //! in which order ([`permutation`]), what a port's answer means ([`state`]), what the services table says
 //! about a port ([`services`]), and how results flow out of an engine ([`report`], [`sink`]).
+//! [`catalog`] is the one list of exposure findings (ids, severities, advice).
 //! [`civil`] is the one calendar (Unix seconds to UTC dates and back).
 //! [`input`] reads user-supplied text within stated limits (it opens nothing itself).
 //! Engines and printers depend on this crate; it depends on none of them.
 
+pub mod catalog;
 pub mod civil;
 pub mod input;
 pub mod permutation;
