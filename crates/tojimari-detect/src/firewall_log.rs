@@ -616,7 +616,7 @@ mod tests {
         .unwrap();
         assert_eq!(stats, LogStats { lines: 33, inbound: 30, outbound: 0, malformed: 1, unknown: 2, unplaced: 0 });
         let first = &alerts[0];
-        assert_eq!(first.scan_type, crate::ScanType::Syn);
+        assert_eq!(first.scan_type, crate::ObservedScan::Ports(tojimari_core::ScanType::Syn));
         assert_eq!(first.probes, 5);
         assert_eq!(first.first_seen.to_rfc3339(), "2024-11-22T10:00:01.000000Z");
     }
