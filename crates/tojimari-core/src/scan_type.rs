@@ -7,10 +7,14 @@
 //!
 //! # `--scanflags`
 //! [`ScanType::Custom`] carries the TCP flags byte the user chose. nmap runs `--scanflags` as the base scan
-//! type it is combined with, SYN when alone, and its XML DTD knows no `custom` type (`scan_types` is
-//! `syn|ack|bounce|connect|null|xmas|window|maimon|fin|udp|sctpinit|sctpcookieecho|ipproto`): so tojimari's
-//! XML says `syn`, as nmap's does, and a reader validating against nmap's DTD accepts it. tojimari's own
-//! wording (its `-d` report) says "Custom Scan", which is what the run does.
+//! type it is combined with, SYN when alone, and records it under that type: nmap 7.93 writes
+//! `<scaninfo type="syn" scanflags="FINSYN" .../>` for `--scanflags SYNFIN` (and `type="ack"` with `-sA`), and
+//! its DTD's `scan_types` has no `custom`. So the XML name of `Custom` is `syn`, as nmap's. (tojimari does not
+//! write nmap's extra `scanflags` attribute yet.)
+//!
+//! nmap's normal output then says "Initiating SYN Stealth Scan", because it reads the replies as a SYN scan's.
+//! tojimari reads them by the flags actually sent (a probe without SYN is judged like a FIN probe), so its own
+//! wording, in the `-d` report, is "Custom Scan".
 
 /// A scan technique: what a run does to each port (or, for `-sn` and `-sL`, that it probes none).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,7 +63,8 @@ impl ScanType {
         }
     }
 
-    /// The name in nmap's normal output and timing lines ("Connect Scan", "SYN Stealth Scan").
+    /// The name in nmap's normal output and timing lines ("Connect Scan", "SYN Stealth Scan"); for
+    /// `--scanflags`, tojimari's "Custom Scan" (see the module).
     pub fn display_name(self) -> &'static str {
         match self {
             ScanType::Connect => "Connect Scan",
