@@ -1,8 +1,9 @@
 //! The passive judgement: findings that follow from what detection already found, without sending anything.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tojimari_core::Finding;
+use tojimari_core::civil::CivilDateTime;
 use tojimari_tls::CertFacts;
 
 use crate::catalog::{self, finding};
@@ -135,26 +136,16 @@ fn subject_of(leaf: &CertFacts) -> String {
     }
 }
 
-/// `YYYY-MM-DD` in UTC (dates before 1970 print as `1970-01-01`).
+/// `YYYY-MM-DD` in UTC (the calendar is [`tojimari_core::civil`]; dates before 1970 are written as they are).
 pub(crate) fn utc_date(t: SystemTime) -> String {
-    let days = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
-    // Howard Hinnant's civil_from_days, for non-negative day counts.
-    let z = days as i64 + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let date = CivilDateTime::from_system_time(t).date;
+    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
 }
 
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use tojimari_core::{Protocol, ServiceInfo, ServiceMethod, Severity, Tunnel};
     use tojimari_tls::{LegacySupport, TlsFacts, TlsVersion};
@@ -351,5 +342,8 @@ mod tests {
         assert_eq!(utc_date(UNIX_EPOCH), "1970-01-01");
         assert_eq!(utc_date(now()), "2026-01-01");
         assert_eq!(utc_date(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29");
+        // One calendar for every crate: a certificate dated before 1970 shows its real date, as the
+        // ssl-cert detail (tojimari-tls) writes it.
+        assert_eq!(utc_date(UNIX_EPOCH - DAY), "1969-12-31");
     }
 }

@@ -9,7 +9,8 @@
 //!   authentication, SMBv1, VNC without a password. Each opens its own short connection under
 //!   `ctx.timeout` and reads at most 64 KiB.
 //! - [`evaluate`] runs both and merges them.
-//! - [`catalog`] lists every finding id with its severity, title and advice (see `docs/findings.md`).
+//! - [`catalog`] lists every finding id with its severity, title and advice: the one catalogue of
+//!   [`tojimari_core::catalog`], re-exported (see `docs/findings.md`).
 //!
 //! The protocol modules hold the message builders and parsers as pure functions over bytes.
 

@@ -11,7 +11,6 @@ use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
 use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Tracer, fdlimit};
-use tojimari_packet::Technique;
 use tojimari_probedb::ProbeDb;
 use tojimari_service::{DetectOptions, DetectSink};
 
@@ -20,7 +19,6 @@ use crate::outputs::{self, Outputs};
 use crate::plan::{self, ScanPlan, VersionPlan};
 use crate::progress::Reporter;
 use crate::resolve::Targets;
-use crate::technique::TcpScan;
 use crate::{EXIT_FAILURE, messages, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
@@ -112,8 +110,8 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
     } else {
         let mut parts = Vec::new();
         match plan.techniques.tcp {
-            Some(TcpScan::Connect) => parts.push("TCP connect (connect engine)".to_string()),
-            Some(TcpScan::Raw(tech)) => parts.push(format!("{} (raw engine)", tech.display_name())),
+            Some(ScanType::Connect) => parts.push("TCP connect (connect engine)".to_string()),
+            Some(tech) => parts.push(format!("{} (raw engine)", tech.display_name())),
             None => {}
         }
         if plan.techniques.udp {
@@ -335,11 +333,11 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
     };
     if plan.techniques.needs_raw() || raw_ping {
         let mut scans = Vec::new();
-        if let Some(TcpScan::Raw(t)) = plan.techniques.tcp {
+        if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
             scans.push((t, plan.ports.tcp.clone()));
         }
         if plan.techniques.udp {
-            scans.push((Technique::Udp, plan.ports.udp.clone()));
+            scans.push((ScanType::Udp, plan.ports.udp.clone()));
         }
         let discovery = if plan.discovery == Discovery::Skip {
             RawDiscovery::Skip
@@ -372,25 +370,8 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
 /// XML `scaninfo` and friends: one entry per technique of the run.
 fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     let mut scans = Vec::new();
-    match plan.techniques.tcp {
-        Some(TcpScan::Connect) => {
-            scans.push(ScanInfo { scan_type: ScanType::Connect, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() })
-        }
-        Some(TcpScan::Raw(t)) => {
-            let scan_type = match t {
-                Technique::Syn => ScanType::Syn,
-                Technique::Fin => ScanType::Fin,
-                Technique::Null => ScanType::Null,
-                Technique::Xmas => ScanType::Xmas,
-                Technique::Ack => ScanType::Ack,
-                Technique::Window => ScanType::Window,
-                Technique::Maimon => ScanType::Maimon,
-                Technique::Custom(_) => ScanType::Custom,
-                Technique::Udp => ScanType::Udp,
-            };
-            scans.push(ScanInfo { scan_type, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() });
-        }
-        None => {}
+    if let Some(scan_type) = plan.techniques.tcp {
+        scans.push(ScanInfo { scan_type, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() });
     }
     if plan.techniques.udp {
         scans.push(ScanInfo { scan_type: ScanType::Udp, proto: Protocol::Udp, ports: plan.ports.udp.clone() });

@@ -5,65 +5,57 @@
 //! privilege, -sS falls back to connect with a one-line notice; techniques that only exist as raw packets
 //! say why they cannot run.
 
+use tojimari_core::ScanType;
 use tojimari_engine::raw::PingProbe;
-use tojimari_packet::{Technique, tcp};
+use tojimari_packet::tcp;
 
 use crate::args::ScanArgs;
 use crate::plan::UsageError;
 
-/// The TCP side of a run.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum TcpScan {
-    Connect,
-    Raw(Technique),
-}
-
 /// Techniques chosen for a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Techniques {
-    pub tcp: Option<TcpScan>,
+    /// The TCP technique: [`ScanType::Connect`] (the connect engine) or a raw one (`-sS`, ..., `--scanflags`);
+    /// never `Udp`, `PingOnly` or `List`.
+    pub tcp: Option<ScanType>,
     pub udp: bool,
 }
 
 impl Techniques {
     pub fn needs_raw(&self) -> bool {
-        self.udp || matches!(self.tcp, Some(TcpScan::Raw(_)))
+        self.udp || self.tcp.is_some_and(ScanType::is_raw)
     }
 }
 
 /// Chooses the techniques; `raw_allowed` says whether raw sockets can be opened, `notice` hears about a
 /// fallback.
 pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)) -> Result<Techniques, UsageError> {
-    let mut tcp: Vec<(TcpScan, &str)> = Vec::new();
-    if args.connect {
-        tcp.push((TcpScan::Connect, "-sT"));
-    }
-    for (on, t, name) in [
-        (args.syn, Technique::Syn, "-sS"),
-        (args.fin, Technique::Fin, "-sF"),
-        (args.null, Technique::Null, "-sN"),
-        (args.xmas, Technique::Xmas, "-sX"),
-        (args.ack, Technique::Ack, "-sA"),
-        (args.window, Technique::Window, "-sW"),
-        (args.maimon, Technique::Maimon, "-sM"),
-    ] {
-        if on {
-            tcp.push((TcpScan::Raw(t), name));
-        }
-    }
+    let mut tcp: Vec<ScanType> = [
+        (args.connect, ScanType::Connect),
+        (args.syn, ScanType::Syn),
+        (args.fin, ScanType::Fin),
+        (args.null, ScanType::Null),
+        (args.xmas, ScanType::Xmas),
+        (args.ack, ScanType::Ack),
+        (args.window, ScanType::Window),
+        (args.maimon, ScanType::Maimon),
+    ]
+    .into_iter()
+    .filter_map(|(on, t)| on.then_some(t))
+    .collect();
     if let Some(flags) = &args.scanflags {
-        tcp.push((TcpScan::Raw(Technique::Custom(parse_scanflags(flags)?)), "--scanflags"));
+        tcp.push(ScanType::Custom(parse_scanflags(flags)?));
     }
     if tcp.len() > 1 {
         return Err(UsageError::new(
-            format!("{} and {} contradict each other", tcp[0].1, tcp[1].1),
+            format!("{} and {} contradict each other", tcp[0].option(), tcp[1].option()),
             "choose one TCP scan type (it may be combined with -sU)",
         ));
     }
     if args.ping_only {
-        if let Some((_, name)) = tcp.first() {
+        if let Some(t) = tcp.first() {
             return Err(UsageError::new(
-                format!("-sn (no port scan) and {name} contradict each other"),
+                format!("-sn (no port scan) and {} contradict each other", t.option()),
                 "use one of them",
             ));
         }
@@ -71,28 +63,28 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
             return Err(UsageError::new("-sn (no port scan) and -sU contradict each other", "use one of them"));
         }
     }
-    let mut chosen = Techniques { tcp: tcp.first().map(|(t, _)| *t), udp: args.udp };
+    let mut chosen = Techniques { tcp: tcp.first().copied(), udp: args.udp };
     if chosen.tcp.is_none() && !chosen.udp && !args.ping_only {
-        chosen.tcp = Some(if raw_allowed { TcpScan::Raw(Technique::Syn) } else { TcpScan::Connect });
+        chosen.tcp = Some(if raw_allowed { ScanType::Syn } else { ScanType::Connect });
     }
-    if chosen.tcp == Some(TcpScan::Connect) && chosen.udp {
+    if chosen.tcp == Some(ScanType::Connect) && chosen.udp {
         return Err(UsageError::new(
             "-sT cannot be combined with -sU yet",
             "use -sS -sU (needs raw sockets), or run the two scans separately",
         ));
     }
     if !raw_allowed {
-        if args.syn && chosen.tcp == Some(TcpScan::Raw(Technique::Syn)) && !chosen.udp {
+        if args.syn && chosen.tcp == Some(ScanType::Syn) && !chosen.udp {
             notice(if args.unprivileged {
                 "-sS needs raw sockets, which --unprivileged rules out: falling back to -sT (TCP connect scan)".into()
             } else {
                 format!("{}: falling back to -sT (TCP connect scan)", crate::messages::needs_raw("-sS"))
             });
-            chosen.tcp = Some(TcpScan::Connect);
+            chosen.tcp = Some(ScanType::Connect);
         }
         if chosen.needs_raw() {
             let name = match chosen.tcp {
-                Some(TcpScan::Raw(_)) => tcp.first().map_or("-sU", |(_, n)| n),
+                Some(t) if t.is_raw() => t.option(),
                 _ => "-sU",
             };
             if args.unprivileged {

@@ -3,16 +3,22 @@
 //! Everything a scan is *about* lives here: which targets and ports to visit ([`target`], [`portspec`]),
 //! in which order ([`permutation`]), what a port's answer means ([`state`]), what the services table says
 //! about a port ([`services`]), and how results flow out of an engine ([`report`], [`sink`]).
+//! [`scan_type`] names the scan techniques (nmap's options, XML and output names).
+//! [`catalog`] is the one list of exposure findings (ids, severities, advice).
+//! [`civil`] is the one calendar (Unix seconds to UTC dates and back).
 //! [`input`] reads user-supplied text within stated limits (it opens nothing itself). [`diagnostic`]: what
 //! a library tells the user, as values the binary prints.
 //! Engines and printers depend on this crate; it depends on none of them.
 
+pub mod catalog;
+pub mod civil;
 pub mod diagnostic;
 pub mod input;
 pub mod permutation;
 pub mod portspec;
 pub mod protocol;
 pub mod report;
+pub mod scan_type;
 pub mod services;
 pub mod sink;
 pub mod state;

@@ -8,79 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::portspec::PortSet;
 use crate::protocol::Protocol;
+pub use crate::scan_type::ScanType;
 use crate::state::{PortState, Reason};
-
-/// The scan technique of a run, with nmap's XML `scaninfo type` names.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ScanType {
-    /// `-sT`: full TCP connect through the operating system.
-    Connect,
-    /// `-sS`: half-open SYN scan.
-    Syn,
-    /// `-sF`
-    Fin,
-    /// `-sN`
-    Null,
-    /// `-sX`
-    Xmas,
-    /// `-sA`
-    Ack,
-    /// `-sW`
-    Window,
-    /// `-sM`
-    Maimon,
-    /// `--scanflags`
-    Custom,
-    /// `-sU`
-    Udp,
-    /// `-sn`: host discovery only, no port scan.
-    PingOnly,
-    /// `-sL`: the targets listed, nothing sent.
-    List,
-}
-
-impl ScanType {
-    /// The XML `scaninfo type` attribute (`connect`, ...).
-    pub fn xml_name(self) -> &'static str {
-        match self {
-            ScanType::Connect => "connect",
-            ScanType::Syn => "syn",
-            ScanType::Fin => "fin",
-            ScanType::Null => "null",
-            ScanType::Xmas => "xmas",
-            ScanType::Ack => "ack",
-            ScanType::Window => "window",
-            ScanType::Maimon => "maimon",
-            ScanType::Custom => "syn",
-            ScanType::Udp => "udp",
-            ScanType::PingOnly => "ping",
-            ScanType::List => "list",
-        }
-    }
-
-    /// The name in nmap's timing summary line ("Connect Scan").
-    pub fn display_name(self) -> &'static str {
-        match self {
-            ScanType::Connect => "Connect Scan",
-            ScanType::Syn => "SYN Stealth Scan",
-            ScanType::Fin => "FIN Scan",
-            ScanType::Null => "NULL Scan",
-            ScanType::Xmas => "XMAS Scan",
-            ScanType::Ack => "ACK Scan",
-            ScanType::Window => "Window Scan",
-            ScanType::Maimon => "Maimon Scan",
-            ScanType::Custom => "Custom Scan",
-            ScanType::Udp => "UDP Scan",
-            ScanType::PingOnly => "Ping Scan",
-            ScanType::List => "List Scan",
-        }
-    }
-
-    /// Whether this scan probes ports (not `-sn`, not `-sL`).
-    pub fn is_port_scan(self) -> bool {
-        !matches!(self, ScanType::PingOnly | ScanType::List)
-    }
-}
 
 /// How a service name was found.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! What the detector reports: [`Alert`] records (an incident's start, its updates and its
-//! end, told apart by [`AlertKind`]), the [`ScanType`] and the guessed [`Tool`], with the JSON
+//! end, told apart by [`AlertKind`]), the [`ObservedScan`] and the guessed [`Tool`], with the JSON
 //! Lines object and the one readable line that outputs print.
 //!
 //! # Incidents
@@ -45,72 +45,59 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
+use tojimari_core::ScanType;
 
 use crate::time::Timestamp;
 
-/// The kind of scan, named by what the probes look like on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ScanType {
-    /// Half-open SYN scan from a crafted packet (nmap -sS, masscan, zmap).
-    Syn,
-    /// Full handshakes from the operating system's own stack (nmap -sT, `connect()` loops).
-    Connect,
-    /// Bare FIN (nmap -sF).
-    Fin,
-    /// No flags at all (nmap -sN).
-    Null,
-    /// FIN+PSH+URG (nmap -sX).
-    Xmas,
-    /// Bare ACK outside any connection (nmap -sA and -sW look alike).
-    Ack,
-    /// FIN+ACK outside any connection (nmap -sM).
-    Maimon,
-    /// UDP datagrams to many ports (nmap -sU).
-    Udp,
+/// The kind of scan observed, named by what the probes look like on the wire: a port scan of one of the
+/// scan types (the scanner's own vocabulary, [`ScanType`]), or a sweep across addresses.
+///
+/// Only the port scan types told apart on the wire occur: `Syn` (a crafted SYN: nmap -sS, masscan, zmap),
+/// `Connect` (full handshakes from the operating system's own stack: nmap -sT, `connect()` loops), `Fin`,
+/// `Null`, `Xmas`, `Ack` (a bare ACK outside any connection: nmap -sA and -sW look alike, so both are `Ack`),
+/// `Maimon` (FIN+ACK) and `Udp`. `Window`, `Custom`, `PingOnly` and `List` are never reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObservedScan {
+    /// Probes of one scan type to many ports.
+    Ports(ScanType),
     /// ICMP echo/timestamp/address-mask requests to many addresses (ping sweeps).
     IcmpSweep,
     /// The same port(s) probed across many addresses (zmap, masscan over a range).
     HostSweep,
 }
 
-impl ScanType {
-    /// Every scan type, in report order.
-    pub const ALL: [ScanType; 10] = [
-        ScanType::Syn,
-        ScanType::Connect,
-        ScanType::Fin,
-        ScanType::Null,
-        ScanType::Xmas,
-        ScanType::Ack,
-        ScanType::Maimon,
-        ScanType::Udp,
-        ScanType::IcmpSweep,
-        ScanType::HostSweep,
+impl ObservedScan {
+    /// Every kind the detector reports, in report order.
+    pub const ALL: [ObservedScan; 10] = [
+        ObservedScan::Ports(ScanType::Syn),
+        ObservedScan::Ports(ScanType::Connect),
+        ObservedScan::Ports(ScanType::Fin),
+        ObservedScan::Ports(ScanType::Null),
+        ObservedScan::Ports(ScanType::Xmas),
+        ObservedScan::Ports(ScanType::Ack),
+        ObservedScan::Ports(ScanType::Maimon),
+        ObservedScan::Ports(ScanType::Udp),
+        ObservedScan::IcmpSweep,
+        ObservedScan::HostSweep,
     ];
 
-    /// The stable name used in JSON and on the readable line.
+    /// The stable name used in JSON and on the readable line: the scan type's nmap XML name (`syn`,
+    /// `connect`, `ack`, ...), `icmp-sweep` or `host-sweep`.
     pub fn as_str(self) -> &'static str {
         match self {
-            ScanType::Syn => "syn",
-            ScanType::Connect => "connect",
-            ScanType::Fin => "fin",
-            ScanType::Null => "null",
-            ScanType::Xmas => "xmas",
-            ScanType::Ack => "ack",
-            ScanType::Maimon => "maimon",
-            ScanType::Udp => "udp",
-            ScanType::IcmpSweep => "icmp-sweep",
-            ScanType::HostSweep => "host-sweep",
+            ObservedScan::Ports(t) => t.xml_name(),
+            ObservedScan::IcmpSweep => "icmp-sweep",
+            ObservedScan::HostSweep => "host-sweep",
         }
     }
 
     /// Whether no ordinary TCP stack ever sends these flags, so a handful is already telling.
     pub fn is_invalid_flags(self) -> bool {
-        matches!(self, ScanType::Fin | ScanType::Null | ScanType::Xmas)
+        matches!(self, ObservedScan::Ports(ScanType::Fin | ScanType::Null | ScanType::Xmas))
     }
 }
 
-impl fmt::Display for ScanType {
+impl fmt::Display for ObservedScan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -226,7 +213,7 @@ pub struct Alert {
     /// How many distinct addresses were probed (may exceed `dsts.len()`).
     pub dst_count: u32,
     /// The kind of scan.
-    pub scan_type: ScanType,
+    pub scan_type: ObservedScan,
     /// The lowest distinct ports probed, sorted, at most
     /// [`crate::DetectorConfig::max_ports_per_scan`].
     pub ports: Vec<u16>,
@@ -360,7 +347,7 @@ mod tests {
             src: "198.18.0.1".parse().unwrap(),
             dsts: vec!["198.18.0.2".parse().unwrap()],
             dst_count: 1,
-            scan_type: ScanType::IcmpSweep,
+            scan_type: ObservedScan::IcmpSweep,
             ports: vec![1, 2, 80],
             port_count: 3,
             port_count_exact: true,
@@ -375,6 +362,17 @@ mod tests {
             pace: Pace::Normal,
             update: 0,
         }
+    }
+
+    #[test]
+    fn observed_scan_names_are_the_stable_ones() {
+        let names: Vec<_> = ObservedScan::ALL.iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            names,
+            ["syn", "connect", "fin", "null", "xmas", "ack", "maimon", "udp", "icmp-sweep", "host-sweep"]
+        );
+        let invalid: Vec<_> = ObservedScan::ALL.iter().filter(|t| t.is_invalid_flags()).map(|t| t.as_str()).collect();
+        assert_eq!(invalid, ["fin", "null", "xmas"]);
     }
 
     #[test]

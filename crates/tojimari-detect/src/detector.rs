@@ -59,7 +59,9 @@ use std::mem::size_of;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::alert::{Alert, AlertKind, EndReason, Pace, ScanType, Trigger};
+use tojimari_core::ScanType;
+
+use crate::alert::{Alert, AlertKind, EndReason, ObservedScan, Pace, Trigger};
 use crate::config::DetectorConfig;
 use crate::fingerprint::{is_stack_syn, tool_of};
 use crate::ports::MapBudget;
@@ -108,17 +110,22 @@ pub struct Detector {
 }
 
 /// Whether a probe must be confirmed by an RST from the host before it counts.
-fn needs_confirmation(class: ScanType) -> bool {
-    matches!(class, ScanType::Ack | ScanType::Maimon)
+fn needs_confirmation(class: ObservedScan) -> bool {
+    matches!(class, ObservedScan::Ports(ScanType::Ack) | ObservedScan::Ports(ScanType::Maimon))
 }
 
 /// Probe types whose first contacts feed the random walk and failed-port counts.
-fn is_contact_type(class: ScanType) -> bool {
-    matches!(class, ScanType::Syn | ScanType::Connect | ScanType::Udp)
+fn is_contact_type(class: ObservedScan) -> bool {
+    matches!(
+        class,
+        ObservedScan::Ports(ScanType::Syn)
+            | ObservedScan::Ports(ScanType::Connect)
+            | ObservedScan::Ports(ScanType::Udp)
+    )
 }
 
 /// What kind of probe a packet is, with its (destination port, source port, protocol).
-fn probe_of(pkt: &PacketSummary) -> Option<(ScanType, u16, u16, Proto)> {
+fn probe_of(pkt: &PacketSummary) -> Option<(ObservedScan, u16, u16, Proto)> {
     match &pkt.transport {
         Transport::Tcp(tcp) => {
             let flags = tcp.flags.classic();
@@ -137,18 +144,22 @@ fn probe_of(pkt: &PacketSummary) -> Option<(ScanType, u16, u16, Proto)> {
                 if ack || fin {
                     return None;
                 }
-                if is_stack_syn(tcp) { ScanType::Connect } else { ScanType::Syn }
+                if is_stack_syn(tcp) {
+                    ObservedScan::Ports(ScanType::Connect)
+                } else {
+                    ObservedScan::Ports(ScanType::Syn)
+                }
             } else if ack {
                 if tcp.payload_len != 0 || psh || urg || server_reply {
                     return None;
                 }
-                if fin { ScanType::Maimon } else { ScanType::Ack }
+                if fin { ObservedScan::Ports(ScanType::Maimon) } else { ObservedScan::Ports(ScanType::Ack) }
             } else if fin && (psh || urg) {
-                ScanType::Xmas
+                ObservedScan::Ports(ScanType::Xmas)
             } else if fin {
-                ScanType::Fin
+                ObservedScan::Ports(ScanType::Fin)
             } else {
-                ScanType::Null
+                ObservedScan::Ports(ScanType::Null)
             };
             Some((class, tcp.dport, tcp.sport, Proto::Tcp))
         }
@@ -156,9 +167,9 @@ fn probe_of(pkt: &PacketSummary) -> Option<(ScanType, u16, u16, Proto)> {
             if *sport < 1024 && *dport >= 1024 {
                 return None;
             }
-            Some((ScanType::Udp, *dport, *sport, Proto::Udp))
+            Some((ObservedScan::Ports(ScanType::Udp), *dport, *sport, Proto::Udp))
         }
-        Transport::IcmpRequest { id, .. } => Some((ScanType::IcmpSweep, 0, *id, Proto::Icmp)),
+        Transport::IcmpRequest { id, .. } => Some((ObservedScan::IcmpSweep, 0, *id, Proto::Icmp)),
         _ => None,
     }
 }
@@ -450,7 +461,7 @@ impl Detector {
 
         // Host sweep: a track rebuilt from the SYN/connect/UDP tracks that probed the swept
         // port, once that port has failed on more addresses than any track has failed ports.
-        let sweep_exists = source.find_track(ScanType::HostSweep).is_some();
+        let sweep_exists = source.find_track(ObservedScan::HostSweep).is_some();
         let sweep_wins = source
             .tracks
             .iter()
@@ -460,7 +471,7 @@ impl Detector {
         if let Some(sweep) = top_sweep
             && (sweep_exists || sweep_starts)
         {
-            let mut merged = Track::new(ScanType::HostSweep, now);
+            let mut merged = Track::new(ObservedScan::HostSweep, now);
             merged.last_seen = Timestamp::EPOCH;
             for t in source.tracks.iter().filter(|t| is_contact_type(t.scan_type)) {
                 if t.ports.contains(sweep.port) {
@@ -476,13 +487,13 @@ impl Detector {
             }
             merged.dsts.truncate(Alert::MAX_DSTS);
             merged.last_seen = merged.last_seen.max(merged.first_seen);
-            let track = source.track(ScanType::HostSweep, merged.first_seen);
+            let track = source.track(ObservedScan::HostSweep, merged.first_seen);
             merged.incident = track.incident;
             merged.ports = std::mem::take(&mut track.ports);
             merged.ports.insert(sweep.port, budget);
             *track = merged;
         }
-        let sweeping = source.find_track(ScanType::HostSweep).is_some();
+        let sweeping = source.find_track(ObservedScan::HostSweep).is_some();
 
         let src = source.addr;
         let walk = source.walk;
@@ -495,14 +506,16 @@ impl Detector {
             .map(|t| t.scan_type);
         for t in source.tracks.iter_mut() {
             let (size, threshold) = match t.scan_type {
-                ScanType::Syn | ScanType::Connect | ScanType::Udp => (t.failed_ports.count(), config.port_threshold),
-                ScanType::IcmpSweep => (t.dst_count, config.sweep_threshold),
-                ScanType::HostSweep => (t.dst_count.max(sweep_failures), config.sweep_threshold),
+                ObservedScan::Ports(ScanType::Syn)
+                | ObservedScan::Ports(ScanType::Connect)
+                | ObservedScan::Ports(ScanType::Udp) => (t.failed_ports.count(), config.port_threshold),
+                ObservedScan::IcmpSweep => (t.dst_count, config.sweep_threshold),
+                ObservedScan::HostSweep => (t.dst_count.max(sweep_failures), config.sweep_threshold),
                 _ => (t.ports.count(), config.port_threshold),
             };
             let by_threshold = size >= threshold;
             let by_walk =
-                walk_fired && (Some(t.scan_type) == walk_type || t.scan_type == ScanType::HostSweep) && size > 0;
+                walk_fired && (Some(t.scan_type) == walk_type || t.scan_type == ObservedScan::HostSweep) && size > 0;
             // A sweep of one port also fails many SYN first contacts: name it once, as a sweep.
             let swept = sweeping && is_contact_type(t.scan_type) && t.ports.count() < 3;
             let due = match t.incident {

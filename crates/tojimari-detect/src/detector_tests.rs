@@ -113,7 +113,7 @@ fn run(detector: &mut Detector, probes: &[PacketSummary]) -> Vec<Alert> {
     alerts
 }
 
-fn first_alert(alerts: &[Alert], scan_type: ScanType) -> &Alert {
+fn first_alert(alerts: &[Alert], scan_type: ObservedScan) -> &Alert {
     alerts
         .iter()
         .find(|a| a.scan_type == scan_type && a.kind == AlertKind::Start)
@@ -137,12 +137,12 @@ fn nmap_raw(flags: u8) -> impl Fn(u16) -> Seg {
 #[test]
 fn every_tcp_scan_type_is_named_within_ten_probes() {
     let cases = [
-        (TcpFlags::SYN, ScanType::Syn),
-        (TcpFlags::FIN, ScanType::Fin),
-        (0, ScanType::Null),
-        (TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG, ScanType::Xmas),
-        (TcpFlags::ACK, ScanType::Ack),
-        (TcpFlags::FIN | TcpFlags::ACK, ScanType::Maimon),
+        (TcpFlags::SYN, ObservedScan::Ports(ScanType::Syn)),
+        (TcpFlags::FIN, ObservedScan::Ports(ScanType::Fin)),
+        (0, ObservedScan::Ports(ScanType::Null)),
+        (TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG, ObservedScan::Ports(ScanType::Xmas)),
+        (TcpFlags::ACK, ObservedScan::Ports(ScanType::Ack)),
+        (TcpFlags::FIN | TcpFlags::ACK, ObservedScan::Ports(ScanType::Maimon)),
     ];
     for (flags, expected) in cases {
         let mut detector = Detector::new(DetectorConfig::default());
@@ -164,7 +164,7 @@ fn connect_scan_is_named_by_the_stack_syn() {
     let mut detector = Detector::new(DetectorConfig::default());
     let seg = |_| Seg { window: 64240, options: linux_options(), ..Seg::new(TcpFlags::SYN) };
     let alerts = run(&mut detector, &port_scan(100, seg));
-    let alert = first_alert(&alerts, ScanType::Connect);
+    let alert = first_alert(&alerts, ObservedScan::Ports(ScanType::Connect));
     assert!(alert.probes <= 10, "{}", alert.probes);
     assert_eq!(alert.tool, None);
 }
@@ -179,7 +179,7 @@ fn masscan_and_zmap_fingerprints() {
         Seg { ttl: 255, seq, ip_id, ..Seg::new(TcpFlags::SYN) }
     };
     let alerts = run(&mut detector, &port_scan(50, masscan));
-    assert_eq!(first_alert(&alerts, ScanType::Syn).tool, Some(Tool::Masscan));
+    assert_eq!(first_alert(&alerts, ObservedScan::Ports(ScanType::Syn)).tool, Some(Tool::Masscan));
 
     // zmap: one port across many addresses of a watched /24.
     let config =
@@ -198,11 +198,11 @@ fn masscan_and_zmap_fingerprints() {
         alerts.extend(detector.tick(p.ts));
     }
     alerts.extend(detector.tick(ms(10_000)));
-    let alert = first_alert(&alerts, ScanType::HostSweep);
+    let alert = first_alert(&alerts, ObservedScan::HostSweep);
     assert_eq!(alert.tool, Some(Tool::Zmap));
     assert_eq!(alert.ports, vec![80]);
     assert!(alert.dst_count >= 5, "{alert:?}");
-    assert!(alerts.iter().all(|a| a.scan_type == ScanType::HostSweep), "{alerts:#?}");
+    assert!(alerts.iter().all(|a| a.scan_type == ObservedScan::HostSweep), "{alerts:#?}");
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn udp_scan_with_port_unreachables() {
         }
     }
     alerts.extend(detector.tick(ms(100_000)));
-    let alert = first_alert(&alerts, ScanType::Udp);
+    let alert = first_alert(&alerts, ObservedScan::Ports(ScanType::Udp));
     assert!(alert.probes <= 10, "{}", alert.probes);
 }
 
@@ -238,7 +238,7 @@ fn icmp_sweep_across_a_watched_subnet() {
         };
         alerts.extend(detector.observe(&pkt));
     }
-    let alert = first_alert(&alerts, ScanType::IcmpSweep);
+    let alert = first_alert(&alerts, ObservedScan::IcmpSweep);
     assert_eq!(alert.probes, 10);
     assert_eq!(alert.dst_count, 10);
 }
@@ -274,7 +274,7 @@ fn slow_scan_over_three_hours_is_detected() {
             alerts.extend(detector.tick(ms(t + 5000)));
             sent += 1;
         }
-        let alert = first_alert(&alerts, ScanType::Syn);
+        let alert = first_alert(&alerts, ObservedScan::Ports(ScanType::Syn));
         assert_eq!(starts(&alerts).len(), 1, "a slow scan is one incident: {alerts:#?}");
         assert!(ends(&alerts).is_empty(), "minutes between probes are not quiet for a slow scan");
         assert_eq!(alert.pace, Pace::Slow, "answered={answered}");
@@ -331,7 +331,10 @@ fn a_connect_scan_after_a_syn_scan_is_a_second_incident_named_at_once() {
     let started = starts(&alerts);
     assert_eq!(started.len(), 2, "{alerts:#?}");
     let (syn, connect) = (started[0], started[1]);
-    assert_eq!((syn.scan_type, connect.scan_type), (ScanType::Syn, ScanType::Connect));
+    assert_eq!(
+        (syn.scan_type, connect.scan_type),
+        (ObservedScan::Ports(ScanType::Syn), ObservedScan::Ports(ScanType::Connect))
+    );
     assert_ne!(syn.incident, connect.incident);
     assert!(connect.probes <= 11, "the connect scan took {} probes to name", connect.probes);
     let ended = ends(&alerts);
@@ -445,7 +448,7 @@ fn finish_closes_only_incidents() {
     let finished = detector.finish(detector.now());
     assert_eq!(finished.len(), 1, "{finished:#?}");
     assert_eq!(finished[0].src, SCANNER);
-    assert_eq!((finished[0].scan_type, finished[0].port_count), (ScanType::Fin, 30));
+    assert_eq!((finished[0].scan_type, finished[0].port_count), (ObservedScan::Ports(ScanType::Fin), 30));
     alerts.extend(finished);
     assert_eq!(detector.stats().incidents, 1);
     assert_eq!(detector.stats().closed, 1);
@@ -459,7 +462,7 @@ fn firewall_blocked_probes_need_no_answers() {
         let seg = Seg { window: 1024, ..Seg::new(TcpFlags::ACK) };
         alerts.extend(detector.observe_blocked(&tcp(ms(u64::from(port)), SCANNER, HOST, 4444, port, seg)));
     }
-    assert_eq!(first_alert(&alerts, ScanType::Ack).probes, 10);
+    assert_eq!(first_alert(&alerts, ObservedScan::Ports(ScanType::Ack)).probes, 10);
 }
 
 #[test]
@@ -584,7 +587,10 @@ fn a_million_spoofed_sources_stay_under_the_cap() {
     assert!(stats.evicted > 900_000, "{stats:?}");
     assert!(peak < 16 << 20, "{peak} bytes");
     assert!(alerts.iter().all(|a| a.src == SCANNER), "a spoofed source alerted");
-    assert!(alerts.iter().any(|a| a.scan_type == ScanType::Syn), "the real scanner was evicted or missed");
+    assert!(
+        alerts.iter().any(|a| a.scan_type == ObservedScan::Ports(ScanType::Syn)),
+        "the real scanner was evicted or missed"
+    );
 }
 
 #[test]

@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tojimari_core::civil::MONTH_ABBREVIATIONS;
 use tojimari_core::input::{InputError, Limits, LineReader, Nul};
 
 use crate::alert::Alert;
@@ -322,8 +323,6 @@ fn strip_kernel_tag(head: &str) -> &str {
     trimmed
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
 /// The line's time and the text after it; `Ok(None)` if it has none that can be read.
 fn timestamp<'a>(line: &'a str, options: &LogOptions) -> Result<Option<(Timestamp, &'a str)>, Unplaced> {
     let line = line.trim_start();
@@ -393,7 +392,7 @@ fn wall_clock<'a>(line: &'a str, options: &LogOptions) -> Option<(Timestamp, &'a
 }
 
 fn civil(year: i64, month: &str, day: &str, time: &str, utc_offset: i64) -> Option<Timestamp> {
-    let month = u32::try_from(MONTHS.iter().position(|m| *m == month)? + 1).ok()?;
+    let month = u32::try_from(MONTH_ABBREVIATIONS.iter().position(|m| *m == month)? + 1).ok()?;
     let day: u32 = day.parse().ok()?;
     let (hms, micros) = clock(time)?;
     let local = Timestamp::from_civil(year, month, day, hms, micros)?;
@@ -617,7 +616,7 @@ mod tests {
         .unwrap();
         assert_eq!(stats, LogStats { lines: 33, inbound: 30, outbound: 0, malformed: 1, unknown: 2, unplaced: 0 });
         let first = &alerts[0];
-        assert_eq!(first.scan_type, crate::ScanType::Syn);
+        assert_eq!(first.scan_type, crate::ObservedScan::Ports(tojimari_core::ScanType::Syn));
         assert_eq!(first.probes, 5);
         assert_eq!(first.first_seen.to_rfc3339(), "2024-11-22T10:00:01.000000Z");
     }

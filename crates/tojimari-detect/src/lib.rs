@@ -39,7 +39,7 @@ mod source;
 pub mod summary;
 pub mod time;
 
-pub use alert::{Alert, AlertKind, EndReason, Pace, ScanType, Tool, Trigger};
+pub use alert::{Alert, AlertKind, EndReason, ObservedScan, Pace, Tool, Trigger};
 pub use config::{DetectorConfig, LocalAddrs, LocalNet, LocalNetError, RandomWalk};
 pub use detector::{Detector, DetectorStats};
 pub use summary::{LinkType, PacketSummary, TcpFlags, TcpOptions, TcpSummary, Transport, summarize, summarize_ip};

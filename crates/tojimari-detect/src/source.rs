@@ -8,7 +8,7 @@ use std::mem::size_of;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::alert::{Alert, ScanType, Tool, Trigger};
+use crate::alert::{Alert, ObservedScan, Tool, Trigger};
 use crate::ports::{MapBudget, PortMap};
 use crate::time::Timestamp;
 
@@ -101,7 +101,7 @@ pub(crate) struct Pending {
     pub dport: u16,
     pub sport: u16,
     pub proto: Proto,
-    pub class: ScanType,
+    pub class: ObservedScan,
     pub ts: Timestamp,
     pub first_contact: bool,
     pub tool: Option<Tool>,
@@ -122,7 +122,7 @@ pub(crate) struct Incident {
 /// Everything about one scan type from one source since the last incident of that type ended.
 #[derive(Debug, Clone)]
 pub(crate) struct Track {
-    pub scan_type: ScanType,
+    pub scan_type: ObservedScan,
     pub probes: u32,
     pub ports: PortMap,
     /// Distinct ports whose first contact failed (SYN, connect, UDP).
@@ -137,7 +137,7 @@ pub(crate) struct Track {
 }
 
 impl Track {
-    pub(crate) fn new(scan_type: ScanType, ts: Timestamp) -> Track {
+    pub(crate) fn new(scan_type: ObservedScan, ts: Timestamp) -> Track {
         Track {
             scan_type,
             probes: 0,
@@ -247,7 +247,7 @@ impl Source {
         }
     }
 
-    pub(crate) fn track(&mut self, scan_type: ScanType, ts: Timestamp) -> &mut Track {
+    pub(crate) fn track(&mut self, scan_type: ObservedScan, ts: Timestamp) -> &mut Track {
         let at = match self.tracks.iter().position(|t| t.scan_type == scan_type) {
             Some(at) => at,
             None => {
@@ -261,7 +261,7 @@ impl Source {
     /// Counts one probe of `class` into its track.
     pub(crate) fn count_probe(
         &mut self,
-        class: ScanType,
+        class: ObservedScan,
         dst: IpAddr,
         port: u16,
         tool: Option<Tool>,
@@ -275,7 +275,7 @@ impl Source {
         }
     }
 
-    pub(crate) fn find_track(&self, scan_type: ScanType) -> Option<&Track> {
+    pub(crate) fn find_track(&self, scan_type: ObservedScan) -> Option<&Track> {
         self.tracks.iter().find(|t| t.scan_type == scan_type)
     }
 

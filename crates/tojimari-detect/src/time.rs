@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use tojimari_core::civil::{CivilDate, CivilDateTime};
+
 /// An instant as microseconds since the Unix epoch (UTC). `Copy`, ordered, no time zone.
 ///
 /// Relative times (dmesg's seconds since boot) are represented as if the epoch were the boot
@@ -53,29 +55,24 @@ impl Timestamp {
     }
 
     /// The instant at `year-month-day hour:minute:second` UTC plus `micros`, or `None` for an
-    /// impossible date or a year before 1970.
+    /// impossible date or a year before 1970 (the calendar is [`tojimari_core::civil`]).
     pub fn from_civil(year: i64, month: u32, day: u32, hms: (u32, u32, u32), micros: u32) -> Option<Timestamp> {
         let (hour, minute, second) = hms;
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        if micros >= 1_000_000 {
             return None;
         }
-        if hour > 23 || minute > 59 || second > 60 || micros >= 1_000_000 {
-            return None;
-        }
-        let days = days_from_civil(year, month, day);
-        let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-        let secs = u64::try_from(secs).ok()?;
+        let at = CivilDateTime { date: CivilDate { year, month, day }, hour, minute, second };
+        let secs = u64::try_from(at.to_unix()?).ok()?;
         Some(Timestamp { micros: secs.checked_mul(1_000_000)?.checked_add(u64::from(micros))? })
     }
 
     /// The UTC calendar fields: (year, month, day, hour, minute, second, microsecond).
     pub fn to_civil(self) -> (i64, u32, u32, u32, u32, u32, u32) {
-        let secs = self.micros / 1_000_000;
+        // u64::MAX microseconds is about 1.8e13 seconds: always an i64.
+        let secs = i64::try_from(self.micros / 1_000_000).unwrap_or(i64::MAX);
         let micros = (self.micros % 1_000_000) as u32;
-        let days = (secs / 86_400) as i64;
-        let rem = (secs % 86_400) as u32;
-        let (y, m, d) = civil_from_days(days);
-        (y, m, d, rem / 3600, rem / 60 % 60, rem % 60, micros)
+        let CivilDateTime { date, hour, minute, second } = CivilDateTime::from_unix(secs);
+        (date.year, date.month, date.day, hour, minute, second, micros)
     }
 
     /// RFC 3339 in UTC with microseconds, e.g. `2024-11-22T10:00:01.250000Z`.
@@ -89,47 +86,6 @@ impl fmt::Display for Timestamp {
         let (y, mo, d, h, mi, s, us) = self.to_civil();
         write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z")
     }
-}
-
-/// Whether `year` is a Gregorian leap year.
-pub(crate) fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Days in `month` (1-12) of `year`.
-pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -155,5 +111,17 @@ mod tests {
         }
         assert_eq!(Timestamp::from_civil(2023, 2, 29, (0, 0, 0), 0), None);
         assert_eq!(Timestamp::from_civil(1969, 12, 31, (0, 0, 0), 0), None);
+    }
+
+    #[test]
+    fn an_absurd_year_from_a_log_is_refused_not_overflowed() {
+        // Before the shared calendar, days * 86 400 overflowed here (a panic in debug builds).
+        assert_eq!(Timestamp::from_civil(99_999_999_999_999, 1, 1, (0, 0, 0), 0), None);
+        assert_eq!(Timestamp::from_civil(i64::MAX, 12, 31, (23, 59, 59), 0), None);
+        assert_eq!(Timestamp::from_civil(i64::MIN, 1, 1, (0, 0, 0), 0), None);
+        assert_eq!(Timestamp::from_civil(2024, 1, 1, (0, 0, 0), 1_000_000), None);
+        let last = Timestamp::from_micros(u64::MAX);
+        let (y, mo, d, h, mi, s, us) = last.to_civil();
+        assert_eq!(Timestamp::from_civil(y, mo, d, (h, mi, s), us), Some(last));
     }
 }

@@ -9,8 +9,9 @@ mod make_captures;
 
 use std::path::{Path, PathBuf};
 
+use tojimari_core::ScanType;
 use tojimari_detect::pcap::{PcapError, replay_file};
-use tojimari_detect::{Alert, AlertKind, Detector, DetectorConfig, LocalAddrs, ScanType, Tool};
+use tojimari_detect::{Alert, AlertKind, Detector, DetectorConfig, LocalAddrs, ObservedScan, Tool};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures").join(name)
@@ -33,7 +34,7 @@ fn target() -> LocalAddrs {
 
 /// The first alert must name `scan_type` (and `tool`) within `max_probes` probes; no other
 /// scan type may be reported. Checked with the target's address known and with inference.
-fn expect(name: &str, scan_type: ScanType, tool: Option<Tool>, max_probes: u32) {
+fn expect(name: &str, scan_type: ObservedScan, tool: Option<Tool>, max_probes: u32) {
     for local in [target(), LocalAddrs::Infer] {
         let alerts = replay(name, local.clone());
         let first = alerts.first().unwrap_or_else(|| panic!("{name}: no alert ({local:?})"));
@@ -48,52 +49,52 @@ fn expect(name: &str, scan_type: ScanType, tool: Option<Tool>, max_probes: u32) 
 
 #[test]
 fn nmap_syn() {
-    expect("nmap-sS.pcap", ScanType::Syn, Some(Tool::Nmap), 10);
+    expect("nmap-sS.pcap", ObservedScan::Ports(ScanType::Syn), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_connect() {
-    expect("nmap-sT.pcap", ScanType::Connect, None, 10);
+    expect("nmap-sT.pcap", ObservedScan::Ports(ScanType::Connect), None, 10);
 }
 
 #[test]
 fn nmap_fin() {
-    expect("nmap-sF.pcap", ScanType::Fin, Some(Tool::Nmap), 10);
+    expect("nmap-sF.pcap", ObservedScan::Ports(ScanType::Fin), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_null() {
-    expect("nmap-sN.pcap", ScanType::Null, Some(Tool::Nmap), 10);
+    expect("nmap-sN.pcap", ObservedScan::Ports(ScanType::Null), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_xmas() {
-    expect("nmap-sX.pcap", ScanType::Xmas, Some(Tool::Nmap), 10);
+    expect("nmap-sX.pcap", ObservedScan::Ports(ScanType::Xmas), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_ack() {
-    expect("nmap-sA.pcap", ScanType::Ack, Some(Tool::Nmap), 10);
+    expect("nmap-sA.pcap", ObservedScan::Ports(ScanType::Ack), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_window_looks_like_ack() {
-    expect("nmap-sW.pcap", ScanType::Ack, Some(Tool::Nmap), 10);
+    expect("nmap-sW.pcap", ObservedScan::Ports(ScanType::Ack), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_maimon() {
-    expect("nmap-sM.pcap", ScanType::Maimon, Some(Tool::Nmap), 10);
+    expect("nmap-sM.pcap", ObservedScan::Ports(ScanType::Maimon), Some(Tool::Nmap), 10);
 }
 
 #[test]
 fn nmap_udp() {
-    expect("nmap-sU.pcap", ScanType::Udp, None, 10);
+    expect("nmap-sU.pcap", ObservedScan::Ports(ScanType::Udp), None, 10);
 }
 
 #[test]
 fn masscan_syn() {
-    expect("masscan.pcap", ScanType::Syn, Some(Tool::Masscan), 10);
+    expect("masscan.pcap", ObservedScan::Ports(ScanType::Syn), Some(Tool::Masscan), 10);
 }
 
 #[test]
@@ -102,14 +103,14 @@ fn zmap_host_sweep() {
     for local in [subnet, LocalAddrs::Infer] {
         let alerts = replay("zmap.pcap", local);
         let first = alerts.first().expect("zmap: no alert");
-        assert_eq!(first.scan_type, ScanType::HostSweep, "{alerts:#?}");
+        assert_eq!(first.scan_type, ObservedScan::HostSweep, "{alerts:#?}");
         assert_eq!(first.tool, Some(Tool::Zmap));
         assert_eq!(first.ports, vec![80]);
         // Absent addresses never answer, so a failure is known only after the answer timeout
         // (3 s): zmap sent all 32 probes in 0.15 s, before the first could count.
         assert_eq!(first.probes, 32);
         assert!(first.dst_count >= 31);
-        assert!(alerts.iter().all(|a| a.scan_type == ScanType::HostSweep), "{alerts:#?}");
+        assert!(alerts.iter().all(|a| a.scan_type == ObservedScan::HostSweep), "{alerts:#?}");
     }
     // Watching only the one real host, zmap's single probe to it is no scan.
     assert!(replay("zmap.pcap", target()).is_empty());
@@ -134,7 +135,7 @@ fn truncated_capture_reports_the_packet_and_keeps_earlier_alerts() {
     let Some(PcapError::Packet { index, .. }) = &replay.error else { panic!("{:?}", replay.error) };
     assert_eq!(*index, replay.stats.packets);
     assert!(replay.error.as_ref().unwrap().to_string().contains("cut.pcap: packet"));
-    assert_eq!(replay.alerts.first().map(|a| a.scan_type), Some(ScanType::Syn));
+    assert_eq!(replay.alerts.first().map(|a| a.scan_type), Some(ObservedScan::Ports(ScanType::Syn)));
 
     let junk = dir.join("junk.pcap");
     std::fs::write(&junk, b"this is not a capture at all").unwrap();
@@ -219,7 +220,11 @@ fn pcapng_and_linux_cooked_replays() {
         assert!(replay.error.is_none(), "{name}: {:?}", replay.error);
         assert_eq!(replay.stats.packets, frames.len() as u64, "{name}");
         let first = replay.alerts.first().unwrap_or_else(|| panic!("{name}: no alert"));
-        assert_eq!((first.scan_type, first.tool, first.probes), (ScanType::Syn, Some(Tool::Nmap), 5), "{name}");
+        assert_eq!(
+            (first.scan_type, first.tool, first.probes),
+            (ObservedScan::Ports(ScanType::Syn), Some(Tool::Nmap), 5),
+            "{name}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -17,7 +17,7 @@
 //! | `findings` | `[{"id": s, "severity": s, "evidence": s, "advice": s}]`; severity is `info`, `low`, `medium`, `high` or `critical` |
 //!
 //! ```json
-//! {"type":"socket","proto":"tcp","addr":"0.0.0.0","port":5432,"reach":"network","service":"postgresql","processes":[{"pid":700,"name":"postgres","user":"postgres","cmdline":"/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main"}],"findings":[{"id":"database-exposed","severity":"high","evidence":"PostgreSQL port 5432/tcp bound to 0.0.0.0 (every IPv4 address) by postgres (pid 700)","advice":"Set listen_addresses = 'localhost' (or a private address) and firewall port 5432."}]}
+//! {"type":"socket","proto":"tcp","addr":"0.0.0.0","port":5432,"reach":"network","service":"postgresql","processes":[{"pid":700,"name":"postgres","user":"postgres","cmdline":"/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main"}],"findings":[{"id":"database-exposed","severity":"medium","evidence":"PostgreSQL port 5432/tcp bound to 0.0.0.0 (every IPv4 address) by postgres (pid 700)","advice":"Set listen_addresses = 'localhost' (or a private address) and firewall port 5432."}]}
 //! ```
 //!
 //! The summary (`"type": "summary"`), always last: `sockets`, `tcp`, `udp` (counts), `network`, `link_local`,
@@ -127,7 +127,7 @@ mod tests {
         let postgres = &objects[2];
         assert_eq!(postgres["processes"], json!([]));
         assert_eq!(postgres["findings"][0]["id"], "database-exposed");
-        assert_eq!(postgres["findings"][0]["severity"], "high");
+        assert_eq!(postgres["findings"][0]["severity"], "medium"); // the catalogue's (was "high" before it)
         assert!(postgres["findings"][0]["advice"].as_str().unwrap().contains("listen_addresses"));
         assert_eq!(objects[3]["reach"], "local");
         assert_eq!(objects[4]["proto"], "udp");

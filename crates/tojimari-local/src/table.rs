@@ -8,7 +8,7 @@
 //! udp    [::]:5353       network  mdns        -                 (uid 108)
 //!
 //! Findings (1):
-//!   [high] database-exposed on 0.0.0.0:5432/tcp
+//!   [medium] database-exposed on 0.0.0.0:5432/tcp
 //!     PostgreSQL port 5432/tcp bound to 0.0.0.0 (every IPv4 address) by postgres (pid 700)
 //!     advice: Set listen_addresses = 'localhost' (or a private address) and firewall port 5432.
 //! ```
@@ -117,10 +117,10 @@ tcp    127.0.0.1:6379  local    redis       200/redis-server  root
 udp    0.0.0.0:11211   network  memcache    300/memcached     root
 
 Findings (2):
-  [high] database-exposed on 0.0.0.0:5432/tcp
+  [medium] database-exposed on 0.0.0.0:5432/tcp
     PostgreSQL port 5432/tcp bound to 0.0.0.0 (every IPv4 address) by a process that is not visible
     advice: Set listen_addresses = 'localhost' (or a private address) and firewall port 5432.
-  [critical] database-exposed on 0.0.0.0:11211/udp
+  [medium] database-exposed on 0.0.0.0:11211/udp
     memcached (UDP) port 11211/udp bound to 0.0.0.0 (every IPv4 address) by memcached (pid 300)
     advice: Start memcached with -U 0 -l 127.0.0.1: open UDP memcached is abused for DDoS amplification.
 ";

@@ -4,9 +4,12 @@
 //! that output does not depend on the machine's zone and tests can fix every byte. The three shapes are
 //! the ones nmap uses: `ctime(3)` style (`Sun Nov 22 01:40:00 2026`, day padded with a space) in file
 //! headers, footers and XML `startstr`/`timestr`; `2026-11-22 01:40 UTC` in the "Starting" line; and
-//! `2026-11-22 01:40:15 UTC` in the `-vv` "Scanned at" line.
+//! `2026-11-22 01:40:15 UTC` in the `-vv` "Scanned at" line. The calendar itself is [`tojimari_core::civil`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub(crate) use tojimari_core::civil::unix_secs;
+use tojimari_core::civil::{CivilDateTime, MONTH_ABBREVIATIONS, WEEKDAY_ABBREVIATIONS};
 
 /// A broken-down UTC time, to the second.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -23,36 +26,22 @@ pub(crate) struct UtcTime {
     pub weekday: u32,
 }
 
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
 impl UtcTime {
     pub fn from_system_time(t: SystemTime) -> UtcTime {
         UtcTime::from_unix(unix_secs(t))
     }
 
     pub fn from_unix(secs: i64) -> UtcTime {
-        let days = secs.div_euclid(86_400);
-        let in_day = secs.rem_euclid(86_400) as u32;
-        let (year, month, day) = civil_from_days(days);
-        UtcTime {
-            year,
-            month,
-            day,
-            hour: in_day / 3600,
-            minute: in_day / 60 % 60,
-            second: in_day % 60,
-            // 1970-01-01 was a Thursday.
-            weekday: (days + 4).rem_euclid(7) as u32,
-        }
+        let CivilDateTime { date, hour, minute, second } = CivilDateTime::from_unix(secs);
+        UtcTime { year: date.year, month: date.month, day: date.day, hour, minute, second, weekday: date.weekday() }
     }
 
     /// `Sun Nov 22 01:40:00 2026`, as `ctime(3)` without its newline.
     pub fn ctime(self) -> String {
         format!(
             "{} {} {:>2} {:02}:{:02}:{:02} {}",
-            WEEKDAYS[self.weekday as usize],
-            MONTHS[self.month as usize - 1],
+            WEEKDAY_ABBREVIATIONS[self.weekday as usize],
+            MONTH_ABBREVIATIONS[self.month as usize - 1],
             self.day,
             self.hour,
             self.minute,
@@ -75,18 +64,6 @@ impl UtcTime {
     }
 }
 
-/// Whole seconds since the Unix epoch, rounded down (negative before 1970).
-pub(crate) fn unix_secs(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => {
-            let d = e.duration();
-            let secs = -(d.as_secs() as i64);
-            if d.subsec_nanos() > 0 { secs - 1 } else { secs }
-        }
-    }
-}
-
 /// Seconds since the Unix epoch with the fraction, for JSON.
 pub(crate) fn unix_secs_f64(t: SystemTime) -> f64 {
     match t.duration_since(UNIX_EPOCH) {
@@ -98,23 +75,6 @@ pub(crate) fn unix_secs_f64(t: SystemTime) -> f64 {
 /// A duration in seconds, kept to the microsecond so that JSON numbers stay short.
 pub(crate) fn micros_as_secs(d: Duration) -> f64 {
     d.as_micros() as f64 / 1e6
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01.
-///
-/// Howard Hinnant's `civil_from_days`: shift the year to start in March so the leap day falls at the
-/// end, then split into 400-year eras of 146097 days.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

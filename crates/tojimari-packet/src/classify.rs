@@ -6,20 +6,20 @@
 //! open, zero window closed. UDP: any UDP answer open (decided by the engine from [`crate::Reply::Udp`]), ICMP
 //! port unreachable closed, other unreachables filtered, silence open|filtered.
 
-use crate::Technique;
 use crate::tcp::{ACK, RST, SYN};
-use tojimari_core::{PortState, Reason};
+use crate::technique::is_syn_like;
+use tojimari_core::{PortState, Reason, ScanType};
 
 /// The state and reason a TCP reply with these flags (and window) gives, or `None` if it says nothing.
 ///
 /// SYN (and `--scanflags` with SYN): SYN|ACK -> open; RST -> closed; a bare SYN (simultaneous open) -> open.
 /// FIN/NULL/Xmas/Maimon/Custom-without-SYN: RST -> closed. ACK: RST -> unfiltered. Window: RST with window > 0
 /// -> open, window 0 -> closed. Anything else (and UDP) -> `None`.
-pub fn tcp_reply(t: Technique, flags: u8, window: u16) -> Option<(PortState, Reason)> {
+pub fn tcp_reply(t: ScanType, flags: u8, window: u16) -> Option<(PortState, Reason)> {
     let rst = flags & RST != 0;
     match t {
-        Technique::Udp => None,
-        _ if t.is_syn_like() => {
+        ScanType::Udp => None,
+        _ if is_syn_like(t) => {
             if flags & (SYN | ACK) == SYN | ACK {
                 Some((PortState::Open, Reason::SynAck))
             } else if rst {
@@ -30,9 +30,9 @@ pub fn tcp_reply(t: Technique, flags: u8, window: u16) -> Option<(PortState, Rea
                 None
             }
         }
-        Technique::Ack if rst => Some((PortState::Unfiltered, Reason::Reset)),
-        Technique::Window if rst => Some((if window > 0 { PortState::Open } else { PortState::Closed }, Reason::Reset)),
-        Technique::Fin | Technique::Null | Technique::Xmas | Technique::Maimon | Technique::Custom(_) if rst => {
+        ScanType::Ack if rst => Some((PortState::Unfiltered, Reason::Reset)),
+        ScanType::Window if rst => Some((if window > 0 { PortState::Open } else { PortState::Closed }, Reason::Reset)),
+        ScanType::Fin | ScanType::Null | ScanType::Xmas | ScanType::Maimon | ScanType::Custom(_) if rst => {
             Some((PortState::Closed, Reason::Reset))
         }
         _ => None,
@@ -50,7 +50,7 @@ const V6_TIME_EXCEEDED: u8 = 3;
 /// TCP techniques: v4 type 3 codes 1, 2, 3, 9, 10, 13 and v6 type 1 codes 0, 1, 3, 4, 5, 6 -> filtered.
 /// UDP: v4 type 3 code 3 / v6 type 1 code 4 -> closed (port-unreach); v4 type 3 codes 1, 2, 9, 10, 13 and v6
 /// type 1 codes 0, 1, 3, 5, 6 -> filtered. Time exceeded (v4 11 / v6 3) -> filtered (time-exceeded).
-pub fn icmp_error(t: Technique, v6: bool, kind: u8, code: u8) -> Option<(PortState, Reason)> {
+pub fn icmp_error(t: ScanType, v6: bool, kind: u8, code: u8) -> Option<(PortState, Reason)> {
     let port_unreach = if v6 { code == 4 } else { code == 3 };
     let reason = if v6 { Reason::from_icmpv6_unreach_code(code) } else { Reason::from_icmp_unreach_code(code) };
     match (v6, kind) {
@@ -67,10 +67,10 @@ pub fn icmp_error(t: Technique, v6: bool, kind: u8, code: u8) -> Option<(PortSta
 
 /// The state after every try went unanswered: Syn/Ack/Window/Custom-with-SYN -> filtered;
 /// Fin/Null/Xmas/Maimon/other Custom/Udp -> open|filtered. The reason is always no-response.
-pub fn silence(t: Technique) -> (PortState, Reason) {
+pub fn silence(t: ScanType) -> (PortState, Reason) {
     let state = match t {
-        Technique::Ack | Technique::Window => PortState::Filtered,
-        _ if t.is_syn_like() => PortState::Filtered,
+        ScanType::Ack | ScanType::Window => PortState::Filtered,
+        _ if is_syn_like(t) => PortState::Filtered,
         _ => PortState::OpenFiltered,
     };
     (state, Reason::NoResponse)
@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn syn_scan() {
-        for t in [Technique::Syn, Technique::Custom(SYN), Technique::Custom(SYN | FIN), Technique::Custom(SYN | ACK)] {
+        for t in [ScanType::Syn, ScanType::Custom(SYN), ScanType::Custom(SYN | FIN), ScanType::Custom(SYN | ACK)] {
             assert_eq!(tcp_reply(t, SYN | ACK, 0), Some((Open, Reason::SynAck)), "{t:?}");
             assert_eq!(tcp_reply(t, SYN | ACK | PSH, 100), Some((Open, Reason::SynAck)), "{t:?}");
             assert_eq!(tcp_reply(t, RST | ACK, 0), Some((Closed, Reason::Reset)), "{t:?}");
@@ -101,13 +101,13 @@ mod tests {
     #[test]
     fn inverse_scans() {
         for t in [
-            Technique::Fin,
-            Technique::Null,
-            Technique::Xmas,
-            Technique::Maimon,
-            Technique::Custom(FIN | PSH | URG),
-            Technique::Custom(0),
-            Technique::Custom(ACK | PSH),
+            ScanType::Fin,
+            ScanType::Null,
+            ScanType::Xmas,
+            ScanType::Maimon,
+            ScanType::Custom(FIN | PSH | URG),
+            ScanType::Custom(0),
+            ScanType::Custom(ACK | PSH),
         ] {
             for f in ALL_FLAGS {
                 let want = if f & RST != 0 { Some((Closed, Reason::Reset)) } else { None };
@@ -120,37 +120,37 @@ mod tests {
     fn ack_scan() {
         for f in ALL_FLAGS {
             let want = if f & RST != 0 { Some((Unfiltered, Reason::Reset)) } else { None };
-            assert_eq!(tcp_reply(Technique::Ack, f, 0), want, "flags {f:#04x}");
-            assert_eq!(tcp_reply(Technique::Ack, f, 1000), want, "flags {f:#04x}");
+            assert_eq!(tcp_reply(ScanType::Ack, f, 0), want, "flags {f:#04x}");
+            assert_eq!(tcp_reply(ScanType::Ack, f, 1000), want, "flags {f:#04x}");
         }
     }
 
     #[test]
     fn window_scan() {
-        assert_eq!(tcp_reply(Technique::Window, RST, 1), Some((Open, Reason::Reset)));
-        assert_eq!(tcp_reply(Technique::Window, RST, 65535), Some((Open, Reason::Reset)));
-        assert_eq!(tcp_reply(Technique::Window, RST, 0), Some((Closed, Reason::Reset)));
-        assert_eq!(tcp_reply(Technique::Window, RST | ACK, 0), Some((Closed, Reason::Reset)));
-        assert_eq!(tcp_reply(Technique::Window, SYN | ACK, 100), None);
-        assert_eq!(tcp_reply(Technique::Window, ACK, 100), None);
+        assert_eq!(tcp_reply(ScanType::Window, RST, 1), Some((Open, Reason::Reset)));
+        assert_eq!(tcp_reply(ScanType::Window, RST, 65535), Some((Open, Reason::Reset)));
+        assert_eq!(tcp_reply(ScanType::Window, RST, 0), Some((Closed, Reason::Reset)));
+        assert_eq!(tcp_reply(ScanType::Window, RST | ACK, 0), Some((Closed, Reason::Reset)));
+        assert_eq!(tcp_reply(ScanType::Window, SYN | ACK, 100), None);
+        assert_eq!(tcp_reply(ScanType::Window, ACK, 100), None);
     }
 
     #[test]
     fn udp_ignores_tcp() {
         for f in ALL_FLAGS {
-            assert_eq!(tcp_reply(Technique::Udp, f, 1), None);
+            assert_eq!(tcp_reply(ScanType::Udp, f, 1), None);
         }
     }
 
-    const TCP_TECHNIQUES: [Technique; 8] = [
-        Technique::Syn,
-        Technique::Fin,
-        Technique::Null,
-        Technique::Xmas,
-        Technique::Ack,
-        Technique::Window,
-        Technique::Maimon,
-        Technique::Custom(PSH),
+    const TCP_TECHNIQUES: [ScanType; 8] = [
+        ScanType::Syn,
+        ScanType::Fin,
+        ScanType::Null,
+        ScanType::Xmas,
+        ScanType::Ack,
+        ScanType::Window,
+        ScanType::Maimon,
+        ScanType::Custom(PSH),
     ];
 
     #[test]
@@ -166,14 +166,14 @@ mod tests {
                 1 | 2 | 9 | 10 | 13 => Some((Filtered, Reason::from_icmp_unreach_code(code))),
                 _ => None,
             };
-            assert_eq!(icmp_error(Technique::Udp, false, 3, code), udp_want, "udp code {code}");
+            assert_eq!(icmp_error(ScanType::Udp, false, 3, code), udp_want, "udp code {code}");
         }
-        assert_eq!(icmp_error(Technique::Syn, false, 3, 13), Some((Filtered, Reason::AdminProhibited)));
-        assert_eq!(icmp_error(Technique::Syn, false, 3, 3), Some((Filtered, Reason::PortUnreach)));
-        assert_eq!(icmp_error(Technique::Udp, false, 3, 2), Some((Filtered, Reason::ProtoUnreach)));
-        assert_eq!(icmp_error(Technique::Udp, false, 3, 9), Some((Filtered, Reason::NetProhibited)));
-        assert_eq!(icmp_error(Technique::Udp, false, 3, 10), Some((Filtered, Reason::HostProhibited)));
-        assert_eq!(icmp_error(Technique::Udp, false, 3, 1), Some((Filtered, Reason::HostUnreach)));
+        assert_eq!(icmp_error(ScanType::Syn, false, 3, 13), Some((Filtered, Reason::AdminProhibited)));
+        assert_eq!(icmp_error(ScanType::Syn, false, 3, 3), Some((Filtered, Reason::PortUnreach)));
+        assert_eq!(icmp_error(ScanType::Udp, false, 3, 2), Some((Filtered, Reason::ProtoUnreach)));
+        assert_eq!(icmp_error(ScanType::Udp, false, 3, 9), Some((Filtered, Reason::NetProhibited)));
+        assert_eq!(icmp_error(ScanType::Udp, false, 3, 10), Some((Filtered, Reason::HostProhibited)));
+        assert_eq!(icmp_error(ScanType::Udp, false, 3, 1), Some((Filtered, Reason::HostUnreach)));
     }
 
     #[test]
@@ -189,15 +189,15 @@ mod tests {
                 0 | 1 | 3 | 5 | 6 => Some((Filtered, Reason::from_icmpv6_unreach_code(code))),
                 _ => None,
             };
-            assert_eq!(icmp_error(Technique::Udp, true, 1, code), udp_want, "udp code {code}");
+            assert_eq!(icmp_error(ScanType::Udp, true, 1, code), udp_want, "udp code {code}");
         }
-        assert_eq!(icmp_error(Technique::Udp, true, 1, 1), Some((Filtered, Reason::AdminProhibited)));
-        assert_eq!(icmp_error(Technique::Udp, true, 1, 0), Some((Filtered, Reason::NetUnreach)));
+        assert_eq!(icmp_error(ScanType::Udp, true, 1, 1), Some((Filtered, Reason::AdminProhibited)));
+        assert_eq!(icmp_error(ScanType::Udp, true, 1, 0), Some((Filtered, Reason::NetUnreach)));
     }
 
     #[test]
     fn time_exceeded_and_other_types() {
-        for t in TCP_TECHNIQUES.into_iter().chain([Technique::Udp]) {
+        for t in TCP_TECHNIQUES.into_iter().chain([ScanType::Udp]) {
             for code in [0, 1] {
                 assert_eq!(icmp_error(t, false, 11, code), Some((Filtered, Reason::TimeExceeded)));
                 assert_eq!(icmp_error(t, true, 3, code), Some((Filtered, Reason::TimeExceeded)));
@@ -216,16 +216,16 @@ mod tests {
     fn silence_table() {
         let filtered = (Filtered, Reason::NoResponse);
         let open_filtered = (OpenFiltered, Reason::NoResponse);
-        assert_eq!(silence(Technique::Syn), filtered);
-        assert_eq!(silence(Technique::Ack), filtered);
-        assert_eq!(silence(Technique::Window), filtered);
-        assert_eq!(silence(Technique::Custom(SYN | URG)), filtered);
-        assert_eq!(silence(Technique::Fin), open_filtered);
-        assert_eq!(silence(Technique::Null), open_filtered);
-        assert_eq!(silence(Technique::Xmas), open_filtered);
-        assert_eq!(silence(Technique::Maimon), open_filtered);
-        assert_eq!(silence(Technique::Custom(FIN)), open_filtered);
-        assert_eq!(silence(Technique::Custom(ACK)), open_filtered);
-        assert_eq!(silence(Technique::Udp), open_filtered);
+        assert_eq!(silence(ScanType::Syn), filtered);
+        assert_eq!(silence(ScanType::Ack), filtered);
+        assert_eq!(silence(ScanType::Window), filtered);
+        assert_eq!(silence(ScanType::Custom(SYN | URG)), filtered);
+        assert_eq!(silence(ScanType::Fin), open_filtered);
+        assert_eq!(silence(ScanType::Null), open_filtered);
+        assert_eq!(silence(ScanType::Xmas), open_filtered);
+        assert_eq!(silence(ScanType::Maimon), open_filtered);
+        assert_eq!(silence(ScanType::Custom(FIN)), open_filtered);
+        assert_eq!(silence(ScanType::Custom(ACK)), open_filtered);
+        assert_eq!(silence(ScanType::Udp), open_filtered);
     }
 }

@@ -1,7 +1,7 @@
 //! Per-scan secrets for stateless reply validation.
 //!
 //! Each probe carries 32 bits of a keyed SipHash-1-3 over its address/port 4-tuple (in the TCP sequence or
-//! acknowledgment number, see [`crate::Technique::probe_seq_ack`]). A reply, or the probe quoted inside an ICMP
+//! acknowledgment number, see [`crate::Probing::probe_seq_ack`]). A reply, or the probe quoted inside an ICMP
 //! error, is accepted only if it echoes the cookie recomputed from its own 4-tuple, so the receiver needs no
 //! table of outstanding probes and blind spoofers cannot forge answers without the key.
 

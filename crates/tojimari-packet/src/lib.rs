@@ -4,8 +4,8 @@
 //! back frame lengths, parsed [`Reply`] values and `(PortState, Reason)` verdicts.
 //!
 //! - [`cookie`]: the keyed hash that lets the receiver validate replies without per-probe state.
-//! - [`Technique`]: the scan types (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`), where each puts the cookie
-//!   and how a reply echoes it.
+//! - [`Probing`]: what each scan type (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`, the core's
+//!   [`ScanType`](tojimari_core::ScanType)) sends, where it puts the cookie and how a reply echoes it.
 //! - `build_*`: Ethernet II frames carrying our probes ([`build_tcp`], [`build_udp`], [`build_echo`], ...).
 //! - [`parse_frame`] / [`parse_ip`]: received frames into [`Reply`] values; never panics on any input.
 //! - [`classify`]: nmap's port-state semantics for TCP replies, ICMP errors and silence.
@@ -27,4 +27,4 @@ pub use build::{
 };
 pub use parse::{parse_frame, parse_ip};
 pub use reply::{Quoted, Reply};
-pub use technique::Technique;
+pub use technique::Probing;

@@ -61,12 +61,14 @@ pub mod limits {
 mod escape;
 mod parse;
 mod rule;
+mod service_info;
 mod template;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use rule::Rule;
+pub use service_info::{CONF_HARD, CONF_SOFT, MAX_FIELD};
 
 /// Answers are matched on their first this many bytes only.
 pub const MAX_RESPONSE: usize = 64 * 1024;
@@ -107,6 +109,8 @@ pub struct Probe {
 }
 
 /// A service as a match line names it, with its templates filled from the response.
+///
+/// `ServiceInfo::from(&match)` turns it into the report's service (fields cleaned for printing).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Match {
     pub service: String,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tojimari_core::{Detail, Protocol, ServiceInfo, ServiceMethod, Tunnel};
-use tojimari_probedb::{ProbeDb, ProbeId, Transport};
+use tojimari_probedb::{CONF_SOFT, ProbeDb, ProbeId, Transport};
 use tojimari_tls::TlsFacts;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -118,8 +118,7 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
     let Some(facts) = facts else {
         // TLS spoken, but no handshake we can complete (SSLv3 only, broken, or too slow): say what is known.
         let ssl = phase.as_ref().and_then(|p| p.decisive()).filter(|m| m.service == "ssl");
-        let info =
-            ssl.map_or_else(|| ServiceInfo::named("ssl", ServiceMethod::Probed, verdict::CONF_SOFT), verdict::probed);
+        let info = ssl.map_or_else(|| ServiceInfo::named("ssl", ServiceMethod::Probed, CONF_SOFT), ServiceInfo::from);
         return TcpFound { info, tls: tunnel::fallback(addr, opts.connect_timeout).await };
     };
     let mut info = name(&inner, opts.db, Protocol::Tcp, port);
@@ -187,7 +186,7 @@ fn name(phase: &Phase, db: &ProbeDb, proto: Protocol, port: u16) -> ServiceInfo 
     let Some(m) = phase.decisive() else {
         return if phase.wrapped(db) { verdict::tcpwrapped() } else { verdict::table(proto, port) };
     };
-    let mut info = verdict::probed(m);
+    let mut info = ServiceInfo::from(m);
     if http::is_http_service(&info.name) {
         let decisive = phase.hard.or(phase.soft).map(|i| &phase.replies[i]);
         let page = decisive

@@ -50,7 +50,7 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
         }
         let Ok(Some(joined)) = timeout_at(deadline, tasks.join_next()).await else { break };
         match joined {
-            Ok(Answer::Matched(m)) if !m.soft => return verdict::probed(&m),
+            Ok(Answer::Matched(m)) if !m.soft => return ServiceInfo::from(*m),
             Ok(Answer::Matched(m)) => {
                 if soft.is_none() {
                     queue = db
@@ -65,7 +65,7 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
             Ok(Answer::Unmatched | Answer::Silent) | Err(_) => {}
         }
     }
-    soft.map_or_else(|| verdict::table(Protocol::Udp, port), |m| verdict::probed(&m))
+    soft.map_or_else(|| verdict::table(Protocol::Udp, port), ServiceInfo::from)
 }
 
 /// Sends one probe (with retries) and matches the first datagram that comes back.

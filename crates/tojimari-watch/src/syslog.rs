@@ -16,6 +16,7 @@ use std::io;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 
+use tojimari_core::civil::MONTH_ABBREVIATIONS;
 use tojimari_detect::Timestamp;
 
 /// The standard syslog socket.
@@ -53,9 +54,8 @@ impl Syslog {
 /// One record: `<PRI>Mmm dd hh:mm:ss IDENT[PID]: MESSAGE` (RFC 3164), control characters in
 /// the message replaced by spaces so one alert is always one line.
 pub fn format_record(priority: i32, now: Timestamp, ident: &str, pid: u32, message: &str) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let (_, month, day, hour, minute, second, _) = now.to_civil();
-    let month = MONTHS.get(month.saturating_sub(1) as usize).copied().unwrap_or("Jan");
+    let month = MONTH_ABBREVIATIONS.get(month.saturating_sub(1) as usize).copied().unwrap_or("Jan");
     let clean: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     format!("<{priority}>{month} {day:>2} {hour:02}:{minute:02}:{second:02} {ident}[{pid}]: {clean}")
 }

@@ -21,15 +21,14 @@ use std::sync::{Arc, Mutex};
 use tojimari_core::portspec::{PortSet, PortSpec};
 use tojimari_core::report::{DisplayOptions, HostReport, PortResult, RunInfo, RunSummary};
 use tojimari_core::sink::Tee;
-use tojimari_core::{Protocol, Sink};
+use tojimari_core::{Protocol, ScanType, Sink};
 use tojimari_engine::Discovery;
 use tojimari_engine::raw::PingProbe;
-use tojimari_packet::Technique;
 
 use crate::args::{CheckArgs, CheckKind, ScanArgs};
 use crate::plan::{self, ScanPlan, UsageError, VersionPlan};
 use crate::resolve::Targets;
-use crate::technique::{TcpScan, Techniques};
+use crate::technique::Techniques;
 use crate::{EXIT_FAILURE, messages, usage};
 
 /// The common service ports of `quick`, `stealth` and their names as the check reports them.
@@ -161,8 +160,8 @@ fn base_plan(args: &CheckArgs, raw: bool) -> Result<ScanPlan, UsageError> {
 fn scans(kind: CheckKind, raw: bool, base: &ScanPlan) -> Vec<(&'static str, ScanPlan)> {
     let tcp_ports =
         |lists: &[&[(u16, &str)]]| PortSet::from_ports(lists.iter().flat_map(|l| l.iter().map(|(p, _)| *p)));
-    let syn_or_connect = if raw { TcpScan::Raw(Technique::Syn) } else { TcpScan::Connect };
-    let scan = |tcp: Option<TcpScan>, udp: bool, ports: PortSpec| ScanPlan {
+    let syn_or_connect = if raw { ScanType::Syn } else { ScanType::Connect };
+    let scan = |tcp: Option<ScanType>, udp: bool, ports: PortSpec| ScanPlan {
         techniques: Techniques { tcp, udp },
         ports,
         ..base.clone()
@@ -174,21 +173,12 @@ fn scans(kind: CheckKind, raw: bool, base: &ScanPlan) -> Vec<(&'static str, Scan
             let udp = if raw { tcp_ports(&[COMMON_UDP]) } else { PortSet::default() };
             vec![("ports", scan(Some(syn_or_connect), raw, PortSpec { tcp, udp }))]
         }
-        CheckKind::Stealth => {
-            [("-sS", Technique::Syn), ("-sF", Technique::Fin), ("-sN", Technique::Null), ("-sX", Technique::Xmas)]
-                .into_iter()
-                .map(|(label, t)| {
-                    (
-                        label,
-                        scan(
-                            Some(TcpScan::Raw(t)),
-                            false,
-                            PortSpec { tcp: tcp_ports(&[COMMON_TCP]), udp: PortSet::default() },
-                        ),
-                    )
-                })
-                .collect()
-        }
+        CheckKind::Stealth => [ScanType::Syn, ScanType::Fin, ScanType::Null, ScanType::Xmas]
+            .into_iter()
+            .map(|t| {
+                (t.option(), scan(Some(t), false, PortSpec { tcp: tcp_ports(&[COMMON_TCP]), udp: PortSet::default() }))
+            })
+            .collect(),
         CheckKind::Trojan => {
             let ports = PortSpec { tcp: tcp_ports(&[trojans::TROJAN_PORTS]), udp: PortSet::default() };
             vec![("ports", scan(Some(syn_or_connect), false, ports))]

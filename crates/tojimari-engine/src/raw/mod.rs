@@ -26,10 +26,10 @@ use tojimari_core::permutation::Permutation;
 use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
 use tojimari_core::timing::Timing;
-use tojimari_core::{PortResult, PortState, Protocol, Reason, Sink};
+use tojimari_core::{PortResult, PortState, Protocol, Reason, ScanType, Sink};
 use tojimari_net::{NetError, Route, next_hop_mac, route_to};
 use tojimari_packet::cookie::CookieKey;
-use tojimari_packet::{L2, Technique, classify};
+use tojimari_packet::{L2, classify};
 
 pub use ping::PingProbe;
 
@@ -56,7 +56,7 @@ pub enum RawDiscovery {
 /// A raw scan: one or more techniques, each with its ports (`-sS -sU` scans TCP and UDP ports in one run).
 #[derive(Clone, Debug)]
 pub struct RawScan {
-    pub scans: Vec<(Technique, PortSet)>,
+    pub scans: Vec<(ScanType, PortSet)>,
     pub timing: Timing,
     pub order: PortOrder,
     pub discovery: RawDiscovery,
@@ -476,6 +476,6 @@ fn host_report(
 }
 
 /// Whether `proto` ports of this technique exist (used by callers building `ScanInfo`).
-pub fn protocol_of(t: Technique) -> Protocol {
+pub fn protocol_of(t: ScanType) -> Protocol {
     if t.is_udp() { Protocol::Udp } else { Protocol::Tcp }
 }

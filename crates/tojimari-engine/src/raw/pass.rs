@@ -12,9 +12,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use tojimari_core::Protocol;
+use tojimari_core::{Protocol, ScanType};
 use tojimari_packet::cookie::CookieKey;
-use tojimari_packet::{L2, Reply, TcpProbe, Technique, UdpProbe, build_tcp, build_udp, classify, payloads};
+use tojimari_packet::{L2, Probing, Reply, TcpProbe, UdpProbe, build_tcp, build_udp, classify, payloads};
 
 use super::results::{Answer, Results};
 use crate::rtt::RttEstimator;
@@ -53,7 +53,7 @@ pub struct Identity {
 
 impl Identity {
     /// The TCP probe of `technique` from `ours:sport` to `theirs:port`, its cookie in the sequence numbers.
-    pub fn tcp_probe(&self, technique: Technique, ours: IpAddr, theirs: IpAddr, sport: u16, port: u16) -> TcpProbe {
+    pub fn tcp_probe(&self, technique: ScanType, ours: IpAddr, theirs: IpAddr, sport: u16, port: u16) -> TcpProbe {
         let cookie = self.key.cookie(ours, theirs, sport, port);
         let (seq, ack) = technique.probe_seq_ack(cookie);
         TcpProbe {
@@ -103,7 +103,7 @@ pub struct RxCounters {
 /// A pass of one technique over hosts x ports.
 #[derive(Debug)]
 pub struct PortPass {
-    pub technique: Technique,
+    pub technique: ScanType,
     pub id: Identity,
     pub hosts: Vec<IpAddr>,
     pub links: Vec<HostLink>,
@@ -120,7 +120,7 @@ pub struct PortPass {
 
 impl PortPass {
     pub fn new(
-        technique: Technique,
+        technique: ScanType,
         id: Identity,
         hosts: Vec<(IpAddr, HostLink)>,
         ports: &[u16],

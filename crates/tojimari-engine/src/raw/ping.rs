@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use tojimari_core::Reason;
+use tojimari_core::{Reason, ScanType};
 use tojimari_packet::{
-    L2, Reply, Technique, UdpProbe, build_address_mask, build_echo, build_tcp, build_timestamp, build_udp,
+    L2, Probing, Reply, UdpProbe, build_address_mask, build_echo, build_tcp, build_timestamp, build_udp,
 };
 
 use super::io::ReplyHandler;
@@ -91,7 +91,7 @@ impl PingPass {
                 _ => return None,
             },
             PingProbe::Syn(port) | PingProbe::Ack(port) => {
-                let t = if matches!(probe, PingProbe::Syn(_)) { Technique::Syn } else { Technique::Ack };
+                let t = if matches!(probe, PingProbe::Syn(_)) { ScanType::Syn } else { ScanType::Ack };
                 build_tcp(buf, l2, &self.id.tcp_probe(t, link.src, theirs, self.id.tcp_sport, port))
             }
             PingProbe::Udp(port) => {
@@ -133,8 +133,8 @@ impl PingPass {
                 let index =
                     self.probe_index(src, |p| matches!(p, PingProbe::Syn(x) | PingProbe::Ack(x) if x == sport))?;
                 let t = match self.probes[index % self.probes.len()] {
-                    PingProbe::Syn(_) => Technique::Syn,
-                    _ => Technique::Ack,
+                    PingProbe::Syn(_) => ScanType::Syn,
+                    _ => ScanType::Ack,
                 };
                 let cookie = self.id.key.cookie(dst, src, dport, sport);
                 if !t.reply_matches(cookie, seq, ack, flags) {

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 const MSS: u16 = 1460;
 
 /// One TCP probe: addresses, ports, sequence/acknowledgment numbers (see
-/// [`crate::Technique::probe_seq_ack`]), flags, window, and IP TTL / hop limit and ID.
+/// [`crate::Probing::probe_seq_ack`]), flags, window, and IP TTL / hop limit and ID.
 #[derive(Clone, Copy, Debug)]
 pub struct TcpProbe {
     /// Our address.

@@ -1,0 +1,180 @@
+//! The scan types of nmap's command line, with every name they go by: the option that asks for one (`-sS`),
+//! nmap's XML `scaninfo type`, and the words of nmap's normal output ("SYN Stealth Scan").
+//!
+//! This is the one vocabulary of techniques. The CLI parses its options into it, the raw engine runs it
+//! (the packets each type sends and how replies are read live in `tojimari-packet`, keyed by this enum),
+//! printers name it, and the watcher's observed scans wrap it.
+//!
+//! # `--scanflags`
+//! [`ScanType::Custom`] carries the TCP flags byte the user chose. nmap runs `--scanflags` as the base scan
+//! type it is combined with, SYN when alone, and records it under that type: nmap 7.93 writes
+//! `<scaninfo type="syn" scanflags="FINSYN" .../>` for `--scanflags SYNFIN` (and `type="ack"` with `-sA`), and
+//! its DTD's `scan_types` has no `custom`. So the XML name of `Custom` is `syn`, as nmap's. (tojimari does not
+//! write nmap's extra `scanflags` attribute yet.)
+//!
+//! nmap's normal output then says "Initiating SYN Stealth Scan", because it reads the replies as a SYN scan's.
+//! tojimari reads them by the flags actually sent (a probe without SYN is judged like a FIN probe), so its own
+//! wording, in the `-d` report, is "Custom Scan".
+
+/// A scan technique: what a run does to each port (or, for `-sn` and `-sL`, that it probes none).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ScanType {
+    /// `-sT`: full TCP connect through the operating system.
+    Connect,
+    /// `-sS`: half-open SYN scan.
+    Syn,
+    /// `-sF`: FIN only.
+    Fin,
+    /// `-sN`: no flags.
+    Null,
+    /// `-sX`: FIN, PSH and URG.
+    Xmas,
+    /// `-sA`: ACK only; tells filtered from unfiltered.
+    Ack,
+    /// `-sW`: ACK probe, open/closed told from the RST's window.
+    Window,
+    /// `-sM`: FIN|ACK (Uriel Maimon's BSD trick).
+    Maimon,
+    /// `--scanflags`: probes with exactly these TCP flags (the header's flags byte, FIN = 0x01).
+    Custom(u8),
+    /// `-sU`: UDP.
+    Udp,
+    /// `-sn`: host discovery only, no port scan.
+    PingOnly,
+    /// `-sL`: the targets listed, nothing sent.
+    List,
+}
+
+impl ScanType {
+    /// nmap's XML `scaninfo type` attribute (`connect`, `syn`, ...); `--scanflags` is `syn` (see the module).
+    pub fn xml_name(self) -> &'static str {
+        match self {
+            ScanType::Connect => "connect",
+            ScanType::Syn | ScanType::Custom(_) => "syn",
+            ScanType::Fin => "fin",
+            ScanType::Null => "null",
+            ScanType::Xmas => "xmas",
+            ScanType::Ack => "ack",
+            ScanType::Window => "window",
+            ScanType::Maimon => "maimon",
+            ScanType::Udp => "udp",
+            ScanType::PingOnly => "ping",
+            ScanType::List => "list",
+        }
+    }
+
+    /// The name in nmap's normal output and timing lines ("Connect Scan", "SYN Stealth Scan"); for
+    /// `--scanflags`, tojimari's "Custom Scan" (see the module).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ScanType::Connect => "Connect Scan",
+            ScanType::Syn => "SYN Stealth Scan",
+            ScanType::Fin => "FIN Scan",
+            ScanType::Null => "NULL Scan",
+            ScanType::Xmas => "XMAS Scan",
+            ScanType::Ack => "ACK Scan",
+            ScanType::Window => "Window Scan",
+            ScanType::Maimon => "Maimon Scan",
+            ScanType::Custom(_) => "Custom Scan",
+            ScanType::Udp => "UDP Scan",
+            ScanType::PingOnly => "Ping Scan",
+            ScanType::List => "List Scan",
+        }
+    }
+
+    /// The option that asks for it (`-sS`, `--scanflags`, `-sn`), for messages.
+    pub fn option(self) -> &'static str {
+        match self {
+            ScanType::Connect => "-sT",
+            ScanType::Syn => "-sS",
+            ScanType::Fin => "-sF",
+            ScanType::Null => "-sN",
+            ScanType::Xmas => "-sX",
+            ScanType::Ack => "-sA",
+            ScanType::Window => "-sW",
+            ScanType::Maimon => "-sM",
+            ScanType::Custom(_) => "--scanflags",
+            ScanType::Udp => "-sU",
+            ScanType::PingOnly => "-sn",
+            ScanType::List => "-sL",
+        }
+    }
+
+    /// Whether this scan probes ports (not `-sn`, not `-sL`).
+    pub fn is_port_scan(self) -> bool {
+        !matches!(self, ScanType::PingOnly | ScanType::List)
+    }
+
+    /// Whether this is the UDP scan.
+    pub fn is_udp(self) -> bool {
+        matches!(self, ScanType::Udp)
+    }
+
+    /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT`.
+    pub fn is_raw(self) -> bool {
+        self.is_port_scan() && self != ScanType::Connect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PORT_SCANS: [ScanType; 10] = [
+        ScanType::Connect,
+        ScanType::Syn,
+        ScanType::Fin,
+        ScanType::Null,
+        ScanType::Xmas,
+        ScanType::Ack,
+        ScanType::Window,
+        ScanType::Maimon,
+        ScanType::Custom(0x03),
+        ScanType::Udp,
+    ];
+
+    #[test]
+    fn xml_names_are_nmaps_dtd_values() {
+        let xml: Vec<_> = PORT_SCANS.iter().map(|t| t.xml_name()).collect();
+        assert_eq!(xml, ["connect", "syn", "fin", "null", "xmas", "ack", "window", "maimon", "syn", "udp"]);
+        // nmap's DTD scan_types: no "custom"; --scanflags alone runs as (and is recorded as) a SYN scan.
+        let dtd = ["syn", "ack", "bounce", "connect", "null", "xmas", "window", "maimon", "fin", "udp"];
+        assert!(PORT_SCANS.iter().all(|t| dtd.contains(&t.xml_name())));
+        assert_eq!((ScanType::PingOnly.xml_name(), ScanType::List.xml_name()), ("ping", "list"));
+    }
+
+    #[test]
+    fn display_names() {
+        let shown: Vec<_> = PORT_SCANS.iter().map(|t| t.display_name()).collect();
+        assert_eq!(
+            shown,
+            [
+                "Connect Scan",
+                "SYN Stealth Scan",
+                "FIN Scan",
+                "NULL Scan",
+                "XMAS Scan",
+                "ACK Scan",
+                "Window Scan",
+                "Maimon Scan",
+                "Custom Scan",
+                "UDP Scan"
+            ]
+        );
+    }
+
+    #[test]
+    fn options() {
+        let options: Vec<_> = PORT_SCANS.iter().map(|t| t.option()).collect();
+        assert_eq!(options, ["-sT", "-sS", "-sF", "-sN", "-sX", "-sA", "-sW", "-sM", "--scanflags", "-sU"]);
+        assert_eq!((ScanType::PingOnly.option(), ScanType::List.option()), ("-sn", "-sL"));
+    }
+
+    #[test]
+    fn kinds() {
+        assert!(ScanType::Udp.is_udp() && PORT_SCANS[..9].iter().all(|t| !t.is_udp()));
+        assert!(!ScanType::Connect.is_raw() && !ScanType::PingOnly.is_raw() && !ScanType::List.is_raw());
+        assert!(PORT_SCANS[1..].iter().all(|t| t.is_raw() && t.is_port_scan()));
+        assert!(!ScanType::PingOnly.is_port_scan() && !ScanType::List.is_port_scan());
+    }
+}
