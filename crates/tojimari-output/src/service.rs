@@ -1,6 +1,6 @@
 //! Which service name a printer shows for a port.
 //!
-//! A port's own [`ServiceInfo`](tojimari_core::report::ServiceInfo) wins (service detection filled it);
+//! A port's own [`ServiceInfo`] wins (service detection filled it);
 //! otherwise the services table is asked, as nmap does, and the answer is reported with method `table`
 //! and confidence 3. Printers take the table as a plain function ([`ServiceNames`]) so that tests can
 //! pin the names they expect instead of depending on the shipped table.
