@@ -203,9 +203,8 @@ impl Driver<'_> {
     fn ready(&mut self, index: usize, now: Instant) {
         let Some((flight, socket)) = self.sockets.get(index).and_then(Option::as_ref) else { return };
         let flight = *flight;
-        match probe::finish(socket) {
-            Some(answer) => self.answered(flight, answer, now),
-            None => {}
+        if let Some(answer) = probe::finish(socket) {
+            self.answered(flight, answer, now);
         }
     }
 

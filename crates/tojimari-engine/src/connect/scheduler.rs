@@ -334,7 +334,8 @@ impl<'a> Scheduler<'a> {
             Event::InProgress { flight: id, started } => self.in_progress(id, started, now),
             Event::Answer { flight: id, state, reason, rtt } => {
                 let Some((flight, slot)) = self.end_flight(id) else { return };
-                let rtt = rtt.unwrap_or_else(|| flight.sent.map_or(Duration::ZERO, |s| now.saturating_duration_since(s)));
+                let rtt =
+                    rtt.unwrap_or_else(|| flight.sent.map_or(Duration::ZERO, |s| now.saturating_duration_since(s)));
                 self.answer(slot, flight.probe, flight.ping, state, reason, rtt, now);
             }
             Event::SelfConnected { flight: id } => {

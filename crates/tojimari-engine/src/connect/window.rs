@@ -33,6 +33,7 @@ impl Window {
     }
 
     /// What the window grows back to.
+    #[cfg(test)]
     pub fn max(&self) -> usize {
         self.max
     }

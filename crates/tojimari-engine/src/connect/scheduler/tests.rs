@@ -53,8 +53,6 @@ enum Fate {
     Lost,
     /// No socket: out of descriptors.
     Emfile,
-    /// The socket connected to itself (at once).
-    SelfConnect,
 }
 
 /// Everything the scheduler asked for, in order.
@@ -103,7 +101,6 @@ impl<'a> Sim<'a> {
             }
             Fate::Lost => Event::InProgress { flight, started: self.now },
             Fate::Emfile => Event::Exhausted { flight },
-            Fate::SelfConnect => Event::SelfConnected { flight },
         };
         self.s.handle(event, self.now);
     }
@@ -251,10 +248,7 @@ fn an_answer_to_a_late_try_earns_the_silent_ports_more_tries() {
     let tries_of_2 = sim.log.opens.iter().filter(|(_, o)| o.port == 2).count();
     assert_eq!(tries_of_2, 4);
     let states: Vec<_> = sim.log.hosts[0].ports.iter().map(|r| (r.port, r.state, r.reason)).collect();
-    assert_eq!(
-        states,
-        [(1, PortState::Closed, Reason::ConnRefused), (2, PortState::Filtered, Reason::NoResponse)]
-    );
+    assert_eq!(states, [(1, PortState::Closed, Reason::ConnRefused), (2, PortState::Filtered, Reason::NoResponse)]);
 }
 
 #[test]
@@ -374,4 +368,323 @@ fn running_out_of_descriptors_loses_no_port_and_costs_no_try() {
     let host = &sim.log.hosts[0];
     assert!(host.complete);
     assert_eq!(host.ports.iter().filter(|r| r.state == PortState::Open).count(), 100);
+}
+
+#[test]
+fn max_rate_spaces_the_opens() {
+    // --max-rate 100: one open per 10 ms, however much room the window has and however fast answers come.
+    let t0 = Instant::now();
+    let cfg = scan(1..=1000, Timing { max_rate: Some(100.0), ..Timing::default() });
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    let mut targets = vec![target(2)].into_iter();
+    while sim.now < t0 + Duration::from_secs(1) {
+        sim.turn(&mut targets, &mut |_, _| Fate::AtOnce(PortState::Closed, Reason::ConnRefused, MS));
+    }
+    let when: Vec<Instant> = sim.log.opens.iter().map(|(t, _)| *t).collect();
+    assert!((95..=110).contains(&when.len()), "{} opens in one second", when.len());
+    for pair in when.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_micros(9_900), "opens {:?} apart", pair[1] - pair[0]);
+    }
+    // With the bucket empty the loop is told to sleep until the next token, not to spin.
+    assert!(sim.s.wake_at(sim.now) > sim.now);
+}
+
+#[test]
+fn without_a_rate_limit_a_batch_goes_out_at_once() {
+    let t0 = Instant::now();
+    let cfg = scan(1..=1000, Timing::default());
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2)].into_iter(), t0);
+    s.start_sending(t0);
+    let opens = std::iter::from_fn(|| s.next_open(t0)).count();
+    assert_eq!(opens, SEND_BATCH);
+    assert_eq!(s.wake_at(t0), t0, "a full batch: look at completions, then send more at once");
+}
+
+#[test]
+fn scan_delay_spaces_the_probes_to_one_host() {
+    let t0 = Instant::now();
+    let cfg = scan(1..=5, Timing { scan_delay: Duration::from_millis(400), ..Timing::default() });
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    sim.run(vec![target(2)], &mut |_, _| Fate::AtOnce(PortState::Closed, Reason::ConnRefused, MS));
+    let when: Vec<Duration> = sim.log.opens.iter().map(|(t, _)| *t - t0).collect();
+    assert_eq!(when.len(), 5);
+    for pair in when.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_millis(400));
+    }
+}
+
+#[test]
+fn host_timeout_ends_the_host_with_what_it_has_and_drops_late_answers() {
+    let t0 = Instant::now();
+    let cfg = scan(1..=10, Timing { host_timeout: Some(Duration::from_secs(2)), ..Timing::default() });
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2)].into_iter(), t0);
+    s.start_sending(t0);
+    let opens: Vec<Open> = std::iter::from_fn(|| s.next_open(t0)).collect();
+    assert_eq!(opens.len(), 10);
+    // Port 1 answers, ports 2-9 are under way (silent), port 10 is still being opened.
+    s.handle(
+        Event::Answer { flight: opens[0].flight, state: PortState::Open, reason: Reason::SynAck, rtt: Some(MS) },
+        t0,
+    );
+    for o in &opens[1..9] {
+        s.handle(Event::InProgress { flight: o.flight, started: t0 }, t0);
+    }
+    let actions: Vec<Action> = std::iter::from_fn(|| s.poll_action()).collect();
+    assert!(matches!(actions.as_slice(), [Action::Port { .. }]));
+    s.check_hosts(t0 + Duration::from_millis(1999));
+    assert!(s.poll_action().is_none(), "not yet");
+    let t1 = t0 + Duration::from_secs(2);
+    s.check_hosts(t1);
+    let actions: Vec<Action> = std::iter::from_fn(|| s.poll_action()).collect();
+    let closed: Vec<FlightId> =
+        actions.iter().filter_map(|a| if let Action::Close(id) = a { Some(*id) } else { None }).collect();
+    let mut expected: Vec<FlightId> = opens[1..9].iter().map(|o| o.flight).collect();
+    expected.sort_by_key(|id| id.index());
+    assert_eq!(closed, expected, "every socket under way is closed");
+    let Some(Action::HostDone { report, .. }) = actions.last() else { panic!("{actions:?}") };
+    assert!(report.timed_out && !report.complete);
+    assert_eq!(report.ports.len(), 1, "only what was answered");
+    assert!(s.is_done() || !s.targets_done);
+    // The probe that was being opened comes back later: its socket is closed, nothing is recorded.
+    s.handle(Event::InProgress { flight: opens[9].flight, started: t1 }, t1);
+    let late: Vec<Action> = std::iter::from_fn(|| s.poll_action()).collect();
+    assert!(matches!(late.as_slice(), [Action::Close(id)] if *id == opens[9].flight));
+    // So does an answer to an abandoned flight: ignored.
+    s.handle(Event::Answer { flight: opens[1].flight, state: PortState::Open, reason: Reason::SynAck, rtt: None }, t1);
+    assert!(s.poll_action().is_none());
+    assert_eq!(s.inflight(), 0);
+}
+
+#[test]
+fn a_self_connected_try_is_sent_again_holding_its_socket_then_counts_as_silent() {
+    let t0 = Instant::now();
+    let cfg = scan([40000], Timing::default());
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2)].into_iter(), t0);
+    s.start_sending(t0);
+    let first = s.next_open(t0).unwrap();
+    s.handle(Event::SelfConnected { flight: first.flight }, t0);
+    let Some(Action::Open(again)) = s.poll_action() else { panic!("sent again") };
+    assert_eq!((again.port, again.try_no, again.guard), (40000, 0, Some(first.flight)), "the same try, guarded");
+    assert_ne!(again.flight, first.flight);
+    assert_eq!(progress.retransmissions.load(Ordering::Relaxed), 0, "not a retry");
+    assert_eq!(progress.sent.load(Ordering::Relaxed), 2);
+    // Met itself again: the socket is closed and the try counts as unanswered (retried later).
+    s.handle(Event::SelfConnected { flight: again.flight }, t0);
+    assert!(matches!(s.poll_action(), Some(Action::Close(id)) if id == again.flight));
+    assert!(s.poll_action().is_none(), "no port result: a self-connection is no open port");
+    s.start_sending(t0);
+    let retry = s.next_open(t0).unwrap();
+    assert_eq!((retry.port, retry.try_no, retry.guard), (40000, 1, None));
+    // The retry's guarded second attempt gets the real answer.
+    s.handle(Event::SelfConnected { flight: retry.flight }, t0);
+    let Some(Action::Open(guarded)) = s.poll_action() else { panic!() };
+    s.handle(
+        Event::Answer { flight: guarded.flight, state: PortState::Closed, reason: Reason::ConnRefused, rtt: Some(MS) },
+        t0,
+    );
+    let Some(Action::Port { result, .. }) = s.poll_action() else { panic!() };
+    assert_eq!((result.port, result.state, result.reason), (40000, PortState::Closed, Reason::ConnRefused));
+}
+
+fn pinged(ports: impl IntoIterator<Item = u16>) -> ConnectScan {
+    ConnectScan { discovery: Discovery::ConnectPing { ports: vec![80, 443] }, ..scan(ports, Timing::default()) }
+}
+
+#[test]
+fn own_addresses_are_up_without_a_ping_and_pn_says_user_set() {
+    let t0 = Instant::now();
+    let cfg = pinged([22]);
+    let progress = Progress::default();
+    let wall = WallClock::pinned(t0, std::time::SystemTime::UNIX_EPOCH);
+    let own = OwnAddrs::from_addrs([addr(1)]);
+    let mut s = Scheduler::new(&cfg, own.clone(), &progress, wall, t0);
+    s.admit(&mut vec![target(1), ScanTarget { addr: "127.0.0.1".parse().unwrap(), hostnames: vec![] }].into_iter(), t0);
+    s.start_sending(t0);
+    let opens: Vec<Open> = std::iter::from_fn(|| s.next_open(t0)).collect();
+    assert!(opens.iter().all(|o| o.port == 22), "no ping: {opens:?}");
+    for o in &opens {
+        s.handle(
+            Event::Answer { flight: o.flight, state: PortState::Closed, reason: Reason::ConnRefused, rtt: Some(MS) },
+            t0,
+        );
+    }
+    let reports: Vec<(HostState, Reason)> = std::iter::from_fn(|| s.poll_action())
+        .filter_map(|a| {
+            if let Action::HostDone { report, .. } = a { Some((report.state, report.state_reason)) } else { None }
+        })
+        .collect();
+    assert_eq!(reports, [(HostState::Up, Reason::LocalhostResponse); 2]);
+
+    let cfg = scan([22], Timing::default());
+    let mut s = Scheduler::new(&cfg, own, &progress, wall, t0);
+    let mut sim_targets = vec![target(1)].into_iter();
+    s.admit(&mut sim_targets, t0);
+    s.start_sending(t0);
+    let o = s.next_open(t0).unwrap();
+    s.handle(
+        Event::Answer { flight: o.flight, state: PortState::Closed, reason: Reason::ConnRefused, rtt: Some(MS) },
+        t0,
+    );
+    let Some(Action::HostDone { report, .. }) = std::iter::from_fn(|| s.poll_action()).last() else { panic!() };
+    assert_eq!(report.state_reason, Reason::UserSet, "-Pn: the user's word, own address or not");
+}
+
+#[test]
+fn a_ping_answer_brings_a_host_up_and_then_its_ports_are_scanned() {
+    let t0 = Instant::now();
+    let cfg = pinged([22, 25]);
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    sim.run(vec![target(2)], &mut |_, open| match open.port {
+        443 => Fate::Later(PortState::Closed, Reason::ConnRefused, 2 * MS),
+        80 => Fate::Lost,
+        _ => Fate::AtOnce(PortState::Closed, Reason::ConnRefused, MS),
+    });
+    let ports: Vec<u16> = sim.log.opens.iter().map(|(_, o)| o.port).collect();
+    assert_eq!(&ports[..2], [80, 443], "pings first");
+    assert_eq!(&ports[2..], [22, 25], "no retry of the silent ping once the host is up");
+    let host = &sim.log.hosts[0];
+    assert_eq!((host.state, host.state_reason), (HostState::Up, Reason::ConnRefused));
+    assert_eq!(host.ports.len(), 2);
+}
+
+#[test]
+fn a_host_that_answers_no_ping_is_down_and_an_icmp_error_says_why() {
+    let t0 = Instant::now();
+    let cfg = pinged([22]);
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    sim.run(vec![target(2), target(3)], &mut |_, open| {
+        if open.addr == addr(3) && open.port == 443 {
+            Fate::AtOnce(PortState::Filtered, Reason::HostUnreach, MS)
+        } else {
+            Fate::Lost
+        }
+    });
+    let mut got: Vec<(IpAddr, HostState, Reason)> =
+        sim.log.hosts.iter().map(|h| (h.addr, h.state, h.state_reason)).collect();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(
+        got,
+        [(addr(2), HostState::Down, Reason::NoHostResponse), (addr(3), HostState::Down, Reason::HostUnreach)]
+    );
+    assert!(sim.log.ports.is_empty());
+    assert!(sim.log.opens.iter().all(|(_, o)| o.port != 22), "a down host's ports are not probed");
+    assert_eq!(sim.s.stats().hosts_down, 2);
+    assert_eq!(progress.ports_done.load(Ordering::Relaxed), 2, "a down host counts its ports done");
+}
+
+#[test]
+fn hosts_share_the_window_round_robin_and_each_is_reported_after_its_ports() {
+    let t0 = Instant::now();
+    let cfg = scan([1, 2, 3], Timing::default());
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    sim.run(vec![target(2), target(3)], &mut |_, open| {
+        Fate::Later(PortState::Closed, Reason::ConnRefused, if open.addr == addr(2) { 5 * MS } else { MS })
+    });
+    let order: Vec<(IpAddr, u16)> = sim.log.opens.iter().map(|(_, o)| (o.addr, o.port)).collect();
+    assert_eq!(order, [(addr(2), 1), (addr(3), 1), (addr(2), 2), (addr(3), 2), (addr(2), 3), (addr(3), 3)]);
+    // Host 3 answers faster: its ports and its report come first.
+    let done: Vec<IpAddr> = sim.log.hosts.iter().map(|h| h.addr).collect();
+    assert_eq!(done, [addr(3), addr(2)]);
+    let first_of_2 = sim.log.ports.iter().position(|(a, _)| *a == addr(2)).unwrap();
+    assert_eq!(first_of_2, 3, "all of host 3's ports, then host 2's");
+}
+
+#[test]
+fn a_host_waits_for_its_name_until_the_grace_period_ends() {
+    let t0 = Instant::now();
+    let cfg = ConnectScan { reverse_dns: true, ..scan([22], Timing::default()) };
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2), target(3)].into_iter(), t0);
+    let names: Vec<HostId> = std::iter::from_fn(|| s.poll_action())
+        .map(|a| if let Action::ResolveName { host, .. } = a { host } else { panic!("{a:?}") })
+        .collect();
+    assert_eq!(names.len(), 2);
+    s.start_sending(t0);
+    let opens: Vec<Open> = std::iter::from_fn(|| s.next_open(t0)).collect();
+    for o in &opens {
+        s.handle(Event::Answer { flight: o.flight, state: PortState::Open, reason: Reason::SynAck, rtt: Some(MS) }, t0);
+    }
+    assert!(std::iter::from_fn(|| s.poll_action()).all(|a| matches!(a, Action::Port { .. })), "no host done yet");
+    // One name comes in: that host is done, with its name.
+    s.handle(Event::Named { host: names[0], name: Some("two.example".into()) }, t0 + MS);
+    let Some(Action::HostDone { report, .. }) = s.poll_action() else { panic!() };
+    assert_eq!(report.addr, addr(2));
+    assert_eq!(report.hostnames[0].name, "two.example");
+    // The other never answers: done without a name when the grace period ends.
+    s.check_hosts(t0 + Duration::from_millis(1499));
+    assert!(s.poll_action().is_none());
+    s.check_hosts(t0 + PTR_GRACE);
+    let Some(Action::HostDone { report, .. }) = s.poll_action() else { panic!() };
+    assert!(report.addr == addr(3) && report.hostnames.is_empty() && report.complete);
+    assert!(s.is_done() || !s.targets_done);
+}
+
+#[test]
+fn a_cancel_reports_hosts_past_discovery_as_incomplete_and_closes_every_socket() {
+    let t0 = Instant::now();
+    let cfg = scan(1..=100, Timing { max_parallelism: Some(10), ..Timing::default() });
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2)].into_iter(), t0);
+    s.start_sending(t0);
+    let opens: Vec<Open> = std::iter::from_fn(|| s.next_open(t0)).collect();
+    for o in &opens {
+        s.handle(Event::InProgress { flight: o.flight, started: t0 }, t0);
+    }
+    s.interrupt(t0 + MS);
+    let actions: Vec<Action> = std::iter::from_fn(|| s.poll_action()).collect();
+    assert_eq!(actions.iter().filter(|a| matches!(a, Action::Close(_))).count(), 10);
+    let Some(Action::HostDone { report, .. }) = actions.last() else { panic!() };
+    assert!(!report.complete && !report.timed_out);
+    assert!(s.stats().interrupted);
+    assert_eq!(s.inflight(), 0);
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<ConnectEvent>>);
+
+impl PacketTrace for Recorder {
+    fn sent(&self, _: &[u8], _: Instant) {}
+    fn received(&self, _: &[u8], _: Instant) {}
+    fn connect(&self, event: &ConnectEvent, _: Instant) {
+        self.0.lock().unwrap().push(*event);
+    }
+}
+
+#[test]
+fn the_trace_hook_hears_each_launch_and_answer() {
+    let t0 = Instant::now();
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let cfg = ConnectScan {
+        trace: Tracer::new(recorder.clone()),
+        ..scan([22, 23], Timing { max_retries: 0, ..Timing::default() })
+    };
+    let progress = Progress::default();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    sim.run(vec![target(2)], &mut |_, open| match open.port {
+        22 => Fate::Later(PortState::Open, Reason::SynAck, MS),
+        _ => Fate::Lost,
+    });
+    let heard: Vec<(u16, ConnectOutcome)> = recorder.0.lock().unwrap().iter().map(|e| (e.port, e.outcome)).collect();
+    assert_eq!(
+        heard,
+        [
+            (22, ConnectOutcome::InProgress),
+            (23, ConnectOutcome::InProgress),
+            (22, ConnectOutcome::Answer(PortState::Open, Reason::SynAck)),
+            (23, ConnectOutcome::Answer(PortState::Filtered, Reason::NoResponse)),
+        ]
+    );
 }
