@@ -10,9 +10,13 @@ use tojimari_core::report::HostReport;
 use tojimari_core::timing::{MIN_RETRIES, Timing};
 
 use super::*;
+use crate::connect::event::{Event, Open};
+use crate::connect::flights::FlightId;
 use crate::connect::window::BACKOFF;
 use crate::rtt::RttEstimator;
+use crate::trace::{ConnectEvent, ConnectOutcome};
 use crate::trace::{PacketTrace, Tracer};
+use tojimari_core::{PortState, Reason};
 
 const MS: Duration = Duration::from_millis(1);
 
