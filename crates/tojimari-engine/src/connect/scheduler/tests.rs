@@ -454,7 +454,7 @@ fn host_timeout_ends_the_host_with_what_it_has_and_drops_late_answers() {
     let Some(Action::HostDone { report, .. }) = actions.last() else { panic!("{actions:?}") };
     assert!(report.timed_out && !report.complete);
     assert_eq!(report.ports.len(), 1, "only what was answered");
-    assert!(s.is_done() || !s.targets_done);
+    assert!(s.is_done());
     // The probe that was being opened comes back later: its socket is closed, nothing is recorded.
     s.handle(Event::InProgress { flight: opens[9].flight, started: t1 }, t1);
     let late: Vec<Action> = std::iter::from_fn(|| s.poll_action()).collect();
@@ -632,7 +632,7 @@ fn a_host_waits_for_its_name_until_the_grace_period_ends() {
     s.check_hosts(t0 + PTR_GRACE);
     let Some(Action::HostDone { report, .. }) = s.poll_action() else { panic!() };
     assert!(report.addr == addr(3) && report.hostnames.is_empty() && report.complete);
-    assert!(s.is_done() || !s.targets_done);
+    assert!(s.is_done());
 }
 
 #[test]
@@ -691,4 +691,35 @@ fn the_trace_hook_hears_each_launch_and_answer() {
             (23, ConnectOutcome::Answer(PortState::Filtered, Reason::NoResponse)),
         ]
     );
+}
+
+#[test]
+fn an_unwatchable_socket_puts_its_probe_back_without_counting_a_backoff() {
+    let t0 = Instant::now();
+    let cfg = scan([7, 8], Timing::default());
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2)].into_iter(), t0);
+    s.start_sending(t0);
+    let first = s.next_open(t0).unwrap();
+    s.handle(Event::Unwatchable { flight: first.flight }, t0);
+    assert_eq!(s.next_open(t0), None, "paused");
+    assert_eq!(progress.backoffs.load(Ordering::Relaxed), 0, "the descriptor limit was not the cause");
+    s.start_sending(t0 + BACKOFF);
+    let again = s.next_open(t0 + BACKOFF).unwrap();
+    assert_eq!((again.port, again.try_no), (first.port, 0));
+}
+
+#[test]
+fn a_ping_scan_reports_each_host_at_once() {
+    let t0 = Instant::now();
+    let cfg = scan([], Timing::default());
+    let progress = Progress::default();
+    let mut s = scheduler(&cfg, &progress, t0);
+    s.admit(&mut vec![target(2), target(3)].into_iter(), t0);
+    let done: Vec<IpAddr> = std::iter::from_fn(|| s.poll_action())
+        .filter_map(|a| if let Action::HostDone { report, .. } = a { Some(report.addr) } else { None })
+        .collect();
+    assert_eq!(done, [addr(2), addr(3)]);
+    assert!(s.is_done());
 }
