@@ -2,14 +2,14 @@
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::mpsc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tojimari_core::permutation::Permutation;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
 use tojimari_core::timing::{MIN_RETRIES, Timing};
 use tojimari_core::{PortResult, PortState, Protocol, Reason};
 
+use super::wall::WallClock;
 use crate::rtt::RttEstimator;
 
 /// A host to scan: an address and the names the user gave it.
@@ -58,9 +58,9 @@ pub struct HostScan {
     /// are not sent, as nmap does, so a lossless host costs one retry per silent port, not ten.
     pub max_successful_try: u8,
     pub started: Instant,
-    pub started_wall: SystemTime,
     pub last_send: Option<Instant>,
-    pub ptr: Option<mpsc::Receiver<Option<String>>>,
+    /// A reverse lookup of the address was asked for and has not answered yet.
+    pub name_pending: bool,
     pub ptr_name: Option<String>,
     pub resolve_deadline: Option<Instant>,
     pub timed_out: bool,
@@ -81,9 +81,8 @@ impl HostScan {
             rtt: RttEstimator::new(timing),
             max_successful_try: 0,
             started: now,
-            started_wall: SystemTime::now(),
             last_send: None,
-            ptr: None,
+            name_pending: false,
             ptr_name: None,
             resolve_deadline: None,
             timed_out: false,
@@ -131,25 +130,8 @@ impl HostScan {
         self.order.len() - self.next
     }
 
-    /// Builds the report; the caller decides whether it is complete.
-    /// Polls the reverse-DNS answer; true once it is in (or there is none to wait for).
-    pub fn poll_ptr(&mut self) -> bool {
-        let Some(rx) = &self.ptr else { return true };
-        match rx.try_recv() {
-            Ok(name) => {
-                self.ptr_name = name;
-                self.ptr = None;
-                true
-            }
-            Err(mpsc::TryRecvError::Empty) => false,
-            Err(mpsc::TryRecvError::Disconnected) => {
-                self.ptr = None;
-                true
-            }
-        }
-    }
-
-    pub fn into_report(mut self, complete: bool) -> HostReport {
+    /// Builds the report at `now`; the caller decides whether it is complete.
+    pub fn into_report(mut self, complete: bool, wall: &WallClock, now: Instant) -> HostReport {
         self.results.sort_unstable_by_key(|r| (r.proto, r.port));
         let (state, reason) = self.state.unwrap_or((HostState::Down, Reason::NoHostResponse));
         let mut hostnames = self.target.hostnames;
@@ -163,8 +145,8 @@ impl HostScan {
             state_reason: reason,
             state_reason_ttl: 0,
             ports: self.results,
-            start: self.started_wall,
-            end: SystemTime::now(),
+            start: wall.at(self.started),
+            end: wall.at(now),
             times: self.rtt.times(),
             complete,
             timed_out: self.timed_out,

@@ -6,7 +6,6 @@
 //! keeps every piece of state (windows, retries, timers, results) to itself: workers only open sockets and
 //! hand back what the kernel said.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -14,24 +13,18 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::host::NextProbe;
+use super::event::Open;
 use super::probe::{self, Launch};
 
-/// A probe to launch, and enough to find its host again when the answer comes back.
+/// A connection to open, as the scheduler asked, with what the socket needs from the event loop.
 #[derive(Debug)]
 pub struct Request {
-    pub slot: usize,
-    pub host_id: u64,
-    pub probe: NextProbe,
-    pub ping: bool,
-    pub addr: IpAddr,
+    pub open: Open,
     /// `-e`: the interface to bind the socket to.
     pub device: Option<Arc<str>>,
     /// The previous try's socket, which connected to itself: held until this probe's `connect` has
     /// picked its source port, so the kernel cannot pick the same one again (see [`probe`]).
     pub guard: Option<socket2::Socket>,
-    /// This try already met itself once (the guard was taken): a second time is not probed again.
-    pub relaunched: bool,
 }
 
 /// What the kernel said to a launch.
@@ -48,7 +41,7 @@ pub struct Outcome {
 /// Runs one launch on the calling thread.
 pub fn launch_now(mut req: Request) -> Outcome {
     let started = Instant::now();
-    let launch = probe::launch(req.addr, req.probe.port, req.device.as_deref());
+    let launch = probe::launch(req.open.addr, req.open.port, req.device.as_deref());
     let elapsed = started.elapsed();
     // The source port is chosen: the self-connected socket has done its job (closing it resets it).
     drop(req.guard.take());

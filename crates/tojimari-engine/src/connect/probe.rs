@@ -136,7 +136,7 @@ pub fn classify_error(socket: &Socket, e: &io::Error) -> (PortState, Reason) {
     classify(errno, queued)
 }
 
-/// The pure part of [`classify_error`].
+/// The pure part of `classify_error`: an errno and the queued ICMP message, to a state and reason.
 pub fn classify(errno: i32, queued: Option<ErrOrigin>) -> (PortState, Reason) {
     match queued {
         // A TCP port that is really closed answers with RST, never ICMP: an ICMP unreachable of any
