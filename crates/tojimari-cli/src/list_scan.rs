@@ -128,7 +128,7 @@ fn reverse_names(chunk: &[ScanTarget]) -> Vec<Option<String>> {
                         .enumerate()
                         .skip(k)
                         .step_by(threads)
-                        .map(|(i, a)| (i, tojimari_engine::reverse_lookup(*a)))
+                        .map(|(i, a)| (i, tojimari_net::reverse_lookup(*a)))
                         .collect::<Vec<_>>()
                 })
             })

@@ -19,8 +19,8 @@ pub struct FdBudget {
 /// Raises the soft descriptor limit to the hard limit (never fails the scan: if raising is refused the
 /// current limit is used) and returns the budget.
 pub fn raise_and_budget() -> FdBudget {
-    let (mut soft, hard) = crate::sys::nofile_limit();
-    if soft < hard && crate::sys::set_nofile_soft(hard).is_ok() {
+    let (mut soft, hard) = tojimari_net::nofile_limit();
+    if soft < hard && tojimari_net::set_nofile_soft(hard).is_ok() {
         soft = hard;
     }
     FdBudget { soft_limit: soft, max_sockets: budget_for(soft) }

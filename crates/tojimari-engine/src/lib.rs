@@ -1,8 +1,16 @@
 //! tojimari's scan engines.
 //!
-//! For now the TCP connect scan ([`connect`]), which needs no privilege and is the fallback of every raw
-//! technique. Engines never print: they feed a [`tojimari_core::Sink`] and bump [`control::Progress`];
-//! `--packet-trace` hears their packets through the optional [`trace::PacketTrace`] hook.
+//! - [`connect`]: the TCP connect scan (`-sT`), which needs no privilege and is the fallback of every raw
+//!   technique: a pure scheduler ([`connect::Scheduler`]: `now` and events in, actions out) driven by a thin
+//!   mio adapter.
+//! - [`raw`]: every raw-packet technique (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`) and host discovery,
+//!   over tojimari-net's packet sockets, with probes built and replies read by tojimari-packet.
+//! - [`rate`], [`rtt`], [`fdlimit`], [`own`]: sending pace, round-trip timeouts, the descriptor budget and
+//!   this host's own addresses, shared by both.
+//!
+//! Engines never print: they feed a [`tojimari_core::Sink`] and bump [`control::Progress`]; `--packet-trace`
+//! hears their packets through the optional [`trace::PacketTrace`] hook. The system calls they need
+//! (descriptor limits, the socket error queue, reverse DNS) are tojimari-net's, the one crate with `unsafe`.
 
 pub mod connect;
 pub mod control;
@@ -11,11 +19,9 @@ pub mod own;
 pub mod rate;
 pub mod raw;
 pub mod rtt;
-mod sys;
 pub mod trace;
 
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
 pub use own::OwnAddrs;
-pub use sys::reverse_lookup;
 pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, Tracer};

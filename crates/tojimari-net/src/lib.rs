@@ -36,20 +36,26 @@
 #![allow(unsafe_code)]
 
 mod error;
+mod fd_limit;
 mod filter;
 mod interface;
 mod neighbor;
 mod netlink;
 pub mod process;
+mod reverse_dns;
 mod ring;
 mod route;
 mod socket;
+mod socket_errors;
 mod sys;
 
 pub use error::NetError;
+pub use fd_limit::{nofile_limit, set_nofile_soft};
 pub use filter::Filter;
 pub use interface::{Interface, interface_by_name, interfaces};
 pub use neighbor::next_hop_mac;
 pub use ring::RingConfig;
+pub use reverse_dns::reverse_lookup;
 pub use route::{Route, RouteEntry, route_to, routes};
+pub use socket_errors::{ErrOrigin, enable_recverr, icmp_error};
 pub use socket::{PacketSender, PacketSocket, RxStats, raw_allowed};

@@ -26,7 +26,7 @@ use super::wall::WallClock;
 use super::{ConnectScan, EngineError, RunStats};
 use crate::control::Control;
 use crate::own::OwnAddrs;
-use crate::sys;
+use tojimari_net::reverse_lookup;
 
 /// The event loop's token for "worker outcomes are waiting".
 const WAKER: Token = Token(usize::MAX);
@@ -275,7 +275,7 @@ impl Driver<'_> {
             let counter = self.ptr_lookups.clone();
             counter.fetch_add(1, Ordering::Relaxed);
             let spawned = std::thread::Builder::new().name("ptr".into()).spawn(move || {
-                let _ = tx.send(sys::reverse_lookup(addr));
+                let _ = tx.send(reverse_lookup(addr));
                 counter.fetch_sub(1, Ordering::Relaxed);
             });
             if spawned.is_ok() {

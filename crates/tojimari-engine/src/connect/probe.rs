@@ -15,7 +15,7 @@ use socket2::{Domain, Protocol as SockProto, SockAddr, Socket, Type};
 use tojimari_core::state::is_self_connection;
 use tojimari_core::{PortState, Reason};
 
-use crate::sys::{self, ErrOrigin};
+use tojimari_net::{ErrOrigin, enable_recverr, icmp_error};
 
 /// What happened when a probe was launched.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ pub fn launch(addr: IpAddr, port: u16, device: Option<&str>) -> Launch {
         Err(_) => return Launch::Exhausted,
     };
     // Best effort: without these we lose detail (ICMP codes) or leave TIME_WAIT behind, not results.
-    let _ = sys::enable_recverr(&socket, addr.is_ipv6());
+    let _ = enable_recverr(&socket, addr.is_ipv6());
     // Closing an established probe connection with linger 0 sends RST: no TIME_WAIT, no lingering
     // half-open connections on the target.
     let _ = socket.set_linger(Some(std::time::Duration::ZERO));
@@ -91,7 +91,7 @@ pub fn finish(socket: &Socket) -> Option<Answer> {
             Some(Answer::Port(state, reason))
         }
         Ok(None) => {
-            if let Some(origin) = sys::icmp_error(socket) {
+            if let Some(origin) = icmp_error(socket) {
                 let (state, reason) = classify(0, Some(origin));
                 return Some(Answer::Port(state, reason));
             }
@@ -132,7 +132,7 @@ fn is_local_exhaustion(e: &io::Error) -> bool {
 /// an ICMP port unreachable into ECONNREFUSED, but the error queue still has the type and code.
 pub fn classify_error(socket: &Socket, e: &io::Error) -> (PortState, Reason) {
     let errno = e.raw_os_error().unwrap_or(0);
-    let queued = sys::icmp_error(socket);
+    let queued = icmp_error(socket);
     classify(errno, queued)
 }
 

@@ -306,7 +306,7 @@ impl<'a> Engine<'a> {
             .map(|(t, _, _)| {
                 (self.cfg.reverse_dns && up.len() <= 256).then(|| {
                     let addr = t.addr;
-                    std::thread::spawn(move || crate::sys::reverse_lookup(addr))
+                    std::thread::spawn(move || tojimari_net::reverse_lookup(addr))
                 })
             })
             .collect();

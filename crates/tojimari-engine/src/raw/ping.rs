@@ -27,11 +27,11 @@ pub enum PingProbe {
     Timestamp,
     /// -PM (IPv4 only)
     AddressMask,
-    /// -PS<port>
+    /// `-PS<port>`
     Syn(u16),
-    /// -PA<port>
+    /// `-PA<port>`
     Ack(u16),
-    /// -PU<port>
+    /// `-PU<port>`
     Udp(u16),
 }
 
