@@ -431,9 +431,8 @@ impl<'a> Observers<'a> {
         let pid = self.watch.id();
         // Our own child, not reaped yet.
         let _ = crate::kill(pid, nix::sys::signal::Signal::SIGINT);
-        let (cpu, max_rss_kb) = tojimari_net::process::wait_with_usage(pid)
-            .map(|u| (u.cpu, u.max_rss_kb))
-            .unwrap_or((Duration::ZERO, 0));
+        let (cpu, max_rss_kb) =
+            tojimari_net::process::wait_with_usage(pid).map(|u| (u.cpu, u.max_rss_kb)).unwrap_or((Duration::ZERO, 0));
         std::mem::forget(self.watch); // reaped by wait4
         std::thread::sleep(Duration::from_millis(100));
         if let Some(mut socat) = self.socat.take() {
@@ -532,4 +531,3 @@ fn read_in(ns: &Netns, path: &str) -> Result<String, String> {
 fn which(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
 }
-

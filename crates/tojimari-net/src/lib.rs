@@ -20,11 +20,11 @@
 //! |------------------------------|-------------|----------------|-----------|------------|
 //! | `sendmmsg`, 1 thread         | ~149,000    | 100%           | 0         | 0          |
 //! | `sendmmsg`, 2 threads        | ~284,000    | 100%           | 0         | 0          |
-//! | PACKET_TX_RING (engine-design.md, both cores) | ~650,000 | 100% | - | - |
+//! | PACKET_TX_RING, both cores (design estimate, not built) | ~650,000 | 100% | - | - |
 //!
 //! On veth the sending thread also pays for the target's and our own receive processing
 //! (the peer's softirq runs on the sender's CPU), so these are whole-bed rates. A TX ring
-//! has not been implemented here yet; the figure above is from the design notes.
+//! has not been implemented yet (issue 11); its figure is the design's estimate, not a measurement.
 //!
 //! ## Loopback
 //! Frames on a loopback interface carry zero MACs. IPv4 frames injected there would be dropped
@@ -54,8 +54,8 @@ pub use fd_limit::{nofile_limit, set_nofile_soft};
 pub use filter::Filter;
 pub use interface::{Interface, interface_by_name, interfaces};
 pub use neighbor::next_hop_mac;
-pub use ring::RingConfig;
 pub use reverse_dns::reverse_lookup;
+pub use ring::RingConfig;
 pub use route::{Route, RouteEntry, route_to, routes};
-pub use socket_errors::{ErrOrigin, enable_recverr, icmp_error};
 pub use socket::{PacketSender, PacketSocket, RxStats, raw_allowed};
+pub use socket_errors::{ErrOrigin, enable_recverr, icmp_error};

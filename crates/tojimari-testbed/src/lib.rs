@@ -30,7 +30,10 @@
 //! assert!(result);
 //! ```
 //!
-//! Everything needs root (CAP_NET_ADMIN); see `shared/docs/testbed.md` for the rules.
+//! Everything needs root (CAP_NET_ADMIN). The rules every user of the bed keeps: packets go only to loopback
+//! or to namespaces the test created (198.18.0.0/15, 2001:db8::/32), with no route out and the scanner
+//! running inside its namespace; the root namespace's routes and firewall are never changed; namespaces and
+//! processes are removed by the test that made them (on drop here).
 
 // Dev-only: the test bed says on stderr why a test was skipped.
 #![allow(clippy::print_stdout, clippy::print_stderr)]

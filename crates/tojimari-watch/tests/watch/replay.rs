@@ -195,4 +195,3 @@ fn bad_input_gives_clear_errors() {
     assert_eq!(code, 1);
     assert!(err.text().contains("/nonexistent-dir/alerts.jsonl"), "{}", err.text());
 }
-
