@@ -461,3 +461,22 @@ fn random_bytes_never_panic() {
         let _ = parse_ip(&f);
     }
 }
+
+/// A micro benchmark of the reply path's parser: `cargo test --release -p tojimari-packet bench_parse_frame
+/// -- --ignored --nocapture` prints ns per frame over the corpus.
+#[test]
+#[ignore]
+fn bench_parse_frame() {
+    let corpus = corpus();
+    let rounds = 200_000;
+    let start = std::time::Instant::now();
+    let mut parsed = 0usize;
+    for _ in 0..rounds {
+        for f in &corpus {
+            parsed += usize::from(std::hint::black_box(parse_frame(std::hint::black_box(f))).is_some());
+        }
+    }
+    let ns = start.elapsed().as_nanos() as f64 / (rounds * corpus.len()) as f64;
+    assert_eq!(parsed, rounds * corpus.len());
+    println!("note: parse_frame {ns:.1} ns/frame over {} frames", corpus.len());
+}
