@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn deconstruct() {
         let p = ArpPacket::new_checked(&PACKET[..]).unwrap();
-        assert_eq!((p.hardware_type(), p.protocol_type(), p.hardware_len(), p.protocol_len()), (1, EtherType::IPV4, 6, 4));
+        assert_eq!(
+            (p.hardware_type(), p.protocol_type(), p.hardware_len(), p.protocol_len()),
+            (1, EtherType::IPV4, 6, 4)
+        );
         assert_eq!(p.operation(), ArpOperation::REPLY);
         assert_eq!(p.source_hardware_addr(), &[0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
         assert_eq!(p.source_protocol_addr(), &[10, 0, 0, 254]);

@@ -30,6 +30,7 @@ impl EtherType {
     pub const QINQ_OLD: EtherType = EtherType(0x9100);
 
     /// Whether this EtherType announces a VLAN tag (4 bytes: tag control, then the inner EtherType).
+    #[inline]
     pub fn is_vlan_tag(self) -> bool {
         matches!(self, EtherType::VLAN | EtherType::QINQ | EtherType::QINQ_OLD)
     }
@@ -81,7 +82,6 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     pub fn ethertype(&self) -> EtherType {
         EtherType(read16(self.buffer.as_ref(), 12))
     }
-
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> EthernetFrame<&'a T> {
@@ -177,7 +177,11 @@ mod tests {
     ];
 
     fn repr() -> EthernetRepr {
-        EthernetRepr { src_addr: [0x11, 0x12, 0x13, 0x14, 0x15, 0x16], dst_addr: [1, 2, 3, 4, 5, 6], ethertype: EtherType::IPV4 }
+        EthernetRepr {
+            src_addr: [0x11, 0x12, 0x13, 0x14, 0x15, 0x16],
+            dst_addr: [1, 2, 3, 4, 5, 6],
+            ethertype: EtherType::IPV4,
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
     }
 
     /// Whether the checksum over the pseudo-header and the whole buffer is right.
+    #[inline]
     pub fn verify_checksum(&self, src: Ipv6Addr, dst: Ipv6Addr) -> bool {
         let b = self.buffer.as_ref();
         let ph = checksum::pseudo_header(IpAddr::V6(src), IpAddr::V6(dst), ip_protocol::ICMPV6, b.len() as u32);
@@ -193,6 +194,7 @@ pub struct NdpOption<'a> {
 
 impl NdpOption<'_> {
     /// The link-layer address of a source/target link-layer address option on Ethernet.
+    #[inline]
     pub fn ll_addr(&self) -> Option<MacAddr> {
         let kind_ok = matches!(self.kind, ndp_option::SOURCE_LL_ADDR | ndp_option::TARGET_LL_ADDR);
         (kind_ok && self.data.len() >= 6).then(|| array(self.data, 0))
@@ -208,6 +210,7 @@ pub struct NdpOptions<'a> {
 impl<'a> Iterator for NdpOptions<'a> {
     type Item = NdpOption<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<NdpOption<'a>> {
         let (&kind, &units) = (self.rest.first()?, self.rest.get(1)?);
         let len = usize::from(units) * 8;
@@ -282,9 +285,12 @@ impl<'a> Icmpv6Repr<'a> {
                 seq_no: packet.seq_no(),
                 data: &b[HEADER_LEN..],
             },
-            DST_UNREACHABLE | PACKET_TOO_BIG | TIME_EXCEEDED | PARAM_PROBLEM => {
-                Icmpv6Repr::Error { msg_type: kind, code: packet.msg_code(), rest: read32(b, 4), quoted: &b[HEADER_LEN..] }
-            }
+            DST_UNREACHABLE | PACKET_TOO_BIG | TIME_EXCEEDED | PARAM_PROBLEM => Icmpv6Repr::Error {
+                msg_type: kind,
+                code: packet.msg_code(),
+                rest: read32(b, 4),
+                quoted: &b[HEADER_LEN..],
+            },
             NEIGHBOR_SOLICIT => Icmpv6Repr::NeighborSolicit {
                 target: packet.ndp_target().ok_or(Error::Truncated)?,
                 lladdr: ll(ndp_option::SOURCE_LL_ADDR),
@@ -429,7 +435,10 @@ mod tests {
         let want = Icmpv6Repr::Error { msg_type: 1, code: 4, rest: 0, quoted: &[0x60, 0] };
         assert_eq!(Icmpv6Repr::parse(&Icmpv6Packet::new_checked(&unreach[..]).unwrap()), Ok(want));
         let router_advert = [134u8, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(Icmpv6Repr::parse(&Icmpv6Packet::new_checked(&router_advert[..]).unwrap()), Err(Error::Unrecognized));
+        assert_eq!(
+            Icmpv6Repr::parse(&Icmpv6Packet::new_checked(&router_advert[..]).unwrap()),
+            Err(Error::Unrecognized)
+        );
     }
 
     #[test]

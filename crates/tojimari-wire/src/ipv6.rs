@@ -100,7 +100,6 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     pub fn dst_addr(&self) -> Ipv6Addr {
         Ipv6Addr::from(array::<16>(self.buffer.as_ref(), 24))
     }
-
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Ipv6Packet<&'a T> {
@@ -135,7 +134,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Ipv6Packet<&'a T> {
                     let offset = read16(header, 2) >> 3;
                     frag_offset = Some(offset);
                     if offset != 0 {
-                        return Ok(UpperLayer { protocol: header[0], ext_len: ext_len + FRAGMENT_LEN, frag_offset, payload: &rest[FRAGMENT_LEN..] });
+                        return Ok(UpperLayer {
+                            protocol: header[0],
+                            ext_len: ext_len + FRAGMENT_LEN,
+                            frag_offset,
+                            payload: &rest[FRAGMENT_LEN..],
+                        });
                     }
                     FRAGMENT_LEN
                 }

@@ -11,8 +11,8 @@
 //! veth or loopback sees them before offload fills them); the views offer `verify_checksum` for those
 //! who want it.
 
-mod bytes;
 pub mod arp;
+mod bytes;
 pub mod checksum;
 mod error;
 pub mod ethernet;
@@ -20,6 +20,7 @@ pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
+pub mod quote;
 pub mod sll;
 pub mod tcp;
 pub mod udp;
@@ -31,6 +32,7 @@ pub use icmpv4::{Icmpv4Packet, Icmpv4Repr};
 pub use icmpv6::{Icmpv6Packet, Icmpv6Repr, NdpOption};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, UpperLayer};
+pub use quote::QuotedTransport;
 pub use sll::{Sll2Frame, SllFrame};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};

@@ -51,7 +51,6 @@ impl<T: AsRef<[u8]>> SllFrame<T> {
     pub fn protocol(&self) -> EtherType {
         EtherType(read16(self.buffer.as_ref(), 14))
     }
-
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> SllFrame<&'a T> {
@@ -122,7 +121,6 @@ impl<T: AsRef<[u8]>> Sll2Frame<T> {
     pub fn packet_type(&self) -> u8 {
         self.buffer.as_ref()[10]
     }
-
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Sll2Frame<&'a T> {

@@ -117,6 +117,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// Whether the checksum over the pseudo-header and the whole buffer is right.
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
         let b = self.buffer.as_ref();
         checksum::verify(checksum::pseudo_header(src, dst, ip_protocol::TCP, b.len() as u32), b)
@@ -234,6 +235,7 @@ pub enum TcpOption<'a> {
 
 impl TcpOption<'_> {
     /// The option's kind byte.
+    #[inline]
     pub fn kind(&self) -> u8 {
         match *self {
             TcpOption::NoOperation => option_kind::NOP,
@@ -254,6 +256,7 @@ pub struct TcpOptions<'a> {
 
 impl<'a> TcpOptions<'a> {
     /// Iterates over an options block.
+    #[inline]
     pub fn new(block: &'a [u8]) -> TcpOptions<'a> {
         TcpOptions { rest: block }
     }
@@ -262,6 +265,7 @@ impl<'a> TcpOptions<'a> {
 impl<'a> Iterator for TcpOptions<'a> {
     type Item = TcpOption<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<TcpOption<'a>> {
         let (&kind, after) = self.rest.split_first()?;
         match kind {
