@@ -238,4 +238,14 @@ mod tests {
         three.extend_from_slice(&[0x91, 0x00, 0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x08, 0x00]);
         assert_eq!(EthernetFrame::new_checked(&three[..]).unwrap().inner(), Err(Error::Malformed));
     }
+
+    /// Moved from tojimari-packet's builder: the header layout for an IPv6 frame.
+    #[test]
+    fn emit_layout() {
+        let mut b = [0u8; 14];
+        let r =
+            EthernetRepr { dst_addr: [1, 2, 3, 4, 5, 6], src_addr: [7, 8, 9, 10, 11, 12], ethertype: EtherType::IPV6 };
+        r.emit(&mut EthernetFrame::new_unchecked(&mut b[..]));
+        assert_eq!(b, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x86, 0xdd]);
+    }
 }

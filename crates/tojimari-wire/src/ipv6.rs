@@ -341,4 +341,27 @@ mod tests {
         let b = with_exts(&[6, 4, 0, 0, 0, 0, 0, 0], 43);
         assert_eq!(Ipv6Packet::new_checked(&b[..]).unwrap().upper_layer(), Err(Error::Truncated));
     }
+
+    /// Moved from tojimari-packet's builder: a probe's header (traffic class and flow label zero).
+    #[test]
+    fn fixture_header() {
+        let mut b = [0u8; 40];
+        let r = Ipv6Repr {
+            src_addr: Ipv6Addr::LOCALHOST,
+            dst_addr: "2001:db8::2".parse().unwrap(),
+            next_header: 17,
+            payload_len: 8,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        };
+        r.emit(&mut Ipv6Packet::new_unchecked(&mut b[..])).unwrap();
+        let mut want = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+        want.extend_from_slice(&[0; 15]);
+        want.push(1);
+        want.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        want.extend_from_slice(&[0; 11]);
+        want.push(2);
+        assert_eq!(b.to_vec(), want);
+    }
 }
