@@ -124,7 +124,8 @@ fn check_udp(entry: &Entry, src: IpAddr, dst: IpAddr, datagram: &[u8], seen: &mu
     let mut out = vec![0u8; usize::from(u.len())];
     repr.emit(&mut UdpPacket::new_unchecked(&mut out[..]), src, dst, u.payload()).unwrap();
     let mut want = datagram[..usize::from(u.len())].to_vec();
-    (out[6..8].fill(0), want[6..8].fill(0));
+    out[6..8].fill(0);
+    want[6..8].fill(0);
     assert_eq!(out, want, "UDP emit round trip");
     seen.saw("udp");
 }
@@ -200,7 +201,8 @@ fn check_ip(entry: &Entry, ethertype: EtherType, ip: &[u8], seen: &mut Seen) {
             let p = Ipv4Packet::new_checked(ip).unwrap();
             assert!(p.verify_checksum());
             let repr = Ipv4Repr::parse(&p).unwrap();
-            (says(entry, &format!(": {}", repr.src_addr)), says(entry, &format!("> {}", repr.dst_addr)));
+            says(entry, &format!(": {}", repr.src_addr));
+            says(entry, &format!("> {}", repr.dst_addr));
             let mut out = [0u8; 20];
             repr.emit(&mut Ipv4Packet::new_unchecked(&mut out[..])).unwrap();
             assert_eq!(out, ip[..20], "IPv4 emit round trip");
@@ -215,7 +217,8 @@ fn check_ip(entry: &Entry, ethertype: EtherType, ip: &[u8], seen: &mut Seen) {
         EtherType::IPV6 => {
             let p = Ipv6Packet::new_checked(ip).unwrap();
             let repr = Ipv6Repr::parse(&p).unwrap();
-            (says(entry, &format!(": {}", repr.src_addr)), says(entry, &format!("> {}", repr.dst_addr)));
+            says(entry, &format!(": {}", repr.src_addr));
+            says(entry, &format!("> {}", repr.dst_addr));
             let mut out = [0u8; 40];
             repr.emit(&mut Ipv6Packet::new_unchecked(&mut out[..])).unwrap();
             assert_eq!(out, ip[..40], "IPv6 emit round trip");
