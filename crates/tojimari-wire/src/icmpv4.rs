@@ -207,12 +207,19 @@ pub enum Icmpv4Repr<'a> {
 
 impl<'a> Icmpv4Repr<'a> {
     /// Reads a checked message (the checksum is not verified). `Unrecognized` for other types; `Truncated`
-    /// when a timestamp or address-mask message is shorter than its body.
+    /// when a timestamp or address-mask message is shorter than its body; `Malformed` for a query whose code
+    /// is not 0.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Icmpv4Packet<&'a T>) -> Result<Icmpv4Repr<'a>> {
         use message::*;
         let b: &'a [u8] = packet.buffer.as_ref();
         let (ident, seq_no, data) = (packet.ident(), packet.seq_no(), &b[HEADER_LEN..]);
         let kind = packet.msg_type();
+        // Queries have code 0 (RFC 792, RFC 950); anything else is not a query this layer can write back.
+        let query = matches!(kind, ECHO_REQUEST | ECHO_REPLY | TIMESTAMP_REQUEST | TIMESTAMP_REPLY)
+            || matches!(kind, ADDRESS_MASK_REQUEST | ADDRESS_MASK_REPLY);
+        if query && packet.msg_code() != 0 {
+            return Err(Error::Malformed);
+        }
         Ok(match kind {
             ECHO_REQUEST | ECHO_REPLY => Icmpv4Repr::Echo { reply: kind == ECHO_REPLY, ident, seq_no, data },
             TIMESTAMP_REQUEST | TIMESTAMP_REPLY => {

@@ -269,11 +269,15 @@ pub enum Icmpv6Repr<'a> {
 
 impl<'a> Icmpv6Repr<'a> {
     /// Reads a checked message (the checksum is not verified). `Unrecognized` for other types, `Truncated`
-    /// for an NDP message without its target.
+    /// for an NDP message without its target, `Malformed` for an echo or NDP message whose code is not 0.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Icmpv6Packet<&'a T>) -> Result<Icmpv6Repr<'a>> {
         use message::*;
         let b: &'a [u8] = packet.buffer.as_ref();
         let kind = packet.msg_type();
+        // Echo (RFC 4443 4.1) and neighbor discovery (RFC 4861 7.1) messages have code 0.
+        if matches!(kind, ECHO_REQUEST | ECHO_REPLY | NEIGHBOR_SOLICIT | NEIGHBOR_ADVERT) && packet.msg_code() != 0 {
+            return Err(Error::Malformed);
+        }
         let ll = |wanted: u8| {
             let options = NdpOptions { rest: &b[NDP_OPTIONS..] };
             options.filter(|o| o.kind == wanted).filter_map(|o| o.ll_addr()).last()

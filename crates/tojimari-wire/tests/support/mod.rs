@@ -13,6 +13,7 @@ pub enum Link {
 }
 
 /// One frame and tcpdump's reading of it.
+#[allow(dead_code)] // each test binary reads the fields it needs
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub link: Link,
