@@ -1,7 +1,7 @@
-//! Regenerates `tests/corpus/frames.txt`, the corpus of real frames that `tests/corpus.rs` reads.
+//! Regenerates `tests/corpus/frames.txt`, the corpus of real frames that `corpus.rs` reads.
 //!
 //! Ignored by default (needs root, tcpdump and nmap):
-//! `cargo test -p tojimari-wire --test capture_corpus -- --ignored --nocapture`.
+//! `cargo test -p tojimari-wire --test wire capture_corpus -- --ignored --nocapture`.
 //! On a one-target test bed, tcpdump records in the scanner namespace (198.18.0.1, 2001:db8:18::1) on `eth0`
 //! (Ethernet) and on `any` as Linux cooked v1 and v2, while nmap and tojimari (when built in
 //! `target/debug`) probe the target (198.18.0.2, 2001:db8:18::2): ARP, NDP, ICMP/ICMPv6 echo, TCP SYN to an
@@ -113,7 +113,7 @@ fn capture_corpus() {
     let mut text = String::from(
         "# Real frames for tojimari-wire's corpus test, one per line as `LINK HEX` (LINK: eth, sll, sll2), each\n\
          # after a comment holding tcpdump's own reading of it (tcpdump -nn -e -t).\n\
-         # Regenerate: cargo test -p tojimari-wire --test capture_corpus -- --ignored --nocapture (as root; it\n\
+         # Regenerate: cargo test -p tojimari-wire --test wire capture_corpus -- --ignored --nocapture (as root; it\n\
          # captures on a tojimari-testbed bed while nmap and tojimari probe the target).\n",
     );
     let mut per_kind: HashMap<String, usize> = HashMap::new();

@@ -5,11 +5,9 @@
 //! Transport checksums are compared only where the capture holds them whole: frames the scanner namespace's
 //! kernel sent leave the veth with checksum offload, so TCP/UDP checksums there are partial.
 
-mod support;
-
 use std::net::{IpAddr, Ipv6Addr};
 
-use support::{Entry, Link, corpus};
+use crate::support::{Entry, Link, corpus};
 use tojimari_wire::tcp::flags;
 use tojimari_wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet,

@@ -3,11 +3,9 @@
 //! must be callable, and whatever a representation accepts must round-trip: `emit` then `parse` gives the
 //! same representation, and `emit` gives back the input's bytes for the fields the representation covers.
 
-mod support;
-
+use crate::support::{Link, corpus};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use support::{Link, corpus};
 use tojimari_wire::{
     ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr,
     Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, QuotedTransport, Sll2Frame, SllFrame, TcpPacket, TcpRepr, UdpPacket,
