@@ -426,3 +426,7 @@ fn quoted(ip: &[u8]) -> Option<QuotedPacket> {
 #[cfg(test)]
 #[path = "summary_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "summary_prop_tests.rs"]
+mod prop_tests;

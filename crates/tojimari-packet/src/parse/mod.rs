@@ -113,4 +113,6 @@ fn arp(a: &[u8]) -> Option<Reply> {
 }
 
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;
