@@ -159,6 +159,7 @@ pub struct ArpRepr {
 
 impl ArpRepr {
     /// Reads an Ethernet/IPv4 ARP packet; `Unrecognized` for other hardware or protocol types.
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(packet: &ArpPacket<T>) -> Result<ArpRepr> {
         if packet.hardware_type() != HTYPE_ETHERNET
             || packet.protocol_type() != EtherType::IPV4

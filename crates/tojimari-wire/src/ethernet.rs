@@ -32,7 +32,8 @@ impl EtherType {
     /// Whether this EtherType announces a VLAN tag (4 bytes: tag control, then the inner EtherType).
     #[inline]
     pub fn is_vlan_tag(self) -> bool {
-        matches!(self, EtherType::VLAN | EtherType::QINQ | EtherType::QINQ_OLD)
+        // Every tag type sorts above IPv4 and ARP: one comparison settles the common frames.
+        self.0 >= EtherType::VLAN.0 && matches!(self, EtherType::VLAN | EtherType::QINQ | EtherType::QINQ_OLD)
     }
 }
 
@@ -97,9 +98,13 @@ impl<'a, T: AsRef<[u8]> + ?Sized> EthernetFrame<&'a T> {
 
     /// The EtherType and payload after skipping up to two VLAN tags. `Truncated` when a tag is cut short,
     /// `Malformed` when more tags follow than that.
+    #[inline]
     pub fn inner(&self) -> Result<(EtherType, &'a [u8])> {
         let mut ethertype = self.ethertype();
         let mut rest = self.payload();
+        if !ethertype.is_vlan_tag() {
+            return Ok((ethertype, rest));
+        }
         for _ in 0..MAX_TAGS {
             if !ethertype.is_vlan_tag() {
                 return Ok((ethertype, rest));

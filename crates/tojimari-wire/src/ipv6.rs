@@ -119,9 +119,22 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Ipv6Packet<&'a T> {
     /// Walks hop-by-hop, routing, destination-options and fragment headers to the upper layer. Stops at a
     /// non-first fragment (its [`UpperLayer::frag_offset`] is non-zero). `Truncated` when an extension header
     /// runs past the buffer.
+    #[inline]
     pub fn upper_layer(&self) -> Result<UpperLayer<'a>> {
+        let next = self.next_header();
+        // The common case, and the receive path's: no extension header at all.
+        if !matches!(
+            next,
+            ip_protocol::HOP_BY_HOP | ip_protocol::ROUTING | ip_protocol::DST_OPTS | ip_protocol::FRAGMENT
+        ) {
+            return Ok(UpperLayer { protocol: next, ext_len: 0, frag_offset: None, payload: self.payload() });
+        }
+        self.walk_extensions(next)
+    }
+
+    /// The extension-header walk behind [`Ipv6Packet::upper_layer`], starting at next header `next`.
+    fn walk_extensions(&self, mut next: u8) -> Result<UpperLayer<'a>> {
         let mut rest = self.payload();
-        let mut next = self.next_header();
         let mut ext_len = 0;
         let mut frag_offset = None;
         for _ in 0..MAX_EXT_HEADERS {

@@ -124,3 +124,27 @@ fn corpus_frames_classify_as_tcpdump_reads_them() {
     }
     assert!(replies >= 25, "only {replies} corpus frames classified");
 }
+
+/// A micro benchmark of the reply path over the real frames: `cargo test --release -p tojimari-packet
+/// bench_parse_frame_corpus -- --ignored --nocapture` prints ns per frame (parse_frame called through a
+/// pointer, as the engine calls it across crates).
+#[test]
+#[ignore]
+fn bench_parse_frame_corpus() {
+    let frames: Vec<Vec<u8>> = corpus().into_iter().filter(|e| e.link == Link::Ethernet).map(|e| e.bytes).collect();
+    let parse: fn(&[u8]) -> Option<Reply> = std::hint::black_box(parse_frame);
+    let rounds = 100_000;
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let mut parsed = 0usize;
+        for _ in 0..rounds {
+            for f in &frames {
+                parsed += usize::from(std::hint::black_box(parse(std::hint::black_box(f))).is_some());
+            }
+        }
+        assert!(parsed > 0);
+        best = best.min(start.elapsed().as_nanos() as f64 / (rounds * frames.len()) as f64);
+    }
+    println!("note: parse_frame {best:.1} ns/frame (best of 5) over {} real frames", frames.len());
+}
