@@ -6,7 +6,8 @@ use crate::{Quoted, Reply};
 use std::net::IpAddr;
 use tojimari_wire::icmpv4::message as v4;
 use tojimari_wire::icmpv6::message as v6;
-use tojimari_wire::{Icmpv4Packet, Icmpv6Packet, Icmpv6Repr, QuotedTransport};
+use tojimari_wire::icmpv6::ndp_option;
+use tojimari_wire::{Icmpv4Packet, Icmpv6Packet, QuotedTransport};
 
 /// RFC 950: type, code, checksum, identifier, sequence number, 32-bit mask.
 const ADDRESS_MASK_LEN: usize = 12;
@@ -53,10 +54,9 @@ fn quoted(inner: Ip<'_>) -> Option<Quoted> {
     Some(Quoted { src, dst, proto, sport: t.src_port, dport: t.dst_port, seq: t.tcp_seq })
 }
 
-/// RFC 4861 4.4: the target and its link-layer address option, if any.
+/// RFC 4861 4.4: the target and its (last) target link-layer address option, if any.
 fn neighbor_advert(src: IpAddr, m: &Icmpv6Packet<&[u8]>) -> Option<Reply> {
-    match Icmpv6Repr::parse(m).ok()? {
-        Icmpv6Repr::NeighborAdvert { target, lladdr, .. } => Some(Reply::NeighborAdvert { src, target, mac: lladdr }),
-        _ => None,
-    }
+    let target = m.ndp_target()?;
+    let options = m.ndp_options().filter(|o| o.kind == ndp_option::TARGET_LL_ADDR);
+    Some(Reply::NeighborAdvert { src, target, mac: options.filter_map(|o| o.ll_addr()).last() })
 }

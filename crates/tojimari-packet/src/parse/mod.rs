@@ -52,10 +52,16 @@ pub(crate) fn ipv6(p: &[u8]) -> Option<Ip<'_>> {
 /// Parses an Ethernet II frame (IPv4, IPv6 with extension headers skipped where simple (hop-by-hop, routing,
 /// dest opts; fragments: only first fragment), ARP; 802.1Q VLAN tag skipped). Never panics on any input.
 pub fn parse_frame(frame: &[u8]) -> Option<Reply> {
-    let (ethertype, body) = EthernetFrame::new_checked(frame).ok()?.inner().ok()?;
-    match ethertype {
-        EtherType::IPV4 | EtherType::IPV6 => parse_ip(body),
-        EtherType::ARP => arp(body),
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    // Untagged frames, the receive path's own, are dispatched before any tag is looked for.
+    match eth.ethertype() {
+        EtherType::IPV4 | EtherType::IPV6 => parse_ip(eth.payload()),
+        EtherType::ARP => arp(eth.payload()),
+        tag if tag.is_vlan_tag() => match eth.inner().ok()? {
+            (EtherType::IPV4 | EtherType::IPV6, body) => parse_ip(body),
+            (EtherType::ARP, body) => arp(body),
+            _ => None,
+        },
         _ => None,
     }
 }
