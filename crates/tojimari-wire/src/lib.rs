@@ -11,6 +11,8 @@
 //! veth or loopback sees them before offload fills them); the views offer `verify_checksum` for those
 //! who want it.
 
+#![forbid(unsafe_code)]
+
 pub mod arp;
 mod bytes;
 pub mod checksum;
