@@ -7,7 +7,7 @@
 //! CONN (0.0430s) TCP localhost > 127.0.0.1:80 => Connection refused
 //! ```
 //! The time is seconds since the scan started. Frames are read with tojimari-packet's parser; the IP
-//! header's identification and length are read here from the bytes, as only the trace shows them. The
+//! header's identification and length, which only the trace shows, through tojimari-wire's views. The
 //! engines call [`StderrTrace`] through the `PacketTrace` hook; nothing is formatted when tracing is off.
 
 use std::collections::{HashSet, VecDeque};
@@ -19,6 +19,7 @@ use std::time::Instant;
 use tojimari_core::{PortState, Reason};
 use tojimari_engine::{ConnectEvent, ConnectOutcome, PacketTrace};
 use tojimari_packet::{Reply, parse_frame, tcp};
+use tojimari_wire::{EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet, ipv6};
 
 /// Sent frames remembered to recognise their loopback echo.
 const ECHO_MEMORY: usize = 4096;
@@ -110,7 +111,8 @@ pub fn flag_letters(flags: u8) -> String {
     .collect()
 }
 
-/// IP identification, total length, TTL, protocol and addresses, read from an Ethernet frame's IP header.
+/// IP identification, total length, TTL, protocol and addresses, read from an Ethernet frame's IP header, and
+/// the first byte after that header (an ICMP message's type).
 struct IpHeader {
     id: Option<u16>,
     len: usize,
@@ -118,31 +120,34 @@ struct IpHeader {
     proto: u8,
     src: IpAddr,
     dst: IpAddr,
+    first_payload_byte: Option<u8>,
 }
 
 fn ip_header(frame: &[u8]) -> Option<IpHeader> {
-    let be16 = |at: usize| frame.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    match be16(12)? {
-        0x0800 => {
-            let h = frame.get(14..34)?;
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    match eth.ethertype() {
+        EtherType::IPV4 => {
+            let h = Ipv4Packet::new_checked(eth.payload()).ok()?;
             Some(IpHeader {
-                id: Some(u16::from_be_bytes([h[4], h[5]])),
-                len: usize::from(u16::from_be_bytes([h[2], h[3]])),
-                ttl: h[8],
-                proto: h[9],
-                src: IpAddr::from(<[u8; 4]>::try_from(&h[12..16]).ok()?),
-                dst: IpAddr::from(<[u8; 4]>::try_from(&h[16..20]).ok()?),
+                id: Some(h.ident()),
+                len: usize::from(h.total_len()),
+                ttl: h.ttl(),
+                proto: h.protocol(),
+                src: IpAddr::V4(h.src_addr()),
+                dst: IpAddr::V4(h.dst_addr()),
+                first_payload_byte: h.payload().first().copied(),
             })
         }
-        0x86dd => {
-            let h = frame.get(14..54)?;
+        EtherType::IPV6 => {
+            let h = Ipv6Packet::new_checked(eth.payload()).ok()?;
             Some(IpHeader {
                 id: None,
-                len: 40 + usize::from(u16::from_be_bytes([h[4], h[5]])),
-                ttl: h[7],
-                proto: h[6],
-                src: IpAddr::from(<[u8; 16]>::try_from(&h[8..24]).ok()?),
-                dst: IpAddr::from(<[u8; 16]>::try_from(&h[24..40]).ok()?),
+                len: ipv6::HEADER_LEN + usize::from(h.payload_len()),
+                ttl: h.hop_limit(),
+                proto: h.next_header(),
+                src: IpAddr::V6(h.src_addr()),
+                dst: IpAddr::V6(h.dst_addr()),
+                first_payload_byte: h.payload().first().copied(),
             })
         }
         _ => None,
@@ -215,7 +220,7 @@ pub fn describe_frame(frame: &[u8]) -> String {
                     58 => "ICMPv6".to_string(),
                     p => format!("IP proto={p}"),
                 };
-                let kind = frame.get(14 + if h.id.is_some() { 20 } else { 40 }).map_or(String::new(), |t| {
+                let kind = h.first_payload_byte.map_or(String::new(), |t| {
                     if h.proto == 1 || h.proto == 58 { format!(" type={t}") } else { String::new() }
                 });
                 format!("{proto} {} > {}{kind} {}", h.src, h.dst, ip_fields(h.ttl))

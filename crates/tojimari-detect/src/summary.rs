@@ -7,12 +7,18 @@
 //! so a frame cut at snaplen 128 still reports its true payload length, and Ethernet padding is
 //! not mistaken for payload.
 //!
-//! The parser is written here rather than reusing `tojimari-packet`'s reply parser because it
-//! must accept every packet in both directions, not only answers to our own probes.
+//! The bytes are read through `tojimari-wire`'s checked views, the same ones the scanner's reply
+//! parser uses; what is decided here is the detector's policy: every packet in both directions is
+//! summarised (not only answers to our own probes), and whatever cannot be read beyond the IP
+//! header becomes [`Transport::Other`].
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-use tojimari_packet::tcp;
+use tojimari_wire::icmpv4::{message as v4, unreachable as v4_unreachable};
+use tojimari_wire::icmpv6::{message as v6, unreachable as v6_unreachable};
+use tojimari_wire::tcp::{TcpOption, TcpOptions as WireOptions, flags};
+use tojimari_wire::{EtherType, EthernetFrame, Icmpv4Packet, Icmpv6Packet, Ipv4Packet, Ipv6Packet, QuotedTransport};
+use tojimari_wire::{Sll2Frame, SllFrame, TcpPacket, UdpPacket, ip_protocol};
 
 use crate::time::Timestamp;
 
@@ -51,15 +57,15 @@ impl LinkType {
 pub struct TcpFlags(pub u8);
 
 impl TcpFlags {
-    // The bits as tojimari-packet names them (RFC 9293, RFC 3168), in one place.
-    pub const FIN: u8 = tcp::FIN;
-    pub const SYN: u8 = tcp::SYN;
-    pub const RST: u8 = tcp::RST;
-    pub const PSH: u8 = tcp::PSH;
-    pub const ACK: u8 = tcp::ACK;
-    pub const URG: u8 = tcp::URG;
-    pub const ECE: u8 = tcp::ECE;
-    pub const CWR: u8 = tcp::CWR;
+    // The bits as tojimari-wire names them (RFC 9293, RFC 3168), in one place.
+    pub const FIN: u8 = flags::FIN;
+    pub const SYN: u8 = flags::SYN;
+    pub const RST: u8 = flags::RST;
+    pub const PSH: u8 = flags::PSH;
+    pub const ACK: u8 = flags::ACK;
+    pub const URG: u8 = flags::URG;
+    pub const ECE: u8 = flags::ECE;
+    pub const CWR: u8 = flags::CWR;
 
     /// Whether every bit of `mask` is set.
     pub fn has(self, mask: u8) -> bool {
@@ -110,33 +116,19 @@ impl TcpOptions {
         self.count == 0
     }
 
-    /// Parses an options block; stops quietly at anything malformed.
-    pub fn parse(mut bytes: &[u8]) -> TcpOptions {
+    /// Parses an options block; stops quietly at anything malformed (whose kind is still listed).
+    pub fn parse(bytes: &[u8]) -> TcpOptions {
         let mut options = TcpOptions::default();
-        while let Some((&kind, rest)) = bytes.split_first() {
-            if kind == 0 {
-                break;
-            }
+        for option in WireOptions::new(bytes) {
             if usize::from(options.count) < TcpOptions::MAX_KINDS {
-                options.kinds[usize::from(options.count)] = kind;
+                options.kinds[usize::from(options.count)] = option.kind();
                 options.count += 1;
             }
-            if kind == 1 {
-                bytes = rest;
-                continue;
-            }
-            let Some(&len) = rest.first() else { break };
-            let len = usize::from(len);
-            if len < 2 || len > bytes.len() {
-                break;
-            }
-            let body = &bytes[2..len];
-            match (kind, body) {
-                (TcpOptions::MSS, [a, b]) => options.mss = Some(u16::from_be_bytes([*a, *b])),
-                (TcpOptions::WSCALE, [s]) => options.wscale = Some(*s),
+            match option {
+                TcpOption::MaxSegmentSize(mss) => options.mss = Some(mss),
+                TcpOption::WindowScale(shift) => options.wscale = Some(shift),
                 _ => {}
             }
-            bytes = &bytes[len..];
         }
         options
     }
@@ -267,14 +259,23 @@ pub struct PacketSummary {
 
 /// Parses one captured frame. `None` when it is not IP or too short to say who sent it.
 pub fn summarize(frame: &[u8], link: LinkType, ts: Timestamp) -> Option<PacketSummary> {
-    let ip = match link {
-        LinkType::Ethernet => ethernet_payload(frame)?,
-        LinkType::RawIp => frame,
-        LinkType::LinuxSll => sll_payload(frame, 14, 16)?,
-        LinkType::LinuxSll2 => sll_payload(frame, 0, 20)?,
-        LinkType::Loopback => frame.get(4..)?,
+    let (ethertype, ip) = match link {
+        LinkType::Ethernet => EthernetFrame::new_checked(frame).ok()?.inner().ok()?,
+        LinkType::RawIp => return summarize_ip(frame, ts),
+        LinkType::LinuxSll => {
+            let f = SllFrame::new_checked(frame).ok()?;
+            (f.protocol(), f.payload())
+        }
+        LinkType::LinuxSll2 => {
+            let f = Sll2Frame::new_checked(frame).ok()?;
+            (f.protocol(), f.payload())
+        }
+        LinkType::Loopback => return summarize_ip(frame.get(4..)?, ts),
     };
-    summarize_ip(ip, ts)
+    match ethertype {
+        EtherType::IPV4 | EtherType::IPV6 => summarize_ip(ip, ts),
+        _ => None,
+    }
 }
 
 /// Parses a frame that starts at the IP header (either version).
@@ -286,101 +287,35 @@ pub fn summarize_ip(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
     }
 }
 
-fn be16(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes([b[0], b[1]]))
-}
-
-fn be32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-
-fn ethernet_payload(frame: &[u8]) -> Option<&[u8]> {
-    let mut at = 12;
-    for _ in 0..3 {
-        match be16(frame, at)? {
-            0x8100 | 0x88a8 | 0x9100 => at += 4,
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => return frame.get(at + 2..),
-            _ => return None,
-        }
-    }
-    None
-}
-
-fn sll_payload(frame: &[u8], proto_at: usize, header: usize) -> Option<&[u8]> {
-    match be16(frame, proto_at)? {
-        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => frame.get(header..),
-        _ => None,
-    }
-}
-
 fn ipv4(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
-    let ihl = usize::from(ip.first()? & 0x0f) * 4;
-    if ihl < 20 {
-        return None;
-    }
-    let total = usize::from(be16(ip, 2)?);
-    let ip_id = be16(ip, 4)?;
-    let fragment_offset = be16(ip, 6)? & 0x1fff;
-    let ttl = *ip.get(8)?;
-    let protocol = *ip.get(9)?;
-    let src = IpAddr::V4(Ipv4Addr::from(be32(ip, 12)?));
-    let dst = IpAddr::V4(Ipv4Addr::from(be32(ip, 16)?));
-    let body = ip.get(ihl..).unwrap_or(&[]);
-    let body_len = total.saturating_sub(ihl);
-    let transport = if fragment_offset != 0 {
+    let v = Ipv4Packet::new_checked(ip).ok()?;
+    let protocol = v.protocol();
+    // The transport header is read from the captured bytes even past a total length that says otherwise
+    // (a segmentation-offloaded capture can carry 0 there); lengths still come from the header.
+    let body = &ip[v.header_len()..];
+    let body_len = usize::from(v.total_len()).saturating_sub(v.header_len());
+    let transport = if v.frag_offset() != 0 {
         Transport::Other { protocol }
     } else {
         transport(protocol, body, body_len, Family::V4).unwrap_or(Transport::Other { protocol })
     };
-    Some(PacketSummary { ts, src, dst, ttl, ip_id: Some(ip_id), transport })
+    let (src, dst) = (IpAddr::V4(v.src_addr()), IpAddr::V4(v.dst_addr()));
+    Some(PacketSummary { ts, src, dst, ttl: v.ttl(), ip_id: Some(v.ident()), transport })
 }
 
 fn ipv6(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
-    let payload_len = usize::from(be16(ip, 4)?);
-    let mut next = *ip.get(6)?;
-    let ttl = *ip.get(7)?;
-    let src = IpAddr::V6(Ipv6Addr::from(u128::from_be_bytes(ip.get(8..24)?.try_into().ok()?)));
-    let dst = IpAddr::V6(Ipv6Addr::from(u128::from_be_bytes(ip.get(24..40)?.try_into().ok()?)));
-    let mut at = 40usize;
-    let mut consumed = 0usize;
-    // Walk a bounded number of extension headers.
-    for _ in 0..8 {
-        match next {
-            0 | 43 | 60 => {
-                let Some(len) = ip.get(at + 1) else { break };
-                let ext = (usize::from(*len) + 1) * 8;
-                next = ip.get(at).copied().unwrap_or(59);
-                at += ext;
-                consumed += ext;
-            }
-            44 => {
-                let Some(offset) = be16(ip, at + 2) else { break };
-                let inner = ip.get(at).copied().unwrap_or(59);
-                at += 8;
-                consumed += 8;
-                if offset & 0xfff8 != 0 {
-                    return Some(PacketSummary {
-                        ts,
-                        src,
-                        dst,
-                        ttl,
-                        ip_id: None,
-                        transport: Transport::Other { protocol: inner },
-                    });
-                }
-                next = inner;
-            }
-            _ => break,
+    let v = Ipv6Packet::new_checked(ip).ok()?;
+    let (src, dst, ttl) = (IpAddr::V6(v.src_addr()), IpAddr::V6(v.dst_addr()), v.hop_limit());
+    let transport = match v.upper_layer() {
+        Ok(upper) if upper.frag_offset.is_some_and(|o| o != 0) => Transport::Other { protocol: upper.protocol },
+        Ok(upper) => {
+            let body_len = usize::from(v.payload_len()).saturating_sub(upper.ext_len);
+            transport(upper.protocol, upper.payload, body_len, Family::V6)
+                .unwrap_or(Transport::Other { protocol: upper.protocol })
         }
-    }
-    let body = ip.get(at..).unwrap_or(&[]);
-    let transport = transport(next, body, payload_len.saturating_sub(consumed), Family::V6)
-        .unwrap_or(Transport::Other { protocol: next });
+        // An extension header cut short: all that is known is the first next header.
+        Err(_) => Transport::Other { protocol: v.next_header() },
+    };
     Some(PacketSummary { ts, src, dst, ttl, ip_id: None, transport })
 }
 
@@ -397,103 +332,92 @@ fn clamp16(n: usize) -> u16 {
 /// The transport part, or `None` when its header was not captured.
 fn transport(protocol: u8, body: &[u8], body_len: usize, family: Family) -> Option<Transport> {
     match (protocol, family) {
-        (6, _) => {
-            let offset = usize::from(body.get(12)? >> 4) * 4;
-            if offset < 20 {
-                return None;
-            }
-            let flags = TcpFlags(*body.get(13)?);
-            let options_end = offset.min(body.len());
-            let options = TcpOptions::parse(body.get(20..options_end).unwrap_or(&[]));
+        (ip_protocol::TCP, _) => {
+            let t = TcpPacket::new_checked(body).ok()?;
             Some(Transport::Tcp(TcpSummary {
-                sport: be16(body, 0)?,
-                dport: be16(body, 2)?,
-                seq: be32(body, 4)?,
-                ack: be32(body, 8)?,
-                flags,
-                window: be16(body, 14)?,
-                options,
-                payload_len: clamp16(body_len.saturating_sub(offset)),
+                sport: t.src_port(),
+                dport: t.dst_port(),
+                seq: t.seq_number(),
+                ack: t.ack_number(),
+                flags: TcpFlags(t.flags()),
+                window: t.window_len(),
+                options: TcpOptions::parse(t.options()),
+                payload_len: clamp16(body_len.saturating_sub(t.header_len())),
             }))
         }
-        (17, _) => Some(Transport::Udp {
-            sport: be16(body, 0)?,
-            dport: be16(body, 2)?,
-            payload_len: clamp16(usize::from(be16(body, 4)?).min(body_len).saturating_sub(8)),
-        }),
-        (1, Family::V4) => icmp4(body),
-        (58, Family::V6) => icmp6(body),
+        (ip_protocol::UDP, _) => {
+            let u = UdpPacket::new_checked(body).ok()?;
+            let payload_len = clamp16(usize::from(u.len()).min(body_len).saturating_sub(8));
+            Some(Transport::Udp { sport: u.src_port(), dport: u.dst_port(), payload_len })
+        }
+        (ip_protocol::ICMP, Family::V4) => icmp4(&Icmpv4Packet::new_checked(body).ok()?),
+        (ip_protocol::ICMPV6, Family::V6) => icmp6(&Icmpv6Packet::new_checked(body).ok()?),
         _ => None,
     }
 }
 
-fn query(request: bool, query: IcmpQuery, body: &[u8]) -> Option<Transport> {
-    let id = be16(body, 4)?;
-    let seq = be16(body, 6)?;
+fn query(request: bool, query: IcmpQuery, id: u16, seq: u16) -> Option<Transport> {
     Some(if request { Transport::IcmpRequest { query, id, seq } } else { Transport::IcmpReply { query, id, seq } })
 }
 
-fn icmp4(body: &[u8]) -> Option<Transport> {
-    let kind = *body.first()?;
-    let code = *body.get(1)?;
-    match kind {
-        8 => query(true, IcmpQuery::Echo, body),
-        0 => query(false, IcmpQuery::Echo, body),
-        13 => query(true, IcmpQuery::Timestamp, body),
-        14 => query(false, IcmpQuery::Timestamp, body),
-        17 => query(true, IcmpQuery::AddressMask, body),
-        18 => query(false, IcmpQuery::AddressMask, body),
-        3 => {
+fn icmp4(m: &Icmpv4Packet<&[u8]>) -> Option<Transport> {
+    let (id, seq, code) = (m.ident(), m.seq_no(), m.msg_code());
+    match m.msg_type() {
+        v4::ECHO_REQUEST => query(true, IcmpQuery::Echo, id, seq),
+        v4::ECHO_REPLY => query(false, IcmpQuery::Echo, id, seq),
+        v4::TIMESTAMP_REQUEST => query(true, IcmpQuery::Timestamp, id, seq),
+        v4::TIMESTAMP_REPLY => query(false, IcmpQuery::Timestamp, id, seq),
+        v4::ADDRESS_MASK_REQUEST => query(true, IcmpQuery::AddressMask, id, seq),
+        v4::ADDRESS_MASK_REPLY => query(false, IcmpQuery::AddressMask, id, seq),
+        v4::DST_UNREACHABLE => {
             let reason = match code {
-                3 => UnreachableReason::Port,
-                9 | 10 | 13 => UnreachableReason::Prohibited,
+                v4_unreachable::PORT => UnreachableReason::Port,
+                v4_unreachable::NET_PROHIBITED | v4_unreachable::HOST_PROHIBITED | v4_unreachable::COMM_PROHIBITED => {
+                    UnreachableReason::Prohibited
+                }
                 _ => UnreachableReason::Other,
             };
-            Some(Transport::IcmpUnreachable { reason, code, quoted: quoted(body.get(8..)?) })
+            Some(Transport::IcmpUnreachable { reason, code, quoted: quoted(m.data()) })
         }
         _ => None,
     }
 }
 
-fn icmp6(body: &[u8]) -> Option<Transport> {
-    let kind = *body.first()?;
-    let code = *body.get(1)?;
-    match kind {
-        128 => query(true, IcmpQuery::Echo, body),
-        129 => query(false, IcmpQuery::Echo, body),
-        1 => {
+fn icmp6(m: &Icmpv6Packet<&[u8]>) -> Option<Transport> {
+    let (id, seq, code) = (m.ident(), m.seq_no(), m.msg_code());
+    match m.msg_type() {
+        v6::ECHO_REQUEST => query(true, IcmpQuery::Echo, id, seq),
+        v6::ECHO_REPLY => query(false, IcmpQuery::Echo, id, seq),
+        v6::DST_UNREACHABLE => {
             let reason = match code {
-                4 => UnreachableReason::Port,
-                1 | 5 | 6 => UnreachableReason::Prohibited,
+                v6_unreachable::PORT => UnreachableReason::Port,
+                v6_unreachable::PROHIBITED | v6_unreachable::POLICY_FAILED | v6_unreachable::REJECT_ROUTE => {
+                    UnreachableReason::Prohibited
+                }
                 _ => UnreachableReason::Other,
             };
-            Some(Transport::IcmpUnreachable { reason, code, quoted: quoted(body.get(8..)?) })
+            Some(Transport::IcmpUnreachable { reason, code, quoted: quoted(m.data()) })
         }
         _ => None,
     }
 }
 
-/// The original packet inside an ICMP error (header plus the first 8 bytes of its payload).
+/// The original packet inside an ICMP error (header plus the first 8 bytes of its payload). The quoted
+/// header is taken as it stands: no IPv6 extension headers are walked.
 fn quoted(ip: &[u8]) -> Option<QuotedPacket> {
     let (src, dst, protocol, l4) = match ip.first()? >> 4 {
         4 => {
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            if ihl < 20 {
-                return None;
-            }
-            let src = IpAddr::V4(Ipv4Addr::from(be32(ip, 12)?));
-            let dst = IpAddr::V4(Ipv4Addr::from(be32(ip, 16)?));
-            (src, dst, *ip.get(9)?, ip.get(ihl..).unwrap_or(&[]))
+            let v = Ipv4Packet::new_checked(ip).ok()?;
+            (IpAddr::V4(v.src_addr()), IpAddr::V4(v.dst_addr()), v.protocol(), &ip[v.header_len()..])
         }
         6 => {
-            let src = IpAddr::V6(Ipv6Addr::from(u128::from_be_bytes(ip.get(8..24)?.try_into().ok()?)));
-            let dst = IpAddr::V6(Ipv6Addr::from(u128::from_be_bytes(ip.get(24..40)?.try_into().ok()?)));
-            (src, dst, *ip.get(6)?, ip.get(40..).unwrap_or(&[]))
+            let v = Ipv6Packet::new_checked(ip).ok()?;
+            (IpAddr::V6(v.src_addr()), IpAddr::V6(v.dst_addr()), v.next_header(), v.payload())
         }
         _ => return None,
     };
-    let (sport, dport) = match protocol {
-        6 | 17 => (be16(l4, 0).unwrap_or(0), be16(l4, 2).unwrap_or(0)),
+    let (sport, dport) = match (protocol, QuotedTransport::parse(protocol, l4)) {
+        (ip_protocol::TCP | ip_protocol::UDP, Ok(t)) => (t.src_port, t.dst_port),
         _ => (0, 0),
     };
     Some(QuotedPacket { src, dst, protocol, sport, dport })
@@ -502,3 +426,7 @@ fn quoted(ip: &[u8]) -> Option<QuotedPacket> {
 #[cfg(test)]
 #[path = "summary_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "summary_prop_tests.rs"]
+mod prop_tests;

@@ -2,6 +2,7 @@
 //! run over mutated frames of every link type.
 
 use super::*;
+use std::net::Ipv6Addr;
 
 const SRC4: [u8; 4] = [198, 18, 0, 1];
 const DST4: [u8; 4] = [198, 18, 0, 2];

@@ -15,6 +15,7 @@ use crate::interface;
 use crate::netlink::Netlink;
 use crate::ring::{Ring, RingConfig};
 use crate::sys;
+use tojimari_wire::{EtherType, EthernetFrame, Ipv4Packet, ipv4};
 
 /// Frames per `sendmmsg` call (the kernel's UIO_MAXIOV cap on one call).
 const BATCH: usize = 1024;
@@ -307,9 +308,9 @@ enum Detour {
 impl Detour {
     /// The socket for an IPv4 frame (one that [`is_ipv4`] accepted).
     fn of(frame: &[u8]) -> Detour {
-        let ip = &frame[ETH_HLEN..];
-        let (src, dst) = (&ip[12..16], &ip[16..20]);
-        if src == dst && dst[0] != 127 { Detour::Own } else { Detour::Lo }
+        let ip = Ipv4Packet::new_unchecked(&frame[ETH_HLEN..]);
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        if src == dst && !dst.is_loopback() { Detour::Own } else { Detour::Lo }
     }
 }
 
@@ -353,7 +354,7 @@ impl Loopback4 {
 
 /// Whether `frame` is a whole-enough IPv4 frame for the loopback detour.
 fn is_ipv4(frame: &[u8]) -> bool {
-    frame.len() >= ETH_HLEN + 20 && frame[12..14] == [0x08, 0x00]
+    frame.len() >= ETH_HLEN + ipv4::HEADER_LEN && EthernetFrame::new_unchecked(frame).ethertype() == EtherType::IPV4
 }
 
 /// Sends `frames` in runs: on loopback, runs of IPv4 frames through `ip4` (the socket each
@@ -410,7 +411,8 @@ fn send_mmsg(fd: BorrowedFd<'_>, frames: &[&[u8]], via: Via) -> Result<usize, Ne
                     // SAFETY: sockaddr_in is plain integers, valid when zeroed.
                     let mut name: libc::sockaddr_in = unsafe { mem::zeroed() };
                     name.sin_family = libc::AF_INET as libc::sa_family_t;
-                    name.sin_addr.s_addr = u32::from_ne_bytes([ip[16], ip[17], ip[18], ip[19]]);
+                    let dst = Ipv4Packet::new_unchecked(ip).dst_addr();
+                    name.sin_addr.s_addr = u32::from_ne_bytes(dst.octets());
                     names.push(name);
                     ip
                 }

@@ -10,69 +10,68 @@ use tojimari_net::{
     raw_allowed, route_to,
 };
 use tojimari_testbed::{SCANNER_V4, SCANNER_V6, TestBed, testbed_or_skip};
+use tojimari_wire::tcp::flags::{ACK, RST, SYN};
+use tojimari_wire::{
+    EtherType, EthernetFrame, EthernetRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr,
+};
+use tojimari_wire::{ethernet, ip_protocol, ipv4, ipv6};
 
 const OPEN: u16 = 8080;
 const CLOSED: u16 = 8081;
 const SMALL_RING: RingConfig = RingConfig { block_size: 1 << 16, block_count: 8, frame_timeout_ms: 5 };
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const ACK: u8 = 0x10;
 
-// ---- frame building and parsing (just enough for SYNs and their answers) ----
+// ---- frame building and parsing (just enough for SYNs and their answers), through tojimari-wire ----
 
-fn checksum(sum: u32, data: &[u8]) -> u32 {
-    data.chunks(2).fold(sum, |s, c| s + u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-}
-
-fn fold(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-fn tcp_syn(sport: u16, dport: u16, seq: u32) -> Vec<u8> {
-    let mut tcp = vec![0u8; 20];
-    tcp[0..2].copy_from_slice(&sport.to_be_bytes());
-    tcp[2..4].copy_from_slice(&dport.to_be_bytes());
-    tcp[4..8].copy_from_slice(&seq.to_be_bytes());
-    tcp[12] = 5 << 4;
-    tcp[13] = SYN;
-    tcp[14..16].copy_from_slice(&1024u16.to_be_bytes());
-    tcp
-}
-
-/// Ethernet + IPv4 + TCP SYN with correct checksums.
+/// Ethernet + IPv4/IPv6 + TCP SYN (no options, window 1024) with correct checksums.
 fn syn_frame(route: &Route, dst_mac: [u8; 6], dport: u16, sport: u16, seq: u32) -> Vec<u8> {
-    let mut tcp = tcp_syn(sport, dport, seq);
-    let mut frame = Vec::with_capacity(74);
-    frame.extend_from_slice(&dst_mac);
-    frame.extend_from_slice(&route.src_mac);
-    match (route.src, route.dst) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let pseudo = checksum(checksum(checksum(0, &src.octets()), &dst.octets()), &[0, 6, 0, 20]);
-            let sum = fold(checksum(pseudo, &tcp));
-            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-            let mut ip = vec![0x45, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0];
-            ip.extend_from_slice(&src.octets());
-            ip.extend_from_slice(&dst.octets());
-            let sum = fold(checksum(0, &ip));
-            ip[10..12].copy_from_slice(&sum.to_be_bytes());
-            frame.extend_from_slice(&0x0800u16.to_be_bytes());
-            frame.extend_from_slice(&ip);
+    let tcp = TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        seq_number: seq,
+        flags: SYN,
+        window_len: 1024,
+        ..TcpRepr::default()
+    };
+    let ip_len = if route.src.is_ipv4() { ipv4::HEADER_LEN } else { ipv6::HEADER_LEN };
+    let mut frame = vec![0u8; ethernet::HEADER_LEN + ip_len + tcp.buffer_len()];
+    let (eth, rest) = frame.split_at_mut(ethernet::HEADER_LEN);
+    let (ip, segment) = rest.split_at_mut(ip_len);
+    let ethertype = match (route.src, route.dst) {
+        (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
+            let repr = Ipv4Repr {
+                src_addr,
+                dst_addr,
+                protocol: ip_protocol::TCP,
+                payload_len: tcp.buffer_len(),
+                ttl: 64,
+                ident: 0x1234,
+                dscp_ecn: 0,
+                dont_frag: true,
+                more_frags: false,
+                frag_offset: 0,
+            };
+            repr.emit(&mut Ipv4Packet::new_unchecked(ip)).unwrap();
+            EtherType::IPV4
         }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            let pseudo = checksum(checksum(checksum(0, &src.octets()), &dst.octets()), &[0, 0, 0, 20, 0, 0, 0, 6]);
-            let sum = fold(checksum(pseudo, &tcp));
-            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-            frame.extend_from_slice(&0x86ddu16.to_be_bytes());
-            frame.extend_from_slice(&[0x60, 0, 0, 0, 0, 20, 6, 64]);
-            frame.extend_from_slice(&src.octets());
-            frame.extend_from_slice(&dst.octets());
+        (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
+            let repr = Ipv6Repr {
+                src_addr,
+                dst_addr,
+                next_header: ip_protocol::TCP,
+                payload_len: tcp.buffer_len(),
+                hop_limit: 64,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            repr.emit(&mut Ipv6Packet::new_unchecked(ip)).unwrap();
+            EtherType::IPV6
         }
         _ => panic!("mixed families"),
-    }
-    frame.extend_from_slice(&tcp);
+    };
+    let mut packet = TcpPacket::new_unchecked(segment);
+    tcp.emit(&mut packet);
+    packet.fill_checksum(route.src, route.dst);
+    EthernetRepr { src_addr: route.src_mac, dst_addr: dst_mac, ethertype }.emit(&mut EthernetFrame::new_unchecked(eth));
     frame
 }
 
@@ -89,32 +88,24 @@ struct Seg {
 }
 
 fn parse_tcp(frame: &[u8]) -> Option<Seg> {
-    let ethertype = u16::from_be_bytes(frame.get(12..14)?.try_into().ok()?);
-    let (src, dst, tcp) = match ethertype {
-        0x0800 => {
-            let ip = frame.get(14..)?;
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            if *ip.get(9)? != 6 {
-                return None;
-            }
-            let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
-            let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
-            (IpAddr::from(src), IpAddr::from(dst), ip.get(ihl..)?)
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let (src, dst, proto, segment) = match eth.ethertype() {
+        EtherType::IPV4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            (IpAddr::V4(ip.src_addr()), IpAddr::V4(ip.dst_addr()), ip.protocol(), ip.payload())
         }
-        0x86dd => {
-            let ip = frame.get(14..)?;
-            if *ip.get(6)? != 6 {
-                return None;
-            }
-            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-            (IpAddr::from(src), IpAddr::from(dst), ip.get(40..)?)
+        EtherType::IPV6 => {
+            let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+            (IpAddr::V6(ip.src_addr()), IpAddr::V6(ip.dst_addr()), ip.next_header(), ip.payload())
         }
         _ => return None,
     };
-    let be16 = |at: usize| Some(u16::from_be_bytes(tcp.get(at..at + 2)?.try_into().ok()?));
-    let be32 = |at: usize| Some(u32::from_be_bytes(tcp.get(at..at + 4)?.try_into().ok()?));
-    Some(Seg { src, dst, sport: be16(0)?, dport: be16(2)?, seq: be32(4)?, ack: be32(8)?, flags: *tcp.get(13)? })
+    if proto != ip_protocol::TCP {
+        return None;
+    }
+    let t = TcpPacket::new_checked(segment).ok()?;
+    let (sport, dport, seq, ack, flags) = (t.src_port(), t.dst_port(), t.seq_number(), t.ack_number(), t.flags());
+    Some(Seg { src, dst, sport, dport, seq, ack, flags })
 }
 
 /// Receives until `done` says so or `timeout` passes; returns the TCP segments seen.

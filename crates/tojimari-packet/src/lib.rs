@@ -1,7 +1,8 @@
 //! Probe building and reply parsing/classification for tojimari's raw engine, as pure functions over bytes.
 //!
 //! Nothing here does I/O or reads a clock: the engine hands in addresses, ports, cookies and buffers, and gets
-//! back frame lengths, parsed [`Reply`] values and `(PortState, Reason)` verdicts.
+//! back frame lengths, parsed [`Reply`] values and `(PortState, Reason)` verdicts. The bytes themselves are read
+//! and written through `tojimari-wire`'s checked views and representations.
 //!
 //! - [`cookie`]: the keyed hash that lets the receiver validate replies without per-probe state.
 //! - [`Probing`]: what each scan type (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`, the core's
@@ -12,7 +13,6 @@
 //! - [`payloads`]: UDP probe payloads for well-known services, written from the protocol specifications.
 
 mod build;
-pub mod checksum;
 pub mod classify;
 pub mod cookie;
 mod parse;

@@ -1,34 +1,25 @@
 //! ARP requests (RFC 826) for Ethernet/IPv4: who-has `target`, tell `src`, broadcast.
 
-use super::ethernet::{self, BROADCAST, ETHERTYPE_ARP, ETHERTYPE_IPV4};
 use std::net::Ipv4Addr;
-
-/// ARP packet length for Ethernet hardware and IPv4 protocol addresses.
-pub(crate) const ARP_LEN: usize = 28;
-/// Hardware type: Ethernet.
-pub(crate) const HTYPE_ETHERNET: u16 = 1;
-/// Operation: request.
-pub(crate) const OP_REQUEST: u16 = 1;
-/// Operation: reply.
-pub(crate) const OP_REPLY: u16 = 2;
+use tojimari_wire::ethernet::{self, BROADCAST};
+use tojimari_wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr};
 
 /// ARP who-has (Ethernet broadcast). Returns the frame length (42), or 0 if `buf` is too short.
 pub fn build_arp_request(buf: &mut [u8], src_mac: [u8; 6], src: Ipv4Addr, target: Ipv4Addr) -> usize {
-    let len = ethernet::HEADER_LEN + ARP_LEN;
+    let arp = ArpRepr {
+        operation: ArpOperation::REQUEST,
+        source_hardware_addr: src_mac,
+        source_protocol_addr: src,
+        target_hardware_addr: [0; 6], // unknown: that is the question
+        target_protocol_addr: target,
+    };
+    let len = ethernet::HEADER_LEN + arp.buffer_len();
     if buf.len() < len {
         return 0;
     }
-    ethernet::emit(buf, BROADCAST, src_mac, ETHERTYPE_ARP);
-    let a = &mut buf[ethernet::HEADER_LEN..len];
-    a[0..2].copy_from_slice(&HTYPE_ETHERNET.to_be_bytes());
-    a[2..4].copy_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
-    a[4] = 6; // hardware address length
-    a[5] = 4; // protocol address length
-    a[6..8].copy_from_slice(&OP_REQUEST.to_be_bytes());
-    a[8..14].copy_from_slice(&src_mac);
-    a[14..18].copy_from_slice(&src.octets());
-    a[18..24].copy_from_slice(&[0; 6]); // target hardware address: unknown
-    a[24..28].copy_from_slice(&target.octets());
+    let eth = EthernetRepr { src_addr: src_mac, dst_addr: BROADCAST, ethertype: EtherType::ARP };
+    eth.emit(&mut EthernetFrame::new_unchecked(&mut buf[..ethernet::HEADER_LEN]));
+    arp.emit(&mut ArpPacket::new_unchecked(&mut buf[ethernet::HEADER_LEN..len]));
     len
 }
 
@@ -64,7 +55,7 @@ mod tests {
         // Turn it into the answer: operation 2, sender = the target with its MAC.
         let their_mac = [0x02, 0, 0, 0, 0, 0xfe];
         let a = &mut buf[14..42];
-        a[6..8].copy_from_slice(&OP_REPLY.to_be_bytes());
+        a[6..8].copy_from_slice(&ArpOperation::REPLY.0.to_be_bytes());
         a[8..14].copy_from_slice(&their_mac);
         a[14..18].copy_from_slice(&target.octets());
         a[18..24].copy_from_slice(&MAC);

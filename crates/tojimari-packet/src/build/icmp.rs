@@ -1,69 +1,55 @@
 //! ICMP probes for host discovery: echo request (RFC 792 type 8, or ICMPv6 type 128 per RFC 4443 section 4.1)
 //! timestamp request (RFC 792 type 13, IPv4 only) and address mask request (RFC 950 type 17, IPv4 only).
 
-use super::{L2, PROTO_ICMP, PROTO_ICMPV6, emit_l3};
-use crate::checksum;
+use super::{L2, emit_l3};
 use std::net::{IpAddr, Ipv4Addr};
-
-/// ICMP echo request type.
-pub(crate) const ECHO_REQUEST: u8 = 8;
-/// ICMP timestamp request type.
-pub(crate) const TIMESTAMP_REQUEST: u8 = 13;
-/// ICMP address mask request type (RFC 950).
-pub(crate) const ADDRESS_MASK_REQUEST: u8 = 17;
-/// ICMPv6 echo request type.
-pub(crate) const ECHO_REQUEST_V6: u8 = 128;
+use tojimari_wire::ip_protocol::{ICMP, ICMPV6};
+use tojimari_wire::{Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr};
 
 /// ICMP echo request (IPv4) or ICMPv6 echo request (IPv6), by family, without payload. Returns the frame
 /// length, or 0 if the families differ or `buf` is too short.
 pub fn build_echo(buf: &mut [u8], l2: &L2, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ttl: u8) -> usize {
-    let (proto, kind) = if src.is_ipv4() { (PROTO_ICMP, ECHO_REQUEST) } else { (PROTO_ICMPV6, ECHO_REQUEST_V6) };
-    let Some(start) = emit_l3(buf, l2, src, dst, proto, ttl, id, 8) else {
+    match (src, dst) {
+        (IpAddr::V4(_), _) => {
+            let repr = Icmpv4Repr::Echo { reply: false, ident: id, seq_no: seq, data: &[] };
+            emit_v4(buf, l2, src, dst, ttl, id, &repr)
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let repr = Icmpv6Repr::Echo { reply: false, ident: id, seq_no: seq, data: &[] };
+            let len = repr.buffer_len();
+            let Some(start) = emit_l3(buf, l2, src, dst, ICMPV6, ttl, id, len) else {
+                return 0;
+            };
+            // ICMPv6 covers a pseudo-header (RFC 4443 section 2.3); ICMPv4 covers the message only.
+            repr.emit(s, d, &mut Icmpv6Packet::new_unchecked(&mut buf[start..start + len]));
+            start + len
+        }
+        _ => 0,
+    }
+}
+
+/// Writes an ICMPv4 message after the Ethernet and IPv4 headers; the frame length, or 0.
+fn emit_v4(buf: &mut [u8], l2: &L2, src: IpAddr, dst: IpAddr, ttl: u8, id: u16, repr: &Icmpv4Repr) -> usize {
+    let len = repr.buffer_len();
+    let Some(start) = emit_l3(buf, l2, src, dst, ICMP, ttl, id, len) else {
         return 0;
     };
-    let m = &mut buf[start..start + 8];
-    m[0] = kind;
-    m[1] = 0;
-    m[2..4].copy_from_slice(&[0, 0]);
-    m[4..6].copy_from_slice(&id.to_be_bytes());
-    m[6..8].copy_from_slice(&seq.to_be_bytes());
-    // ICMPv6 covers a pseudo-header (RFC 4443 section 2.3); ICMPv4 covers the message only.
-    let extra = if src.is_ipv4() { 0 } else { checksum::pseudo_header(src, dst, PROTO_ICMPV6, 8) };
-    let c = checksum::finish(extra + checksum::sum(m));
-    m[2..4].copy_from_slice(&c.to_be_bytes());
-    start + 8
+    repr.emit(&mut Icmpv4Packet::new_unchecked(&mut buf[start..start + len]));
+    start + len
 }
 
 /// ICMP timestamp request (IPv4 only). The originate timestamp is zero: this crate reads no clock, and the
 /// reply is matched on id and seq.
 pub fn build_timestamp(buf: &mut [u8], l2: &L2, src: Ipv4Addr, dst: Ipv4Addr, id: u16, seq: u16, ttl: u8) -> usize {
-    let Some(start) = emit_l3(buf, l2, src.into(), dst.into(), PROTO_ICMP, ttl, id, 20) else {
-        return 0;
-    };
-    let m = &mut buf[start..start + 20];
-    m.fill(0);
-    m[0] = TIMESTAMP_REQUEST;
-    m[4..6].copy_from_slice(&id.to_be_bytes());
-    m[6..8].copy_from_slice(&seq.to_be_bytes());
-    let c = checksum::finish(checksum::sum(m));
-    m[2..4].copy_from_slice(&c.to_be_bytes());
-    start + 20
+    let repr = Icmpv4Repr::Timestamp { reply: false, ident: id, seq_no: seq, times: [0; 3] };
+    emit_v4(buf, l2, src.into(), dst.into(), ttl, id, &repr)
 }
 
 /// ICMP address mask request (RFC 950, IPv4 only): identifier, sequence number and a zero address mask, 12
 /// bytes in all. The reply (type 18) is matched on id and seq.
 pub fn build_address_mask(buf: &mut [u8], l2: &L2, src: Ipv4Addr, dst: Ipv4Addr, id: u16, seq: u16, ttl: u8) -> usize {
-    let Some(start) = emit_l3(buf, l2, src.into(), dst.into(), PROTO_ICMP, ttl, id, 12) else {
-        return 0;
-    };
-    let m = &mut buf[start..start + 12];
-    m.fill(0);
-    m[0] = ADDRESS_MASK_REQUEST;
-    m[4..6].copy_from_slice(&id.to_be_bytes());
-    m[6..8].copy_from_slice(&seq.to_be_bytes());
-    let c = checksum::finish(checksum::sum(m));
-    m[2..4].copy_from_slice(&c.to_be_bytes());
-    start + 12
+    let repr = Icmpv4Repr::AddressMask { reply: false, ident: id, seq_no: seq, mask: [0; 4] };
+    emit_v4(buf, l2, src.into(), dst.into(), ttl, id, &repr)
 }
 
 #[cfg(test)]
@@ -130,7 +116,7 @@ mod tests {
         // Type 17, code 0, checksum ~(1100 + 0102 + 0003) = ~0x1205 = 0xedfa, mask 0.
         assert_eq!(&buf[34..n], &[17, 0, 0xed, 0xfa, 0x01, 0x02, 0x00, 0x03, 0, 0, 0, 0]);
         assert_checksums(&buf[..n]);
-        assert_eq!(buf[23], PROTO_ICMP);
+        assert_eq!(buf[23], ICMP);
         assert_eq!(buf[22], 64);
     }
 
@@ -145,7 +131,7 @@ mod tests {
         buf[34] = 18;
         buf[42..46].copy_from_slice(&[255, 255, 255, 0]);
         buf[36..38].fill(0);
-        let c = checksum::finish(checksum::sum(&buf[34..n]));
+        let c = tojimari_wire::checksum::finish(tojimari_wire::checksum::sum(&buf[34..n]));
         buf[36..38].copy_from_slice(&c.to_be_bytes());
         assert_checksums(&buf[..n]);
         let (src, dst) = (src.into(), dst.into());

@@ -5,12 +5,9 @@
 //! payloads too large to fit), or source and destination of different address families, yields 0 and
 //! leaves nothing meaningful in `buf`.
 
-pub(crate) mod arp;
-pub(crate) mod ethernet;
+mod arp;
 mod icmp;
-pub(crate) mod ipv4;
-pub(crate) mod ipv6;
-pub(crate) mod ndp;
+mod ndp;
 mod tcp;
 mod udp;
 
@@ -21,15 +18,12 @@ pub use tcp::{TcpProbe, build_tcp};
 pub use udp::{UdpProbe, build_udp};
 
 use std::net::IpAddr;
+use tojimari_wire::{
+    EtherType, EthernetFrame, EthernetRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, ethernet, ipv4, ipv6,
+};
 
 /// The buffer size every builder accepts (an Ethernet frame of a 1500-byte MTU, plus room).
 pub const MAX_FRAME: usize = 1600;
-
-/// IP protocol numbers (IANA) used here.
-pub(crate) const PROTO_ICMP: u8 = 1;
-pub(crate) const PROTO_TCP: u8 = 6;
-pub(crate) const PROTO_UDP: u8 = 17;
-pub(crate) const PROTO_ICMPV6: u8 = 58;
 
 /// Link layer of every frame we send: Ethernet II (AF_PACKET on Ethernet-like links, loopback included, where
 /// MACs are zero).
@@ -41,9 +35,10 @@ pub struct L2 {
     pub dst_mac: [u8; 6],
 }
 
-/// Writes the Ethernet and IP headers for an upper-layer packet of `l4_len` bytes and returns the offset where
-/// that packet starts, or `None` if the families differ or `buf` cannot hold the whole frame. `ip_id` is
-/// ignored for IPv6 (no identification field without a fragment header).
+/// Writes the Ethernet and IP headers (20-byte IPv4 with checksum, or 40-byte IPv6; no options, no
+/// fragmentation) for an upper-layer packet of `l4_len` bytes and returns the offset where that packet starts,
+/// or `None` if the families differ or `buf` cannot hold the whole frame. `ip_id` is ignored for IPv6 (no
+/// identification field without a fragment header).
 #[allow(clippy::too_many_arguments)] // one call site per builder; a struct would only rename the fields
 pub(crate) fn emit_l3(
     buf: &mut [u8],
@@ -56,27 +51,48 @@ pub(crate) fn emit_l3(
     l4_len: usize,
 ) -> Option<usize> {
     let eth = ethernet::HEADER_LEN;
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let start = eth + ipv4::HEADER_LEN;
-            if buf.len() < start + l4_len || ipv4::HEADER_LEN + l4_len > usize::from(u16::MAX) {
-                return None;
-            }
-            ethernet::emit(buf, l2.dst_mac, l2.src_mac, ethernet::ETHERTYPE_IPV4);
-            ipv4::emit(&mut buf[eth..], s, d, proto, ttl, ip_id, l4_len);
-            Some(start)
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let start = eth + ipv6::HEADER_LEN;
-            if buf.len() < start + l4_len || l4_len > usize::from(u16::MAX) {
-                return None;
-            }
-            ethernet::emit(buf, l2.dst_mac, l2.src_mac, ethernet::ETHERTYPE_IPV6);
-            ipv6::emit(&mut buf[eth..], s, d, proto, ttl, l4_len);
-            Some(start)
-        }
-        _ => None,
+    let (ethertype, start) = match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => (EtherType::IPV4, eth + ipv4::HEADER_LEN),
+        (IpAddr::V6(_), IpAddr::V6(_)) => (EtherType::IPV6, eth + ipv6::HEADER_LEN),
+        _ => return None,
+    };
+    if buf.len() < start + l4_len {
+        return None;
     }
+    let ip = &mut buf[eth..start];
+    match (src, dst) {
+        (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
+            let repr = Ipv4Repr {
+                src_addr,
+                dst_addr,
+                protocol: proto,
+                payload_len: l4_len,
+                ttl,
+                ident: ip_id,
+                dscp_ecn: 0,
+                dont_frag: false,
+                more_frags: false,
+                frag_offset: 0,
+            };
+            repr.emit(&mut Ipv4Packet::new_unchecked(ip)).ok()?;
+        }
+        (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
+            let repr = Ipv6Repr {
+                src_addr,
+                dst_addr,
+                next_header: proto,
+                payload_len: l4_len,
+                hop_limit: ttl,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            repr.emit(&mut Ipv6Packet::new_unchecked(ip)).ok()?;
+        }
+        _ => return None,
+    }
+    let repr = EthernetRepr { src_addr: l2.src_mac, dst_addr: l2.dst_mac, ethertype };
+    repr.emit(&mut EthernetFrame::new_unchecked(&mut buf[..eth]));
+    Some(start)
 }
 
 /// Test helpers shared by the builder and parser tests: an independent checksum walk over whole frames.

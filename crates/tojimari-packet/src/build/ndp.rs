@@ -1,18 +1,10 @@
 //! IPv6 neighbor solicitations (RFC 4861 section 4.3), sent to the target's solicited-node multicast address
 //! (RFC 4291 section 2.7.1) and its Ethernet mapping 33:33:xx:xx:xx:xx (RFC 2464 section 7).
 
-use super::{L2, PROTO_ICMPV6, emit_l3};
-use crate::checksum;
+use super::{L2, emit_l3};
 use std::net::{IpAddr, Ipv6Addr};
-
-/// ICMPv6 neighbor solicitation type.
-pub(crate) const NEIGHBOR_SOLICIT: u8 = 135;
-/// ICMPv6 neighbor advertisement type.
-pub(crate) const NEIGHBOR_ADVERT: u8 = 136;
-/// NDP option: source link-layer address.
-pub(crate) const OPT_SOURCE_LL: u8 = 1;
-/// NDP option: target link-layer address.
-pub(crate) const OPT_TARGET_LL: u8 = 2;
+use tojimari_wire::ip_protocol::ICMPV6;
+use tojimari_wire::{Icmpv6Packet, Icmpv6Repr};
 
 /// The solicited-node multicast address of `target`: ff02::1:ff00:0/104 plus its low 24 bits.
 pub(crate) fn solicited_node(target: Ipv6Addr) -> Ipv6Addr {
@@ -33,24 +25,12 @@ pub fn build_neighbor_solicit(buf: &mut [u8], src_mac: [u8; 6], src: Ipv6Addr, t
     let dst = solicited_node(target);
     let d = dst.octets();
     let l2 = L2 { src_mac, dst_mac: [0x33, 0x33, d[12], d[13], d[14], d[15]] };
-    let len = if src.is_unspecified() { 24 } else { 32 };
-    let Some(start) = emit_l3(buf, &l2, src.into(), dst.into(), PROTO_ICMPV6, 255, 0, len) else {
+    let repr = Icmpv6Repr::NeighborSolicit { target, lladdr: (!src.is_unspecified()).then_some(src_mac) };
+    let len = repr.buffer_len();
+    let Some(start) = emit_l3(buf, &l2, IpAddr::V6(src), IpAddr::V6(dst), ICMPV6, 255, 0, len) else {
         return 0;
     };
-    let m = &mut buf[start..start + len];
-    m[0] = NEIGHBOR_SOLICIT;
-    m[1] = 0;
-    m[2..8].copy_from_slice(&[0; 6]); // checksum, reserved
-    m[8..24].copy_from_slice(&target.octets());
-    if len == 32 {
-        m[24] = OPT_SOURCE_LL;
-        m[25] = 1; // length in units of 8 bytes
-        m[26..32].copy_from_slice(&src_mac);
-    }
-    let c = checksum::finish(
-        checksum::pseudo_header(IpAddr::V6(src), IpAddr::V6(dst), PROTO_ICMPV6, len as u32) + checksum::sum(m),
-    );
-    m[2..4].copy_from_slice(&c.to_be_bytes());
+    repr.emit(src, dst, &mut Icmpv6Packet::new_unchecked(&mut buf[start..start + len]));
     start + len
 }
 
@@ -59,6 +39,7 @@ mod tests {
     use super::*;
     use crate::build::{MAX_FRAME, check::assert_checksums};
     use crate::{Reply, parse_frame};
+    use tojimari_wire::icmpv6::{message, ndp_option};
 
     const MAC: [u8; 6] = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
 
@@ -103,12 +84,12 @@ mod tests {
         let mut buf = [0u8; MAX_FRAME];
         let n = build_neighbor_solicit(&mut buf, MAC, src, target);
         buf[22..38].copy_from_slice(&target.octets());
-        buf[54] = NEIGHBOR_ADVERT;
+        buf[54] = message::NEIGHBOR_ADVERT;
         buf[58] = 0x60; // solicited, override
-        buf[78] = OPT_TARGET_LL;
+        buf[78] = ndp_option::TARGET_LL_ADDR;
         let want = Reply::NeighborAdvert { src: target.into(), target, mac: Some(MAC) };
         assert_eq!(parse_frame(&buf[..n]), Some(want));
-        buf[78] = OPT_SOURCE_LL;
+        buf[78] = ndp_option::SOURCE_LL_ADDR;
         let want = Reply::NeighborAdvert { src: target.into(), target, mac: None };
         assert_eq!(parse_frame(&buf[..n]), Some(want));
         assert_eq!(build_neighbor_solicit(&mut buf[..85], MAC, src, target), 0);

@@ -1,10 +1,10 @@
 //! TCP probe frames (RFC 9293 section 3.1): a 20-byte header, plus an MSS option on SYN probes so they look
 //! like a real stack's connection attempt.
 
-use super::{L2, PROTO_TCP, emit_l3};
-use crate::checksum;
+use super::{L2, emit_l3};
 use crate::tcp::SYN;
 use std::net::IpAddr;
+use tojimari_wire::{TcpPacket, TcpRepr, ip_protocol};
 
 /// The MSS we advertise on SYN probes (an Ethernet MTU's worth).
 const MSS: u16 = 1460;
@@ -39,25 +39,23 @@ pub struct TcpProbe {
 /// returns the frame length. SYN probes carry an MSS option (1460) like a real stack's SYN; others no options.
 /// Checksums correct. `buf` must be >= MAX_FRAME bytes; on a short buffer or mixed families, returns 0.
 pub fn build_tcp(buf: &mut [u8], l2: &L2, p: &TcpProbe) -> usize {
-    let tcp_len = if p.flags & SYN != 0 { 24 } else { 20 };
-    let Some(start) = emit_l3(buf, l2, p.src, p.dst, PROTO_TCP, p.ttl, p.ip_id, tcp_len) else {
+    let repr = TcpRepr {
+        src_port: p.sport,
+        dst_port: p.dport,
+        seq_number: p.seq,
+        ack_number: p.ack,
+        flags: p.flags,
+        window_len: p.window,
+        max_seg_size: (p.flags & SYN != 0).then_some(MSS),
+        ..TcpRepr::default()
+    };
+    let tcp_len = repr.buffer_len();
+    let Some(start) = emit_l3(buf, l2, p.src, p.dst, ip_protocol::TCP, p.ttl, p.ip_id, tcp_len) else {
         return 0;
     };
-    let t = &mut buf[start..start + tcp_len];
-    t[0..2].copy_from_slice(&p.sport.to_be_bytes());
-    t[2..4].copy_from_slice(&p.dport.to_be_bytes());
-    t[4..8].copy_from_slice(&p.seq.to_be_bytes());
-    t[8..12].copy_from_slice(&p.ack.to_be_bytes());
-    t[12] = ((tcp_len / 4) as u8) << 4;
-    t[13] = p.flags;
-    t[14..16].copy_from_slice(&p.window.to_be_bytes());
-    t[16..20].copy_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
-    if tcp_len == 24 {
-        let [hi, lo] = MSS.to_be_bytes();
-        t[20..24].copy_from_slice(&[2, 4, hi, lo]); // kind 2 (MSS), length 4
-    }
-    let c = checksum::finish(checksum::pseudo_header(p.src, p.dst, PROTO_TCP, tcp_len as u32) + checksum::sum(t));
-    t[16..18].copy_from_slice(&c.to_be_bytes());
+    let mut t = TcpPacket::new_unchecked(&mut buf[start..start + tcp_len]);
+    repr.emit(&mut t);
+    t.fill_checksum(p.src, p.dst);
     start + tcp_len
 }
 

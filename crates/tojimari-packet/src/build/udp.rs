@@ -1,8 +1,8 @@
 //! UDP probe frames (RFC 768): an 8-byte header and the service payload (see [`crate::payloads`]).
 
-use super::{L2, PROTO_UDP, emit_l3};
-use crate::checksum;
+use super::{L2, emit_l3};
 use std::net::IpAddr;
+use tojimari_wire::{UdpPacket, UdpRepr, ip_protocol, udp};
 
 /// One UDP probe.
 #[derive(Clone, Copy, Debug)]
@@ -26,23 +26,18 @@ pub struct UdpProbe<'a> {
 /// Writes Ethernet + IPv4/IPv6 + UDP + payload into `buf` and returns the frame length, or 0 if the families
 /// differ or the frame does not fit in `buf`.
 pub fn build_udp(buf: &mut [u8], l2: &L2, p: &UdpProbe) -> usize {
-    let udp_len = 8 + p.payload.len();
+    let udp_len = udp::HEADER_LEN + p.payload.len();
     if udp_len > usize::from(u16::MAX) {
         return 0;
     }
-    let Some(start) = emit_l3(buf, l2, p.src, p.dst, PROTO_UDP, p.ttl, p.ip_id, udp_len) else {
+    let Some(start) = emit_l3(buf, l2, p.src, p.dst, ip_protocol::UDP, p.ttl, p.ip_id, udp_len) else {
         return 0;
     };
-    let u = &mut buf[start..start + udp_len];
-    u[0..2].copy_from_slice(&p.sport.to_be_bytes());
-    u[2..4].copy_from_slice(&p.dport.to_be_bytes());
-    u[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
-    u[6..8].copy_from_slice(&[0, 0]);
-    u[8..].copy_from_slice(p.payload);
-    let c = checksum::finish(checksum::pseudo_header(p.src, p.dst, PROTO_UDP, udp_len as u32) + checksum::sum(u));
-    // RFC 768: a computed zero is sent as all ones (zero means "no checksum", forbidden over IPv6).
-    let c = if c == 0 { 0xffff } else { c };
-    u[6..8].copy_from_slice(&c.to_be_bytes());
+    let repr = UdpRepr { src_port: p.sport, dst_port: p.dport };
+    let mut u = UdpPacket::new_unchecked(&mut buf[start..start + udp_len]);
+    if repr.emit(&mut u, p.src, p.dst, p.payload).is_err() {
+        return 0;
+    }
     start + udp_len
 }
 

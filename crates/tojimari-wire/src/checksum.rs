@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 /// The unfolded one's-complement sum of `data` as big-endian 16-bit words (an odd last byte is padded with zero).
+#[inline]
 pub fn sum(data: &[u8]) -> u64 {
     let mut chunks = data.chunks_exact(2);
     let mut acc: u64 = chunks.by_ref().map(|w| u64::from(u16::from_be_bytes([w[0], w[1]]))).sum();
@@ -17,6 +18,7 @@ pub fn sum(data: &[u8]) -> u64 {
 }
 
 /// Folds an unfolded sum into 16 bits (end-around carry), without complementing.
+#[inline]
 pub fn fold(mut acc: u64) -> u16 {
     while acc > 0xffff {
         acc = (acc & 0xffff) + (acc >> 16);
@@ -25,12 +27,14 @@ pub fn fold(mut acc: u64) -> u16 {
 }
 
 /// The checksum field value for a sum taken with the field zeroed: the folded sum, complemented.
+#[inline]
 pub fn finish(acc: u64) -> u16 {
     !fold(acc)
 }
 
 /// The sum of the pseudo-header for an upper-layer packet of `len` bytes (RFC 9293 3.1 for IPv4, RFC 8200 8.1
 /// for IPv6). Mixed families cannot occur in one packet; if they are passed anyway each address is summed as is.
+#[inline]
 pub fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u64 {
     let addr_sum = |a: IpAddr| match a {
         IpAddr::V4(a) => sum(&a.octets()),
@@ -39,7 +43,14 @@ pub fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u64 {
     addr_sum(src) + addr_sum(dst) + u64::from(proto) + u64::from(len >> 16) + u64::from(len & 0xffff)
 }
 
+/// The checksum of an upper-layer packet: its pseudo-header and `data` (with the checksum field zeroed).
+#[inline]
+pub fn upper_layer(src: IpAddr, dst: IpAddr, proto: u8, data: &[u8]) -> u16 {
+    finish(pseudo_header(src, dst, proto, data.len() as u32) + sum(data))
+}
+
 /// Whether `data` (checksum field included) plus `extra` (e.g. a pseudo-header sum) folds to `0xffff`.
+#[inline]
 pub fn verify(extra: u64, data: &[u8]) -> bool {
     fold(extra + sum(data)) == 0xffff
 }
