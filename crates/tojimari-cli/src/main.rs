@@ -186,7 +186,7 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
     }
     let mut nets = Vec::new();
     for text in &args.net {
-        match text.parse::<tojimari_detect::LocalNet>() {
+        match text.parse::<tojimari_scandetect::LocalNet>() {
             Ok(net) => nets.push(net),
             Err(e) => {
                 return usage(&UsageError::new(

@@ -123,7 +123,7 @@ fn versiondb_hostile_files() {
 }
 
 fn capture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-detect/tests/captures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-scandetect/tests/captures").join(name)
 }
 
 #[test]

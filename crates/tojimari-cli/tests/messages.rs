@@ -26,7 +26,7 @@ fn assert_one_format(stderr: &str) {
 
 #[test]
 fn watch_replay_messages_take_the_one_format() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-detect/tests/captures/nmap-sS.pcap");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-scandetect/tests/captures/nmap-sS.pcap");
     let out = tojimari(&["watch", "--pcap", capture.to_str().unwrap()]);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -67,7 +67,7 @@ fn watch_without_capture_privilege_says_what_to_do() {
 
 #[test]
 fn watch_usage_errors_from_the_library_are_exit_2() {
-    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-detect/tests/captures/nmap-sS.pcap");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-scandetect/tests/captures/nmap-sS.pcap");
     let out = tojimari(&["watch", "--pcap", capture.to_str().unwrap(), "--for", "5s"]);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{stderr}");

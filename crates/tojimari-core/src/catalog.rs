@@ -1,7 +1,7 @@
 //! The catalogue of exposure findings: every finding id tojimari reports, with its one severity, its title
 //! and its general advice.
 //!
-//! It is the single source of truth for a finding's severity. The scanner's checks (`tojimari-checks`,
+//! It is the single source of truth for a finding's severity. The scanner's checks (`tojimari-exposure`,
 //! reported by `tojimari scan -sV` and `tojimari check`) and the local inventory (`tojimari-local`, reported
 //! by `tojimari local`) both take a finding's severity from here and only supply the evidence; the local
 //! inventory may replace the general advice with a line specific to the program it found (PostgreSQL's

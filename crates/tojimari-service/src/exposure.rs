@@ -1,4 +1,4 @@
-//! The exposure-check step after naming: builds a `tojimari_checks::CheckContext` for the port and files
+//! The exposure-check step after naming: builds a `tojimari_exposure::CheckContext` for the port and files
 //! the findings and details into its [`ServiceInfo`].
 //!
 //! The passive judgement runs on every named port; active checks (which connect again) only where a probe
@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use tojimari_checks::CheckContext;
+use tojimari_exposure::CheckContext;
 use tojimari_core::{Protocol, ServiceInfo, ServiceMethod};
 use tojimari_tls::{LegacySupport, TlsFacts};
 
@@ -35,9 +35,9 @@ pub(crate) async fn check(
         };
         if info.method == ServiceMethod::Probed {
             // Passive and active merged: where both speak about one id (ftp-cleartext), the active one wins.
-            tojimari_checks::evaluate(&ctx).await
+            tojimari_exposure::evaluate(&ctx).await
         } else {
-            (tojimari_checks::judge(&ctx), Vec::new())
+            (tojimari_exposure::judge(&ctx), Vec::new())
         }
     };
     info.findings.extend(findings);

@@ -8,7 +8,7 @@
 //!   it on with services filled.
 //!
 //! The matching itself is `tojimari-probedb`'s (no I/O); TLS facts are `tojimari-tls`'s; exposure findings are
-//! `tojimari-checks`'s. This crate is the I/O that ties them together: connections, timing and limits
+//! `tojimari-exposure`'s. This crate is the I/O that ties them together: connections, timing and limits
 //! ([`DetectOptions`]). Nothing a server sends can make it panic, hold more than `max_response_bytes` per
 //! probe, or take longer than `port_time_cap` per port (plus the TLS version probes and checks when asked).
 //!

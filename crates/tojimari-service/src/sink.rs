@@ -55,13 +55,13 @@ impl DetectSink {
     pub fn new(inner: Box<dyn Sink + Send>, opts: DetectOptions, interrupt: Arc<AtomicBool>) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name("tojimari-detect")
+            .thread_name("tojimari-scandetect")
             .enable_all()
             .build()?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let error = Arc::new(Mutex::new(None));
         let worker_error = Arc::clone(&error);
-        let worker = std::thread::Builder::new().name("tojimari-detect-forward".into()).spawn(move || {
+        let worker = std::thread::Builder::new().name("tojimari-scandetect-forward".into()).spawn(move || {
             runtime.block_on(Worker { inner, opts, interrupt, error: worker_error }.serve(receiver));
         })?;
         Ok(DetectSink { commands: Some(commands), worker: Some(worker), error })

@@ -24,7 +24,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tojimari_detect::{LinkType, PacketSummary, Timestamp, summarize};
+use tojimari_scandetect::{LinkType, PacketSummary, Timestamp, summarize};
 use tojimari_net::{Filter, Interface, NetError, PacketSocket, RingConfig, RxStats};
 
 use crate::dedupe::LoopbackTwins;

@@ -42,10 +42,10 @@ pub enum WatchError {
     },
     /// A `--pcap` file could not be replayed (the alerts found before the error were reported).
     #[error(transparent)]
-    Pcap(#[from] tojimari_detect::pcap::PcapError),
+    Pcap(#[from] tojimari_scandetect::pcap::PcapError),
     /// A `--log` file could not be read (the alerts found before the error were reported).
     #[error(transparent)]
-    Log(#[from] tojimari_detect::firewall_log::LogError),
+    Log(#[from] tojimari_scandetect::firewall_log::LogError),
     /// Every captured interface went away.
     #[error("no interface left to watch")]
     NoInterfaceLeft,

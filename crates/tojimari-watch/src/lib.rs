@@ -1,10 +1,10 @@
 //! `tojimari watch`: a live detector of port scans against this host.
 //!
-//! The detection itself is [`tojimari_detect::Detector`], a sans-I/O state machine; this crate
+//! The detection itself is [`tojimari_scandetect::Detector`], a sans-I/O state machine; this crate
 //! is the I/O around it:
 //! - [`capture`]: AF_PACKET sockets (one per `-i IFACE`, or one on every interface), both
 //!   directions, behind a BPF filter that keeps only IPv4/IPv6 TCP, UDP and ICMP headers;
-//!   one thread per socket turns frames into [`tojimari_detect::PacketSummary`]s stamped with
+//!   one thread per socket turns frames into [`tojimari_scandetect::PacketSummary`]s stamped with
 //!   the clock at receipt.
 //! - [`local`]: this network namespace's own addresses, so the detector knows which probes
 //!   are inbound (and never reports the host's own outgoing traffic).

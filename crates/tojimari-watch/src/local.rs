@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use tojimari_detect::{LocalAddrs, LocalNet};
+use tojimari_scandetect::{LocalAddrs, LocalNet};
 
 use crate::error::WatchError;
 

@@ -19,7 +19,7 @@ pub enum Notice {
         /// The watched addresses and networks.
         targets: Vec<String>,
     },
-    /// A scan's readable line ([`tojimari_detect::Alert::line`]): its start or an update (`ended` false),
+    /// A scan's readable line ([`tojimari_scandetect::Alert::line`]): its start or an update (`ended` false),
     /// or its closing record. Not said when quiet.
     Scan { line: String, ended: bool },
     /// `--syslog`, but `/dev/log` could not be reached: alerts are not sent to syslog.

@@ -2,7 +2,7 @@
 //! soon as it is raised, to:
 //! - the JSON Lines destination (`-oJ FILE`, or `-oJ -` for stdout): one
 //!   [`Alert::to_json`] object per line (`"type":"alert"` or `"type":"scan-end"`, see
-//!   [`tojimari_detect::alert`]), flushed per record so `tail -f` sees it at once;
+//!   [`tojimari_scandetect::alert`]), flushed per record so `tail -f` sees it at once;
 //! - the caller's notices: [`Alert::line`] as a [`Notice::Scan`] (a warning for a start or an
 //!   update, a note for the closing record), unless quiet;
 //! - syslog ([`crate::syslog`]), when asked: the same line, one datagram.
@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tojimari_detect::{Alert, AlertKind};
+use tojimari_scandetect::{Alert, AlertKind};
 
 use crate::capture;
 use crate::error::WatchError;

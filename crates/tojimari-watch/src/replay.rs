@@ -2,7 +2,7 @@
 //! as live capture, file after file in the order given, with the times the files carry. A file
 //! named `-` is standard input (`journalctl -k | tojimari watch --log -`).
 //!
-//! pcap/pcapng reading is [`tojimari_detect::pcap`]; each file ends with a tick past its last
+//! pcap/pcapng reading is [`tojimari_scandetect::pcap`]; each file ends with a tick past its last
 //! packet, so probes that were never answered count. A truncated or corrupt file stops with
 //! an error naming it, after the alerts found before the damage were reported. Both readers
 //! hold one record (or line) at a time, within stated limits, so memory stays bounded whatever
@@ -13,9 +13,9 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::time::Duration;
 
-use tojimari_detect::firewall_log::{self, LogError, LogOptions, LogStats};
-use tojimari_detect::pcap::{self, ReplayStats};
-use tojimari_detect::{Alert, Detector, Timestamp};
+use tojimari_scandetect::firewall_log::{self, LogError, LogOptions, LogStats};
+use tojimari_scandetect::pcap::{self, ReplayStats};
+use tojimari_scandetect::{Alert, Detector, Timestamp};
 
 use crate::capture;
 use crate::error::WatchError;

@@ -17,7 +17,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 
 use tojimari_core::civil::MONTH_ABBREVIATIONS;
-use tojimari_detect::Timestamp;
+use tojimari_scandetect::Timestamp;
 
 /// The standard syslog socket.
 pub const DEV_LOG: &str = "/dev/log";

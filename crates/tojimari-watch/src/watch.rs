@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use tojimari_detect::{Alert, Detector, DetectorConfig, LocalAddrs, LocalNet};
+use tojimari_scandetect::{Alert, Detector, DetectorConfig, LocalAddrs, LocalNet};
 
 use crate::capture::{self, Capture, CaptureEvent, Interfaces};
 use crate::error::WatchError;

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tojimari_detect::DetectorConfig;
+use tojimari_scandetect::DetectorConfig;
 use tojimari_testbed::{TestBed, testbed_or_skip};
 use tojimari_watch::WatchArgs;
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tojimari_core::diagnostic::render;
-use tojimari_detect::DetectorConfig;
+use tojimari_scandetect::DetectorConfig;
 use tojimari_testbed::Netns;
 use tojimari_watch::{Outcome, WatchArgs, WatchError};
 

@@ -10,8 +10,8 @@ mod make_captures;
 use std::path::{Path, PathBuf};
 
 use tojimari_core::ScanType;
-use tojimari_detect::pcap::{PcapError, replay_file};
-use tojimari_detect::{Alert, AlertKind, Detector, DetectorConfig, LocalAddrs, ObservedScan, Tool};
+use tojimari_scandetect::pcap::{PcapError, replay_file};
+use tojimari_scandetect::{Alert, AlertKind, Detector, DetectorConfig, LocalAddrs, ObservedScan, Tool};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures").join(name)

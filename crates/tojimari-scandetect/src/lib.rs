@@ -11,7 +11,7 @@
 //! - [`firewall_log`]: iptables/nftables LOG lines (kernel log, journal, dmesg) into a detector.
 //!
 //! ```
-//! use tojimari_detect::{Detector, DetectorConfig, LinkType, Timestamp, summarize};
+//! use tojimari_scandetect::{Detector, DetectorConfig, LinkType, Timestamp, summarize};
 //!
 //! let mut detector = Detector::new(DetectorConfig::default());
 //! let frame: &[u8] = &[]; // one captured Ethernet frame

@@ -15,7 +15,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("tojimari-checks-{}-{tag}-{n}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("tojimari-exposure-{}-{tag}-{n}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
     }

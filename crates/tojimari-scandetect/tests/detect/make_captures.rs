@@ -1,7 +1,7 @@
 //! Regenerates the capture fixtures in `tests/captures/` on a 1-target test bed.
 //!
 //! Ignored by default (it takes three minutes and needs root, nmap, masscan, zmap, socat, tcpdump):
-//! `cargo test -p tojimari-detect --test detect make_captures -- --ignored --nocapture`.
+//! `cargo test -p tojimari-scandetect --test detect make_captures -- --ignored --nocapture`.
 //! Every scanner runs in the bed's scanner namespace (198.18.0.1) against the target
 //! (198.18.0.2); tcpdump runs in the target namespace on `eth0` with snaplen 128.
 

@@ -7,7 +7,7 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tojimari_checks::{CheckContext, active, catalog, evaluate};
+use tojimari_exposure::{CheckContext, active, catalog, evaluate};
 use tojimari_core::{Detail, Finding, Protocol, ServiceInfo, ServiceMethod, Severity};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
