@@ -18,4 +18,4 @@ pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, Scan
 pub use control::{Control, Progress};
 pub use own::OwnAddrs;
 pub use sys::reverse_lookup;
-pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, Tracer};
+pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, PassEvent, Tracer};
