@@ -433,10 +433,11 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
                         let command = match tool {
                             Tool::Tojimari => {
                                 let mut c = bed.scanner().command(&tojimari);
-                                // The raw engine's per-pass log (sent, recovered), kept for runs that go wrong.
-                                c.env("TOJIMARI_DEBUG_PASSES", "1");
+                                // -d: the raw engine's per-pass log (sent, recovered), kept for runs that go
+                                // wrong.
                                 c.args([
                                     "scan",
+                                    "-d",
                                     scan.flag(),
                                     TIMING,
                                     "-n",
@@ -481,7 +482,7 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
                             );
                         }
                         if !misses.is_empty() && tool == Tool::Tojimari {
-                            let passes: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with("pass ")).collect();
+                            let passes: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with("PASS ")).collect();
                             pass_logs.push((key, seed, passes.join("\n    ")));
                         }
                         for miss in misses {
@@ -502,7 +503,7 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
     print_tables(&tallies);
     print_details(&details, &plan_lookup(seeds));
     if !pass_logs.is_empty() {
-        println!("\ntojimari's passes in the runs with a wrong state (TOJIMARI_DEBUG_PASSES; none for -sT)");
+        println!("\ntojimari's passes in the runs with a wrong state (-d; none for -sT)");
         for (key, seed, log) in pass_logs {
             let family = if key.v6 { "v6" } else { "v4" };
             println!("  {} {family} loss {}% seed {seed}:\n    {log}", key.scan.flag(), key.loss);
@@ -548,7 +549,7 @@ fn print_header(target: &Target, seeds: u64, loss: u8, has_nmap: bool) {
         "  loss: {loss}% random drop (nft numgen) on the target's input AND output hooks, so each way; IPv6 \
          neighbour discovery exempt"
     );
-    println!("  tojimari scan TECHNIQUE -T4 -n -Pn --no-progress --seed N -p PORTS -oJ FILE ADDR");
+    println!("  tojimari scan TECHNIQUE -d -T4 -n -Pn --no-progress --seed N -p PORTS -oJ FILE ADDR");
     if has_nmap {
         println!(
             "  nmap TECHNIQUE -T4 -n -Pn -p PORTS once per technique, family and loss setting (seed 1): without loss \

@@ -1,10 +1,11 @@
 //! `--packet-trace` (and `-dd`): one stderr line per packet the engines send or receive, as nmap prints
-//! them.
+//! them; and with `-d`, one line per raw-engine pass (what it sent, what it recovered, the rate after).
 //!
 //! ```text
 //! SENT (0.0430s) TCP 198.18.0.1:61234 > 198.18.0.2:80 S ttl=64 id=0 iplen=44 seq=2859395123 win=1024
 //! RCVD (0.0432s) TCP 198.18.0.2:80 > 198.18.0.1:61234 RA ttl=64 id=0 iplen=40 seq=0 win=0 ack=2859395124
 //! CONN (0.0430s) TCP localhost > 127.0.0.1:80 => Connection refused
+//! PASS (0.1502s) 1: sent 48 in 0.0010s at <= 1000000/s, recovered 3 (share 0.062), rate now 500000/s
 //! ```
 //! The time is seconds since the scan started. Frames are read with tojimari-packet's parser; the IP
 //! header's identification and length, which only the trace shows, through tojimari-wire's views. The
@@ -17,7 +18,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use tojimari_core::{PortState, Reason};
-use tojimari_engine::{ConnectEvent, ConnectOutcome, PacketTrace};
+use tojimari_engine::{ConnectEvent, ConnectOutcome, PacketTrace, PassEvent};
 use tojimari_packet::{Reply, parse_frame, tcp};
 use tojimari_wire::{EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet, ipv6};
 
@@ -28,14 +29,22 @@ const ECHO_MEMORY: usize = 4096;
 #[derive(Debug)]
 pub struct StderrTrace {
     start: Instant,
+    /// Packets are shown (`--packet-trace`, `-dd`); otherwise only passes (`-d`).
+    packets: bool,
     /// The loopback device hands every frame we send back to our receiver: a received frame that reads
     /// exactly like one just sent is that echo, not an answer, and is not shown.
     recent: Mutex<(VecDeque<String>, HashSet<String>)>,
 }
 
 impl StderrTrace {
+    /// Every packet and pass, timed from `start`.
     pub fn new(start: Instant) -> StderrTrace {
-        StderrTrace { start, recent: Mutex::default() }
+        StderrTrace { start, packets: true, recent: Mutex::default() }
+    }
+
+    /// Only the raw engine's passes (`-d`).
+    pub fn passes_only(start: Instant) -> StderrTrace {
+        StderrTrace { packets: false, ..StderrTrace::new(start) }
     }
 
     fn line(&self, direction: &str, at: Instant, text: &str) {
@@ -48,6 +57,9 @@ impl StderrTrace {
 
 impl PacketTrace for StderrTrace {
     fn sent(&self, frame: &[u8], at: Instant) {
+        if !self.packets {
+            return;
+        }
         let text = describe_frame(frame);
         {
             let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -65,6 +77,9 @@ impl PacketTrace for StderrTrace {
     }
 
     fn received(&self, frame: &[u8], at: Instant) {
+        if !self.packets {
+            return;
+        }
         let text = describe_frame(frame);
         let echo = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1.remove(&text);
         if !echo {
@@ -73,8 +88,29 @@ impl PacketTrace for StderrTrace {
     }
 
     fn connect(&self, event: &ConnectEvent, at: Instant) {
-        self.line("CONN", at, &describe_connect(event));
+        if self.packets {
+            self.line("CONN", at, &describe_connect(event));
+        }
     }
+
+    fn pass(&self, event: &PassEvent, at: Instant) {
+        self.line("PASS", at, &describe_pass(event));
+    }
+}
+
+/// `1: sent 48 in 0.0010s at <= 1000000/s, recovered 3 (share 0.062), rate now 500000/s`.
+pub fn describe_pass(e: &PassEvent) -> String {
+    let share = if e.sent == 0 { 1.0 } else { e.recovered as f64 / e.sent as f64 };
+    format!(
+        "{}: sent {} in {:.4}s at <= {:.0}/s, recovered {} (share {share:.3}), rate now {:.0}/s{}",
+        e.pass,
+        e.sent,
+        e.send_time.as_secs_f64(),
+        e.rate,
+        e.recovered,
+        e.next_rate,
+        if e.backed_off { " (backed off: losses grew with the rate)" } else { "" }
+    )
 }
 
 /// `TCP localhost > 127.0.0.1:80 => Connection refused`.
@@ -252,6 +288,24 @@ mod tests {
         assert_eq!(flag_letters(tcp::SYN | tcp::ACK), "SA");
         assert_eq!(flag_letters(tcp::RST | tcp::ACK), "RA");
         assert_eq!(flag_letters(tcp::FIN | tcp::PSH | tcp::URG), "FPU");
+    }
+
+    #[test]
+    fn pass_lines() {
+        let e = PassEvent {
+            pass: 1,
+            sent: 48,
+            send_time: std::time::Duration::from_millis(1),
+            rate: 1e6,
+            recovered: 3,
+            next_rate: 5e5,
+            backed_off: true,
+        };
+        assert_eq!(
+            describe_pass(&e),
+            "1: sent 48 in 0.0010s at <= 1000000/s, recovered 3 (share 0.062), rate now 500000/s (backed off: losses \
+             grew with the rate)"
+        );
     }
 
     #[test]

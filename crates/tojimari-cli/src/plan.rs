@@ -83,7 +83,7 @@ pub struct ScanPlan {
     pub version: Option<VersionPlan>,
     /// `-sL`: list the targets, send nothing (no engine runs; `techniques` and `ports` are empty).
     pub list_only: bool,
-    /// `-d` level: 1 prints the plan on stderr, 2 and more also trace packets.
+    /// `-d` level: 1 prints the plan and the raw engine's passes on stderr, 2 and more also trace packets.
     pub debug: u8,
     /// `--packet-trace` (or `-dd`): every packet sent and received on stderr.
     pub packet_trace: bool,

@@ -328,6 +328,8 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
     let raw_ping = plan.ping_only && plan.raw_allowed;
     let trace = if plan.packet_trace {
         Tracer::new(Arc::new(crate::packet_trace::StderrTrace::new(Instant::now())))
+    } else if plan.debug > 0 {
+        Tracer::new(Arc::new(crate::packet_trace::StderrTrace::passes_only(Instant::now())))
     } else {
         Tracer::off()
     };

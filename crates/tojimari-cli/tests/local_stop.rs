@@ -5,6 +5,9 @@
 //! Safety: every process these tests stop is one they started, inside their own network namespace; before
 //! each `--stop`, the holders `tojimari local` finds are checked to be exactly those processes.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;

@@ -4,6 +4,9 @@
 //! and every technique finds the same port states there as on any host. Needs root; without it each test
 //! says SKIPPED loudly.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,9 @@
 //! against the ground truth the test sets up and against nmap's answer on the same namespace (the oracle
 //! for port-state semantics). Needs root; without it each test says SKIPPED loudly, and under CI=true fails.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,6 +4,9 @@
 //! simultaneous open). Nothing listens in a fresh test-bed namespace, so every port must come back closed
 //! (conn-refused), run after run, as nmap says. Needs root; without it each test says SKIPPED loudly.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,9 @@
 //! compared with the ground truth the test knows, and with nmap's answer on the same host.
 //! Needs root (network namespaces); without it each test says SKIPPED loudly, and under CI=true fails.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::BTreeSet;

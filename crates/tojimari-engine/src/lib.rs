@@ -24,4 +24,4 @@ pub mod trace;
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
 pub use own::OwnAddrs;
-pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, Tracer};
+pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, PassEvent, Tracer};

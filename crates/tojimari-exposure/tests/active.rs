@@ -2,13 +2,16 @@
 //! started once configured to deserve the finding and once configured safely, and against small fake
 //! servers written from the protocol specifications (MongoDB, Elasticsearch, SMB, VNC, junk).
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tojimari_exposure::{CheckContext, active, catalog, evaluate};
 use tojimari_core::{Detail, Finding, Protocol, ServiceInfo, ServiceMethod, Severity};
+use tojimari_exposure::{CheckContext, active, catalog, evaluate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

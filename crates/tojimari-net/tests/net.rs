@@ -2,6 +2,9 @@
 //! the scanner namespace's loopback), checked against listeners the tests open themselves.
 //! Every test needs root and skips loudly without it (fails under CI).
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 

@@ -7,8 +7,8 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use tojimari_exposure::CheckContext;
 use tojimari_core::{Protocol, ServiceInfo, ServiceMethod};
+use tojimari_exposure::CheckContext;
 use tojimari_tls::{LegacySupport, TlsFacts};
 
 use crate::options::DetectOptions;

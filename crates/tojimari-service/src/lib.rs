@@ -23,6 +23,7 @@ mod exposure;
 mod host;
 mod http;
 mod options;
+mod phase;
 mod sink;
 mod tcp;
 mod tunnel;

@@ -24,8 +24,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tojimari_scandetect::{LinkType, PacketSummary, Timestamp, summarize};
 use tojimari_net::{Filter, Interface, NetError, PacketSocket, RingConfig, RxStats};
+use tojimari_scandetect::{LinkType, PacketSummary, Timestamp, summarize};
 
 use crate::dedupe::LoopbackTwins;
 use crate::error::WatchError;

@@ -11,7 +11,9 @@
 
 mod io;
 mod pass;
+mod pass_policy;
 mod ping;
+mod rate_control;
 mod results;
 mod retry_rule;
 mod sender;
@@ -119,7 +121,7 @@ struct Engine<'a> {
     macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
     stats: RunStats,
     seed: u64,
-    rate: sender::RateControl,
+    rate: rate_control::RateControl,
     /// This host's addresses (see [`Engine::route`]).
     own: OwnAddrs,
 }
@@ -151,7 +153,7 @@ impl<'a> Engine<'a> {
             macs: HashMap::new(),
             stats: RunStats::default(),
             seed,
-            rate: sender::RateControl::new(&cfg.timing),
+            rate: rate_control::RateControl::new(&cfg.timing),
             own: OwnAddrs::of_this_host(),
         }
     }
@@ -333,8 +335,15 @@ impl<'a> Engine<'a> {
             };
             self.current.set(Some(pass.clone()));
             let udp_started = std::time::Instant::now();
-            let mut stats =
-                sender::run_passes(&pass, &order, &self.links, &self.cfg.timing, &mut self.rate, self.control)?;
+            let mut stats = sender::run_passes(
+                &pass,
+                &order,
+                &self.links,
+                &self.cfg.timing,
+                &mut self.rate,
+                self.control,
+                &self.cfg.trace,
+            )?;
             if technique.is_udp() && !stats.interrupted {
                 let closed = (0..pass.len())
                     .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))

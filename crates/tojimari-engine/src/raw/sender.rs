@@ -1,5 +1,6 @@
 //! Sending a pass: every unanswered probe index, in the seeded order, paced, batched, then waiting for the
-//! stragglers. Passes repeat for the probes still silent, as [`super::retry_rule`] decides.
+//! stragglers. This is the adapter between sockets and clocks and the pure [`super::pass_policy`], which
+//! decides when to send, at what rate, and when to stop.
 //!
 //! Each pass is sent by one thread per core: thread k takes the order's positions k, k+N, k+2N... with
 //! its own sockets and its share of the rate.
@@ -13,9 +14,11 @@ use tojimari_net::NetError;
 
 use super::io::{Batch, Link, sender_threads};
 use super::pass::PortPass;
-use super::retry_rule::RetryRule;
+use super::pass_policy::{Action, PassPolicy, SlowPassPolicy};
+use super::rate_control::RateControl;
 use crate::control::Control;
 use crate::rate::TokenBucket;
+use crate::trace::Tracer;
 
 /// How a run of passes went.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -25,72 +28,8 @@ pub struct PassStats {
     pub interrupted: bool,
 }
 
-/// Probes per second when no --max-rate is given: as fast as the senders go, within reason.
-pub const DEFAULT_RATE: f64 = 2_000_000.0;
-
-/// The sending rate, adapted across passes, techniques and host groups.
-///
-/// Random loss and congestion look alike in one pass; they differ in how loss depends on the rate. Each
-/// retry pass is sent at half the rate of the pass before. If the share of probes answered then grows
-/// markedly (1.5x or more), the losses were caused by the rate (a queue overflowing, a rate limiter):
-/// the rate is halved for what follows (multiplicative decrease). If it stays flat, the loss is random
-/// (or the ports are filtered): the rate is kept and retransmission closes the gap; nmap, which treats
-/// every loss as congestion, slows down here for nothing. Between host groups the rate creeps back up
-/// (x1.25), never above `--max-rate` nor below `--min-rate`.
-#[derive(Clone, Debug)]
-pub struct RateControl {
-    rate: f64,
-    min: f64,
-    max: f64,
-    /// Times the controller backed off.
-    pub backoffs: u32,
-}
-
-impl RateControl {
-    pub fn new(timing: &Timing) -> Self {
-        let mut max = timing.max_rate.unwrap_or(DEFAULT_RATE);
-        if !timing.scan_delay.is_zero() {
-            // --scan-delay (and -T0..-T2): at most one probe per delay.
-            max = max.min(1.0 / timing.scan_delay.as_secs_f64());
-        }
-        let min = timing.min_rate.unwrap_or(0.0).min(max);
-        RateControl { rate: max, min, max, backoffs: 0 }
-    }
-
-    pub fn rate(&self) -> f64 {
-        self.rate
-    }
-
-    fn retry_rate(&self) -> f64 {
-        (self.rate / 2.0).max(self.min).max(1.0)
-    }
-
-    /// A retry pass answered `answered_share` of its probes; the pass before answered `before_share`.
-    fn observe(&mut self, before_share: f64, answered_share: f64, samples: u64) -> bool {
-        let congested = samples >= 32 && before_share < 0.98 && answered_share >= 1.5 * before_share.max(0.01);
-        if congested {
-            self.rate = (self.rate / 2.0).max(self.min).max(1.0);
-            self.backoffs += 1;
-        }
-        congested
-    }
-
-    /// The senders reached only `achieved` probes per second: that, not the nominal ceiling, is the rate
-    /// the next decisions start from.
-    fn achieved(&mut self, achieved: f64) {
-        if achieved.is_finite() && achieved > 0.0 && achieved < self.rate {
-            self.rate = achieved.max(self.min).max(1.0);
-        }
-    }
-
-    /// Called between host groups: probe upwards again.
-    pub fn recover(&mut self) {
-        self.rate = (self.rate * 1.25).min(self.max);
-    }
-}
-
-/// Sends the pass until every probe has an answer or retries stop helping. `order` is over the pass's
-/// index space.
+/// Sends the passes [`PassPolicy`] asks for, until every probe has an answer or retries stop helping.
+/// `order` is over the pass's index space.
 pub fn run_passes(
     pass: &PortPass,
     order: &Permutation,
@@ -98,78 +37,73 @@ pub fn run_passes(
     timing: &Timing,
     rate_control: &mut RateControl,
     control: &Control,
+    trace: &Tracer,
 ) -> Result<PassStats, NetError> {
     let mut stats = PassStats::default();
     let serial = timing.max_parallelism.is_some_and(|p| p < 8) || !timing.scan_delay.is_zero();
     let workers = if serial { 1 } else { sender_threads() };
-    let mut rate = rate_control.rate();
-    let mut share_before = 1.0f64;
-    let total = pass.len();
-    let mut retry_rule = RetryRule::default();
+    let total = pass.len() as u64;
+    let mut policy = PassPolicy::new(rate_control, timing, total, Instant::now(), pass.results.answered());
+    let mut action = policy.first();
     loop {
-        let answered_before = pass.results.answered();
-        pass.pass_no.store(stats.passes, Ordering::Relaxed);
-        let send_started = Instant::now();
-        let stop_flag = AtomicBool::new(false);
-        let sent: Result<Vec<u64>, NetError> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let stop_flag = &stop_flag;
-                    s.spawn(move || {
-                        send_share(pass, order, links, w, workers, rate / workers as f64, control, stop_flag)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or(Ok(0))).collect()
-        });
-        let sent_this_pass: u64 = sent?.iter().sum();
-        let send_time = send_started.elapsed().as_secs_f64();
-        if sent_this_pass >= 1000 {
-            rate_control.achieved(sent_this_pass as f64 / send_time);
-        }
-        control.progress.sent.fetch_add(sent_this_pass, Ordering::Relaxed);
-        if control.is_cancelled() {
-            stats.interrupted = true;
-            return Ok(stats);
-        }
-        stats.sent += sent_this_pass;
-        if stats.passes > 0 {
-            control.progress.retransmissions.fetch_add(sent_this_pass, Ordering::Relaxed);
-        }
-        stats.passes += 1;
-
-        // Wait for the answers still on their way: the probe timeout after the last send, or less if
-        // everything has answered.
-        let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(timing.initial_rtt_timeout);
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline && (pass.results.answered() as usize) < total {
-            if control.is_cancelled() {
-                stats.interrupted = true;
-                return Ok(stats);
+        match action {
+            Action::Send { rate } => {
+                pass.pass_no.store(policy.pass_no(), Ordering::Relaxed);
+                let sent = send_pass(pass, order, links, workers, rate, control)?;
+                control.progress.sent.fetch_add(sent, Ordering::Relaxed);
+                if control.is_cancelled() {
+                    stats.interrupted = true;
+                    return Ok(stats);
+                }
+                stats.sent += sent;
+                if stats.passes > 0 {
+                    control.progress.retransmissions.fetch_add(sent, Ordering::Relaxed);
+                }
+                stats.passes += 1;
+                let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(timing.initial_rtt_timeout);
+                action = policy.pass_sent(Instant::now(), sent, timeout, pass.results.answered());
             }
-            std::thread::sleep(Duration::from_millis(1));
+            Action::Wait { until } => {
+                if control.is_cancelled() {
+                    stats.interrupted = true;
+                    return Ok(stats);
+                }
+                std::thread::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(1)));
+                action = policy.tick(Instant::now(), pass.results.answered());
+            }
+            Action::Stop => return Ok(stats),
         }
-        let recovered = pass.results.answered() - answered_before;
-        let retries_done = stats.passes - 1;
-        let share = if sent_this_pass == 0 { 1.0 } else { recovered as f64 / sent_this_pass as f64 };
-        if retries_done >= 1 && rate_control.observe(share_before, share, sent_this_pass) {
-            control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
-        }
-        if std::env::var_os("TOJIMARI_DEBUG_PASSES").is_some() {
-            eprintln!(
-                "pass {}: sent {sent_this_pass} in {send_time:.3}s at <= {rate:.0}/s, recovered {recovered} (share {share:.3}), controller {:.0}/s",
-                stats.passes - 1,
-                rate_control.rate()
-            );
-        }
-        share_before = share;
-        rate = if retries_done == 0 { rate_control.retry_rate() } else { rate_control.rate().min(rate) };
-        let all_answered = pass.results.answered() as usize >= total;
-        let stop = retry_rule.stop_after(retries_done, recovered, all_answered, timing.max_retries);
-        if stop {
-            return Ok(stats);
+        if let Some(ended) = policy.take_ended() {
+            if ended.backed_off {
+                control.progress.backoffs.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(t) = trace.get() {
+                t.pass(&ended, Instant::now());
+            }
         }
     }
+}
+
+/// One pass: every unanswered probe, by `workers` threads sharing `rate`. Returns the probes sent.
+fn send_pass(
+    pass: &PortPass,
+    order: &Permutation,
+    links: &[Link],
+    workers: usize,
+    rate: f64,
+    control: &Control,
+) -> Result<u64, NetError> {
+    let stop_flag = AtomicBool::new(false);
+    let sent: Result<Vec<u64>, NetError> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let stop_flag = &stop_flag;
+                s.spawn(move || send_share(pass, order, links, w, workers, rate / workers as f64, control, stop_flag))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(Ok(0))).collect()
+    });
+    Ok(sent?.iter().sum())
 }
 
 /// One sending thread's share of a pass: positions `worker, worker + workers, ...` of the order.
@@ -220,10 +154,8 @@ fn send_share(
     Ok(sent)
 }
 
-/// `--udp-full-split`: the probes still silent are sent again at `rate` (the ICMP port-unreachable rate the
-/// targets showed), so that each closed port gets its ICMP answer despite the targets' rate limit. A pass
-/// that recovers nothing halves the rate (the estimate included the limiter's initial burst); three such
-/// passes in a row end it.
+/// `--udp-full-split`: sends the passes [`SlowPassPolicy`] asks for, starting at `rate` (the ICMP
+/// port-unreachable rate the targets showed).
 pub fn run_slow_passes(
     pass: &PortPass,
     order: &Permutation,
@@ -232,31 +164,27 @@ pub fn run_slow_passes(
     control: &Control,
 ) -> Result<PassStats, NetError> {
     let mut stats = PassStats::default();
-    let mut silent = 0;
-    let mut rate = rate;
     let stop = AtomicBool::new(false);
-    while silent < 3 && (pass.results.answered() as usize) < pass.len() {
-        let before = pass.results.answered();
-        pass.pass_no.fetch_add(1, Ordering::Relaxed);
-        stats.sent += send_share(pass, order, links, 0, 1, rate, control, &stop)?;
-        stats.passes += 1;
-        // Wait at least one pacing interval too: the next pass's first probe must not come sooner than
-        // the rate allows, or a pass of one probe meets an empty ICMP token bucket every time.
-        let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(Duration::from_secs(1));
-        let deadline = Instant::now() + timeout.max(Duration::from_secs_f64(1.0 / rate));
-        while Instant::now() < deadline {
-            if control.is_cancelled() {
-                stats.interrupted = true;
-                return Ok(stats);
+    let mut policy = SlowPassPolicy::new(rate, pass.len() as u64, Instant::now(), pass.results.answered());
+    let mut action = policy.first();
+    loop {
+        match action {
+            Action::Send { rate } => {
+                pass.pass_no.fetch_add(1, Ordering::Relaxed);
+                stats.sent += send_share(pass, order, links, 0, 1, rate, control, &stop)?;
+                stats.passes += 1;
+                let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(Duration::from_secs(1));
+                action = policy.pass_sent(Instant::now(), timeout);
             }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        if pass.results.answered() == before {
-            silent += 1;
-            rate = (rate / 2.0).max(0.25);
-        } else {
-            silent = 0;
+            Action::Wait { until } => {
+                if control.is_cancelled() {
+                    stats.interrupted = true;
+                    return Ok(stats);
+                }
+                std::thread::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(5)));
+                action = policy.tick(Instant::now(), pass.results.answered());
+            }
+            Action::Stop => return Ok(stats),
         }
     }
-    Ok(stats)
 }

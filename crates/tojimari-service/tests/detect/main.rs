@@ -1,6 +1,9 @@
 //! Version detection against fake servers on 127.0.0.1 (tokio tasks, one per behaviour: banner, HTTP, TLS,
 //! hostile), the host-level parallel run, and the `DetectSink` stage with a recording inner sink.
 
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
