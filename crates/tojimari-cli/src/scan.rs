@@ -12,7 +12,7 @@ use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
 use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Tracer, fdlimit};
 use tojimari_probedb::ProbeDb;
-use tojimari_service::{DetectOptions, DetectSink};
+use tojimari_service::{IdentifyOptions, IdentifySink};
 
 use crate::args::ScanArgs;
 use crate::outputs::{self, Outputs};
@@ -172,7 +172,7 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     let control = Arc::new(Control::new());
     let mut tee: Box<dyn Sink + Send> = match &plan.version {
         None => Box::new(tee),
-        Some(version) => match detect_stage(version, tee, &control) {
+        Some(version) => match version_stage(version, tee, &control) {
             Ok(sink) => sink,
             Err(e) => {
                 messages::error(format!("cannot start version detection: {e}"));
@@ -272,9 +272,9 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
 /// `-sV`: a stage between the engine and the outputs that probes each finished host's open ports and
 /// passes the host on with services, TLS details and findings filled. Ctrl-C reaches it through a flag
 /// that follows the run's [`Control`].
-fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::Result<Box<dyn Sink + Send>> {
+fn version_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::Result<Box<dyn Sink + Send>> {
     let db: &'static ProbeDb = version.db.unwrap_or_else(ProbeDb::builtin);
-    let opts = DetectOptions::with_db(db)
+    let opts = IdentifyOptions::with_db(db)
         .intensity(version.intensity)
         .checks(version.findings)
         .tls(true)
@@ -284,7 +284,7 @@ fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::
     let control = control.clone();
     // The flag follows the run's cancellation; the thread ends with the cancellation or when the detection
     // stage (the flag's only owner) is gone.
-    std::thread::Builder::new().name("detect-interrupt".into()).spawn(move || {
+    std::thread::Builder::new().name("version-interrupt".into()).spawn(move || {
         while let Some(flag) = flag.upgrade() {
             if control.is_cancelled() {
                 flag.store(true, Ordering::Relaxed);
@@ -294,7 +294,7 @@ fn detect_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     })?;
-    Ok(Box::new(DetectSink::new(Box::new(tee), opts, interrupt)?))
+    Ok(Box::new(IdentifySink::new(Box::new(tee), opts, interrupt)?))
 }
 
 /// Says on stderr which hosts could not be reached at all (no route), one line each: normal output only

@@ -11,7 +11,7 @@ use tojimari_core::{Protocol, ServiceInfo, ServiceMethod};
 use tojimari_exposure::CheckContext;
 use tojimari_tls::{LegacySupport, TlsFacts};
 
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 
 /// Runs the checks for one port and adds what they found to `info`.
 pub(crate) async fn check(
@@ -21,7 +21,7 @@ pub(crate) async fn check(
     tls: Option<&TlsFacts>,
     legacy: Option<&LegacySupport>,
     now: SystemTime,
-    opts: &DetectOptions,
+    opts: &IdentifyOptions,
 ) {
     let (findings, details) = {
         let ctx = CheckContext {

@@ -11,28 +11,28 @@ use tojimari_probedb::Transport;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 
 /// How often an interrupt flag is looked at.
 const INTERRUPT_POLL: Duration = Duration::from_millis(50);
 
 /// Detects the services on `ports` of `ip`, all in parallel within the options' limits. The result has one
 /// entry per port, in the order given.
-pub async fn detect_host(
+pub async fn identify_host(
     ip: IpAddr,
     ports: &[(Transport, u16)],
-    opts: &DetectOptions,
+    opts: &IdentifyOptions,
 ) -> Vec<(Transport, u16, ServiceInfo)> {
-    let found = detect_until(ip, ports, opts, None).await;
+    let found = identify_until(ip, ports, opts, None).await;
     ports.iter().zip(found).filter_map(|(&(transport, port), info)| Some((transport, port, info?))).collect()
 }
 
-/// Like [`detect_host`], but stops soon after `interrupt` is set; ports not finished by then are `None`.
+/// Like [`identify_host`], but stops soon after `interrupt` is set; ports not finished by then are `None`.
 /// The result is parallel to `ports`.
-pub(crate) async fn detect_until(
+pub(crate) async fn identify_until(
     ip: IpAddr,
     ports: &[(Transport, u16)],
-    opts: &DetectOptions,
+    opts: &IdentifyOptions,
     interrupt: Option<&AtomicBool>,
 ) -> Vec<Option<ServiceInfo>> {
     let mut found = vec![None; ports.len()];
@@ -44,7 +44,7 @@ pub(crate) async fn detect_until(
             let Some((index, (transport, port))) = queue.next() else { break };
             let (opts, permits) = (opts.clone(), Arc::clone(&permits));
             tasks.spawn(async move {
-                let info = crate::detect_with(SocketAddr::new(ip, port), transport, &opts, &permits).await;
+                let info = crate::identify_with(SocketAddr::new(ip, port), transport, &opts, &permits).await;
                 (index, info)
             });
         }

@@ -2,20 +2,22 @@
 //! where needed.
 //!
 //! The entry points, from small to large:
-//! - [`detect_port`] names the service on one port ([`ServiceInfo`]);
-//! - [`detect_host`] does all the ports of one host at once;
-//! - [`DetectSink`] is a [`Sink`](tojimari_core::Sink) stage that probes each host a scan finishes and passes
+//! - [`identify_port`] names the service on one port ([`ServiceInfo`]);
+//! - [`identify_host`] does all the ports of one host at once;
+//! - [`IdentifySink`] is a [`Sink`](tojimari_core::Sink) stage that probes each host a scan finishes and passes
 //!   it on with services filled.
 //!
+//! Which probe goes next on a TCP port, how many run at once and when a phase stops is decided by a pure
+//! state machine (`phase.rs`, tested with a fake clock); `tcp.rs` is its tokio adapter.
 //! The matching itself is `tojimari-probedb`'s (no I/O); TLS facts are `tojimari-tls`'s; exposure findings are
 //! `tojimari-exposure`'s. This crate is the I/O that ties them together: connections, timing and limits
-//! ([`DetectOptions`]). Nothing a server sends can make it panic, hold more than `max_response_bytes` per
+//! ([`IdentifyOptions`]). Nothing a server sends can make it panic, hold more than `max_response_bytes` per
 //! probe, or take longer than `port_time_cap` per port (plus the TLS version probes and checks when asked).
 //!
-//! nmap's options map onto [`DetectOptions`]: `-sV` wraps the output sink in a [`DetectSink`];
-//! `--version-intensity N` is [`DetectOptions::intensity`]; `--version-light` and `--version-all` are
-//! intensities [`DetectOptions::LIGHT_INTENSITY`] and [`DetectOptions::ALL_INTENSITY`]; `--versiondb FILE` is
-//! `ProbeDb::parse` of the file, leaked to `'static`, given to [`DetectOptions::db`].
+//! nmap's options map onto [`IdentifyOptions`]: `-sV` wraps the output sink in an [`IdentifySink`];
+//! `--version-intensity N` is [`IdentifyOptions::intensity`]; `--version-light` and `--version-all` are
+//! intensities [`IdentifyOptions::LIGHT_INTENSITY`] and [`IdentifyOptions::ALL_INTENSITY`]; `--versiondb FILE` is
+//! `ProbeDb::parse` of the file, leaked to `'static`, given to [`IdentifyOptions::db`].
 
 mod dial;
 mod exchange;
@@ -37,17 +39,17 @@ use std::time::SystemTime;
 use tojimari_core::{Protocol, ServiceInfo, Tunnel};
 use tokio::sync::Semaphore;
 
-pub use host::detect_host;
-pub use options::DetectOptions;
-pub use sink::DetectSink;
+pub use host::identify_host;
+pub use options::IdentifyOptions;
+pub use sink::IdentifySink;
 pub use tojimari_probedb::Transport;
 
 /// Detects the service on one port (TCP or UDP), within `opts`' limits; then, as asked, adds TLS details
 /// and exposure findings. Never fails: what could not be found leaves the services table's name
 /// (method `table`, confidence 3).
-pub async fn detect_port(addr: SocketAddr, transport: Transport, opts: &DetectOptions) -> ServiceInfo {
+pub async fn identify_port(addr: SocketAddr, transport: Transport, opts: &IdentifyOptions) -> ServiceInfo {
     let permits = Arc::new(Semaphore::new(opts.max_host_connections));
-    detect_with(addr, transport, opts, &permits).await
+    identify_with(addr, transport, opts, &permits).await
 }
 
 /// Converts a core protocol to the probe database's transport.
@@ -58,19 +60,19 @@ pub fn transport_of(proto: Protocol) -> Transport {
     }
 }
 
-/// [`detect_port`] sharing a host's connection budget.
-pub(crate) async fn detect_with(
+/// [`identify_port`] sharing a host's connection budget.
+pub(crate) async fn identify_with(
     addr: SocketAddr,
     transport: Transport,
-    opts: &DetectOptions,
+    opts: &IdentifyOptions,
     permits: &Arc<Semaphore>,
 ) -> ServiceInfo {
     let (proto, mut info, facts) = match transport {
         Transport::Tcp => {
-            let found = tcp::detect(addr, opts, permits).await;
+            let found = tcp::identify(addr, opts, permits).await;
             (Protocol::Tcp, found.info, found.tls)
         }
-        Transport::Udp => (Protocol::Udp, udp::detect(addr, opts, permits).await, None),
+        Transport::Udp => (Protocol::Udp, udp::identify(addr, opts, permits).await, None),
     };
     let now = SystemTime::now();
     if let Some(facts) = &facts {

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use tojimari_probedb::ProbeDb;
 
-/// Settings for [`detect_port`](crate::detect_port), [`detect_host`](crate::detect_host) and
-/// [`DetectSink`](crate::DetectSink). Start from [`DetectOptions::new`] (or `default()`) and chain setters.
+/// Settings for [`identify_port`](crate::identify_port), [`identify_host`](crate::identify_host) and
+/// [`IdentifySink`](crate::IdentifySink). Start from [`IdentifyOptions::new`] (or `default()`) and chain setters.
 #[derive(Clone)]
-pub struct DetectOptions {
+pub struct IdentifyOptions {
     /// The probe database (`ProbeDb::builtin()`, or a `--versiondb` file leaked to `'static`).
     pub db: &'static ProbeDb,
     /// `--version-intensity`: probes of rarity above this are sent only when the port is listed for them.
@@ -30,7 +30,7 @@ pub struct DetectOptions {
     pub max_port_connections: usize,
     /// Ports of one host probed at once.
     pub max_host_ports: usize,
-    /// Hosts a [`DetectSink`](crate::DetectSink) probes at once.
+    /// Hosts an [`IdentifySink`](crate::IdentifySink) probes at once.
     pub max_parallel_hosts: usize,
     /// Bytes kept of one response; the rest is not read.
     pub max_response_bytes: usize,
@@ -44,9 +44,9 @@ pub struct DetectOptions {
     pub banners: bool,
 }
 
-impl fmt::Debug for DetectOptions {
+impl fmt::Debug for IdentifyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DetectOptions")
+        f.debug_struct("IdentifyOptions")
             .field("probes", &self.db.probes().len())
             .field("intensity", &self.intensity)
             .field("probe_wait_cap", &self.probe_wait_cap)
@@ -65,14 +65,14 @@ impl fmt::Debug for DetectOptions {
     }
 }
 
-impl Default for DetectOptions {
-    /// The builtin database with the defaults of [`DetectOptions::with_db`].
+impl Default for IdentifyOptions {
+    /// The builtin database with the defaults of [`IdentifyOptions::with_db`].
     fn default() -> Self {
-        DetectOptions::with_db(ProbeDb::builtin())
+        IdentifyOptions::with_db(ProbeDb::builtin())
     }
 }
 
-impl DetectOptions {
+impl IdentifyOptions {
     /// nmap's default `--version-intensity`.
     pub const DEFAULT_INTENSITY: u8 = 7;
     /// `--version-light`.
@@ -82,14 +82,14 @@ impl DetectOptions {
 
     /// Same as `default()`: the builtin database.
     pub fn new() -> Self {
-        DetectOptions::default()
+        IdentifyOptions::default()
     }
 
     /// Defaults with another database: intensity 7, probes wait at most 2.5 s, connect 3 s, a port at most
     /// 12 s, 32 connections per host, 6 per port, 16 ports per host and 4 hosts at once, 64 KiB per response, 2 UDP
     /// retries, no legacy TLS probing, no checks.
     pub fn with_db(db: &'static ProbeDb) -> Self {
-        DetectOptions {
+        IdentifyOptions {
             db,
             intensity: Self::DEFAULT_INTENSITY,
             probe_wait_cap: Duration::from_millis(2500),

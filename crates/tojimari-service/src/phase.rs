@@ -17,7 +17,7 @@ use tojimari_probedb::{Match, ProbeDb, ProbeId, Transport};
 use tojimari_tls::TlsFacts;
 
 use crate::exchange::{Ending, Reply};
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 
 /// When a probe has no `tcpwrapped` value: closing this soon without data counts as wrapped.
 const DEFAULT_WRAPPED: Duration = Duration::from_secs(2);
@@ -148,7 +148,7 @@ pub(crate) struct PhasePolicy {
 
 impl PhasePolicy {
     /// A phase on `port` (inside TLS when `tls`), starting at `pace`, over by `deadline`.
-    pub(crate) fn new(opts: &DetectOptions, port: u16, tls: bool, pace: Pace, deadline: Instant) -> Self {
+    pub(crate) fn new(opts: &IdentifyOptions, port: u16, tls: bool, pace: Pace, deadline: Instant) -> Self {
         let db = opts.db;
         let mut queue: VecDeque<ProbeId> = db.select(Transport::Tcp, port, opts.intensity, tls, None).into();
         if pace == Pace::Serial || tls {

@@ -1,4 +1,4 @@
-//! [`DetectSink`]: version detection as a [`Sink`] stage between a port scan and the printers.
+//! [`IdentifySink`]: version detection as a [`Sink`] stage between a port scan and the printers.
 //!
 //! The scan engine calls the sink as usual. `port_found` is swallowed; each `host_done` hands the host to a
 //! worker thread running a small tokio runtime, which probes the host's open ports (TCP and UDP `open`, and
@@ -23,8 +23,8 @@ use tojimari_probedb::Transport;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::host::detect_until;
-use crate::options::DetectOptions;
+use crate::host::identify_until;
+use crate::options::IdentifyOptions;
 
 type Reply = std_mpsc::SyncSender<io::Result<()>>;
 
@@ -36,23 +36,23 @@ enum Command {
 }
 
 /// A [`Sink`] that runs version detection on each finished host before passing it to `inner`.
-pub struct DetectSink {
+pub struct IdentifySink {
     commands: Option<mpsc::UnboundedSender<Command>>,
     worker: Option<JoinHandle<()>>,
     /// The first error the inner sink returned from a forwarded host, not yet reported.
     error: Arc<Mutex<Option<io::Error>>>,
 }
 
-impl std::fmt::Debug for DetectSink {
+impl std::fmt::Debug for IdentifySink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DetectSink").field("running", &self.worker.is_some()).finish()
+        f.debug_struct("IdentifySink").field("running", &self.worker.is_some()).finish()
     }
 }
 
-impl DetectSink {
+impl IdentifySink {
     /// Starts the worker thread. `interrupt` is the run's Ctrl-C flag. Fails only when the thread or its
     /// runtime cannot be created.
-    pub fn new(inner: Box<dyn Sink + Send>, opts: DetectOptions, interrupt: Arc<AtomicBool>) -> io::Result<Self> {
+    pub fn new(inner: Box<dyn Sink + Send>, opts: IdentifyOptions, interrupt: Arc<AtomicBool>) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tojimari-scandetect")
@@ -64,7 +64,7 @@ impl DetectSink {
         let worker = std::thread::Builder::new().name("tojimari-scandetect-forward".into()).spawn(move || {
             runtime.block_on(Worker { inner, opts, interrupt, error: worker_error }.serve(receiver));
         })?;
-        Ok(DetectSink { commands: Some(commands), worker: Some(worker), error })
+        Ok(IdentifySink { commands: Some(commands), worker: Some(worker), error })
     }
 
     fn send(&self, command: Command) -> io::Result<()> {
@@ -94,7 +94,7 @@ impl DetectSink {
     }
 }
 
-impl Sink for DetectSink {
+impl Sink for IdentifySink {
     fn run_start(&mut self, run: &RunInfo) -> io::Result<()> {
         self.call(|reply| Command::Start(run.clone(), reply))
     }
@@ -123,7 +123,7 @@ impl Sink for DetectSink {
     }
 }
 
-impl Drop for DetectSink {
+impl Drop for IdentifySink {
     /// Without `run_end`, hosts still pending are probed and forwarded before the worker ends.
     fn drop(&mut self) {
         self.join();
@@ -133,7 +133,7 @@ impl Drop for DetectSink {
 /// The worker side: owns the inner sink.
 struct Worker {
     inner: Box<dyn Sink + Send>,
-    opts: DetectOptions,
+    opts: IdentifyOptions,
     interrupt: Arc<AtomicBool>,
     error: Arc<Mutex<Option<io::Error>>>,
 }
@@ -236,7 +236,7 @@ fn targets(host: &HostReport) -> Vec<(usize, Transport, u16)> {
 async fn probe(
     ip: IpAddr,
     targets: Vec<(usize, Transport, u16)>,
-    opts: DetectOptions,
+    opts: IdentifyOptions,
     interrupt: Arc<AtomicBool>,
     slots: Arc<Semaphore>,
 ) -> Vec<(usize, ServiceInfo)> {
@@ -245,6 +245,6 @@ async fn probe(
         return Vec::new();
     }
     let ports: Vec<(Transport, u16)> = targets.iter().map(|&(_, transport, port)| (transport, port)).collect();
-    let found = detect_until(ip, &ports, &opts, Some(&interrupt)).await;
+    let found = identify_until(ip, &ports, &opts, Some(&interrupt)).await;
     targets.iter().zip(found).filter_map(|(&(index, _, _), info)| Some((index, info?))).collect()
 }

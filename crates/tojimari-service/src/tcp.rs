@@ -19,7 +19,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::dial::{DialError, Dialer};
 use crate::exchange::converse;
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 use crate::phase::{AfterPlain, Outcome, Pace, Phase, PhasePolicy, Step, after_plain, races_tls};
 use crate::{http, tunnel, verdict};
 
@@ -31,7 +31,7 @@ pub(crate) struct TcpFound {
 }
 
 /// Detects the service on a TCP port.
-pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc<Semaphore>) -> TcpFound {
+pub(crate) async fn identify(addr: SocketAddr, opts: &IdentifyOptions, permits: &Arc<Semaphore>) -> TcpFound {
     let deadline = Instant::now() + opts.port_time_cap;
     let port = addr.port();
     let plain = run_phase(Dialer::Plain(addr), false, Pace::Parallel, opts, permits, deadline);
@@ -136,7 +136,7 @@ async fn run_phase(
     dialer: Dialer,
     tls: bool,
     pace: Pace,
-    opts: &DetectOptions,
+    opts: &IdentifyOptions,
     permits: &Arc<Semaphore>,
     deadline: Instant,
 ) -> Phase {
@@ -163,7 +163,7 @@ async fn run_phase(
 }
 
 /// Connects (inside TLS for a TLS dialer), sends one probe and reads its answer.
-async fn attempt(dialer: Dialer, probe: ProbeId, opts: DetectOptions, permits: Arc<Semaphore>) -> Outcome {
+async fn attempt(dialer: Dialer, probe: ProbeId, opts: IdentifyOptions, permits: Arc<Semaphore>) -> Outcome {
     let Ok(_permit) = permits.acquire_owned().await else { return Outcome::Failed };
     let (mut conn, facts) = match dialer.dial(opts.connect_timeout).await {
         Ok(connected) => connected,

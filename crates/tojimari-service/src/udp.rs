@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 use crate::verdict;
 
 /// Shortest wait for one try.
@@ -31,7 +31,7 @@ enum Answer {
 }
 
 /// Detects the service on a UDP port.
-pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc<Semaphore>) -> ServiceInfo {
+pub(crate) async fn identify(addr: SocketAddr, opts: &IdentifyOptions, permits: &Arc<Semaphore>) -> ServiceInfo {
     let db = opts.db;
     let port = addr.port();
     let deadline = Instant::now() + opts.port_time_cap;
@@ -69,7 +69,7 @@ pub(crate) async fn detect(addr: SocketAddr, opts: &DetectOptions, permits: &Arc
 }
 
 /// Sends one probe (with retries) and matches the first datagram that comes back.
-async fn ask(addr: SocketAddr, probe: ProbeId, opts: DetectOptions, permits: Arc<Semaphore>) -> Answer {
+async fn ask(addr: SocketAddr, probe: ProbeId, opts: IdentifyOptions, permits: Arc<Semaphore>) -> Answer {
     let Ok(_permit) = permits.acquire_owned().await else { return Answer::Silent };
     match exchange(addr, probe, &opts).await {
         Ok(Some(bytes)) => {
@@ -81,7 +81,7 @@ async fn ask(addr: SocketAddr, probe: ProbeId, opts: DetectOptions, permits: Arc
     }
 }
 
-async fn exchange(addr: SocketAddr, probe: ProbeId, opts: &DetectOptions) -> io::Result<Option<Vec<u8>>> {
+async fn exchange(addr: SocketAddr, probe: ProbeId, opts: &IdentifyOptions) -> io::Result<Option<Vec<u8>>> {
     let local: SocketAddr =
         if addr.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
     let socket = UdpSocket::bind(local).await?;

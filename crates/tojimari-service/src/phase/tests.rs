@@ -9,7 +9,7 @@ use tojimari_probedb::{ProbeDb, ProbeId, Transport};
 
 use super::*;
 use crate::exchange::{Ending, Reply};
-use crate::options::DetectOptions;
+use crate::options::IdentifyOptions;
 
 fn db() -> &'static ProbeDb {
     static DB: OnceLock<ProbeDb> = OnceLock::new();
@@ -46,7 +46,7 @@ struct Answer {
 }
 
 /// Silence: nothing until the probe's wait runs out.
-fn silence(probe: ProbeId, opts: &DetectOptions) -> Answer {
+fn silence(probe: ProbeId, opts: &IdentifyOptions) -> Answer {
     Answer { bytes: b"", ending: Ending::TimedOut, after: opts.probe_wait(db().probe(probe).wait) }
 }
 
@@ -66,7 +66,7 @@ struct Run {
 
 /// Plays the adapter: starts the probes the policy asks for, delivers each outcome when the service's
 /// answer is done, and expires the phase when the policy's deadline comes first.
-fn drive(opts: &DetectOptions, port: u16, tls: bool, pace: Pace, service: &dyn Fn(ProbeId) -> Outcome2) -> Run {
+fn drive(opts: &IdentifyOptions, port: u16, tls: bool, pace: Pace, service: &dyn Fn(ProbeId) -> Outcome2) -> Run {
     let start = Instant::now();
     let mut now = start;
     let mut policy = PhasePolicy::new(opts, port, tls, pace, start + opts.port_time_cap);
@@ -131,8 +131,8 @@ impl Outcome2 {
     }
 }
 
-fn opts() -> DetectOptions {
-    DetectOptions::with_db(db())
+fn opts() -> IdentifyOptions {
+    IdentifyOptions::with_db(db())
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Version detection against fake servers on 127.0.0.1 (tokio tasks, one per behaviour: banner, HTTP, TLS,
-//! hostile), the host-level parallel run, and the `DetectSink` stage with a recording inner sink.
+//! hostile), the host-level parallel run, and the `IdentifySink` stage with a recording inner sink.
 
 // A test binary: it may say on stderr what it skipped or measured.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -15,7 +15,7 @@ use tojimari_core::{
     HostReport, HostState, PortResult, PortState, Protocol, Reason, RunInfo, RunSummary, ServiceMethod, Sink, Tunnel,
 };
 use tojimari_probedb::ProbeDb;
-use tojimari_service::{DetectOptions, DetectSink, Transport, detect_host, detect_port};
+use tojimari_service::{IdentifyOptions, IdentifySink, Transport, identify_host, identify_port};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -78,8 +78,8 @@ fn db(hints: &Hints) -> &'static ProbeDb {
 }
 
 /// Options for tests: short caps so hostile servers cost little.
-fn opts(hints: &Hints) -> DetectOptions {
-    DetectOptions::with_db(db(hints))
+fn opts(hints: &Hints) -> IdentifyOptions {
+    IdentifyOptions::with_db(db(hints))
         .probe_wait_cap(Duration::from_millis(1500))
         .port_time_cap(Duration::from_secs(4))
         .connect_timeout(Duration::from_secs(2))
@@ -151,7 +151,7 @@ fn detail<'a>(info: &'a tojimari_core::ServiceInfo, id: &str) -> Option<&'a str>
 async fn banner_service_is_named_from_the_null_probe() {
     let addr = server(ssh_like).await;
     let start = Instant::now();
-    let info = detect_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
+    let info = identify_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
     assert_eq!(info.name, "ssh");
     assert_eq!((info.method, info.conf), (ServiceMethod::Probed, 10));
     assert_eq!((info.product.as_deref(), info.version.as_deref()), (Some("TestSSH"), Some("1.2")));
@@ -166,7 +166,7 @@ async fn http_get_goes_out_with_the_null_probe() {
     // With a 5 s probe wait, waiting out the NULL probe first would take 5 s.
     let options = opts(&hints).probe_wait_cap(Duration::from_secs(5)).port_time_cap(Duration::from_secs(10));
     let start = Instant::now();
-    let info = detect_port(addr, Transport::Tcp, &options).await;
+    let info = identify_port(addr, Transport::Tcp, &options).await;
     let elapsed = start.elapsed();
     assert_eq!(info.name, "http");
     assert_eq!((info.product.as_deref(), info.version.as_deref()), (Some("TestHTTPd"), Some("2.4")));
@@ -177,7 +177,7 @@ async fn http_get_goes_out_with_the_null_probe() {
 #[tokio::test]
 async fn soft_http_match_takes_the_server_header_as_product() {
     let addr = server(|s| http_get_only(s, "Mystery/9")).await;
-    let info = detect_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
+    let info = identify_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
     assert_eq!((info.name.as_str(), info.conf), ("http", 8));
     assert_eq!(info.product.as_deref(), Some("Mystery/9"));
     assert_eq!(info.version, None);
@@ -230,7 +230,7 @@ async fn https_server() -> SocketAddr {
 async fn tls_port_is_probed_inside_tls() {
     let addr = https_server().await;
     let hints = Hints { tls: vec![addr.port()], ..Hints::default() };
-    let info = detect_port(addr, Transport::Tcp, &opts(&hints)).await;
+    let info = identify_port(addr, Transport::Tcp, &opts(&hints)).await;
     assert_eq!(info.name, "http");
     assert_eq!(info.tunnel, Some(Tunnel::Ssl));
     assert_eq!((info.product.as_deref(), info.version.as_deref()), (Some("TestHTTPd"), Some("3.0")));
@@ -242,7 +242,7 @@ async fn tls_port_is_probed_inside_tls() {
 #[tokio::test]
 async fn tls_is_found_on_a_port_no_probe_lists() {
     let addr = https_server().await;
-    let info = detect_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
+    let info = identify_port(addr, Transport::Tcp, &opts(&Hints::default())).await;
     assert_eq!(info.tunnel, Some(Tunnel::Ssl), "{info:?}");
     assert_eq!(info.name, "http");
     assert!(detail(&info, "ssl-cert").is_some());
@@ -260,7 +260,7 @@ async fn one_connection_at_a_time_server_is_still_named() {
         }
     });
     let options = opts(&Hints::default()).port_time_cap(Duration::from_secs(10));
-    let info = detect_port(addr, Transport::Tcp, &options).await;
+    let info = identify_port(addr, Transport::Tcp, &options).await;
     assert_eq!((info.name.as_str(), info.product.as_deref()), ("http", Some("TestHTTPd")), "{info:?}");
 }
 
@@ -269,7 +269,7 @@ async fn bounded(addr: SocketAddr) -> tojimari_core::ServiceInfo {
     let options = opts(&Hints::default());
     let cap = options.port_time_cap;
     let start = Instant::now();
-    let info = detect_port(addr, Transport::Tcp, &options).await;
+    let info = identify_port(addr, Transport::Tcp, &options).await;
     let elapsed = start.elapsed();
     assert!(elapsed < cap + Duration::from_secs(2), "took {elapsed:?}");
     info
@@ -373,7 +373,7 @@ async fn udp_server(answer: bool) -> SocketAddr {
 async fn udp_answer_is_matched() {
     let addr = udp_server(true).await;
     let hints = Hints { udp: vec![addr.port()], ..Hints::default() };
-    let info = detect_port(addr, Transport::Udp, &opts(&hints)).await;
+    let info = identify_port(addr, Transport::Udp, &opts(&hints)).await;
     assert_eq!((info.name.as_str(), info.method), ("testudp", ServiceMethod::Probed));
     assert_eq!((info.product.as_deref(), info.version.as_deref()), (Some("TestUDP"), Some("3.1")));
 }
@@ -383,7 +383,7 @@ async fn udp_silence_keeps_the_table_name() {
     let addr = udp_server(false).await;
     let options = opts(&Hints::default());
     let start = Instant::now();
-    let info = detect_port(addr, Transport::Udp, &options).await;
+    let info = identify_port(addr, Transport::Udp, &options).await;
     assert!(start.elapsed() < options.port_time_cap + Duration::from_secs(1));
     assert_eq!((info.method, info.product), (ServiceMethod::Table, None));
 }
@@ -396,7 +396,7 @@ async fn host_ports_are_detected_together() {
     let ports = [(Transport::Tcp, ssh.port()), (Transport::Tcp, silent.port()), (Transport::Tcp, http.port())];
     let options = opts(&Hints::default());
     let start = Instant::now();
-    let found = detect_host(LOCALHOST, &ports, &options).await;
+    let found = identify_host(LOCALHOST, &ports, &options).await;
     let names: Vec<(u16, &str)> = found.iter().map(|(_, port, info)| (*port, info.name.as_str())).collect();
     assert_eq!(names[0], (ssh.port(), "ssh"));
     assert_eq!(names[2], (http.port(), "http"));
@@ -405,7 +405,7 @@ async fn host_ports_are_detected_together() {
     assert!(start.elapsed() < options.port_time_cap + Duration::from_secs(2));
 }
 
-// --- DetectSink -------------------------------------------------------------------------------------------
+// --- IdentifySink -------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
 enum Event {
@@ -490,7 +490,7 @@ fn host_events(events: &[Event], addr: IpAddr) -> Vec<Event> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn detect_sink_fills_services_and_keeps_each_host_together() {
+async fn identify_sink_fills_services_and_keeps_each_host_together() {
     let (a, b, c) = (LOCALHOST, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)));
     let ssh = server_on(a, ssh_like).await;
     let http = server_on(c, |s| http_get_only(s, "TestHTTPd/1.0")).await;
@@ -509,7 +509,7 @@ async fn detect_sink_fills_services_and_keeps_each_host_together() {
     let interrupt = Arc::new(AtomicBool::new(false));
     // The sink is driven from a plain thread, as the scan engine does.
     let ran = std::thread::spawn(move || {
-        let mut sink = DetectSink::new(Box::new(recorder), options, interrupt).unwrap();
+        let mut sink = IdentifySink::new(Box::new(recorder), options, interrupt).unwrap();
         sink.run_start(&run_info()).unwrap();
         for report in &reports {
             for port in &report.ports {
@@ -550,7 +550,7 @@ async fn interrupt_stops_detection_and_still_forwards_the_host() {
     let flag = Arc::clone(&interrupt);
     let report = host(LOCALHOST, HostState::Up, vec![tcp(silent.port(), PortState::Open)]);
     let ran = std::thread::spawn(move || {
-        let mut sink = DetectSink::new(Box::new(recorder), options, interrupt).unwrap();
+        let mut sink = IdentifySink::new(Box::new(recorder), options, interrupt).unwrap();
         sink.run_start(&run_info()).unwrap();
         sink.host_done(&report).unwrap();
         std::thread::sleep(Duration::from_millis(300));

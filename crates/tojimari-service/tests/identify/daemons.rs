@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tojimari_core::ServiceInfo;
-use tojimari_service::{DetectOptions, Transport, detect_host};
+use tojimari_service::{IdentifyOptions, Transport, identify_host};
 use tojimari_testbed::daemons::{self, Daemon, Posture, Tunnel as TruthTunnel};
 
 /// Daemons whose product the builtin database names (checked in full).
@@ -59,7 +59,7 @@ fn real_daemons_are_named_on_the_test_bed() {
         .run_in(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             let start = Instant::now();
-            let found = runtime.block_on(detect_host(ip, &ports, &DetectOptions::default().checks(true).tls(true)));
+            let found = runtime.block_on(identify_host(ip, &ports, &IdentifyOptions::default().checks(true).tls(true)));
             (found, start.elapsed())
         })
         .unwrap();
