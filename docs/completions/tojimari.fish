@@ -89,7 +89,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l reason -d 'Sh
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l open -d 'Show only open (or possibly open) ports'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s v -d 'More output (repeat for more)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-progress -d 'No progress line on a terminal'
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l debug -d 'Debugging on stderr: the plan (techniques, ports, targets, timing values) at -d; from -dd on, also every packet sent and received, as --packet-trace [-d, -dd]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l debug -d 'Debugging on stderr: the plan (techniques, ports, targets, timing values) and one line per raw-engine pass at -d; from -dd on, also every packet sent and received, as --packet-trace [-d, -dd]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l packet-trace -d 'Show every packet sent and received on stderr (SENT/RCVD lines; CONN lines for a connect scan)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l iflist -d 'List this machine\'s interfaces and routes, and exit (no targets needed)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged -d 'Act as without raw-socket privilege: TCP connect scan and connect discovery'

@@ -409,8 +409,8 @@ pub struct ScanArgs {
     /// No progress line on a terminal.
     #[arg(long = "no-progress", help_heading = "Output")]
     pub no_progress: bool,
-    /// Debugging on stderr: the plan (techniques, ports, targets, timing values) at -d; from -dd on,
-    /// also every packet sent and received, as --packet-trace [-d, -dd].
+    /// Debugging on stderr: the plan (techniques, ports, targets, timing values) and one line per raw-engine
+    /// pass at -d; from -dd on, also every packet sent and received, as --packet-trace [-d, -dd].
     #[arg(long, action = ArgAction::Count, help_heading = "Output")]
     pub debug: u8,
     /// Show every packet sent and received on stderr (SENT/RCVD lines; CONN lines for a connect scan).
