@@ -46,6 +46,17 @@ pub enum ScanType {
 }
 
 impl ScanType {
+    /// The raw TCP techniques with fixed flags, in nmap's option order (`--scanflags` carries its own).
+    pub const RAW_TCP: [ScanType; 7] = [
+        ScanType::Syn,
+        ScanType::Fin,
+        ScanType::Null,
+        ScanType::Xmas,
+        ScanType::Ack,
+        ScanType::Window,
+        ScanType::Maimon,
+    ];
+
     /// nmap's XML `scaninfo type` attribute (`connect`, `syn`, ...); `--scanflags` is `syn` (see the module).
     pub fn xml_name(self) -> &'static str {
         match self {
@@ -120,32 +131,27 @@ impl ScanType {
 mod tests {
     use super::*;
 
-    const PORT_SCANS: [ScanType; 10] = [
-        ScanType::Connect,
-        ScanType::Syn,
-        ScanType::Fin,
-        ScanType::Null,
-        ScanType::Xmas,
-        ScanType::Ack,
-        ScanType::Window,
-        ScanType::Maimon,
-        ScanType::Custom(0x03),
-        ScanType::Udp,
-    ];
+    /// Every port scan: connect, the raw TCP ones, a custom one, UDP.
+    fn port_scans() -> Vec<ScanType> {
+        let mut all = vec![ScanType::Connect];
+        all.extend(ScanType::RAW_TCP);
+        all.extend([ScanType::Custom(0x03), ScanType::Udp]);
+        all
+    }
 
     #[test]
     fn xml_names_are_nmaps_dtd_values() {
-        let xml: Vec<_> = PORT_SCANS.iter().map(|t| t.xml_name()).collect();
+        let xml: Vec<_> = port_scans().iter().map(|t| t.xml_name()).collect();
         assert_eq!(xml, ["connect", "syn", "fin", "null", "xmas", "ack", "window", "maimon", "syn", "udp"]);
         // nmap's DTD scan_types: no "custom"; --scanflags alone runs as (and is recorded as) a SYN scan.
         let dtd = ["syn", "ack", "bounce", "connect", "null", "xmas", "window", "maimon", "fin", "udp"];
-        assert!(PORT_SCANS.iter().all(|t| dtd.contains(&t.xml_name())));
+        assert!(port_scans().iter().all(|t| dtd.contains(&t.xml_name())));
         assert_eq!((ScanType::PingOnly.xml_name(), ScanType::List.xml_name()), ("ping", "list"));
     }
 
     #[test]
     fn display_names() {
-        let shown: Vec<_> = PORT_SCANS.iter().map(|t| t.display_name()).collect();
+        let shown: Vec<_> = port_scans().iter().map(|t| t.display_name()).collect();
         assert_eq!(
             shown,
             [
@@ -165,16 +171,16 @@ mod tests {
 
     #[test]
     fn options() {
-        let options: Vec<_> = PORT_SCANS.iter().map(|t| t.option()).collect();
+        let options: Vec<_> = port_scans().iter().map(|t| t.option()).collect();
         assert_eq!(options, ["-sT", "-sS", "-sF", "-sN", "-sX", "-sA", "-sW", "-sM", "--scanflags", "-sU"]);
         assert_eq!((ScanType::PingOnly.option(), ScanType::List.option()), ("-sn", "-sL"));
     }
 
     #[test]
     fn kinds() {
-        assert!(ScanType::Udp.is_udp() && PORT_SCANS[..9].iter().all(|t| !t.is_udp()));
+        assert!(ScanType::Udp.is_udp() && port_scans()[..9].iter().all(|t| !t.is_udp()));
         assert!(!ScanType::Connect.is_raw() && !ScanType::PingOnly.is_raw() && !ScanType::List.is_raw());
-        assert!(PORT_SCANS[1..].iter().all(|t| t.is_raw() && t.is_port_scan()));
+        assert!(port_scans()[1..].iter().all(|t| t.is_raw() && t.is_port_scan()));
         assert!(!ScanType::PingOnly.is_port_scan() && !ScanType::List.is_port_scan());
     }
 }

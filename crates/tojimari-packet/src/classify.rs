@@ -142,23 +142,17 @@ mod tests {
         }
     }
 
-    const TCP_TECHNIQUES: [ScanType; 8] = [
-        ScanType::Syn,
-        ScanType::Fin,
-        ScanType::Null,
-        ScanType::Xmas,
-        ScanType::Ack,
-        ScanType::Window,
-        ScanType::Maimon,
-        ScanType::Custom(PSH),
-    ];
+    /// Every raw TCP technique, with a custom one.
+    fn tcp_techniques() -> impl Iterator<Item = ScanType> {
+        ScanType::RAW_TCP.into_iter().chain([ScanType::Custom(PSH)])
+    }
 
     #[test]
     fn icmp_v4_table() {
         for code in 0..=255u8 {
             let tcp_want =
                 matches!(code, 1 | 2 | 3 | 9 | 10 | 13).then(|| (Filtered, Reason::from_icmp_unreach_code(code)));
-            for t in TCP_TECHNIQUES {
+            for t in tcp_techniques() {
                 assert_eq!(icmp_error(t, false, 3, code), tcp_want, "{t:?} code {code}");
             }
             let udp_want = match code {
@@ -181,7 +175,7 @@ mod tests {
         for code in 0..=255u8 {
             let tcp_want =
                 matches!(code, 0 | 1 | 3 | 4 | 5 | 6).then(|| (Filtered, Reason::from_icmpv6_unreach_code(code)));
-            for t in TCP_TECHNIQUES {
+            for t in tcp_techniques() {
                 assert_eq!(icmp_error(t, true, 1, code), tcp_want, "{t:?} code {code}");
             }
             let udp_want = match code {
@@ -197,7 +191,7 @@ mod tests {
 
     #[test]
     fn time_exceeded_and_other_types() {
-        for t in TCP_TECHNIQUES.into_iter().chain([ScanType::Udp]) {
+        for t in tcp_techniques().chain([ScanType::Udp]) {
             for code in [0, 1] {
                 assert_eq!(icmp_error(t, false, 11, code), Some((Filtered, Reason::TimeExceeded)));
                 assert_eq!(icmp_error(t, true, 3, code), Some((Filtered, Reason::TimeExceeded)));
