@@ -107,13 +107,15 @@ fn drive(opts: &IdentifyOptions, port: u16, tls: bool, pace: Pace, service: &dyn
 enum Outcome2 {
     Talk(Answer),
     Refused,
+    /// The connect failed otherwise (out of descriptors, unreachable, a failed handshake).
+    Failed,
 }
 
 impl Outcome2 {
     fn after(&self) -> Duration {
         match self {
             Outcome2::Talk(a) => a.after,
-            Outcome2::Refused => Duration::from_millis(1),
+            Outcome2::Refused | Outcome2::Failed => Duration::from_millis(1),
         }
     }
 
@@ -121,6 +123,7 @@ impl Outcome2 {
     fn outcome(self, probe: ProbeId) -> Outcome {
         match self {
             Outcome2::Refused => Outcome::Refused,
+            Outcome2::Failed => Outcome::Failed,
             Outcome2::Talk(a) => {
                 let matched = db().match_response(probe, a.bytes);
                 let ending = if matched.as_ref().is_some_and(|m| !m.soft) { Ending::Matched } else { a.ending };
@@ -227,6 +230,37 @@ fn a_refused_connection_ends_the_phase() {
     let run = drive(&opts, 7000, false, Pace::Parallel, &|_| Outcome2::Refused);
     assert!(run.phase.replies.is_empty());
     assert_eq!(run.elapsed, Duration::from_millis(1));
+}
+
+#[test]
+fn connects_that_keep_failing_end_the_phase_after_three_without_a_name() {
+    // Out of descriptors (or unreachable): every connect fails at once. One connection at a time, so the
+    // phase is seen giving up after the third failure while a fourth and fifth probe were still to go.
+    let opts = opts().max_port_connections(1).intensity(9);
+    let probes = db().select(Transport::Tcp, 7000, 9, false, None).len();
+    assert!(probes > 3);
+    let run = drive(&opts, 7000, false, Pace::Parallel, &|_| Outcome2::Failed);
+    assert!(run.phase.replies.is_empty());
+    assert!(run.phase.decisive().is_none());
+    assert_eq!(run.started.len(), 3, "{:?}", run.started);
+    assert_eq!(run.elapsed, Duration::from_millis(3));
+}
+
+#[test]
+fn a_failed_connect_among_answers_does_not_cost_the_name() {
+    // The first connections fail (descriptors ran out for a moment); the service's own probe still gets
+    // through and names it.
+    let opts = opts();
+    let run = drive(&opts, 7000, false, Pace::Parallel, &|p| {
+        if p == id("Help") {
+            Outcome2::Talk(says(b"+HELPFUL\r\n"))
+        } else if p == id("NULL") || p == id("GetRequest") {
+            Outcome2::Failed
+        } else {
+            Outcome2::Talk(silence(p, &opts))
+        }
+    });
+    assert_eq!(run.phase.decisive().map(|m| m.service.as_str()), Some("helpd"));
 }
 
 #[test]
