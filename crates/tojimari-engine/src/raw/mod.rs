@@ -16,6 +16,7 @@ mod ping;
 mod rate_control;
 mod results;
 mod retry_rule;
+mod retry_sample;
 mod sender;
 
 use std::collections::HashMap;
@@ -30,8 +31,8 @@ use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
 use tojimari_core::timing::Timing;
 use tojimari_core::{PortResult, PortState, Protocol, Reason, ScanType, Sink};
 use tojimari_net::{NetError, Route, next_hop_mac, route_to};
+use tojimari_packet::L2;
 use tojimari_packet::cookie::CookieKey;
-use tojimari_packet::{L2, classify};
 
 pub use ping::PingProbe;
 
@@ -315,7 +316,9 @@ impl<'a> Engine<'a> {
 
         // Each technique over the up hosts.
         let hosts: Vec<(IpAddr, HostLink)> = up.iter().map(|(t, l, _)| (t.addr, *l)).collect();
-        let mut per_host: Vec<Vec<PortResult>> = vec![Vec::new(); up.len()];
+        // The passes are kept (one answer word per probe) and each host's results built only when it is
+        // reported: a /16 x 100 ports would otherwise hold 6.5 million port results at once.
+        let mut done: Vec<(Arc<PortPass>, bool)> = Vec::new();
         let mut complete = true;
         let mut rtt_seen = RttEstimator::new(&self.cfg.timing);
         for (technique, ports) in &self.cfg.scans {
@@ -365,33 +368,19 @@ impl<'a> Engine<'a> {
             if let Ok(r) = pass.rtt.lock() {
                 rtt_seen = *r;
             }
-            let proto = pass.protocol();
-            let (silent_state, silent_reason) = classify::silence(*technique);
-            for (h, results) in per_host.iter_mut().enumerate() {
-                for (pi, &port) in pass.ports.iter().enumerate() {
-                    let index = h * pass.ports.len() + pi;
-                    let result = match pass.results.get(index) {
-                        Some(a) => {
-                            let mut r = PortResult::new(proto, port, a.state, a.reason);
-                            r.reason_ttl = a.ttl;
-                            r
-                        }
-                        None if stats.interrupted => continue,
-                        None => PortResult::new(proto, port, silent_state, silent_reason),
-                    };
-                    if result.state == PortState::Open {
-                        self.control.progress.open.fetch_add(1, Ordering::Relaxed);
-                    }
-                    results.push(result);
-                }
-            }
+            let open =
+                (0..pass.len()).filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Open)).count();
+            self.control.progress.open.fetch_add(open as u64, Ordering::Relaxed);
             self.control.progress.ports_done.fetch_add((pass.len()) as u64, Ordering::Relaxed);
+            done.push((pass, stats.interrupted));
             if stats.interrupted {
                 break;
             }
         }
 
-        for (((t, _, reason), mut ports), ptr) in up.into_iter().zip(per_host).zip(ptrs) {
+        for (h, ((t, _, reason), ptr)) in up.into_iter().zip(ptrs).enumerate() {
+            let mut ports: Vec<PortResult> =
+                done.iter().flat_map(|(pass, interrupted)| pass.host_results(h, *interrupted)).collect();
             ports.sort_unstable_by_key(|r| (r.proto, r.port));
             for p in &ports {
                 sink.port_found(t.addr, p).map_err(EngineError::Output)?;

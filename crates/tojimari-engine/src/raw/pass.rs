@@ -9,14 +9,15 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use tojimari_core::{Protocol, ScanType};
+use tojimari_core::{PortResult, Protocol, ScanType};
 use tojimari_packet::cookie::CookieKey;
 use tojimari_packet::{L2, Probing, Reply, TcpProbe, UdpProbe, build_tcp, build_udp, classify, payloads};
 
 use super::results::{Answer, Results};
+use super::retry_sample::RetrySample;
 use crate::rtt::RttEstimator;
 
 /// UDP probes leave from one of this many source ports, chosen by the cookie.
@@ -111,6 +112,9 @@ pub struct PortPass {
     pub ports: Vec<u16>,
     port_index: Vec<u32>,
     pub results: Results,
+    /// Per host: whether it has answered anything in this pass (see [`RetrySample`]).
+    heard: Vec<AtomicBool>,
+    sample: RetrySample,
     /// The pass being sent (0 = first try); picks the TCP source port.
     pub pass_no: std::sync::atomic::AtomicU32,
     samples: Mutex<HashMap<usize, Instant>>,
@@ -130,9 +134,10 @@ impl PortPass {
         for (i, &p) in ports.iter().enumerate() {
             port_index[usize::from(p)] = i as u32;
         }
-        let host_index = hosts.iter().enumerate().map(|(i, (a, _))| (*a, i as u32)).collect();
+        let host_index: HashMap<IpAddr, u32> = hosts.iter().enumerate().map(|(i, (a, _))| (*a, i as u32)).collect();
         let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
         let n = hosts.len() * ports.len();
+        let heard = (0..hosts.len()).map(|_| AtomicBool::new(false)).collect();
         PortPass {
             technique,
             id,
@@ -142,6 +147,8 @@ impl PortPass {
             ports: ports.to_vec(),
             port_index,
             results: Results::new(n),
+            heard,
+            sample: RetrySample::new(ports.len()),
             pass_no: std::sync::atomic::AtomicU32::new(0),
             samples: Mutex::new(HashMap::new()),
             rtt: Mutex::new(rtt),
@@ -166,6 +173,29 @@ impl PortPass {
     /// (host index, port) of a probe index.
     pub fn split(&self, index: usize) -> (usize, u16) {
         (index / self.ports.len(), self.ports[index % self.ports.len()])
+    }
+
+    /// The results of host `h`: each port's answer, or the technique's silence state; when the passes were
+    /// `interrupted`, silent ports are left out (they were not finished).
+    pub fn host_results(&self, h: usize, interrupted: bool) -> impl Iterator<Item = PortResult> + '_ {
+        let proto = self.protocol();
+        let (silent_state, silent_reason) = classify::silence(self.technique);
+        self.ports.iter().enumerate().filter_map(move |(pi, &port)| match self.results.get(h * self.ports.len() + pi) {
+            Some(a) => {
+                let mut r = PortResult::new(proto, port, a.state, a.reason);
+                r.reason_ttl = a.ttl;
+                Some(r)
+            }
+            None if interrupted => None,
+            None => Some(PortResult::new(proto, port, silent_state, silent_reason)),
+        })
+    }
+
+    /// Whether pass `pass` sends the still-unanswered probe `index`: always to a host that has answered
+    /// anything, only a sample of the ports of a host that has not ([`RetrySample`]).
+    pub fn retry_wanted(&self, index: usize, pass: u32) -> bool {
+        let (h, p) = (index / self.ports.len(), index % self.ports.len());
+        pass == 0 || self.sample.wanted(pass, h, p, self.heard[h].load(Ordering::Relaxed))
     }
 
     /// Writes the probe for `index` into `buf`; returns (interface index into the scan's links, length).
@@ -213,6 +243,9 @@ impl PortPass {
             return false;
         };
         self.rx.validated.fetch_add(1, Ordering::Relaxed);
+        if let Some(heard) = self.heard.get(index / self.ports.len()) {
+            heard.store(true, Ordering::Relaxed);
+        }
         if !self.results.record(index, answer) {
             self.rx.duplicates.fetch_add(1, Ordering::Relaxed);
             return false;

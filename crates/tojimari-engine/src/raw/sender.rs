@@ -121,6 +121,7 @@ fn send_share(
     let mut bucket = TokenBucket::new(rate, Instant::now());
     let mut batch = Batch::for_rate(rate);
     let mut sent = 0u64;
+    let pass_no = pass.pass_no.load(Ordering::Relaxed);
     let mut i = worker as u64;
     while i < order.len() {
         if control.is_cancelled() || stop.load(Ordering::Relaxed) {
@@ -128,7 +129,7 @@ fn send_share(
         }
         let index = order.get(i) as usize;
         i += workers as u64;
-        if pass.results.is_answered(index) {
+        if pass.results.is_answered(index) || !pass.retry_wanted(index, pass_no) {
             continue;
         }
         while !bucket.try_take(Instant::now()) {
