@@ -9,12 +9,14 @@ mod arp;
 mod icmp;
 mod ndp;
 mod tcp;
+mod template;
 mod udp;
 
 pub use arp::build_arp_request;
 pub use icmp::{build_address_mask, build_echo, build_timestamp};
 pub use ndp::build_neighbor_solicit;
 pub use tcp::{TcpProbe, build_tcp};
+pub use template::{TcpFields, TcpTemplate};
 pub use udp::{UdpProbe, build_udp};
 
 use std::net::IpAddr;
