@@ -51,6 +51,12 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
+    /// The interface went down or away (ENETDOWN, ENXIO) while `context`.
+    #[error("{context}: the interface is down or gone")]
+    InterfaceDown {
+        /// What was being done, e.g. `"sendmmsg"`.
+        context: &'static str,
+    },
     /// A system call failed.
     #[error("{context}: {source}")]
     Io {
@@ -68,6 +74,7 @@ impl NetError {
     pub(crate) fn os(context: &'static str, source: io::Error) -> NetError {
         match source.raw_os_error() {
             Some(libc::EPERM | libc::EACCES) => NetError::PermissionDenied,
+            Some(libc::ENETDOWN | libc::ENXIO) => NetError::InterfaceDown { context },
             _ => NetError::Io { context, source },
         }
     }

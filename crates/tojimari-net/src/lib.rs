@@ -48,6 +48,8 @@ mod route;
 mod socket;
 mod socket_errors;
 mod sys;
+mod tx;
+mod tx_ring;
 
 pub use error::NetError;
 pub use fd_limit::{nofile_limit, set_nofile_soft};
@@ -59,3 +61,5 @@ pub use ring::RingConfig;
 pub use route::{Route, RouteEntry, route_to, routes};
 pub use socket::{PacketSender, PacketSocket, RxStats, raw_allowed};
 pub use socket_errors::{ErrOrigin, enable_recverr, icmp_error};
+pub use tx::{FrameSender, SendMethod, SendPreference};
+pub use tx_ring::TxRingConfig;

@@ -229,6 +229,11 @@ impl PacketSender {
         self.ifindex
     }
 
+    /// Whether this sender is on a loopback interface (IPv4 frames take the raw-socket detour).
+    pub fn is_loopback(&self) -> bool {
+        self.ip4.is_some()
+    }
+
     /// As [`PacketSocket::send_batch`] (including the loopback IPv4 detour).
     pub fn send_batch(&self, frames: &[&[u8]]) -> Result<usize, NetError> {
         send_frames(self.fd.as_fd(), self.ip4.as_ref(), frames)
@@ -254,7 +259,7 @@ pub(crate) fn attach_filter(fd: &impl AsRawFd, filter: &Filter) -> Result<(), Ne
 }
 
 /// Binds an AF_PACKET socket to `ifindex` for `protocol` (host order; 0 receives nothing).
-fn bind(fd: &OwnedFd, ifindex: u32, protocol: u16) -> Result<(), NetError> {
+pub(crate) fn bind(fd: &OwnedFd, ifindex: u32, protocol: u16) -> Result<(), NetError> {
     // SAFETY: sockaddr_ll is plain integers and arrays, valid when zeroed.
     let mut addr: libc::sockaddr_ll = unsafe { mem::zeroed() };
     addr.sll_family = libc::AF_PACKET as libc::c_ushort;
