@@ -491,6 +491,7 @@ fn build_timing(args: &ScanArgs) -> Result<Timing, UsageError> {
     }
     if let Some(s) = &args.min_rtt_timeout {
         timing.min_rtt_timeout = nonzero_time(s, "--min-rtt-timeout")?;
+        timing.min_rtt_timeout_given = true;
     }
     if let Some(s) = &args.max_rtt_timeout {
         timing.max_rtt_timeout = nonzero_time(s, "--max-rtt-timeout")?;

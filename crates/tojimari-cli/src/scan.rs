@@ -227,7 +227,11 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
                 EngineError::Output(io) => outputs::describe(io),
                 other => other.to_string(),
             };
-            (Default::default(), RunExit::Error(tell(message)), ExitCode::from(EXIT_FAILURE))
+            let stats = match &e {
+                EngineError::SendFailed { stats, .. } => *stats,
+                _ => Default::default(),
+            };
+            (stats, RunExit::Error(tell(message)), ExitCode::from(EXIT_FAILURE))
         }
     };
     let backoffs = control.progress.backoffs.load(std::sync::atomic::Ordering::Relaxed);
@@ -241,6 +245,9 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
                 "the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them",
             ),
         }
+    }
+    if plan.display.verbose > 0 && matches!(engine, Engine::Raw(_)) {
+        raw_notes(&control.progress);
     }
     let udp_silent = control.progress.udp_silent.load(std::sync::atomic::Ordering::Relaxed);
     if udp_silent > 0 && !plan.udp_full_split {
@@ -355,6 +362,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             interface: plan.interface.as_ref().map(|(_, index)| *index),
             udp_full_split: plan.udp_full_split,
             trace,
+            send: send_preference(),
         });
     }
     Engine::Connect(ConnectScan {
@@ -367,6 +375,30 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
     })
+}
+
+/// `-v` after a raw scan: how frames were sent, and what the send and receive sides counted.
+fn raw_notes(p: &tojimari_engine::Progress) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if let Some(sender) = p.sender.lock().ok().and_then(|s| s.clone()) {
+        messages::note(format!("raw sender: {sender}"));
+    }
+    let (probes, frames) = (p.probes.load(Relaxed), p.frames.load(Relaxed));
+    let per_probe = if probes == 0 { 0.0 } else { frames as f64 / probes as f64 };
+    messages::note(format!(
+        "raw engine: {probes} probes, {frames} frames sent ({per_probe:.2} per probe), {} replies, {} lost in the receive ring",
+        p.replies.load(Relaxed),
+        p.ring_drops.load(Relaxed)
+    ));
+}
+
+/// `TOJIMARI_TX_RING=0` (or `off`) keeps the raw engine on `sendmmsg`: for comparing the two senders, or
+/// where a driver mishandles transmit rings. Anything else lets the engine use the ring where granted.
+fn send_preference() -> tojimari_net::SendPreference {
+    match std::env::var("TOJIMARI_TX_RING").as_deref() {
+        Ok("0" | "off" | "no") => tojimari_net::SendPreference::Mmsg,
+        _ => tojimari_net::SendPreference::Auto,
+    }
 }
 
 /// XML `scaninfo` and friends: one entry per technique of the run.

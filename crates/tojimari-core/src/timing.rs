@@ -40,6 +40,7 @@ impl TimingTemplate {
             template: self,
             initial_rtt_timeout: ms(1000),
             min_rtt_timeout: ms(100),
+            min_rtt_timeout_given: false,
             max_rtt_timeout: ms(10_000),
             max_retries: 10,
             scan_delay: Duration::ZERO,
@@ -85,6 +86,9 @@ pub struct Timing {
     /// Timeout for a probe before any round trip was measured.
     pub initial_rtt_timeout: Duration,
     pub min_rtt_timeout: Duration,
+    /// Whether `--min-rtt-timeout` set `min_rtt_timeout` (the raw engine's waits for late answers honour a
+    /// floor the user chose, not the template's).
+    pub min_rtt_timeout_given: bool,
     pub max_rtt_timeout: Duration,
     /// Retransmissions of an unanswered probe (`--max-retries`).
     pub max_retries: u32,

@@ -24,6 +24,16 @@ pub struct Progress {
     pub udp_silent: AtomicU64,
     /// ICMP port-unreachable messages per second the targets sent during the UDP scan, times 1000.
     pub udp_icmp_rate_milli: AtomicU64,
+    /// Raw scans: probes in the (host x port) index spaces of every pass, each counted once.
+    pub probes: AtomicU64,
+    /// Raw scans: frames handed to the kernel (first tries, retries and pings).
+    pub frames: AtomicU64,
+    /// Raw scans: frames the receivers read.
+    pub replies: AtomicU64,
+    /// Raw scans: replies the kernel dropped because the receive ring was full.
+    pub ring_drops: AtomicU64,
+    /// Raw scans: how the frames were sent (the method of the first interface, and the threads).
+    pub sender: std::sync::Mutex<Option<String>>,
 }
 
 /// A cancel flag and the progress counters.

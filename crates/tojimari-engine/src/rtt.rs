@@ -11,6 +11,8 @@ pub struct RttEstimator {
     srtt: Option<Duration>,
     rttvar: Duration,
     min: Duration,
+    /// Whether the user chose `min` (`--min-rtt-timeout`).
+    min_given: bool,
     max: Duration,
     initial: Duration,
 }
@@ -21,6 +23,7 @@ impl RttEstimator {
             srtt: None,
             rttvar: Duration::ZERO,
             min: timing.min_rtt_timeout,
+            min_given: timing.min_rtt_timeout_given,
             max: timing.max_rtt_timeout.max(timing.min_rtt_timeout),
             initial: timing.initial_rtt_timeout,
         }
@@ -47,6 +50,17 @@ impl RttEstimator {
             None => self.initial.clamp(self.min, self.max),
             Some(srtt) => (srtt + self.rttvar * 4).clamp(self.min, self.max),
         }
+    }
+
+    /// How long the raw engine waits after a pass for late answers: twice the timeout the measured round
+    /// trips give (`srtt + 4 rttvar`), at least `floor` (the receive path's own delay) and at most the
+    /// probe timeout. Unlike [`RttEstimator::timeout`], the template's minimum does not apply: on a path of a
+    /// millisecond, waiting its 100 ms after every pass would be most of a scan's time. A minimum the user
+    /// set (`--min-rtt-timeout`) does. Before any answer, the initial timeout.
+    pub fn pass_wait(&self, floor: Duration) -> Duration {
+        let Some(srtt) = self.srtt else { return self.timeout() };
+        let lower = if self.min_given { self.min.max(floor) } else { floor };
+        ((srtt + self.rttvar * 4) * 2).clamp(lower, self.timeout().max(lower))
     }
 
     /// The figures for reports, if anything answered.
@@ -76,5 +90,30 @@ mod tests {
         }
         assert_eq!(rtt.timeout(), Duration::from_millis(1250));
         assert!(rtt.times().unwrap().srtt > Duration::from_secs(4));
+    }
+
+    #[test]
+    fn the_wait_after_a_pass_follows_the_measured_round_trips() {
+        let floor = Duration::from_millis(20);
+        let mut timing = TimingTemplate::Aggressive.timing();
+        let mut rtt = RttEstimator::new(&timing);
+        // Nothing measured yet: the initial timeout.
+        assert_eq!(rtt.pass_wait(floor), Duration::from_millis(500));
+        for _ in 0..20 {
+            rtt.sample(Duration::from_micros(50));
+        }
+        // A fast path: the floor, not the template's 100 ms.
+        assert_eq!(rtt.pass_wait(floor), floor);
+        for _ in 0..50 {
+            rtt.sample(Duration::from_millis(30));
+        }
+        let wait = rtt.pass_wait(floor);
+        assert!(wait > Duration::from_millis(60) && wait <= rtt.timeout(), "{wait:?}");
+        // A minimum the user chose is kept.
+        timing.min_rtt_timeout = Duration::from_millis(300);
+        timing.min_rtt_timeout_given = true;
+        let mut rtt = RttEstimator::new(&timing);
+        rtt.sample(Duration::from_micros(50));
+        assert_eq!(rtt.pass_wait(floor), Duration::from_millis(300));
     }
 }

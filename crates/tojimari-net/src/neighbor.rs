@@ -29,7 +29,10 @@ const DISCARD_PORT: u16 = 9;
 /// How often to nudge the kernel again while waiting (it gives up on a neighbour after a few
 /// unanswered solicitations and marks it FAILED).
 const RETRIGGER: Duration = Duration::from_millis(500);
+/// The longest pause between two looks at the neighbour table...
 const POLL: Duration = Duration::from_millis(5);
+/// ...and the first: half the time since the solicitation, between the two.
+const FIRST_POLL: Duration = Duration::from_micros(200);
 
 /// The MAC to put in frames for `next_hop` on `route`'s interface (normally
 /// [`Route::next_hop`]). Loopback routes need none and get `[0; 6]`.
@@ -56,7 +59,10 @@ pub fn next_hop_mac(route: &Route, next_hop: IpAddr, timeout: Duration) -> Resul
             trigger(route, next_hop);
             last_trigger = Some(now);
         }
-        thread::sleep(POLL.min(deadline - now));
+        // An answer on a LAN takes well under a millisecond: look again soon, then less often.
+        let since = last_trigger.map_or(Duration::ZERO, |t| now.duration_since(t));
+        let pause = (since / 2).clamp(FIRST_POLL, POLL);
+        thread::sleep(pause.min(deadline - now));
     }
 }
 

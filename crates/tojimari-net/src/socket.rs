@@ -23,9 +23,19 @@ const BATCH: usize = 1024;
 const ETH_HLEN: usize = 14;
 
 /// Whether this process may open AF_PACKET raw sockets (CAP_NET_RAW). Opens a socket that
-/// receives nothing (protocol 0) and closes it at once.
+/// receives nothing (protocol 0) and closes it.
+///
+/// Closing a packet socket waits for an RCU grace period in the kernel (some 10-20 ms), so the probe
+/// socket is closed on a thread of its own, and the caller goes on at once.
 pub fn raw_allowed() -> bool {
-    sys::socket(libc::AF_PACKET, libc::SOCK_RAW, 0, "probe AF_PACKET").is_ok()
+    match sys::socket(libc::AF_PACKET, libc::SOCK_RAW, 0, "probe AF_PACKET") {
+        Ok(fd) => {
+            // Without a thread to spare, the closure and the descriptor are dropped here: time lost, no more.
+            let _ = std::thread::Builder::new().name("close-probe".into()).spawn(move || drop(fd));
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Receive counters of a [`PacketSocket`], totals since it was opened.
@@ -227,11 +237,6 @@ impl PacketSender {
     /// The interface this socket sends on.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
-    }
-
-    /// Whether this sender is on a loopback interface (IPv4 frames take the raw-socket detour).
-    pub fn is_loopback(&self) -> bool {
-        self.ip4.is_some()
     }
 
     /// As [`PacketSocket::send_batch`] (including the loopback IPv4 detour).

@@ -12,14 +12,12 @@ use crate::error::NetError;
 use crate::filter::Filter;
 use crate::socket::{PacketSender, attach_filter, bind};
 use crate::sys;
-use crate::tx_ring::{TxRing, TxRingConfig, kick};
+use crate::tx_ring::{MAX_FRAME as MMSG_FRAME, TxRing, TxRingConfig, kick};
 
 const PACKET_LOSS: libc::c_int = 14;
 const PACKET_QDISC_BYPASS: libc::c_int = 20;
 /// Frames queued for one `sendmmsg` on the fallback path.
 const MMSG_BATCH: usize = 256;
-/// Bytes per fallback buffer: the largest probe frame.
-const MMSG_FRAME: usize = 2016;
 
 /// How a [`FrameSender`] sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,8 +87,9 @@ impl FrameSender {
 
     /// As [`FrameSender::open`], with the ring's sizes given.
     pub fn open_with(ifindex: u32, preference: SendPreference, ring: TxRingConfig) -> Result<FrameSender, NetError> {
-        let sender = PacketSender::open(ifindex)?;
-        let why = if sender.is_loopback() {
+        // A loopback interface needs the raw-socket detour that only the `sendmmsg` path has.
+        let loopback = crate::interface::link_by_index(&mut crate::netlink::Netlink::open()?, ifindex)?.loopback;
+        let why = if loopback {
             "loopback: IPv4 frames go through a raw IPv4 socket".to_string()
         } else if preference == SendPreference::Mmsg {
             "the transmit ring was turned off".to_string()
@@ -100,9 +99,12 @@ impl FrameSender {
                     let method = SendMethod::Ring { slots: ring.slots(), qdisc_bypass };
                     return Ok(FrameSender { path: Path::Ring { ring, fd }, method, pending: 0 });
                 }
+                // Without the privilege for a packet socket at all, sendmmsg cannot help either.
+                Err(NetError::PermissionDenied) => return Err(NetError::PermissionDenied),
                 Err(e) => format!("the transmit ring was refused: {e}"),
             }
         };
+        let sender = PacketSender::open(ifindex)?;
         let bufs = (0..MMSG_BATCH).map(|_| vec![0u8; MMSG_FRAME]).collect();
         Ok(FrameSender {
             path: Path::Mmsg { sender, bufs, lens: vec![0; MMSG_BATCH] },

@@ -25,6 +25,10 @@ const TP_STATUS_WRONG_FORMAT: u32 = 4;
 const HDR_LEN_FIELD: usize = 4;
 /// Where the frame starts in its slot.
 const DATA_OFFSET: usize = 32;
+/// The default slot size (see [`TxRingConfig::frame_size`]).
+const DEFAULT_FRAME_SIZE: usize = 1024;
+/// The largest frame a default slot holds, and so the largest frame any [`crate::FrameSender`] takes.
+pub(crate) const MAX_FRAME: usize = DEFAULT_FRAME_SIZE - DATA_OFFSET;
 
 /// `struct tpacket_req`.
 #[repr(C)]
@@ -39,17 +43,19 @@ struct TpacketReq {
 /// Sizes of a transmit ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxRingConfig {
-    /// Bytes per frame slot, header included: a multiple of 16. Default 2048 (frames up to 2016 bytes).
+    /// Bytes per frame slot, header included: a multiple of 16. Default 1024 (frames up to 992 bytes: every
+    /// probe tojimari sends, UDP payloads included).
     pub frame_size: usize,
     /// Bytes per block: a power of two, at least the page size, a multiple of `frame_size`. Default 64 KiB.
     pub block_size: usize,
-    /// Number of blocks. Default 64 (2048 slots, 4 MiB).
+    /// Number of blocks. Default 8 (512 slots, 512 KiB: the kernel zeroes the ring when it is set up, so a
+    /// larger one costs start-up time; 512 slots are several batches ahead of the kernel).
     pub block_count: usize,
 }
 
 impl Default for TxRingConfig {
     fn default() -> Self {
-        TxRingConfig { frame_size: 2048, block_size: 1 << 16, block_count: 64 }
+        TxRingConfig { frame_size: DEFAULT_FRAME_SIZE, block_size: 1 << 16, block_count: 8 }
     }
 }
 
@@ -197,7 +203,8 @@ mod tests {
     #[test]
     fn the_default_ring_holds_every_probe() {
         let c = TxRingConfig::default();
-        assert!(c.max_frame() >= 1600, "a slot must hold the largest probe frame");
+        // The largest probe: Ethernet, IPv6 and UDP headers and the largest UDP payload (under 300 bytes).
+        assert!(c.max_frame() >= 14 + 40 + 8 + 300, "a slot must hold the largest probe frame");
         assert_eq!(c.block_size % c.frame_size, 0);
         assert_eq!(c.frame_size % 16, 0);
     }

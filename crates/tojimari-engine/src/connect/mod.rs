@@ -94,6 +94,9 @@ pub enum EngineError {
     /// The raw-packet layer failed (no permission, no interface, a socket error).
     #[error("{0}")]
     Net(String),
+    /// Sending failed mid-scan (the interface went down): the hosts reported until then are in `stats`.
+    #[error("{message}")]
+    SendFailed { message: String, stats: RunStats },
 }
 
 impl ConnectScan {

@@ -2,12 +2,12 @@
 //! whichever pass is current, and batched sending.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tojimari_net::{Filter, NetError, PacketSender, PacketSocket, RingConfig};
-use tojimari_packet::{MAX_FRAME, Reply, parse_frame};
+use tojimari_net::{Filter, FrameSender, NetError, PacketSocket, RingConfig, SendMethod, SendPreference};
+use tojimari_packet::{Reply, parse_frame};
 
 use crate::trace::Tracer;
 
@@ -46,17 +46,24 @@ pub struct RxTotals {
     pub kernel_drops: AtomicU64,
 }
 
-/// Sending threads (each with its own socket per interface): on a fast link the kernel does the target's
+/// How long the kernel keeps a receive block that is not full before handing it over: the latency of the
+/// last answers of a pass.
+pub const RX_RETIRE_MS: u32 = 4;
+
+/// Sending threads (each with its own sender per interface): on a fast link the kernel does the target's
 /// and our own receive work inside the send call, so one thread per core keeps both cores busy.
 pub fn sender_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
 }
 
-/// One interface in use: senders (one per sending thread) and a receiver thread.
+/// One interface in use: a sender per sending thread (a transmit ring each, or `sendmmsg`) and a
+/// receiver thread.
 #[derive(Debug)]
 pub struct Link {
     pub ifindex: u32,
-    senders: Vec<PacketSender>,
+    /// The interface's name, for messages.
+    pub name: String,
+    senders: Vec<Mutex<FrameSender>>,
     /// `--packet-trace`: hears every frame sent on and received from this link.
     trace: Tracer,
     stop: Arc<AtomicBool>,
@@ -66,24 +73,36 @@ pub struct Link {
 impl Link {
     pub fn open(
         ifindex: u32,
+        name: &str,
         ours: &[std::net::IpAddr],
         current: Arc<Current>,
         totals: Arc<RxTotals>,
         trace: Tracer,
+        preference: SendPreference,
     ) -> Result<Link, NetError> {
-        // 8 MiB of ring: about 200 ms of replies at 300k per second; allocating more costs start-up time.
-        let ring = RingConfig { block_size: 1 << 20, block_count: 8, ..RingConfig::default() };
-        let mut socket = PacketSocket::open(ifindex, &Filter::replies_to(ours), ring)?;
-        let mut senders = vec![socket.try_clone_sender()?];
-        for _ in 1..sender_threads() {
-            senders.push(PacketSender::open(ifindex)?);
-        }
+        // 4 MiB of ring: some 60 ms of replies at 600k per second (a frame and its header take about 112
+        // bytes). The kernel zeroes the ring when it is set up, so more costs start-up time; blocks of
+        // 256 KiB are cheaper to allocate than larger ones.
+        let ring = RingConfig { block_size: 1 << 18, block_count: 16, frame_timeout_ms: RX_RETIRE_MS };
+        // Setting up a ring and closing a packet socket each wait for an RCU grace period in the kernel
+        // (synchronize_net, some 10-20 ms here): the sockets are opened side by side, so the waits overlap.
+        let (socket, senders) = std::thread::scope(|s| {
+            let filter = Filter::replies_to(ours);
+            let rx = s.spawn(move || PacketSocket::open(ifindex, &filter, ring));
+            let tx: Vec<_> =
+                (0..sender_threads()).map(|_| s.spawn(move || FrameSender::open(ifindex, preference))).collect();
+            let senders: Result<Vec<Mutex<FrameSender>>, NetError> =
+                tx.into_iter().map(|h| joined(h.join()).map(Mutex::new)).collect();
+            (joined(rx.join()), senders)
+        });
+        let (mut socket, senders) = (socket?, senders?);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let rx_trace = trace.clone();
         let thread = std::thread::Builder::new()
             .name(format!("rx-{ifindex}"))
             .spawn(move || {
+                let mut drops_seen = 0;
                 while !flag.load(Ordering::Relaxed) {
                     // The pass is looked up once frames are in, not before blocking: a pass that starts
                     // while we wait must get its first replies.
@@ -104,92 +123,135 @@ impl Link {
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
                     if let Ok(stats) = socket.stats() {
-                        totals.kernel_drops.fetch_add(stats.drops, Ordering::Relaxed);
+                        totals.kernel_drops.fetch_add(stats.drops - drops_seen, Ordering::Relaxed);
+                        drops_seen = stats.drops;
                     }
                 }
             })
             .map_err(|e| NetError::Io { context: "spawning the receiver thread", source: e })?;
-        Ok(Link { ifindex, senders, trace, stop, thread: Some(thread) })
+        Ok(Link { ifindex, name: name.to_string(), senders, trace, stop, thread: Some(thread) })
+    }
+
+    /// How this link's first sender sends (they were all opened alike).
+    pub fn method(&self) -> Option<SendMethod> {
+        self.senders.first().map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).method().clone())
     }
 }
 
 impl Drop for Link {
+    /// Closes the senders and the receiver side by side (each close waits for an RCU grace period).
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let senders = std::mem::take(&mut self.senders);
+        let receiver = self.thread.take();
+        std::thread::scope(|s| {
+            for sender in senders {
+                s.spawn(move || drop(sender));
+            }
+            if let Some(t) = receiver {
+                let _ = t.join();
+            }
+        });
     }
 }
 
-/// Frames waiting to be sent, per link, flushed in batches with one `sendmmsg` each.
-#[derive(Debug)]
-pub struct Batch {
-    bufs: Vec<Vec<u8>>,
-    lens: Vec<usize>,
-    link: Vec<u16>,
-    used: usize,
-    limit: usize,
+/// A helper thread's result, a panic in it becoming an error.
+fn joined<T>(result: std::thread::Result<Result<T, NetError>>) -> Result<T, NetError> {
+    result.unwrap_or_else(|_| {
+        Err(NetError::Io { context: "opening a socket", source: std::io::Error::other("thread panicked") })
+    })
 }
 
-/// Frames per `sendmmsg`.
+/// How long a sender may find its queue full before the send is given up as failed.
+const STALL_LIMIT: Duration = Duration::from_secs(2);
+
+/// One sending thread's outgoing frames: its own sender on each link (held for the whole pass), flushed
+/// every `limit` frames.
+pub struct Outbox<'a> {
+    links: &'a [Link],
+    senders: Vec<MutexGuard<'a, FrameSender>>,
+    limit: usize,
+    queued: usize,
+    /// Frames handed to the kernel.
+    pub frames: u64,
+}
+
+/// Frames queued before a flush, at full speed.
 pub const BATCH: usize = 64;
 
-impl Batch {
-    pub fn new() -> Self {
-        Batch {
-            bufs: (0..BATCH).map(|_| vec![0u8; MAX_FRAME]).collect(),
-            lens: vec![0; BATCH],
-            link: vec![0; BATCH],
-            used: 0,
-            limit: BATCH,
-        }
+impl<'a> Outbox<'a> {
+    /// Sending thread `worker`'s outbox, flushed every [`BATCH`] frames.
+    pub fn new(links: &'a [Link], worker: usize) -> Self {
+        let senders = links
+            .iter()
+            .map(|l| l.senders[worker % l.senders.len()].lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .collect();
+        Outbox { links, senders, limit: BATCH, queued: 0, frames: 0 }
     }
 
-    /// A batch of about a millisecond's worth of probes at `rate` per second (1 to [`BATCH`]): at low rates
-    /// a full batch would leave as a burst that a strict policer on the path drops.
-    pub fn for_rate(rate: f64) -> Self {
-        let mut b = Batch::new();
-        b.limit = ((rate / 1000.0) as usize).clamp(1, BATCH);
-        b
-    }
-
-    pub fn is_full(&self) -> bool {
-        self.used >= self.limit
+    /// As [`Outbox::new`], flushed after about a millisecond's worth of frames at `rate` per second (1 to
+    /// [`BATCH`]): at low rates a full batch would leave as a burst that a strict policer on the path drops.
+    pub fn for_rate(links: &'a [Link], worker: usize, rate: f64) -> Self {
+        let mut o = Outbox::new(links, worker);
+        o.limit = ((rate / 1000.0) as usize).clamp(1, BATCH);
+        o
     }
 
     pub fn is_empty(&self) -> bool {
-        self.used == 0
+        self.queued == 0
     }
 
-    /// The next free buffer; commit it with [`Batch::push`].
-    pub fn slot(&mut self) -> &mut [u8] {
-        &mut self.bufs[self.used]
+    /// Lets `fill` write a frame for link `link` in place and queues it (a `fill` returning 0 queues
+    /// nothing). Waits, flushing, while that sender is full. Returns whether a frame was queued.
+    pub fn push(&mut self, link: u16, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> Result<bool, NetError> {
+        let li = usize::from(link);
+        let trace = self.links.get(li).and_then(|l| l.trace.get());
+        let Some(sender) = self.senders.get_mut(li) else { return Ok(false) };
+        let mut len = 0;
+        let mut write = |buf: &mut [u8]| {
+            len = fill(buf);
+            if len > 0
+                && let Some(t) = &trace
+            {
+                t.sent(&buf[..len], Instant::now());
+            }
+            len
+        };
+        let mut stalled: Option<Instant> = None;
+        while !sender.push(&mut write) {
+            sender.flush()?;
+            if sender.ready() {
+                continue;
+            }
+            let since = *stalled.get_or_insert_with(Instant::now);
+            if since.elapsed() > STALL_LIMIT {
+                return Err(NetError::Io {
+                    context: "sending frames (the interface queue stayed full)",
+                    source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+                });
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        if len == 0 {
+            return Ok(false);
+        }
+        self.queued += 1;
+        if self.queued >= self.limit {
+            self.flush()?;
+        }
+        Ok(true)
     }
 
-    pub fn push(&mut self, link: u16, len: usize) {
-        self.lens[self.used] = len;
-        self.link[self.used] = link;
-        self.used += 1;
-    }
-
-    /// Sends everything, link by link, retrying what the kernel could not take (ENOBUFS) after a short
-    /// pause. Returns frames sent.
-    pub fn flush(&mut self, links: &[Link], worker: usize) -> Result<usize, NetError> {
-        let mut sent = 0;
-        for (li, link) in links.iter().enumerate() {
-            let frames: Vec<&[u8]> = (0..self.used)
-                .filter(|&i| usize::from(self.link[i]) == li)
-                .map(|i| &self.bufs[i][..self.lens[i]])
-                .collect();
-            let mut done = 0;
-            let mut stalls = 0;
-            while done < frames.len() {
-                let n = link.senders[worker % link.senders.len()].send_batch(&frames[done..])?;
-                done += n;
+    /// Hands every queued frame to the kernel, retrying what a full queue left after a short pause.
+    pub fn flush(&mut self) -> Result<(), NetError> {
+        for sender in &mut self.senders {
+            let mut stalled: Option<Instant> = None;
+            while sender.pending() > 0 {
+                let n = sender.flush()?;
+                self.frames += n as u64;
                 if n == 0 {
-                    stalls += 1;
-                    if stalls > 1000 {
+                    let since = *stalled.get_or_insert_with(Instant::now);
+                    if since.elapsed() > STALL_LIMIT {
                         return Err(NetError::Io {
                             context: "sending frames (the interface queue stayed full)",
                             source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
@@ -198,13 +260,8 @@ impl Batch {
                     std::thread::sleep(Duration::from_micros(200));
                 }
             }
-            if let Some(t) = link.trace.get() {
-                let now = Instant::now();
-                frames.iter().for_each(|f| t.sent(f, now));
-            }
-            sent += done;
         }
-        self.used = 0;
-        Ok(sent)
+        self.queued = 0;
+        Ok(())
     }
 }

@@ -30,7 +30,7 @@ use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
 use tojimari_core::timing::Timing;
 use tojimari_core::{PortResult, PortState, Protocol, Reason, ScanType, Sink};
-use tojimari_net::{NetError, Route, next_hop_mac, route_to};
+use tojimari_net::{NetError, Route, SendPreference, next_hop_mac, route_to};
 use tojimari_packet::L2;
 use tojimari_packet::cookie::CookieKey;
 
@@ -43,6 +43,9 @@ use crate::rtt::RttEstimator;
 use io::{Current, Link, RxTotals};
 use pass::{HostLink, Identity, PortPass};
 use ping::PingPass;
+
+/// A next hop: (interface index, address).
+type NextHop = (u32, IpAddr);
 
 /// How a host is reached (its route and link), or why it cannot be.
 type HostPlan = Result<(Route, u16), Reason>;
@@ -71,6 +74,8 @@ pub struct RawScan {
     pub udp_full_split: bool,
     /// `--packet-trace`: hears every frame sent and received.
     pub trace: crate::trace::Tracer,
+    /// Whether frames may go through a transmit ring (else `sendmmsg`).
+    pub send: SendPreference,
 }
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
@@ -99,7 +104,18 @@ impl RawScan {
             if batch.is_empty() {
                 break;
             }
-            engine.group(batch, sink)?;
+            let done = engine.group(batch, sink);
+            let p = &control.progress;
+            p.replies.store(engine.totals.frames.load(Ordering::Relaxed), Ordering::Relaxed);
+            p.ring_drops.store(engine.totals.kernel_drops.load(Ordering::Relaxed), Ordering::Relaxed);
+            if let Err(e) = done {
+                return Err(match e {
+                    EngineError::Net(message) if engine.send_failed => {
+                        EngineError::SendFailed { message, stats: engine.stats }
+                    }
+                    other => other,
+                });
+            }
             engine.rate.recover();
             if control.is_cancelled() {
                 engine.stats.interrupted = true;
@@ -119,12 +135,14 @@ struct Engine<'a> {
     links: Vec<Link>,
     link_ours: Vec<Vec<IpAddr>>,
     routes: HashMap<(IpAddr, u8), Result<Route, String>>,
-    macs: HashMap<(u32, IpAddr), Option<[u8; 6]>>,
+    macs: HashMap<NextHop, Option<[u8; 6]>>,
     stats: RunStats,
     seed: u64,
     rate: rate_control::RateControl,
     /// This host's addresses (see [`Engine::route`]).
     own: OwnAddrs,
+    /// Sending failed mid-group; the group's hosts were still reported.
+    send_failed: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -156,6 +174,7 @@ impl<'a> Engine<'a> {
             seed,
             rate: rate_control::RateControl::new(&cfg.timing),
             own: OwnAddrs::of_this_host(),
+            send_failed: false,
         }
     }
 
@@ -195,18 +214,33 @@ impl<'a> Engine<'a> {
             // A new source address on this interface: reopen with the wider filter.
             let mut ours = self.link_ours[i].clone();
             ours.push(route.src);
-            self.links[i] =
-                Link::open(route.ifindex, &ours, self.current.clone(), self.totals.clone(), self.cfg.trace.clone())?;
+            self.links[i] = Link::open(
+                route.ifindex,
+                &route.ifname,
+                &ours,
+                self.current.clone(),
+                self.totals.clone(),
+                self.cfg.trace.clone(),
+                self.cfg.send,
+            )?;
             self.link_ours[i] = ours;
             return Ok(i as u16);
         }
         self.links.push(Link::open(
             route.ifindex,
+            &route.ifname,
             &[route.src],
             self.current.clone(),
             self.totals.clone(),
             self.cfg.trace.clone(),
+            self.cfg.send,
         )?);
+        if let (Some(method), Ok(mut sender)) =
+            (self.links[self.links.len() - 1].method(), self.control.progress.sender.lock())
+            && sender.is_none()
+        {
+            *sender = Some(format!("{method} on {} thread(s)", io::sender_threads()));
+        }
         self.link_ours.push(vec![route.src]);
         Ok((self.links.len() - 1) as u16)
     }
@@ -214,19 +248,19 @@ impl<'a> Engine<'a> {
     fn group(&mut self, targets: Vec<ScanTarget>, sink: &mut dyn Sink) -> Result<(), EngineError> {
         let started = SystemTime::now();
         self.stats.hosts_total += targets.len() as u64;
-        // Route and link each host; on-link hosts need their own MAC, found in parallel.
-        let mut plans: Vec<(ScanTarget, HostPlan)> = Vec::with_capacity(targets.len());
-        for t in targets {
-            let plan = match self.route(t.addr) {
-                Ok(route) => self.link_for(&route).map(|l| (route, l)).map_err(|_| Reason::HostUnreach),
-                Err(_) => Err(Reason::NetUnreach),
-            };
-            plans.push((t, plan));
-        }
+        // Route each host; on-link hosts need their own MAC, found in parallel, while the interfaces'
+        // sockets are opened.
+        let routes: Vec<(ScanTarget, Result<Route, Reason>)> = targets
+            .into_iter()
+            .map(|t| {
+                let r = self.route(t.addr).map_err(|_| Reason::NetUnreach);
+                (t, r)
+            })
+            .collect();
         let next_hops: Vec<(u32, IpAddr, Route)> = {
-            let mut v: Vec<(u32, IpAddr, Route)> = plans
+            let mut v: Vec<(u32, IpAddr, Route)> = routes
                 .iter()
-                .filter_map(|(t, p)| p.as_ref().ok().map(|(r, _)| (r.ifindex, r.gateway.unwrap_or(t.addr), r.clone())))
+                .filter_map(|(t, r)| r.as_ref().ok().map(|r| (r.ifindex, r.gateway.unwrap_or(t.addr), r.clone())))
                 .filter(|(_, _, r)| !r.loopback)
                 .collect();
             v.sort_by_key(|(i, h, _)| (*i, *h));
@@ -234,18 +268,19 @@ impl<'a> Engine<'a> {
             v.retain(|(i, h, _)| !self.macs.contains_key(&(*i, *h)));
             v
         };
-        for chunk in next_hops.chunks(256) {
-            let found: Vec<Option<[u8; 6]>> = std::thread::scope(|s| {
-                let handles: Vec<_> = chunk
-                    .iter()
-                    .map(|(_, hop, route)| s.spawn(move || next_hop_mac(route, *hop, NEIGHBOR_TIMEOUT).ok()))
-                    .collect();
-                handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-            });
-            for ((i, hop, _), mac) in chunk.iter().zip(found) {
-                self.macs.insert((*i, *hop), mac);
-            }
-        }
+        let (plans, found) = std::thread::scope(|s| {
+            let resolver = s.spawn(move || resolve_next_hops(next_hops));
+            let plans: Vec<(ScanTarget, HostPlan)> = routes
+                .into_iter()
+                .map(|(t, r)| {
+                    let plan =
+                        r.and_then(|route| self.link_for(&route).map(|l| (route, l)).map_err(|_| Reason::HostUnreach));
+                    (t, plan)
+                })
+                .collect();
+            (plans, resolver.join().unwrap_or_default())
+        });
+        self.macs.extend(found);
 
         // Who is up, and how each host is reached.
         let skip = self.cfg.discovery == RawDiscovery::Skip;
@@ -319,6 +354,8 @@ impl<'a> Engine<'a> {
         // The passes are kept (one answer word per probe) and each host's results built only when it is
         // reported: a /16 x 100 ports would otherwise hold 6.5 million port results at once.
         let mut done: Vec<(Arc<PortPass>, bool)> = Vec::new();
+        // A send failure (the interface went down) ends the passes; what was answered is still reported.
+        let mut failure: Option<NetError> = None;
         let mut complete = true;
         let mut rtt_seen = RttEstimator::new(&self.cfg.timing);
         for (technique, ports) in &self.cfg.scans {
@@ -337,6 +374,7 @@ impl<'a> Engine<'a> {
                 PortOrder::Sequential => Permutation::identity(pass.len() as u64),
             };
             self.current.set(Some(pass.clone()));
+            self.control.progress.probes.fetch_add(pass.len() as u64, Ordering::Relaxed);
             let udp_started = std::time::Instant::now();
             let mut stats = sender::run_passes(
                 &pass,
@@ -346,7 +384,11 @@ impl<'a> Engine<'a> {
                 &mut self.rate,
                 self.control,
                 &self.cfg.trace,
-            )?;
+            )
+            .unwrap_or_else(|e| {
+                failure = Some(e);
+                sender::PassStats { interrupted: true, ..Default::default() }
+            });
             if technique.is_udp() && !stats.interrupted {
                 let closed = (0..pass.len())
                     .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))
@@ -354,9 +396,14 @@ impl<'a> Engine<'a> {
                 let icmp_rate = closed as f64 / udp_started.elapsed().as_secs_f64().max(0.001);
                 if self.cfg.udp_full_split && (pass.results.answered() as usize) < pass.len() {
                     // The estimate includes the limiter's initial burst: start a little below it.
-                    let more =
-                        sender::run_slow_passes(&pass, &order, &self.links, (icmp_rate * 0.8).max(0.5), self.control)?;
-                    stats.interrupted |= more.interrupted;
+                    match sender::run_slow_passes(&pass, &order, &self.links, (icmp_rate * 0.8).max(0.5), self.control)
+                    {
+                        Ok(more) => stats.interrupted |= more.interrupted,
+                        Err(e) => {
+                            failure = Some(e);
+                            stats.interrupted = true;
+                        }
+                    }
                 }
                 let silent = pass.len() as u64 - pass.results.answered();
                 self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
@@ -393,7 +440,28 @@ impl<'a> Engine<'a> {
             let report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
             sink.host_done(&report).map_err(EngineError::Output)?;
         }
-        Ok(())
+        match failure {
+            Some(e) => {
+                self.send_failed = true;
+                Err(self.send_failure(e))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The error for a send that failed mid-scan, naming the interface when it went down.
+    fn send_failure(&self, e: NetError) -> EngineError {
+        match e {
+            NetError::InterfaceDown { .. } => {
+                let names: Vec<&str> = self.links.iter().map(|l| l.name.as_str()).collect();
+                EngineError::Net(format!(
+                    "the interface {} went down during the scan; the results found until then were written \
+                     (ports left without an answer are not reported; hint: bring the interface up and scan again)",
+                    names.join(", ")
+                ))
+            }
+            other => EngineError::Net(format!("sending failed: {other}; the results found until then were written")),
+        }
     }
 
     /// Pings hosts (one send and one retry per probe); returns (up hosts with their link and reason, silent hosts).
@@ -405,9 +473,9 @@ impl<'a> Engine<'a> {
     ) -> Result<(Vec<(ScanTarget, HostLink, Reason)>, Vec<ScanTarget>), EngineError> {
         let pass = Arc::new(PingPass::new(self.id, hosts.iter().map(|(t, l)| (t.addr, *l)).collect(), probes));
         self.current.set(Some(pass.clone()));
-        let mut batch = io::Batch::new();
         let rate = self.rate.rate();
         let mut bucket = crate::rate::TokenBucket::new(rate, Instant::now());
+        let mut outbox = io::Outbox::new(&self.links, 0);
         for _try in 0..2 {
             for index in 0..pass.len() {
                 if self.control.is_cancelled() {
@@ -419,14 +487,9 @@ impl<'a> Engine<'a> {
                 while !bucket.try_take(Instant::now()) {
                     std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
                 }
-                if let Some((link, len)) = pass.build(index, batch.slot()) {
-                    batch.push(link, len);
-                }
-                if batch.is_full() {
-                    batch.flush(&self.links, 0)?;
-                }
+                outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf))?;
             }
-            batch.flush(&self.links, 0)?;
+            outbox.flush()?;
             let deadline = Instant::now() + self.cfg.timing.initial_rtt_timeout.min(Duration::from_secs(2));
             while Instant::now() < deadline {
                 let all = (0..pass.hosts.len()).all(|h| pass.host_answer(h).is_some());
@@ -436,6 +499,8 @@ impl<'a> Engine<'a> {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+        self.control.progress.frames.fetch_add(outbox.frames, Ordering::Relaxed);
+        drop(outbox);
         self.current.set(None);
         let mut up = Vec::new();
         let mut silent = Vec::new();
@@ -447,6 +512,23 @@ impl<'a> Engine<'a> {
         }
         Ok((up, silent))
     }
+}
+
+/// The MAC of each next hop (interface, address), asked 256 at a time in parallel; `None` where no
+/// neighbour answered.
+fn resolve_next_hops(next_hops: Vec<(u32, IpAddr, Route)>) -> Vec<(NextHop, Option<[u8; 6]>)> {
+    let mut macs = Vec::with_capacity(next_hops.len());
+    for chunk in next_hops.chunks(256) {
+        let found: Vec<Option<[u8; 6]>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(_, hop, route)| s.spawn(move || next_hop_mac(route, *hop, NEIGHBOR_TIMEOUT).ok()))
+                .collect();
+            handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+        });
+        macs.extend(chunk.iter().zip(found).map(|((i, hop, _), mac)| ((*i, *hop), mac)));
+    }
+    macs
 }
 
 fn host_report(

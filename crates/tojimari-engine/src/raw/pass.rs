@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use tojimari_core::{PortResult, Protocol, ScanType};
 use tojimari_packet::cookie::CookieKey;
-use tojimari_packet::{L2, Probing, Reply, TcpProbe, UdpProbe, build_tcp, build_udp, classify, payloads};
+use tojimari_packet::{L2, Probing, Reply, TcpFields, TcpProbe, TcpTemplate, UdpProbe, build_udp, classify, payloads};
 
 use super::results::{Answer, Results};
 use super::retry_sample::RetrySample;
@@ -115,6 +115,9 @@ pub struct PortPass {
     /// Per host: whether it has answered anything in this pass (see [`RetrySample`]).
     heard: Vec<AtomicBool>,
     sample: RetrySample,
+    /// TCP techniques: one probe template per distinct (source, link) among the hosts, and each host's.
+    templates: Vec<TcpTemplate>,
+    host_template: Vec<u16>,
     /// The pass being sent (0 = first try); picks the TCP source port.
     pub pass_no: std::sync::atomic::AtomicU32,
     samples: Mutex<HashMap<usize, Instant>>,
@@ -138,6 +141,7 @@ impl PortPass {
         let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
         let n = hosts.len() * ports.len();
         let heard = (0..hosts.len()).map(|_| AtomicBool::new(false)).collect();
+        let (templates, host_template) = templates(technique, &id, &hosts, &links);
         PortPass {
             technique,
             id,
@@ -148,6 +152,8 @@ impl PortPass {
             port_index,
             results: Results::new(n),
             heard,
+            templates,
+            host_template,
             sample: RetrySample::new(ports.len()),
             pass_no: std::sync::atomic::AtomicU32::new(0),
             samples: Mutex::new(HashMap::new()),
@@ -198,8 +204,14 @@ impl PortPass {
         pass == 0 || self.sample.wanted(pass, h, p, self.heard[h].load(Ordering::Relaxed))
     }
 
-    /// Writes the probe for `index` into `buf`; returns (interface index into the scan's links, length).
-    pub fn build(&self, index: usize, buf: &mut [u8], now: Instant) -> (u16, usize) {
+    /// The interface (index into the scan's links) the probe `index` leaves by.
+    pub fn link_of(&self, index: usize) -> u16 {
+        self.links[index / self.ports.len()].link
+    }
+
+    /// Writes the probe for `index` into `buf`; returns its length (0 if it cannot be built). TCP probes
+    /// are the host's template patched; UDP probes are built whole (their payload depends on the port).
+    pub fn build(&self, index: usize, buf: &mut [u8], now: Instant) -> usize {
         let (h, port) = self.split(index);
         let theirs = self.hosts[h];
         let link = self.links[h];
@@ -208,7 +220,7 @@ impl PortPass {
         {
             s.insert(index, now);
         }
-        let len = if self.technique.is_udp() {
+        if self.technique.is_udp() {
             let sport = self.id.udp_sport(link.src, theirs, port);
             let probe = UdpProbe {
                 src: link.src,
@@ -219,11 +231,13 @@ impl PortPass {
                 ip_id: (index as u16).wrapping_mul(31),
                 payload: payloads::udp_payload(port),
             };
-            build_udp(buf, &link.l2, &probe)
-        } else {
-            build_tcp(buf, &link.l2, &self.id.tcp_probe(self.technique, link.src, theirs, self.tcp_sport(), port))
-        };
-        (link.link, len)
+            return build_udp(buf, &link.l2, &probe);
+        }
+        let Some(template) = self.templates.get(usize::from(self.host_template[h])) else { return 0 };
+        let sport = self.tcp_sport();
+        let cookie = self.id.key.cookie(link.src, theirs, sport, port);
+        let (seq, ack) = self.technique.probe_seq_ack(cookie);
+        template.write(buf, &TcpFields { dst: theirs, sport, dport: port, seq, ack, ip_id: (cookie >> 16) as u16 })
     }
 
     fn tcp_sport(&self) -> u16 {
@@ -311,6 +325,39 @@ impl PortPass {
             _ => None,
         }
     }
+}
+
+/// The TCP probe templates of a pass: one per distinct (source address, link) among `links`, and the
+/// template of each host. UDP passes have none.
+fn templates(technique: ScanType, id: &Identity, hosts: &[IpAddr], links: &[HostLink]) -> (Vec<TcpTemplate>, Vec<u16>) {
+    if technique.is_udp() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut kinds: Vec<(IpAddr, L2)> = Vec::new();
+    let mut templates = Vec::new();
+    let mut of_host = Vec::with_capacity(hosts.len());
+    for (&theirs, link) in hosts.iter().zip(links) {
+        let kind = (link.src, link.l2);
+        let i = match kinds.iter().position(|k| *k == kind) {
+            Some(i) => i,
+            None => {
+                let probe = id.tcp_probe(technique, link.src, theirs, id.tcp_sport, 0);
+                match TcpTemplate::new(&link.l2, &probe) {
+                    Some(t) => templates.push(t),
+                    // Mixed families cannot happen (the route's source is of the target's family); such a
+                    // host gets no template and its probes are not built.
+                    None => {
+                        of_host.push(u16::MAX);
+                        continue;
+                    }
+                }
+                kinds.push(kind);
+                kinds.len() - 1
+            }
+        };
+        of_host.push(u16::try_from(i).unwrap_or(u16::MAX));
+    }
+    (templates, of_host)
 }
 
 #[cfg(test)]

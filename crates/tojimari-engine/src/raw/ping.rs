@@ -72,23 +72,29 @@ impl PingPass {
         (0..self.probes.len()).find_map(|p| self.results.get(host * self.probes.len() + p))
     }
 
-    /// Writes the probe for `index`; `None` when that probe does not apply (timestamp over IPv6).
-    pub fn build(&self, index: usize, buf: &mut [u8]) -> Option<(u16, usize)> {
+    /// The interface (index into the scan's links) the probe `index` leaves by.
+    pub fn link_of(&self, index: usize) -> u16 {
+        self.links[index / self.probes.len()].link
+    }
+
+    /// Writes the probe for `index`; returns its length, 0 when that probe does not apply (timestamp over
+    /// IPv6).
+    pub fn build(&self, index: usize, buf: &mut [u8]) -> usize {
         let h = index / self.probes.len();
         let probe = self.probes[index % self.probes.len()];
         let theirs = self.hosts[h];
         let link = self.links[h];
         let l2: &L2 = &link.l2;
         let seq = (index % self.probes.len()) as u16;
-        let len = match probe {
+        match probe {
             PingProbe::Echo => build_echo(buf, l2, link.src, theirs, self.icmp_id, seq, self.id.ttl),
             PingProbe::Timestamp => match (link.src, theirs) {
                 (IpAddr::V4(s), IpAddr::V4(d)) => build_timestamp(buf, l2, s, d, self.icmp_id, seq, self.id.ttl),
-                _ => return None,
+                _ => 0,
             },
             PingProbe::AddressMask => match (link.src, theirs) {
                 (IpAddr::V4(s), IpAddr::V4(d)) => build_address_mask(buf, l2, s, d, self.icmp_id, seq, self.id.ttl),
-                _ => return None,
+                _ => 0,
             },
             PingProbe::Syn(port) | PingProbe::Ack(port) => {
                 let t = if matches!(probe, PingProbe::Syn(_)) { ScanType::Syn } else { ScanType::Ack };
@@ -107,8 +113,7 @@ impl PingPass {
                 };
                 build_udp(buf, l2, &p)
             }
-        };
-        Some((link.link, len))
+        }
     }
 
     fn probe_index(&self, host: IpAddr, want: impl Fn(PingProbe) -> bool) -> Option<usize> {

@@ -12,13 +12,17 @@ use tojimari_core::permutation::Permutation;
 use tojimari_core::timing::Timing;
 use tojimari_net::NetError;
 
-use super::io::{Batch, Link, sender_threads};
+use super::io::{Link, Outbox, sender_threads};
 use super::pass::PortPass;
 use super::pass_policy::{Action, PassPolicy, SlowPassPolicy};
 use super::rate_control::RateControl;
 use crate::control::Control;
 use crate::rate::TokenBucket;
 use crate::trace::Tracer;
+
+/// The shortest wait for late answers after a pass: the receive ring hands a block over at the latest
+/// [`super::io::RX_RETIRE_MS`] milliseconds after its first frame, and the receiver thread may wait a scheduler slice to run.
+const PASS_WAIT_FLOOR: Duration = Duration::from_millis(20);
 
 /// How a run of passes went.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -60,7 +64,8 @@ pub fn run_passes(
                     control.progress.retransmissions.fetch_add(sent, Ordering::Relaxed);
                 }
                 stats.passes += 1;
-                let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(timing.initial_rtt_timeout);
+                let timeout =
+                    pass.rtt.lock().map(|r| r.pass_wait(PASS_WAIT_FLOOR)).unwrap_or(timing.initial_rtt_timeout);
                 action = policy.pass_sent(Instant::now(), sent, timeout, pass.results.answered());
             }
             Action::Wait { until } => {
@@ -119,36 +124,35 @@ fn send_share(
     stop: &AtomicBool,
 ) -> Result<u64, NetError> {
     let mut bucket = TokenBucket::new(rate, Instant::now());
-    let mut batch = Batch::for_rate(rate);
+    let mut outbox = Outbox::for_rate(links, worker, rate);
     let mut sent = 0u64;
     let pass_no = pass.pass_no.load(Ordering::Relaxed);
     let mut i = worker as u64;
-    while i < order.len() {
-        if control.is_cancelled() || stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let index = order.get(i) as usize;
-        i += workers as u64;
-        if pass.results.is_answered(index) || !pass.retry_wanted(index, pass_no) {
-            continue;
-        }
-        while !bucket.try_take(Instant::now()) {
-            if !batch.is_empty() {
-                batch.flush(links, worker)?;
+    let result = (|| {
+        while i < order.len() {
+            if control.is_cancelled() || stop.load(Ordering::Relaxed) {
+                break;
             }
-            std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+            let index = order.get(i) as usize;
+            i += workers as u64;
+            if pass.results.is_answered(index) || !pass.retry_wanted(index, pass_no) {
+                continue;
+            }
+            while !bucket.try_take(Instant::now()) {
+                if !outbox.is_empty() {
+                    outbox.flush()?;
+                }
+                std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+            }
+            let now = Instant::now();
+            if outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf, now))? {
+                sent += 1;
+            }
         }
-        let (link, len) = pass.build(index, batch.slot(), Instant::now());
-        if len == 0 {
-            continue;
-        }
-        batch.push(link, len);
-        sent += 1;
-        if batch.is_full() {
-            batch.flush(links, worker)?;
-        }
-    }
-    if let Err(e) = batch.flush(links, worker) {
+        outbox.flush()
+    })();
+    control.progress.frames.fetch_add(outbox.frames, Ordering::Relaxed);
+    if let Err(e) = result {
         stop.store(true, Ordering::Relaxed);
         return Err(e);
     }
