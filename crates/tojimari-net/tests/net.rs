@@ -9,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use tojimari_net::{
-    Filter, NetError, PacketSender, PacketSocket, RingConfig, Route, interface_by_name, interfaces, next_hop_mac,
-    raw_allowed, route_to,
+    Filter, FrameSender, NetError, PacketSender, PacketSocket, RingConfig, Route, SendMethod, SendPreference,
+    TxRingConfig, interface_by_name, interfaces, next_hop_mac, raw_allowed, route_to,
 };
 use tojimari_testbed::{SCANNER_V4, SCANNER_V6, TestBed, testbed_or_skip};
 use tojimari_wire::tcp::flags::{ACK, RST, SYN};
@@ -382,6 +382,63 @@ fn send_batch_of_1000_frames() {
             assert!(stats.packets >= rsts as u64);
             // Counters accumulate across reads.
             assert!(socket.stats().unwrap().packets >= stats.packets);
+        })
+        .unwrap();
+}
+
+/// 1000 SYNs through each kind of FrameSender: the transmit ring where granted, sendmmsg when asked or
+/// when the kernel refuses the ring (here a slot size that is not a multiple of 16, which it rejects with
+/// EINVAL); every one reaches the target, which answers with a reset.
+#[test]
+fn frame_senders_ring_and_fallback_deliver_every_frame() {
+    let bed = testbed_or_skip!(1);
+    let dst = IpAddr::V4(bed.target(0).v4);
+    bed.scanner()
+        .run_in(move || {
+            let route = route_to(dst).unwrap();
+            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let refused = TxRingConfig { frame_size: 1000, ..TxRingConfig::default() };
+            let cases = [
+                ("ring", FrameSender::open(route.ifindex, SendPreference::Auto).unwrap()),
+                ("asked", FrameSender::open(route.ifindex, SendPreference::Mmsg).unwrap()),
+                ("refused", FrameSender::open_with(route.ifindex, SendPreference::Auto, refused).unwrap()),
+            ];
+            for (k, (what, mut sender)) in cases.into_iter().enumerate() {
+                match (what, sender.method()) {
+                    ("ring", SendMethod::Ring { slots, .. }) => assert!(*slots >= 64),
+                    ("asked", SendMethod::Mmsg { why }) => assert!(why.contains("turned off"), "{why}"),
+                    ("refused", SendMethod::Mmsg { why }) => assert!(why.contains("refused"), "{why}"),
+                    (what, method) => panic!("{what}: {method}"),
+                }
+                let sport = 42000 + k as u16;
+                let mut socket =
+                    PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), SMALL_RING).unwrap();
+                let mut queued = 0u16;
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while queued < 1000 && Instant::now() < deadline {
+                    let frame = syn_frame(&route, mac, 20000 + queued, sport, u32::from(queued));
+                    let pushed = sender.push(&mut |buf: &mut [u8]| {
+                        buf[..frame.len()].copy_from_slice(&frame);
+                        frame.len()
+                    });
+                    if pushed {
+                        queued += 1;
+                    } else {
+                        sender.flush().unwrap();
+                    }
+                }
+                while sender.pending() > 0 && Instant::now() < deadline {
+                    sender.flush().unwrap();
+                }
+                assert_eq!((queued, sender.pending()), (1000, 0), "{what}");
+                let segs = collect(&mut socket, Duration::from_secs(3), |s| s.len() >= 1000);
+                let rsts = segs.iter().filter(|s| s.flags == RST | ACK && s.dport == sport).count();
+                assert_eq!(rsts, 1000, "{what}: {}", sender.method());
+            }
+            // Loopback keeps sendmmsg, whose IPv4 detour the ring cannot take.
+            let lo = interface_by_name("lo").unwrap();
+            let sender = FrameSender::open(lo.index, SendPreference::Auto).unwrap();
+            assert!(matches!(sender.method(), SendMethod::Mmsg { why } if why.contains("loopback")));
         })
         .unwrap();
 }
