@@ -16,6 +16,7 @@ use crate::tx_ring::{MAX_FRAME as MMSG_FRAME, TxRing, TxRingConfig, kick};
 
 const PACKET_LOSS: libc::c_int = 14;
 const PACKET_QDISC_BYPASS: libc::c_int = 20;
+const PACKET_VNET_HDR: libc::c_int = 15;
 /// Frames queued for one `sendmmsg` on the fallback path.
 const MMSG_BATCH: usize = 256;
 
@@ -24,7 +25,7 @@ const MMSG_BATCH: usize = 256;
 pub enum SendMethod {
     /// A PACKET_TX_RING of `slots` frames; `qdisc_bypass` when the kernel let frames skip the queueing
     /// discipline (PACKET_QDISC_BYPASS).
-    Ring { slots: usize, qdisc_bypass: bool },
+    Ring { slots: usize, qdisc_bypass: bool, linear: bool },
     /// `sendmmsg` batches, because of `why`.
     Mmsg { why: String },
 }
@@ -42,11 +43,15 @@ impl SendMethod {
 impl fmt::Display for SendMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendMethod::Ring { slots, qdisc_bypass: true } => {
-                write!(f, "tx-ring (PACKET_TX_RING, TPACKET_V2, {slots} slots, qdisc bypass)")
-            }
-            SendMethod::Ring { slots, qdisc_bypass: false } => {
-                write!(f, "tx-ring (PACKET_TX_RING, TPACKET_V2, {slots} slots)")
+            SendMethod::Ring { slots, qdisc_bypass, linear } => {
+                write!(f, "tx-ring (PACKET_TX_RING, TPACKET_V2, {slots} slots")?;
+                if *qdisc_bypass {
+                    f.write_str(", qdisc bypass")?;
+                }
+                if *linear {
+                    f.write_str(", frames copied whole")?;
+                }
+                f.write_str(")")
             }
             SendMethod::Mmsg { why } => write!(f, "sendmmsg ({why})"),
         }
@@ -95,8 +100,8 @@ impl FrameSender {
             "the transmit ring was turned off".to_string()
         } else {
             match open_ring(ifindex, ring) {
-                Ok((ring, fd, qdisc_bypass)) => {
-                    let method = SendMethod::Ring { slots: ring.slots(), qdisc_bypass };
+                Ok((ring, fd, qdisc_bypass, linear)) => {
+                    let method = SendMethod::Ring { slots: ring.slots(), qdisc_bypass, linear };
                     return Ok(FrameSender { path: Path::Ring { ring, fd }, method, pending: 0 });
                 }
                 // Without the privilege for a packet socket at all, sendmmsg cannot help either.
@@ -181,8 +186,9 @@ impl FrameSender {
     }
 }
 
-/// A send-only AF_PACKET socket with a transmit ring: (ring, socket, qdisc bypass granted).
-fn open_ring(ifindex: u32, config: TxRingConfig) -> Result<(TxRing, OwnedFd, bool), NetError> {
+/// A send-only AF_PACKET socket with a transmit ring: (ring, socket, qdisc bypass granted, frames copied
+/// whole thanks to a virtio-net header).
+fn open_ring(ifindex: u32, config: TxRingConfig) -> Result<(TxRing, OwnedFd, bool, bool), NetError> {
     let fd = sys::socket(libc::AF_PACKET, libc::SOCK_RAW, 0, "open AF_PACKET socket")?;
     attach_filter(&fd, &Filter::drop_all())?;
     let one: libc::c_int = 1;
@@ -191,7 +197,9 @@ fn open_ring(ifindex: u32, config: TxRingConfig) -> Result<(TxRing, OwnedFd, boo
     // Frames go straight to the driver, past the queueing discipline; not fatal where refused.
     let qdisc_bypass =
         sys::set_option(&fd, libc::SOL_PACKET, PACKET_QDISC_BYPASS, &one, "set PACKET_QDISC_BYPASS").is_ok();
-    let ring = TxRing::setup(fd.as_fd(), config)?;
+    // Small frames are copied whole into the socket buffer rather than attached by page (see TxRing).
+    let linear = sys::set_option(&fd, libc::SOL_PACKET, PACKET_VNET_HDR, &one, "set PACKET_VNET_HDR").is_ok();
+    let ring = TxRing::setup(fd.as_fd(), config, linear)?;
     bind(&fd, ifindex, 0)?;
-    Ok((ring, fd, qdisc_bypass))
+    Ok((ring, fd, qdisc_bypass, linear))
 }

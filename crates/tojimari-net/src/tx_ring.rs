@@ -27,8 +27,10 @@ const HDR_LEN_FIELD: usize = 4;
 const DATA_OFFSET: usize = 32;
 /// The default slot size (see [`TxRingConfig::frame_size`]).
 const DEFAULT_FRAME_SIZE: usize = 1024;
+/// `sizeof(struct virtio_net_hdr)`: with PACKET_VNET_HDR, each frame is preceded by one.
+const VNET_HDR_LEN: usize = 10;
 /// The largest frame a default slot holds, and so the largest frame any [`crate::FrameSender`] takes.
-pub(crate) const MAX_FRAME: usize = DEFAULT_FRAME_SIZE - DATA_OFFSET;
+pub(crate) const MAX_FRAME: usize = DEFAULT_FRAME_SIZE - DATA_OFFSET - VNET_HDR_LEN;
 
 /// `struct tpacket_req`.
 #[repr(C)]
@@ -60,9 +62,9 @@ impl Default for TxRingConfig {
 }
 
 impl TxRingConfig {
-    /// The largest frame a slot holds.
+    /// The largest frame a slot holds (with room for a virtio-net header).
     pub fn max_frame(&self) -> usize {
-        self.frame_size.saturating_sub(DATA_OFFSET)
+        self.frame_size.saturating_sub(DATA_OFFSET + VNET_HDR_LEN)
     }
 }
 
@@ -74,6 +76,8 @@ pub(crate) struct TxRing {
     frames_per_block: usize,
     frame_count: usize,
     next: usize,
+    /// Whether each frame is preceded by a virtio-net header (PACKET_VNET_HDR).
+    vnet: bool,
 }
 
 // SAFETY: a plain memory mapping owned by this value, tied to no thread; every accessor that writes
@@ -85,7 +89,12 @@ unsafe impl Sync for TxRing {}
 impl TxRing {
     /// Switches `fd` to TPACKET_V2, requests the ring and maps it. The kernel refuses (EINVAL, ENOMEM,
     /// EPERM) when the sizes do not fit its rules or memory is short; callers fall back to `sendmmsg`.
-    pub(crate) fn setup(fd: BorrowedFd<'_>, config: TxRingConfig) -> Result<TxRing, NetError> {
+    ///
+    /// `vnet`: PACKET_VNET_HDR is on, so each frame gets a virtio-net header whose `hdr_len` is the whole
+    /// frame. The kernel then copies the frame into the socket buffer instead of attaching the ring's page
+    /// to it: for frames of a few dozen bytes a copy is cheaper than the page references, and a forwarding
+    /// device (veth) would otherwise copy the page out again into a freshly allocated one.
+    pub(crate) fn setup(fd: BorrowedFd<'_>, config: TxRingConfig, vnet: bool) -> Result<TxRing, NetError> {
         sys::set_option(&fd, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V2, "set TPACKET_V2")?;
         let frames_per_block = config.block_size.checked_div(config.frame_size).unwrap_or(0);
         let frame_count = frames_per_block * config.block_count;
@@ -116,7 +125,7 @@ impl TxRing {
         }
         let base = NonNull::new(map.cast::<u8>())
             .ok_or(NetError::Invalid { what: "transmit ring", reason: "mmap returned null".into() })?;
-        Ok(TxRing { base, config, frames_per_block, frame_count, next: 0 })
+        Ok(TxRing { base, config, frames_per_block, frame_count, next: 0, vnet })
     }
 
     fn slot_start(&self, slot: usize) -> *mut u8 {
@@ -148,16 +157,26 @@ impl TxRing {
         }
         let start = self.slot_start(self.next);
         let max = self.config.max_frame();
+        let at = DATA_OFFSET + if self.vnet { VNET_HDR_LEN } else { 0 };
         // SAFETY: the slot is ours (status AVAILABLE seen with Acquire ordering: the kernel no longer
-        // reads it), `DATA_OFFSET + max` = `frame_size` bytes lie inside it, and the slice ends before
-        // the status is handed back below.
-        let data = unsafe { std::slice::from_raw_parts_mut(start.add(DATA_OFFSET), max) };
+        // reads it), `at + max` <= `frame_size` bytes lie inside it, and the slice ends before the status
+        // is handed back below.
+        let data = unsafe { std::slice::from_raw_parts_mut(start.add(at), max) };
         let len = fill(data).min(max);
         if len == 0 {
             return 0;
         }
+        if self.vnet {
+            // struct virtio_net_hdr: no offloads (flags, gso_type 0), hdr_len = the whole frame
+            // (little-endian, as the kernel reads it for packet sockets), the rest 0.
+            let mut hdr = [0u8; VNET_HDR_LEN];
+            hdr[2..4].copy_from_slice(&(len as u16).to_le_bytes());
+            // SAFETY: the header's bytes lie at the start of the slot's data, inside the slot, still ours.
+            unsafe { std::ptr::copy_nonoverlapping(hdr.as_ptr(), start.add(DATA_OFFSET), VNET_HDR_LEN) };
+        }
+        let tp_len = (len + at - DATA_OFFSET) as u32;
         // SAFETY: `tp_len` lies in the slot's header, 4-byte aligned, and the slot is still ours.
-        unsafe { start.add(HDR_LEN_FIELD).cast::<u32>().write(len as u32) };
+        unsafe { start.add(HDR_LEN_FIELD).cast::<u32>().write(tp_len) };
         self.status(self.next).store(TP_STATUS_SEND_REQUEST, Ordering::Release);
         self.next = (self.next + 1) % self.frame_count;
         len

@@ -47,8 +47,6 @@ use ping::PingPass;
 /// A next hop: (interface index, address).
 type NextHop = (u32, IpAddr);
 
-/// How a host is reached (its route and link), or why it cannot be.
-type HostPlan = Result<(Route, u16), Reason>;
 
 /// Host discovery for the raw engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,38 +247,49 @@ impl<'a> Engine<'a> {
         let started = SystemTime::now();
         self.stats.hosts_total += targets.len() as u64;
         // Route each host; on-link hosts need their own MAC, found in parallel, while the interfaces'
-        // sockets are opened.
-        let routes: Vec<(ScanTarget, Result<Route, Reason>)> = targets
+        // sockets are opened. A host keeps only the index of its route among the group's distinct routes
+        // (they differ in all but the destination only a few times), not a route of its own.
+        let mut distinct: Vec<Route> = Vec::new();
+        let routed: Vec<(ScanTarget, Result<usize, Reason>)> = targets
             .into_iter()
             .map(|t| {
-                let r = self.route(t.addr).map_err(|_| Reason::NetUnreach);
+                let r = self.route(t.addr).map_err(|_| Reason::NetUnreach).map(|route| {
+                    let same = |r: &Route| {
+                        (r.ifindex, r.src, r.gateway, r.loopback) == (route.ifindex, route.src, route.gateway, route.loopback)
+                    };
+                    distinct.iter().position(same).unwrap_or_else(|| {
+                        distinct.push(route);
+                        distinct.len() - 1
+                    })
+                });
                 (t, r)
             })
             .collect();
         let next_hops: Vec<(u32, IpAddr, Route)> = {
-            let mut v: Vec<(u32, IpAddr, Route)> = routes
+            let mut hops: Vec<(u32, IpAddr, usize)> = routed
                 .iter()
-                .filter_map(|(t, r)| r.as_ref().ok().map(|r| (r.ifindex, r.gateway.unwrap_or(t.addr), r.clone())))
-                .filter(|(_, _, r)| !r.loopback)
+                .filter_map(|(t, r)| r.as_ref().ok().map(|&i| (&distinct[i], t.addr, i)))
+                .filter(|(r, _, _)| !r.loopback)
+                .map(|(r, addr, i)| (r.ifindex, r.gateway.unwrap_or(addr), i))
                 .collect();
-            v.sort_by_key(|(i, h, _)| (*i, *h));
-            v.dedup_by_key(|(i, h, _)| (*i, *h));
-            v.retain(|(i, h, _)| !self.macs.contains_key(&(*i, *h)));
-            v
+            hops.sort_by_key(|(i, h, _)| (*i, *h));
+            hops.dedup_by_key(|(i, h, _)| (*i, *h));
+            hops.retain(|(i, h, _)| !self.macs.contains_key(&(*i, *h)));
+            hops.into_iter().map(|(i, h, r)| (i, h, distinct[r].clone())).collect()
         };
-        let (plans, found) = std::thread::scope(|s| {
+        let (links, found) = std::thread::scope(|s| {
             let resolver = s.spawn(move || resolve_next_hops(next_hops));
-            let plans: Vec<(ScanTarget, HostPlan)> = routes
-                .into_iter()
-                .map(|(t, r)| {
-                    let plan =
-                        r.and_then(|route| self.link_for(&route).map(|l| (route, l)).map_err(|_| Reason::HostUnreach));
-                    (t, plan)
-                })
-                .collect();
-            (plans, resolver.join().unwrap_or_default())
+            let links: Vec<Result<u16, EngineError>> = distinct.iter().map(|route| self.link_for(route)).collect();
+            (links, resolver.join().unwrap_or_default())
         });
         self.macs.extend(found);
+        let plans = routed.into_iter().map(|(t, r)| {
+            let plan = r.and_then(|i| match &links[i] {
+                Ok(link) => Ok((&distinct[i], *link)),
+                Err(_) => Err(Reason::HostUnreach),
+            });
+            (t, plan)
+        });
 
         // Who is up, and how each host is reached.
         let skip = self.cfg.discovery == RawDiscovery::Skip;

@@ -29,6 +29,8 @@ const OWN_ROTATION: u32 = UDP_PORT_SPREAD as u32 / 2 + 1;
 /// SYN/ACK would meet the target's half-open connection, whose SYN/ACK re-sends Linux rate-limits to one per
 /// 500 ms (`tcp_invalid_ratelimit`): a fresh source port gets a fresh answer at once.
 pub const TCP_PORT_SPREAD: u16 = 16;
+/// Retry passes walk hosts' ports in units of at most this many (see [`PortPass::for_each_retry`]).
+const RETRY_UNIT: usize = 256;
 /// One probe in this many has its send time recorded, for round-trip estimates.
 const RTT_SAMPLE: usize = 64;
 
@@ -114,10 +116,15 @@ pub struct PortPass {
     pub results: Results,
     /// Per host: whether it has answered anything in this pass (see [`RetrySample`]).
     heard: Vec<AtomicBool>,
+    /// Per host: its probes answered so far.
+    host_answered: Vec<std::sync::atomic::AtomicU32>,
     sample: RetrySample,
     /// TCP techniques: one probe template per distinct (source, link) among the hosts, and each host's.
     templates: Vec<TcpTemplate>,
     host_template: Vec<u16>,
+    /// When every host is reached the same way (the usual case): that way, so that sending a probe
+    /// reads no per-host entry but the address.
+    uniform: Option<HostLink>,
     /// The pass being sent (0 = first try); picks the TCP source port.
     pub pass_no: std::sync::atomic::AtomicU32,
     samples: Mutex<HashMap<usize, Instant>>,
@@ -141,7 +148,9 @@ impl PortPass {
         let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
         let n = hosts.len() * ports.len();
         let heard = (0..hosts.len()).map(|_| AtomicBool::new(false)).collect();
+        let host_answered = (0..hosts.len()).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
         let (templates, host_template) = templates(technique, &id, &hosts, &links);
+        let uniform = links.first().copied().filter(|first| links.iter().all(|l| l == first));
         PortPass {
             technique,
             id,
@@ -152,8 +161,10 @@ impl PortPass {
             port_index,
             results: Results::new(n),
             heard,
+            host_answered,
             templates,
             host_template,
+            uniform,
             sample: RetrySample::new(ports.len()),
             pass_no: std::sync::atomic::AtomicU32::new(0),
             samples: Mutex::new(HashMap::new()),
@@ -197,16 +208,48 @@ impl PortPass {
         })
     }
 
-    /// Whether pass `pass` sends the still-unanswered probe `index`: always to a host that has answered
-    /// anything, only a sample of the ports of a host that has not ([`RetrySample`]).
-    pub fn retry_wanted(&self, index: usize, pass: u32) -> bool {
-        let (h, p) = (index / self.ports.len(), index % self.ports.len());
-        pass == 0 || self.sample.wanted(pass, h, p, self.heard[h].load(Ordering::Relaxed))
-    }
-
     /// The interface (index into the scan's links) the probe `index` leaves by.
     pub fn link_of(&self, index: usize) -> u16 {
-        self.links[index / self.ports.len()].link
+        match self.uniform {
+            Some(link) => link.link,
+            None => self.links[index / self.ports.len()].link,
+        }
+    }
+
+    /// Retry passes walk the probes in units of one host's ports, at most [`RETRY_UNIT`] of them: the
+    /// number of units.
+    pub fn retry_units(&self) -> usize {
+        self.hosts.len() * self.ports.len().div_ceil(RETRY_UNIT)
+    }
+
+    /// Calls `f` with every probe index of retry unit `unit` that pass `pass` sends: unanswered, and
+    /// wanted by the retry rule ([`RetrySample`]). A silent host costs one check, not one per port, so a
+    /// retry over a large sweep walks only what it sends.
+    pub fn for_each_retry(&self, unit: usize, pass: u32, f: &mut dyn FnMut(usize) -> bool) -> bool {
+        let chunks = self.ports.len().div_ceil(RETRY_UNIT);
+        let (h, chunk) = (unit / chunks, unit % chunks);
+        let heard = self.heard[h].load(Ordering::Relaxed);
+        if !heard && pass > 1 {
+            return true;
+        }
+        let first = chunk * RETRY_UNIT;
+        for p in first..(first + RETRY_UNIT).min(self.ports.len()) {
+            let index = h * self.ports.len() + p;
+            if self.sample.wanted(pass, h, p, heard) && !self.results.is_answered(index) && !f(index) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether pass `pass` (a retry) has anything to send, without walking the probes: a host heard from
+    /// with probes still unanswered, or, in the first retry, a silent host (whose sample goes).
+    pub fn retry_pending(&self, pass: u32) -> bool {
+        let ports = self.ports.len() as u32;
+        self.heard.iter().zip(&self.host_answered).any(|(heard, answered)| {
+            let unanswered = answered.load(Ordering::Relaxed) < ports;
+            unanswered && (heard.load(Ordering::Relaxed) || pass <= 1)
+        })
     }
 
     /// Writes the probe for `index` into `buf`; returns its length (0 if it cannot be built). TCP probes
@@ -214,7 +257,7 @@ impl PortPass {
     pub fn build(&self, index: usize, buf: &mut [u8], now: Instant) -> usize {
         let (h, port) = self.split(index);
         let theirs = self.hosts[h];
-        let link = self.links[h];
+        let link = self.uniform.unwrap_or_else(|| self.links[h]);
         if index.is_multiple_of(RTT_SAMPLE)
             && let Ok(mut s) = self.samples.lock()
         {
@@ -233,7 +276,8 @@ impl PortPass {
             };
             return build_udp(buf, &link.l2, &probe);
         }
-        let Some(template) = self.templates.get(usize::from(self.host_template[h])) else { return 0 };
+        let which = if self.uniform.is_some() { 0 } else { usize::from(self.host_template[h]) };
+        let Some(template) = self.templates.get(which) else { return 0 };
         let sport = self.tcp_sport();
         let cookie = self.id.key.cookie(link.src, theirs, sport, port);
         let (seq, ack) = self.technique.probe_seq_ack(cookie);
@@ -263,6 +307,9 @@ impl PortPass {
         if !self.results.record(index, answer) {
             self.rx.duplicates.fetch_add(1, Ordering::Relaxed);
             return false;
+        }
+        if let Some(answered) = self.host_answered.get(index / self.ports.len()) {
+            answered.fetch_add(1, Ordering::Relaxed);
         }
         if index.is_multiple_of(RTT_SAMPLE)
             && let Some(sent) = self.samples.lock().ok().and_then(|mut s| s.remove(&index))

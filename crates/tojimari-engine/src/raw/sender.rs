@@ -98,6 +98,9 @@ fn send_pass(
     rate: f64,
     control: &Control,
 ) -> Result<u64, NetError> {
+    if pass.pass_no.load(Ordering::Relaxed) > 0 && !pass.retry_pending(pass.pass_no.load(Ordering::Relaxed)) {
+        return Ok(0);
+    }
     let stop_flag = AtomicBool::new(false);
     let sent: Result<Vec<u64>, NetError> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
@@ -127,30 +130,52 @@ fn send_share(
     let mut outbox = Outbox::for_rate(links, worker, rate);
     let mut sent = 0u64;
     let pass_no = pass.pass_no.load(Ordering::Relaxed);
-    let mut i = worker as u64;
-    let result = (|| {
-        while i < order.len() {
-            if control.is_cancelled() || stop.load(Ordering::Relaxed) {
-                break;
+    let mut failed: Option<NetError> = None;
+    // Sends one probe, paced; false to stop the walk (cancelled, another thread failed, or a send error).
+    let mut send = |index: usize| -> bool {
+        if control.is_cancelled() || stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut now = Instant::now();
+        while !bucket.try_take(now) {
+            if !outbox.is_empty()
+                && let Err(e) = outbox.flush()
+            {
+                failed = Some(e);
+                return false;
             }
-            let index = order.get(i) as usize;
-            i += workers as u64;
-            if pass.results.is_answered(index) || !pass.retry_wanted(index, pass_no) {
-                continue;
+            std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+            now = Instant::now();
+        }
+        match outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf, now)) {
+            Ok(pushed) => {
+                sent += u64::from(pushed);
+                true
             }
-            while !bucket.try_take(Instant::now()) {
-                if !outbox.is_empty() {
-                    outbox.flush()?;
-                }
-                std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
-            }
-            let now = Instant::now();
-            if outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf, now))? {
-                sent += 1;
+            Err(e) => {
+                failed = Some(e);
+                false
             }
         }
-        outbox.flush()
-    })();
+    };
+    if pass_no == 0 {
+        // The first pass: every probe, in the seeded order (nothing is answered before it is sent).
+        let mut i = worker as u64;
+        while i < order.len() && send(order.get(i) as usize) {
+            i += workers as u64;
+        }
+    } else {
+        // A retry: the units of hosts' ports in a seeded order, only what the retry rule wants.
+        let units = Permutation::new(pass.retry_units() as u64, u64::from(pass_no) ^ 0x7e72_u64);
+        let mut u = worker as u64;
+        while u < units.len() && pass.for_each_retry(units.get(u) as usize, pass_no, &mut send) {
+            u += workers as u64;
+        }
+    }
+    let result = match failed {
+        Some(e) => Err(e),
+        None => outbox.flush(),
+    };
     control.progress.frames.fetch_add(outbox.frames, Ordering::Relaxed);
     if let Err(e) = result {
         stop.store(true, Ordering::Relaxed);
