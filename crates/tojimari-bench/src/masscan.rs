@@ -1,0 +1,118 @@
+//! masscan as a peer, run so that its figures are fair, and the [`Waker`] that lets it exit.
+//!
+//! # Why masscan 1.3.2 stalled on the bed (issue 11, part 7)
+//!
+//! Measured by hand in a bed of the same shape (bridge, veth, one target with 300 listeners), with
+//! `masscan -e eth0 --adapter-ip 198.18.0.1 --router-mac MAC --wait 2 -oL FILE -p1-65535 --rate 1000000`,
+//! standard input from /dev/null: every probe is sent in about 0.5 s (its status line says 120-160 kpps; one
+//! transmit thread doing one `send` per frame through libpcap), every answer is in within the next few ms,
+//! and then the run took 5.4, 18.7 and 30.4 s with the status line counting `waiting 0-secs`,
+//! `waiting -1-secs`, ... `waiting -26-secs`. `/proc/PID/task/*/wchan` and `strace -f -p` during the
+//! negative countdown: the main thread prints the status every 250 ms and waits for the receive thread;
+//! the receive thread sits in `poll([pcap fd, pcap's break-loop eventfd], 2, 1000)`, times out, and polls
+//! again, forever: libpcap (TPACKET_V3) does not return to masscan on a timeout with no frame, so masscan
+//! never looks at its "done" flag. The first frame that reaches eth0 makes `poll` return 1, and the thread
+//! closes its output (the `-oL` buffer is written only then) and exits within a millisecond: sending one UDP
+//! datagram from the target at that point ended both runs tried at once (4.9 s in all). On the bench's bed
+//! nothing else talks to the scanner once the scan is over, so masscan waited until something did (a
+//! neighbour probe, tens of seconds later) or until the harness killed it at `--peer-timeout`; a SIGKILL
+//! also threw away the part of the `-oL` output still in masscan's buffer: it writes 4 KiB blocks, and the
+//! first 8 KiB of the 11 KB list hold 223 of the 300 open ports, the "74% found" of the killed runs.
+//! masscan's own options do not help: `--wait` only sets when the flag is raised, `--nostatus` makes it
+//! worse (masscan issues 718, 812), and there is no option for the receive path.
+//!
+//! So the harness does what any traffic on a real network does: while masscan runs, a [`Waker`] sends one
+//! small UDP datagram every 100 ms from the target namespace to a UDP socket the bench holds open in the
+//! scanner namespace (so the scanner's kernel answers nothing and the scanner's transmit counter, the
+//! table's packets figure, is unchanged). masscan ignores these frames; they only let its receive thread see
+//! the flag. A peer still stopped at `--peer-timeout` gets SIGINT first (masscan then writes what it found)
+//! and SIGKILL only 5 s later. What remains is masscan's own behaviour: one transmit thread tops out near
+//! 150 kpps on this veth whatever `--rate` asks, each probe is sent once (`--retries 0`), so a few of the 300
+//! open ports are lost when the target's backlog overflows, and `--wait 2` seconds are part of its time.
+
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tojimari_testbed::Netns;
+
+use crate::{ToolRun, parse_masscan};
+
+/// The scanner namespace's address (the bed's fixed layout).
+const SCANNER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+/// The UDP port the waker's datagrams go to, held open by the bench in the scanner namespace.
+const WAKE_PORT: u16 = 9;
+/// How often a datagram is sent: masscan exits at most this long after its `--wait` is over.
+const WAKE_EVERY: Duration = Duration::from_millis(100);
+
+/// masscan needs the next hop's MAC and its own address spelled out in a namespace with no default route;
+/// `wake` is the namespace of the target (see the module docs for why masscan needs one).
+pub(crate) fn masscan<'a>(name: &str, args: &[&str], router_mac: &str, timeout: u64, wake: &'a Netns) -> ToolRun<'a> {
+    let mut a: Vec<String> =
+        ["-e", "eth0", "--adapter-ip", "198.18.0.1", "--router-mac", router_mac, "-oL", "-", "--wait", "2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    a.extend(args.iter().map(|s| s.to_string()));
+    ToolRun {
+        name: name.into(),
+        program: "masscan".into(),
+        args: a,
+        parse: parse_masscan,
+        timeout: Some(Duration::from_secs(timeout)),
+        wake: Some(wake),
+    }
+}
+
+/// Sends a datagram from a target namespace to the scanner namespace every [`WAKE_EVERY`] until dropped;
+/// the scanner side is a bound socket that reads and discards them, so nothing is answered.
+pub(crate) struct Waker {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Waker {
+    /// Starts the sink in `scanner` and the sender in `target`.
+    pub(crate) fn start(scanner: &Netns, target: &Netns) -> Result<Waker, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut waker = Waker { stop: stop.clone(), threads: Vec::new() };
+        let sink = scanner
+            .run_in(|| {
+                let socket = UdpSocket::bind(SocketAddrV4::new(SCANNER, WAKE_PORT))?;
+                socket.set_read_timeout(Some(WAKE_EVERY))?;
+                Ok::<_, std::io::Error>(socket)
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("waker: bind {SCANNER}:{WAKE_PORT} in the scanner namespace: {e}"))?;
+        let sink_stop = stop.clone();
+        waker.threads.push(std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            while !sink_stop.load(Ordering::Relaxed) {
+                let _ = sink.recv(&mut buf);
+            }
+        }));
+        let sender_stop = stop;
+        let sender = target
+            .spawn_in(move || {
+                let Ok(socket) = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)) else { return };
+                while !sender_stop.load(Ordering::Relaxed) {
+                    let _ = socket.send_to(b"wake", SocketAddrV4::new(SCANNER, WAKE_PORT));
+                    std::thread::sleep(WAKE_EVERY);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        waker.threads.push(sender);
+        Ok(waker)
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
