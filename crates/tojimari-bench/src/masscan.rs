@@ -34,8 +34,9 @@
 //! - Each probe is sent once (`--retries 0`), and masscan answers every RST of a closed port with a RST of
 //!   its own (win 1200, seen with tcpdump on eth0): about 2 frames per probe where every port answers.
 //! - Recall below 100%: tcpdump on the scanner's eth0 (`-Q in`, SYN-ACKs only, 0 dropped) saw all 300
-//!   SYN-ACKs arrive in every run tried, while masscan listed 241-258 of them on a loaded machine and
-//!   291-299 on a quiet one. Its receive thread reads every frame of the interface through libpcap's
+//!   SYN-ACKs arrive in every run tried, while masscan listed 241-258 of them when other processes competed
+//!   for the two CPUs (a waker that started a Python process every 0.3 s, a compiler) and 293-299 when
+//!   the machine was quieter (97-98% in the bench with this light waker). Its receive thread reads every frame of the interface through libpcap's
 //!   default 2 MB ring (the 65,235 RSTs, its own SYNs and RSTs too); when that thread is not scheduled in
 //!   time the ring overflows and answers are lost. No masscan option sets that buffer.
 
