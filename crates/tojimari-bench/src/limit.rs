@@ -13,6 +13,8 @@
 //! Each row: wall time of the process (start-up and tojimari's final wait included), frames the scanner's
 //! eth0 sent and received (read 300 ms after the process ended, so late answers count), frames sent per
 //! second, and tojimari's rate as a share of trafgen's in the same run (issue 11's target: at least 85%).
+//! The two run one after the other, so a load spike from another process lands on one of them only: the
+//! closing line compares the medians over all runs, the steadier figure with `--runs 3` or more.
 
 use std::net::Ipv4Addr;
 use std::process::Stdio;
@@ -59,6 +61,18 @@ pub(crate) fn per_second(frames: u64, wall: Duration) -> Option<f64> {
 pub(crate) fn share_percent(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
     let (ours, theirs) = (ours?, theirs?);
     (theirs > 0.0).then(|| ours * 100.0 / theirs)
+}
+
+/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
+pub(crate) fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 /// One sender's run.
@@ -182,23 +196,38 @@ pub fn limit(runs: usize) -> Result<(), String> {
     if let Some(old) = baseline_binary() {
         tools.push(("tojimari -sS [before]".into(), old));
     }
+    let mut trafgen_rates = Vec::new();
+    let mut tool_rates: Vec<Vec<f64>> = vec![Vec::new(); tools.len()];
     for _ in 0..runs {
         let reference = match &trafgen {
             Some(program) => {
                 let sent = measure(scanner, &format!("trafgen --cpus {cpus}"), program, &trafgen_args)?;
                 print_sent(&sent, None);
-                if sent.note.is_empty() { sent.rate() } else { None }
+                let rate = if sent.note.is_empty() { sent.rate() } else { None };
+                trafgen_rates.extend(rate);
+                rate
             }
             None => {
                 println!("{:<26} not installed (apt-get install netsniff-ng)", "trafgen");
                 None
             }
         };
-        for (name, program) in &tools {
+        for ((name, program), rates) in tools.iter().zip(&mut tool_rates) {
             let sent = measure(scanner, name, program, &tojimari_args)?;
             print_sent(&sent, reference);
+            if sent.note.is_empty() {
+                rates.extend(sent.rate());
+            }
         }
     }
+    let reference = median(&trafgen_rates);
+    let mut summary = format!("trafgen {:.0} frames/s", reference.unwrap_or(0.0));
+    for ((name, _), rates) in tools.iter().zip(&tool_rates) {
+        let rate = median(rates);
+        let share = share_percent(rate, reference).map_or_else(|| "-".into(), |p| format!("{p:.1}%"));
+        summary.push_str(&format!("; {name} {:.0} frames/s = {share} of trafgen", rate.unwrap_or(0.0)));
+    }
+    println!("medians of {runs} run(s): {summary}");
     let _ = std::fs::remove_file(&config_path);
     Ok(())
 }
@@ -222,6 +251,14 @@ mod tests {
         for bad in ["", "5e:f0:fd:b1:00", "5e:f0:fd:b1:00:7g", "5e:f0:fd:b1:00:766", "5e-f0-fd-b1-00-76"] {
             assert!(trafgen_config(bad, SCANNER, Ipv4Addr::new(198, 18, 0, 2)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
+        assert_eq!(median(&[]), None);
     }
 
     #[test]
