@@ -13,7 +13,9 @@
 //! again, forever: libpcap (TPACKET_V3) does not return to masscan on a timeout with no frame, so masscan
 //! never looks at its "done" flag. The first frame that reaches eth0 makes `poll` return 1, and the thread
 //! closes its output (the `-oL` buffer is written only then) and exits within a millisecond: sending one UDP
-//! datagram from the target at that point ended both runs tried at once (4.9 s in all). On the bench's bed
+//! datagram from the target at that point ended both runs tried at once (4.9 s in all). The rate plays no
+//! part: at `--rate 10000` with 2000 ports and `--wait 1` one run took 5.4 s and the next was still
+//! `waiting -37-secs` when `timeout` killed it at 40 s. On the bench's bed
 //! nothing else talks to the scanner once the scan is over, so masscan waited until something did (a
 //! neighbour probe, tens of seconds later) or until the harness killed it at `--peer-timeout`; a SIGKILL
 //! also threw away the part of the `-oL` output still in masscan's buffer: it writes 4 KiB blocks, and the
