@@ -3,8 +3,11 @@
 //! Builds the test bed (network namespaces, as root), sets up each scenario's ground truth, runs
 //! tojimari and every installed peer (nmap, rustscan; masscan where the scenario is a SYN scan) inside
 //! the scanner namespace, one after the other on the same bed, and prints one row per tool: wall time,
-//! packets per second (counted by the scanner interface, so every tool is measured the same way),
-//! recall and precision against the ports the bed really opened, CPU time and peak memory.
+//! packets per second and frames per probe (frames counted by the scanner interface, so every tool is
+//! measured the same way, divided by the probes the scenario asks for: hosts x ports), recall and
+//! precision against the ports the bed really opened, CPU time and peak memory. tojimari runs with `-v`,
+//! and its own notes on stderr give the sender it chose (`ring` for the TX ring, `mmsg` for sendmmsg, `-`
+//! for a binary that does not say, such as an older `--baseline`) and the replies lost in its receive ring.
 //! Peers that are not installed are listed as such, not skipped silently.
 //!
 //! Scenarios (`all` runs every one):
@@ -12,7 +15,8 @@
 //! - `syn-all`: the same ports, SYN scan (nmap -sS -T4, masscan).
 //! - `syn-lossy`: the same with 5% random loss each way (nft numgen on the target's input and output).
 //! - `sweep16`: 198.19.0.0/16 answered by one namespace (AnyIP), one address in 32 alive, nmap's top 100
-//!   ports with 5 open on each alive host (10240 open in all), SYN scan with host discovery.
+//!   ports with 5 open on each alive host (10240 open in all), SYN scan with host discovery and with `-Pn`
+//!   (6.5 million probes, beside masscan at 1M pps).
 //! - `udp1024`: UDP 1-1024 on a host with 20 open UDP ports and Linux's default ICMP rate limit.
 //! - `version`: `-sV` on one host running every real Debian daemon the bed can start (at least ten), plus
 //!   three junk ports (random bytes, silent, closes at once): names, products and versions graded against
@@ -22,6 +26,10 @@
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
 //!   kernel drops); `watch-load` runs only the floods, `watch-slow` only a scan with two minutes between
 //!   probes (about 16 minutes).
+//! - `limit`: the machine's sending limit beside tojimari's: netsniff-ng's trafgen (PACKET_MMAP TX ring, both
+//!   CPUs) sends 1,000,000 SYNs to closed ports of one target, then tojimari sends about as many (`-sS -Pn
+//!   --max-retries 0`, all ports of 16 AnyIP addresses); time, frames sent and answered (interface
+//!   counters), frames/s, and tojimari's rate as a share of trafgen's.
 //! - `rate-limit`: SYN scans of all ports with no retries at rising --max-rate, to find the rate at which the
 //!   bed still answers every probe (the machine's physical limit).
 //! - `campaign`: correctness, not speed: every technique (-sS -sT -sF -sN -sX -sM -sA -sW -sU, IPv4 and IPv6)
@@ -29,7 +37,8 @@
 //!   dropped, prohibited, reset and SYN-dropped ports, without and with 5% loss each way; false opens, missed
 //!   opens and other wrong states per technique; exits 1 if there was any false or missed open.
 //!
-//! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120) and reported so.
+//! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120; SIGINT, then SIGKILL
+//! 5 s later) and reported so. masscan gets a waker so that it can exit at all on the bed: see [`masscan`].
 
 // A benchmark binary: its report is its output.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -41,7 +50,12 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tojimari_testbed::{Netns, TestBed, random_ports};
 
+use crate::engine_notes::{EngineNotes, frames_per_probe, parse_engine_notes, probes_asked};
+
 mod campaign;
+mod engine_notes;
+mod limit;
+mod masscan;
 mod scenarios;
 mod version;
 mod watch;
@@ -57,17 +71,21 @@ pub(crate) struct Row {
     found: BTreeSet<Key>,
     cpu: Duration,
     max_rss_kb: i64,
+    /// tojimari's own `-v` notes (all absent for peers and older binaries).
+    engine: EngineNotes,
     note: String,
 }
 
 /// What a tool is told to do and how its output is read.
-pub(crate) struct ToolRun {
+pub(crate) struct ToolRun<'a> {
     name: String,
     program: String,
     args: Vec<String>,
     parse: fn(&str) -> BTreeSet<Key>,
     /// Stop the tool after this long (peers that would take minutes).
     timeout: Option<Duration>,
+    /// A target namespace to send wake-up datagrams from while the tool runs (masscan, see [`masscan`]).
+    wake: Option<&'a Netns>,
 }
 
 fn main() -> ExitCode {
@@ -94,7 +112,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|rate-limit|version|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -102,10 +120,20 @@ fn main() -> ExitCode {
         }
     }
     if scenarios.is_empty() || scenarios.iter().any(|s| s == "all") {
-        scenarios =
-            ["connect-all", "syn-all", "syn-lossy", "sweep16", "udp1024", "rate-limit", "version", "watch", "campaign"]
-                .map(String::from)
-                .to_vec();
+        scenarios = [
+            "connect-all",
+            "syn-all",
+            "syn-lossy",
+            "sweep16",
+            "udp1024",
+            "limit",
+            "rate-limit",
+            "version",
+            "watch",
+            "campaign",
+        ]
+        .map(String::from)
+        .to_vec();
     }
     for s in &scenarios {
         let result = match s.as_str() {
@@ -114,6 +142,7 @@ fn main() -> ExitCode {
             "syn-lossy" => crate::scenarios::syn_all(runs, true, peer_timeout),
             "sweep16" => crate::scenarios::sweep16(runs, peer_timeout),
             "udp1024" => crate::scenarios::udp1024(runs, peer_timeout),
+            "limit" => crate::limit::limit(runs),
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
@@ -133,6 +162,11 @@ fn main() -> ExitCode {
 /// An older tojimari binary to run beside the current one (`--baseline`), so a change is measured before
 /// and after in one run on the same bed.
 static BASELINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The `--baseline` binary, if one was given.
+pub(crate) fn baseline_binary() -> Option<String> {
+    BASELINE.get().cloned()
+}
 
 pub(crate) fn tojimari_binary() -> String {
     // The release binary next to this one (cargo builds both with `cargo build --release`).
@@ -157,12 +191,13 @@ fn connect_all(runs: usize) -> Result<(), String> {
         ToolRun {
             name: "tojimari -sT".into(),
             program: tojimari_binary(),
-            args: vec!["scan", "-sT", "-p-", "-Pn", "-n", "--no-progress", "-oJ", &jsonl, &addr]
+            args: vec!["scan", "-v", "-sT", "-p-", "-Pn", "-n", "--no-progress", "-oJ", &jsonl, &addr]
                 .into_iter()
                 .map(String::from)
                 .collect(),
             parse: parse_tojimari_jsonl,
             timeout: None,
+            wake: None,
         },
         ToolRun {
             name: "nmap -sT -T4".into(),
@@ -170,6 +205,7 @@ fn connect_all(runs: usize) -> Result<(), String> {
             args: ["-sT", "-T4", "-p-", "-Pn", "-n", "-oX", "-", &addr].into_iter().map(String::from).collect(),
             parse: parse_nmap_xml,
             timeout: None,
+            wake: None,
         },
         ToolRun {
             name: "rustscan".into(),
@@ -177,22 +213,24 @@ fn connect_all(runs: usize) -> Result<(), String> {
             args: ["-a", &addr, "-r", "1-65535", "-g", "--ulimit", "5000"].into_iter().map(String::from).collect(),
             parse: parse_rustscan,
             timeout: None,
+            wake: None,
         },
     ];
     println!(
         "\nscenario connect-all: one host, all 65535 TCP ports, {} open, connect scan ({runs} run(s) each)",
         open.len()
     );
-    run_all(bed.scanner(), &tools, &open, runs, &jsonl);
+    run_all(bed.scanner(), &tools, &open, probes_asked(1, 65535), runs, &jsonl);
     let _ = std::fs::remove_file(&jsonl);
     Ok(())
 }
 
-/// Runs every tool `runs` times and prints a row each.
-pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs: usize, jsonl: &str) {
+/// Runs every tool `runs` times and prints a row each; `probes` is what the scenario asks for (hosts x
+/// ports), the divisor of the frames/probe column.
+pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, probes: u64, runs: usize, jsonl: &str) {
     println!(
-        "{:<28} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
-        "tool", "time s", "pkts/s", "recall", "precision", "cpu s", "rss MB"
+        "{:<28} {:>8} {:>9} {:>12} {:>7} {:>9} {:>7} {:>7} {:>6} {:>10}  note",
+        "tool", "time s", "pkts/s", "frames/probe", "recall", "precision", "cpu s", "rss MB", "sender", "ring drops"
     );
     let current = tojimari_binary();
     for tool in tools {
@@ -204,6 +242,7 @@ pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs
             args: tool.args.clone(),
             parse: tool.parse,
             timeout: tool.timeout,
+            wake: tool.wake,
         });
         let variants: Vec<&ToolRun> = std::iter::once(tool).chain(before.as_ref()).collect();
         let mut failed = vec![false; variants.len()];
@@ -213,7 +252,7 @@ pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs
                     continue;
                 }
                 match run_tool(ns, t, jsonl) {
-                    Ok(row) => print_row(&row, truth),
+                    Ok(row) => print_row(&row, truth, probes),
                     Err(e) => {
                         println!("{:<28} {e}", t.name);
                         failed[i] = true;
@@ -224,28 +263,41 @@ pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, runs
     }
 }
 
-pub(crate) fn print_row(row: &Row, truth: &BTreeSet<Key>) {
+pub(crate) fn print_row(row: &Row, truth: &BTreeSet<Key>, probes: u64) {
     let hits = row.found.intersection(truth).count() as f64;
     let recall = if truth.is_empty() { 1.0 } else { hits / truth.len() as f64 };
     let precision = if row.found.is_empty() { 1.0 } else { hits / row.found.len() as f64 };
     let secs = row.wall.as_secs_f64();
+    let per_probe = frames_per_probe(row.packets, probes).map_or_else(|| "-".into(), |f| format!("{f:.2}"));
+    let mut note = row.note.clone();
+    if let Some(threads) = row.engine.threads {
+        note = format!("{threads} sending thread(s){}{note}", if note.is_empty() { "" } else { "; " });
+    }
     println!(
-        "{:<28} {:>9.3} {:>10.0} {:>8.1}% {:>8.1}% {:>9.2} {:>9.1}  {}",
+        "{:<28} {:>8.3} {:>9.0} {:>12} {:>6.1}% {:>8.1}% {:>7.2} {:>7.1} {:>6} {:>10}  {}",
         row.tool,
         secs,
         row.packets as f64 / secs,
+        per_probe,
         recall * 100.0,
         precision * 100.0,
         row.cpu.as_secs_f64(),
         row.max_rss_kb as f64 / 1024.0,
-        row.note
+        row.engine.sender_label(),
+        row.engine.ring_drops_label(),
+        note
     );
 }
 
 /// Packets the scanner namespace sent (its interface's counter), so every tool is measured alike.
 pub(crate) fn tx_packets(ns: &Netns) -> u64 {
+    eth0_counter(ns, "tx_packets")
+}
+
+/// One of the namespace's eth0 statistics counters (`tx_packets`, `rx_packets`, ...); 0 if unreadable.
+pub(crate) fn eth0_counter(ns: &Netns, counter: &str) -> u64 {
     ns.command("cat")
-        .arg("/sys/class/net/eth0/statistics/tx_packets")
+        .arg(format!("/sys/class/net/eth0/statistics/{counter}"))
         .output()
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
@@ -262,6 +314,10 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
     {
         return Err(format!("not installed ({})", tool.program));
     }
+    let _waker = match tool.wake {
+        Some(target) => Some(crate::masscan::Waker::start(ns, target)?),
+        None => None,
+    };
     let before = tx_packets(ns);
     let start = Instant::now();
     let child = ns
@@ -289,18 +345,29 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         s
     });
     let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(limit) = tool.timeout {
         let finished = finished.clone();
+        let timed_out = timed_out.clone();
         std::thread::spawn(move || {
-            let until = Instant::now() + limit;
-            while Instant::now() < until {
-                if finished.load(std::sync::atomic::Ordering::Relaxed) {
-                    return;
+            let done = || finished.load(std::sync::atomic::Ordering::Relaxed);
+            let wait_until = |until: Instant| {
+                while Instant::now() < until {
+                    if done() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                done()
+            };
+            if wait_until(Instant::now() + limit) {
+                return;
             }
-            if !finished.load(std::sync::atomic::Ordering::Relaxed) {
-                // Our own child, not reaped yet (finished is false).
+            // Our own child, not reaped yet (finished is false). SIGINT first: masscan then writes the
+            // results it still holds in its output buffer; SIGKILL if it is still there 5 s later.
+            timed_out.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = kill(pid, Signal::SIGINT);
+            if !wait_until(Instant::now() + Duration::from_secs(5)) {
                 let _ = kill(pid, Signal::SIGKILL);
             }
         });
@@ -314,12 +381,13 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
     let out = out_thread.join().unwrap_or_default();
     let err = err_thread.join().unwrap_or_default();
     let text = if tool.name.starts_with("tojimari") { std::fs::read_to_string(jsonl).unwrap_or_default() } else { out };
-    let note = match status {
-        0 => String::new(),
-        137 if tool.timeout.is_some() => {
-            format!("stopped after {} s, not done", tool.timeout.unwrap_or_default().as_secs())
-        }
-        _ => format!("exit {status}: {}", err.lines().next().unwrap_or("")),
+    let note = if timed_out.load(std::sync::atomic::Ordering::Relaxed) {
+        format!("stopped after {} s, not done", tool.timeout.unwrap_or_default().as_secs())
+    } else if status == 0 {
+        String::new()
+    } else {
+        let first = err.lines().find(|l| l.starts_with("error:")).or_else(|| err.lines().next());
+        format!("exit {status}: {}", first.unwrap_or(""))
     };
     Ok(Row {
         tool: tool.name.to_string(),
@@ -328,6 +396,7 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         found: (tool.parse)(&text),
         cpu: usage.cpu,
         max_rss_kb: usage.max_rss_kb,
+        engine: parse_engine_notes(&err),
         note,
     })
 }

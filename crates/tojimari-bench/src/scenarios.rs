@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use tojimari_testbed::{Netns, TestBed, random_ports};
 
-use crate::{
-    Key, ToolRun, parse_masscan, parse_nmap_xml, parse_rustscan, parse_tojimari_jsonl, run_all, tojimari_binary,
-};
+use crate::engine_notes::probes_asked;
+use crate::masscan::masscan;
+use crate::{Key, ToolRun, parse_nmap_xml, parse_rustscan, parse_tojimari_jsonl, run_all, tojimari_binary};
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
@@ -20,18 +20,27 @@ fn jsonl_path(name: &str) -> String {
         .into_owned()
 }
 
-fn mac_of(ns: &Netns) -> Result<String, String> {
+/// The MAC address of the namespace's eth0.
+pub(crate) fn mac_of(ns: &Netns) -> Result<String, String> {
     let out = ns.command("cat").arg("/sys/class/net/eth0/address").output().map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn tojimari(name: &str, args: &[&str], jsonl: &str) -> ToolRun {
-    let mut a = strings(&["scan", "--no-progress", "-n", "-oJ", jsonl]);
+/// tojimari with `-v`, so that it reports its sender and its ring drops on stderr.
+fn tojimari(name: &str, args: &[&str], jsonl: &str) -> ToolRun<'static> {
+    let mut a = strings(&["scan", "-v", "--no-progress", "-n", "-oJ", jsonl]);
     a.extend(strings(args));
-    ToolRun { name: name.into(), program: tojimari_binary(), args: a, parse: parse_tojimari_jsonl, timeout: None }
+    ToolRun {
+        name: name.into(),
+        program: tojimari_binary(),
+        args: a,
+        parse: parse_tojimari_jsonl,
+        timeout: None,
+        wake: None,
+    }
 }
 
-fn nmap(name: &str, args: &[&str], timeout: u64) -> ToolRun {
+fn nmap(name: &str, args: &[&str], timeout: u64) -> ToolRun<'static> {
     let mut a = strings(&["-n", "-oX", "-"]);
     a.extend(strings(args));
     ToolRun {
@@ -40,20 +49,7 @@ fn nmap(name: &str, args: &[&str], timeout: u64) -> ToolRun {
         args: a,
         parse: parse_nmap_xml,
         timeout: Some(Duration::from_secs(timeout)),
-    }
-}
-
-/// masscan needs the next hop's MAC and our address spelled out inside a namespace with no default route.
-fn masscan(name: &str, args: &[&str], router_mac: &str, timeout: u64) -> ToolRun {
-    let mut a =
-        strings(&["-e", "eth0", "--adapter-ip", "198.18.0.1", "--router-mac", router_mac, "-oL", "-", "--wait", "2"]);
-    a.extend(strings(args));
-    ToolRun {
-        name: name.into(),
-        program: "masscan".into(),
-        args: a,
-        parse: parse_masscan,
-        timeout: Some(Duration::from_secs(timeout)),
+        wake: None,
     }
 }
 
@@ -79,19 +75,20 @@ pub fn syn_all(runs: usize, lossy: bool, peer_timeout: u64) -> Result<(), String
         tojimari("tojimari -sS", &["-sS", "-p-", "-Pn", &addr], &jsonl),
         tojimari("tojimari -sS -T4", &["-sS", "-T4", "-p-", "-Pn", &addr], &jsonl),
         nmap("nmap -sS -T4", &["-sS", "-T4", "-p-", "-Pn", &addr], peer_timeout),
-        masscan("masscan --rate 1M", &["-p1-65535", "--rate", "1000000", &addr], &mac, peer_timeout),
-        masscan("masscan --rate 100k", &["-p1-65535", "--rate", "100000", &addr], &mac, peer_timeout),
+        masscan("masscan --rate 1M", &["-p1-65535", "--rate", "1000000", &addr], &mac, peer_timeout, &target.ns),
+        masscan("masscan --rate 100k", &["-p1-65535", "--rate", "100000", &addr], &mac, peer_timeout, &target.ns),
         ToolRun {
             name: "rustscan".into(),
             program: "rustscan".into(),
             args: strings(&["-a", &addr, "-r", "1-65535", "-g", "--ulimit", "5000"]),
             parse: parse_rustscan,
             timeout: Some(Duration::from_secs(peer_timeout)),
+            wake: None,
         },
     ];
     let what = if lossy { "syn-lossy: 5% random loss each way" } else { "syn-all" };
     println!("\nscenario {what}: one host, all 65535 TCP ports, 300 open ({runs} run(s) each)");
-    run_all(bed.scanner(), &tools, &truth, runs, &jsonl);
+    run_all(bed.scanner(), &tools, &truth, probes_asked(1, 65535), runs, &jsonl);
     let _ = std::fs::remove_file(&jsonl);
     Ok(())
 }
@@ -142,7 +139,15 @@ pub fn sweep16(runs: usize, peer_timeout: u64) -> Result<(), String> {
     let mac = mac_of(&target.ns)?;
     let tools = vec![
         tojimari("tojimari -sS", &["-sS", "-p", &list, "198.19.0.0/16"], &jsonl),
-        masscan("masscan --rate 1M", &["-p", &list, "--rate", "1000000", "198.19.0.0/16"], &mac, peer_timeout),
+        // The issue's headline: every address probed, as internet-scale scans run (most hosts ignore pings).
+        tojimari("tojimari -sS -Pn", &["-sS", "-Pn", "-p", &list, "198.19.0.0/16"], &jsonl),
+        masscan(
+            "masscan --rate 1M",
+            &["-p", &list, "--rate", "1000000", "198.19.0.0/16"],
+            &mac,
+            peer_timeout,
+            &target.ns,
+        ),
         nmap(
             "nmap -T5 --min-rate 200k",
             &["-sS", "-T5", "--min-rate", "200000", "-p", &list, "198.19.0.0/16"],
@@ -153,7 +158,7 @@ pub fn sweep16(runs: usize, peer_timeout: u64) -> Result<(), String> {
         "\nscenario sweep16: 198.19.0.0/16 (AnyIP), 1 address in 32 alive, nmap's top 100 ports, {} open ({runs} run(s) each)",
         truth.len()
     );
-    run_all(bed.scanner(), &tools, &truth, runs, &jsonl);
+    run_all(bed.scanner(), &tools, &truth, probes_asked(65536, top.len() as u64), runs, &jsonl);
     let _ = std::fs::remove_file(&jsonl);
     Ok(())
 }
@@ -175,7 +180,7 @@ pub fn udp1024(runs: usize, peer_timeout: u64) -> Result<(), String> {
         "\nscenario udp1024: UDP 1-1024, {} open UDP ports, default ICMP rate limit ({runs} run(s) each)",
         truth.len()
     );
-    run_all(bed.scanner(), &tools, &truth, runs, &jsonl);
+    run_all(bed.scanner(), &tools, &truth, probes_asked(1, 1024), runs, &jsonl);
     // How many closed ports got their ICMP answer (the rest are honestly open|filtered).
     if let Ok(text) = std::fs::read_to_string(&jsonl) {
         let closed: u64 = text
