@@ -346,6 +346,7 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
     });
     let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let peak = watch_peak_rss(pid, finished.clone());
     if let Some(limit) = tool.timeout {
         let finished = finished.clone();
         let timed_out = timed_out.clone();
@@ -395,10 +396,36 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         packets,
         found: (tool.parse)(&text),
         cpu: usage.cpu,
-        max_rss_kb: usage.max_rss_kb,
+        // The child was forked from this process, whose resident pages its ru_maxrss counts too (a bench
+        // that has read a large result file would pass its own size on); the tool's own peak is what
+        // /proc said while it ran.
+        max_rss_kb: peak.join().ok().filter(|&kb| kb > 0).unwrap_or(usage.max_rss_kb),
         engine: parse_engine_notes(&err),
         note,
     })
+}
+
+/// Polls the peak resident size (`VmHWM`) of process `pid` every 10 ms until `finished`; returns the last
+/// value read, in KiB (0 if none was).
+fn watch_peak_rss(pid: u32, finished: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<i64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            // Until it execs, the child is a copy of this bench, and its size is ours.
+            let forked_copy = status.lines().next().is_some_and(|l| l.ends_with("tojimari-bench"));
+            if let Some(kb) = vm_hwm_kb(&status).filter(|_| !forked_copy) {
+                peak = peak.max(kb);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        peak
+    })
+}
+
+/// `VmHWM:   12345 kB` from a /proc/PID/status text.
+fn vm_hwm_kb(status: &str) -> Option<i64> {
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Sends `signal` to the process `pid` (a child or a process of the bench's own namespaces).
@@ -462,6 +489,12 @@ pub(crate) fn parse_masscan(text: &str) -> BTreeSet<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_peak_resident_size() {
+        assert_eq!(vm_hwm_kb("Name:\tx\nVmPeak:\t  999 kB\nVmHWM:\t   51234 kB\nVmRSS:\t 100 kB\n"), Some(51234));
+        assert_eq!(vm_hwm_kb("Name:\tx\n"), None);
+    }
 
     #[test]
     fn parsers_read_each_tool() {

@@ -47,7 +47,6 @@ use ping::PingPass;
 /// A next hop: (interface index, address).
 type NextHop = (u32, IpAddr);
 
-
 /// Host discovery for the raw engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawDiscovery {
@@ -255,7 +254,8 @@ impl<'a> Engine<'a> {
             .map(|t| {
                 let r = self.route(t.addr).map_err(|_| Reason::NetUnreach).map(|route| {
                     let same = |r: &Route| {
-                        (r.ifindex, r.src, r.gateway, r.loopback) == (route.ifindex, route.src, route.gateway, route.loopback)
+                        (r.ifindex, r.src, r.gateway, r.loopback)
+                            == (route.ifindex, route.src, route.gateway, route.loopback)
                     };
                     distinct.iter().position(same).unwrap_or_else(|| {
                         distinct.push(route);
