@@ -246,8 +246,14 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
             ),
         }
     }
-    if plan.display.verbose > 0 && matches!(engine, Engine::Raw(_)) {
-        raw_notes(&control.progress);
+    if matches!(engine, Engine::Raw(_)) {
+        // A refused ring is told at any verbosity: the scan went on, more slowly than it could.
+        if let Some(why) = control.progress.ring_refused.lock().ok().and_then(|w| w.clone()) {
+            messages::note(format!("frames were sent with sendmmsg: {why}; the scan is complete, only slower"));
+        }
+        if plan.display.verbose > 0 {
+            raw_notes(&control.progress);
+        }
     }
     let udp_silent = control.progress.udp_silent.load(std::sync::atomic::Ordering::Relaxed);
     if udp_silent > 0 && !plan.udp_full_split {

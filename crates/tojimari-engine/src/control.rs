@@ -34,6 +34,8 @@ pub struct Progress {
     pub ring_drops: AtomicU64,
     /// Raw scans: how the frames were sent (the method of the first interface, and the threads).
     pub sender: std::sync::Mutex<Option<String>>,
+    /// Raw scans: why the kernel refused the transmit ring, when it did (the scan went on with `sendmmsg`).
+    pub ring_refused: std::sync::Mutex<Option<String>>,
 }
 
 /// A cancel flag and the progress counters.

@@ -26,8 +26,9 @@ pub enum SendMethod {
     /// A PACKET_TX_RING of `slots` frames; `qdisc_bypass` when the kernel let frames skip the queueing
     /// discipline (PACKET_QDISC_BYPASS).
     Ring { slots: usize, qdisc_bypass: bool, linear: bool },
-    /// `sendmmsg` batches, because of `why`.
-    Mmsg { why: String },
+    /// `sendmmsg` batches, because of `why`; `refused` when the kernel refused the ring (rather than the
+    /// ring being turned off or impossible on the interface).
+    Mmsg { why: String, refused: bool },
 }
 
 impl SendMethod {
@@ -53,7 +54,7 @@ impl fmt::Display for SendMethod {
                 }
                 f.write_str(")")
             }
-            SendMethod::Mmsg { why } => write!(f, "sendmmsg ({why})"),
+            SendMethod::Mmsg { why, .. } => write!(f, "sendmmsg ({why})"),
         }
     }
 }
@@ -94,10 +95,10 @@ impl FrameSender {
     pub fn open_with(ifindex: u32, preference: SendPreference, ring: TxRingConfig) -> Result<FrameSender, NetError> {
         // A loopback interface needs the raw-socket detour that only the `sendmmsg` path has.
         let loopback = crate::interface::link_by_index(&mut crate::netlink::Netlink::open()?, ifindex)?.loopback;
-        let why = if loopback {
-            "loopback: IPv4 frames go through a raw IPv4 socket".to_string()
+        let (why, refused) = if loopback {
+            ("loopback: IPv4 frames go through a raw IPv4 socket".to_string(), false)
         } else if preference == SendPreference::Mmsg {
-            "the transmit ring was turned off".to_string()
+            ("the transmit ring was turned off".to_string(), false)
         } else {
             match open_ring(ifindex, ring) {
                 Ok((ring, fd, qdisc_bypass, linear)) => {
@@ -106,14 +107,14 @@ impl FrameSender {
                 }
                 // Without the privilege for a packet socket at all, sendmmsg cannot help either.
                 Err(NetError::PermissionDenied) => return Err(NetError::PermissionDenied),
-                Err(e) => format!("the transmit ring was refused: {e}"),
+                Err(e) => (format!("the transmit ring was refused: {e}"), true),
             }
         };
         let sender = PacketSender::open(ifindex)?;
         let bufs = (0..MMSG_BATCH).map(|_| vec![0u8; MMSG_FRAME]).collect();
         Ok(FrameSender {
             path: Path::Mmsg { sender, bufs, lens: vec![0; MMSG_BATCH] },
-            method: SendMethod::Mmsg { why },
+            method: SendMethod::Mmsg { why, refused },
             pending: 0,
         })
     }

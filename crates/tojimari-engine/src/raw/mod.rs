@@ -232,11 +232,19 @@ impl<'a> Engine<'a> {
             self.cfg.trace.clone(),
             self.cfg.send,
         )?);
-        if let (Some(method), Ok(mut sender)) =
-            (self.links[self.links.len() - 1].method(), self.control.progress.sender.lock())
-            && sender.is_none()
-        {
-            *sender = Some(format!("{method} on {} thread(s)", io::sender_threads()));
+        if let Some(method) = self.links[self.links.len() - 1].method() {
+            let p = &self.control.progress;
+            if let (tojimari_net::SendMethod::Mmsg { why, refused: true }, Ok(mut refused)) =
+                (&method, p.ring_refused.lock())
+                && refused.is_none()
+            {
+                *refused = Some(why.clone());
+            }
+            if let Ok(mut sender) = p.sender.lock()
+                && sender.is_none()
+            {
+                *sender = Some(format!("{method} on {} thread(s)", io::sender_threads()));
+            }
         }
         self.link_ours.push(vec![route.src]);
         Ok((self.links.len() - 1) as u16)
