@@ -7,24 +7,30 @@
 //! - [`Filter`]: classic BPF programs that keep only possible replies.
 //! - [`PacketSocket`]: an AF_PACKET socket with a TPACKET_V3 receive ring; [`PacketSender`]
 //!   sends batches of complete Ethernet frames with `sendmmsg`.
+//! - [`FrameSender`]: one sending thread's sender, a TPACKET_V2 transmit ring (frames built in place,
+//!   one `send` per batch) where the kernel grants it, [`PacketSender`]'s `sendmmsg` where it does not;
+//!   [`SendMethod`] says which and why.
 //!
 //! Everything that opens a packet socket needs CAP_NET_RAW ([`raw_allowed`] says whether we
 //! have it); route, interface and neighbour lookups need no privilege.
 //!
 //! ## Send rate
-//! Measured with `cargo test -p tojimari-net --release --test net -- --ignored --nocapture`
-//! (54-byte SYNs from the scanner namespace to closed ports of one target namespace over
-//! veth + bridge, 2 cores, 3 s, one [`PacketSender`] per thread, batches of 1024):
+//! On veth the sending thread also pays for the target's and our own receive processing (the peer's
+//! softirq runs on the sender's CPU), so the rates are whole-bed rates, and the bed's limit is what a
+//! sender can reach. `tojimari-bench limit` measures it in every run: netsniff-ng's trafgen (its own
+//! TX ring on both CPUs, sending only) beside tojimari's SYN scan (two [`FrameSender`]s, and the receive
+//! ring validating every answer). On 2026-12-06 (2 cores, bed with a bridge, medians of 2 runs):
 //!
-//! | sender                       | SYNs/s sent | answered (RST) | back-offs | ring drops |
-//! |------------------------------|-------------|----------------|-----------|------------|
-//! | `sendmmsg`, 1 thread         | ~149,000    | 100%           | 0         | 0          |
-//! | `sendmmsg`, 2 threads        | ~284,000    | 100%           | 0         | 0          |
-//! | PACKET_TX_RING, both cores (design estimate, not built) | ~650,000 | 100% | - | - |
+//! | sender                                   | SYNs/s sent | answered | ring drops |
+//! |------------------------------------------|-------------|----------|------------|
+//! | trafgen, TX ring, 2 CPUs                 | ~231,000    | 100%     | -          |
+//! | tojimari, 2 x [`FrameSender`] (tx-ring)  | ~217,000    | 100%     | 0          |
+//! | tojimari before issue 11 (`sendmmsg`)    | ~222,000    | 100%     | -          |
 //!
-//! On veth the sending thread also pays for the target's and our own receive processing
-//! (the peer's softirq runs on the sender's CPU), so these are whole-bed rates. A TX ring
-//! has not been implemented yet (issue 11); its figure is the design's estimate, not a measurement.
+//! On the same day a direct veth pair without a bridge took about 390,000 SYNs/s answered by resets, and
+//! about 930,000/s to addresses the target drops. A ring setup and a packet socket's close each wait for
+//! an RCU grace period in the kernel (synchronize_net, 10-20 ms here): callers open and close their
+//! sockets side by side so the waits overlap.
 //!
 //! ## Loopback
 //! Frames on a loopback interface carry zero MACs. IPv4 frames injected there would be dropped
