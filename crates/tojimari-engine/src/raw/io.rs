@@ -107,7 +107,8 @@ impl Link {
                     // The pass is looked up once frames are in, not before blocking: a pass that starts
                     // while we wait must get its first replies.
                     let mut handler: Option<Option<Arc<dyn ReplyHandler>>> = None;
-                    let got = socket.recv(Duration::from_millis(5), &mut |frame| {
+                    // A short wait: the engine joins this thread when the scan ends, and waits for it.
+                    let got = socket.recv(Duration::from_millis(2), &mut |frame| {
                         if let Some(t) = rx_trace.get() {
                             t.received(frame, Instant::now());
                         }

@@ -450,4 +450,54 @@ mod tests {
             assert_eq!(id.udp_sport(ours, theirs, p), want(p));
         }
     }
+
+    /// A SYN scan of three hosts x 100 ports in which only host 0 answers (one port): the first retry sends
+    /// host 0's 99 silent ports and a sample of 3 of each silent host; later retries only host 0's; once
+    /// host 0 is all answered, a second retry has nothing to send and is not walked.
+    #[test]
+    fn retries_go_in_full_to_heard_hosts_and_as_a_sample_once_to_silent_ones() {
+        use tojimari_core::timing::Timing;
+        let id = identity(9);
+        let ours: IpAddr = "198.18.0.1".parse().unwrap();
+        let link = HostLink { link: 0, src: ours, l2: L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: [2, 0, 0, 0, 0, 2] } };
+        let hosts: Vec<(IpAddr, HostLink)> = (2..5).map(|i| (IpAddr::from([198, 18, 0, i]), link)).collect();
+        let ports: Vec<u16> = (1..=100).collect();
+        let pass = PortPass::new(ScanType::Syn, id, hosts, &ports, RttEstimator::new(&Timing::default()));
+        let answer = |port: u16| {
+            let theirs = IpAddr::from([198, 18, 0, 2]);
+            let cookie = id.key.cookie(ours, theirs, id.tcp_sport, port);
+            let reply = Reply::Tcp {
+                src: theirs,
+                dst: ours,
+                sport: port,
+                dport: id.tcp_sport,
+                seq: 7,
+                ack: cookie.wrapping_add(1),
+                flags: tojimari_packet::tcp::RST | tojimari_packet::tcp::ACK,
+                window: 0,
+                ttl: 64,
+            };
+            assert!(pass.handle(&reply, Instant::now()), "port {port} answered");
+        };
+        answer(5);
+        let walk = |pass_no: u32| {
+            let mut per_host = [0usize; 3];
+            for unit in 0..pass.retry_units() {
+                pass.for_each_retry(unit, pass_no, &mut |index| {
+                    per_host[index / 100] += 1;
+                    true
+                });
+            }
+            per_host
+        };
+        assert!(pass.retry_pending(1) && pass.retry_pending(2));
+        assert_eq!(walk(1), [99, 3, 3]);
+        assert_eq!(walk(2), [99, 0, 0]);
+        for port in (1..=100).filter(|&p| p != 5) {
+            answer(port);
+        }
+        assert_eq!(walk(2), [0, 0, 0]);
+        assert!(!pass.retry_pending(2), "nothing left to retry");
+        assert!(pass.retry_pending(1), "a first retry still samples the silent hosts");
+    }
 }
