@@ -31,8 +31,10 @@ const OWN_ROTATION: u32 = UDP_PORT_SPREAD as u32 / 2 + 1;
 pub const TCP_PORT_SPREAD: u16 = 16;
 /// Retry passes walk hosts' ports in units of at most this many (see [`PortPass::for_each_retry`]).
 const RETRY_UNIT: usize = 256;
-/// One probe in this many has its send time recorded, for round-trip estimates.
-const RTT_SAMPLE: usize = 64;
+/// About this many probes of a pass have their send time recorded, for round-trip estimates: every probe
+/// of a small pass (so that a few answering ports among silent ones still give the wait after a pass its
+/// measure), one in `len / RTT_SAMPLES` of a large one.
+const RTT_SAMPLES: usize = 1024;
 
 /// How to put a frame on the wire for one host.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -128,6 +130,8 @@ pub struct PortPass {
     /// The pass being sent (0 = first try); picks the TCP source port.
     pub pass_no: std::sync::atomic::AtomicU32,
     samples: Mutex<HashMap<usize, Instant>>,
+    /// One probe in this many is timed (see [`RTT_SAMPLES`]).
+    rtt_every: usize,
     pub rtt: Mutex<RttEstimator>,
     pub rx: RxCounters,
 }
@@ -168,6 +172,7 @@ impl PortPass {
             sample: RetrySample::new(ports.len()),
             pass_no: std::sync::atomic::AtomicU32::new(0),
             samples: Mutex::new(HashMap::new()),
+            rtt_every: (n / RTT_SAMPLES).max(1),
             rtt: Mutex::new(rtt),
             rx: RxCounters::default(),
         }
@@ -258,7 +263,7 @@ impl PortPass {
         let (h, port) = self.split(index);
         let theirs = self.hosts[h];
         let link = self.uniform.unwrap_or_else(|| self.links[h]);
-        if index.is_multiple_of(RTT_SAMPLE)
+        if index.is_multiple_of(self.rtt_every)
             && let Ok(mut s) = self.samples.lock()
         {
             s.insert(index, now);
@@ -311,7 +316,7 @@ impl PortPass {
         if let Some(answered) = self.host_answered.get(index / self.ports.len()) {
             answered.fetch_add(1, Ordering::Relaxed);
         }
-        if index.is_multiple_of(RTT_SAMPLE)
+        if index.is_multiple_of(self.rtt_every)
             && let Some(sent) = self.samples.lock().ok().and_then(|mut s| s.remove(&index))
             && let Ok(mut rtt) = self.rtt.lock()
         {

@@ -44,9 +44,11 @@ enum Stage {
         started: Instant,
         answered_before: u64,
     },
-    /// Waiting until `until` for the answers to a pass of `sent` probes that took `send_time`.
+    /// Waiting until `until` for the answers to a pass of `sent` probes that took `send_time` and ended at
+    /// `sent_at`.
     Waiting {
         until: Instant,
+        sent_at: Instant,
         answered_before: u64,
         sent: u64,
         send_time: Duration,
@@ -109,13 +111,23 @@ impl<'a> PassPolicy<'a> {
             self.control.achieved(sent as f64 / send_time.as_secs_f64());
         }
         self.passes += 1;
-        self.stage = Stage::Waiting { until: now + timeout, answered_before, sent, send_time };
+        self.stage = Stage::Waiting { until: now + timeout, sent_at: now, answered_before, sent, send_time };
         self.tick(now, answered)
+    }
+
+    /// The round trips measured since the pass ended say answers take at most `timeout`: the wait ends
+    /// that long after the pass's last probe if that is sooner (it is never made longer). A first pass
+    /// ends before any answer has been timed, with the initial timeout as its wait; its first answers
+    /// shorten it.
+    pub fn refine_wait(&mut self, timeout: Duration) {
+        if let Stage::Waiting { until, sent_at, .. } = &mut self.stage {
+            *until = (*until).min(*sent_at + timeout);
+        }
     }
 
     /// Time passed: `answered` probes have an answer at `now`.
     pub fn tick(&mut self, now: Instant, answered: u64) -> Action {
-        let Stage::Waiting { until, answered_before, sent, send_time } = self.stage else {
+        let Stage::Waiting { until, answered_before, sent, send_time, .. } = self.stage else {
             return match self.stage {
                 Stage::Sending { .. } => Action::Send { rate: self.rate },
                 _ => Action::Stop,
@@ -195,7 +207,7 @@ impl SlowPassPolicy {
         let Stage::Sending { answered_before, started } = self.stage else { return Action::Stop };
         let until = now + timeout.max(Duration::from_secs_f64(1.0 / self.rate));
         let send_time = now.saturating_duration_since(started);
-        self.stage = Stage::Waiting { until, answered_before, sent: 0, send_time };
+        self.stage = Stage::Waiting { until, sent_at: now, answered_before, sent: 0, send_time };
         Action::Wait { until }
     }
 

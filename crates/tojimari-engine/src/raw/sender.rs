@@ -74,6 +74,9 @@ pub fn run_passes(
                     return Ok(stats);
                 }
                 std::thread::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(1)));
+                if let Ok(rtt) = pass.rtt.lock() {
+                    policy.refine_wait(rtt.pass_wait(PASS_WAIT_FLOOR));
+                }
                 action = policy.tick(Instant::now(), pass.results.answered());
             }
             Action::Stop => return Ok(stats),

@@ -387,3 +387,22 @@ fn the_senders_speed_becomes_the_rate() {
     assert_eq!((ended.pass, ended.recovered, ended.next_rate), (0, 9000, 100_000.0));
     assert_eq!(policy.take_ended(), None);
 }
+
+/// A first pass ends before any answer was timed, so its wait starts at the initial timeout; the round trips
+/// measured while it waits shorten it (never lengthen it), and the next pass goes as soon as they say.
+#[test]
+fn measured_round_trips_shorten_the_wait_after_a_pass() {
+    let ms = Duration::from_millis;
+    let timing = Timing::default();
+    let mut control = RateControl::new(&timing);
+    let t0 = Instant::now();
+    let mut policy = PassPolicy::new(&mut control, &timing, 10, t0, 0);
+    assert!(matches!(policy.first(), Action::Send { .. }));
+    let sent_at = t0 + ms(1);
+    assert_eq!(policy.pass_sent(sent_at, 10, ms(500), 0), Action::Wait { until: sent_at + ms(500) });
+    policy.refine_wait(ms(1000));
+    assert_eq!(policy.tick(sent_at + ms(10), 5), Action::Wait { until: sent_at + ms(500) });
+    policy.refine_wait(ms(20));
+    assert_eq!(policy.tick(sent_at + ms(10), 5), Action::Wait { until: sent_at + ms(20) });
+    assert!(matches!(policy.tick(sent_at + ms(21), 5), Action::Send { .. }));
+}
