@@ -51,7 +51,8 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
-    /// The interface went down or away (ENETDOWN, ENXIO) while `context`.
+    /// The interface went down or away (ENETDOWN, ENXIO, ENODEV: what a packet socket reports then) while
+    /// `context`.
     #[error("{context}: the interface is down or gone")]
     InterfaceDown {
         /// What was being done, e.g. `"sendmmsg"`.
@@ -74,9 +75,14 @@ impl NetError {
     pub(crate) fn os(context: &'static str, source: io::Error) -> NetError {
         match source.raw_os_error() {
             Some(libc::EPERM | libc::EACCES) => NetError::PermissionDenied,
-            Some(libc::ENETDOWN | libc::ENXIO) => NetError::InterfaceDown { context },
+            Some(libc::ENETDOWN | libc::ENXIO | libc::ENODEV) => NetError::InterfaceDown { context },
             _ => NetError::Io { context, source },
         }
+    }
+
+    /// Whether the interface went down or away ([`NetError::InterfaceDown`]).
+    pub fn is_interface_down(&self) -> bool {
+        matches!(self, NetError::InterfaceDown { .. })
     }
 
     /// [`NetError::os`] with the calling thread's last OS error.

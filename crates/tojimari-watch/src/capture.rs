@@ -272,7 +272,7 @@ impl Worker {
                         let _ = self.tx.send(CaptureEvent::Gone { interface: self.name.clone(), reason });
                         break;
                     }
-                    if is_down(&error) {
+                    if error.is_interface_down() {
                         if !down {
                             down = true;
                             checked = Instant::now();
@@ -295,15 +295,5 @@ impl Worker {
         tojimari_net::interfaces()
             .map(|all| all.iter().any(|i: &Interface| i.index == self.index && i.name == self.name))
             .unwrap_or(true)
-    }
-}
-
-/// ENETDOWN (and ENXIO/ENODEV): what a packet socket reports when its interface goes down.
-fn is_down(error: &NetError) -> bool {
-    match error {
-        NetError::Io { source, .. } => {
-            matches!(source.raw_os_error(), Some(libc::ENETDOWN | libc::ENXIO | libc::ENODEV))
-        }
-        _ => false,
     }
 }
