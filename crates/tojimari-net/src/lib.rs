@@ -44,6 +44,7 @@
 mod error;
 mod fd_limit;
 mod filter;
+mod handoff;
 mod interface;
 mod neighbor;
 mod netlink;
@@ -60,6 +61,7 @@ mod tx_ring;
 pub use error::NetError;
 pub use fd_limit::{nofile_limit, set_nofile_soft};
 pub use filter::Filter;
+pub use handoff::Handoff;
 pub use interface::{Interface, interface_by_name, interfaces};
 pub use neighbor::next_hop_mac;
 pub use reverse_dns::reverse_lookup;

@@ -119,6 +119,15 @@ impl FrameSender {
         })
     }
 
+    /// The packet socket this sender sends on (for [`crate::Handoff`]).
+    pub fn socket_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match &self.path {
+            Path::Ring { fd, .. } => fd.as_raw_fd(),
+            Path::Mmsg { sender, .. } => sender.as_fd().as_raw_fd(),
+        }
+    }
+
     /// How this sender sends.
     pub fn method(&self) -> &SendMethod {
         &self.method

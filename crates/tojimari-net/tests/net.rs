@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use tojimari_net::{
-    Filter, FrameSender, NetError, PacketSender, PacketSocket, RingConfig, Route, SendMethod, SendPreference,
+    Filter, FrameSender, Handoff, NetError, PacketSender, PacketSocket, RingConfig, Route, SendMethod, SendPreference,
     TxRingConfig, interface_by_name, interfaces, next_hop_mac, raw_allowed, route_to,
 };
 use tojimari_testbed::{SCANNER_V4, SCANNER_V6, TestBed, testbed_or_skip};
@@ -439,6 +439,43 @@ fn frame_senders_ring_and_fallback_deliver_every_frame() {
             let lo = interface_by_name("lo").unwrap();
             let sender = FrameSender::open(lo.index, SendPreference::Auto).unwrap();
             assert!(matches!(sender.method(), SendMethod::Mmsg { why, refused: false } if why.contains("loopback")));
+        })
+        .unwrap();
+}
+
+/// A hand-off child keeps only the sockets: a pipe this process closes reaches its end at once although the
+/// child is alive; the child waits for the release, then closes its copies and exits.
+#[test]
+fn a_handoff_child_holds_only_the_sockets_and_ends_after_the_release() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let bed = testbed_or_skip!(0);
+    bed.scanner()
+        .run_in(|| {
+            let (mut reader, writer) = std::io::pipe().unwrap();
+            let lo = interface_by_name("lo").unwrap();
+            let socket = PacketSocket::open(lo.index, &Filter::accept_all(), SMALL_RING).unwrap();
+            let handoff = Handoff::start(&[socket.as_raw_fd()]).expect("fork");
+            let child = handoff.child();
+            let alive = |pid: u32| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+            };
+            drop(writer);
+            let mut rest = Vec::new();
+            assert_eq!(reader.read_to_end(&mut rest).unwrap(), 0, "the child holds no copy of the pipe");
+            assert!(alive(child), "the child waits for the release");
+            drop(socket);
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(alive(child), "still waiting: not released yet");
+            handoff.release();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while alive(child) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert!(!alive(child), "the child ended after the release");
+            // Reap it: this test process lives on.
+            let _ = tojimari_net::process::wait_with_usage(child);
         })
         .unwrap();
 }
