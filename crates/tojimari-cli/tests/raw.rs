@@ -190,32 +190,12 @@ fn rate_limiter_is_seen_as_congestion() {
 #[test]
 fn interrupted_raw_scan_keeps_results() {
     let bed = testbed_or_skip!(1);
-    let t = bed.target(0);
-    let _l = t.listen_tcp(&[1, 2, 3]).unwrap();
-    t.firewall(
-        "table inet slow {\n chain input { type filter hook input priority 0;\n  tcp dport 10-65535 drop\n }\n}\n",
-    )
-    .unwrap();
-    let scratch = Scratch::new("raw-interrupt");
-    let jsonl = scratch.path("out.jsonl");
-    let xml = scratch.path("out.xml");
-    let mut child = tojimari_in(bed.scanner())
-        .args(["-sS", "-p-", "-r", "-Pn", "-n", "--max-rate", "10000", "-oJ", &jsonl, "-oX", &xml, "--no-progress"])
-        .arg(t.v4.to_string())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut scan = CutScan::start(&bed, "raw-interrupt");
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(1));
-    let lines = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap());
-    assert_eq!(lines.last().unwrap()["exit"], "error");
-    let found = port_map(&lines);
-    for p in [1u16, 2, 3] {
-        assert_eq!(found[&(t.v4.to_string(), p)].0, "open");
-    }
-    let xml = std::fs::read_to_string(&xml).unwrap();
-    assert!(xml.trim_end().ends_with("</nmaprun>") && xml.contains("exit=\"error\""));
+    let pid = nix::unistd::Pid::from_raw(scan.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(scan.child.wait().unwrap().code(), Some(1));
+    scan.check_kept();
 }
 
 /// Raw discovery: an on-link host answers ARP, a missing one is down, a routed host (AnyIP behind the

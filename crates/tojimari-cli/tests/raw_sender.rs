@@ -116,36 +116,15 @@ fn the_transmit_ring_is_chosen_and_sendmmsg_gives_the_same_answers() {
 #[test]
 fn an_interface_that_goes_down_mid_scan_keeps_what_was_found() {
     let bed = testbed_or_skip!(1);
-    let t = bed.target(0);
-    let _l = t.listen_tcp(&[1, 2, 3]).unwrap();
-    t.firewall(
-        "table inet slow {\n chain input { type filter hook input priority 0;\n  tcp dport 10-65535 drop\n }\n}\n",
-    )
-    .unwrap();
-    let scratch = Scratch::new("raw-ifdown");
-    let jsonl = scratch.path("out.jsonl");
-    let xml = scratch.path("out.xml");
-    let child = tojimari_in(bed.scanner())
-        .args(["-sS", "-p-", "-r", "-Pn", "-n", "--max-rate", "10000", "-oJ", &jsonl, "-oX", &xml, "--no-progress"])
-        .arg(t.v4.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut scan = CutScan::start(&bed, "raw-ifdown");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     bed.scanner().ip(&["link", "set", "eth0", "down"]).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let status = scan.child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut scan.child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
     let error = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line: {stderr}"));
     assert!(error.contains("eth0 went down"), "{error}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let lines = parse_jsonl(&std::fs::read_to_string(&jsonl).unwrap());
-    assert_eq!(lines.last().unwrap()["exit"], "error");
-    let found = port_map(&lines);
-    for p in [1u16, 2, 3] {
-        assert_eq!(found[&(t.v4.to_string(), p)].0, "open", "port {p} was found before the interface went down");
-    }
-    let xml = std::fs::read_to_string(&xml).unwrap();
-    assert!(xml.trim_end().ends_with("</nmaprun>") && xml.contains("exit=\"error\""), "{xml}");
+    scan.check_kept();
 }

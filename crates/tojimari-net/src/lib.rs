@@ -51,6 +51,7 @@ mod netlink;
 pub mod process;
 mod reverse_dns;
 mod ring;
+mod ring_map;
 mod route;
 mod socket;
 mod socket_errors;

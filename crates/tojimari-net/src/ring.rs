@@ -3,11 +3,11 @@
 //! (`TP_STATUS_KERNEL`) once read. A block is retired to us when full or after the retire
 //! timeout, so a quiet link still delivers within `frame_timeout_ms`.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::ptr::NonNull;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::NetError;
+use crate::ring_map::RingMap;
 use crate::sys;
 
 /// `enum tpacket_versions`: TPACKET_V3.
@@ -70,17 +70,11 @@ fn page_size() -> usize {
 /// The mapped ring and the index of the next block to read.
 #[derive(Debug)]
 pub(crate) struct Ring {
-    base: NonNull<u8>,
+    map: RingMap,
     block_size: usize,
     block_count: usize,
     next: usize,
 }
-
-// SAFETY: the ring is a plain memory mapping owned by this value; nothing in it is tied to
-// the thread that created it. Reading a block needs `&mut Ring`, so one thread at a time.
-unsafe impl Send for Ring {}
-// SAFETY: `&Ring` gives no access to the mapping (every accessor takes `&mut self`).
-unsafe impl Sync for Ring {}
 
 impl Ring {
     /// Switches `fd` to TPACKET_V3, requests the ring and maps it.
@@ -99,31 +93,15 @@ impl Ring {
         };
         sys::set_option(&fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req, "set up PACKET_RX_RING")?;
         let len = config.block_size * config.block_count;
-        // SAFETY: a fresh shared mapping of the socket's ring, exactly the size requested
-        // above; the kernel checks the size and offset. The result is checked below.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(NetError::last_os("mmap the receive ring"));
-        }
-        let base = NonNull::new(map.cast::<u8>())
-            .ok_or(NetError::Invalid { what: "receive ring", reason: "mmap returned null".into() })?;
-        Ok(Ring { base, block_size: config.block_size, block_count: config.block_count, next: 0 })
+        let map = RingMap::new(fd, len, true, "mmap the receive ring")?;
+        Ok(Ring { map, block_size: config.block_size, block_count: config.block_count, next: 0 })
     }
 
     fn status(&self, block: usize) -> &AtomicU32 {
         // SAFETY: `block < block_count`, so the block descriptor lies inside the mapping; the
         // status word is 4-byte aligned (blocks are page-aligned) and lives as long as `self`.
         // The kernel writes it concurrently, hence an atomic.
-        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(block * self.block_size + BLOCK_STATUS).cast()) }
+        unsafe { AtomicU32::from_ptr(self.map.base().add(block * self.block_size + BLOCK_STATUS).cast()) }
     }
 
     /// Whether the next block has been handed to us.
@@ -141,7 +119,7 @@ impl Ring {
         let block = self.next;
         let len = self.block_size;
         // SAFETY: `block < block_count`, so the block starts inside the mapping.
-        let start = unsafe { self.base.as_ptr().add(block * len) };
+        let start = unsafe { self.map.base().add(block * len) };
         // Hand the block back when done, even if `f` panics, so the ring never stalls.
         let release = Release { ring: self, block };
         // SAFETY: the block is user-owned (TP_STATUS_USER seen with Acquire ordering), so the
@@ -169,16 +147,6 @@ impl Drop for Release<'_> {
     fn drop(&mut self) {
         self.ring.status(self.block).store(TP_STATUS_KERNEL, Ordering::Release);
         self.ring.next = (self.block + 1) % self.ring.block_count;
-    }
-}
-
-impl Drop for Ring {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `setup`; no slice into it outlives a
-        // `read_block` call, and `&mut self` here means none is live.
-        unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.block_size * self.block_count);
-        }
     }
 }
 

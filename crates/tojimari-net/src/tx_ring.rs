@@ -9,10 +9,10 @@
 //! sizeof(struct sockaddr_ll)` = 32.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::NetError;
+use crate::ring_map::RingMap;
 use crate::sys;
 
 /// `enum tpacket_versions`: TPACKET_V2.
@@ -71,7 +71,7 @@ impl TxRingConfig {
 /// The mapped transmit ring and the index of the next slot to fill.
 #[derive(Debug)]
 pub(crate) struct TxRing {
-    base: NonNull<u8>,
+    map: RingMap,
     config: TxRingConfig,
     frames_per_block: usize,
     frame_count: usize,
@@ -79,12 +79,6 @@ pub(crate) struct TxRing {
     /// Whether each frame is preceded by a virtio-net header (PACKET_VNET_HDR).
     vnet: bool,
 }
-
-// SAFETY: a plain memory mapping owned by this value, tied to no thread; every accessor that writes
-// takes `&mut self`.
-unsafe impl Send for TxRing {}
-// SAFETY: `&TxRing` only reads status words, through atomics.
-unsafe impl Sync for TxRing {}
 
 impl TxRing {
     /// Switches `fd` to TPACKET_V2, requests the ring and maps it. The kernel refuses (EINVAL, ENOMEM,
@@ -107,32 +101,15 @@ impl TxRing {
             frame_nr: as_u32(frame_count)?,
         };
         sys::set_option(&fd, libc::SOL_PACKET, PACKET_TX_RING, &req, "set up PACKET_TX_RING")?;
-        let len = config.block_size * config.block_count;
-        // SAFETY: a fresh shared mapping of the socket's ring, of the size just requested; the kernel
-        // checks size and offset. The result is checked below.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(NetError::last_os("mmap the transmit ring"));
-        }
-        let base = NonNull::new(map.cast::<u8>())
-            .ok_or(NetError::Invalid { what: "transmit ring", reason: "mmap returned null".into() })?;
-        Ok(TxRing { base, config, frames_per_block, frame_count, next: 0, vnet })
+        let map = RingMap::new(fd, config.block_size * config.block_count, false, "mmap the transmit ring")?;
+        Ok(TxRing { map, config, frames_per_block, frame_count, next: 0, vnet })
     }
 
     fn slot_start(&self, slot: usize) -> *mut u8 {
         let block = slot / self.frames_per_block;
         let within = slot % self.frames_per_block;
         // SAFETY: `slot < frame_count`, so the slot lies inside the mapping (blocks hold whole slots).
-        unsafe { self.base.as_ptr().add(block * self.config.block_size + within * self.config.frame_size) }
+        unsafe { self.map.base().add(block * self.config.block_size + within * self.config.frame_size) }
     }
 
     fn status(&self, slot: usize) -> &AtomicU32 {
@@ -185,15 +162,6 @@ impl TxRing {
     /// Slots in the ring.
     pub(crate) fn slots(&self) -> usize {
         self.frame_count
-    }
-}
-
-impl Drop for TxRing {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `setup`; no slice into it outlives a `fill` call.
-        unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.config.block_size * self.config.block_count);
-        }
     }
 }
 

@@ -23,6 +23,13 @@ const OPEN: u16 = 8080;
 const CLOSED: u16 = 8081;
 const SMALL_RING: RingConfig = RingConfig { block_size: 1 << 16, block_count: 8, frame_timeout_ms: 5 };
 
+/// The route to `dst` (on-link) and its MAC, from inside the scanner namespace.
+fn route_and_mac(dst: IpAddr) -> (Route, [u8; 6]) {
+    let route = route_to(dst).unwrap();
+    let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+    (route, mac)
+}
+
 // ---- frame building and parsing (just enough for SYNs and their answers), through tojimari-wire ----
 
 /// Ethernet + IPv4/IPv6 + TCP SYN (no options, window 1024) with correct checksums.
@@ -330,8 +337,7 @@ fn the_filter_keeps_out_frames_to_other_addresses() {
     let dst = IpAddr::V4(bed.target(0).v4);
     bed.scanner()
         .run_in(move || {
-            let route = route_to(dst).unwrap();
-            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let (route, mac) = route_and_mac(dst);
             // A filter for an address that is not ours: the SYN/ACK must not get through.
             let mut filtered = PacketSocket::open(
                 route.ifindex,
@@ -356,8 +362,7 @@ fn send_batch_of_1000_frames() {
     let dst = IpAddr::V4(bed.target(0).v4);
     bed.scanner()
         .run_in(move || {
-            let route = route_to(dst).unwrap();
-            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let (route, mac) = route_and_mac(dst);
             let mut socket = PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), SMALL_RING).unwrap();
             let frames: Vec<Vec<u8>> =
                 (0..1000u16).map(|i| syn_frame(&route, mac, 20000 + i, 41000, u32::from(i))).collect();
@@ -395,8 +400,7 @@ fn frame_senders_ring_and_fallback_deliver_every_frame() {
     let dst = IpAddr::V4(bed.target(0).v4);
     bed.scanner()
         .run_in(move || {
-            let route = route_to(dst).unwrap();
-            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let (route, mac) = route_and_mac(dst);
             let refused = TxRingConfig { frame_size: 1000, ..TxRingConfig::default() };
             let cases = [
                 ("ring", FrameSender::open(route.ifindex, SendPreference::Auto).unwrap()),
@@ -506,8 +510,7 @@ fn measure(senders: usize, seconds: u64) {
     let dst = IpAddr::V4(bed.target(0).v4);
     bed.scanner()
         .run_in(move || {
-            let route = route_to(dst).unwrap();
-            let mac = next_hop_mac(&route, dst, Duration::from_secs(3)).unwrap();
+            let (route, mac) = route_and_mac(dst);
             let mut rx =
                 PacketSocket::open(route.ifindex, &Filter::replies_to(&[route.src]), RingConfig::default()).unwrap();
             let stop = Arc::new(AtomicBool::new(false));

@@ -20,6 +20,54 @@ pub fn tojimari_in(ns: &Netns) -> Command {
     cmd
 }
 
+/// A raw scan cut short on purpose: the target answers on ports 1-3 (listeners) and drops 10-65535, and a
+/// sequential SYN scan of all its ports at 10,000 probes per second (some 6 s) writes JSON Lines and XML.
+/// The caller interrupts it somehow, waits for `child`, then [`CutScan::check_kept`].
+pub struct CutScan {
+    pub child: std::process::Child,
+    pub addr: String,
+    jsonl: String,
+    xml: String,
+    _scratch: Scratch,
+    _listeners: tojimari_testbed::Listeners,
+}
+
+impl CutScan {
+    /// Starts the scan in `bed` (one target), its stderr piped.
+    pub fn start(bed: &tojimari_testbed::TestBed, name: &str) -> CutScan {
+        let t = bed.target(0);
+        let listeners = t.listen_tcp(&[1, 2, 3]).unwrap();
+        t.firewall(
+            "table inet slow {\n chain input { type filter hook input priority 0;\n  tcp dport 10-65535 drop\n }\n}\n",
+        )
+        .unwrap();
+        let scratch = Scratch::new(name);
+        let (jsonl, xml) = (scratch.path("out.jsonl"), scratch.path("out.xml"));
+        let addr = t.v4.to_string();
+        let child = tojimari_in(bed.scanner())
+            .args(["-sS", "-p-", "-r", "-Pn", "-n", "--max-rate", "10000", "-oJ", &jsonl, "-oX", &xml, "--no-progress"])
+            .arg(&addr)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        CutScan { child, addr, jsonl, xml, _scratch: scratch, _listeners: listeners }
+    }
+
+    /// What was found before the cut is written: ports 1-3 open in JSON Lines, whose summary and the
+    /// well-formed XML file say the run ended in error.
+    pub fn check_kept(&self) {
+        let lines = parse_jsonl(&std::fs::read_to_string(&self.jsonl).unwrap());
+        assert_eq!(lines.last().unwrap()["exit"], "error");
+        let found = port_map(&lines);
+        for p in [1u16, 2, 3] {
+            assert_eq!(found[&(self.addr.clone(), p)].0, "open", "port {p} was found before the cut");
+        }
+        let xml = std::fs::read_to_string(&self.xml).unwrap();
+        assert!(xml.trim_end().ends_with("</nmaprun>") && xml.contains("exit=\"error\""), "{xml}");
+    }
+}
+
 /// A scratch directory for output files, removed at drop.
 pub struct Scratch(pub PathBuf);
 

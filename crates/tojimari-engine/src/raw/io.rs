@@ -183,6 +183,24 @@ fn joined<T>(result: std::thread::Result<Result<T, NetError>>) -> Result<T, NetE
 /// How long a sender may find its queue full before the send is given up as failed.
 const STALL_LIMIT: Duration = Duration::from_secs(2);
 
+/// A sender finding the interface's queue full, since when.
+#[derive(Default)]
+struct Stall(Option<Instant>);
+
+impl Stall {
+    /// Pauses for `pause` before the next try, or fails once the queue has been full for [`STALL_LIMIT`].
+    fn pause(&mut self, pause: Duration) -> Result<(), NetError> {
+        if self.0.get_or_insert_with(Instant::now).elapsed() > STALL_LIMIT {
+            return Err(NetError::Io {
+                context: "sending frames (the interface queue stayed full)",
+                source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
+            });
+        }
+        std::thread::sleep(pause);
+        Ok(())
+    }
+}
+
 /// One sending thread's outgoing frames: its own sender on each link (held for the whole pass), flushed
 /// every `limit` frames.
 pub struct Outbox<'a> {
@@ -235,20 +253,12 @@ impl<'a> Outbox<'a> {
             }
             len
         };
-        let mut stalled: Option<Instant> = None;
+        let mut stall = Stall::default();
         while !sender.push(&mut write) {
             sender.flush()?;
-            if sender.ready() {
-                continue;
+            if !sender.ready() {
+                stall.pause(Duration::from_micros(50))?;
             }
-            let since = *stalled.get_or_insert_with(Instant::now);
-            if since.elapsed() > STALL_LIMIT {
-                return Err(NetError::Io {
-                    context: "sending frames (the interface queue stayed full)",
-                    source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
-                });
-            }
-            std::thread::sleep(Duration::from_micros(50));
         }
         if len == 0 {
             return Ok(false);
@@ -263,19 +273,12 @@ impl<'a> Outbox<'a> {
     /// Hands every queued frame to the kernel, retrying what a full queue left after a short pause.
     pub fn flush(&mut self) -> Result<(), NetError> {
         for sender in &mut self.senders {
-            let mut stalled: Option<Instant> = None;
+            let mut stall = Stall::default();
             while sender.pending() > 0 {
                 let n = sender.flush()?;
                 self.frames += n as u64;
                 if n == 0 {
-                    let since = *stalled.get_or_insert_with(Instant::now);
-                    if since.elapsed() > STALL_LIMIT {
-                        return Err(NetError::Io {
-                            context: "sending frames (the interface queue stayed full)",
-                            source: std::io::Error::from(std::io::ErrorKind::WouldBlock),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_micros(200));
+                    stall.pause(Duration::from_micros(200))?;
                 }
             }
         }
