@@ -19,18 +19,19 @@
 //! softirq runs on the sender's CPU), so the rates are whole-bed rates, and the bed's limit is what a
 //! sender can reach. `tojimari-bench limit` measures it in every run: netsniff-ng's trafgen (its own
 //! TX ring on both CPUs, sending only) beside tojimari's SYN scan (two [`FrameSender`]s, and the receive
-//! ring validating every answer). On 2026-12-06 (2 cores, bed with a bridge, medians of 2 runs):
+//! ring validating every answer). On 2026-12-06 (2 cores, bed with a bridge, medians of 5 runs,
+//! `docs/benchmarks/2026-12-06-issue11.txt`):
 //!
-//! | sender                                   | SYNs/s sent | answered | ring drops |
-//! |------------------------------------------|-------------|----------|------------|
-//! | trafgen, TX ring, 2 CPUs                 | ~231,000    | 100%     | -          |
-//! | tojimari, 2 x [`FrameSender`] (tx-ring)  | ~217,000    | 100%     | 0          |
-//! | tojimari before issue 11 (`sendmmsg`)    | ~222,000    | 100%     | -          |
+//! | sender                                   | SYNs/s sent | share of trafgen | answered | ring drops |
+//! |------------------------------------------|-------------|------------------|----------|------------|
+//! | trafgen, TX ring, 2 CPUs                 | ~284,000    | -                | 100%     | -          |
+//! | tojimari, 2 x [`FrameSender`] (tx-ring)  | ~262,000    | 92%              | 100%     | 0          |
+//! | tojimari before issue 11 (`sendmmsg`)    | ~229,000    | 81%              | 100%     | -          |
 //!
 //! On the same day a direct veth pair without a bridge took about 390,000 SYNs/s answered by resets, and
 //! about 930,000/s to addresses the target drops. A ring setup and a packet socket's close each wait for
-//! an RCU grace period in the kernel (synchronize_net, 10-20 ms here): callers open and close their
-//! sockets side by side so the waits overlap.
+//! an RCU grace period in the kernel (synchronize_net, 10-20 ms here): callers open their sockets side by
+//! side so the waits overlap, and hand them to a [`Handoff`] child to close.
 //!
 //! ## Loopback
 //! Frames on a loopback interface carry zero MACs. IPv4 frames injected there would be dropped
