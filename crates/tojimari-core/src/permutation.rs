@@ -40,6 +40,11 @@ impl Permutation {
         Permutation { n, half_bits: 1, key: [0, 0], identity: true }
     }
 
+    /// Whether this is the order `0, 1, 2, ...` (`-r`).
+    pub fn is_identity(&self) -> bool {
+        self.identity
+    }
+
     /// The size of the domain.
     pub fn len(&self) -> u64 {
         self.n

@@ -168,8 +168,14 @@ fn send_share(
             i += workers as u64;
         }
     } else {
-        // A retry: the units of hosts' ports in a seeded order, only what the retry rule wants.
-        let units = Permutation::new(pass.retry_units() as u64, u64::from(pass_no) ^ 0x7e72_u64);
+        // A retry: the units of hosts' ports in a seeded order (in order with `-r`), only what the retry
+        // rule wants.
+        let n = pass.retry_units() as u64;
+        let units = if order.is_identity() {
+            Permutation::identity(n)
+        } else {
+            Permutation::new(n, u64::from(pass_no) ^ 0x7e72_u64)
+        };
         let mut u = worker as u64;
         while u < units.len() && pass.for_each_retry(units.get(u) as usize, pass_no, &mut send) {
             u += workers as u64;
