@@ -174,10 +174,13 @@ impl FrameSender {
             return Ok(0);
         }
         match &mut self.path {
-            Path::Ring { fd, .. } => {
+            Path::Ring { ring, fd } => {
                 kick(fd.as_fd())?;
-                // Slots the kernel could not take yet stay requested; the kernel sends them at the next
-                // kick, so they count as handed over.
+                // The kernel takes the requested slots in order: if the last one is still requested, a full
+                // queue stopped it, and the rest go with the next kick (the caller pauses and flushes again).
+                if ring.unsent() {
+                    return Ok(0);
+                }
                 let n = self.pending;
                 self.pending = 0;
                 Ok(n)

@@ -159,6 +159,13 @@ impl TxRing {
         len
     }
 
+    /// Whether the last frame filled still waits for the kernel to take it (a kick that met a full queue
+    /// leaves the rest for the next one).
+    pub(crate) fn unsent(&self) -> bool {
+        let last = (self.next + self.frame_count - 1) % self.frame_count;
+        self.status(last).load(Ordering::Acquire) == TP_STATUS_SEND_REQUEST
+    }
+
     /// Slots in the ring.
     pub(crate) fn slots(&self) -> usize {
         self.frame_count
