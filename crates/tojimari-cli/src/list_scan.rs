@@ -110,6 +110,7 @@ fn listed_host(target: ScanTarget, ptr: Option<String>, now: SystemTime) -> Host
         times: None,
         complete: true,
         timed_out: false,
+        os: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! about a port ([`services`]), and how results flow out of an engine ([`report`], [`sink`]).
 //! [`scan_type`] names the scan techniques (nmap's options, XML and output names).
 //! [`catalog`] is the one list of exposure findings (ids, severities, advice).
+//! [`os`] holds what OS detection found (active `-O` and passive guesses), for the printers.
 //! [`civil`] is the one calendar (Unix seconds to UTC dates and back).
 //! [`input`] reads user-supplied text within stated limits (it opens nothing itself). [`diagnostic`]: what
 //! a library tells the user, as values the binary prints.
@@ -14,6 +15,7 @@ pub mod catalog;
 pub mod civil;
 pub mod diagnostic;
 pub mod input;
+pub mod os;
 pub mod permutation;
 pub mod portspec;
 pub mod protocol;

@@ -230,6 +230,8 @@ pub struct HostReport {
     pub complete: bool,
     /// Set when `--host-timeout` cut this host short.
     pub timed_out: bool,
+    /// What OS detection found (`-O`), or the passive guess from the scan's own answers.
+    pub os: Option<crate::os::OsReport>,
 }
 
 /// One protocol's share of a run: which ports it scans (XML `scaninfo`).

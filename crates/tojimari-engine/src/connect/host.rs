@@ -150,6 +150,7 @@ impl HostScan {
             times: self.rtt.times(),
             complete,
             timed_out: self.timed_out,
+            os: None,
         }
     }
 }

@@ -569,6 +569,7 @@ fn host_report(
         times,
         complete,
         timed_out: false,
+        os: None,
     }
 }
 

@@ -138,6 +138,7 @@ pub fn up_host(addr: &str, ports: Vec<PortResult>) -> HostReport {
         }),
         complete: true,
         timed_out: false,
+        os: None,
     }
 }
 
@@ -160,6 +161,7 @@ pub fn down_host(addr: &str) -> HostReport {
         times: None,
         complete: true,
         timed_out: false,
+        os: None,
     }
 }
 

@@ -470,6 +470,7 @@ fn host(addr: IpAddr, state: HostState, ports: Vec<PortResult>) -> HostReport {
         times: None,
         complete: true,
         timed_out: false,
+        os: None,
     }
 }
 
