@@ -304,10 +304,28 @@ pub struct ScanArgs {
     /// what version detection finds, so -sC turns on -sV.
     #[arg(long, help_heading = "Service and version detection")]
     pub checks: bool,
-    /// Everything tojimari has of nmap's -A: -sV and -sC (OS detection and --traceroute are not implemented
-    /// yet, and a note says so) [-A].
+    /// Everything tojimari has of nmap's -A: -sV, -sC and -O (--traceroute is not implemented yet, and a
+    /// note says so) [-A].
     #[arg(long, help_heading = "Service and version detection")]
     pub aggressive: bool,
+
+    /// OS detection: probes an open and a closed port of each up host and matches the answers against
+    /// tojimari's own fingerprint database (needs raw sockets).
+    #[arg(short = 'O', long = "os-detect", help_heading = "OS detection")]
+    pub os_detect: bool,
+    /// With -O: only hosts where the scan found an open and a closed TCP port.
+    #[arg(long = "osscan-limit", help_heading = "OS detection")]
+    pub osscan_limit: bool,
+    /// With -O: list the nearest systems even when none matches closely enough to be stated.
+    #[arg(long = "osscan-guess", visible_alias = "fuzzy", help_heading = "OS detection")]
+    pub osscan_guess: bool,
+    /// With -O: send each OS probe at most N times (1-50) [2].
+    #[arg(long = "max-os-tries", value_name = "N", allow_hyphen_values = true, help_heading = "OS detection")]
+    pub max_os_tries: Option<String>,
+    /// With -O: use this fingerprint database instead of the built-in one (format: docs/os-db.md; at most
+    /// 4 MiB).
+    #[arg(long = "osdb", value_name = "FILE", help_heading = "OS detection")]
+    pub osdb: Option<PathBuf>,
 
     /// Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes.
     #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true, help_heading = "Port specification")]

@@ -16,6 +16,7 @@ mod list_scan;
 mod lookup;
 mod messages;
 mod nmap_options;
+mod os_plan;
 mod outputs;
 mod packet_trace;
 mod plan;

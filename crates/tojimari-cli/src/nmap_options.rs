@@ -1,7 +1,7 @@
 //! nmap's options that `tojimari scan` does not have (yet): the one table that names them.
 //!
 //! An nmap user types these out of habit. Each is recognised by name and answered with one line (exit
-//! status 2) instead of clap's guess: `error: nmap's -O (OS detection) is not supported by tojimari yet
+//! status 2) instead of clap's guess: `error: nmap's -D (decoy scan) is not supported by tojimari yet
 //! (hint: ...)`. Options that take a value consume it, so `-D a,b HOST` never reads `a,b` as a target.
 //! A few options are accepted and ignored because tojimari always behaves the way they ask
 //! ([`Status::AlwaysSo`]).
@@ -153,22 +153,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["--script-help"], Value, "NSE script help", None, "docs/findings.md describes tojimari's checks"),
     refused(&["--script-timeout"], Value, "NSE script time limit", None, "use --host-timeout"),
     // OS detection.
-    refused(&["-O"], Nothing, "OS detection", OS, "-sV often names the OS in its ostype field"),
-    refused(
-        &["--osscan-limit"],
-        Nothing,
-        "OS detection on promising hosts only",
-        OS,
-        "OS detection is not implemented yet",
-    ),
-    refused(
-        &["--osscan-guess", "--fuzzy"],
-        Nothing,
-        "guess the OS aggressively",
-        OS,
-        "OS detection is not implemented yet",
-    ),
-    refused(&["--max-os-tries"], Value, "OS detection tries", OS, "OS detection is not implemented yet"),
     // Timing and performance.
     refused(
         &["--min-hostgroup"],
@@ -257,7 +241,13 @@ pub const TABLE: &[NmapOption] = &[
     ),
     always(&["--no-stylesheet"], Nothing, "no XSL stylesheet in XML", "tojimari's XML never names a stylesheet"),
     refused(&["--log-errors"], Nothing, "errors to the normal output file", None, "errors go to stderr"),
-    refused(&["--deprecated-xml-osclass"], Nothing, "old OS class XML", OS, "OS detection is not implemented yet"),
+    refused(
+        &["--deprecated-xml-osclass"],
+        Nothing,
+        "old OS class XML",
+        OS,
+        "tojimari writes <osclass> inside <osmatch>, as nmap does today",
+    ),
     // Miscellaneous.
     refused(
         &["--send-ip"],
@@ -412,8 +402,8 @@ mod tests {
 
     #[test]
     fn refusals_name_the_option_and_consume_values() {
-        let e = check_args(&["-O", "198.18.0.2"]).unwrap_err();
-        assert_eq!(e.message, "nmap's -O (OS detection) is not supported by tojimari yet");
+        let e = check_args(&["--traceroute", "198.18.0.2"]).unwrap_err();
+        assert_eq!(e.message, "nmap's --traceroute (trace the hop path to each host) is not supported by tojimari yet");
         let e = check_args(&["-Da,b", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -D (decoy scan)"), "{}", e.message);
         let e = check_args(&["--ttl=5", "198.18.0.2"]).unwrap_err();

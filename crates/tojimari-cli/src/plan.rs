@@ -89,6 +89,8 @@ pub struct ScanPlan {
     pub packet_trace: bool,
     /// Whether raw sockets may be used (false without CAP_NET_RAW and with `--unprivileged`).
     pub raw_allowed: bool,
+    /// `-O` (or `-A` where it can run): OS detection after each host group's port scan.
+    pub os: Option<tojimari_engine::raw::OsScan>,
 }
 
 /// What `-sV` and its options asked for.
@@ -260,13 +262,13 @@ pub fn build(
         return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
     }
     // Said once everything else is known to be right, so that a usage error stays one line.
+    let mut notes = Vec::new();
+    let os = crate::os_plan::os_plan(args, &techniques, ping_only, raw_allowed, &mut |n| notes.push(n))?;
     if args.aggressive {
-        notice(
-            "-A turned on -sV and -sC; it left out OS detection (-O) and --traceroute, which tojimari does not \
-             have yet"
-                .into(),
-        );
+        let with_os = if os.is_some() { ", -sC and -O" } else { " and -sC" };
+        notice(format!("-A turned on -sV{with_os}; it left out --traceroute, which tojimari does not have yet"));
     }
+    notes.into_iter().for_each(&mut *notice);
     Ok(ScanPlan {
         udp_full_split: args.udp_full_split,
         interface,
@@ -291,6 +293,7 @@ pub fn build(
         debug,
         packet_trace,
         raw_allowed,
+        os,
     })
 }
 
@@ -320,6 +323,7 @@ fn list_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
         (args.service_version, "-sV"),
         (args.checks, "-sC"),
         (args.aggressive, "-A"),
+        (args.os_detect, "-O"),
         (args.ports.is_some(), "-p"),
         (args.top_ports.is_some(), "--top-ports"),
         (args.fast, "-F"),

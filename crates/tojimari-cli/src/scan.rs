@@ -138,6 +138,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
          targets: {} before exclusions\n\
          discovery: {discovery}\n\
          version detection: {}\n\
+         os detection: {}\n\
          timing: {:?}; rtt-timeouts: init {}, min {}, max {}; max-retries {}; host-timeout {}; scan-delay {}\n\
          rates: min {}, max {}; max-parallelism {}\n\
          packet trace: {}\n\
@@ -150,6 +151,15 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         },
         match &plan.version {
             Some(v) => format!("intensity {}, exposure checks {}", v.intensity, if v.findings { "on" } else { "off" }),
+            None => "off".into(),
+        },
+        match &plan.os {
+            Some(os) => format!(
+                "on (at most {} tries{}{})",
+                os.max_tries,
+                if os.guess { ", --osscan-guess" } else { "" },
+                if os.limit { ", --osscan-limit" } else { "" }
+            ),
             None => "off".into(),
         },
         t.template,
@@ -369,6 +379,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             udp_full_split: plan.udp_full_split,
             trace,
             send: send_preference(),
+            os: plan.os.clone(),
         });
     }
     Engine::Connect(ConnectScan {

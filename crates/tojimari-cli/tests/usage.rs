@@ -361,6 +361,37 @@ fn version_detection_options() {
 }
 
 #[test]
+fn os_detection_options() {
+    assert_usage_error(&["scan", "--osscan-guess", "127.0.0.1"], "add -O");
+    assert_usage_error(&["scan", "--max-os-tries", "3", "127.0.0.1"], "--max-os-tries applies to OS detection");
+    assert_usage_error(&["scan", "-O", "-sn", "127.0.0.1"], "-O and -sn contradict");
+    assert_usage_error(&["scan", "-O", "-sL", "127.0.0.1"], "-sL");
+    assert_usage_error(&["scan", "--unprivileged", "-O", "127.0.0.1"], "raw packets");
+    if nix::unistd::geteuid().is_root() {
+        assert_usage_error(&["scan", "-O", "--max-os-tries", "0", "127.0.0.1"], "1 to 50");
+        assert_usage_error(&["scan", "-O", "--max-os-tries", "x", "127.0.0.1"], "1 to 50");
+        assert_usage_error(&["scan", "-O", "-sT", "127.0.0.1"], "-sT");
+        assert_usage_error(&["scan", "-O", "-sU", "127.0.0.1"], "TCP port scan");
+        assert_usage_error(&["scan", "-O", "--osdb", "/nonexistent/os.db", "127.0.0.1"], "/nonexistent/os.db");
+    }
+}
+
+#[test]
+fn malformed_os_database_names_file_and_line() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIPPED: -O needs raw sockets, checked before the database is read");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("tojimari-usage-osdb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("os.db");
+    std::fs::write(&path, "# a comment\n\nos Broken\nno-such-key = 1\n").unwrap();
+    let file = path.to_string_lossy().into_owned();
+    assert_usage_error(&["scan", "-O", "--osdb", &file, "127.0.0.1"], &format!("{file}:"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn malformed_probe_database_names_file_and_line() {
     let dir = std::env::temp_dir().join(format!("tojimari-usage-db-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -506,8 +537,17 @@ fn aggressive_says_what_it_left_out() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
-    assert_eq!(notes.len(), 1, "{stderr}");
-    assert!(notes[0].contains("-sV and -sC") && notes[0].contains("OS detection (-O)"), "{stderr}");
+    let raw = nix::unistd::geteuid().is_root();
+    if raw {
+        // With raw sockets -A includes OS detection.
+        assert_eq!(notes.len(), 1, "{stderr}");
+        assert!(notes[0].contains("-sV, -sC and -O"), "{stderr}");
+        assert!(stderr.contains("os detection: on"), "{stderr}");
+    } else {
+        assert_eq!(notes.len(), 2, "{stderr}");
+        assert!(notes[0].contains("-sV and -sC"), "{stderr}");
+        assert!(notes[1].contains("-A left out OS detection") && notes[1].contains("raw packets"), "{stderr}");
+    }
     assert!(notes[0].contains("--traceroute"), "{stderr}");
     assert!(stderr.contains("exposure checks on"), "{stderr}");
     // A usage error stays one line, without the note.

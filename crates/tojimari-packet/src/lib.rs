@@ -25,6 +25,6 @@ pub use build::{
     L2, MAX_FRAME, TcpFields, TcpProbe, TcpTemplate, UdpProbe, build_address_mask, build_arp_request, build_echo,
     build_neighbor_solicit, build_tcp, build_timestamp, build_udp,
 };
-pub use parse::{parse_frame, parse_ip};
+pub use parse::{frame_ip, parse_frame, parse_ip};
 pub use reply::{Quoted, Reply};
 pub use technique::Probing;

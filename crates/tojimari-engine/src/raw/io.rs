@@ -11,10 +11,16 @@ use tojimari_packet::{Reply, parse_frame};
 
 use crate::trace::Tracer;
 
-/// Something that takes validated replies: a port pass or a ping pass.
+/// Something that takes validated replies: a port pass, a ping pass or the OS-detection pass.
 pub trait ReplyHandler: Send + Sync {
     /// Returns true when the reply answered a probe for the first time.
     fn handle(&self, reply: &Reply, now: Instant) -> bool;
+
+    /// Takes a received frame whole. Most handlers read only the classified [`Reply`]; those that read more
+    /// of the packet (OS detection, the passive OS guess) look at the frame itself.
+    fn handle_frame(&self, frame: &[u8], now: Instant) -> bool {
+        parse_frame(frame).is_some_and(|reply| self.handle(&reply, now))
+    }
 }
 
 /// The pass the receivers feed, swapped between passes.
@@ -116,8 +122,8 @@ impl Link {
                             t.received(frame, Instant::now());
                         }
                         let h = handler.get_or_insert_with(|| current.get());
-                        if let (Some(h), Some(reply)) = (h, parse_frame(frame)) {
-                            h.handle(&reply, Instant::now());
+                        if let Some(h) = h {
+                            h.handle_frame(frame, Instant::now());
                         }
                     });
                     match got {

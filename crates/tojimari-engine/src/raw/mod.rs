@@ -10,6 +10,7 @@
 //! open|filtered). Results are reported per host, through the same `Sink` as the connect scan.
 
 mod io;
+mod os_pass;
 mod pass;
 mod pass_policy;
 mod ping;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
+use tojimari_core::os::{OsMethod, OsReport};
 use tojimari_core::permutation::Permutation;
 use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
@@ -34,6 +36,7 @@ use tojimari_net::{NetError, Route, SendPreference, next_hop_mac, route_to};
 use tojimari_packet::L2;
 use tojimari_packet::cookie::CookieKey;
 
+pub use os_pass::OsScan;
 pub use ping::PingProbe;
 
 use crate::connect::{EngineError, PortOrder, RunStats, ScanTarget};
@@ -73,6 +76,8 @@ pub struct RawScan {
     pub trace: crate::trace::Tracer,
     /// Whether frames may go through a transmit ring (else `sendmmsg`).
     pub send: SendPreference,
+    /// `-O`: OS detection after each host group's port passes.
+    pub os: Option<OsScan>,
 }
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
@@ -442,6 +447,15 @@ impl<'a> Engine<'a> {
             }
         }
 
+        let mut os_reports: Vec<Option<OsReport>> = match &self.cfg.os {
+            Some(os) if failure.is_none() && complete && !self.control.is_cancelled() => {
+                self.os_phase(os, &up, &done, rtt_seen).unwrap_or_else(|e| {
+                    failure = Some(e);
+                    vec![None; up.len()]
+                })
+            }
+            _ => vec![None; up.len()],
+        };
         for (h, ((t, _, reason), ptr)) in up.into_iter().zip(ptrs).enumerate() {
             let mut ports: Vec<PortResult> =
                 done.iter().flat_map(|(pass, interrupted)| pass.host_results(h, *interrupted)).collect();
@@ -454,7 +468,8 @@ impl<'a> Engine<'a> {
                 t.hostnames.push(Hostname { name, kind: HostnameKind::Ptr });
             }
             self.stats.hosts_up += 1;
-            let report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
+            let mut report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
+            report.os = os_reports[h].take().or_else(|| passive_guess(&done, h));
             sink.host_done(&report).map_err(EngineError::Output)?;
         }
         match failure {
@@ -464,6 +479,93 @@ impl<'a> Engine<'a> {
             }
             None => Ok(()),
         }
+    }
+
+    /// OS detection over the group's up hosts: each host's ports from its results, the probes sent on shared
+    /// ticks, each host's report. Hosts skipped (`--osscan-limit`, no TCP answer at all) get `None`.
+    fn os_phase(
+        &mut self,
+        os: &OsScan,
+        up: &[(ScanTarget, HostLink, Reason)],
+        done: &[(Arc<PortPass>, bool)],
+        rtt: RttEstimator,
+    ) -> Result<Vec<Option<OsReport>>, NetError> {
+        let tcp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| !t.is_udp()).map(|(_, p)| p).collect();
+        let udp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| t.is_udp()).map(|(_, p)| p).collect();
+        let mut chosen: Vec<Option<os_pass::HostPorts>> = Vec::with_capacity(up.len());
+        let mut targets = Vec::new();
+        for (h, (t, link, _)) in up.iter().enumerate() {
+            let results: Vec<PortResult> = done.iter().flat_map(|(pass, i)| pass.host_results(h, *i)).collect();
+            let salt = self.id.key.cookie(link.src, t.addr, 0, 0);
+            let ports = os_pass::ports_for(&results, &tcp, &udp, salt);
+            let known_closed = ports.closed_tcp.is_some() && !ports.closed_tcp_guessed;
+            let answered_tcp = ports.open_tcp.is_some() || known_closed;
+            if os.limit && !(ports.open_tcp.is_some() && known_closed) {
+                chosen.push(None);
+                continue;
+            }
+            if !answered_tcp {
+                // Every probe the tests send to a TCP port would meet the same silence.
+                chosen.push(Some(ports));
+                continue;
+            }
+            let target = tojimari_osdetect::Target {
+                l2: link.l2,
+                src: link.src,
+                dst: t.addr,
+                open_tcp: ports.open_tcp,
+                closed_tcp: ports.closed_tcp,
+                closed_udp: ports.closed_udp,
+                key: salt,
+                ttl: self.id.ttl,
+            };
+            targets.push((target, link.link));
+            chosen.push(Some(ports));
+        }
+        let pass = Arc::new(os_pass::OsPass::new(targets, Instant::now()));
+        self.current.set(Some(pass.clone()));
+        // Answers to the timed probes are slow on a loaded host; never wait less than a fifth of a second.
+        let wait = rtt.pass_wait(Duration::from_millis(200));
+        let sent = pass.run(&self.links, os.max_tries, self.rate.rate(), wait, self.control);
+        self.current.set(None);
+        self.control.progress.frames.fetch_add(*sent.as_ref().unwrap_or(&0), Ordering::Relaxed);
+        sent?;
+        let now = SystemTime::now();
+        let opts = tojimari_osdetect::MatchOptions { guess: os.guess };
+        let mut reports = Vec::with_capacity(up.len());
+        for ((t, _, _), ports) in up.iter().zip(chosen) {
+            let report = ports.map(|ports| {
+                let Some(h) = pass.host_of(t.addr) else {
+                    return OsReport {
+                        notes: vec![
+                            "no TCP port of this host answered the scan (open or closed), so OS detection did not \
+                             run"
+                            .into(),
+                        ],
+                        ..OsReport::default()
+                    };
+                };
+                let mut report = pass.report(h, opts, os.db, now);
+                if ports.closed_tcp_guessed
+                    && let Some(p) = ports.closed_tcp
+                {
+                    report.notes.push(format!(
+                        "the scan found no closed TCP port, so the closed-port tests went to port {p}, which it \
+                         did not scan"
+                    ));
+                }
+                if ports.closed_udp_guessed
+                    && let Some(p) = ports.closed_udp
+                {
+                    report.notes.push(format!(
+                        "the scan found no closed UDP port, so the UDP test went to port {p}, which it did not scan"
+                    ));
+                }
+                report
+            });
+            reports.push(report);
+        }
+        Ok(reports)
     }
 
     /// The error for a send that failed mid-scan, naming the interface when it went down.
@@ -529,6 +631,13 @@ impl<'a> Engine<'a> {
         }
         Ok((up, silent))
     }
+}
+
+/// The passive OS guess for host `h`: from the first SYN/ACK any pass kept, when the database names a system.
+fn passive_guess(done: &[(Arc<PortPass>, bool)], h: usize) -> Option<OsReport> {
+    let handshake = done.iter().find_map(|(pass, _)| pass.handshake(h))?;
+    let matches = tojimari_osdetect::passive::guess(tojimari_osdetect::Db::builtin(), &handshake);
+    (!matches.is_empty()).then(|| OsReport { method: OsMethod::Passive, matches, ..OsReport::default() })
 }
 
 /// The MAC of each next hop (interface, address), asked 256 at a time in parallel; `None` where no

@@ -134,6 +134,10 @@ pub struct PortPass {
     rtt_every: usize,
     pub rtt: Mutex<RttEstimator>,
     pub rx: RxCounters,
+    /// Per host: whether its first SYN/ACK was read for the passive OS guess.
+    handshake_seen: Vec<AtomicBool>,
+    /// The first SYN/ACK of each host that sent one, as the passive OS guess reads it.
+    handshakes: Mutex<HashMap<u32, tojimari_osdetect::passive::Handshake>>,
 }
 
 impl PortPass {
@@ -151,6 +155,7 @@ impl PortPass {
         let host_index: HashMap<IpAddr, u32> = hosts.iter().enumerate().map(|(i, (a, _))| (*a, i as u32)).collect();
         let (hosts, links): (Vec<_>, Vec<_>) = hosts.into_iter().unzip();
         let n = hosts.len() * ports.len();
+        let hosts_len = hosts.len();
         let heard = (0..hosts.len()).map(|_| AtomicBool::new(false)).collect();
         let host_answered = (0..hosts.len()).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
         let (templates, host_template) = templates(technique, &id, &hosts, &links);
@@ -175,7 +180,35 @@ impl PortPass {
             rtt_every: (n / RTT_SAMPLES).max(1),
             rtt: Mutex::new(rtt),
             rx: RxCounters::default(),
+            handshake_seen: (0..hosts_len).map(|_| AtomicBool::new(false)).collect(),
+            handshakes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps the first SYN/ACK a host answered with (the IP packet `ip` carrying the validated `reply`),
+    /// for the passive OS guess: a few bytes per answering host, read once.
+    pub fn keep_handshake(&self, reply: &Reply, ip: &[u8]) {
+        let Reply::Tcp { src, flags, .. } = *reply else { return };
+        if flags & (tojimari_packet::tcp::SYN | tojimari_packet::tcp::ACK)
+            != tojimari_packet::tcp::SYN | tojimari_packet::tcp::ACK
+        {
+            return;
+        }
+        let Some(&h) = self.host_index.get(&src) else { return };
+        let Some(seen) = self.handshake_seen.get(h as usize) else { return };
+        if seen.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if let Some(hs) = tojimari_osdetect::passive::read(ip)
+            && let Ok(mut all) = self.handshakes.lock()
+        {
+            all.insert(h, hs);
+        }
+    }
+
+    /// Host `h`'s first SYN/ACK, if it sent one.
+    pub fn handshake(&self, h: usize) -> Option<tojimari_osdetect::passive::Handshake> {
+        self.handshakes.lock().ok()?.get(&(h as u32)).cloned()
     }
 
     pub fn len(&self) -> usize {

@@ -173,4 +173,14 @@ impl ReplyHandler for super::pass::PortPass {
     fn handle(&self, reply: &Reply, now: Instant) -> bool {
         super::pass::PortPass::handle(self, reply, now)
     }
+
+    /// As `handle`, and the first SYN/ACK of each host is kept for the passive OS guess.
+    fn handle_frame(&self, frame: &[u8], now: Instant) -> bool {
+        let Some(reply) = tojimari_packet::parse_frame(frame) else { return false };
+        let new = self.handle(&reply, now);
+        if new && let Some(ip) = tojimari_packet::frame_ip(frame) {
+            self.keep_handshake(&reply, ip);
+        }
+        new
+    }
 }

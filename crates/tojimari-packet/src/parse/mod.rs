@@ -66,6 +66,20 @@ pub fn parse_frame(frame: &[u8]) -> Option<Reply> {
     }
 }
 
+/// The IP packet an Ethernet II frame carries (IPv4 or IPv6, up to two VLAN tags skipped), as received:
+/// for readers that need more of it than a [`Reply`] keeps (OS detection reads options, DF and IP IDs).
+pub fn frame_ip(frame: &[u8]) -> Option<&[u8]> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    match eth.ethertype() {
+        EtherType::IPV4 | EtherType::IPV6 => Some(eth.payload()),
+        tag if tag.is_vlan_tag() => match eth.inner().ok()? {
+            (EtherType::IPV4 | EtherType::IPV6, body) => Some(body),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Same, for a bare IP packet (no link layer); the version nibble picks IPv4 or IPv6.
 pub fn parse_ip(packet: &[u8]) -> Option<Reply> {
     let ip = match *packet.first()? >> 4 {
