@@ -230,8 +230,9 @@ pub struct HostReport {
     pub complete: bool,
     /// Set when `--host-timeout` cut this host short.
     pub timed_out: bool,
-    /// What OS detection found (`-O`), or the passive guess from the scan's own answers.
-    pub os: Option<crate::os::OsReport>,
+    /// What OS detection found (`-O`), or the passive guess from the scan's own answers (boxed: most hosts
+    /// have none, and reports travel by value through the sinks).
+    pub os: Option<Box<crate::os::OsReport>>,
 }
 
 /// One protocol's share of a run: which ports it scans (XML `scaninfo`).

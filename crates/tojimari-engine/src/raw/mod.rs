@@ -469,7 +469,7 @@ impl<'a> Engine<'a> {
             }
             self.stats.hosts_up += 1;
             let mut report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
-            report.os = os_reports[h].take().or_else(|| passive_guess(&done, h));
+            report.os = os_reports[h].take().or_else(|| passive_guess(&done, h)).map(Box::new);
             sink.host_done(&report).map_err(EngineError::Output)?;
         }
         match failure {
