@@ -21,6 +21,9 @@
 //! - `version`: `-sV` on one host running every real Debian daemon the bed can start (at least ten), plus
 //!   three junk ports (random bytes, silent, closes at once): names, products and versions graded against
 //!   what the daemons announce, beside nmap -sV, with both times.
+//! - `os`: OS detection (`-O`) beside nmap -O on 256 hosts (a Linux AnyIP range plus the test bed's stack
+//!   personas) for the time, and on every persona, Linux with its sysctls changed and hosts behind routed
+//!   hops for the grades (family, generation, distance, uptime): see [`os`].
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -56,6 +59,7 @@ mod campaign;
 mod engine_notes;
 mod limit;
 mod masscan;
+mod os;
 mod scenarios;
 mod version;
 mod watch;
@@ -112,7 +116,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
             "limit",
             "rate-limit",
             "version",
+            "os",
             "watch",
             "campaign",
         ]
@@ -145,6 +150,7 @@ fn main() -> ExitCode {
             "limit" => crate::limit::limit(runs),
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
+            "os" => crate::os::os(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),
