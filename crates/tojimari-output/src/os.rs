@@ -26,7 +26,7 @@
 //!   when the classes scatter over more than two (vendor, family) pairs, where they would say little.
 //!   A family is named `{vendor} {family}`, or just `{family}` when both are the same (`Linux`);
 //!   generations of one family are joined by `|`, families by `, `.
-//! - No match at all: `No OS matches for host`.
+//! - No match at all: `No OS matches for host`, then the fingerprint as above when the report has no notes.
 //! - Uptime (in days with three decimals, and the boot time in `ctime` form, UTC), the sequence
 //!   prediction and the IP ID class are printed only with `-v`, as nmap does; the distance always.
 //!
@@ -58,6 +58,9 @@ pub(crate) fn normal_section(report: &OsReport, verbose: u8) -> String {
     }
     if report.matches.is_empty() {
         s.push_str("No OS matches for host\n");
+        if report.notes.is_empty() {
+            fingerprint_lines(&mut s, report);
+        }
     } else {
         if let Some(summary) = ClassSummary::of(&report.matches) {
             let _ = writeln!(s, "Device type: {}", printable(&summary.device_types.join("|")));
@@ -81,13 +84,7 @@ pub(crate) fn normal_section(report: &OsReport, verbose: u8) -> String {
             let _ = writeln!(s, "Aggressive OS guesses: {}", guesses.join(", "));
             if report.notes.is_empty() {
                 s.push_str("No exact OS matches for host.\n");
-                if let Some(fingerprint) = report.fingerprint.as_deref().filter(|f| !f.trim().is_empty()) {
-                    s.push_str("TCP/IP fingerprint:\n");
-                    for line in fingerprint.lines() {
-                        let _ = writeln!(s, "{}", printable(line));
-                    }
-                    s.push('\n');
-                }
+                fingerprint_lines(&mut s, report);
             } else {
                 s.push_str("No exact OS matches for host (test conditions non-ideal).\n");
             }
@@ -118,6 +115,17 @@ pub(crate) fn normal_section(report: &OsReport, verbose: u8) -> String {
         }
     }
     s
+}
+
+/// `TCP/IP fingerprint:`, the fingerprint's lines and an empty line, when the report has one.
+fn fingerprint_lines(s: &mut String, report: &OsReport) {
+    if let Some(fingerprint) = report.fingerprint.as_deref().filter(|f| !f.trim().is_empty()) {
+        s.push_str("TCP/IP fingerprint:\n");
+        for line in fingerprint.lines() {
+            let _ = writeln!(s, "{}", printable(line));
+        }
+        s.push('\n');
+    }
 }
 
 /// The label of a passive guess in normal output.
