@@ -35,11 +35,12 @@ struct Seg {
     ttl: u8,
     ip_id: u16,
     seq: u32,
+    df: bool,
 }
 
 impl Seg {
     fn new(flags: u8) -> Seg {
-        Seg { flags, window: 1024, options: TcpOptions::default(), payload: 0, ttl: 64, ip_id: 0, seq: 7 }
+        Seg { flags, window: 1024, options: TcpOptions::default(), payload: 0, ttl: 64, ip_id: 0, seq: 7, df: false }
     }
 }
 
@@ -50,6 +51,7 @@ fn tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seg: Seg
         dst,
         ttl: seg.ttl,
         ip_id: Some(seg.ip_id),
+        df: seg.df,
         transport: Transport::Tcp(TcpSummary {
             sport,
             dport,
@@ -64,7 +66,15 @@ fn tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seg: Seg
 }
 
 fn udp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> PacketSummary {
-    PacketSummary { ts, src, dst, ttl: 64, ip_id: Some(0), transport: Transport::Udp { sport, dport, payload_len: 8 } }
+    PacketSummary {
+        ts,
+        src,
+        dst,
+        ttl: 64,
+        ip_id: Some(0),
+        df: false,
+        transport: Transport::Udp { sport, dport, payload_len: 8 },
+    }
 }
 
 fn port_unreachable(ts: Timestamp, probe: &PacketSummary) -> PacketSummary {
@@ -76,6 +86,7 @@ fn port_unreachable(ts: Timestamp, probe: &PacketSummary) -> PacketSummary {
         dst: probe.src,
         ttl: 64,
         ip_id: Some(0),
+        df: false,
         transport: Transport::IcmpUnreachable { reason: UnreachableReason::Port, code: 3, quoted: Some(quoted) },
     }
 }
@@ -234,6 +245,7 @@ fn icmp_sweep_across_a_watched_subnet() {
             dst: IpAddr::from([198, 18, 0, h]),
             ttl: 50,
             ip_id: Some(1),
+            df: false,
             transport: Transport::IcmpRequest { query: IcmpQuery::Echo, id: 77, seq: 1 },
         };
         alerts.extend(detector.observe(&pkt));

@@ -304,7 +304,9 @@ fn record(line: &str, src_at: usize, ts: Timestamp, rest: &str) -> Option<LogRec
         }
         other => Transport::Other { protocol: other.parse().unwrap_or(0) },
     };
-    let packet = PacketSummary { ts, src, dst, ttl, ip_id, transport };
+    // The IP flags are bare keywords before PROTO= (`CE`, `DF`, `MF`).
+    let df = fields.split_ascii_whitespace().take_while(|t| !t.starts_with("PROTO=")).any(|t| t == "DF");
+    let packet = PacketSummary { ts, src, dst, ttl, ip_id, df, transport };
     Some(LogRecord { packet, prefix, direction })
 }
 
