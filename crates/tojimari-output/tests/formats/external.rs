@@ -192,6 +192,7 @@ fn nmap_ndiff_compares_two_runs() {
     let path = |name: &str| files.iter().find(|(n, _)| *n == name).unwrap().1.clone();
     let output = Command::new(ndiff).arg(path("mixed")).arg(path("few")).output().unwrap();
     let xml_output = Command::new(ndiff).arg("--xml").arg(path("few")).arg(path("multi")).output().unwrap();
+    let os_output = Command::new(ndiff).arg(path("os-stated")).arg(path("os-guessed")).output().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     // Exit status 1 means "differences found"; 2 would be an error reading the files.
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
@@ -203,6 +204,10 @@ fn nmap_ndiff_compares_two_runs() {
     assert!(text.contains("+31/tcp filtered msg-auth"), "{text}");
     assert_eq!(xml_output.status.code(), Some(1), "{}", String::from_utf8_lossy(&xml_output.stderr));
     let xml = String::from_utf8(xml_output.stdout).unwrap();
+    // ndiff reads the OS matches too: the stated run's one match, then the guessed run's further two.
+    assert_eq!(os_output.status.code(), Some(1), "{}", String::from_utf8_lossy(&os_output.stderr));
+    let os = String::from_utf8(os_output.stdout).unwrap();
+    assert!(os.contains(" OS details:\n   Linux 5.0 - 6.8\n+  Linux 4.4 - 4.19\n+  MikroTik RouterOS 7\n"), "{os}");
     assert!(xml.contains("<address addr=\"::1\" addrtype=\"ipv6\"/>"), "{xml}");
 }
 
