@@ -21,6 +21,9 @@
 //!   Which ports are listed follows the normal output (`--open`, `-v` and the 25-port folding).
 //!   When exactly one state is folded, `\tIgnored State: {state} ({count})` ends the line; with two
 //!   or more folded states nmap writes no such field, and neither does tojimari.
+//! - After `-O`, the Ports line goes on with nmap's OS fields: `\tOS: {name}` when the matches are
+//!   stated rather than guessed (several names joined by ` or `), `\tSeq Index: {n}` and
+//!   `\tIP ID Seq: {class}` when measured. A passive guess (without `-O`) has no grepable field.
 //! - A host cut by `--host-timeout` gets a second line `Status: Timeout` instead of `Ports:`.
 //!   A host cut short by an interrupt gets `# Host {addr}: scan interrupted, results incomplete`
 //!   after its `Ports:` line (grepable readers skip `#` lines).
@@ -107,6 +110,9 @@ impl GrepableSink {
         let _ = write!(s, "{prefix}\tPorts: {}", ports.join(", "));
         if let [only] = layout.folded.as_slice() {
             let _ = write!(s, "\tIgnored State: {} ({})", only.state, only.count);
+        }
+        if let Some(os) = &host.os {
+            s.push_str(&crate::os::grepable_fields(os));
         }
         s.push('\n');
         if !host.complete {

@@ -3,7 +3,7 @@
 //! # Format
 //!
 //! UTF-8, one JSON object per line, each line ended by `\n` and flushed as soon as it is written.
-//! Every object has a `"type"` key, written first: `run`, `port`, `finding`, `host` or `summary`. Times are Unix
+//! Every object has a `"type"` key, written first: `run`, `port`, `finding`, `os`, `host` or `summary`. Times are Unix
 //! seconds as JSON numbers with a fraction (kept to the microsecond); addresses are strings in their
 //! usual text form; states and reasons use nmap's names (`open|filtered`, `conn-refused`).
 //! Unlike the nmap formats, JSON Lines ignores `--open`, `--reason` and `-v`: it always carries
@@ -36,6 +36,21 @@
 //! ```json
 //! {"type":"finding","addr":"198.18.0.2","proto":"tcp","port":21,"id":"ftp-anonymous","severity":"high","evidence":"anonymous login accepted (230 Login successful.)","advice":"Set anonymous_enable=NO unless the server is meant to be public."}
 //! ```
+//!
+//! `os`, once per host that has an OS report (after `-O`, or a passive guess from the scan's own SYN/ACKs),
+//! right before its `host` line:
+//! ```json
+//! {"type":"os","addr":"198.18.0.2","method":"active","matches":[{"name":"Linux 5.0 - 6.8","accuracy":100,"line":12,"classes":[{"type":"general purpose","vendor":"Linux","family":"Linux","generation":"5.X","accuracy":100,"cpe":["cpe:/o:linux:linux_kernel:5"]}]}],"guessed":false,"ports_used":[{"state":"open","proto":"tcp","port":22},{"state":"closed","proto":"tcp","port":1}],"distance":1,"uptime_s":44237,"last_boot":1796511675.0,"tcp_sequence":{"index":262,"difficulty":"Good luck!","values":[2100946365,451229186]},"ip_id_sequence":{"class":"All zeros","values":[0,0]},"ts_sequence":{"class":"1000HZ","values":[44237000,44237100]},"notes":[]}
+//! ```
+//! - `method` is `active` (`-O`) or `passive` (a guess from the SYN/ACKs the scan had, which has only
+//!   `matches` and maybe `distance`).
+//! - `matches` are best first (empty when nothing came close); `guessed` is true when none was close
+//!   enough to be stated (nmap's "Aggressive OS guesses"). In a class, `type` (device type) and
+//!   `generation` are left out when unknown.
+//! - `distance` (hops), `uptime_s` with `last_boot` (Unix seconds), `tcp_sequence`, `ip_id_sequence`,
+//!   `ts_sequence` (values as numbers, in probe order) and `fingerprint` (the facts in the database's
+//!   notation, for a new entry) are left out when not measured; `notes` says why tests were fewer
+//!   or the answer weaker, one sentence each.
 //!
 //! `host`, once per host, after all of that host's `port` lines:
 //! ```json
@@ -79,6 +94,7 @@ use tojimari_core::{PortState, Protocol, Sink};
 
 use crate::collapse::{CollapseRule, PortLayout, compact_ranges, kept_by_open, state_counts};
 use crate::datetime::{micros_as_secs, unix_secs_f64};
+use crate::os_json::OsLine;
 use crate::service::{ServiceNames, service_of, table_name};
 
 /// Writes JSON Lines. See the [module documentation](self) for the format.
@@ -103,6 +119,7 @@ enum Line<'a> {
     Host(HostLine<'a>),
     Summary(SummaryLine<'a>),
     Finding(FindingLine<'a>),
+    Os(OsLine<'a>),
 }
 
 #[derive(Serialize)]
@@ -342,6 +359,9 @@ impl Sink for JsonLinesSink {
                 })
             })
             .collect();
+        if let Some(os) = &host.os {
+            self.write_line(&Line::Os(OsLine::new(host.addr, os)))?;
+        }
         let line = Line::Host(HostLine {
             addr: host.addr,
             hostnames: host.hostnames.iter().map(|h| NameLine { name: &h.name, kind: h.kind.as_str() }).collect(),

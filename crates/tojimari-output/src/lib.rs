@@ -24,6 +24,8 @@ mod escape;
 pub mod grepable;
 pub mod jsonl;
 pub mod normal;
+mod os;
+mod os_json;
 pub mod service;
 mod wording;
 pub mod xml;

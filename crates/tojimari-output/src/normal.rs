@@ -36,6 +36,10 @@
 //! - The table has columns PORT (`{port}/{proto}`), STATE, SERVICE (`unknown` when no name is known)
 //!   and, with `--reason`/`-vv`, REASON. Each column is as wide as its widest cell, columns are
 //!   separated by one space and the last one is not padded. An empty line ends the host.
+//! - After `-O` (or with a passive guess), the host's OS lines follow the table as nmap prints them
+//!   (Device type, Running, OS CPE, OS details or Aggressive OS guesses, Uptime guess, Network
+//!   Distance, TCP Sequence Prediction, IP ID Sequence Generation; see the crate's `os` module for the
+//!   exact rules), then `Service Info` (with `-sV`), then the findings.
 //! - `-sn` runs print only the first two lines per host. With `--open`, only ports in states that may
 //!   be open (`open`, `open|filtered`, `unfiltered`) are listed, and hosts without one are skipped.
 //! - Down hosts are printed only with `-v`: `tojimari scan report for {label} [host down]`
@@ -165,6 +169,9 @@ impl NormalSink {
             return s;
         }
         if host.ports.is_empty() {
+            if let Some(os) = &host.os {
+                s.push_str(&crate::os::normal_section(os, display.verbose));
+            }
             s.push('\n');
             return s;
         }
@@ -182,6 +189,14 @@ impl NormalSink {
             }
             self.port_table(&mut s, &layout.shown, reasons);
         }
+        // nmap's order after the table: the OS lines, then "Service Info", then (tojimari's) findings.
+        if let Some(os) = &host.os {
+            s.push_str(&crate::os::normal_section(os, display.verbose));
+        }
+        if display.versions {
+            service_info_line(&mut s, &layout.shown);
+        }
+        findings_section(&mut s, &layout.shown);
         s.push('\n');
         s
     }
@@ -215,10 +230,6 @@ impl NormalSink {
             }
         }
         rows.write(s);
-        if versions {
-            service_info_line(s, ports);
-        }
-        findings_section(s, ports);
     }
 }
 

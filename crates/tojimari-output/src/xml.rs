@@ -40,6 +40,17 @@
 //! - `ports`: folded states as `extraports` (largest first) with one `extrareasons` per (reason,
 //!   protocol), then each listed port, by the same rule as normal output (`--open`, `-v` apply).
 //!   `<service>` is omitted when no name is known.
+//! - After `-O`, `<os>` follows `<ports>`: `<portused state proto portid>` per port the tests used,
+//!   `<osmatch name accuracy line>` per match (best first) with its `<osclass type vendor osfamily
+//!   osgen accuracy>` (each with its `<cpe>`s; `type` and `osgen` left out when unknown), and
+//!   `<osfingerprint fingerprint>` when the facts are given for a new database entry. Then, each when
+//!   measured, `<uptime seconds lastboot>` (`lastboot` in ctime form), `<distance value>`,
+//!   `<tcpsequence index difficulty values>`, `<ipidsequence class values>` and `<tcptssequence class
+//!   values>`, the values in upper-case hexadecimal joined by commas, as nmap writes them.
+//! - A passive guess (from the scan's own SYN/ACKs, without `-O`) is never written as `<os>`, which
+//!   readers take for `-O`'s result: it is `<hostscript><script id="os-passive" output="Linux 5.X
+//!   (85%)"/></hostscript>` at the same place (best matches with accuracy, then `; N hop(s) away`
+//!   when the distance is known).
 //! - `times` are in microseconds and omitted when nothing was measured.
 //! - Down hosts are written only with `-v`: `<host><status state="down" .../>`, `<address/>`, and
 //!   `<hostnames>` only if the host has names. With `--open`, hosts without a listed port are left out.
@@ -59,6 +70,7 @@ use quick_xml::Writer;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
+use tojimari_core::os::{OsMethod, OsReport};
 use tojimari_core::report::{HostReport, PortResult, RunExit, RunInfo, RunSummary};
 use tojimari_core::{HostState, Sink};
 
@@ -66,6 +78,7 @@ use crate::collapse::{PortLayout, compact_ranges};
 use crate::context::RunContext;
 use crate::datetime::{UtcTime, unix_secs};
 use crate::escape::{break_double_hyphens, xml_attr, xml_comment};
+use crate::os::{hex_list, passive_summary};
 use crate::service::{ServiceNames, ServiceView, service_of, table_name};
 use crate::wording::{scanned_phrase, seconds_2dp};
 
@@ -253,6 +266,9 @@ impl XmlSink {
         if self.run.port_scan && !host.timed_out {
             self.ports(&mut doc, &layout)?;
         }
+        if let Some(os) = host.os.as_ref().filter(|_| !host.timed_out) {
+            os_elements(&mut doc, os)?;
+        }
         if let Some(times) = host.times {
             doc.empty(
                 "times",
@@ -424,4 +440,96 @@ fn service_element(doc: &mut Doc, service: &ServiceView<'_>) -> io::Result<()> {
         }
         None => doc.empty("service", &attrs),
     }
+}
+
+/// What OS detection found, after `<ports>` in nmap's order: `<os>` (ports used, matches with their
+/// classes, fingerprint), then `<uptime>`, `<distance>`, `<tcpsequence>`, `<ipidsequence>`,
+/// `<tcptssequence>`. A passive guess is not `<os>` (readers take `<os>` for `-O`): it is a host script
+/// `os-passive`.
+fn os_elements(doc: &mut Doc, os: &OsReport) -> io::Result<()> {
+    if os.method == OsMethod::Passive {
+        if let Some(summary) = passive_summary(os) {
+            doc.open("hostscript", &[])?;
+            doc.empty("script", &[("id", "os-passive"), ("output", &summary)])?;
+            doc.close("hostscript")?;
+            doc.newline()?;
+        }
+        return Ok(());
+    }
+    doc.open("os", &[])?;
+    for used in &os.ports_used {
+        doc.empty(
+            "portused",
+            &[("state", used.state.as_str()), ("proto", used.proto.as_str()), ("portid", &used.port.to_string())],
+        )?;
+        doc.newline()?;
+    }
+    for m in &os.matches {
+        doc.open(
+            "osmatch",
+            &[("name", &m.name), ("accuracy", &m.accuracy.min(100).to_string()), ("line", &m.line.to_string())],
+        )?;
+        doc.newline()?;
+        for class in &m.classes {
+            let accuracy = class.accuracy.min(100).to_string();
+            let mut attrs: Vec<(&str, &str)> = Vec::new();
+            if !class.device_type.is_empty() {
+                attrs.push(("type", &class.device_type));
+            }
+            attrs.push(("vendor", &class.vendor));
+            attrs.push(("osfamily", &class.family));
+            if let Some(generation) = &class.generation {
+                attrs.push(("osgen", generation));
+            }
+            attrs.push(("accuracy", &accuracy));
+            if class.cpe.is_empty() {
+                doc.empty("osclass", &attrs)?;
+            } else {
+                doc.open("osclass", &attrs)?;
+                for cpe in &class.cpe {
+                    doc.text_element("cpe", cpe)?;
+                }
+                doc.close("osclass")?;
+            }
+            doc.newline()?;
+        }
+        doc.close("osmatch")?;
+        doc.newline()?;
+    }
+    if let Some(fingerprint) = &os.fingerprint {
+        doc.empty("osfingerprint", &[("fingerprint", fingerprint)])?;
+        doc.newline()?;
+    }
+    doc.close("os")?;
+    doc.newline()?;
+    if let Some(uptime) = os.uptime {
+        let boot = UtcTime::from_system_time(uptime.last_boot).ctime();
+        doc.empty("uptime", &[("seconds", &uptime.seconds.to_string()), ("lastboot", &boot)])?;
+        doc.newline()?;
+    }
+    if let Some(distance) = os.distance {
+        doc.empty("distance", &[("value", &distance.to_string())])?;
+        doc.newline()?;
+    }
+    if let Some(seq) = &os.tcp_sequence {
+        doc.empty(
+            "tcpsequence",
+            &[("index", &seq.index.to_string()), ("difficulty", &seq.difficulty), ("values", &hex_list(&seq.values))],
+        )?;
+        doc.newline()?;
+    }
+    if let Some(ipid) = &os.ip_id_sequence {
+        doc.empty("ipidsequence", &[("class", &ipid.class), ("values", &hex_list(&ipid.values))])?;
+        doc.newline()?;
+    }
+    if let Some(ts) = &os.tcp_ts_sequence {
+        let values = hex_list(&ts.values);
+        let mut attrs: Vec<(&str, &str)> = vec![("class", &ts.class)];
+        if !ts.values.is_empty() {
+            attrs.push(("values", &values));
+        }
+        doc.empty("tcptssequence", &attrs)?;
+        doc.newline()?;
+    }
+    Ok(())
 }

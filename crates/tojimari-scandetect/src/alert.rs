@@ -18,7 +18,8 @@
 //!  "dst_count":1,"dsts_truncated":false,"scan_type":"syn","ports":[1,2,3],"port_count":3,
 //!  "port_count_exact":true,"port_range":[1,3],"ports_truncated":false,
 //!  "first_seen":"2024-11-22T10:00:01.000000Z","last_seen":"2024-11-22T10:00:02.000000Z",
-//!  "probes":12,"tool":"nmap","tool_confidence":1.0,"confidence":0.9,"trigger":"threshold",
+//!  "probes":12,"tool":"nmap","tool_confidence":1.0,"os":"Linux 5.X","os_accuracy":70,
+//!  "confidence":0.9,"trigger":"threshold",
 //!  "pace":"normal","update":0}
 //! ```
 //! The closing record (`"type":"scan-end"`) has the same fields except `update`, plus
@@ -38,6 +39,10 @@
 //!   count is then an upper bound. `dst_count` is exact up to [`Alert::MAX_DSTS`] addresses and
 //!   estimated beyond.
 //! - `probes` counts every probe of the incident, retransmissions included.
+//! - `os` is the scanning source's likely operating system, guessed passively from its first SYN
+//!   (TTL, window, TCP options, DF; see [`crate::os_guess`]) with `os_accuracy` in percent; `null`
+//!   and 0 when the source sent no SYN or nothing matched. A crafted SYN (nmap -sS, masscan, zmap)
+//!   shows the tool's choices rather than the system's, so the guess is most telling for connect scans.
 //! - `dst` is the first address probed; `tool` is `null` when unknown; `port_range` is `null`
 //!   when there are no ports; times are RFC 3339 UTC.
 
@@ -47,6 +52,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 use tojimari_core::ScanType;
 
+use crate::os_guess::OsGuess;
 use crate::time::Timestamp;
 
 /// The kind of scan observed, named by what the probes look like on the wire: a port scan of one of the
@@ -234,6 +240,9 @@ pub struct Alert {
     pub tool: Option<Tool>,
     /// Share of fingerprinted probes that matched `tool` (0 when no tool).
     pub tool_confidence: f32,
+    /// The source's likely operating system, guessed passively from its first SYN (see
+    /// [`crate::os_guess`]); `None` when it sent no SYN or nothing matched.
+    pub os: Option<OsGuess>,
     /// How sure the detector is that this is a scan, 0..=1.
     pub confidence: f32,
     /// Which rule fired.
@@ -275,6 +284,8 @@ impl Alert {
             "probes": self.probes,
             "tool": self.tool.map(Tool::as_str),
             "tool_confidence": round2(self.tool_confidence),
+            "os": self.os.as_ref().map(|o| o.name.as_str()),
+            "os_accuracy": self.os.as_ref().map_or(0, |o| o.accuracy),
             "confidence": round2(self.confidence),
             "trigger": self.trigger.as_str(),
             "pace": self.pace.as_str(),
@@ -296,9 +307,10 @@ impl Alert {
     }
 
     /// One readable line, the same on stderr and in syslog, e.g.
-    /// `2024-11-22T10:00:02.000000Z syn scan from 198.18.0.1 to 198.18.0.2: 12 probes, 10 ports (1-10), tool nmap (100%), confidence 0.90, incident 3`
+    /// `2024-11-22T10:00:02.000000Z syn scan from 198.18.0.1 to 198.18.0.2: 12 probes, 10 ports (1-10), tool nmap (100%), os Linux 5.X (passive, 70%), confidence 0.90, incident 3`
     /// for a start, `... syn scan continues from ...` for an update, and for the end
-    /// `2024-11-22T10:00:09.000000Z syn scan ended (quiet) from 198.18.0.1 to 198.18.0.2: 200 probes, 200 ports (1-200) in 7.0 s, tool nmap (100%), incident 3`.
+    /// `2024-11-22T10:00:09.000000Z syn scan ended (quiet) from 198.18.0.1 to 198.18.0.2: 200 probes, 200 ports (1-200) in 7.0 s, tool nmap (100%), os unknown, incident 3`.
+    /// The OS part is `os {name} (passive, {accuracy}%)`, or `os unknown` when there is no guess.
     /// A count that is an estimate reads `~523 ports`.
     pub fn line(&self) -> String {
         let to = match self.dsts.first() {
@@ -315,6 +327,10 @@ impl Alert {
             Some(tool) => format!(", tool {} ({:.0}%)", tool.as_str(), self.tool_confidence * 100.0),
             None => String::new(),
         };
+        let tool = match &self.os {
+            Some(os) => format!("{tool}, os {} (passive, {}%)", printable(&os.name), os.accuracy),
+            None => format!("{tool}, os unknown"),
+        };
         let about = if self.port_count_exact { "" } else { "~" };
         let pace = if self.pace == Pace::Slow { " slow" } else { "" };
         let (kind, tail) = match self.kind {
@@ -330,6 +346,12 @@ impl Alert {
             self.last_seen, self.scan_type, self.src, self.probes, self.port_count, self.incident
         )
     }
+}
+
+/// `name` with control characters spelled `\xNN`: the name comes from a database file, and the line
+/// goes to a terminal and to syslog.
+fn printable(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { format!("\\x{:02x}", u32::from(c)) } else { c.to_string() }).collect()
 }
 
 fn round2(x: f32) -> f64 {
@@ -357,6 +379,7 @@ mod tests {
             probes: 12,
             tool: Some(Tool::Masscan),
             tool_confidence: 1.0,
+            os: None,
             confidence: 0.876,
             trigger: Trigger::Threshold,
             pace: Pace::Normal,
@@ -398,6 +421,13 @@ mod tests {
         let mut no_tool = sample();
         no_tool.tool = None;
         assert!(no_tool.to_json()["tool"].is_null());
+        assert!(v["os"].is_null());
+        assert_eq!(v["os_accuracy"], 0);
+        let guessed = Alert { os: Some(OsGuess { name: "Linux 5.X".into(), accuracy: 70 }), ..sample() };
+        assert_eq!(
+            (guessed.to_json()["os"].clone(), guessed.to_json()["os_accuracy"].clone()),
+            (json!("Linux 5.X"), json!(70))
+        );
     }
 
     #[test]
@@ -421,7 +451,7 @@ mod tests {
         assert_eq!(
             end.line(),
             "2023-11-14T22:13:22.000000Z icmp-sweep scan ended (quiet) from 198.18.0.1 to 198.18.0.2 and 19 more: \
-             12 probes, 200 ports (1-200) in 2.0 s, tool masscan (100%), incident 3"
+             12 probes, 200 ports (1-200) in 2.0 s, tool masscan (100%), os unknown, incident 3"
         );
     }
 
@@ -430,8 +460,10 @@ mod tests {
         assert_eq!(
             sample().line(),
             "2023-11-14T22:13:22.000000Z icmp-sweep scan from 198.18.0.1 to 198.18.0.2: 12 probes, 3 ports (1-80), \
-             tool masscan (100%), confidence 0.88, incident 3"
+             tool masscan (100%), os unknown, confidence 0.88, incident 3"
         );
+        let guessed = Alert { os: Some(OsGuess { name: "Linux 5.X\u{1b}".into(), accuracy: 70 }), ..sample() };
+        assert!(guessed.line().contains(", tool masscan (100%), os Linux 5.X\\x1b (passive, 70%), confidence 0.88,"));
         let estimate = Alert { kind: AlertKind::Update, port_count_exact: false, update: 1, ..sample() };
         assert!(estimate.line().contains(" scan continues from ") && estimate.line().contains("~3 ports"));
     }

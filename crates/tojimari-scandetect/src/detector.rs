@@ -64,6 +64,7 @@ use tojimari_core::ScanType;
 use crate::alert::{Alert, AlertKind, EndReason, ObservedScan, Pace, Trigger};
 use crate::config::DetectorConfig;
 use crate::fingerprint::{is_stack_syn, tool_of};
+use crate::os_guess::{self, SynFacts};
 use crate::ports::MapBudget;
 use crate::source::{Incident, Outcome, Pending, Proto, Source, Track};
 use crate::summary::{PacketSummary, TcpFlags, Transport};
@@ -342,7 +343,7 @@ impl Detector {
                 k += 1;
                 continue;
             };
-            alerts.push(record(AlertKind::End(reason), source.addr, t, incident, config));
+            alerts.push(record(AlertKind::End(reason), source.addr, source.syn.as_ref(), t, incident, config));
             self.stats.closed += 1;
             let t = source.tracks.remove(k);
             self.budget.give_back(&t.ports);
@@ -367,6 +368,9 @@ impl Detector {
         self.close_quiet(i, now, alerts);
         let source = &mut self.sources[i];
         source.last_seen = source.last_seen.max(now);
+        if source.syn.is_none() {
+            source.syn = SynFacts::of(pkt);
+        }
         let first_contact = source.contacts.insert((proto, pkt.dst, dport));
         let pending = Pending { dst: pkt.dst, dport, sport, proto, class, ts: now, first_contact, tool };
         if !needs_confirmation(class) {
@@ -496,6 +500,7 @@ impl Detector {
         let sweeping = source.find_track(ObservedScan::HostSweep).is_some();
 
         let src = source.addr;
+        let syn = source.syn;
         let walk = source.walk;
         // The contact type the random walk should name: the one with the most failed ports.
         let walk_type = source
@@ -536,7 +541,7 @@ impl Detector {
             let confidence = confidence(t, trigger, size, threshold, walk, config);
             let incident = Incident { id, at: now, size, updates, trigger, confidence };
             t.incident = Some(incident);
-            alerts.push(record(kind, src, t, incident, config));
+            alerts.push(record(kind, src, syn.as_ref(), t, incident, config));
             self.stats.alerts += 1;
         }
     }
@@ -611,8 +616,16 @@ fn confidence(t: &Track, trigger: Trigger, size: u32, threshold: u32, walk: f32,
     (base + flags_bonus + tool_bonus).clamp(0.0, 0.99)
 }
 
-/// The record of `kind` for incident `incident`, from what its track holds now.
-fn record(kind: AlertKind, src: IpAddr, t: &Track, incident: Incident, config: &DetectorConfig) -> Alert {
+/// The record of `kind` for incident `incident`, from what its track holds now; `syn` (the source's
+/// first SYN) gives the passive OS guess.
+fn record(
+    kind: AlertKind,
+    src: IpAddr,
+    syn: Option<&SynFacts>,
+    t: &Track,
+    incident: Incident,
+    config: &DetectorConfig,
+) -> Alert {
     let (tool, tool_confidence) = t.tool();
     let span = t.last_seen.since(t.first_seen);
     let gaps = t.probes.saturating_sub(1).max(1);
@@ -633,6 +646,7 @@ fn record(kind: AlertKind, src: IpAddr, t: &Track, incident: Incident, config: &
         probes: t.probes,
         tool,
         tool_confidence,
+        os: syn.and_then(os_guess::guess),
         confidence: incident.confidence,
         trigger: incident.trigger,
         pace,

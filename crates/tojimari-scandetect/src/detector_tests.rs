@@ -35,11 +35,12 @@ struct Seg {
     ttl: u8,
     ip_id: u16,
     seq: u32,
+    df: bool,
 }
 
 impl Seg {
     fn new(flags: u8) -> Seg {
-        Seg { flags, window: 1024, options: TcpOptions::default(), payload: 0, ttl: 64, ip_id: 0, seq: 7 }
+        Seg { flags, window: 1024, options: TcpOptions::default(), payload: 0, ttl: 64, ip_id: 0, seq: 7, df: false }
     }
 }
 
@@ -50,6 +51,7 @@ fn tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seg: Seg
         dst,
         ttl: seg.ttl,
         ip_id: Some(seg.ip_id),
+        df: seg.df,
         transport: Transport::Tcp(TcpSummary {
             sport,
             dport,
@@ -64,7 +66,15 @@ fn tcp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seg: Seg
 }
 
 fn udp(ts: Timestamp, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> PacketSummary {
-    PacketSummary { ts, src, dst, ttl: 64, ip_id: Some(0), transport: Transport::Udp { sport, dport, payload_len: 8 } }
+    PacketSummary {
+        ts,
+        src,
+        dst,
+        ttl: 64,
+        ip_id: Some(0),
+        df: false,
+        transport: Transport::Udp { sport, dport, payload_len: 8 },
+    }
 }
 
 fn port_unreachable(ts: Timestamp, probe: &PacketSummary) -> PacketSummary {
@@ -76,6 +86,7 @@ fn port_unreachable(ts: Timestamp, probe: &PacketSummary) -> PacketSummary {
         dst: probe.src,
         ttl: 64,
         ip_id: Some(0),
+        df: false,
         transport: Transport::IcmpUnreachable { reason: UnreachableReason::Port, code: 3, quoted: Some(quoted) },
     }
 }
@@ -234,6 +245,7 @@ fn icmp_sweep_across_a_watched_subnet() {
             dst: IpAddr::from([198, 18, 0, h]),
             ttl: 50,
             ip_id: Some(1),
+            df: false,
             transport: Transport::IcmpRequest { query: IcmpQuery::Echo, id: 77, seq: 1 },
         };
         alerts.extend(detector.observe(&pkt));
@@ -614,4 +626,28 @@ fn port_bitmaps_come_from_a_bounded_budget() {
     again.extend(detector.finish(detector.now()));
     let end = ends(&again)[0];
     assert!(end.port_count_exact && end.port_count == 400, "{end:?}");
+}
+
+/// The passive OS guess uses the source's first pure SYN: a FIN scan before it sets nothing, later SYNs
+/// with other facts do not replace it, and every record carries the guess of those facts.
+#[test]
+fn the_first_syn_of_a_source_is_kept_for_its_os_guess() {
+    let mut detector = Detector::new(DetectorConfig::default());
+    let mut probes = port_scan(30, nmap_raw(TcpFlags::FIN));
+    let linux = || Seg { options: linux_options(), window: 64240, ttl: 62, df: true, ..Seg::new(TcpFlags::SYN) };
+    // After the FIN scan and its closing tick (10 s after its last probe): Linux SYNs, then nmap's.
+    probes.extend((1..=40).map(|port| tcp(ms(20_000 + u64::from(port)), SCANNER, HOST, 40000 + port, port, linux())));
+    probes.extend(port_scan(40, nmap_raw(TcpFlags::SYN)).into_iter().map(|mut p| {
+        p.ts = p.ts.plus(Duration::from_secs(21));
+        p
+    }));
+    let alerts = run(&mut detector, &probes[..30]);
+    assert!(!alerts.is_empty());
+    assert_eq!(detector.sources.iter().find(|s| s.addr == SCANNER).map(|s| s.syn), Some(None));
+    let alerts = run(&mut detector, &probes[30..]);
+    let kept = detector.sources.iter().find(|s| s.addr == SCANNER).and_then(|s| s.syn).expect("a SYN was seen");
+    assert_eq!((kept.ttl, kept.window, kept.df, kept.options), (62, 64240, true, linux_options()));
+    let expected = crate::os_guess::guess(&kept);
+    assert!(!alerts.is_empty());
+    assert!(alerts.iter().all(|a| a.os == expected), "{alerts:#?}");
 }

@@ -89,6 +89,7 @@ mod tests {
             dst: IpAddr::from(dst),
             ttl: 255,
             ip_id: Some(ip_id),
+            df: false,
             transport: Transport::Tcp(TcpSummary {
                 sport: 41493,
                 dport: 137,

@@ -304,7 +304,9 @@ fn record(line: &str, src_at: usize, ts: Timestamp, rest: &str) -> Option<LogRec
         }
         other => Transport::Other { protocol: other.parse().unwrap_or(0) },
     };
-    let packet = PacketSummary { ts, src, dst, ttl, ip_id, transport };
+    // The IP flags are bare keywords before PROTO= (`CE`, `DF`, `MF`).
+    let df = fields.split_ascii_whitespace().take_while(|t| !t.starts_with("PROTO=")).any(|t| t == "DF");
+    let packet = PacketSummary { ts, src, dst, ttl, ip_id, df, transport };
     Some(LogRecord { packet, prefix, direction })
 }
 
@@ -468,6 +470,18 @@ mod tests {
         assert_eq!((r.packet.ttl, r.packet.ip_id), (52, Some(54321)));
         let Transport::Tcp(t) = r.packet.transport else { panic!() };
         assert_eq!((t.sport, t.dport, t.window, t.flags), (40000, 80, 65535, TcpFlags(TcpFlags::SYN)));
+        assert!(!r.packet.df);
+    }
+
+    #[test]
+    fn dont_fragment_keyword() {
+        let with_df = SYSLOG.replace("ID=54321 PROTO=TCP", "ID=54321 DF PROTO=TCP");
+        let Line::Record(r) = parse_line(&with_df, &LogOptions::default()) else { panic!() };
+        assert!(r.packet.df);
+        // A "DF" after PROTO= is not the IP flag.
+        let late = SYSLOG.replace("RES=0x00 SYN", "RES=0x00 DF SYN");
+        let Line::Record(r) = parse_line(&late, &LogOptions::default()) else { panic!() };
+        assert!(!r.packet.df);
     }
 
     #[test]

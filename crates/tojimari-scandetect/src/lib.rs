@@ -7,6 +7,7 @@
 //! - [`alert`]: what it reports: each scan is an incident with a start, updates and a closing
 //!   record of its true totals ([`Alert`], JSON Lines object, readable line).
 //! - [`fingerprint`]: nmap / masscan / zmap recognised from the wire.
+//! - [`os_guess`]: the likely OS of a scanning source, passively from its first SYN (tojimari-osdetect).
 //! - [`pcap`]: replay of pcap/pcapng files into a detector.
 //! - [`firewall_log`]: iptables/nftables LOG lines (kernel log, journal, dmesg) into a detector.
 //!
@@ -33,6 +34,7 @@ pub mod config;
 pub mod detector;
 pub mod fingerprint;
 pub mod firewall_log;
+pub mod os_guess;
 pub mod pcap;
 mod ports;
 mod source;
@@ -42,5 +44,6 @@ pub mod time;
 pub use alert::{Alert, AlertKind, EndReason, ObservedScan, Pace, Tool, Trigger};
 pub use config::{DetectorConfig, LocalAddrs, LocalNet, LocalNetError, RandomWalk};
 pub use detector::{Detector, DetectorStats};
+pub use os_guess::{OsGuess, SynFacts};
 pub use summary::{LinkType, PacketSummary, TcpFlags, TcpOptions, TcpSummary, Transport, summarize, summarize_ip};
 pub use time::Timestamp;

@@ -2,6 +2,7 @@
 //! first contacts, the random walk, and one [`Track`] per scan type seen from the source
 //! (an open incident once reported; a closed one is dropped).
 
+use crate::os_guess::SynFacts;
 use std::collections::VecDeque;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::mem::size_of;
@@ -232,6 +233,8 @@ pub(crate) struct Source {
     pub pending: VecDeque<Pending>,
     pub tracks: Vec<Track>,
     pub sweeps: Vec<SweepPort>,
+    /// The facts of the source's first pure SYN, for the passive OS guess (kept until it is evicted).
+    pub syn: Option<SynFacts>,
 }
 
 impl Source {
@@ -244,6 +247,7 @@ impl Source {
             pending: VecDeque::new(),
             tracks: Vec::new(),
             sweeps: Vec::new(),
+            syn: None,
         }
     }
 

@@ -253,6 +253,8 @@ pub struct PacketSummary {
     pub ttl: u8,
     /// IPv4 identification; `None` for IPv6.
     pub ip_id: Option<u16>,
+    /// IPv4 don't-fragment flag (false for IPv6, which has none).
+    pub df: bool,
     /// The transport part.
     pub transport: Transport,
 }
@@ -300,7 +302,7 @@ fn ipv4(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
         transport(protocol, body, body_len, Family::V4).unwrap_or(Transport::Other { protocol })
     };
     let (src, dst) = (IpAddr::V4(v.src_addr()), IpAddr::V4(v.dst_addr()));
-    Some(PacketSummary { ts, src, dst, ttl: v.ttl(), ip_id: Some(v.ident()), transport })
+    Some(PacketSummary { ts, src, dst, ttl: v.ttl(), ip_id: Some(v.ident()), df: v.dont_frag(), transport })
 }
 
 fn ipv6(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
@@ -316,7 +318,7 @@ fn ipv6(ip: &[u8], ts: Timestamp) -> Option<PacketSummary> {
         // An extension header cut short: all that is known is the first next header.
         Err(_) => Transport::Other { protocol: v.next_header() },
     };
-    Some(PacketSummary { ts, src, dst, ttl, ip_id: None, transport })
+    Some(PacketSummary { ts, src, dst, ttl, ip_id: None, df: false, transport })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

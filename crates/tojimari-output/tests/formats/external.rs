@@ -65,6 +65,14 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
                 "hostnames": h.hostnames,
                 "extraports": h.extraports_state,
                 "ports": [[s.port, s.protocol, s.state, s.service, s.reason] for s in h.services],
+                "os_matches": h.os_match_probabilities() and [
+                    [m.name, m.accuracy, [[c.type, c.vendor, c.osfamily, c.osgen, c.accuracy, c.cpelist and [str(p) for p in c.cpelist]] for c in m.osclasses]]
+                    for m in h.os_match_probabilities()
+                ],
+                "os_ports_used": [[p["state"], p["proto"], p["portid"]] for p in (h.os_ports_used() or [])],
+                "distance": h.distance,
+                "uptime": h.uptime,
+                "scripts": [[s["id"], s["output"]] for s in h.scripts_results],
             }
             for h in r.hosts
         ],
@@ -122,7 +130,48 @@ fn python_libnmap_reads_the_xml() {
     let few = &parsed["few"]["hosts"][0]["ports"];
     assert_eq!(few[4], serde_json::json!([30, "tcp", "filtered", "", "host-unreach"]));
 
-    for name in ["open", "interrupted", "timeout", "ping", "hostile"] {
+    // -O: the matches with their accuracy, classes and CPEs, as python-libnmap hands them out.
+    let stated = &parsed["os-stated"]["hosts"][0];
+    assert_eq!(
+        stated["os_matches"],
+        serde_json::json!([[
+            "Linux 5.0 - 6.8",
+            100,
+            [
+                ["general purpose", "Linux", "Linux", "5.X", 100, ["cpe:/o:linux:linux_kernel:5"]],
+                ["general purpose", "Linux", "Linux", "6.X", 100, ["cpe:/o:linux:linux_kernel:6"]]
+            ]
+        ]])
+    );
+    assert_eq!(
+        stated["os_ports_used"],
+        serde_json::json!([["open", "tcp", "22"], ["closed", "tcp", "1"], ["closed", "udp", "36950"]])
+    );
+    assert_eq!(stated["distance"], 1);
+    assert_eq!(stated["uptime"], 44237);
+    let guessed: Vec<(String, i64)> = parsed["os-guessed"]["hosts"][0]["os_matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m[0].as_str().unwrap().to_string(), m[1].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        guessed,
+        [
+            ("Linux 5.0 - 6.8".to_string(), 96),
+            ("Linux 4.4 - 4.19".to_string(), 92),
+            ("MikroTik RouterOS 7".to_string(), 90)
+        ]
+    );
+    // A passive guess is no <os>: libnmap sees no match, and the guess as a host script.
+    let passive = &parsed["os-passive"]["hosts"][0];
+    assert_eq!(passive["os_matches"], serde_json::json!([]));
+    assert_eq!(
+        passive["scripts"],
+        serde_json::json!([["os-passive", "Linux 5.X (85%), FreeBSD 13.X (60%); 1 hop away"]])
+    );
+
+    for name in ["open", "interrupted", "timeout", "ping", "hostile", "os-none"] {
         assert!(parsed[name]["hosts"].is_array(), "{name}");
     }
 }
@@ -143,6 +192,7 @@ fn nmap_ndiff_compares_two_runs() {
     let path = |name: &str| files.iter().find(|(n, _)| *n == name).unwrap().1.clone();
     let output = Command::new(ndiff).arg(path("mixed")).arg(path("few")).output().unwrap();
     let xml_output = Command::new(ndiff).arg("--xml").arg(path("few")).arg(path("multi")).output().unwrap();
+    let os_output = Command::new(ndiff).arg(path("os-stated")).arg(path("os-guessed")).output().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     // Exit status 1 means "differences found"; 2 would be an error reading the files.
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
@@ -154,6 +204,10 @@ fn nmap_ndiff_compares_two_runs() {
     assert!(text.contains("+31/tcp filtered msg-auth"), "{text}");
     assert_eq!(xml_output.status.code(), Some(1), "{}", String::from_utf8_lossy(&xml_output.stderr));
     let xml = String::from_utf8(xml_output.stdout).unwrap();
+    // ndiff reads the OS matches too: the stated run's one match, then the guessed run's further two.
+    assert_eq!(os_output.status.code(), Some(1), "{}", String::from_utf8_lossy(&os_output.stderr));
+    let os = String::from_utf8(os_output.stdout).unwrap();
+    assert!(os.contains(" OS details:\n   Linux 5.0 - 6.8\n+  Linux 4.4 - 4.19\n+  MikroTik RouterOS 7\n"), "{os}");
     assert!(xml.contains("<address addr=\"::1\" addrtype=\"ipv6\"/>"), "{xml}");
 }
 

@@ -276,3 +276,165 @@ pub fn versioned() -> (Vec<ScanInfo>, HostReport) {
 pub fn versions_display() -> DisplayOptions {
     DisplayOptions { versions: true, ..DisplayOptions::default() }
 }
+
+/// The ports of nmap's `-O -v -p 1-100` runs against a test-bed target (198.18.0.2, a Linux namespace
+/// listening on 22 and 80): a SYN scan, 98 closed ports answered by resets.
+pub fn os_scanned_host(os: tojimari_core::os::OsReport) -> (Vec<ScanInfo>, HostReport) {
+    let scans = vec![ScanInfo { scan_type: ScanType::Syn, proto: Protocol::Tcp, ports: PortSet::from_ports(1..=100) }];
+    let ports = (1..=100)
+        .map(|p| {
+            let mut port = if [22, 80].contains(&p) { open(p) } else { tcp(p, PortState::Closed, Reason::Reset) };
+            port.reason_ttl = 64;
+            port
+        })
+        .collect();
+    let mut host = up_host("198.18.0.2", ports);
+    host.state_reason = Reason::ArpResponse;
+    host.os = Some(os);
+    (scans, host)
+}
+
+pub fn os_class(
+    device_type: &str,
+    vendor: &str,
+    family: &str,
+    generation: Option<&str>,
+    accuracy: u8,
+    cpe: &[&str],
+) -> tojimari_core::os::OsClass {
+    tojimari_core::os::OsClass {
+        device_type: device_type.into(),
+        vendor: vendor.into(),
+        family: family.into(),
+        generation: generation.map(Into::into),
+        accuracy,
+        cpe: cpe.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+pub fn os_match(
+    name: &str,
+    accuracy: u8,
+    line: u32,
+    classes: Vec<tojimari_core::os::OsClass>,
+) -> tojimari_core::os::OsMatch {
+    tojimari_core::os::OsMatch { name: name.into(), accuracy, line, classes }
+}
+
+/// `-O` found one entry close enough to state (the sequence values are those of nmap's run, the
+/// uptime 44237 s before the end of the tests).
+pub fn os_stated() -> tojimari_core::os::OsReport {
+    use tojimari_core::os::*;
+    OsReport {
+        method: OsMethod::Active,
+        ports_used: vec![
+            PortUsed { state: PortState::Open, proto: Protocol::Tcp, port: 22 },
+            PortUsed { state: PortState::Closed, proto: Protocol::Tcp, port: 1 },
+            PortUsed { state: PortState::Closed, proto: Protocol::Udp, port: 36950 },
+        ],
+        matches: vec![os_match(
+            "Linux 5.0 - 6.8",
+            100,
+            12,
+            vec![
+                os_class("general purpose", "Linux", "Linux", Some("5.X"), 100, &["cpe:/o:linux:linux_kernel:5"]),
+                os_class("general purpose", "Linux", "Linux", Some("6.X"), 100, &["cpe:/o:linux:linux_kernel:6"]),
+            ],
+        )],
+        guessed: false,
+        notes: Vec::new(),
+        distance: Some(1),
+        uptime: Some(Uptime { seconds: 44_237, last_boot: at(T0 - 44_237, 0) }),
+        tcp_sequence: Some(TcpSequence {
+            index: 260,
+            difficulty: "Good luck!".into(),
+            values: vec![0x7D2A_E5BD, 0x1AE5_3602, 0x71DE_FA16, 0x2B88_D085, 0x3BD7_F66A, 0xA6D9_C0B7],
+        }),
+        ip_id_sequence: Some(SequenceClass { class: "All zeros".into(), values: vec![0; 6] }),
+        tcp_ts_sequence: Some(SequenceClass {
+            class: "1000HZ".into(),
+            values: vec![0x02A2_FD48, 0x02A2_FDAC, 0x02A2_FE10, 0x02A2_FE74, 0x02A2_FED8, 0x02A2_FF3C],
+        }),
+        fingerprint: None,
+    }
+}
+
+/// `-O --osscan-guess` with no closed TCP port: near matches only, one note, a router among them.
+pub fn os_guessed() -> tojimari_core::os::OsReport {
+    use tojimari_core::os::*;
+    OsReport {
+        ports_used: vec![
+            PortUsed { state: PortState::Open, proto: Protocol::Tcp, port: 22 },
+            PortUsed { state: PortState::Closed, proto: Protocol::Udp, port: 34025 },
+        ],
+        matches: vec![
+            os_match(
+                "Linux 5.0 - 6.8",
+                96,
+                12,
+                vec![os_class("general purpose", "Linux", "Linux", Some("5.X"), 96, &["cpe:/o:linux:linux_kernel:5"])],
+            ),
+            os_match(
+                "Linux 4.4 - 4.19",
+                92,
+                30,
+                vec![os_class("general purpose", "Linux", "Linux", Some("4.X"), 92, &["cpe:/o:linux:linux_kernel:4"])],
+            ),
+            os_match(
+                "MikroTik RouterOS 7",
+                90,
+                77,
+                vec![
+                    os_class("router", "MikroTik", "RouterOS", Some("7.X"), 90, &["cpe:/o:mikrotik:routeros:7"]),
+                    os_class("router", "Linux", "Linux", Some("5.X"), 90, &["cpe:/o:linux:linux_kernel:5.6"]),
+                ],
+            ),
+        ],
+        guessed: true,
+        notes: vec!["we could not find at least 1 open and 1 closed port".into()],
+        distance: Some(1),
+        uptime: None,
+        tcp_sequence: Some(TcpSequence {
+            index: 263,
+            difficulty: "Good luck!".into(),
+            values: vec![0xC88E_FDDE, 0x24BA_EB62],
+        }),
+        ip_id_sequence: Some(SequenceClass { class: "All zeros".into(), values: vec![0, 0] }),
+        tcp_ts_sequence: None,
+        ..OsReport::default()
+    }
+}
+
+/// `-O` where nothing came close: no match, the facts given as a fingerprint (two lines), 2 hops away.
+pub fn os_none() -> tojimari_core::os::OsReport {
+    use tojimari_core::os::*;
+    OsReport {
+        ports_used: vec![
+            PortUsed { state: PortState::Open, proto: Protocol::Tcp, port: 22 },
+            PortUsed { state: PortState::Closed, proto: Protocol::Tcp, port: 1 },
+        ],
+        distance: Some(2),
+        fingerprint: Some("ttl=64 df=y win=65160\nopts=M,S,T,N,W7".into()),
+        ip_id_sequence: Some(SequenceClass { class: "Incremental".into(), values: vec![0x3E6F, 0x3E70, 0x3E71] }),
+        ..OsReport::default()
+    }
+}
+
+/// The cheap guess a plain scan makes from its SYN/ACKs (no `-O`).
+pub fn os_passive() -> tojimari_core::os::OsReport {
+    use tojimari_core::os::*;
+    OsReport {
+        method: OsMethod::Passive,
+        matches: vec![
+            os_match("Linux 5.X", 85, 3, vec![os_class("general purpose", "Linux", "Linux", Some("5.X"), 85, &[])]),
+            os_match(
+                "FreeBSD 13.X",
+                60,
+                9,
+                vec![os_class("general purpose", "FreeBSD", "FreeBSD", Some("13.X"), 60, &[])],
+            ),
+        ],
+        distance: Some(1),
+        ..OsReport::default()
+    }
+}

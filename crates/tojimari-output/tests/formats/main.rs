@@ -12,4 +12,5 @@ mod fixtures;
 mod grepable;
 mod jsonl;
 mod normal;
+mod os;
 mod xml;

@@ -347,7 +347,21 @@ fn check_host(host: &Node) {
     assert!(
         matches_sequence(
             &names,
-            &[("status", 1, 1), ("address", 1, 1), ("hostnames", 0, 1), ("ports", 0, 1), ("times", 0, 1)]
+            &[
+                ("status", 1, 1),
+                ("address", 1, 1),
+                ("hostnames", 0, 1),
+                ("ports", 0, 1),
+                // nmap writes uptime before distance, though nmap.dtd lists them the other way round.
+                ("os", 0, 1),
+                ("uptime", 0, 1),
+                ("distance", 0, 1),
+                ("tcpsequence", 0, 1),
+                ("ipidsequence", 0, 1),
+                ("tcptssequence", 0, 1),
+                ("hostscript", 0, 1),
+                ("times", 0, 1)
+            ]
         ),
         "{names:?}"
     );
@@ -412,6 +426,68 @@ fn check_host(host: &Node) {
     if let Some(times) = host.children.iter().find(|c| c.name == "times") {
         assert_eq!(times.keys(), ["srtt", "rttvar", "to"]);
     }
+    if let Some(os) = host.children.iter().find(|c| c.name == "os") {
+        check_os(os);
+    }
+    for child in &host.children {
+        match child.name.as_str() {
+            "uptime" => assert_eq!(child.keys(), ["seconds", "lastboot"]),
+            "distance" => assert_eq!(child.keys(), ["value"]),
+            "tcpsequence" => assert_eq!(child.keys(), ["index", "difficulty", "values"]),
+            "ipidsequence" => assert_eq!(child.keys(), ["class", "values"]),
+            "tcptssequence" => assert!(child.keys() == ["class", "values"] || child.keys() == ["class"]),
+            "hostscript" => {
+                assert!(!child.children.is_empty());
+                for script in &child.children {
+                    assert_eq!((script.name.as_str(), script.keys()), ("script", vec!["id", "output"]));
+                }
+            }
+            _ => {}
+        }
+        for hex in ["values"] {
+            if ["tcpsequence", "ipidsequence", "tcptssequence"].contains(&child.name.as_str())
+                && child.keys().contains(&hex)
+            {
+                let values = child.attr(hex);
+                assert!(
+                    values
+                        .split(',')
+                        .all(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())),
+                    "{values}"
+                );
+            }
+        }
+    }
+}
+
+/// `<os>`: `portused*, osmatch*, osfingerprint*` (nmap.dtd), attributes in the order nmap writes them.
+fn check_os(os: &Node) {
+    let names = os.child_names();
+    assert!(
+        matches_sequence(&names, &[("portused", 0, MANY), ("osmatch", 0, MANY), ("osfingerprint", 0, MANY)]),
+        "{names:?}"
+    );
+    for child in &os.children {
+        match child.name.as_str() {
+            "portused" => assert_eq!(child.keys(), ["state", "proto", "portid"]),
+            "osfingerprint" => assert_eq!(child.keys(), ["fingerprint"]),
+            _ => {
+                assert_eq!(child.keys(), ["name", "accuracy", "line"]);
+                for class in &child.children {
+                    assert_eq!(class.name, "osclass");
+                    const ORDER: [&str; 5] = ["type", "vendor", "osfamily", "osgen", "accuracy"];
+                    let keys = class.keys();
+                    let positions: Vec<usize> =
+                        keys.iter().map(|k| ORDER.iter().position(|o| o == k).expect("known attribute")).collect();
+                    assert!(positions.is_sorted(), "{keys:?}");
+                    for required in ["vendor", "osfamily", "accuracy"] {
+                        assert!(keys.contains(&required), "{keys:?}");
+                    }
+                    assert!(class.children.iter().all(|c| c.name == "cpe" && !c.text.is_empty()));
+                }
+            }
+        }
+    }
 }
 
 /// Every case this file renders, for the structure check and the external parsers.
@@ -452,6 +528,12 @@ pub fn all_cases() -> Vec<(&'static str, String)> {
         "hostile",
         render("t -- '\u{2}\t\"", scans, display(false, false, 0), &[host], &summary(1, 1, 1, error)),
     ));
+    for (name, report) in
+        [("os-stated", os_stated()), ("os-guessed", os_guessed()), ("os-none", os_none()), ("os-passive", os_passive())]
+    {
+        let (scans, host) = os_scanned_host(report);
+        cases.push((name, render("t -O -v", scans, display(false, false, 1), &[host], &ok(1, 1))));
+    }
     cases
 }
 
