@@ -290,7 +290,7 @@ pub fn os_scanned_host(os: tojimari_core::os::OsReport) -> (Vec<ScanInfo>, HostR
         .collect();
     let mut host = up_host("198.18.0.2", ports);
     host.state_reason = Reason::ArpResponse;
-    host.os = Some(os);
+    host.os = Some(Box::new(os));
     (scans, host)
 }
 
