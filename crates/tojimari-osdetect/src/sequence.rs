@@ -160,6 +160,9 @@ pub enum TsClock {
     Zero,
     /// A rate in ticks per second.
     Hz(f64),
+    /// Values that jump back and forth: a random offset per connection (RFC 7323 section 7.1 suggests
+    /// one), so no rate or uptime can be read.
+    Random,
 }
 
 impl TsClock {
@@ -168,6 +171,7 @@ impl TsClock {
         match self {
             TsClock::Unsupported => "none",
             TsClock::Zero => "zero",
+            TsClock::Random => "random",
             TsClock::Hz(hz) => match hz {
                 0.0..5.66 => "2hz",
                 70.0..150.0 => "100hz",
@@ -183,6 +187,7 @@ impl TsClock {
         match self {
             TsClock::Unsupported => "none returned (unsupported)".into(),
             TsClock::Zero => "zero timestamp".into(),
+            TsClock::Random => "randomized per connection".into(),
             TsClock::Hz(hz) => match self.token() {
                 "2hz" => "2HZ".into(),
                 "100hz" => "100HZ".into(),
@@ -220,15 +225,19 @@ pub fn ts_clock(series: &[(Option<u32>, Duration)]) -> Option<TsClock> {
     if vals.iter().all(|&(v, _)| v == 0) {
         return Some(TsClock::Zero);
     }
-    let rates: Vec<f64> = vals
-        .windows(2)
-        .filter_map(|w| {
-            let dt = w[1].1.checked_sub(w[0].1)?.as_secs_f64();
-            // A clock that went backwards is not a clock: skip the pair.
-            let d = w[1].0.wrapping_sub(w[0].0);
-            (dt >= 0.02 && d < 0x8000_0000).then(|| f64::from(d) / dt)
-        })
-        .collect();
+    let mut rates = Vec::new();
+    for w in vals.windows(2) {
+        let Some(dt) = w[1].1.checked_sub(w[0].1).map(|d| d.as_secs_f64()) else { continue };
+        let d = w[1].0.wrapping_sub(w[0].0);
+        // A clock that goes backwards, or faster than RFC 7323's fastest (1 ms per tick) by far, is a
+        // fresh random offset per connection.
+        if d >= 0x8000_0000 || f64::from(d) > 100_000.0 * dt.max(0.001) {
+            return Some(TsClock::Random);
+        }
+        if dt >= 0.02 {
+            rates.push(f64::from(d) / dt);
+        }
+    }
     if rates.is_empty() {
         return None;
     }
@@ -261,7 +270,7 @@ mod tests {
         assert_eq!(seq_diff(0xffff_fff0, 0x10), 0x20);
         assert_eq!(seq_diff(0x10, 0xffff_fff0), 0x20);
         let s = isn(&[(0xffff_f000, ms(0)), (0x0000_1000, ms(100)), (0x0000_3000, ms(200))]).unwrap();
-        assert_eq!(s.gcd, 0x1000);
+        assert_eq!(s.gcd, 0x2000);
         assert_eq!(s.sp, None);
     }
 
@@ -311,6 +320,9 @@ mod tests {
         assert_eq!(ts_clock(&[(Some(0), ms(0)), (Some(0), ms(100))]), Some(TsClock::Zero));
         assert_eq!(ts_clock(&[(None, ms(0)), (None, ms(100))]), Some(TsClock::Unsupported));
         assert_eq!(ts_clock(&[]), None);
+        let jumpy = [(Some(3_315_114_603), ms(0)), (Some(3_279_979_904), ms(100)), (Some(740_734_371), ms(200))];
+        assert_eq!(ts_clock(&jumpy), Some(TsClock::Random));
+        assert_eq!(uptime(TsClock::Random, 5), None);
         let c = ts_clock(&at(1000, 3_600_000)).unwrap();
         assert_eq!(uptime(c, 3_600_000), Some(3600));
         assert_eq!(uptime(TsClock::Zero, 5), None);

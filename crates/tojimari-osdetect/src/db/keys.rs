@@ -25,7 +25,7 @@ pub struct KeyInfo {
 }
 
 const IDS: &[&str] = &["zero", "const", "incr", "incr2", "swapped", "randpos", "random", "unknown"];
-const TS: &[&str] = &["none", "zero", "2hz", "100hz", "200hz", "1000hz", "other"];
+const TS: &[&str] = &["none", "zero", "2hz", "100hz", "200hz", "1000hz", "other", "random"];
 const ECN: &[&str] = &["ece", "ece-cwr", "cwr", "none", "silent"];
 const SEQ: &[&str] = &["zero", "ack", "ack+1", "other"];
 const ACK: &[&str] = &["zero", "seq", "seq+1", "other"];

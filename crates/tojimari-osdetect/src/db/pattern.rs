@@ -1,5 +1,6 @@
 //! The values a fact line accepts: alternatives separated by `|`, each a number, an inclusive range
-//! `LO-HI` (both decimal) or a word. An alternative that starts with a digit is a number or a range.
+//! `LO-HI` (both decimal) or a word. An alternative made only of digits and one `-` is a number or a
+//! range; anything else is a word (`ack+1`, `1000hz`, `MSTNW`).
 
 use crate::notation::Value;
 
@@ -21,7 +22,7 @@ impl Pattern {
             if a.is_empty() {
                 return Err(format!("empty alternative in `{text}`"));
             }
-            if a.starts_with(|c: char| c.is_ascii_digit()) {
+            if a.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                 let (lo, hi) = a.split_once('-').unwrap_or((a, a));
                 let num = |s: &str| s.parse::<u32>().map_err(|_| format!("bad number `{s}` in `{a}`"));
                 let (lo, hi) = (num(lo)?, num(hi)?);
@@ -61,7 +62,8 @@ mod tests {
         assert!(!p.matches(&Value::word("MNWST")));
         assert!(Pattern::parse("5-3").is_err());
         assert!(Pattern::parse("64||128").is_err());
-        assert!(Pattern::parse("6x4").is_err());
+        assert!(Pattern::parse("6-4-2").is_err());
+        assert_eq!(Pattern::parse("1000hz").unwrap().0, vec![Alt::Word("1000hz".into())]);
         assert!(Pattern::parse("a b").is_err());
         assert_eq!(Pattern::parse("ack+1").unwrap().0, vec![Alt::Word("ack+1".into())]);
     }
