@@ -108,7 +108,7 @@ fn this_kernel_is_linux() {
     assert!(!report.guessed, "{report:#?}");
     assert_eq!(report.distance, Some(1));
     assert_eq!(report.ip_id_sequence.as_ref().map(|c| c.class.as_str()), Some("All zeros"));
-    assert_eq!(report.tcp_ts_sequence.as_ref().map(|c| c.class.as_str()), Some("1000HZ"));
+    assert_eq!(report.tcp_ts_sequence.as_ref().map(|c| c.class.as_str()), Some("randomized per connection"));
     assert_eq!(report.best().unwrap().classes[0].generation.as_deref(), Some("5.X"), "{report:#?}");
     assert!(report.tcp_sequence.as_ref().is_some_and(|s| s.difficulty == "Good luck!"), "{report:#?}");
 }
