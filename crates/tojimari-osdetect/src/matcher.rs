@@ -1,10 +1,12 @@
 //! Weighted matching of facts against the database's entries.
 //!
 //! For one entry, only facts present on both sides are compared: the *agreement* is the weight of the
-//! facts that agree over the weight of those compared. Two things lower it: an entry that says nothing
-//! about many of the facts we measured (coverage), and a test run that measured few facts at all
-//! (completeness, e.g. no open port). Accuracy = agreement x (0.80 + 0.20 coverage) x (0.70 + 0.30
-//! completeness), in percent.
+//! facts that agree over the weight of those compared. Two things lower it: an entry that compares few of
+//! the facts we measured (coverage: the compared weight over the smaller of the measured weight and
+//! [`COVERED`]; entries written from public documents know fewer facts than a capture, and that should
+//! not sink them once they compare enough), and a test run that measured few facts at all (completeness,
+//! e.g. no open port). Accuracy = agreement x (0.80 + 0.20 coverage) x (0.70 + 0.30 completeness), in
+//! percent.
 //!
 //! A fact that a configuration switch can turn off earns half its weight when it differs only that way:
 //! a TCP option list whose options (NOPs and end-of-list aside) keep the entry's order with some left
@@ -14,6 +16,9 @@
 use crate::db::keys::Kind;
 use crate::db::{Alt, Entry, Pattern, keys};
 use crate::notation::Value;
+
+/// The compared weight at which an entry counts as fully covering the facts.
+pub const COVERED: u32 = 40;
 
 /// How to match (`--osscan-guess`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -72,7 +77,7 @@ pub fn score(entry: &Entry, facts: &[(String, Value)], passive: bool, full: u32)
         0.0
     } else {
         let agreement = f64::from(agreed2) / f64::from(2 * compared);
-        let coverage = (f64::from(compared) / f64::from(observed)).min(1.0);
+        let coverage = (f64::from(compared) / f64::from(observed.min(COVERED))).min(1.0);
         let completeness = (f64::from(observed) / f64::from(full.max(1))).min(1.0);
         agreement * (0.80 + 0.20 * coverage) * (0.70 + 0.30 * completeness)
     };

@@ -2,8 +2,8 @@
 //! say why the answer is weaker (ports missing, probes unanswered, IPv6).
 //!
 //! A match is *stated* when its accuracy reaches `MatchOptions::state_at`, enough facts were compared
-//! and no entry of another family comes within [`AMBIGUOUS`] points (two families that close mean the
-//! facts do not decide); otherwise the near matches are listed as guesses (`guessed`), with
+//! and no unrelated entry (sharing neither a family nor a vendor) comes within [`AMBIGUOUS`] points (two
+//! families that close mean the facts do not decide); otherwise the near matches are listed as guesses (`guessed`), with
 //! `--osscan-guess` down to 50%.
 
 use std::net::IpAddr;
@@ -81,7 +81,7 @@ pub(crate) fn choose(mut scored: Vec<(&Entry, Score)>, opts: MatchOptions) -> (V
     let Some(&(best, best_score)) = scored.first() else { return (vec![], false) };
     let rival = scored
         .iter()
-        .find(|(e, _)| e.family() != best.family())
+        .find(|(e, _)| !related(e, best))
         .is_some_and(|(_, s)| s.accuracy + AMBIGUOUS > best_score.accuracy);
     let stated = best_score.accuracy >= opts.state_at && best_score.compared >= MIN_COMPARED && !rival;
     let floor = if stated {
@@ -91,13 +91,20 @@ pub(crate) fn choose(mut scored: Vec<(&Entry, Score)>, opts: MatchOptions) -> (V
     } else {
         opts.guess_at
     };
+    // A stated answer names one kind of system: its unrelated runners-up are left out.
     let matches: Vec<OsMatch> = scored
         .iter()
-        .filter(|(_, s)| s.accuracy >= floor && s.accuracy > 0)
+        .filter(|(e, s)| s.accuracy >= floor && s.accuracy > 0 && (!stated || related(e, best)))
         .take(opts.limit)
         .map(|(e, s)| to_match(e, s.accuracy))
         .collect();
     (matches, !stated)
+}
+
+/// Whether two entries share a family or a vendor in any of their classes (Android and Linux, macOS and
+/// iOS, two Windows): such near neighbours do not make each other ambiguous.
+fn related(a: &Entry, b: &Entry) -> bool {
+    a.classes.iter().any(|x| b.classes.iter().any(|y| x.family == y.family || x.vendor == y.vendor))
 }
 
 pub(crate) fn to_match(e: &Entry, accuracy: u8) -> OsMatch {
