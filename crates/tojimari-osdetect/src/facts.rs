@@ -182,7 +182,11 @@ impl Facts {
         f.ttl = match (ttl_seen, f.distance) {
             (Some(seen), Some(d)) => {
                 let exact = u16::from(seen) + u16::from(d) - 1;
-                Some(if exact <= 255 && initial_ttl(exact as u8) == exact as u8 { exact as u8 } else { initial_ttl(seen) })
+                Some(if exact <= 255 && initial_ttl(exact as u8) == exact as u8 {
+                    exact as u8
+                } else {
+                    initial_ttl(seen)
+                })
             }
             (Some(seen), None) => Some(initial_ttl(seen)),
             (None, _) => u1.map(|u| initial_ttl(u.ttl)),
@@ -237,7 +241,8 @@ impl Facts {
                 put("isn.sp", Value::Num(sp));
             }
         }
-        for (k, c) in [("ipid.open", self.ipid_open), ("ipid.closed", self.ipid_closed), ("ipid.icmp", self.ipid_icmp)] {
+        for (k, c) in [("ipid.open", self.ipid_open), ("ipid.closed", self.ipid_closed), ("ipid.icmp", self.ipid_icmp)]
+        {
             if let Some(c) = c {
                 put(k, Value::word(c.token()));
             }
@@ -246,12 +251,15 @@ impl Facts {
             Some(Answer::Got(a)) => {
                 let e = a.flags.contains('E');
                 let c = a.flags.contains('C');
-                put("ecn", Value::word(match (e, c) {
-                    (true, false) => "ece",
-                    (true, true) => "ece-cwr",
-                    (false, true) => "cwr",
-                    (false, false) => "none",
-                }));
+                put(
+                    "ecn",
+                    Value::word(match (e, c) {
+                        (true, false) => "ece",
+                        (true, true) => "ece-cwr",
+                        (false, true) => "cwr",
+                        (false, false) => "none",
+                    }),
+                );
                 put("win.ecn", Value::Num(u32::from(a.window)));
                 put("opts.ecn", Value::Word(a.options.clone()));
             }

@@ -93,7 +93,9 @@ fn switched_off(key: &str, kind: Kind, pattern: &Pattern, value: &Value) -> bool
             !seen.is_empty()
                 && seen.iter().all(|c| c.is_ascii_uppercase())
                 && pattern.0.iter().any(|alt| match alt {
-                    Alt::Word(w) => is_subsequence(&seen, &w.chars().filter(|c| !"NE".contains(*c)).collect::<Vec<_>>()),
+                    Alt::Word(w) => {
+                        is_subsequence(&seen, &w.chars().filter(|c| !"NE".contains(*c)).collect::<Vec<_>>())
+                    }
                     Alt::Range(..) => false,
                 })
         }

@@ -153,10 +153,12 @@ pub fn schedule(target: &Target) -> Vec<(Probe, Duration)> {
     }
     let mut at = if open { SEQ_GAP * 5 + Duration::from_millis(20) } else { Duration::ZERO };
     let step = Duration::from_millis(10);
-    for probe in [Probe::Ie(1), Probe::Ie(2), Probe::Ecn, Probe::T(2), Probe::T(3), Probe::T(4)]
-        .into_iter()
-        .chain([Probe::T(5), Probe::T(6), Probe::T(7), Probe::U1])
-    {
+    for probe in [Probe::Ie(1), Probe::Ie(2), Probe::Ecn, Probe::T(2), Probe::T(3), Probe::T(4)].into_iter().chain([
+        Probe::T(5),
+        Probe::T(6),
+        Probe::T(7),
+        Probe::U1,
+    ]) {
         if applies(target, probe) {
             out.push((probe, at));
             at += step;

@@ -24,7 +24,13 @@ pub const AMBIGUOUS: u8 = 4;
 /// The least compared weight for a stated match.
 pub const MIN_COMPARED: u32 = 25;
 
-pub(crate) fn classify(db: &Db, target: &Target, exchanges: &[Exchange], opts: MatchOptions, now: SystemTime) -> OsReport {
+pub(crate) fn classify(
+    db: &Db,
+    target: &Target,
+    exchanges: &[Exchange],
+    opts: MatchOptions,
+    now: SystemTime,
+) -> OsReport {
     let mut report = OsReport { method: OsMethod::Active, ..OsReport::default() };
     for (port, state, proto) in [
         (target.open_tcp, PortState::Open, Protocol::Tcp),
@@ -77,7 +83,9 @@ pub(crate) fn classify(db: &Db, target: &Target, exchanges: &[Exchange], opts: M
 
 /// Picks the matches to list and whether they are guesses.
 pub(crate) fn choose(mut scored: Vec<(&Entry, Score)>, opts: MatchOptions) -> (Vec<OsMatch>, bool) {
-    scored.sort_by(|a, b| b.1.accuracy.cmp(&a.1.accuracy).then(b.1.compared.cmp(&a.1.compared)).then(a.0.line.cmp(&b.0.line)));
+    scored.sort_by(|a, b| {
+        b.1.accuracy.cmp(&a.1.accuracy).then(b.1.compared.cmp(&a.1.compared)).then(a.0.line.cmp(&b.0.line))
+    });
     let Some(&(best, best_score)) = scored.first() else { return (vec![], false) };
     let rival = scored
         .iter()

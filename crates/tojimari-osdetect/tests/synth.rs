@@ -263,7 +263,8 @@ impl Host {
             let offset = if s.ts_per_conn { self.rand() } else { 0 };
             let ts = if offered.contains(&8) {
                 s.ts.map(|(hz, up)| {
-                    ((up as u64 * u64::from(hz) + at.as_millis() as u64 * u64::from(hz) / 1000) as u32).wrapping_add(offset)
+                    ((up as u64 * u64::from(hz) + at.as_millis() as u64 * u64::from(hz) / 1000) as u32)
+                        .wrapping_add(offset)
                 })
             } else {
                 None
@@ -345,7 +346,7 @@ impl Host {
     #[allow(clippy::too_many_arguments)]
     fn tcp(&mut self, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, win: u16, opts: &[u8]) -> Vec<u8> {
         let mut o = opts.to_vec();
-        while o.len() % 4 != 0 {
+        while !o.len().is_multiple_of(4) {
             o.push(0);
         }
         let mut t = vec![0u8; 20];
@@ -475,7 +476,8 @@ fn missing_ports_mean_fewer_tests_and_say_why() {
     assert!(acc(&r) < acc(&full), "{} vs {}", acc(&r), acc(&full));
     assert!(r.guessed || family(&r) == "Linux", "{r:#?}");
     // A silent host: nothing to match, and the notes say so.
-    let ex: Vec<Exchange> = schedule(&target()).into_iter().map(|(probe, sent)| Exchange { probe, sent, reply: None }).collect();
+    let ex: Vec<Exchange> =
+        schedule(&target()).into_iter().map(|(probe, sent)| Exchange { probe, sent, reply: None }).collect();
     let r = classify(Db::builtin(), &target(), &ex, MatchOptions::default(), SystemTime::now());
     assert!(r.matches.is_empty());
     assert!(r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
@@ -525,8 +527,10 @@ proptest! {
         let t = target();
         let mut ex = exchanges(&t, &mut Host::new(LINUX));
         for (i, at, b) in flips {
-            if let Some((p, _)) = ex.get_mut(i).and_then(|e| e.reply.as_mut()) {
-                if at < p.len() { p[at] ^= b; }
+            if let Some((p, _)) = ex.get_mut(i).and_then(|e| e.reply.as_mut())
+                && at < p.len()
+            {
+                p[at] ^= b;
             }
         }
         for (i, at) in cuts {

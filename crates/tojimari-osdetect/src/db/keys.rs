@@ -53,7 +53,8 @@ pub fn info(key: &str) -> Option<KeyInfo> {
             _ => None,
         };
     }
-    if let Some((t, field)) = key.split_once('.').filter(|(t, _)| matches!(*t, "t2" | "t3" | "t4" | "t5" | "t6" | "t7")) {
+    if let Some((t, field)) = key.split_once('.').filter(|(t, _)| matches!(*t, "t2" | "t3" | "t4" | "t5" | "t6" | "t7"))
+    {
         let _ = t;
         return match field {
             "reply" => k(YesNo, 2),
@@ -134,10 +135,44 @@ fn describe(kind: Kind) -> String {
 /// The total default weight of every active key (what a full set of answers can be compared on).
 pub fn full_active_weight() -> u32 {
     let mut keys: Vec<String> = [
-        "ttl", "df", "win.s1", "win.s2", "win.s3", "win.s4", "win.s5", "win.s6", "win.ecn", "opts.s1", "opts.s2",
-        "opts.s3", "opts.s4", "opts.s5", "opts.s6", "opts.ecn", "mss", "ws", "ts", "isn.gcd", "isn.isr", "isn.sp",
-        "ipid.open", "ipid.closed", "ipid.icmp", "ecn", "u1.reply", "u1.df", "u1.iplen", "u1.ripl", "u1.rid",
-        "u1.ripck", "u1.ruck", "u1.rud", "u1.unused", "ie.reply", "ie.df", "ie.code",
+        "ttl",
+        "df",
+        "win.s1",
+        "win.s2",
+        "win.s3",
+        "win.s4",
+        "win.s5",
+        "win.s6",
+        "win.ecn",
+        "opts.s1",
+        "opts.s2",
+        "opts.s3",
+        "opts.s4",
+        "opts.s5",
+        "opts.s6",
+        "opts.ecn",
+        "mss",
+        "ws",
+        "ts",
+        "isn.gcd",
+        "isn.isr",
+        "isn.sp",
+        "ipid.open",
+        "ipid.closed",
+        "ipid.icmp",
+        "ecn",
+        "u1.reply",
+        "u1.df",
+        "u1.iplen",
+        "u1.ripl",
+        "u1.rid",
+        "u1.ripck",
+        "u1.ruck",
+        "u1.rud",
+        "u1.unused",
+        "ie.reply",
+        "ie.df",
+        "ie.code",
     ]
     .iter()
     .map(|s| s.to_string())

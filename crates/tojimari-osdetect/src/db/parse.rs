@@ -41,8 +41,13 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Db, DbError> {
             if entries.iter().any(|e| e.name == rest) {
                 return Err(err(n, format!("a second entry named `{rest}`")));
             }
-            current =
-                Some(Entry { name: rest.to_string(), line: n as u32, classes: vec![], provenance: vec![], rules: vec![] });
+            current = Some(Entry {
+                name: rest.to_string(),
+                line: n as u32,
+                classes: vec![],
+                provenance: vec![],
+                rules: vec![],
+            });
             continue;
         }
         let Some(entry) = current.as_mut() else {
@@ -87,7 +92,10 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Db, DbError> {
 /// An entry is complete: provenance, a class and at least one fact.
 fn finish(e: &Entry) -> Result<(), String> {
     if e.provenance.is_empty() {
-        return Err(format!("entry `{}` has no `provenance` line (every entry must say where its facts come from)", e.name));
+        return Err(format!(
+            "entry `{}` has no `provenance` line (every entry must say where its facts come from)",
+            e.name
+        ));
     }
     if e.classes.is_empty() {
         return Err(format!("entry `{}` has no `class` line", e.name));
@@ -102,7 +110,10 @@ fn finish(e: &Entry) -> Result<(), String> {
 fn class(rest: &str) -> Result<Class, String> {
     let f: Vec<&str> = rest.split('|').map(str::trim).collect();
     let [device, vendor, family, generation] = f.as_slice() else {
-        return Err(format!("`class` needs 4 fields separated by `|` (device type, vendor, family, generation), got {}", f.len()));
+        return Err(format!(
+            "`class` needs 4 fields separated by `|` (device type, vendor, family, generation), got {}",
+            f.len()
+        ));
     };
     if [device, vendor, family, generation].iter().any(|s| s.is_empty()) {
         return Err("empty field in `class` (use `-` for no generation)".into());
@@ -192,7 +203,10 @@ passive.synack.win = 65535
         assert!(error_of(&GOOD.replace("| 1.X", "")).starts_with("x.db:3: `class` needs 4 fields"));
         assert!(error_of(&GOOD.replace("cpe:/o:", "o:")).starts_with("x.db:4: `o:example"));
         assert!(error_of(&format!("{GOOD}os Example 1\n")).starts_with("x.db:10: a second entry"));
-        assert!(error_of(&format!("{GOOD}os Bare\nprovenance x\nclass a | b | c | -\n")).starts_with("x.db:10: entry `Bare` has no facts"));
+        assert!(
+            error_of(&format!("{GOOD}os Bare\nprovenance x\nclass a | b | c | -\n"))
+                .starts_with("x.db:10: entry `Bare` has no facts")
+        );
         let huge = "#".repeat(MAX_TEXT + 1);
         assert!(error_of(&huge).starts_with("x.db:0: the database is larger"));
     }
