@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use tojimari_wire::{Ipv4Packet, QuotedTransport, icmpv4};
+use tojimari_wire::{Ipv4Packet, QuotedTransport, TcpPacket, icmpv4};
 
 use crate::probes::{Ids, tcp_shape};
 use crate::reply::{self, ICMP, TCP};
@@ -20,11 +20,12 @@ pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
     let ids = Ids::of(target);
     match ip.proto {
         TCP => {
-            let tcp = reply::tcp(ip.payload)?;
-            let probe = *Probe::ALL.get(usize::from(tcp.dst_port.wrapping_sub(ids.port_base)))?;
+            // Only the ports are needed: the checked view, no option walk, no allocation.
+            let tcp = TcpPacket::new_checked(ip.payload).ok()?;
+            let probe = *Probe::ALL.get(usize::from(tcp.dst_port().wrapping_sub(ids.port_base)))?;
             let shape = tcp_shape(probe)?;
             let port = if shape.open_port { target.open_tcp } else { target.closed_tcp };
-            (Some(tcp.src_port) == port).then_some(probe)
+            (Some(tcp.src_port()) == port).then_some(probe)
         }
         ICMP => {
             let m = reply::icmp(ip.payload)?;
@@ -64,7 +65,7 @@ fn quotes_u1(target: &Target, ids: &Ids, quoted: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::probes::{build, schedule, tests::target};
-    use tojimari_wire::{Icmpv4Packet, TcpPacket};
+    use tojimari_wire::Icmpv4Packet;
 
     /// The probe's IP packet turned around as the target would send it back (addresses and ports swapped).
     pub(crate) fn mirror(t: &Target, p: Probe) -> Vec<u8> {

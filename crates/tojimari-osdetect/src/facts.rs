@@ -117,7 +117,7 @@ impl Facts {
         for ex in exchanges {
             let answered = ex.reply.as_ref().is_some_and(|(p, _)| crate::answers(target, p) == Some(ex.probe));
             match by_probe.iter_mut().find(|(p, _)| *p == ex.probe) {
-                Some(slot) if slot.1.reply.is_none() && answered => slot.1 = ex,
+                Some(slot) if answered && reply_of(target, slot.1).is_none() => slot.1 = ex,
                 Some(_) => {}
                 None if ex.probe.index().is_some() => by_probe.push((ex.probe, ex)),
                 None => {}
@@ -202,7 +202,11 @@ impl Facts {
         f.ipid_open = sequence::id_class(&ids_open);
         f.ipid_closed = sequence::id_class(&ids_closed);
         f.ipid_icmp = sequence::id_class(&ids_icmp);
-        f.ipid_values = ids_open.iter().map(|&i| u32::from(i)).collect();
+        // The values shown are those of the series the report's class comes from (open, closed, ICMP).
+        let shown = [(&f.ipid_open, &ids_open), (&f.ipid_closed, &ids_closed), (&f.ipid_icmp, &ids_icmp)];
+        if let Some((_, ids)) = shown.iter().find(|(c, _)| c.is_some()) {
+            f.ipid_values = ids.iter().map(|&i| u32::from(i)).collect();
+        }
         f.ts = sequence::ts_clock(&ts);
         f.ts_values = ts.iter().filter_map(|t| t.0).collect();
         if let (Some(clock), Some(&last)) = (f.ts, f.ts_values.last()) {

@@ -490,6 +490,19 @@ fn missing_ports_mean_fewer_tests_and_say_why() {
 }
 
 #[test]
+fn retries_the_first_answer_counts() {
+    // The engine resends unanswered probes in later rounds and hands every exchange over: a probe may
+    // appear silent first, then answered.
+    let t = target();
+    let answered = exchanges(&t, &mut Host::new(WINDOWS));
+    let mut ex: Vec<Exchange> = answered.iter().map(|e| Exchange { reply: None, ..e.clone() }).collect();
+    ex.extend(answered.iter().map(|e| Exchange { sent: e.sent + Duration::from_secs(1), ..e.clone() }));
+    let r = classify(Db::builtin(), &t, &ex, MatchOptions::default(), SystemTime::now());
+    assert_eq!(family(&r), "Windows", "{r:#?}");
+    assert!(!r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
+}
+
+#[test]
 fn passive_guess_is_weaker_than_active() {
     let t = target();
     let mut host = Host::new(WINDOWS);
