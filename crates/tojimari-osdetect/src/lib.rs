@@ -2,14 +2,36 @@
 //! engine sends what [`build`] writes, at the offsets [`schedule`] gives, hands back each answer's IP
 //! packet with the time it came ([`Exchange`]), and gets an [`OsReport`] from [`classify`].
 //!
-//! SKELETON: the public API the engine (tojimari-engine `raw::os_pass`) is written against. The bodies
-//! are being written; every function here must be filled in before issue 12 closes.
+//! - [`probes`]: the sixteen probes (shapes in docs/os-db.md), [`schedule`] and [`build`].
+//! - [`answers`]: which probe an IP packet answers (exact: ports, ICMP id and sequence, quoted ports).
+//! - [`facts`]: the fact vector ([`Facts`]) read from the exchanges; [`sequence`] holds the pure series
+//!   analyses (GCD, rates, IP ID classes, timestamp clocks).
+//! - [`db`]: our own fingerprint database ([`Db`], docs/os-db.md), its parser and the shipped file.
+//! - [`matcher`]: weighted matching of facts against entries; [`classify`] puts it all in an [`OsReport`].
+//! - [`passive`]: guesses from one SYN or SYN/ACK, without any probe of ours.
+
+mod answers;
+pub mod db;
+pub mod facts;
+mod matcher;
+pub mod notation;
+pub mod passive;
+pub mod probes;
+mod reply;
+mod report;
+pub mod sequence;
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use tojimari_core::os::{OsMatch, OsReport};
+use tojimari_core::os::OsReport;
 use tojimari_packet::L2;
+
+pub use answers::answers;
+pub use db::{Db, DbError};
+pub use facts::Facts;
+pub use matcher::{MatchOptions, score};
+pub use probes::{build, schedule};
 
 /// One active probe (the set is described in docs/design/os-detection.md and docs/os-db.md).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,6 +46,40 @@ pub enum Probe {
     U1,
     /// The ICMP echoes (1, 2).
     Ie(u8),
+}
+
+impl Probe {
+    /// Every probe, in the order they are numbered (0..16): Seq 0-5, Ecn, T2-T7, U1, Ie 1-2.
+    pub const ALL: [Probe; 16] = [
+        Probe::Seq(0),
+        Probe::Seq(1),
+        Probe::Seq(2),
+        Probe::Seq(3),
+        Probe::Seq(4),
+        Probe::Seq(5),
+        Probe::Ecn,
+        Probe::T(2),
+        Probe::T(3),
+        Probe::T(4),
+        Probe::T(5),
+        Probe::T(6),
+        Probe::T(7),
+        Probe::U1,
+        Probe::Ie(1),
+        Probe::Ie(2),
+    ];
+
+    /// The probe's index in [`Probe::ALL`], `None` for numbers outside the set (`Seq(9)`, `T(1)`, ...).
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Probe::Seq(n @ 0..=5) => Some(usize::from(n)),
+            Probe::Ecn => Some(6),
+            Probe::T(n @ 2..=7) => Some(usize::from(n) + 5),
+            Probe::U1 => Some(13),
+            Probe::Ie(n @ 1..=2) => Some(usize::from(n) + 13),
+            _ => None,
+        }
+    }
 }
 
 /// One host under test: how to reach it and the ports its scan found.
@@ -51,94 +107,8 @@ pub struct Exchange {
     pub reply: Option<(Vec<u8>, Duration)>,
 }
 
-/// The probes to send to `target` (those its ports allow) with the offset from the first probe at
-/// which each goes out.
-pub fn schedule(target: &Target) -> Vec<(Probe, Duration)> {
-    let _ = target;
-    Vec::new()
-}
-
-/// Writes `probe` for `target` as a whole frame (Ethernet header first) into `buf`; returns its length,
-/// 0 when it does not apply.
-pub fn build(target: &Target, probe: Probe, buf: &mut [u8]) -> usize {
-    let _ = (target, probe, buf);
-    0
-}
-
-/// The probe an IP packet from `target.dst` answers, if it answers one of ours.
-pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
-    let _ = (target, ip_packet);
-    None
-}
-
-/// How to match (`--osscan-guess`).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct MatchOptions {
-    /// `--osscan-guess`: list near matches even when none is close enough to state.
-    pub guess: bool,
-}
-
-/// The fingerprint database (docs/os-db.md).
-#[derive(Clone, Debug, Default)]
-pub struct Db {}
-
-/// A fingerprint database that does not parse: `name:line: message`.
-#[derive(Debug, thiserror::Error)]
-#[error("{name}:{line}: {message}")]
-pub struct DbError {
-    pub name: String,
-    pub line: u32,
-    pub message: String,
-}
-
-impl Db {
-    /// Parses a database in the format of docs/os-db.md; `name` names it in errors.
-    pub fn parse(name: &str, text: &str) -> Result<Db, DbError> {
-        let _ = text;
-        Err(DbError { name: name.into(), line: 1, message: "not written yet".into() })
-    }
-
-    /// The database shipped with tojimari.
-    pub fn builtin() -> &'static Db {
-        static DB: Db = Db {};
-        &DB
-    }
-}
-
 /// From the exchanges with one host, its report: matches, distance, uptime, sequence classes. `now` is
 /// the wall clock at the end of the tests (for the last boot time).
 pub fn classify(db: &Db, target: &Target, exchanges: &[Exchange], opts: MatchOptions, now: SystemTime) -> OsReport {
-    let _ = (db, target, exchanges, opts, now);
-    OsReport::default()
-}
-
-/// Passive guesses from one SYN/ACK (a scan's answer) or one SYN (a scanning source's probe).
-pub mod passive {
-    use super::*;
-
-    /// What a SYN or SYN/ACK says without any probe of ours: the facts kept per host.
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct Handshake {
-        pub ttl: u8,
-        pub window: u16,
-        pub df: bool,
-        /// The TCP options' kinds in order, with the MSS and window scale values.
-        pub options: Vec<u8>,
-        pub mss: Option<u16>,
-        pub wscale: Option<u8>,
-        /// True for a SYN/ACK (an answer), false for a SYN (a client's own choice).
-        pub syn_ack: bool,
-    }
-
-    /// Reads the facts from an IP packet carrying a SYN or SYN/ACK.
-    pub fn read(ip_packet: &[u8]) -> Option<Handshake> {
-        let _ = ip_packet;
-        None
-    }
-
-    /// The likely systems, best first, each with accuracy.
-    pub fn guess(db: &Db, handshake: &Handshake) -> Vec<OsMatch> {
-        let _ = (db, handshake);
-        Vec::new()
-    }
+    report::classify(db, target, exchanges, opts, now)
 }

@@ -531,7 +531,7 @@ impl<'a> Engine<'a> {
         self.control.progress.frames.fetch_add(*sent.as_ref().unwrap_or(&0), Ordering::Relaxed);
         sent?;
         let now = SystemTime::now();
-        let opts = tojimari_osdetect::MatchOptions { guess: os.guess };
+        let opts = tojimari_osdetect::MatchOptions { guess: os.guess, ..tojimari_osdetect::MatchOptions::default() };
         let mut reports = Vec::with_capacity(up.len());
         for ((t, _, _), ports) in up.iter().zip(chosen) {
             let report = ports.map(|ports| {

@@ -1,0 +1,142 @@
+//! Which probe an IP packet answers. Exact: a TCP answer must come from the probed port to the probe's
+//! own source port, an echo reply must carry our identifier and a sequence number of ours, and a port
+//! unreachable must quote our UDP probe (our source port, the closed port, the target's address).
+//! Anything else (other hosts, other ports, garbage) is `None`.
+
+use std::net::IpAddr;
+
+use tojimari_wire::{Ipv4Packet, QuotedTransport, TcpPacket, icmpv4};
+
+use crate::probes::{Ids, tcp_shape};
+use crate::reply::{self, ICMP, TCP};
+use crate::{Probe, Target};
+
+/// The probe an IP packet from `target.dst` answers, if it answers one of ours.
+pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
+    let ip = reply::ip(ip_packet)?;
+    if ip.src != target.dst || ip.dst != target.src || !matches!(ip.src, IpAddr::V4(_)) {
+        return None;
+    }
+    let ids = Ids::of(target);
+    match ip.proto {
+        TCP => {
+            // Only the ports are needed: the checked view, no option walk, no allocation.
+            let tcp = TcpPacket::new_checked(ip.payload).ok()?;
+            let probe = *Probe::ALL.get(usize::from(tcp.dst_port().wrapping_sub(ids.port_base)))?;
+            let shape = tcp_shape(probe)?;
+            let port = if shape.open_port { target.open_tcp } else { target.closed_tcp };
+            (Some(tcp.src_port()) == port).then_some(probe)
+        }
+        ICMP => {
+            let m = reply::icmp(ip.payload)?;
+            match m.msg_type {
+                icmpv4::message::ECHO_REPLY if m.ident == ids.icmp_id => match m.seq {
+                    n @ 1..=2 => Some(Probe::Ie(n as u8)),
+                    _ => None,
+                },
+                _ if reply::is_port_unreachable(&m) => quotes_u1(target, &ids, m.data).then_some(Probe::U1),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether an ICMP error's quoted datagram is our UDP probe.
+fn quotes_u1(target: &Target, ids: &Ids, quoted: &[u8]) -> bool {
+    // The quote may be cut anywhere after the UDP ports: read the header fields by hand.
+    if quoted.len() < 20 || quoted[0] >> 4 != 4 {
+        return false;
+    }
+    let ihl = usize::from(quoted[0] & 0x0f) * 4;
+    let q = Ipv4Packet::new_unchecked(quoted);
+    let (IpAddr::V4(dst), IpAddr::V4(src)) = (target.dst, target.src) else { return false };
+    if ihl < 20 || q.protocol() != reply::UDP || q.dst_addr() != dst || q.src_addr() != src {
+        return false;
+    }
+    let Some(transport) = quoted.get(ihl..) else { return false };
+    match QuotedTransport::parse(reply::UDP, transport) {
+        Ok(t) => t.src_port == ids.port(Probe::U1) && Some(t.dst_port) == target.closed_udp,
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probes::{build, schedule, tests::target};
+    use tojimari_wire::Icmpv4Packet;
+
+    /// The probe's IP packet turned around as the target would send it back (addresses and ports swapped).
+    pub(crate) fn mirror(t: &Target, p: Probe) -> Vec<u8> {
+        let mut buf = [0u8; 1600];
+        let n = build(t, p, &mut buf);
+        let mut ip = buf[14..n].to_vec();
+        let (s, d) = (ip[12..16].to_vec(), ip[16..20].to_vec());
+        ip[12..16].copy_from_slice(&d);
+        ip[16..20].copy_from_slice(&s);
+        match p {
+            Probe::Ie(_) => Icmpv4Packet::new_unchecked(&mut ip[20..]).set_msg_type(0),
+            Probe::U1 => {}
+            _ => {
+                let mut tcp = TcpPacket::new_unchecked(&mut ip[20..]);
+                let (a, b) = (tcp.src_port(), tcp.dst_port());
+                tcp.set_src_port(b);
+                tcp.set_dst_port(a);
+            }
+        }
+        ip
+    }
+
+    #[test]
+    fn each_answer_names_its_probe() {
+        let t = target();
+        for (p, _) in schedule(&t) {
+            if p == Probe::U1 {
+                continue;
+            }
+            assert_eq!(answers(&t, &mirror(&t, p)), Some(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn port_unreachable_quoting_u1() {
+        let t = target();
+        let mut buf = [0u8; 1600];
+        let n = build(&t, Probe::U1, &mut buf);
+        let quoted = &buf[14..n];
+        let mut icmp = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted[..28]);
+        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1];
+        ip.extend_from_slice(&icmp);
+        let len = ip.len() as u16;
+        ip[2..4].copy_from_slice(&len.to_be_bytes());
+        assert_eq!(answers(&t, &ip), Some(Probe::U1));
+        // Cut inside the UDP header: not ours any more (ports unreadable).
+        let cut = ip.len() - 6;
+        let mut short = ip[..cut].to_vec();
+        short[2..4].copy_from_slice(&(cut as u16).to_be_bytes());
+        assert_eq!(answers(&t, &short), None);
+        // Another destination port quoted.
+        let mut other = ip.clone();
+        other[20 + 8 + 22] ^= 1;
+        assert_eq!(answers(&t, &other), None);
+    }
+
+    #[test]
+    fn strangers_are_rejected() {
+        let t = target();
+        let mut p = mirror(&t, Probe::Seq(0));
+        p[15] = 99; // another source host
+        assert_eq!(answers(&t, &p), None);
+        let mut p = mirror(&t, Probe::T(5));
+        p[20] ^= 0x40; // from another port than the closed one
+        assert_eq!(answers(&t, &p), None);
+        let mut p = mirror(&t, Probe::Ie(1));
+        p[20 + 6] = 0;
+        p[20 + 7] = 7; // a sequence number not ours
+        assert_eq!(answers(&t, &p), None);
+        assert_eq!(answers(&t, &[]), None);
+        assert_eq!(answers(&t, &[0x45; 19]), None);
+    }
+}

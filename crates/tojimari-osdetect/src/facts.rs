@@ -1,0 +1,448 @@
+//! The fact vector: what the answers to our probes say about a stack, every field optional (a probe not
+//! sent, or not answered, leaves its facts out). [`Facts::read`] builds it from the exchanges;
+//! [`Facts::values`] writes it in the database's notation (docs/os-db.md) for matching and for the
+//! fingerprint a report shows.
+
+use std::time::Duration;
+
+use tojimari_wire::tcp::flags;
+use tojimari_wire::{Ipv4Packet, checksum};
+
+use crate::notation::{Value, flag_letters, initial_ttl, option_detail, option_letters};
+use crate::probes::{IE_CODE, Ids, U1_FILL, U1_LEN, tcp_shape};
+use crate::reply::{self, Opt, Tcp};
+use crate::sequence::{self, IdClass, IsnAnalysis, TsClock};
+use crate::{Exchange, Probe, Target};
+
+/// A probe sent: silent, or what its answer says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer<T> {
+    Silent,
+    Got(T),
+}
+
+impl<T> Answer<T> {
+    pub fn got(&self) -> Option<&T> {
+        match self {
+            Answer::Got(t) => Some(t),
+            Answer::Silent => None,
+        }
+    }
+}
+
+/// A TCP answer's facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpAnswer {
+    pub ttl: u8,
+    pub df: bool,
+    pub window: u16,
+    /// Option letters (`MSTNW`) and the detailed form (`M1460,S,T11,N,W7`).
+    pub options: String,
+    pub options_detail: String,
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+    /// Flag letters (`SA`, `AR`).
+    pub flags: String,
+    /// How the answer's sequence number relates to our acknowledgment number: `zero`, `ack`, `ack+1`, `other`.
+    pub seq: &'static str,
+    /// How its acknowledgment number relates to our sequence number: `zero`, `seq`, `seq+1`, `other`.
+    pub ack: &'static str,
+    /// Data in the segment (some stacks put text in resets).
+    pub data: bool,
+}
+
+/// How the ICMP port unreachable quoted our UDP probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct U1Answer {
+    pub ttl: u8,
+    pub df: bool,
+    /// The error's IP total length.
+    pub ip_len: u16,
+    /// The quoted total length, ID, IP checksum and UDP checksum as we sent them (`same`), or not.
+    pub quoted_len: &'static str,
+    pub quoted_id: &'static str,
+    pub quoted_ip_checksum: &'static str,
+    pub quoted_udp_checksum: &'static str,
+    /// The quoted payload: `intact`, `none` (header only), `bad`.
+    pub payload: &'static str,
+    /// The 32-bit unused field: `zero` or `nonzero`.
+    pub unused: &'static str,
+    /// Hops counted from the quoted TTL: our TTL minus the TTL it arrived with, plus one.
+    pub distance: Option<u8>,
+}
+
+/// How the two echoes were answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IeAnswer {
+    pub ttl: u8,
+    /// DF on the replies: `no` (both clear), `yes` (both set), `echo` (as each request), `other`.
+    pub df: &'static str,
+    /// Codes of the replies: `zero`, `echo` (as each request), `other`.
+    pub code: &'static str,
+}
+
+/// Everything the exchanges say. Indexes: `syn[0..6]` the sequence probes, `odd[0..6]` T2..T7.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// Initial TTL: exact when the port unreachable's quote gives the distance, else the usual value above
+    /// the TTL seen.
+    pub ttl: Option<u8>,
+    /// Hops: 1 on the local link.
+    pub distance: Option<u8>,
+    pub syn: [Option<Answer<TcpAnswer>>; 6],
+    pub ecn: Option<Answer<TcpAnswer>>,
+    pub odd: [Option<Answer<TcpAnswer>>; 6],
+    pub u1: Option<Answer<U1Answer>>,
+    pub ie: Option<Answer<IeAnswer>>,
+    pub isn: Option<IsnAnalysis>,
+    pub isn_values: Vec<u32>,
+    /// IP ID classes: the open port's SYN/ACKs, the closed port's resets, the echo replies.
+    pub ipid_open: Option<IdClass>,
+    pub ipid_closed: Option<IdClass>,
+    pub ipid_icmp: Option<IdClass>,
+    pub ipid_values: Vec<u32>,
+    pub ts: Option<TsClock>,
+    pub ts_values: Vec<u32>,
+    /// Seconds since the timestamp clock started.
+    pub uptime: Option<u64>,
+}
+
+impl Facts {
+    /// Reads the facts from the exchanges with `target` (any order; retries may repeat a probe, the first
+    /// answer wins). Answers that do not answer their probe are ignored.
+    pub fn read(target: &Target, exchanges: &[Exchange]) -> Facts {
+        let ids = Ids::of(target);
+        let mut f = Facts::default();
+        let mut by_probe: Vec<(Probe, &Exchange)> = Vec::new();
+        for ex in exchanges {
+            let answered = ex.reply.as_ref().is_some_and(|(p, _)| crate::answers(target, p) == Some(ex.probe));
+            match by_probe.iter_mut().find(|(p, _)| *p == ex.probe) {
+                Some(slot) if answered && reply_of(target, slot.1).is_none() => slot.1 = ex,
+                Some(_) => {}
+                None if ex.probe.index().is_some() => by_probe.push((ex.probe, ex)),
+                None => {}
+            }
+        }
+        by_probe.sort_by_key(|(p, _)| *p);
+        let (mut isn, mut ts, mut ids_open, mut ids_closed, mut ids_icmp) = (vec![], vec![], vec![], vec![], vec![]);
+        let mut ie: Vec<(u8, bool, u8, u8)> = Vec::new();
+        let mut ie_sent = false;
+        let mut ttl_seen = None;
+        for (probe, ex) in &by_probe {
+            let reply = reply_of(target, ex);
+            let ip = reply.and_then(|(p, _)| reply::ip(p));
+            match probe {
+                Probe::Ie(n) => {
+                    ie_sent = true;
+                    if let Some((ip, m)) = ip.as_ref().and_then(|ip| Some((ip, reply::icmp(ip.payload)?))) {
+                        ie.push((*n, ip.df, m.code, ip.ttl));
+                        ids_icmp.push(ip.id.unwrap_or(0));
+                    }
+                }
+                Probe::U1 => {
+                    let got = ip.as_ref().and_then(|ip| u1_answer(target, &ids, ip));
+                    f.u1 = Some(got.map_or(Answer::Silent, Answer::Got));
+                }
+                p => {
+                    let got = ip.as_ref().and_then(|ip| Some((ip, reply::tcp(ip.payload)?)));
+                    let answer = got.as_ref().map(|(ip, tcp)| tcp_answer(&ids, *p, ip, tcp));
+                    if let (Some((ip, tcp)), Some((_, at))) = (&got, reply) {
+                        ttl_seen.get_or_insert(ip.ttl);
+                        let is_open = tcp_shape(*p).is_some_and(|s| s.open_port);
+                        if let Probe::Seq(_) = p {
+                            if tcp.flags & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK {
+                                isn.push((tcp.seq, at));
+                                ids_open.push(ip.id.unwrap_or(0));
+                                let tsval = tcp.options.iter().find_map(|o| match o {
+                                    Opt::Ts(v, _) => Some(*v),
+                                    _ => None,
+                                });
+                                ts.push((tsval, at));
+                            }
+                        } else if !is_open && tcp.flags & flags::RST != 0 {
+                            ids_closed.push(ip.id.unwrap_or(0));
+                        }
+                    }
+                    let slot = Some(answer.map_or(Answer::Silent, Answer::Got));
+                    match p {
+                        Probe::Seq(n) => f.syn[usize::from(*n)] = slot,
+                        Probe::Ecn => f.ecn = slot,
+                        Probe::T(n) => f.odd[usize::from(*n - 2)] = slot,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if ie_sent {
+            f.ie = Some(ie_answer(&ie).map_or(Answer::Silent, Answer::Got));
+        }
+        let ttl_seen = ttl_seen.or_else(|| ie.first().map(|i| i.3));
+        let u1 = f.u1.as_ref().and_then(Answer::got);
+        f.distance = u1.and_then(|u| u.distance);
+        f.ttl = match (ttl_seen, f.distance) {
+            (Some(seen), Some(d)) => {
+                let exact = u16::from(seen) + u16::from(d) - 1;
+                Some(if exact <= 255 && initial_ttl(exact as u8) == exact as u8 {
+                    exact as u8
+                } else {
+                    initial_ttl(seen)
+                })
+            }
+            (Some(seen), None) => Some(initial_ttl(seen)),
+            (None, _) => u1.map(|u| initial_ttl(u.ttl)),
+        };
+        if f.distance.is_none() {
+            f.distance = match (f.ttl, ttl_seen) {
+                (Some(init), Some(seen)) if init >= seen => Some(init - seen + 1),
+                _ => None,
+            };
+        }
+        f.isn_values = isn.iter().map(|i| i.0).collect();
+        f.isn = sequence::isn(&isn);
+        f.ipid_open = sequence::id_class(&ids_open);
+        f.ipid_closed = sequence::id_class(&ids_closed);
+        f.ipid_icmp = sequence::id_class(&ids_icmp);
+        // The values shown are those of the series the report's class comes from (open, closed, ICMP).
+        let shown = [(&f.ipid_open, &ids_open), (&f.ipid_closed, &ids_closed), (&f.ipid_icmp, &ids_icmp)];
+        if let Some((_, ids)) = shown.iter().find(|(c, _)| c.is_some()) {
+            f.ipid_values = ids.iter().map(|&i| u32::from(i)).collect();
+        }
+        f.ts = sequence::ts_clock(&ts);
+        f.ts_values = ts.iter().filter_map(|t| t.0).collect();
+        if let (Some(clock), Some(&last)) = (f.ts, f.ts_values.last()) {
+            f.uptime = sequence::uptime(clock, last);
+        }
+        f
+    }
+
+    /// The facts in the database's notation, in a fixed order (docs/os-db.md lists the keys).
+    pub fn values(&self) -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        let mut put = |k: &str, v: Value| out.push((k.to_string(), v));
+        if let Some(t) = self.ttl {
+            put("ttl", Value::Num(u32::from(t)));
+        }
+        if let Some(Answer::Got(a)) = self.syn.iter().flatten().find(|a| matches!(a, Answer::Got(_))) {
+            put("df", Value::yes_no(a.df));
+        }
+        for (i, s) in self.syn.iter().enumerate() {
+            if let Some(Answer::Got(a)) = s {
+                put(&format!("win.s{}", i + 1), Value::Num(u32::from(a.window)));
+                put(&format!("opts.s{}", i + 1), Value::Word(a.options.clone()));
+            }
+        }
+        if let Some(Answer::Got(a)) = &self.syn[0] {
+            put("mss", a.mss.map_or(Value::word("none"), |m| Value::Num(u32::from(m))));
+            put("ws", a.wscale.map_or(Value::word("none"), |w| Value::Num(u32::from(w))));
+        }
+        if let Some(c) = self.ts {
+            put("ts", Value::word(c.token()));
+        }
+        if let Some(i) = &self.isn {
+            put("isn.gcd", Value::Num(i.gcd));
+            put("isn.isr", Value::Num(i.isr));
+            if let Some(sp) = i.sp {
+                put("isn.sp", Value::Num(sp));
+            }
+        }
+        for (k, c) in [("ipid.open", self.ipid_open), ("ipid.closed", self.ipid_closed), ("ipid.icmp", self.ipid_icmp)]
+        {
+            if let Some(c) = c {
+                put(k, Value::word(c.token()));
+            }
+        }
+        match &self.ecn {
+            Some(Answer::Got(a)) => {
+                let e = a.flags.contains('E');
+                let c = a.flags.contains('C');
+                put(
+                    "ecn",
+                    Value::word(match (e, c) {
+                        (true, false) => "ece",
+                        (true, true) => "ece-cwr",
+                        (false, true) => "cwr",
+                        (false, false) => "none",
+                    }),
+                );
+                put("win.ecn", Value::Num(u32::from(a.window)));
+                put("opts.ecn", Value::Word(a.options.clone()));
+            }
+            Some(Answer::Silent) => put("ecn", Value::word("silent")),
+            None => {}
+        }
+        for (i, t) in self.odd.iter().enumerate() {
+            let n = i + 2;
+            match t {
+                Some(Answer::Got(a)) => {
+                    put(&format!("t{n}.reply"), Value::yes_no(true));
+                    put(&format!("t{n}.flags"), Value::Word(a.flags.clone()));
+                    put(&format!("t{n}.seq"), Value::word(a.seq));
+                    put(&format!("t{n}.ack"), Value::word(a.ack));
+                    put(&format!("t{n}.win"), Value::Num(u32::from(a.window)));
+                    put(&format!("t{n}.df"), Value::yes_no(a.df));
+                    put(&format!("t{n}.opts"), Value::Word(a.options.clone()));
+                    put(&format!("t{n}.data"), Value::yes_no(a.data));
+                }
+                Some(Answer::Silent) => put(&format!("t{n}.reply"), Value::yes_no(false)),
+                None => {}
+            }
+        }
+        match &self.u1 {
+            Some(Answer::Got(u)) => {
+                put("u1.reply", Value::yes_no(true));
+                put("u1.df", Value::yes_no(u.df));
+                put("u1.iplen", Value::Num(u32::from(u.ip_len)));
+                put("u1.ripl", Value::word(u.quoted_len));
+                put("u1.rid", Value::word(u.quoted_id));
+                put("u1.ripck", Value::word(u.quoted_ip_checksum));
+                put("u1.ruck", Value::word(u.quoted_udp_checksum));
+                put("u1.rud", Value::word(u.payload));
+                put("u1.unused", Value::word(u.unused));
+            }
+            Some(Answer::Silent) => put("u1.reply", Value::yes_no(false)),
+            None => {}
+        }
+        match &self.ie {
+            Some(Answer::Got(i)) => {
+                put("ie.reply", Value::yes_no(true));
+                put("ie.df", Value::word(i.df));
+                put("ie.code", Value::word(i.code));
+            }
+            Some(Answer::Silent) => put("ie.reply", Value::yes_no(false)),
+            None => {}
+        }
+        out
+    }
+
+    /// The fingerprint a report shows: the facts one `key = value` per line, then the detailed options
+    /// and series as comments.
+    pub fn fingerprint(&self) -> String {
+        let mut lines: Vec<String> = self.values().iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        for (i, s) in self.syn.iter().enumerate() {
+            if let Some(Answer::Got(a)) = s {
+                lines.push(format!("# s{}: {} win {} ttl {}", i + 1, a.options_detail, a.window, a.ttl));
+            }
+        }
+        if !self.isn_values.is_empty() {
+            let v: Vec<String> = self.isn_values.iter().map(|v| format!("{v:x}")).collect();
+            lines.push(format!("# isn: {}", v.join(",")));
+        }
+        lines.join("\n")
+    }
+
+    /// Whether nothing at all was learned.
+    pub fn is_empty(&self) -> bool {
+        self.values().is_empty()
+    }
+}
+
+/// The answer of an exchange when it answers its probe.
+fn reply_of<'a>(target: &Target, ex: &'a Exchange) -> Option<(&'a [u8], Duration)> {
+    ex.reply.as_ref().filter(|(p, _)| crate::answers(target, p) == Some(ex.probe)).map(|(p, t)| (p.as_slice(), *t))
+}
+
+fn tcp_answer(ids: &Ids, probe: Probe, ip: &reply::Ip<'_>, tcp: &Tcp) -> TcpAnswer {
+    let our_seq = ids.seq(probe);
+    let our_ack = if tcp_shape(probe).is_some_and(|s| s.flags & flags::ACK != 0) { ids.ack(probe) } else { 0 };
+    let seq = match tcp.seq {
+        0 => "zero",
+        s if s == our_ack => "ack",
+        s if s == our_ack.wrapping_add(1) => "ack+1",
+        _ => "other",
+    };
+    let ack = match tcp.ack {
+        0 => "zero",
+        a if a == our_seq => "seq",
+        a if a == our_seq.wrapping_add(1) => "seq+1",
+        _ => "other",
+    };
+    TcpAnswer {
+        ttl: ip.ttl,
+        df: ip.df,
+        window: tcp.window,
+        options: option_letters(&tcp.options),
+        options_detail: option_detail(&tcp.options),
+        mss: tcp.options.iter().find_map(|o| if let Opt::Mss(v) = o { Some(*v) } else { None }),
+        wscale: tcp.options.iter().find_map(|o| if let Opt::Ws(v) = o { Some(*v) } else { None }),
+        flags: flag_letters(tcp.flags),
+        seq,
+        ack,
+        data: !tcp.payload.is_empty(),
+    }
+}
+
+fn u1_answer(target: &Target, ids: &Ids, ip: &reply::Ip<'_>) -> Option<U1Answer> {
+    let m = reply::icmp(ip.payload)?;
+    let q = m.data;
+    if q.len() < 28 {
+        return None;
+    }
+    let ihl = usize::from(q[0] & 0x0f) * 4;
+    let qip = Ipv4Packet::new_unchecked(q);
+    let sent_len = (20 + 8 + U1_LEN) as u16;
+    let same = |b: bool| if b { "same" } else { "changed" };
+    let ip_ck = if qip.checksum() == 0 {
+        "zero"
+    } else if q.len() >= ihl && checksum::fold(checksum::sum(&q[..ihl])) == 0xffff {
+        "good"
+    } else {
+        "bad"
+    };
+    let udp = q.get(ihl..ihl + 8)?;
+    let udp_ck = u16::from_be_bytes([udp[6], udp[7]]);
+    let payload = q.get(ihl + 8..).unwrap_or(&[]);
+    let (IpAddr::V4(src), IpAddr::V4(dst)) = (target.src, target.dst) else { return None };
+    let our_ck = udp_checksum(src, dst, ids.port(Probe::U1), target.closed_udp?);
+    Some(U1Answer {
+        ttl: ip.ttl,
+        df: ip.df,
+        ip_len: ip.total_len,
+        quoted_len: same(qip.total_len() == sent_len),
+        quoted_id: same(qip.ident() == ids.ip_id(Probe::U1)),
+        quoted_ip_checksum: ip_ck,
+        quoted_udp_checksum: if udp_ck == 0 { "zero" } else { same(udp_ck == our_ck) },
+        payload: match payload {
+            [] => "none",
+            p if p.iter().all(|&b| b == U1_FILL) => "intact",
+            _ => "bad",
+        },
+        unused: if m.rest == 0 { "zero" } else { "nonzero" },
+        distance: target.ttl.checked_sub(qip.ttl()).map(|d| d.saturating_add(1)),
+    })
+}
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The UDP checksum our U1 probe carried (recomputed, as the probe is not kept).
+fn udp_checksum(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> u16 {
+    let mut seg = vec![0u8; 8 + U1_LEN];
+    seg[0..2].copy_from_slice(&sport.to_be_bytes());
+    seg[2..4].copy_from_slice(&dport.to_be_bytes());
+    seg[4..6].copy_from_slice(&((8 + U1_LEN) as u16).to_be_bytes());
+    seg[8..].fill(U1_FILL);
+    let c = checksum::upper_layer(IpAddr::V4(src), IpAddr::V4(dst), reply::UDP, &seg);
+    if c == 0 { 0xffff } else { c }
+}
+
+/// The echo facts from `(echo number, DF, code, ttl)` of the replies.
+fn ie_answer(replies: &[(u8, bool, u8, u8)]) -> Option<IeAnswer> {
+    let first = replies.first()?;
+    let sent_df = |n: u8| n == 1;
+    let df = if replies.iter().all(|r| !r.1) {
+        "no"
+    } else if replies.iter().all(|r| r.1) {
+        "yes"
+    } else if replies.iter().all(|r| r.1 == sent_df(r.0)) {
+        "echo"
+    } else {
+        "other"
+    };
+    let code = if replies.iter().all(|r| r.2 == 0) {
+        "zero"
+    } else if replies.iter().all(|r| r.2 == IE_CODE[usize::from(r.0.clamp(1, 2) - 1)]) {
+        "echo"
+    } else {
+        "other"
+    };
+    Some(IeAnswer { ttl: first.3, df, code })
+}
