@@ -157,10 +157,10 @@ fn add_silence_notes(f: &Facts, notes: &mut Vec<String>) {
     if silent(&f.ecn) {
         names.push("the ECN SYN".into());
     }
-    for (i, t) in f.odd.iter().enumerate() {
-        if silent(t) {
-            names.push(format!("T{}", i + 2));
-        }
+    // Of the odd packets only the SYN to the closed port (T5) is answered by every stack: the silence of
+    // the others is a fact of the stack (Linux ignores T2 and T3), not a sign of a firewall.
+    if f.odd.get(3).is_some_and(silent) {
+        names.push("T5 (the SYN to the closed port)".into());
     }
     if matches!(f.u1, Some(Answer::Silent)) {
         names.push("the UDP probe".into());

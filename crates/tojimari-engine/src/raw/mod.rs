@@ -522,6 +522,8 @@ impl<'a> Engine<'a> {
             targets.push((target, link.link));
             chosen.push(Some(ports));
         }
+        let probes = (targets.len() * tojimari_osdetect::Probe::ALL.len()) as u64;
+        self.control.progress.probes.fetch_add(probes, Ordering::Relaxed);
         let pass = Arc::new(os_pass::OsPass::new(targets, Instant::now()));
         self.current.set(Some(pass.clone()));
         // Answers to the timed probes are slow on a loaded host; never wait less than a fifth of a second.
@@ -554,13 +556,8 @@ impl<'a> Engine<'a> {
                          did not scan"
                     ));
                 }
-                if ports.closed_udp_guessed
-                    && let Some(p) = ports.closed_udp
-                {
-                    report.notes.push(format!(
-                        "the scan found no closed UDP port, so the UDP test went to port {p}, which it did not scan"
-                    ));
-                }
+                // No closed UDP port of the scan is the usual case (nmap too picks one it did not scan): the
+                // port used is in the report, with no warning.
                 report
             });
             reports.push(report);
