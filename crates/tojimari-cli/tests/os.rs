@@ -25,10 +25,19 @@ struct Os {
     distance: Option<u32>,
 }
 
-fn attr<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+/// A scratch directory name of its own for each call (the tests of this file run side by side).
+fn unique(what: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{what}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The value of attribute `name` in the element text `s` (which may start right at an attribute).
+fn attr(s: &str, name: &str) -> Option<String> {
+    let s = format!(" {s}");
     let key = format!(" {name}=\"");
     let start = s.find(&key)? + key.len();
-    Some(&s[start..start + s[start..].find('"')?])
+    Some(s[start..start + s[start..].find('"')?].to_string())
 }
 
 fn parse_os(xml: &str) -> BTreeMap<String, Os> {
@@ -38,15 +47,15 @@ fn parse_os(xml: &str) -> BTreeMap<String, Os> {
         let Some(addr) = host.split("<address ").nth(1).and_then(|a| attr(a, "addr")) else { continue };
         let mut os = Os::default();
         if let Some(m) = host.split("<osmatch ").nth(1) {
-            os.name = attr(m, "name").unwrap_or_default().to_string();
+            os.name = attr(m, "name").unwrap_or_default();
             os.accuracy = attr(m, "accuracy").and_then(|a| a.parse().ok()).unwrap_or(0);
             if let Some(c) = m.split("<osclass ").nth(1) {
-                os.family = attr(c, "osfamily").unwrap_or_default().to_string();
-                os.generation = attr(c, "osgen").unwrap_or_default().to_string();
+                os.family = attr(c, "osfamily").unwrap_or_default();
+                os.generation = attr(c, "osgen").unwrap_or_default();
             }
         }
         os.distance = host.split("<distance ").nth(1).and_then(|d| attr(d, "value")?.parse().ok());
-        out.insert(addr.to_string(), os);
+        out.insert(addr, os);
     }
     out
 }
@@ -54,7 +63,7 @@ fn parse_os(xml: &str) -> BTreeMap<String, Os> {
 /// Runs `tojimari scan -O ... -oX FILE -oJ FILE` in `ns`: (per-host OS from the XML, the XML, the JSON lines,
 /// the output).
 fn os_scan(ns: &Netns, args: &[&str]) -> (BTreeMap<String, Os>, String, Vec<serde_json::Value>, Output) {
-    let scratch = Scratch::new(&format!("os-{}", std::process::id()));
+    let scratch = Scratch::new(&unique("os"));
     let xml = scratch.path("out.xml");
     let jsonl = scratch.path("out.jsonl");
     let out = tojimari_in(ns)
@@ -81,7 +90,7 @@ fn os_line<'a>(lines: &'a [serde_json::Value], addr: &str) -> Option<&'a serde_j
 /// nmap's DTD accepts the XML (scanner renamed: the DTD only knows "nmap"), and python-libnmap's
 /// `os_match_probabilities` reads the matches.
 fn check_xml(xml: &str, addr: &str, family: &str) {
-    let scratch = Scratch::new(&format!("osxml-{}", std::process::id()));
+    let scratch = Scratch::new(&unique("osxml"));
     let dtd = std::path::Path::new("/usr/share/nmap/nmap.dtd");
     let checked = scratch.path("dtd.xml");
     std::fs::write(&checked, xml.replace(r#"scanner="tojimari""#, r#"scanner="nmap""#)).unwrap();

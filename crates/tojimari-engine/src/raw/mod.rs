@@ -548,6 +548,10 @@ impl<'a> Engine<'a> {
                     };
                 };
                 let mut report = pass.report(h, opts, os.db, now);
+                if self.own.contains(t.addr) {
+                    // This host itself, over loopback: no hop at all (nmap says 0 hops too).
+                    report.distance = Some(0);
+                }
                 if ports.closed_tcp_guessed
                     && let Some(p) = ports.closed_tcp
                 {
