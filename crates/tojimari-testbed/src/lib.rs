@@ -12,6 +12,8 @@
 //! - [`Listeners`] opens TCP ports that accept and UDP ports that echo, until dropped.
 //! - [`firewall`] has nft presets: drop, reject admin-prohibited, reset, drop pure SYNs, loss.
 //! - [`random_ports`] picks seeded ground-truth ports.
+//! - [`persona`]: stack personas, userspace responders on TAP devices that answer as other operating
+//!   systems ([`TestBed::add_persona`]).
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -44,6 +46,7 @@ mod error;
 pub mod firewall;
 mod listeners;
 mod netns;
+pub mod persona;
 mod ports;
 mod skip;
 
