@@ -19,7 +19,17 @@ use TcpOpt::{Eol, Mss, Nop, SackPermitted, Timestamps, WindowScale};
 
 /// Every persona of the catalogue, in a fixed order.
 pub fn all() -> Vec<Persona> {
-    vec![windows_10(), windows_server_2019(), macos(), freebsd_14(), openbsd_7(), linux_2_6(), cisco_ios(), lwip(), hp_jetdirect()]
+    vec![
+        windows_10(),
+        windows_server_2019(),
+        macos(),
+        freebsd_14(),
+        openbsd_7(),
+        linux_2_6(),
+        cisco_ios(),
+        lwip(),
+        hp_jetdirect(),
+    ]
 }
 
 /// The persona named `name` (its [`Truth::name`]).
@@ -243,13 +253,7 @@ pub fn cisco_ios() -> Persona {
 ///   quoting 8 bytes: *bed choice*.
 pub fn lwip() -> Persona {
     Persona {
-        truth: Truth {
-            name: "lwip",
-            family: "lwIP",
-            generation: "2.1",
-            vendor: "lwIP",
-            device_type: "specialized",
-        },
+        truth: Truth { name: "lwip", family: "lwIP", generation: "2.1", vendor: "lwIP", device_type: "specialized" },
         ttl: 255,
         hop_limit: 255,
         df: false,
@@ -283,7 +287,13 @@ pub fn lwip() -> Persona {
 ///   Xmas answered with RST+ACK.
 pub fn hp_jetdirect() -> Persona {
     Persona {
-        truth: Truth { name: "hp-jetdirect", family: "JetDirect", generation: "", vendor: "HP", device_type: "printer" },
+        truth: Truth {
+            name: "hp-jetdirect",
+            family: "JetDirect",
+            generation: "",
+            vendor: "HP",
+            device_type: "printer",
+        },
         ttl: 64,
         hop_limit: 64,
         df: false,

@@ -100,15 +100,12 @@ impl PersonaHost {
                         Ok(()) => {
                             thread_shared.sent.fetch_add(1, Ordering::Relaxed);
                         }
-                        Err(e) => {
-                            *thread_shared.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string())
-                        }
+                        Err(e) => *thread_shared.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string()),
                     }
                 }
             }
         })?;
-        let mut host =
-            PersonaHost { persona, v4, v6, mac, tap: tap.clone(), started, shared, thread: Some(thread) };
+        let mut host = PersonaHost { persona, v4, v6, mac, tap: tap.clone(), started, shared, thread: Some(thread) };
         match opened_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(Error::Invalid(format!("TAP device {tap} for persona at {v4}: {reason}"))),

@@ -20,6 +20,8 @@ mod responder;
 mod rng;
 mod stack;
 mod tcp;
+#[cfg(test)]
+mod tests;
 mod udp;
 
 pub use host::{PERSONA_V4_FIRST, PERSONA_V4_LAST, PersonaHost, persona_mac};

@@ -351,7 +351,8 @@ pub struct EchoRule {
 
 impl EchoRule {
     /// Reply with code 0, TOS 0, DF clear.
-    pub const PLAIN: EchoRule = EchoRule { respond: true, df: DfEcho::Clear, copy_code: false, copy_tos: false, ttl: None };
+    pub const PLAIN: EchoRule =
+        EchoRule { respond: true, df: DfEcho::Clear, copy_code: false, copy_tos: false, ttl: None };
 }
 
 /// A stack persona: who it claims to be and how it answers. See the module documentation.

@@ -48,6 +48,11 @@ pub fn build(layout: &[TcpOpt], offered: Offered, tsval: Option<u32>) -> Vec<u8>
         }
         items.push(item);
     }
+    // End-of-list is padding at the end: it goes when what it ended went (the EOL padding below puts
+    // back what the length needs).
+    while items.last() == Some(&TcpOpt::Eol) {
+        items.pop();
+    }
     let mut bytes = Vec::with_capacity(MAX_OPTIONS);
     for item in items {
         let encoded: Vec<u8> = match item {

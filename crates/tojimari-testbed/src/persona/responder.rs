@@ -129,7 +129,8 @@ impl Responder {
         };
         // Ours, or our solicited-node group (ff02::1:ffXX:XXXX) for neighbour discovery.
         let o = our.octets();
-        let solicited = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00 | u16::from(o[13]), u16::from_be_bytes([o[14], o[15]]));
+        let solicited =
+            Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00 | u16::from(o[13]), u16::from_be_bytes([o[14], o[15]]));
         if repr.dst_addr != our && repr.dst_addr != solicited {
             return Vec::new();
         }
@@ -193,7 +194,8 @@ impl Responder {
                     more_frags: false,
                     frag_offset: 0,
                 };
-                let mut bytes = ethernet_frame(stack.mac, peer, EtherType::IPV4, header.buffer_len() + reply.payload.len());
+                let mut bytes =
+                    ethernet_frame(stack.mac, peer, EtherType::IPV4, header.buffer_len() + reply.payload.len());
                 let ip = &mut bytes[ethernet::HEADER_LEN..];
                 header.emit(&mut Ipv4Packet::new_unchecked(&mut *ip)).ok()?;
                 ip[header.buffer_len()..].copy_from_slice(&reply.payload);
@@ -209,7 +211,8 @@ impl Responder {
                     traffic_class: reply.tos,
                     flow_label: 0,
                 };
-                let mut bytes = ethernet_frame(stack.mac, peer, EtherType::IPV6, header.buffer_len() + reply.payload.len());
+                let mut bytes =
+                    ethernet_frame(stack.mac, peer, EtherType::IPV6, header.buffer_len() + reply.payload.len());
                 let ip = &mut bytes[ethernet::HEADER_LEN..];
                 header.emit(&mut Ipv6Packet::new_unchecked(&mut *ip)).ok()?;
                 ip[header.buffer_len()..].copy_from_slice(&reply.payload);
