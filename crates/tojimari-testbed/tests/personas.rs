@@ -1,0 +1,269 @@
+//! Personas on a real bed: each persona of the catalogue runs on a TAP device on the bed's bridge, and
+//! from the scanner namespace (raw sockets of our own, and nmap) it must behave as its data says: the
+//! open port open, a closed port closed, echoes answered, the SYN/ACK with the persona's TTL, DF, window
+//! and options. Root only (skipped loudly otherwise, failed under CI=true). Every address is in
+//! 198.18.0.0/15 or 2001:db8::/32.
+
+// A test binary: it may say on stderr what it skipped or measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tojimari_testbed::persona::{Persona, PersonaHost, TcpOpt, catalog};
+use tojimari_testbed::{Netns, SCANNER_V4, TestBed, testbed_or_skip};
+use tojimari_wire::tcp::flags::{ACK, RST, SYN};
+use tojimari_wire::{Icmpv4Packet, Ipv4Packet, TcpPacket, checksum};
+
+/// Long enough for any answer inside the bed.
+const ANSWER: Duration = Duration::from_secs(2);
+/// Every option, as nmap's first sequence probe offers them.
+const ALL_OPTIONS: [u8; 20] = [3, 3, 10, 1, 2, 4, 5, 0xb4, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2];
+
+/// The IPv4 facts of one answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub ttl: u8,
+    pub df: bool,
+    pub id: u16,
+    pub flags: u8,
+    pub window: u16,
+    pub options: Vec<u8>,
+    pub icmp_code: u8,
+}
+
+/// Sends a SYN from `sport` with all options to `dst:dport` from the scanner namespace (a raw TCP socket;
+/// the kernel adds the IP header) and returns the answer the raw socket sees, if any.
+pub fn tcp_probe(ns: &Netns, src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, flags: u8) -> Option<Answer> {
+    ns.run_in(move || {
+        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP)).unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let mut seg = vec![0u8; 20 + ALL_OPTIONS.len()];
+        let mut t = TcpPacket::new_unchecked(&mut seg[..]);
+        t.set_src_port(sport);
+        t.set_dst_port(dport);
+        t.set_seq_number(0x1000);
+        t.set_ack_number(0);
+        t.set_header_len(40);
+        t.set_flags(flags);
+        t.set_window_len(1024);
+        t.options_mut().copy_from_slice(&ALL_OPTIONS);
+        t.fill_checksum(IpAddr::V4(src), IpAddr::V4(dst));
+        socket.send_to(&seg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).unwrap();
+        receive(&socket, |ip| {
+            let t = TcpPacket::new_checked(ip.payload()).ok()?;
+            (ip.src_addr() == dst && t.src_port() == dport && t.dst_port() == sport).then(|| Answer {
+                ttl: ip.ttl(),
+                df: ip.dont_frag(),
+                id: ip.ident(),
+                flags: t.flags(),
+                window: t.window_len(),
+                options: t.options().to_vec(),
+                icmp_code: 0,
+            })
+        })
+    })
+    .unwrap()
+}
+
+/// Sends an echo request with `code` and `ident` to `dst` from the scanner namespace and returns the reply.
+pub fn echo(ns: &Netns, dst: Ipv4Addr, code: u8, ident: u16) -> Option<Answer> {
+    ns.run_in(move || {
+        let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let mut msg = vec![8, code, 0, 0, 0, 0, 0, 1, b'p', b'i', b'n', b'g'];
+        msg[4..6].copy_from_slice(&ident.to_be_bytes());
+        let sum = checksum::finish(checksum::sum(&msg));
+        msg[2..4].copy_from_slice(&sum.to_be_bytes());
+        socket.send_to(&msg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).unwrap();
+        receive(&socket, |ip| {
+            let icmp = Icmpv4Packet::new_checked(ip.payload()).ok()?;
+            (ip.src_addr() == dst && icmp.msg_type() == 0 && icmp.ident() == ident).then(|| Answer {
+                ttl: ip.ttl(),
+                df: ip.dont_frag(),
+                id: ip.ident(),
+                flags: 0,
+                window: 0,
+                options: Vec::new(),
+                icmp_code: icmp.msg_code(),
+            })
+        })
+    })
+    .unwrap()
+}
+
+/// Reads IPv4 packets from a raw socket until `pick` accepts one or [`ANSWER`] passes.
+fn receive(socket: &Socket, pick: impl Fn(&Ipv4Packet<&[u8]>) -> Option<Answer>) -> Option<Answer> {
+    let deadline = Instant::now() + ANSWER;
+    let mut buf = [0u8; 2048];
+    let mut reader = socket;
+    while Instant::now() < deadline {
+        let Ok(n) = reader.read(&mut buf) else { continue };
+        if let Ok(ip) = Ipv4Packet::new_checked(&buf[..n])
+            && let Some(answer) = pick(&ip)
+        {
+            return Some(answer);
+        }
+    }
+    None
+}
+
+/// The address of persona `i` of a bed: 198.18.0.(200+i), 2001:db8:18::(c8+i).
+fn persona_addrs(i: usize) -> (Ipv4Addr, Ipv6Addr) {
+    let i = u8::try_from(i).unwrap();
+    (Ipv4Addr::new(198, 18, 0, 200 + i), Ipv6Addr::new(0x2001, 0xdb8, 0x18, 0, 0, 0, 0, 0xc8 + u16::from(i)))
+}
+
+/// A port the persona keeps closed.
+fn closed_port(persona: &Persona) -> u16 {
+    (1..).find(|p| !persona.tcp_open(*p)).unwrap()
+}
+
+/// The option kinds (NOP and EOL included) of an option block, in order.
+fn kinds(options: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < options.len() {
+        let kind = options[at];
+        out.push(kind);
+        at += if kind <= 1 { 1 } else { usize::from(*options.get(at + 1).unwrap_or(&1)).max(1) };
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// The option kinds a persona's SYN/ACK layout gives when everything was offered.
+fn layout_kinds(persona: &Persona) -> Vec<u8> {
+    let mut out: Vec<u8> = persona
+        .syn_ack
+        .options
+        .iter()
+        .filter(|o| {
+            !(matches!(o, TcpOpt::Timestamps) && persona.timestamps == tojimari_testbed::persona::TimestampClock::None)
+        })
+        .map(|o| match o {
+            TcpOpt::Mss(_) => 2,
+            TcpOpt::Nop => 1,
+            TcpOpt::Eol => 0,
+            TcpOpt::WindowScale(_) => 3,
+            TcpOpt::SackPermitted => 4,
+            TcpOpt::Timestamps => 8,
+        })
+        .collect();
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// nmap's grepable verdict for `ports` of `addr`, run inside the scanner namespace.
+fn nmap_states(bed: &TestBed, args: &[&str], addr: &str, ports: &[u16]) -> String {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let list = list.join(",");
+    let mut full = vec!["nmap", "-n", "-Pn", "-sS", "--max-retries", "2", "-oG", "-", "-p", &list];
+    full.extend_from_slice(args);
+    full.push(addr);
+    let out = bed.scanner().run(&full).unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn start_all(bed: &TestBed) -> Vec<PersonaHost> {
+    catalog::all()
+        .into_iter()
+        .enumerate()
+        .map(|(i, persona)| {
+            let (v4, v6) = persona_addrs(i);
+            bed.add_persona(persona, v4, Some(v6)).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn every_persona_answers_as_written() {
+    let bed = testbed_or_skip!(1);
+    let hosts = start_all(&bed);
+    let scanner = bed.scanner();
+    for (i, host) in hosts.iter().enumerate() {
+        let p = host.persona();
+        let name = p.truth.name;
+        let open = p.open_tcp[0];
+        let closed = closed_port(p);
+        let sport = 50_000 + u16::try_from(i).unwrap() * 10;
+
+        let syn_ack = tcp_probe(scanner, SCANNER_V4, host.v4(), sport, open, SYN)
+            .unwrap_or_else(|| panic!("{name}: no answer on open port {open}"));
+        assert_eq!(syn_ack.flags & (SYN | ACK | RST), SYN | ACK, "{name}");
+        assert_eq!(
+            (syn_ack.ttl, syn_ack.df, syn_ack.window),
+            (p.ttl, p.df, p.syn_ack.window),
+            "{name}: TTL, DF, window"
+        );
+        assert_eq!(kinds(&syn_ack.options), layout_kinds(p), "{name}: option layout {:?}", syn_ack.options);
+
+        let rst = tcp_probe(scanner, SCANNER_V4, host.v4(), sport + 1, closed, SYN)
+            .unwrap_or_else(|| panic!("{name}: no answer on closed port {closed}"));
+        assert_eq!(rst.flags & (RST | SYN), RST, "{name}: closed port resets");
+
+        let reply = echo(scanner, host.v4(), 0, 0x7700 + u16::try_from(i).unwrap())
+            .unwrap_or_else(|| panic!("{name}: no echo reply"));
+        assert_eq!(reply.ttl, p.echo.ttl.unwrap_or(p.ttl), "{name}: echo TTL");
+
+        let grep = nmap_states(&bed, &[], &host.v4().to_string(), &[open, closed]);
+        assert!(grep.contains(&format!("{open}/open/tcp")), "{name}: nmap sees {open} open:\n{grep}");
+        assert!(grep.contains(&format!("{closed}/closed/tcp")), "{name}: nmap sees {closed} closed:\n{grep}");
+        let (received, sent) = host.frames();
+        assert!(received > 0 && sent > 0, "{name}: frames {received}/{sent}");
+        assert_eq!(host.last_error(), None, "{name}");
+    }
+}
+
+#[test]
+fn a_persona_is_scanned_over_ipv6_and_its_device_goes_with_it() {
+    let bed = testbed_or_skip!(0);
+    let (v4, v6) = persona_addrs(0);
+    let host = bed.add_persona(catalog::windows_10(), v4, Some(v6)).unwrap();
+    assert_eq!((host.v4(), host.v6(), host.truth().family), (v4, Some(v6), "Windows"));
+    assert_eq!(host.expected_uptime(), None, "Windows 10 sends no timestamps");
+    let grep = nmap_states(&bed, &["-6"], &v6.to_string(), &[445, 1]);
+    assert!(grep.contains("445/open/tcp") && grep.contains("1/closed/tcp"), "nmap -6:\n{grep}");
+
+    let tap = host.tap_name().to_owned();
+    assert!(bed.switch().ip(&["link", "show", &tap]).is_ok());
+    drop(host);
+    assert!(bed.switch().ip(&["link", "show", &tap]).is_err(), "dropping the host removes {tap}");
+    assert!(echo(bed.scanner(), v4, 0, 1).is_none(), "and nothing answers for {v4} any more");
+}
+
+#[test]
+fn persona_addresses_are_checked() {
+    let bed = testbed_or_skip!(1);
+    let taken = bed.target(0).v4;
+    assert!(bed.add_persona(catalog::lwip(), taken, None).is_err(), "a target's address");
+    assert!(bed.add_persona(catalog::lwip(), SCANNER_V4, None).is_err(), "the scanner's address");
+    assert!(bed.add_persona(catalog::lwip(), Ipv4Addr::new(10, 0, 0, 1), None).is_err(), "outside the bed");
+    let (v4, _) = persona_addrs(1);
+    assert!(bed.add_persona(catalog::lwip(), v4, Some("2001:db8:99::1".parse().unwrap())).is_err(), "v6 outside");
+    let first = bed.add_persona(catalog::lwip(), v4, None).unwrap();
+    assert!(bed.add_persona(catalog::lwip(), v4, None).is_err(), "the same address twice");
+    drop(first);
+}
+
+/// The uptime a persona's timestamps show moves with the clock it was given, and the SYN/ACK's timestamp
+/// value agrees with it (within the time the probe takes).
+#[test]
+fn timestamps_show_the_claimed_uptime() {
+    let bed = testbed_or_skip!(0);
+    let (v4, _) = persona_addrs(2);
+    let host = bed.add_persona(catalog::linux_2_6(), v4, None).unwrap();
+    let answer = tcp_probe(bed.scanner(), SCANNER_V4, v4, 51_000, 22, SYN).unwrap();
+    let expected = host.expected_uptime().unwrap();
+    let at = answer.options.windows(2).position(|w| w == [8, 10]).unwrap();
+    let tsval = u32::from_be_bytes(answer.options[at + 2..at + 6].try_into().unwrap());
+    let want = (expected.as_millis() % (1u128 << 32)) as u32;
+    let diff = want.wrapping_sub(tsval);
+    assert!(diff < 2000, "TSval {tsval} vs {want} (1000 Hz from 40 days)");
+}
