@@ -51,7 +51,8 @@ pub fn tcp_probe(ns: &Netns, src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u1
         t.set_window_len(1024);
         t.options_mut().copy_from_slice(&ALL_OPTIONS);
         t.fill_checksum(IpAddr::V4(src), IpAddr::V4(dst));
-        socket.send_to(&seg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).unwrap();
+        // No route (e.g. after the routed hops went away) is no answer.
+        socket.send_to(&seg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).ok()?;
         receive(&socket, |ip| {
             let t = TcpPacket::new_checked(ip.payload()).ok()?;
             (ip.src_addr() == dst && t.src_port() == dport && t.dst_port() == sport).then(|| Answer {
@@ -77,7 +78,7 @@ pub fn echo(ns: &Netns, dst: Ipv4Addr, code: u8, ident: u16) -> Option<Answer> {
         msg[4..6].copy_from_slice(&ident.to_be_bytes());
         let sum = checksum::finish(checksum::sum(&msg));
         msg[2..4].copy_from_slice(&sum.to_be_bytes());
-        socket.send_to(&msg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).unwrap();
+        socket.send_to(&msg, &SockAddr::from(SocketAddr::new(IpAddr::V4(dst), 0))).ok()?;
         receive(&socket, |ip| {
             let icmp = Icmpv4Packet::new_checked(ip.payload()).ok()?;
             (ip.src_addr() == dst && icmp.msg_type() == 0 && icmp.ident() == ident).then(|| Answer {
@@ -266,4 +267,76 @@ fn timestamps_show_the_claimed_uptime() {
     let want = (expected.as_millis() % (1u128 << 32)) as u32;
     let diff = want.wrapping_sub(tsval);
     assert!(diff < 2000, "TSval {tsval} vs {want} (1000 Hz from 40 days)");
+}
+
+#[test]
+fn routed_hops_take_one_and_two_from_the_ttl() {
+    let bed = testbed_or_skip!(0);
+    let routed = bed.add_routed_hops(2).unwrap();
+    let _near = routed.host(1).listen_tcp(&[80]).unwrap();
+    let _far = routed.host(2).listen_tcp(&[80]).unwrap();
+    let cisco = bed.add_persona_behind(&routed, 1, catalog::cisco_ios(), Ipv4Addr::new(198, 18, 1, 200)).unwrap();
+    let lwip = bed.add_persona_behind(&routed, 2, catalog::lwip(), Ipv4Addr::new(198, 18, 2, 200)).unwrap();
+    let scanner = bed.scanner();
+
+    for (hop, port) in [(1usize, 52_000u16), (2, 52_010)] {
+        let host = routed.host(hop);
+        let answer = tcp_probe(scanner, SCANNER_V4, host.v4, port, 80, SYN)
+            .unwrap_or_else(|| panic!("no SYN/ACK from the Linux host {} hops away", hop));
+        assert_eq!(answer.flags & (SYN | ACK), SYN | ACK);
+        assert_eq!(usize::from(answer.ttl), 64 - hop, "Linux host {hop} hops away");
+    }
+    for (host, hop, port) in [(&cisco, 1u8, 52_020u16), (&lwip, 2, 52_030)] {
+        let p = host.persona();
+        let answer = tcp_probe(scanner, SCANNER_V4, host.v4(), port, p.open_tcp[0], SYN)
+            .unwrap_or_else(|| panic!("no SYN/ACK from {} {hop} hops away", p.truth.name));
+        assert_eq!(answer.ttl, p.ttl - hop, "{} {hop} hops away", p.truth.name);
+        assert_eq!(answer.window, p.syn_ack.window);
+        let reply = echo(scanner, host.v4(), 0, 0x6600 + u16::from(hop)).unwrap();
+        assert_eq!(reply.ttl, p.ttl - hop);
+        let grep = nmap_states(&bed, &[], &host.v4().to_string(), &[p.open_tcp[0]]);
+        assert!(grep.contains(&format!("{}/open/tcp", p.open_tcp[0])), "nmap through {hop} routers:\n{grep}");
+    }
+    assert!(bed.add_persona_behind(&routed, 3, catalog::lwip(), Ipv4Addr::new(198, 18, 3, 200)).is_err());
+    assert!(bed.add_persona_behind(&routed, 1, catalog::lwip(), Ipv4Addr::new(198, 18, 2, 201)).is_err());
+    drop((cisco, lwip));
+    let router = routed.router(1).name().to_owned();
+    drop(routed);
+    assert!(!std::path::Path::new(&format!("/run/netns/{router}")).exists(), "routers go with the value");
+    assert!(tcp_probe(scanner, SCANNER_V4, Ipv4Addr::new(198, 18, 1, 2), 52_040, 80, SYN).is_none());
+}
+
+#[test]
+fn linux_variants_change_what_the_syn_ack_shows() {
+    use tojimari_testbed::LinuxVariant::{self, *};
+    use tojimari_wire::tcp::flags::{CWR, ECE};
+    let variants = [Stock, NoTimestamps, NoSack, NoWindowScaling, Ttl(128), EcnOn, EcnOff];
+    let bed = testbed_or_skip!(variants.len());
+    let mut keep = Vec::new();
+    for (i, variant) in variants.iter().enumerate() {
+        let target = bed.target(i);
+        variant.apply(target).unwrap();
+        keep.push(target.listen_tcp(&[80]).unwrap());
+    }
+    for (i, variant) in variants.iter().enumerate() {
+        let target = bed.target(i);
+        let port = 53_000 + u16::try_from(i).unwrap() * 10;
+        let a = tcp_probe(bed.scanner(), SCANNER_V4, target.v4, port, 80, SYN).unwrap();
+        let k = kinds(&a.options);
+        let name = variant.name();
+        assert_eq!(k.contains(&8), *variant != NoTimestamps, "{name}: timestamps {k:?}");
+        assert_eq!(k.contains(&4), *variant != NoSack, "{name}: SACK {k:?}");
+        assert_eq!(k.contains(&3), *variant != NoWindowScaling, "{name}: window scale {k:?}");
+        assert_eq!(a.ttl, if *variant == Ttl(128) { 128 } else { 64 }, "{name}: TTL");
+        let ecn = tcp_probe(bed.scanner(), SCANNER_V4, target.v4, port + 1, 80, SYN | ECE | CWR).unwrap();
+        let echoed = ecn.flags & ECE != 0;
+        // The kernel's default (2) accepts ECN when asked; 0 refuses it.
+        assert_eq!(echoed, *variant != EcnOff, "{name}: ECE in the answer to an ECN SYN");
+        assert_eq!(
+            bed.target(i).ns.read_sysctl("net.ipv4.tcp_sack").unwrap(),
+            if *variant == NoSack { "0" } else { "1" },
+            "{name}: only its own namespace changed"
+        );
+    }
+    let _ = LinuxVariant::all();
 }
