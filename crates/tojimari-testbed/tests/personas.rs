@@ -340,3 +340,40 @@ fn linux_variants_change_what_the_syn_ack_shows() {
     }
     let _ = LinuxVariant::all();
 }
+
+/// nmap's own OS detection runs against every persona at once and finds, for each, the open and closed
+/// ports it needs (it says so when it cannot). What nmap then names each persona is for the benchmark to
+/// report, not for this test to judge: it names them from its own database.
+#[test]
+fn nmap_os_detection_finds_the_ports_it_needs_on_every_persona() {
+    let bed = testbed_or_skip!(0);
+    let hosts = start_all(&bed);
+    let mut args: Vec<String> = ["nmap", "-n", "-Pn", "-O", "--osscan-guess", "--max-retries", "1", "-oN", "-"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut ports: Vec<u16> = hosts.iter().flat_map(|h| [h.persona().open_tcp[0], closed_port(h.persona())]).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    args.push("-p".into());
+    args.push(ports.join(","));
+    args.extend(hosts.iter().map(|h| h.v4().to_string()));
+    let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let out = bed.scanner().run(&borrowed).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    if std::env::var_os("TOJIMARI_SHOW_NMAP").is_some() {
+        println!("nmap -O took {:?}:\n{text}", started.elapsed());
+    }
+    for host in &hosts {
+        let section = text
+            .split("Nmap scan report for ")
+            .find(|s| s.starts_with(&host.v4().to_string()))
+            .unwrap_or_else(|| panic!("no report for {}:\n{text}", host.v4()));
+        let name = host.truth().name;
+        assert!(!section.contains("could not find at least 1 open and 1 closed port"), "{name}:\n{section}");
+        assert!(section.contains(&format!("{}/tcp", host.persona().open_tcp[0])), "{name}:\n{section}");
+        assert!(section.contains("Network Distance: 1 hop") || section.contains("MAC Address"), "{name}:\n{section}");
+    }
+}
