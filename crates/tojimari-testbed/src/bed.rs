@@ -14,7 +14,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::error::{Error, Result};
 use crate::netns::{NETNS_DIR, Netns, run_checked};
-use crate::persona::{Persona, PersonaHost};
+use crate::persona::{Persona, PersonaHost, persona_v4, persona_v6};
 
 /// The prefix of every namespace name this crate makes: `tjm{pid}x{counter}-{role}`.
 pub const PREFIX: &str = "tjm";
@@ -286,6 +286,23 @@ impl TestBed {
             }
         }
         PersonaHost::start(&self.switch, "br0", format!("pt{octet}"), persona, v4, v6)
+    }
+
+    /// Starts each of `personas` at the conventional addresses ([`persona_v4`], [`persona_v6`]: the
+    /// `i`-th at 198.18.0.(200+i) and 2001:db8:18::(c8+i)), e.g. with
+    /// [`catalog::all`](crate::persona::catalog::all). At most 54.
+    pub fn add_personas(&self, personas: Vec<Persona>) -> Result<Vec<PersonaHost>> {
+        if persona_v4(personas.len().saturating_sub(1)).is_none() {
+            return Err(Error::Invalid(format!("{} personas; the bed holds at most 54", personas.len())));
+        }
+        personas
+            .into_iter()
+            .enumerate()
+            .map(|(i, persona)| match (persona_v4(i), persona_v6(i)) {
+                (Some(v4), v6) => self.add_persona(persona, v4, v6),
+                _ => Err(Error::Invalid(format!("persona {i}: the bed holds at most 54"))),
+            })
+            .collect()
     }
 
     fn checked_target(&self, i: usize) -> Result<&Target> {

@@ -173,14 +173,11 @@ fn nmap_states(bed: &TestBed, args: &[&str], addr: &str, ports: &[u16]) -> Strin
 }
 
 fn start_all(bed: &TestBed) -> Vec<PersonaHost> {
-    catalog::all()
-        .into_iter()
-        .enumerate()
-        .map(|(i, persona)| {
-            let (v4, v6) = persona_addrs(i);
-            bed.add_persona(persona, v4, Some(v6)).unwrap()
-        })
-        .collect()
+    let hosts = bed.add_personas(catalog::all()).unwrap();
+    for (i, host) in hosts.iter().enumerate() {
+        assert_eq!((host.v4(), host.v6()), (persona_addrs(i).0, Some(persona_addrs(i).1)));
+    }
+    hosts
 }
 
 #[test]
@@ -248,6 +245,7 @@ fn persona_addresses_are_checked() {
     assert!(bed.add_persona(catalog::lwip(), Ipv4Addr::new(10, 0, 0, 1), None).is_err(), "outside the bed");
     let (v4, _) = persona_addrs(1);
     assert!(bed.add_persona(catalog::lwip(), v4, Some("2001:db8:99::1".parse().unwrap())).is_err(), "v6 outside");
+    assert!(bed.add_personas(vec![catalog::lwip(); 55]).is_err(), "more than the range holds");
     let first = bed.add_persona(catalog::lwip(), v4, None).unwrap();
     assert!(bed.add_persona(catalog::lwip(), v4, None).is_err(), "the same address twice");
     drop(first);
@@ -376,4 +374,18 @@ fn nmap_os_detection_finds_the_ports_it_needs_on_every_persona() {
         assert!(section.contains(&format!("{}/tcp", host.persona().open_tcp[0])), "{name}:\n{section}");
         assert!(section.contains("Network Distance: 1 hop") || section.contains("MAC Address"), "{name}:\n{section}");
     }
+}
+
+/// The idle-scan zombie answers an unsolicited SYN/ACK with a reset, and its IP ID counts every packet
+/// it sends, whoever asks.
+#[test]
+fn the_idle_scan_zombie_counts_every_packet() {
+    let bed = testbed_or_skip!(0);
+    let (v4, _) = persona_addrs(3);
+    let _zombie = bed.add_persona(catalog::idle_zombie(), v4, None).unwrap();
+    let first = tcp_probe(bed.scanner(), SCANNER_V4, v4, 54_000, 80, SYN | ACK).unwrap();
+    assert_eq!(first.flags, RST);
+    let ping = echo(bed.scanner(), v4, 0, 0x5500).unwrap();
+    let second = tcp_probe(bed.scanner(), SCANNER_V4, v4, 54_001, 80, SYN | ACK).unwrap();
+    assert_eq!((ping.id.wrapping_sub(first.id), second.id.wrapping_sub(ping.id)), (1, 1));
 }

@@ -311,6 +311,19 @@ pub fn hp_jetdirect() -> Persona {
     }
 }
 
+/// An idle-scan zombie: not an OS persona (it is not in [`all`]), a quiet host whose one IP ID counter
+/// counts every packet it sends and which resets unsolicited SYN/ACKs (RFC 9293), as the idle scan needs.
+/// Built on [`hp_jetdirect`] (printers are the classic zombies); no open TCP port.
+pub fn idle_zombie() -> Persona {
+    Persona {
+        truth: Truth { name: "idle-zombie", ..hp_jetdirect().truth },
+        ip_id: IpIdPolicies::all(IpIdPolicy::Incremental),
+        open_tcp: vec![],
+        open_udp: vec![],
+        ..hp_jetdirect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,19 @@ pub const PERSONA_V4_FIRST: u8 = 200;
 /// The highest last octet of a persona's address on a bed network (198.18.N.253).
 pub const PERSONA_V4_LAST: u8 = 253;
 
+/// The conventional address of the `i`-th persona on the bed's network (0-based): 198.18.0.(200+i), for
+/// `i` up to 53.
+pub fn persona_v4(i: usize) -> Option<Ipv4Addr> {
+    let octet = u8::try_from(i).ok()?.checked_add(PERSONA_V4_FIRST)?;
+    (octet <= PERSONA_V4_LAST).then(|| Ipv4Addr::new(198, 18, 0, octet))
+}
+
+/// The conventional IPv6 address of the `i`-th persona: 2001:db8:18::(c8+i).
+pub fn persona_v6(i: usize) -> Option<Ipv6Addr> {
+    let v4 = persona_v4(i)?;
+    Some(Ipv6Addr::new(0x2001, 0xdb8, 0x18, 0, 0, 0, 0, u16::from(v4.octets()[3])))
+}
+
 /// How long one read waits before the thread looks at its stop flag.
 const POLL: Duration = Duration::from_millis(50);
 

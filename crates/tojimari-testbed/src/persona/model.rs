@@ -45,7 +45,7 @@ pub enum IpIdPolicy {
 /// IP ID policies per answer kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpIdPolicies {
-    /// SYN/ACKs and other answers from an open port.
+    /// SYN/ACKs and other answers from an open port (UDP echoes too).
     pub tcp: IpIdPolicy,
     /// Resets for closed ports (and resets from open ports).
     pub rst: IpIdPolicy,

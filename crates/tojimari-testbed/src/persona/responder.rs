@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tojimari_wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet,
-    Ipv6Repr, MacAddr, ethernet,
+    Ipv6Repr, MacAddr, ethernet, ipv6,
 };
 
 use super::counters::{IpIds, Isns};
@@ -55,7 +55,7 @@ impl Responder {
     }
 
     /// The frames answering `frame`, received `now` after the responder started. Anything malformed, not
-    /// addressed to the persona, or not answered by its rules gives none.
+    /// addressed to the persona, fragmented, or not answered by its rules gives none.
     pub fn answer(&mut self, frame: &[u8], now: Duration) -> Vec<Vec<u8>> {
         let Ok(view) = EthernetFrame::new_checked(frame) else {
             return Vec::new();
@@ -221,8 +221,6 @@ impl Responder {
         }
     }
 }
-
-use tojimari_wire::ipv6;
 
 /// A zeroed frame of `payload_len` bytes after an Ethernet header from `src` to `dst`.
 fn ethernet_frame(src: MacAddr, dst: MacAddr, ethertype: EtherType, payload_len: usize) -> Vec<u8> {

@@ -39,7 +39,7 @@ impl Datagram<'_> {
 /// Which IP ID policy an answer takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
-    /// An answer from an open TCP port (SYN/ACK, ACK).
+    /// An answer from an open port: a SYN/ACK or ACK, a UDP echo.
     Tcp,
     /// A TCP reset.
     Rst,

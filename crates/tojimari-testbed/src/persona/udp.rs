@@ -37,7 +37,7 @@ impl IpHandler for UdpHandler {
             dst: datagram.src,
             protocol: ip_protocol::UDP,
             payload: bytes,
-            kind: ReplyKind::Icmp,
+            kind: ReplyKind::Tcp,
             df: stack.persona.df,
             ttl: None,
             tos: 0,
