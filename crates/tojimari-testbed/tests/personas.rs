@@ -389,3 +389,30 @@ fn the_idle_scan_zombie_counts_every_packet() {
     let second = tcp_probe(bed.scanner(), SCANNER_V4, v4, 54_001, 80, SYN | ACK).unwrap();
     assert_eq!((ping.id.wrapping_sub(first.id), second.id.wrapping_sub(ping.id)), (1, 1));
 }
+
+/// A fast full SYN scan (65535 ports at nmap's --min-rate 20000) of two personas at once: every port is
+/// answered, so nmap finds exactly the open ports and calls all others closed.
+#[test]
+fn a_fast_full_port_scan_gets_every_answer() {
+    let bed = testbed_or_skip!(0);
+    let hosts = bed.add_personas(vec![catalog::windows_10(), catalog::linux_2_6()]).unwrap();
+    let mut args = vec!["nmap", "-n", "-Pn", "-sS", "-p-", "--min-rate", "20000", "-oG", "-"];
+    let addrs: Vec<String> = hosts.iter().map(|h| h.v4().to_string()).collect();
+    args.extend(addrs.iter().map(String::as_str));
+    let out = bed.scanner().run(&args).unwrap();
+    let grep = String::from_utf8_lossy(&out.stdout);
+    for host in &hosts {
+        let p = host.persona();
+        let line = grep
+            .lines()
+            .find(|l| l.starts_with(&format!("Host: {} ", host.v4())) && l.contains("Ports:"))
+            .unwrap_or_else(|| panic!("no ports line for {}:\n{grep}", p.truth.name));
+        for port in &p.open_tcp {
+            assert!(line.contains(&format!("{port}/open/tcp")), "{}: {line}", p.truth.name);
+        }
+        let closed = 65535 - p.open_tcp.len();
+        assert!(line.contains(&format!("Ignored State: closed ({closed})")), "{}: {line}", p.truth.name);
+        let (received, sent) = host.frames();
+        assert!(received >= 65535 && sent >= 65535, "{}: {received} in, {sent} out", p.truth.name);
+    }
+}

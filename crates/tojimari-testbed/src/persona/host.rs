@@ -35,6 +35,10 @@ pub fn persona_v6(i: usize) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::new(0x2001, 0xdb8, 0x18, 0, 0, 0, 0, u16::from(v4.octets()[3])))
 }
 
+/// The TAP device's queue towards the responder (the kernel's default is 500 frames): deep enough for a
+/// fast scan's bursts.
+const TX_QUEUE: u32 = 8192;
+
 /// How long one read waits before the thread looks at its stop flag.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -124,9 +128,11 @@ impl PersonaHost {
             Ok(Err(reason)) => return Err(Error::Invalid(format!("TAP device {tap} for persona at {v4}: {reason}"))),
             Err(_) => return Err(Error::Invalid(format!("the thread of TAP device {tap} ended before opening it"))),
         }
-        switch.ip_batch(&format!("link set {tap} master {bridge}\nlink set {tap} up\n")).inspect_err(|_| {
-            host.stop();
-        })?;
+        switch
+            .ip_batch(&format!("link set {tap} master {bridge} txqueuelen {TX_QUEUE}\nlink set {tap} up\n"))
+            .inspect_err(|_| {
+                host.stop();
+            })?;
         Ok(host)
     }
 
