@@ -285,7 +285,7 @@ impl TestBed {
                 return Err(Error::Invalid(format!("persona address {v6} is not a free host address of {v6_net}")));
             }
         }
-        PersonaHost::start(&self.switch, "br0", format!("pt{octet}"), persona, v4, v6)
+        PersonaHost::start(&self.switch, "br0", 1, format!("pt{octet}"), persona, v4, v6)
     }
 
     /// Starts each of `personas` at the conventional addresses ([`persona_v4`], [`persona_v6`]: the

@@ -78,6 +78,11 @@ impl RoutedHops {
         &self.routers[k - 1]
     }
 
+    /// The hop distance, as nmap counts it, of anything on hop `k`'s network: `k + 1`.
+    pub fn distance(k: usize) -> u8 {
+        u8::try_from(k + 1).unwrap_or(u8::MAX)
+    }
+
     /// The Linux host on hop `k`'s network (1-based), `k` routers from the scanner. Its `v6` field is
     /// unused (the hop networks are IPv4 only) and holds `::`.
     ///
@@ -216,7 +221,8 @@ impl TestBed {
         if !hop_network(k).contains(&v4) || taken.contains(&v4) || octet == 0 || octet == 255 {
             return Err(Error::Invalid(format!("persona address {v4} is not a free address of {}", hop_network(k))));
         }
-        PersonaHost::start(self.switch(), &format!("br{k}"), format!("p{k}t{octet}"), persona, v4, None)
+        let distance = u8::try_from(k + 1).unwrap_or(u8::MAX);
+        PersonaHost::start(self.switch(), &format!("br{k}"), distance, format!("p{k}t{octet}"), persona, v4, None)
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tojimari_testbed::persona::{Persona, PersonaHost, TcpOpt, catalog};
-use tojimari_testbed::{Netns, SCANNER_V4, TestBed, testbed_or_skip};
+use tojimari_testbed::{Netns, RoutedHops, SCANNER_V4, TestBed, testbed_or_skip};
 use tojimari_wire::tcp::flags::{ACK, RST, SYN};
 use tojimari_wire::{Icmpv4Packet, Ipv4Packet, TcpPacket, checksum};
 
@@ -224,7 +224,8 @@ fn a_persona_is_scanned_over_ipv6_and_its_device_goes_with_it() {
     let bed = testbed_or_skip!(0);
     let (v4, v6) = persona_addrs(0);
     let host = bed.add_persona(catalog::windows_10(), v4, Some(v6)).unwrap();
-    assert_eq!((host.v4(), host.v6(), host.truth().family), (v4, Some(v6), "Windows"));
+    assert_eq!((host.v4(), host.v6(), host.truth().family, host.distance()), (v4, Some(v6), "Windows", 1));
+    assert_eq!(host.truth().cpe, "cpe:/o:microsoft:windows_10");
     assert_eq!(host.expected_uptime(), None, "Windows 10 sends no timestamps");
     let grep = nmap_states(&bed, &["-6"], &v6.to_string(), &[445, 1]);
     assert!(grep.contains("445/open/tcp") && grep.contains("1/closed/tcp"), "nmap -6:\n{grep}");
@@ -289,6 +290,7 @@ fn routed_hops_take_one_and_two_from_the_ttl() {
         let answer = tcp_probe(scanner, SCANNER_V4, host.v4(), port, p.open_tcp[0], SYN)
             .unwrap_or_else(|| panic!("no SYN/ACK from {} {hop} hops away", p.truth.name));
         assert_eq!(answer.ttl, p.ttl - hop, "{} {hop} hops away", p.truth.name);
+        assert_eq!((host.distance(), RoutedHops::distance(usize::from(hop))), (hop + 1, hop + 1));
         assert_eq!(answer.window, p.syn_ack.window);
         let reply = echo(scanner, host.v4(), 0, 0x6600 + u16::from(hop)).unwrap();
         assert_eq!(reply.ttl, p.ttl - hop);

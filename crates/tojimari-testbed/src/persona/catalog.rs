@@ -61,6 +61,7 @@ pub fn windows_10() -> Persona {
             generation: "10",
             vendor: "Microsoft",
             device_type: "general purpose",
+            cpe: "cpe:/o:microsoft:windows_10",
         },
         ttl: 128,
         hop_limit: 128,
@@ -93,6 +94,7 @@ pub fn windows_server_2019() -> Persona {
             generation: "2019",
             vendor: "Microsoft",
             device_type: "general purpose",
+            cpe: "cpe:/o:microsoft:windows_server_2019",
         },
         syn_ack: SynAckRule { window: 65535, options: vec![Mss(1460), Nop, WindowScale(8), SackPermitted, Timestamps] },
         timestamps: TimestampClock::Uptime { hz: 10, uptime: Duration::from_secs(3 * 86_400) },
@@ -116,6 +118,7 @@ pub fn macos() -> Persona {
             generation: "14",
             vendor: "Apple",
             device_type: "general purpose",
+            cpe: "cpe:/o:apple:mac_os_x:14",
         },
         ttl: 64,
         hop_limit: 64,
@@ -152,6 +155,7 @@ pub fn freebsd_14() -> Persona {
             generation: "14",
             vendor: "FreeBSD",
             device_type: "general purpose",
+            cpe: "cpe:/o:freebsd:freebsd:14",
         },
         ip_id: IpIdPolicies { tcp: IpIdPolicy::Zero, rst: IpIdPolicy::Zero, icmp: IpIdPolicy::Incremental },
         timestamps: TimestampClock::PerConnection { hz: 1000 },
@@ -176,6 +180,7 @@ pub fn openbsd_7() -> Persona {
             generation: "7",
             vendor: "OpenBSD",
             device_type: "general purpose",
+            cpe: "cpe:/o:openbsd:openbsd:7",
         },
         timestamps: TimestampClock::PerConnection { hz: 100 },
         syn_ack: SynAckRule {
@@ -204,6 +209,7 @@ pub fn linux_2_6() -> Persona {
             generation: "2.6.X",
             vendor: "Linux",
             device_type: "general purpose",
+            cpe: "cpe:/o:linux:linux_kernel:2.6",
         },
         ip_id: IpIdPolicies { tcp: IpIdPolicy::Zero, rst: IpIdPolicy::Zero, icmp: IpIdPolicy::PerDestination },
         timestamps: TimestampClock::Uptime { hz: 1000, uptime: Duration::from_secs(40 * 86_400) },
@@ -225,7 +231,14 @@ pub fn linux_2_6() -> Persona {
 /// - One incremental IP ID counter, random ISNs [4], quoting 8 bytes (RFC 792 [5]): *bed choice*.
 pub fn cisco_ios() -> Persona {
     Persona {
-        truth: Truth { name: "cisco-ios", family: "IOS", generation: "15.X", vendor: "Cisco", device_type: "router" },
+        truth: Truth {
+            name: "cisco-ios",
+            family: "IOS",
+            generation: "15.X",
+            vendor: "Cisco",
+            device_type: "router",
+            cpe: "cpe:/o:cisco:ios:15",
+        },
         ttl: 255,
         hop_limit: 64,
         df: false,
@@ -253,7 +266,14 @@ pub fn cisco_ios() -> Persona {
 ///   quoting 8 bytes: *bed choice*.
 pub fn lwip() -> Persona {
     Persona {
-        truth: Truth { name: "lwip", family: "lwIP", generation: "2.1", vendor: "lwIP", device_type: "specialized" },
+        truth: Truth {
+            name: "lwip",
+            family: "lwIP",
+            generation: "2.1",
+            vendor: "lwIP",
+            device_type: "specialized",
+            cpe: "cpe:/a:lwip_project:lwip:2.1",
+        },
         ttl: 255,
         hop_limit: 255,
         df: false,
@@ -293,6 +313,7 @@ pub fn hp_jetdirect() -> Persona {
             generation: "",
             vendor: "HP",
             device_type: "printer",
+            cpe: "cpe:/h:hp:jetdirect",
         },
         ttl: 64,
         hop_limit: 64,

@@ -66,6 +66,7 @@ pub struct PersonaHost {
     v6: Option<Ipv6Addr>,
     mac: MacAddr,
     tap: String,
+    distance: u8,
     started: Instant,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -73,10 +74,11 @@ pub struct PersonaHost {
 
 impl PersonaHost {
     /// Opens the TAP device `tap` in `switch`, starts the responder on it, then attaches it to `bridge`
-    /// and brings it up.
+    /// and brings it up. `distance` is the hop distance from the scanner (1 on the bed's own network).
     pub(crate) fn start(
         switch: &Netns,
         bridge: &str,
+        distance: u8,
         tap: String,
         persona: Persona,
         v4: Ipv4Addr,
@@ -122,7 +124,8 @@ impl PersonaHost {
                 }
             }
         })?;
-        let mut host = PersonaHost { persona, v4, v6, mac, tap: tap.clone(), started, shared, thread: Some(thread) };
+        let mut host =
+            PersonaHost { persona, v4, v6, mac, tap: tap.clone(), distance, started, shared, thread: Some(thread) };
         match opened_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(Error::Invalid(format!("TAP device {tap} for persona at {v4}: {reason}"))),
@@ -159,6 +162,12 @@ impl PersonaHost {
     /// Its MAC address ([`persona_mac`]).
     pub fn mac(&self) -> MacAddr {
         self.mac
+    }
+
+    /// Its hop distance from the scanner as nmap counts it: 1 on the bed's network, `k + 1` behind `k`
+    /// routers.
+    pub fn distance(&self) -> u8 {
+        self.distance
     }
 
     /// The TAP interface's name in the switch namespace.

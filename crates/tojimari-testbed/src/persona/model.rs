@@ -20,6 +20,8 @@ pub struct Truth {
     pub vendor: &'static str,
     /// Device type as nmap's `type`, e.g. `general purpose`, `router`, `printer`, `specialized`.
     pub device_type: &'static str,
+    /// A CPE name (2.2 URI form) for the OS or device, e.g. `cpe:/o:microsoft:windows_10`.
+    pub cpe: &'static str,
 }
 
 /// How an IP ID is chosen for one kind of answer. All kinds of one persona draw from shared counters, so
