@@ -15,7 +15,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tojimari_testbed::persona::{Persona, PersonaHost, TcpOpt, catalog};
 use tojimari_testbed::{Netns, RoutedHops, SCANNER_V4, TestBed, testbed_or_skip};
 use tojimari_wire::tcp::flags::{ACK, RST, SYN};
-use tojimari_wire::{Icmpv4Packet, Ipv4Packet, TcpPacket, checksum};
+use tojimari_wire::{Icmpv4Packet, Ipv4Packet, Ipv6Packet, TcpPacket, checksum};
 
 /// Long enough for any answer inside the bed.
 const ANSWER: Duration = Duration::from_secs(2);
@@ -274,8 +274,10 @@ fn routed_hops_take_one_and_two_from_the_ttl() {
     let routed = bed.add_routed_hops(2).unwrap();
     let _near = routed.host(1).listen_tcp(&[80]).unwrap();
     let _far = routed.host(2).listen_tcp(&[80]).unwrap();
-    let cisco = bed.add_persona_behind(&routed, 1, catalog::cisco_ios(), Ipv4Addr::new(198, 18, 1, 200)).unwrap();
-    let lwip = bed.add_persona_behind(&routed, 2, catalog::lwip(), Ipv4Addr::new(198, 18, 2, 200)).unwrap();
+    let cisco = bed.add_persona_behind(&routed, 1, catalog::cisco_ios(), Ipv4Addr::new(198, 18, 1, 200), None).unwrap();
+    let far_v6: Ipv6Addr = "2001:db8:18:2::c8".parse().unwrap();
+    let lwip =
+        bed.add_persona_behind(&routed, 2, catalog::lwip(), Ipv4Addr::new(198, 18, 2, 200), Some(far_v6)).unwrap();
     let scanner = bed.scanner();
 
     for (hop, port) in [(1usize, 52_000u16), (2, 52_010)] {
@@ -297,8 +299,19 @@ fn routed_hops_take_one_and_two_from_the_ttl() {
         let grep = nmap_states(&bed, &[], &host.v4().to_string(), &[p.open_tcp[0]]);
         assert!(grep.contains(&format!("{}/open/tcp", p.open_tcp[0])), "nmap through {hop} routers:\n{grep}");
     }
-    assert!(bed.add_persona_behind(&routed, 3, catalog::lwip(), Ipv4Addr::new(198, 18, 3, 200)).is_err());
-    assert!(bed.add_persona_behind(&routed, 1, catalog::lwip(), Ipv4Addr::new(198, 18, 2, 201)).is_err());
+    // Over IPv6 too: the Linux host and the persona two routers away.
+    let far_host = routed.host(2).v6.to_string();
+    let grep = nmap_states(&bed, &["-6"], &far_host, &[80]);
+    assert!(grep.contains("80/open/tcp"), "nmap -6 to the Linux host two routers away:\n{grep}");
+    let grep = nmap_states(&bed, &["-6"], &far_v6.to_string(), &[80]);
+    assert!(grep.contains("80/open/tcp"), "nmap -6 to the persona two routers away:\n{grep}");
+    let hop_limit = hop_limit_of_answer(&bed, far_v6, 80);
+    assert_eq!(hop_limit, catalog::lwip().hop_limit - 2, "the persona's hop limit less two");
+
+    let v4 = |c: u8, d: u8| Ipv4Addr::new(198, 18, c, d);
+    assert!(bed.add_persona_behind(&routed, 3, catalog::lwip(), v4(3, 200), None).is_err());
+    assert!(bed.add_persona_behind(&routed, 1, catalog::lwip(), v4(2, 201), None).is_err());
+    assert!(bed.add_persona_behind(&routed, 1, catalog::lwip(), v4(1, 201), Some(far_v6)).is_err(), "v6 of hop 2");
     drop((cisco, lwip));
     let router = routed.router(1).name().to_owned();
     drop(routed);
@@ -417,4 +430,42 @@ fn a_fast_full_port_scan_gets_every_answer() {
         let (received, sent) = host.frames();
         assert!(received >= 65535 && sent >= 65535, "{}: {received} in, {sent} out", p.truth.name);
     }
+}
+
+/// The hop limit of the SYN/ACK `dst:port` sends to a SYN from the scanner namespace (sent on a raw IPv6
+/// socket, the answer read whole from a packet socket).
+fn hop_limit_of_answer(bed: &TestBed, dst: Ipv6Addr, port: u16) -> u8 {
+    let src = tojimari_testbed::SCANNER_V6;
+    bed.scanner()
+        .run_in(move || {
+            // ETH_P_IPV6 in network byte order, as packet(7) wants the protocol.
+            let ipv6_frames = Protocol::from(i32::from(0x86ddu16.to_be()));
+            let capture = Socket::new(Domain::PACKET, Type::DGRAM, Some(ipv6_frames)).unwrap();
+            capture.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+            let socket = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::TCP)).unwrap();
+            let mut seg = vec![0u8; 20 + ALL_OPTIONS.len()];
+            let mut t = TcpPacket::new_unchecked(&mut seg[..]);
+            t.set_src_port(55_000);
+            t.set_dst_port(port);
+            t.set_seq_number(7);
+            t.set_header_len(40);
+            t.set_flags(SYN);
+            t.set_window_len(1024);
+            t.options_mut().copy_from_slice(&ALL_OPTIONS);
+            t.fill_checksum(IpAddr::V6(src), IpAddr::V6(dst));
+            socket.send_to(&seg, &SockAddr::from(SocketAddr::new(IpAddr::V6(dst), 0))).unwrap();
+            let deadline = Instant::now() + ANSWER;
+            let mut buf = [0u8; 2048];
+            let mut reader = &capture;
+            while Instant::now() < deadline {
+                let Ok(n) = reader.read(&mut buf) else { continue };
+                let Ok(ip) = Ipv6Packet::new_checked(&buf[..n]) else { continue };
+                let Ok(t) = TcpPacket::new_checked(ip.payload()) else { continue };
+                if ip.src_addr() == dst && t.src_port() == port && t.dst_port() == 55_000 {
+                    return ip.hop_limit();
+                }
+            }
+            panic!("no SYN/ACK from {dst}:{port}");
+        })
+        .unwrap()
 }
