@@ -4,7 +4,7 @@
 //! stable value the tests and the fingerprint database can rely on.
 //!
 //! Addresses by convention: personas take 198.18.0.200-198.18.0.253 (and 2001:db8:18::c8-::fd), the
-//! top of the bed's /24, below the routers of [`crate::routed`].
+//! top of the bed's /24, above router 1 of [`crate::routed`] (198.18.0.199).
 
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ pub fn by_name(name: &str) -> Option<Persona> {
 }
 
 /// A reset with both RST and ACK whatever the probe had (Windows' and Cisco's answer to NULL, FIN and Xmas
-/// probes on any port [30]).
+/// probes on any port \[30\]).
 const RESET_ACK: TcpRule = TcpRule { flags: FlagChoice::Fixed(RST | ACK), ..TcpRule::RESET };
 
 /// Echo replies that keep the request's DF.
@@ -46,13 +46,13 @@ const ECHO_COPY_DF: EchoRule = EchoRule { df: DfEcho::Copy, ..EchoRule::PLAIN };
 
 /// Windows 10/11.
 ///
-/// - TTL 128: Microsoft's `DefaultTTL` documentation [9] and the TTL tables [10].
-/// - SYN/ACK options MSS, NOP, window scale 8, NOP, NOP, SACK-permitted: the per-OS layouts in [12];
-///   no timestamps (the timestamp bit of `Tcp1323Opts` [11] off, *bed choice* for 10/11).
+/// - TTL 128: Microsoft's `DefaultTTL` documentation \[9\] and the TTL tables \[10\].
+/// - SYN/ACK options MSS, NOP, window scale 8, NOP, NOP, SACK-permitted: the per-OS layouts in \[12\];
+///   no timestamps (the timestamp bit of `Tcp1323Opts` \[11\] off, *bed choice* for 10/11).
 /// - Window 64240: *bed choice*.
-/// - NULL, FIN and Xmas probes to open ports earn a reset: nmap's port-scanning chapter [30] names Windows
+/// - NULL, FIN and Xmas probes to open ports earn a reset: nmap's port-scanning chapter \[30\] names Windows
 ///   among the stacks that reset them whatever the port.
-/// - One incremental IP ID counter for everything, random ISNs [4], quoting up to 576 bytes: *bed choice*.
+/// - One incremental IP ID counter for everything, random ISNs \[4\], quoting up to 576 bytes: *bed choice*.
 pub fn windows_10() -> Persona {
     Persona {
         truth: Truth {
@@ -82,10 +82,10 @@ pub fn windows_10() -> Persona {
 
 /// Windows Server 2019/2022.
 ///
-/// - TTL 128 [9][10]; window 65535, the `TcpWindowSize` default [13].
-/// - Timestamps answered when offered: `Tcp1323Opts` = 3 [11]; the clock (10 Hz, 3 days of uptime at
+/// - TTL 128 \[9\]\[10\]; window 65535, the `TcpWindowSize` default \[13\].
+/// - Timestamps answered when offered: `Tcp1323Opts` = 3 \[11\]; the clock (10 Hz, 3 days of uptime at
 ///   start) is a *bed choice*; option order MSS, NOP, WS 8, SACK, TS is a *bed choice*.
-/// - Resets to NULL/FIN/Xmas on open ports as [30] says of Windows.
+/// - Resets to NULL/FIN/Xmas on open ports as \[30\] says of Windows.
 pub fn windows_server_2019() -> Persona {
     Persona {
         truth: Truth {
@@ -105,11 +105,11 @@ pub fn windows_server_2019() -> Persona {
 
 /// macOS (14).
 ///
-/// - TTL 64 [10]; window 65535 and options MSS, NOP, WS 6, NOP, NOP, TS, SACK, EOL [14].
-/// - Random IP IDs: xnu's `ip_id.c` [15]. Random ISNs [4].
-/// - ECN: the SYN/ACK to an ECN-setup SYN carries ECE (RFC 3168 [28]).
+/// - TTL 64 \[10\]; window 65535 and options MSS, NOP, WS 6, NOP, NOP, TS, SACK, EOL \[14\].
+/// - Random IP IDs: xnu's `ip_id.c` \[15\]. Random ISNs \[4\].
+/// - ECN: the SYN/ACK to an ECN-setup SYN carries ECE (RFC 3168 \[28\]).
 /// - Timestamps at 1000 Hz with 9 days of uptime at start, silence to NULL/FIN/Xmas on open ports
-///   (RFC 9293 [27]), DF clear on echo replies: *bed choice*.
+///   (RFC 9293 \[27\]), DF clear on echo replies: *bed choice*.
 pub fn macos() -> Persona {
     Persona {
         truth: Truth {
@@ -142,11 +142,11 @@ pub fn macos() -> Persona {
 
 /// FreeBSD 14.
 ///
-/// - TTL 64 [10]; options MSS, NOP, WS 6, SACK, TS [14]; window 65535 *bed choice*.
-/// - IP ID zero on DF datagrams (`net.inet.ip.rfc6864` [16][17]), so TCP answers carry zero; sequential
-///   otherwise (`net.inet.ip.random_id` = 0 [18]), so echo replies and errors count up.
-/// - Timestamps with a random offset per connection [14] at 1000 Hz (the rate is a *bed choice*).
-/// - ECN accepted [28]; SYN+FIN answered with a SYN/ACK: *bed choice*.
+/// - TTL 64 \[10\]; options MSS, NOP, WS 6, SACK, TS \[14\]; window 65535 *bed choice*.
+/// - IP ID zero on DF datagrams (`net.inet.ip.rfc6864` \[16\]\[17\]), so TCP answers carry zero; sequential
+///   otherwise (`net.inet.ip.random_id` = 0 \[18\]), so echo replies and errors count up.
+/// - Timestamps with a random offset per connection \[14\] at 1000 Hz (the rate is a *bed choice*).
+/// - ECN accepted \[28\]; SYN+FIN answered with a SYN/ACK: *bed choice*.
 pub fn freebsd_14() -> Persona {
     Persona {
         truth: Truth {
@@ -167,9 +167,9 @@ pub fn freebsd_14() -> Persona {
 
 /// OpenBSD 7.
 ///
-/// - TTL 64 [10]; window 16384 and options MSS, NOP, NOP, SACK, NOP, WS, NOP, NOP, TS as the example in
-///   `pf.os(5)` [19] (shift 6 a *bed choice*).
-/// - Random IP IDs for everything: the shuffled generator of OpenBSD's `ip_id.c` [20]; random ISNs [4].
+/// - TTL 64 \[10\]; window 16384 and options MSS, NOP, NOP, SACK, NOP, WS, NOP, NOP, TS as the example in
+///   `pf.os(5)` \[19\] (shift 6 a *bed choice*).
+/// - Random IP IDs for everything: the shuffled generator of OpenBSD's `ip_id.c` \[20\]; random ISNs \[4\].
 /// - Timestamps with a random offset per connection at 100 Hz, ECN not echoed, quoting 8 bytes: *bed
 ///   choice*.
 pub fn openbsd_7() -> Persona {
@@ -197,10 +197,10 @@ pub fn openbsd_7() -> Persona {
 
 /// Linux 2.6 (an old kernel).
 ///
-/// - TTL 64, DF, window 5840, options MSS, SACK, TS, NOP, WS 0: the Linux SYN in the SANS write-up [21]
+/// - TTL 64, DF, window 5840, options MSS, SACK, TS, NOP, WS 0: the Linux SYN in the SANS write-up \[21\]
 ///   (a SYN/ACK is laid out the same way).
 /// - IP ID zero on its DF TCP answers, a counter per destination for ICMP, 1000 Hz timestamps with 40 days
-///   of uptime, ECN off, TOS 0xc0 on ICMP errors: *bed choice*. Quotes up to 576 bytes (RFC 1122 [7]).
+///   of uptime, ECN off, TOS 0xc0 on ICMP errors: *bed choice*. Quotes up to 576 bytes (RFC 1122 \[7\]).
 pub fn linux_2_6() -> Persona {
     Persona {
         truth: Truth {
@@ -224,11 +224,11 @@ pub fn linux_2_6() -> Persona {
 
 /// Cisco IOS (15), a router.
 ///
-/// - TTL 255 [10][22]; no DF: *bed choice*.
-/// - Only the MSS option: timestamps and SACK are off by default [24]; window 4128 a *bed choice* (the
-///   12.x guides give 2144 [23]); MSS 536 for the off-net default.
-/// - NULL, FIN and Xmas earn a reset on any port: [30] names many Cisco devices.
-/// - One incremental IP ID counter, random ISNs [4], quoting 8 bytes (RFC 792 [5]): *bed choice*.
+/// - TTL 255 \[10\]\[22\]; no DF: *bed choice*.
+/// - Only the MSS option: timestamps and SACK are off by default \[24\]; window 4128 a *bed choice* (the
+///   12.x guides give 2144 \[23\]); MSS 536 for the off-net default.
+/// - NULL, FIN and Xmas earn a reset on any port: \[30\] names many Cisco devices.
+/// - One incremental IP ID counter, random ISNs \[4\], quoting 8 bytes (RFC 792 \[5\]): *bed choice*.
 pub fn cisco_ios() -> Persona {
     Persona {
         truth: Truth {
@@ -258,9 +258,9 @@ pub fn cisco_ios() -> Persona {
 
 /// An embedded device on lwIP 2.1 with the default options.
 ///
-/// - TTL 255 (`TCP_TTL` = `IP_DEFAULT_TTL` [25], 255 in the lwIP library options [26]); no DF.
+/// - TTL 255 (`TCP_TTL` = `IP_DEFAULT_TTL` \[25\], 255 in the lwIP library options \[26\]); no DF.
 /// - Window 2144 = 4 x `TCP_MSS` and only the MSS option (536): window scaling, SACK and timestamps are
-///   compiled out by default [25].
+///   compiled out by default \[25\].
 /// - One incremental IP ID counter; ISNs growing with time (250000/s); resets carrying the receive window;
 ///   NULL/FIN/Xmas and SYN+FIN answered with RST+ACK; echo replies keeping the request's code and DF;
 ///   quoting 8 bytes: *bed choice*.
@@ -301,7 +301,7 @@ pub fn lwip() -> Persona {
 /// An HP JetDirect network printer.
 ///
 /// - Open TCP 9100 (raw printing), 515 (LPD), 631 (IPP) and 80, and SNMP on UDP 161: the services of the
-///   Jetdirect administrator's guide [29].
+///   Jetdirect administrator's guide \[29\].
 /// - Everything else is a *bed choice* of an old embedded stack: TTL 64, no DF, window 8760, only MSS
 ///   1460, no timestamps, ISNs in steps of 64000, one incremental IP ID counter, quoting 8 bytes, NULL/FIN/
 ///   Xmas answered with RST+ACK.

@@ -4,7 +4,7 @@
 //!   and ISN policies, timestamp clock, option layout, window, ECN, odd-packet rules, ICMP quoting, echo).
 //! - [`catalog`] holds the named personas, each with its public provenance (`docs/personas.md` tables them).
 //! - [`Responder`] is the stack as a pure function: `answer(frame, now) -> frames`, with ARP, neighbour
-//!   discovery, IPv4 and IPv6 done in [`responder`] and each protocol answered by an [`IpHandler`]
+//!   discovery, IPv4 and IPv6 done in the responder itself and each protocol answered by an [`IpHandler`]
 //!   (TCP, UDP, ICMP built in; more can be added, e.g. SCTP or an idle-scan zombie's rules).
 //! - [`PersonaHost`] runs a responder on a TAP device attached to the bed's bridge:
 //!   [`TestBed::add_persona`](crate::TestBed::add_persona).
