@@ -27,7 +27,7 @@ mod udp;
 pub use host::{PERSONA_V4_FIRST, PERSONA_V4_LAST, PersonaHost, persona_mac, persona_v4, persona_v6};
 pub use model::{
     AckChoice, DfEcho, EchoRule, EcnRule, FlagChoice, IcmpErrorRule, IpIdPolicies, IpIdPolicy, IsnPolicy, OddRules,
-    Persona, QuotedField, SeqChoice, SynAckRule, TcpOpt, TcpRule, TimestampClock, Truth,
+    Persona, QuotedField, RuleOptions, SeqChoice, SynAckRule, TcpOpt, TcpRule, TimestampClock, Truth,
 };
 pub use responder::Responder;
 pub use stack::{Datagram, IpHandler, IpReply, ReplyKind, Stack};

@@ -144,6 +144,8 @@ pub struct EcnRule {
     pub also_cwr: bool,
     /// A window other than the SYN/ACK's, if any.
     pub window: Option<u16>,
+    /// An option layout other than the SYN/ACK's, if any.
+    pub options: Option<&'static [TcpOpt]>,
 }
 
 /// How the sequence number of an odd-packet answer is chosen (relative to the probe).
@@ -183,6 +185,17 @@ pub enum FlagChoice {
     Fixed(u8),
 }
 
+/// Which options an answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOptions {
+    /// None.
+    None,
+    /// The SYN/ACK's layout ([`SynAckRule::options`]).
+    SynAck,
+    /// This layout (same rules: what the probe did not offer is left out).
+    Layout(&'static [TcpOpt]),
+}
+
 /// The answer to one kind of odd TCP packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpRule {
@@ -196,8 +209,8 @@ pub struct TcpRule {
     pub ack: AckChoice,
     /// Its window.
     pub window: u16,
-    /// Whether it carries the SYN/ACK's option layout (otherwise none).
-    pub options: bool,
+    /// Its options.
+    pub options: RuleOptions,
     /// DF, if other than the persona's.
     pub df: Option<bool>,
 }
@@ -210,7 +223,7 @@ impl TcpRule {
         seq: SeqChoice::Rfc,
         ack: AckChoice::Rfc,
         window: 0,
-        options: false,
+        options: RuleOptions::None,
         df: None,
     };
 
@@ -230,7 +243,7 @@ impl TcpRule {
             seq: SeqChoice::Isn,
             ack: AckChoice::TheirSeqPlus1,
             window,
-            options: true,
+            options: RuleOptions::SynAck,
             df: None,
         }
     }

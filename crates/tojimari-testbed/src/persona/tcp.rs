@@ -12,7 +12,7 @@ use tojimari_wire::tcp::flags::{ACK, CWR, ECE, FIN, RST, SYN};
 use tojimari_wire::tcp::{self, TcpOption};
 
 use super::counters::timestamp;
-use super::model::{AckChoice, FlagChoice, SeqChoice, TcpRule};
+use super::model::{AckChoice, FlagChoice, RuleOptions, SeqChoice, TcpRule};
 use super::options::{self, Offered};
 use super::rng::Rng;
 use super::stack::{Datagram, IpHandler, IpReply, ReplyKind, Stack};
@@ -172,6 +172,9 @@ impl TcpHandler {
         let mut extra = 0;
         if ecn_setup {
             rule.window = ecn.window.unwrap_or(rule.window);
+            if let Some(layout) = ecn.options {
+                rule.options = RuleOptions::Layout(layout);
+            }
             extra = if ecn.echo_ece { ECE } else { 0 } | if ecn.also_cwr { CWR } else { 0 };
         }
         let mut out = self.by_rule(stack, rule, key, seg, now)?;
@@ -227,11 +230,11 @@ impl TcpHandler {
             AckChoice::Rfc => seg.seq.wrapping_add(seg.len),
         };
         let ts_offset = self.ts_offset(key);
-        let options = if rule.options {
-            let tsval = timestamp(stack.persona.timestamps, now, ts_offset);
-            options::build(&stack.persona.syn_ack.options, seg.offered, tsval)
-        } else {
-            Vec::new()
+        let tsval = timestamp(stack.persona.timestamps, now, ts_offset);
+        let options = match rule.options {
+            RuleOptions::None => Vec::new(),
+            RuleOptions::SynAck => options::build(&stack.persona.syn_ack.options, seg.offered, tsval),
+            RuleOptions::Layout(layout) => options::build(layout, seg.offered, tsval),
         };
         if flags & SYN != 0 && flags & ACK != 0 {
             if self.connections.len() >= MAX_CONNECTIONS {

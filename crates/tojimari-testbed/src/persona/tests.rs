@@ -409,12 +409,13 @@ fn odd_packets_follow_the_personas_rules() {
         seq: SeqChoice::TheirAckPlus1,
         ack: AckChoice::TheirSeq,
         window: 7,
-        options: false,
+        options: RuleOptions::Layout(&[TcpOpt::Mss(1200), TcpOpt::Nop, TcpOpt::WindowScale(2)]),
         df: Some(false),
     };
     let mut custom = responder(Persona { odd: OddRules { ack_closed: rule, ..OddRules::RFC }, ..catalog::linux_2_6() });
     let (ip, s) = ask(&mut custom, &probe(1, ACK), T).unwrap();
     assert_eq!((s.flags, s.seq, s.ack, s.window, ip.df), (RST, 5556, 1000, 7, false));
+    assert_eq!(s.options, [2, 4, 0x04, 0xb0, 1, 3, 3, 2], "the rule's own layout: MSS 1200, NOP, WS 2");
 }
 
 #[test]
@@ -437,10 +438,15 @@ fn ecn_setup_syns() {
     assert_eq!(s.flags, SYN | ACK);
     let silent = Persona { ecn: EcnRule { respond: false, ..catalog::macos().ecn }, ..catalog::macos() };
     assert!(ask(&mut responder(silent), &probe(22, SYN | ECE | CWR), T).is_none());
-    let odd =
-        Persona { ecn: EcnRule { respond: true, echo_ece: true, also_cwr: true, window: Some(3) }, ..catalog::macos() };
+    let ecn =
+        EcnRule { respond: true, echo_ece: true, also_cwr: true, window: Some(3), options: Some(&[TcpOpt::Mss(536)]) };
+    let odd = Persona { ecn, ..catalog::macos() };
     let (_, s) = ask(&mut responder(odd), &probe(22, SYN | ECE | CWR), T).unwrap();
-    assert_eq!((s.flags, s.window), (SYN | ACK | ECE | CWR, 3));
+    assert_eq!(
+        (s.flags, s.window, s.options),
+        (SYN | ACK | ECE | CWR, 3, vec![2, 4, 2, 0x18]),
+        "its own window and layout"
+    );
 }
 
 #[test]
