@@ -10,6 +10,8 @@
 //! - [`FrameSender`]: one sending thread's sender, a TPACKET_V2 transmit ring (frames built in place,
 //!   one `send` per batch) where the kernel grants it, [`PacketSender`]'s `sendmmsg` where it does not;
 //!   [`SendMethod`] says which and why.
+//! - [`TapDevice`]: a TAP interface whose Ethernet frames a userspace responder reads and writes (the test
+//!   bed's stack personas).
 //!
 //! Everything that opens a packet socket needs CAP_NET_RAW ([`raw_allowed`] says whether we
 //! have it); route, interface and neighbour lookups need no privilege.
@@ -57,6 +59,7 @@ mod route;
 mod socket;
 mod socket_errors;
 mod sys;
+mod tap;
 mod tx;
 mod tx_ring;
 
@@ -71,5 +74,6 @@ pub use ring::RingConfig;
 pub use route::{Route, RouteEntry, route_to, routes};
 pub use socket::{PacketSender, PacketSocket, RxStats, raw_allowed};
 pub use socket_errors::{ErrOrigin, enable_recverr, icmp_error};
+pub use tap::{TAP_FRAME_MAX, TapDevice};
 pub use tx::{FrameSender, SendMethod, SendPreference};
 pub use tx_ring::TxRingConfig;

@@ -595,3 +595,81 @@ fn measure_sendmmsg_one_sender() {
 fn measure_sendmmsg_two_senders() {
     measure(2, 3);
 }
+
+/// A TAP device opened on a thread inside the scanner namespace appears there (and only there), reads
+/// the ARP request the kernel sends for an address behind it, and writes back the ARP reply, after which
+/// the kernel sends the UDP datagram that was waiting, which the device reads too. Dropping the device
+/// removes the interface.
+#[test]
+fn a_tap_device_reads_and_writes_frames_in_its_namespace() {
+    use tojimari_net::{TAP_FRAME_MAX, TapDevice};
+    use tojimari_wire::{ArpOperation, ArpPacket, ArpRepr, UdpPacket};
+
+    let bed = testbed_or_skip!(0);
+    let scanner = bed.scanner();
+    let tap = scanner.run_in(|| TapDevice::open("tjmtap0")).unwrap().unwrap();
+    assert_eq!(tap.name(), "tjmtap0");
+    let shown = scanner.ip(&["-o", "link", "show", "tjmtap0"]).unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("tjmtap0"));
+    assert!(bed.switch().ip(&["link", "show", "tjmtap0"]).is_err(), "the device is only in the scanner namespace");
+    assert!(matches!(TapDevice::open(""), Err(NetError::Invalid { .. })));
+
+    scanner.ip_batch("addr add 198.18.9.1/24 dev tjmtap0\nlink set tjmtap0 up\n").unwrap();
+    let our_mac = [0x02, 0x54, 0x4a, 0x00, 0x09, 0x02];
+    let peer = Ipv4Addr::new(198, 18, 9, 2);
+    scanner
+        .run_in(move || {
+            let socket = std::net::UdpSocket::bind("198.18.9.1:0").unwrap();
+            socket.send_to(b"hello tap", (peer, 9999)).unwrap();
+        })
+        .unwrap();
+
+    let mut buf = [0u8; TAP_FRAME_MAX];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut kernel_mac = None;
+    let mut got_datagram = false;
+    while Instant::now() < deadline && !got_datagram {
+        let Some(n) = tap.recv(&mut buf, Duration::from_millis(200)).unwrap() else { continue };
+        let frame = EthernetFrame::new_checked(&buf[..n]).unwrap();
+        match frame.ethertype() {
+            EtherType::ARP => {
+                let arp = ArpRepr::parse(&ArpPacket::new_checked(frame.payload()).unwrap()).unwrap();
+                if arp.operation != ArpOperation::REQUEST || arp.target_protocol_addr != peer {
+                    continue;
+                }
+                kernel_mac = Some(arp.source_hardware_addr);
+                let reply = ArpRepr {
+                    operation: ArpOperation::REPLY,
+                    source_hardware_addr: our_mac,
+                    source_protocol_addr: peer,
+                    target_hardware_addr: arp.source_hardware_addr,
+                    target_protocol_addr: arp.source_protocol_addr,
+                };
+                let mut out = vec![0u8; ethernet::HEADER_LEN + reply.buffer_len()];
+                let eth =
+                    EthernetRepr { src_addr: our_mac, dst_addr: arp.source_hardware_addr, ethertype: EtherType::ARP };
+                let mut view = EthernetFrame::new_unchecked(&mut out[..]);
+                eth.emit(&mut view);
+                reply.emit(&mut ArpPacket::new_unchecked(view.payload_mut()));
+                tap.send(&out).unwrap();
+            }
+            EtherType::IPV4 => {
+                let ip = Ipv4Packet::new_checked(frame.payload()).unwrap();
+                if ip.dst_addr() != peer || ip.protocol() != ip_protocol::UDP {
+                    continue;
+                }
+                assert_eq!(frame.dst_addr(), our_mac, "sent to the MAC our ARP reply gave");
+                assert_eq!(Some(frame.src_addr()), kernel_mac);
+                let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+                assert_eq!((udp.dst_port(), udp.payload()), (9999, &b"hello tap"[..]));
+                got_datagram = true;
+            }
+            _ => {}
+        }
+    }
+    assert!(kernel_mac.is_some(), "no ARP request for {peer} came out of the TAP device");
+    assert!(got_datagram, "the datagram never came after the ARP reply");
+
+    drop(tap);
+    assert!(scanner.ip(&["link", "show", "tjmtap0"]).is_err(), "dropping the device removes the interface");
+}

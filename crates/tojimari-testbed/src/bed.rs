@@ -14,6 +14,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::error::{Error, Result};
 use crate::netns::{NETNS_DIR, Netns, run_checked};
+use crate::persona::{Persona, PersonaHost, persona_v4, persona_v6};
 
 /// The prefix of every namespace name this crate makes: `tjm{pid}x{counter}-{role}`.
 pub const PREFIX: &str = "tjm";
@@ -266,6 +267,44 @@ impl TestBed {
         Ok(())
     }
 
+    /// Starts `persona` on the bed's network: a TAP device in the switch namespace attached to `br0`,
+    /// answering for `v4` (and `v6`) with its own MAC, one hop from the scanner. By convention personas
+    /// take 198.18.0.200-198.18.0.253 and 2001:db8:18::c8-::fd; `v4` must lie in 198.18.0.0/24 and not be
+    /// the scanner's or a target's address, `v6` in 2001:db8:18::/64. Drop the [`PersonaHost`] before the
+    /// bed; dropping it stops the responder and removes the device.
+    pub fn add_persona(&self, persona: Persona, v4: Ipv4Addr, v6: Option<Ipv6Addr>) -> Result<PersonaHost> {
+        let bed_net = Ipv4Net::new(SCANNER_V4, 24).expect("valid prefix").trunc();
+        let taken = v4 == SCANNER_V4 || self.targets.iter().any(|t| t.v4 == v4);
+        let octet = v4.octets()[3];
+        if !bed_net.contains(&v4) || taken || octet == 0 || octet == 255 {
+            return Err(Error::Invalid(format!("persona address {v4} is not a free host address of {bed_net}")));
+        }
+        if let Some(v6) = v6 {
+            let v6_net = Ipv6Net::new(SCANNER_V6, 64).expect("valid prefix").trunc();
+            if !v6_net.contains(&v6) || v6 == SCANNER_V6 || self.targets.iter().any(|t| t.v6 == v6) {
+                return Err(Error::Invalid(format!("persona address {v6} is not a free host address of {v6_net}")));
+            }
+        }
+        PersonaHost::start(&self.switch, "br0", 1, format!("pt{octet}"), persona, v4, v6)
+    }
+
+    /// Starts each of `personas` at the conventional addresses ([`persona_v4`], [`persona_v6`]: the
+    /// `i`-th at 198.18.0.(200+i) and 2001:db8:18::(c8+i)), e.g. with
+    /// [`catalog::all`](crate::persona::catalog::all). At most 54.
+    pub fn add_personas(&self, personas: Vec<Persona>) -> Result<Vec<PersonaHost>> {
+        if persona_v4(personas.len().saturating_sub(1)).is_none() {
+            return Err(Error::Invalid(format!("{} personas; the bed holds at most 54", personas.len())));
+        }
+        personas
+            .into_iter()
+            .enumerate()
+            .map(|(i, persona)| match (persona_v4(i), persona_v6(i)) {
+                (Some(v4), v6) => self.add_persona(persona, v4, v6),
+                _ => Err(Error::Invalid(format!("persona {i}: the bed holds at most 54"))),
+            })
+            .collect()
+    }
+
     fn checked_target(&self, i: usize) -> Result<&Target> {
         self.targets
             .get(i)
@@ -284,7 +323,7 @@ impl Drop for TestBed {
 
 /// Kills the processes in the named namespaces (by pid), then deletes them in one `ip` batch.
 /// Names that no longer exist are skipped.
-fn delete_namespaces(names: &[String]) -> Result<()> {
+pub(crate) fn delete_namespaces(names: &[String]) -> Result<()> {
     let existing: Vec<&String> =
         names.iter().filter(|name| fs::exists(format!("{NETNS_DIR}/{name}")).unwrap_or(true)).collect();
     if existing.is_empty() {

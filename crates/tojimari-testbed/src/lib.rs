@@ -12,6 +12,10 @@
 //! - [`Listeners`] opens TCP ports that accept and UDP ports that echo, until dropped.
 //! - [`firewall`] has nft presets: drop, reject admin-prohibited, reset, drop pure SYNs, loss.
 //! - [`random_ports`] picks seeded ground-truth ports.
+//! - [`persona`]: stack personas, userspace responders on TAP devices that answer as other operating
+//!   systems ([`TestBed::add_persona`]).
+//! - [`routed`]: networks one and two routers away ([`TestBed::add_routed_hops`]), for hop distance.
+//! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -44,12 +48,17 @@ mod error;
 pub mod firewall;
 mod listeners;
 mod netns;
+pub mod persona;
 mod ports;
+pub mod routed;
 mod skip;
+mod variants;
 
 pub use bed::{MAX_TARGETS, PREFIX, SCANNER_V4, SCANNER_V6, Target, TestBed, cleanup_stale, target_v4, target_v6};
 pub use error::{Error, Result};
 pub use listeners::{BACKLOG, Listeners, Transport};
 pub use netns::Netns;
 pub use ports::random_ports;
+pub use routed::RoutedHops;
 pub use skip::{bed_or_skip, in_ci};
+pub use variants::LinuxVariant;
