@@ -22,7 +22,10 @@ pub(crate) struct OsSeen {
     pub name: String,
     pub accuracy: u32,
     pub family: String,
-    pub generation: String,
+    /// The families of every class of the best match.
+    pub families: Vec<String>,
+    /// The generations of every class of the best match.
+    pub generations: Vec<String>,
     pub distance: Option<u32>,
     pub uptime: Option<u64>,
 }
@@ -50,9 +53,14 @@ pub(crate) fn parse_os_xml(xml: &str) -> BTreeMap<String, OsSeen> {
         if let Some(m) = host.split("<osmatch ").nth(1) {
             seen.name = crate::attr(m, "name").unwrap_or_default().replace("&amp;", "&");
             seen.accuracy = crate::attr(m, "accuracy").and_then(|a| a.parse().ok()).unwrap_or(0);
-            if let Some(c) = m.split("<osclass ").nth(1) {
-                seen.family = crate::attr(c, "osfamily").unwrap_or_default().to_string();
-                seen.generation = crate::attr(c, "osgen").unwrap_or_default().to_string();
+            let m = &m[..m.find("</osmatch>").unwrap_or(m.len())];
+            for c in m.split("<osclass ").skip(1) {
+                let family = crate::attr(c, "osfamily").unwrap_or_default().to_string();
+                if seen.family.is_empty() {
+                    seen.family = family.clone();
+                }
+                seen.families.push(family);
+                seen.generations.extend(crate::attr(c, "osgen").map(str::to_string));
             }
         }
         seen.distance = host.split("<distance ").nth(1).and_then(|d| crate::attr(d, "value")?.parse().ok());
@@ -105,17 +113,35 @@ pub(crate) fn run_os(
     }
 }
 
-/// Whether `seen` names the truth's family (and a generation it allows, when `generation` is asked).
+/// Whether a class of `seen`'s best match names the truth's family.
 pub(crate) fn family_right(truth: &Truth, seen: &OsSeen) -> bool {
     let fam = |s: &str| s.to_ascii_lowercase().replace(' ', "");
-    !seen.family.is_empty() && fam(&seen.family) == fam(&truth.family)
+    seen.families.iter().any(|f| !f.is_empty() && fam(f) == fam(&truth.family))
 }
 
+/// Whether the best match names a generation the truth allows: the same, or the truth's major version as
+/// `N.X` (`14` is `14.X`, `2.1` is `2.X`). `None` where the truth has no generation or the database names
+/// none for the family (the facts do not allow one).
 pub(crate) fn generation_right(truth: &Truth, seen: &OsSeen) -> Option<bool> {
     if truth.generations.is_empty() {
         return None;
     }
-    Some(family_right(truth, seen) && truth.generations.iter().any(|g| g.eq_ignore_ascii_case(&seen.generation)))
+    let named: Vec<&String> = seen.generations.iter().filter(|g| !g.is_empty() && *g != "-").collect();
+    if family_right(truth, seen) && named.is_empty() {
+        return None;
+    }
+    let allowed = |g: &String| {
+        let major = g.split('.').next().unwrap_or(g);
+        [g.clone(), format!("{major}.X")]
+    };
+    Some(
+        family_right(truth, seen)
+            && truth
+                .generations
+                .iter()
+                .flat_map(allowed)
+                .any(|want| named.iter().any(|g| g.eq_ignore_ascii_case(&want))),
+    )
 }
 
 /// Uptime within 10% of the truth, where the truth has one.
@@ -172,25 +198,49 @@ fn kernel_generation() -> Vec<String> {
 }
 
 pub fn os(runs: usize, peer_timeout: u64) -> Result<(), String> {
+    use tojimari_testbed::persona::{PersonaHost, catalog};
     let bed = tojimari_testbed::TestBed::new(1 + VARIANTS.len())
         .map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     bed.add_anyip_v4(0, "198.19.0.0/24").map_err(|e| e.to_string())?;
     let mut listeners = Vec::new();
-    let linux = |label: &str, addr: String, uptime: Option<u64>| Truth {
+    let linux = |label: &str, addr: String, distance: u32, uptime: Option<u64>| Truth {
         label: label.into(),
         addr,
         family: "Linux".into(),
         generations: kernel_generation(),
-        distance: 1,
+        distance,
         uptime,
     };
+    let persona_truth = |label: String, host: &PersonaHost| {
+        let t = host.truth();
+        Truth {
+            label,
+            addr: host.v4().to_string(),
+            family: t.family.into(),
+            generations: if t.generation.is_empty() { Vec::new() } else { vec![t.generation.to_string()] },
+            distance: u32::from(host.distance()),
+            uptime: host.expected_uptime().map(|d| d.as_secs()),
+        }
+    };
+    // Personas on the bridge (they join the timed set) and behind one and two routed hops.
+    let personas = bed.add_personas(catalog::all()).map_err(|e| format!("personas: {e}"))?;
+    let hops = bed.add_routed_hops(2).map_err(|e| format!("routed hops: {e}"))?;
+    let mut behind = Vec::new();
+    for k in 1..=2usize {
+        let host = hops.host(k);
+        listeners.push(host.listen_tcp(&[22, 80]).map_err(|e| e.to_string())?);
+        let addr = std::net::Ipv4Addr::new(198, 18, k as u8, 200);
+        let persona = if k == 1 { catalog::windows_10() } else { catalog::freebsd_14() };
+        behind.push(bed.add_persona_behind(&hops, k, persona, addr, None).map_err(|e| format!("persona behind: {e}"))?);
+    }
+
     let mut set256: Vec<Truth> = Vec::new();
-    let extra: Vec<Truth> = Vec::new();
+    let extra: Vec<Truth> = personas.iter().map(|p| persona_truth(p.truth().name.to_string(), p)).collect();
     let mut others: Vec<Truth> = Vec::new();
     listeners.push(bed.target(0).listen_tcp(&[22, 80]).map_err(|e| e.to_string())?);
     let anyip = 256 - extra.len();
     for i in 0..anyip {
-        set256.push(linux("linux anyip", format!("198.19.0.{i}"), None));
+        set256.push(linux("linux anyip", format!("198.19.0.{i}"), 1, None));
     }
     set256.extend(extra);
     for (i, (label, settings)) in VARIANTS.iter().enumerate() {
@@ -198,7 +248,13 @@ pub fn os(runs: usize, peer_timeout: u64) -> Result<(), String> {
         t.ns.sysctls(settings).map_err(|e| e.to_string())?;
         listeners.push(t.listen_tcp(&[22, 80]).map_err(|e| e.to_string())?);
         let uptime = settings.contains(&("net.ipv4.tcp_timestamps", "2")).then(host_uptime).flatten();
-        others.push(linux(label, t.v4.to_string(), uptime));
+        others.push(linux(label, t.v4.to_string(), 1, uptime));
+    }
+    for k in 1..=2usize {
+        let distance = u32::from(tojimari_testbed::RoutedHops::distance(k));
+        others.push(linux(&format!("linux {k} hop(s) away"), hops.host(k).v4.to_string(), distance, None));
+        let p = &behind[k - 1];
+        others.push(persona_truth(format!("{} {k} hop(s) away", p.truth().name), p));
     }
 
     let scratch = std::env::temp_dir().join(format!("tojimari-bench-os-{}", std::process::id()));
@@ -206,9 +262,10 @@ pub fn os(runs: usize, peer_timeout: u64) -> Result<(), String> {
     let xml = |name: &str| scratch.join(name).to_string_lossy().into_owned();
     let ours = crate::tojimari_binary();
     let timeout = Duration::from_secs(peer_timeout);
-    let common = ["-O", "-p", "22,80,81", "-n"];
+    // Every persona has an open port among these; 81 is closed everywhere.
+    let common = ["-O", "-p", "22,80,81,135,445", "-n"];
     println!(
-        "\nscenario os: -O beside nmap -O; {} hosts in the timed set ({} Linux AnyIP addresses, {} others), {} more \
+        "\nscenario os: -O beside nmap -O; {} hosts in the timed set ({} Linux AnyIP addresses, {} personas), {} more \
          targets graded ({runs} run(s) each)",
         set256.len(),
         anyip,
@@ -235,12 +292,12 @@ pub fn os(runs: usize, peer_timeout: u64) -> Result<(), String> {
             BTreeMap::new()
         }
     };
-    println!("{:<22} {:<15} {:<12} | {:<58} | NMAP -O", "TARGET", "ADDRESS", "TRUTH", "TOJIMARI -O");
+    println!("{:<26} {:<13} {:<16} | {:<66} | NMAP -O", "TARGET", "ADDRESS", "TRUTH", "TOJIMARI -O");
     let mut right = [0usize; 2];
     for t in &every {
         let truth = format!("{} {} d={}", t.family, t.generations.join("/"), t.distance);
         println!(
-            "{:<22} {:<15} {:<12} | {:<58} | {}",
+            "{:<26} {:<13} {:<16} | {:<66} | {}",
             t.label,
             t.addr,
             truth,
@@ -285,6 +342,9 @@ pub fn os(runs: usize, peer_timeout: u64) -> Result<(), String> {
         println!("tojimari / nmap time: {:.3}x (target: at most 0.25x)", a.as_secs_f64() / b.as_secs_f64());
     }
     drop(listeners);
+    drop(behind);
+    drop(personas);
+    drop(hops);
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
@@ -299,11 +359,11 @@ mod tests {
 <os><portused state="open" proto="tcp" portid="22"/>
 <osmatch name="Linux 5.0 - 6.2" accuracy="96" line="1"><osclass type="general purpose" vendor="Linux" osfamily="Linux" osgen="5.X" accuracy="96"><cpe>cpe:/o:linux:linux_kernel:5</cpe></osclass></osmatch></os>
 <uptime seconds="3600" lastboot="x"/><distance value="1"/></host>
-<host><address addr="198.18.0.3" addrtype="ipv4"/><distance value="2"/></host>"#;
+<host starttime="2"><address addr="198.18.0.3" addrtype="ipv4"/><distance value="2"/></host>"#;
         let seen = parse_os_xml(xml);
         let a = &seen["198.18.0.2"];
         assert_eq!(
-            (a.name.as_str(), a.accuracy, a.family.as_str(), a.generation.as_str()),
+            (a.name.as_str(), a.accuracy, a.family.as_str(), a.generations.join(",").as_str()),
             ("Linux 5.0 - 6.2", 96, "Linux", "5.X")
         );
         assert_eq!((a.distance, a.uptime), (Some(1), Some(3600)));

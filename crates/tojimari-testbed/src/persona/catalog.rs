@@ -114,7 +114,7 @@ pub fn macos() -> Persona {
     Persona {
         truth: Truth {
             name: "macos",
-            family: "Mac OS X",
+            family: "macOS",
             generation: "14",
             vendor: "Apple",
             device_type: "general purpose",
