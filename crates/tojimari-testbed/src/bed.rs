@@ -273,6 +273,18 @@ impl TestBed {
     /// the scanner's or a target's address, `v6` in 2001:db8:18::/64. Drop the [`PersonaHost`] before the
     /// bed; dropping it stops the responder and removes the device.
     pub fn add_persona(&self, persona: Persona, v4: Ipv4Addr, v6: Option<Ipv6Addr>) -> Result<PersonaHost> {
+        self.add_persona_with(persona, v4, v6, Vec::new())
+    }
+
+    /// As [`add_persona`](TestBed::add_persona), with `handlers` answering their protocols in place of the
+    /// built-in ones (a target that answers garbage, a protocol the built-ins lack).
+    pub fn add_persona_with(
+        &self,
+        persona: Persona,
+        v4: Ipv4Addr,
+        v6: Option<Ipv6Addr>,
+        handlers: Vec<Box<dyn crate::persona::IpHandler>>,
+    ) -> Result<PersonaHost> {
         let bed_net = Ipv4Net::new(SCANNER_V4, 24).expect("valid prefix").trunc();
         let taken = v4 == SCANNER_V4 || self.targets.iter().any(|t| t.v4 == v4);
         let octet = v4.octets()[3];
@@ -285,7 +297,9 @@ impl TestBed {
                 return Err(Error::Invalid(format!("persona address {v6} is not a free host address of {v6_net}")));
             }
         }
-        PersonaHost::start(&self.switch, "br0", 1, format!("pt{octet}"), persona, v4, v6)
+        let at =
+            crate::persona::Attachment { switch: &self.switch, bridge: "br0", distance: 1, tap: format!("pt{octet}") };
+        PersonaHost::start(at, persona, v4, v6, handlers)
     }
 
     /// Starts each of `personas` at the conventional addresses ([`persona_v4`], [`persona_v6`]: the

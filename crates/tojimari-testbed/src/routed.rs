@@ -23,7 +23,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use crate::bed::{Target, TestBed, delete_namespaces};
 use crate::error::{Error, Result};
 use crate::netns::Netns;
-use crate::persona::{Persona, PersonaHost};
+use crate::persona::{Attachment, Persona, PersonaHost};
 
 /// Router 1's address on the bed's own network (below the personas' 198.18.0.200-253).
 pub const ROUTER1_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 199);
@@ -263,7 +263,9 @@ impl TestBed {
             }
         }
         let distance = u8::try_from(k + 1).unwrap_or(u8::MAX);
-        PersonaHost::start(self.switch(), &format!("br{k}"), distance, format!("p{k}t{octet}"), persona, v4, v6)
+        let bridge = format!("br{k}");
+        let at = Attachment { switch: self.switch(), bridge: &bridge, distance, tap: format!("p{k}t{octet}") };
+        PersonaHost::start(at, persona, v4, v6, Vec::new())
     }
 }
 

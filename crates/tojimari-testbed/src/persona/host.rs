@@ -14,6 +14,7 @@ use tojimari_wire::MacAddr;
 
 use super::model::{Persona, Truth};
 use super::responder::Responder;
+use super::stack::IpHandler;
 use crate::error::{Error, Result};
 use crate::netns::Netns;
 
@@ -58,6 +59,16 @@ struct Shared {
     error: Mutex<Option<String>>,
 }
 
+/// Where a persona's TAP device goes: its name, the namespace and bridge it joins, and the hop distance
+/// from the scanner (1 on the bed's own network).
+#[derive(Debug)]
+pub(crate) struct Attachment<'a> {
+    pub(crate) switch: &'a Netns,
+    pub(crate) bridge: &'a str,
+    pub(crate) distance: u8,
+    pub(crate) tap: String,
+}
+
 /// A persona running on the bed (see the module documentation). Drop it before the bed.
 #[derive(Debug)]
 pub struct PersonaHost {
@@ -73,19 +84,21 @@ pub struct PersonaHost {
 }
 
 impl PersonaHost {
-    /// Opens the TAP device `tap` in `switch`, starts the responder on it, then attaches it to `bridge`
-    /// and brings it up. `distance` is the hop distance from the scanner (1 on the bed's own network).
+    /// Opens the TAP device `at.tap` in `at.switch`, starts the responder on it (with `handlers` in place
+    /// of the built-in ones for their protocols), then attaches it to `at.bridge` and brings it up.
     pub(crate) fn start(
-        switch: &Netns,
-        bridge: &str,
-        distance: u8,
-        tap: String,
+        at: Attachment<'_>,
         persona: Persona,
         v4: Ipv4Addr,
         v6: Option<Ipv6Addr>,
+        handlers: Vec<Box<dyn IpHandler>>,
     ) -> Result<PersonaHost> {
+        let Attachment { switch, bridge, distance, tap } = at;
         let mac = persona_mac(v4);
         let mut responder = Responder::new(persona.clone(), mac, v4, v6, u64::from(u32::from(v4)));
+        for handler in handlers {
+            responder = responder.with_handler(handler);
+        }
         let shared = Arc::new(Shared::default());
         let started = Instant::now();
         let (opened_tx, opened_rx) = mpsc::sync_channel(1);
