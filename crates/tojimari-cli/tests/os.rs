@@ -351,7 +351,7 @@ impl tojimari_testbed::persona::IpHandler for Garbage {
             protocol: 6,
             payload: out,
             kind: tojimari_testbed::persona::ReplyKind::Tcp,
-            df: n % 2 == 0,
+            df: n.is_multiple_of(2),
             ttl: Some((n.wrapping_mul(37) as u8) | 1),
             tos: 0,
             ip_id: Some((n as u16).wrapping_mul(7919)),
