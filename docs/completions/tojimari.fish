@@ -41,6 +41,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scanflags -d 'TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-intensity -d 'How many probes to try on a port the port hints do not name: 0 (light) to 9 (all); default 7' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l versiondb -d 'Use this probe database instead of the built-in one (format: docs/probe-db.md; at most 8 MiB)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-os-tries -d 'With -O: send each OS probe at most N times (1-50) [2]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l osdb -d 'With -O: use this fingerprint database instead of the built-in one (format: docs/os-db.md; at most 4 MiB)' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s p -d 'Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l top-ports -d 'Scan the N most common ports of tojimari\'s ranking' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l exclude-ports -d 'Ports not to scan (same syntax as -p)' -r
@@ -82,7 +84,10 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-all -
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l banners -d 'With -sV: show the first line each service sends unasked (its banner)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-findings -d 'With -sV: name services and versions only, without exposure checks'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checks -d 'Exposure checks on open ports, tojimari\'s counterpart of nmap\'s default scripts [-sC]. They feed on what version detection finds, so -sC turns on -sV'
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l aggressive -d 'Everything tojimari has of nmap\'s -A: -sV and -sC (OS detection and --traceroute are not implemented yet, and a note says so) [-A]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l aggressive -d 'Everything tojimari has of nmap\'s -A: -sV, -sC and -O (--traceroute is not implemented yet, and a note says so) [-A]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s O -l os-detect -d 'OS detection: probes an open and a closed port of each up host and matches the answers against tojimari\'s own fingerprint database (needs raw sockets)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l osscan-limit -d 'With -O: only hosts where the scan found an open and a closed TCP port'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l osscan-guess -l fuzzy -d 'With -O: list the nearest systems even when none matches closely enough to be stated'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s F -d 'Fast mode: the 100 most common ports'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s r -d 'Scan ports in ascending order instead of a random one'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l reason -d 'Show why each port has its state'

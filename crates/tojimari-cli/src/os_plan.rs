@@ -56,10 +56,13 @@ pub fn os_plan(
             "OS detection (-O) runs on the raw engine, and -sT scans with connect()".to_string()
         };
         if !args.os_detect {
+            let why = if args.unprivileged { "--unprivileged rules out its raw packets".to_string() } else { why };
             notice(format!("-A left out OS detection: {why}"));
             return Ok(None);
         }
-        return Err(if !raw_allowed {
+        return Err(if args.unprivileged {
+            UsageError::new("OS detection (-O) sends raw packets, which --unprivileged rules out", "drop one of them")
+        } else if !raw_allowed {
             UsageError::privilege(why, crate::messages::raw_hint("drop -O"))
         } else {
             UsageError::new(why, "use -sS (the default with raw sockets) with -O")
