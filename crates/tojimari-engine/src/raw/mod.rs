@@ -447,14 +447,15 @@ impl<'a> Engine<'a> {
             }
         }
 
-        let mut os_reports: Vec<Option<OsReport>> = match &self.cfg.os {
+        // Empty without -O: a /16 would otherwise hold 65536 empty slots.
+        let mut os_reports: Vec<Option<Box<OsReport>>> = match &self.cfg.os {
             Some(os) if failure.is_none() && complete && !self.control.is_cancelled() => {
                 self.os_phase(os, &up, &done, rtt_seen).unwrap_or_else(|e| {
                     failure = Some(e);
-                    vec![None; up.len()]
+                    Vec::new()
                 })
             }
-            _ => vec![None; up.len()],
+            _ => Vec::new(),
         };
         for (h, ((t, _, reason), ptr)) in up.into_iter().zip(ptrs).enumerate() {
             let mut ports: Vec<PortResult> =
@@ -469,7 +470,7 @@ impl<'a> Engine<'a> {
             }
             self.stats.hosts_up += 1;
             let mut report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
-            report.os = os_reports[h].take().or_else(|| passive_guess(&done, h)).map(Box::new);
+            report.os = os_reports.get_mut(h).and_then(Option::take).or_else(|| passive_guess(&done, h).map(Box::new));
             sink.host_done(&report).map_err(EngineError::Output)?;
         }
         match failure {
@@ -489,7 +490,7 @@ impl<'a> Engine<'a> {
         up: &[(ScanTarget, HostLink, Reason)],
         done: &[(Arc<PortPass>, bool)],
         rtt: RttEstimator,
-    ) -> Result<Vec<Option<OsReport>>, NetError> {
+    ) -> Result<Vec<Option<Box<OsReport>>>, NetError> {
         let tcp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| !t.is_udp()).map(|(_, p)| p).collect();
         let udp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| t.is_udp()).map(|(_, p)| p).collect();
         let mut chosen: Vec<Option<os_pass::HostPorts>> = Vec::with_capacity(up.len());
@@ -564,7 +565,7 @@ impl<'a> Engine<'a> {
                 // port used is in the report, with no warning.
                 report
             });
-            reports.push(report);
+            reports.push(report.map(Box::new));
         }
         Ok(reports)
     }
