@@ -41,7 +41,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scanflags -d 'TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-intensity -d 'How many probes to try on a port the port hints do not name: 0 (light) to 9 (all); default 7' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l versiondb -d 'Use this probe database instead of the built-in one (format: docs/probe-db.md; at most 8 MiB)' -r -F
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-os-tries -d 'With -O: send each OS probe at most N times (1-50) [2]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-os-tries -d 'With -O: send each OS probe at most N times (1-50, default 2)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l osdb -d 'With -O: use this fingerprint database instead of the built-in one (format: docs/os-db.md; at most 4 MiB)' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s p -d 'Ports to scan: 22,80,1000-2000, - or 1-65535 for all, service names (http,ssh), T:/U: prefixes' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l top-ports -d 'Scan the N most common ports of tojimari\'s ranking' -r

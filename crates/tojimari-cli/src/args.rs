@@ -319,7 +319,7 @@ pub struct ScanArgs {
     /// With -O: list the nearest systems even when none matches closely enough to be stated.
     #[arg(long = "osscan-guess", visible_alias = "fuzzy", help_heading = "OS detection")]
     pub osscan_guess: bool,
-    /// With -O: send each OS probe at most N times (1-50) [2].
+    /// With -O: send each OS probe at most N times (1-50, default 2).
     #[arg(long = "max-os-tries", value_name = "N", allow_hyphen_values = true, help_heading = "OS detection")]
     pub max_os_tries: Option<String>,
     /// With -O: use this fingerprint database instead of the built-in one (format: docs/os-db.md; at most
