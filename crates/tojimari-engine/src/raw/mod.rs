@@ -82,6 +82,8 @@ pub struct RawScan {
 
 /// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
 const MAX_GROUP_PROBES: usize = 16 << 20;
+/// Hosts under OS detection at once (see [`Engine::os_phase`]).
+const OS_SLICE: usize = 4096;
 /// How long to wait for a next-hop MAC (ARP/ND) before calling an on-link host down.
 const NEIGHBOR_TIMEOUT: Duration = Duration::from_millis(1500);
 
@@ -520,40 +522,48 @@ impl<'a> Engine<'a> {
                 key: salt,
                 ttl: self.id.ttl,
             };
-            targets.push((target, link.link));
+            targets.push((h, target, link.link));
             chosen.push(Some(ports));
         }
         let probes = (targets.len() * tojimari_osdetect::Probe::ALL.len()) as u64;
         self.control.progress.probes.fetch_add(probes, Ordering::Relaxed);
-        let pass = Arc::new(os_pass::OsPass::new(targets, Instant::now()));
-        self.current.set(Some(pass.clone()));
-        // Answers to the timed probes are slow on a loaded host; never wait less than a fifth of a second.
-        let wait = rtt.pass_wait(Duration::from_millis(200));
-        let sent = pass.run(&self.links, os.max_tries, self.rate.rate(), wait, self.control);
-        self.current.set(None);
-        self.control.progress.frames.fetch_add(*sent.as_ref().unwrap_or(&0), Ordering::Relaxed);
-        sent?;
-        let now = SystemTime::now();
-        let opts = tojimari_osdetect::MatchOptions { guess: os.guess, ..tojimari_osdetect::MatchOptions::default() };
-        let mut reports = Vec::with_capacity(up.len());
-        for ((t, _, _), ports) in up.iter().zip(chosen) {
-            let report = ports.map(|ports| {
-                let Some(h) = pass.host_of(t.addr) else {
-                    return OsReport {
+        // Hosts without a TCP answer get a report that says why; the others are filled in below.
+        let mut reports: Vec<Option<Box<OsReport>>> = chosen
+            .iter()
+            .map(|c| {
+                c.map(|_| {
+                    Box::new(OsReport {
                         notes: vec![
                             "no TCP port of this host answered the scan (open or closed), so OS detection did not \
                              run"
                             .into(),
                         ],
                         ..OsReport::default()
-                    };
-                };
-                let mut report = pass.report(h, opts, os.db, now);
-                if self.own.contains(t.addr) {
+                    })
+                })
+            })
+            .collect();
+        // Answers to the timed probes are slow on a loaded host; never wait less than a fifth of a second.
+        let wait = rtt.pass_wait(Duration::from_millis(200));
+        let opts = tojimari_osdetect::MatchOptions { guess: os.guess, ..tojimari_osdetect::MatchOptions::default() };
+        // The hosts of a slice share the probes' ticks and each holds its answers until it is matched (a few
+        // KB), so a large group goes by in slices.
+        for slice in targets.chunks(OS_SLICE) {
+            let pass = Arc::new(os_pass::OsPass::new(slice.iter().map(|(_, t, l)| (*t, *l)).collect(), Instant::now()));
+            self.current.set(Some(pass.clone()));
+            let sent = pass.run(&self.links, os.max_tries, self.rate.rate(), wait, self.control);
+            self.current.set(None);
+            self.control.progress.frames.fetch_add(*sent.as_ref().unwrap_or(&0), Ordering::Relaxed);
+            sent?;
+            let now = SystemTime::now();
+            for (k, (h, t, _)) in slice.iter().enumerate() {
+                let mut report = pass.report(k, opts, os.db, now);
+                if self.own.contains(t.dst) {
                     // This host itself, over loopback: no hop at all (nmap says 0 hops too).
                     report.distance = Some(0);
                 }
-                if ports.closed_tcp_guessed
+                if let Some(ports) = chosen[*h]
+                    && ports.closed_tcp_guessed
                     && let Some(p) = ports.closed_tcp
                 {
                     report.notes.push(format!(
@@ -563,9 +573,11 @@ impl<'a> Engine<'a> {
                 }
                 // No closed UDP port of the scan is the usual case (nmap too picks one it did not scan): the
                 // port used is in the report, with no warning.
-                report
-            });
-            reports.push(report.map(Box::new));
+                reports[*h] = Some(Box::new(report));
+            }
+            if self.control.is_cancelled() {
+                break;
+            }
         }
         Ok(reports)
     }
