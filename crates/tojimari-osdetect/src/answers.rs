@@ -1,20 +1,21 @@
-//! Which probe an IP packet answers. Exact: a TCP answer must come from the probed port to the probe's
-//! own source port, an echo reply must carry our identifier and a sequence number of ours, and a port
-//! unreachable must quote our UDP probe (our source port, the closed port, the target's address).
-//! Anything else (other hosts, other ports, garbage) is `None`.
+//! Which probe an IP packet answers, over IPv4 or IPv6. Exact: a TCP answer must come from the probed
+//! port to the probe's own source port, an echo reply (ICMP or ICMPv6) must carry our identifier and a
+//! sequence number of ours, and a port unreachable (ICMP type 3 code 3, ICMPv6 type 1 code 4) must quote
+//! our UDP probe (our source port, the closed port, the target's address, in an IP header of the
+//! target's family). Anything else (other hosts, other ports, garbage) is `None`.
 
 use std::net::IpAddr;
 
-use tojimari_wire::{Ipv4Packet, QuotedTransport, TcpPacket, icmpv4};
+use tojimari_wire::{Ipv4Packet, Ipv6Packet, QuotedTransport, TcpPacket, ipv6};
 
 use crate::probes::{Ids, tcp_shape};
-use crate::reply::{self, ICMP, TCP};
+use crate::reply::{self, TCP};
 use crate::{Probe, Target};
 
 /// The probe an IP packet from `target.dst` answers, if it answers one of ours.
 pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
     let ip = reply::ip(ip_packet)?;
-    if ip.src != target.dst || ip.dst != target.src || !matches!(ip.src, IpAddr::V4(_)) {
+    if ip.src != target.dst || ip.dst != target.src {
         return None;
     }
     let ids = Ids::of(target);
@@ -27,15 +28,17 @@ pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
             let port = if shape.open_port { target.open_tcp } else { target.closed_tcp };
             (Some(tcp.src_port()) == port).then_some(probe)
         }
-        ICMP => {
+        proto if reply::is_icmp(proto) => {
             let m = reply::icmp(ip.payload)?;
-            match m.msg_type {
-                icmpv4::message::ECHO_REPLY if m.ident == ids.icmp_id => match m.seq {
+            if reply::is_echo_reply(proto, &m) && m.ident == ids.icmp_id {
+                match m.seq {
                     n @ 1..=2 => Some(Probe::Ie(n as u8)),
                     _ => None,
-                },
-                _ if reply::is_port_unreachable(&m) => quotes_u1(target, &ids, m.data).then_some(Probe::U1),
-                _ => None,
+                }
+            } else if reply::is_port_unreachable(proto, &m) {
+                quotes_u1(target, &ids, m.data).then_some(Probe::U1)
+            } else {
+                None
             }
         }
         _ => None,
@@ -44,20 +47,40 @@ pub fn answers(target: &Target, ip_packet: &[u8]) -> Option<Probe> {
 
 /// Whether an ICMP error's quoted datagram is our UDP probe.
 fn quotes_u1(target: &Target, ids: &Ids, quoted: &[u8]) -> bool {
-    // The quote may be cut anywhere after the UDP ports: read the header fields by hand.
-    if quoted.len() < 20 || quoted[0] >> 4 != 4 {
-        return false;
-    }
-    let ihl = usize::from(quoted[0] & 0x0f) * 4;
-    let q = Ipv4Packet::new_unchecked(quoted);
-    let (IpAddr::V4(dst), IpAddr::V4(src)) = (target.dst, target.src) else { return false };
-    if ihl < 20 || q.protocol() != reply::UDP || q.dst_addr() != dst || q.src_addr() != src {
-        return false;
-    }
-    let Some(transport) = quoted.get(ihl..) else { return false };
+    let Some(transport) = quoted_udp(target, quoted) else { return false };
     match QuotedTransport::parse(reply::UDP, transport) {
         Ok(t) => t.src_port == ids.port(Probe::U1) && Some(t.dst_port) == target.closed_udp,
         Err(_) => false,
+    }
+}
+
+/// The quoted datagram's bytes after its IP header when that header is ours to the target (the target's
+/// family, our addresses, UDP next). The quote may be cut anywhere: the header fields are read by hand.
+pub(crate) fn quoted_udp<'a>(target: &Target, quoted: &'a [u8]) -> Option<&'a [u8]> {
+    match (target.src, target.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            if quoted.len() < 20 || quoted[0] >> 4 != 4 {
+                return None;
+            }
+            let ihl = usize::from(quoted[0] & 0x0f) * 4;
+            let q = Ipv4Packet::new_unchecked(quoted);
+            if ihl < 20 || q.protocol() != reply::UDP || q.dst_addr() != dst || q.src_addr() != src {
+                return None;
+            }
+            quoted.get(ihl..)
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            if quoted.len() < ipv6::HEADER_LEN || quoted[0] >> 4 != 6 {
+                return None;
+            }
+            // Our probe has no extension header: UDP must follow the fixed header.
+            let q = Ipv6Packet::new_unchecked(quoted);
+            if q.next_header() != reply::UDP || q.dst_addr() != dst || q.src_addr() != src {
+                return None;
+            }
+            quoted.get(ipv6::HEADER_LEN..)
+        }
+        _ => None,
     }
 }
 
