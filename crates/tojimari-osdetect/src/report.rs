@@ -66,7 +66,7 @@ pub(crate) fn classify(
         return report;
     }
     report.fingerprint = Some(facts.fingerprint());
-    let full = full_active();
+    let full = full_active(target.dst.is_ipv6());
     let scored: Vec<(&Entry, Score)> = db.entries.iter().map(|e| (e, score(e, &values, false, full))).collect();
     let (matches, guessed) = choose(scored, opts);
     if matches.is_empty() {

@@ -481,12 +481,17 @@ fn missing_ports_mean_fewer_tests_and_say_why() {
     let r = classify(Db::builtin(), &target(), &ex, MatchOptions::default(), SystemTime::now());
     assert!(r.matches.is_empty());
     assert!(r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
-    // IPv6: nothing run, and said.
+    // IPv6 is probed like IPv4: a silent IPv6 host gets the same notes, and none about its family.
     let mut t6 = target();
     t6.src = "2001:db8:18::1".parse().unwrap();
     t6.dst = "2001:db8:18::2".parse().unwrap();
-    let r = classify(Db::builtin(), &t6, &[], MatchOptions::default(), SystemTime::now());
-    assert!(r.notes.iter().any(|n| n.starts_with("IPv6: active tests not run")));
+    let ex: Vec<Exchange> =
+        schedule(&t6).into_iter().map(|(probe, sent)| Exchange { probe, sent, reply: None }).collect();
+    assert_eq!(ex.len(), 16);
+    let r = classify(Db::builtin(), &t6, &ex, MatchOptions::default(), SystemTime::now());
+    assert!(r.matches.is_empty());
+    assert!(r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
+    assert!(!r.notes.iter().any(|n| n.contains("IPv6")), "{:?}", r.notes);
 }
 
 #[test]
