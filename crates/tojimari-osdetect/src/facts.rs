@@ -478,3 +478,102 @@ fn ie_answer(replies: &[(u8, Option<bool>, u8, u8)]) -> Option<IeAnswer> {
     };
     Some(IeAnswer { ttl: first.3, df, code })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::tests::{mirror6, unreachable6};
+    use crate::probes::tests::target6;
+    use crate::probes::{build, schedule};
+    use tojimari_wire::TcpPacket;
+
+    /// A Linux-like host two hops away answering every probe over IPv6: SYN/ACKs with our options, resets
+    /// from the closed port, the whole UDP probe quoted, echoes answered with their code.
+    fn exchanges6(t: &Target) -> Vec<Exchange> {
+        let ids = Ids::of(t);
+        let hop = |mut ip: Vec<u8>| {
+            ip[7] = 63;
+            ip
+        };
+        schedule(t)
+            .into_iter()
+            .map(|(probe, sent)| {
+                let reply = match probe {
+                    Probe::U1 => {
+                        let mut buf = [0u8; 1600];
+                        let n = build(t, probe, &mut buf);
+                        let mut quoted = buf[14..n].to_vec();
+                        quoted[7] -= 1; // the hop limit it arrived with
+                        Some(hop(unreachable6(t, &quoted)))
+                    }
+                    Probe::Ie(_) => Some(hop(mirror6(t, probe))),
+                    Probe::T(2 | 3) => None,
+                    p => {
+                        let mut ip = hop(mirror6(t, p));
+                        let mut tcp = TcpPacket::new_unchecked(&mut ip[40..]);
+                        let open = tcp_shape(p).is_some_and(|s| s.open_port);
+                        tcp.set_flags(if open { flags::SYN | flags::ACK } else { flags::RST | flags::ACK });
+                        tcp.set_seq_number(if open {
+                            0x1000_0000u32.wrapping_mul(u32::from(sent.as_millis() as u16))
+                        } else {
+                            0
+                        });
+                        tcp.set_ack_number(ids.seq(p).wrapping_add(1));
+                        tcp.set_window_len(if open { 64260 } else { 0 });
+                        Some(ip)
+                    }
+                };
+                Exchange { probe, sent, reply: reply.map(|r| (r, sent + Duration::from_millis(1))) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ipv6_answers_give_the_facts_ipv6_has() {
+        let t = target6();
+        let f = Facts::read(&t, &exchanges6(&t));
+        assert_eq!((f.ttl, f.distance), (Some(64), Some(2)), "hop limit 63, quoted 56 of our 57");
+        let syn = f.syn[0].as_ref().and_then(Answer::got).expect("s1 answered");
+        assert_eq!((syn.ttl, syn.df, syn.window, syn.flags.as_str()), (63, None, 64260, "SA"));
+        assert_eq!(syn.ack, "seq+1");
+        let t5 = f.odd[3].as_ref().and_then(Answer::got).expect("t5 answered");
+        assert_eq!((t5.df, t5.flags.as_str()), (None, "AR"));
+        assert_eq!(f.odd[0], Some(Answer::Silent));
+        let u1 = f.u1.as_ref().and_then(Answer::got).expect("u1 answered");
+        assert_eq!((u1.df, u1.quoted_id, u1.quoted_ip_checksum), (None, None, None));
+        assert_eq!((u1.ip_len, u1.quoted_len, u1.quoted_udp_checksum, u1.payload), (356, "same", "same", "intact"));
+        assert_eq!((u1.unused, u1.distance), ("zero", Some(2)));
+        let ie = f.ie.as_ref().and_then(Answer::got).expect("echoes answered");
+        assert_eq!((ie.ttl, ie.df, ie.code), (63, None, "echo"));
+        assert_eq!((f.ipid_open, f.ipid_closed, f.ipid_icmp), (None, None, None));
+        assert!(f.ipid_values.is_empty());
+        let keys: Vec<String> = f.values().into_iter().map(|(k, _)| k).collect();
+        for k in &keys {
+            assert!(!crate::db::keys::ipv4_only(k), "{k} measured over IPv6");
+        }
+        for k in ["ttl", "win.s1", "opts.s1", "t5.flags", "u1.iplen", "u1.ripl", "u1.ruck", "ie.code"] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing: {keys:?}");
+        }
+    }
+
+    #[test]
+    fn ipv6_quote_changes_are_seen() {
+        let t = target6();
+        let mut ex = exchanges6(&t);
+        let u1 = ex.iter_mut().find(|e| e.probe == Probe::U1).unwrap();
+        let (ip, _) = u1.reply.as_mut().unwrap();
+        // The quoted payload length and a payload byte changed; only the headers would be "none".
+        ip[48 + 4 + 1] ^= 1;
+        ip[48 + 48 + 5] ^= 1;
+        let f = Facts::read(&t, &ex);
+        let u1 = f.u1.as_ref().and_then(Answer::got).expect("still our probe");
+        assert_eq!((u1.quoted_len, u1.payload), ("changed", "bad"));
+        // Headers only: 40 + 8 + 40 + 8 less 40.
+        let mut buf = [0u8; 1600];
+        assert!(build(&t, Probe::U1, &mut buf) > 62);
+        let short = unreachable6(&t, &buf[14..14 + 48]);
+        let ex = vec![Exchange { probe: Probe::U1, sent: Duration::ZERO, reply: Some((short, Duration::ZERO)) }];
+        let u1 = Facts::read(&t, &ex).u1.and_then(|a| a.got().cloned()).expect("answered");
+        assert_eq!((u1.ip_len, u1.payload), (56, "none"));
+    }
+}

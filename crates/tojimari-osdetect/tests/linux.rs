@@ -158,8 +158,7 @@ fn this_kernel_over_ipv6_is_linux() {
 #[test]
 fn linux_over_ipv6_without_timestamps_or_sack_or_with_ecn_is_linux() {
     let bed = tojimari_testbed::testbed_or_skip!(1);
-    for (k, v) in [("net.ipv4.tcp_timestamps", "0"), ("net.ipv4.tcp_sack", "0"), ("net.ipv4.tcp_ecn", "1")]
-    {
+    for (k, v) in [("net.ipv4.tcp_timestamps", "0"), ("net.ipv4.tcp_sack", "0"), ("net.ipv4.tcp_ecn", "1")] {
         let report = run_to(&bed, &[(k, v)], 0x5eed_0007, true);
         assert_linux(&report, &format!("IPv6, {k}={v}"));
         assert_eq!(report.distance, Some(1), "{k}={v}: {report:#?}");
