@@ -143,6 +143,38 @@ fn linux_is_named_linux_one_hop_away() {
     assert!(normal.contains("Running: Linux") || normal.contains("Aggressive OS guesses: Linux"), "{normal}");
 }
 
+/// Over IPv6 (`-6 -O`): a Linux namespace (its listener on 22 listens on IPv6 too) and a Windows persona
+/// (open port 135) are probed with the same sixteen tests and named by their families, one hop away, with
+/// no note about IPv6.
+#[test]
+fn ipv6_linux_and_a_persona_are_named() {
+    use tojimari_testbed::persona::catalog;
+    use tojimari_testbed::persona::{persona_v4, persona_v6};
+    let bed = testbed_or_skip!(1);
+    let t = bed.target(0);
+    t.unlimit_icmp().unwrap();
+    let _l = t.listen_tcp(&[22]).unwrap();
+    let persona = bed.add_persona(catalog::windows_10(), persona_v4(0).unwrap(), persona_v6(0)).unwrap();
+    let linux = t.v6.to_string();
+    let windows = persona.v6().expect("the persona has an IPv6 address").to_string();
+    let (seen, xml, lines, out) = os_scan(bed.scanner(), &["-6", "-O", "-p", "22,81,135", &linux, &windows]);
+    for (addr, family) in [(&linux, "Linux"), (&windows, "Windows")] {
+        let os = seen.get(addr).unwrap_or_else(|| panic!("{addr} not in the XML:\n{xml}"));
+        println!("{addr}: {} ({}%), family {}, distance {:?}", os.name, os.accuracy, os.family, os.distance);
+        assert_eq!(os.family, family, "{addr}: {os:?}\n{xml}");
+        assert!(os.accuracy >= 85, "{addr}: {os:?}");
+        assert_eq!(os.distance, Some(1), "{addr}: {os:?}");
+        let line = os_line(&lines, addr).unwrap_or_else(|| panic!("{addr}: no os line: {lines:?}"));
+        assert_eq!(line["method"], "active", "{line}");
+        assert_eq!(line["guessed"], false, "{addr}: a stated match: {line}");
+        assert!(!line.to_string().contains("IPv6"), "{addr}: a note about IPv6: {line}");
+    }
+    check_xml(&xml, &linux, "Linux");
+    let normal = String::from_utf8_lossy(&out.stdout);
+    assert!(!normal.contains("IPv6: active tests not run"), "{normal}");
+    assert!(normal.contains("Network Distance: 1 hop"), "{normal}");
+}
+
 /// Linux with its per-namespace sysctls changed stays Linux: one or two facts moving never make a confident
 /// other family. One scan over five variants.
 #[test]

@@ -2,11 +2,15 @@
 //! sent, or not answered, leaves its facts out). [`Facts::read`] builds it from the exchanges;
 //! [`Facts::values`] writes it in the database's notation (docs/os-db.md) for matching and for the
 //! fingerprint a report shows.
+//!
+//! IPv4 and IPv6 answers give the same facts, but for those of fields IPv6 does not have: DF, IP ID and
+//! the IP checksum are `None` over IPv6 and so left out (not compared). The hop limit stands for the TTL.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use tojimari_wire::tcp::flags;
-use tojimari_wire::{Ipv4Packet, checksum};
+use tojimari_wire::{Ipv4Packet, Ipv6Packet, checksum, ipv6};
 
 use crate::notation::{Value, flag_letters, initial_ttl, option_detail, option_letters};
 use crate::probes::{IE_CODE, Ids, U1_FILL, U1_LEN, tcp_shape};
@@ -33,8 +37,10 @@ impl<T> Answer<T> {
 /// A TCP answer's facts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpAnswer {
+    /// TTL, or hop limit over IPv6.
     pub ttl: u8,
-    pub df: bool,
+    /// DF (None over IPv6).
+    pub df: Option<bool>,
     pub window: u16,
     /// Option letters (`MSTNW`) and the detailed form (`M1460,S,T11,N,W7`).
     pub options: String,
@@ -55,13 +61,17 @@ pub struct TcpAnswer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct U1Answer {
     pub ttl: u8,
-    pub df: bool,
-    /// The error's IP total length.
+    /// DF (None over IPv6).
+    pub df: Option<bool>,
+    /// The error's IP total length. Over IPv6, its length less 40: the 20 bytes its own IPv6 header and
+    /// the quoted one each carry beyond an IPv4 header, so that a stack quoting alike gives one number in
+    /// both families (Linux quotes the whole probe: 356).
     pub ip_len: u16,
-    /// The quoted total length, ID, IP checksum and UDP checksum as we sent them (`same`), or not.
+    /// The quoted total length (IPv6: payload length), ID, IP checksum and UDP checksum as we sent them
+    /// (`same`), or not. ID and IP checksum are None over IPv6.
     pub quoted_len: &'static str,
-    pub quoted_id: &'static str,
-    pub quoted_ip_checksum: &'static str,
+    pub quoted_id: Option<&'static str>,
+    pub quoted_ip_checksum: Option<&'static str>,
     pub quoted_udp_checksum: &'static str,
     /// The quoted payload: `intact`, `none` (header only), `bad`.
     pub payload: &'static str,
@@ -75,8 +85,9 @@ pub struct U1Answer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IeAnswer {
     pub ttl: u8,
-    /// DF on the replies: `no` (both clear), `yes` (both set), `echo` (as each request), `other`.
-    pub df: &'static str,
+    /// DF on the replies: `no` (both clear), `yes` (both set), `echo` (as each request), `other`; None
+    /// over IPv6.
+    pub df: Option<&'static str>,
     /// Codes of the replies: `zero`, `echo` (as each request), `other`.
     pub code: &'static str,
 }
@@ -125,7 +136,7 @@ impl Facts {
         }
         by_probe.sort_by_key(|(p, _)| *p);
         let (mut isn, mut ts, mut ids_open, mut ids_closed, mut ids_icmp) = (vec![], vec![], vec![], vec![], vec![]);
-        let mut ie: Vec<(u8, bool, u8, u8)> = Vec::new();
+        let mut ie: Vec<(u8, Option<bool>, u8, u8)> = Vec::new();
         let mut ie_sent = false;
         let mut ttl_seen = None;
         for (probe, ex) in &by_probe {
@@ -136,7 +147,7 @@ impl Facts {
                     ie_sent = true;
                     if let Some((ip, m)) = ip.as_ref().and_then(|ip| Some((ip, reply::icmp(ip.payload)?))) {
                         ie.push((*n, ip.df, m.code, ip.ttl));
-                        ids_icmp.push(ip.id.unwrap_or(0));
+                        ids_icmp.extend(ip.id);
                     }
                 }
                 Probe::U1 => {
@@ -152,7 +163,7 @@ impl Facts {
                         if let Probe::Seq(_) = p {
                             if tcp.flags & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK {
                                 isn.push((tcp.seq, at));
-                                ids_open.push(ip.id.unwrap_or(0));
+                                ids_open.extend(ip.id);
                                 let tsval = tcp.options.iter().find_map(|o| match o {
                                     Opt::Ts(v, _) => Some(*v),
                                     _ => None,
@@ -160,7 +171,7 @@ impl Facts {
                                 ts.push((tsval, at));
                             }
                         } else if !is_open && tcp.flags & flags::RST != 0 {
-                            ids_closed.push(ip.id.unwrap_or(0));
+                            ids_closed.extend(ip.id);
                         }
                     }
                     let slot = Some(answer.map_or(Answer::Silent, Answer::Got));
@@ -222,8 +233,10 @@ impl Facts {
         if let Some(t) = self.ttl {
             put("ttl", Value::Num(u32::from(t)));
         }
-        if let Some(Answer::Got(a)) = self.syn.iter().flatten().find(|a| matches!(a, Answer::Got(_))) {
-            put("df", Value::yes_no(a.df));
+        if let Some(Answer::Got(a)) = self.syn.iter().flatten().find(|a| matches!(a, Answer::Got(_)))
+            && let Some(df) = a.df
+        {
+            put("df", Value::yes_no(df));
         }
         for (i, s) in self.syn.iter().enumerate() {
             if let Some(Answer::Got(a)) = s {
@@ -279,7 +292,9 @@ impl Facts {
                     put(&format!("t{n}.seq"), Value::word(a.seq));
                     put(&format!("t{n}.ack"), Value::word(a.ack));
                     put(&format!("t{n}.win"), Value::Num(u32::from(a.window)));
-                    put(&format!("t{n}.df"), Value::yes_no(a.df));
+                    if let Some(df) = a.df {
+                        put(&format!("t{n}.df"), Value::yes_no(df));
+                    }
                     put(&format!("t{n}.opts"), Value::Word(a.options.clone()));
                     put(&format!("t{n}.data"), Value::yes_no(a.data));
                 }
@@ -290,11 +305,17 @@ impl Facts {
         match &self.u1 {
             Some(Answer::Got(u)) => {
                 put("u1.reply", Value::yes_no(true));
-                put("u1.df", Value::yes_no(u.df));
+                if let Some(df) = u.df {
+                    put("u1.df", Value::yes_no(df));
+                }
                 put("u1.iplen", Value::Num(u32::from(u.ip_len)));
                 put("u1.ripl", Value::word(u.quoted_len));
-                put("u1.rid", Value::word(u.quoted_id));
-                put("u1.ripck", Value::word(u.quoted_ip_checksum));
+                if let Some(id) = u.quoted_id {
+                    put("u1.rid", Value::word(id));
+                }
+                if let Some(ck) = u.quoted_ip_checksum {
+                    put("u1.ripck", Value::word(ck));
+                }
                 put("u1.ruck", Value::word(u.quoted_udp_checksum));
                 put("u1.rud", Value::word(u.payload));
                 put("u1.unused", Value::word(u.unused));
@@ -305,7 +326,9 @@ impl Facts {
         match &self.ie {
             Some(Answer::Got(i)) => {
                 put("ie.reply", Value::yes_no(true));
-                put("ie.df", Value::word(i.df));
+                if let Some(df) = i.df {
+                    put("ie.df", Value::word(df));
+                }
                 put("ie.code", Value::word(i.code));
             }
             Some(Answer::Silent) => put("ie.reply", Value::yes_no(false)),
@@ -374,32 +397,40 @@ fn tcp_answer(ids: &Ids, probe: Probe, ip: &reply::Ip<'_>, tcp: &Tcp) -> TcpAnsw
 fn u1_answer(target: &Target, ids: &Ids, ip: &reply::Ip<'_>) -> Option<U1Answer> {
     let m = reply::icmp(ip.payload)?;
     let q = m.data;
-    if q.len() < 28 {
-        return None;
-    }
-    let ihl = usize::from(q[0] & 0x0f) * 4;
-    let qip = Ipv4Packet::new_unchecked(q);
-    let sent_len = (20 + 8 + U1_LEN) as u16;
+    let udp_at = q.len() - crate::answers::quoted_udp(target, q)?.len();
+    let udp = q.get(udp_at..udp_at + 8)?;
     let same = |b: bool| if b { "same" } else { "changed" };
-    let ip_ck = if qip.checksum() == 0 {
-        "zero"
-    } else if q.len() >= ihl && checksum::fold(checksum::sum(&q[..ihl])) == 0xffff {
-        "good"
-    } else {
-        "bad"
+    let (quoted_len, quoted_id, quoted_ip_checksum, quoted_ttl, ip_len) = match target.dst {
+        IpAddr::V4(_) => {
+            let qip = Ipv4Packet::new_unchecked(q);
+            let ck = if qip.checksum() == 0 {
+                "zero"
+            } else if checksum::fold(checksum::sum(&q[..udp_at])) == 0xffff {
+                "good"
+            } else {
+                "bad"
+            };
+            let sent_len = (20 + 8 + U1_LEN) as u16;
+            let id = same(qip.ident() == ids.ip_id(Probe::U1));
+            (same(qip.total_len() == sent_len), Some(id), Some(ck), qip.ttl(), ip.total_len)
+        }
+        IpAddr::V6(_) => {
+            let qip = Ipv6Packet::new_unchecked(q);
+            let sent_len = (8 + U1_LEN) as u16;
+            let len = ip.total_len.saturating_sub(2 * (ipv6::HEADER_LEN as u16 - 20));
+            (same(qip.payload_len() == sent_len), None, None, qip.hop_limit(), len)
+        }
     };
-    let udp = q.get(ihl..ihl + 8)?;
     let udp_ck = u16::from_be_bytes([udp[6], udp[7]]);
-    let payload = q.get(ihl + 8..).unwrap_or(&[]);
-    let (IpAddr::V4(src), IpAddr::V4(dst)) = (target.src, target.dst) else { return None };
-    let our_ck = udp_checksum(src, dst, ids.port(Probe::U1), target.closed_udp?);
+    let payload = q.get(udp_at + 8..).unwrap_or(&[]);
+    let our_ck = udp_checksum(target.src, target.dst, ids.port(Probe::U1), target.closed_udp?);
     Some(U1Answer {
         ttl: ip.ttl,
         df: ip.df,
-        ip_len: ip.total_len,
-        quoted_len: same(qip.total_len() == sent_len),
-        quoted_id: same(qip.ident() == ids.ip_id(Probe::U1)),
-        quoted_ip_checksum: ip_ck,
+        ip_len,
+        quoted_len,
+        quoted_id,
+        quoted_ip_checksum,
         quoted_udp_checksum: if udp_ck == 0 { "zero" } else { same(udp_ck == our_ck) },
         payload: match payload {
             [] => "none",
@@ -407,36 +438,37 @@ fn u1_answer(target: &Target, ids: &Ids, ip: &reply::Ip<'_>) -> Option<U1Answer>
             _ => "bad",
         },
         unused: if m.rest == 0 { "zero" } else { "nonzero" },
-        distance: target.ttl.checked_sub(qip.ttl()).map(|d| d.saturating_add(1)),
+        distance: target.ttl.checked_sub(quoted_ttl).map(|d| d.saturating_add(1)),
     })
 }
 
-use std::net::{IpAddr, Ipv4Addr};
-
 /// The UDP checksum our U1 probe carried (recomputed, as the probe is not kept).
-fn udp_checksum(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> u16 {
+fn udp_checksum(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
     let mut seg = vec![0u8; 8 + U1_LEN];
     seg[0..2].copy_from_slice(&sport.to_be_bytes());
     seg[2..4].copy_from_slice(&dport.to_be_bytes());
     seg[4..6].copy_from_slice(&((8 + U1_LEN) as u16).to_be_bytes());
     seg[8..].fill(U1_FILL);
-    let c = checksum::upper_layer(IpAddr::V4(src), IpAddr::V4(dst), reply::UDP, &seg);
+    let c = checksum::upper_layer(src, dst, reply::UDP, &seg);
     if c == 0 { 0xffff } else { c }
 }
 
-/// The echo facts from `(echo number, DF, code, ttl)` of the replies.
-fn ie_answer(replies: &[(u8, bool, u8, u8)]) -> Option<IeAnswer> {
+/// The echo facts from `(echo number, DF, code, ttl)` of the replies (DF None over IPv6).
+fn ie_answer(replies: &[(u8, Option<bool>, u8, u8)]) -> Option<IeAnswer> {
     let first = replies.first()?;
     let sent_df = |n: u8| n == 1;
-    let df = if replies.iter().all(|r| !r.1) {
-        "no"
-    } else if replies.iter().all(|r| r.1) {
-        "yes"
-    } else if replies.iter().all(|r| r.1 == sent_df(r.0)) {
-        "echo"
-    } else {
-        "other"
-    };
+    let dfs: Option<Vec<(u8, bool)>> = replies.iter().map(|r| Some((r.0, r.1?))).collect();
+    let df = dfs.map(|dfs| {
+        if dfs.iter().all(|r| !r.1) {
+            "no"
+        } else if dfs.iter().all(|r| r.1) {
+            "yes"
+        } else if dfs.iter().all(|r| r.1 == sent_df(r.0)) {
+            "echo"
+        } else {
+            "other"
+        }
+    });
     let code = if replies.iter().all(|r| r.2 == 0) {
         "zero"
     } else if replies.iter().all(|r| r.2 == IE_CODE[usize::from(r.0.clamp(1, 2) - 1)]) {
@@ -445,4 +477,103 @@ fn ie_answer(replies: &[(u8, bool, u8, u8)]) -> Option<IeAnswer> {
         "other"
     };
     Some(IeAnswer { ttl: first.3, df, code })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::tests::{mirror6, unreachable6};
+    use crate::probes::tests::target6;
+    use crate::probes::{build, schedule};
+    use tojimari_wire::TcpPacket;
+
+    /// A Linux-like host two hops away answering every probe over IPv6: SYN/ACKs with our options, resets
+    /// from the closed port, the whole UDP probe quoted, echoes answered with their code.
+    fn exchanges6(t: &Target) -> Vec<Exchange> {
+        let ids = Ids::of(t);
+        let hop = |mut ip: Vec<u8>| {
+            ip[7] = 63;
+            ip
+        };
+        schedule(t)
+            .into_iter()
+            .map(|(probe, sent)| {
+                let reply = match probe {
+                    Probe::U1 => {
+                        let mut buf = [0u8; 1600];
+                        let n = build(t, probe, &mut buf);
+                        let mut quoted = buf[14..n].to_vec();
+                        quoted[7] -= 1; // the hop limit it arrived with
+                        Some(hop(unreachable6(t, &quoted)))
+                    }
+                    Probe::Ie(_) => Some(hop(mirror6(t, probe))),
+                    Probe::T(2 | 3) => None,
+                    p => {
+                        let mut ip = hop(mirror6(t, p));
+                        let mut tcp = TcpPacket::new_unchecked(&mut ip[40..]);
+                        let open = tcp_shape(p).is_some_and(|s| s.open_port);
+                        tcp.set_flags(if open { flags::SYN | flags::ACK } else { flags::RST | flags::ACK });
+                        tcp.set_seq_number(if open {
+                            0x1000_0000u32.wrapping_mul(u32::from(sent.as_millis() as u16))
+                        } else {
+                            0
+                        });
+                        tcp.set_ack_number(ids.seq(p).wrapping_add(1));
+                        tcp.set_window_len(if open { 64260 } else { 0 });
+                        Some(ip)
+                    }
+                };
+                Exchange { probe, sent, reply: reply.map(|r| (r, sent + Duration::from_millis(1))) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ipv6_answers_give_the_facts_ipv6_has() {
+        let t = target6();
+        let f = Facts::read(&t, &exchanges6(&t));
+        assert_eq!((f.ttl, f.distance), (Some(64), Some(2)), "hop limit 63, quoted 56 of our 57");
+        let syn = f.syn[0].as_ref().and_then(Answer::got).expect("s1 answered");
+        assert_eq!((syn.ttl, syn.df, syn.window, syn.flags.as_str()), (63, None, 64260, "SA"));
+        assert_eq!(syn.ack, "seq+1");
+        let t5 = f.odd[3].as_ref().and_then(Answer::got).expect("t5 answered");
+        assert_eq!((t5.df, t5.flags.as_str()), (None, "AR"));
+        assert_eq!(f.odd[0], Some(Answer::Silent));
+        let u1 = f.u1.as_ref().and_then(Answer::got).expect("u1 answered");
+        assert_eq!((u1.df, u1.quoted_id, u1.quoted_ip_checksum), (None, None, None));
+        assert_eq!((u1.ip_len, u1.quoted_len, u1.quoted_udp_checksum, u1.payload), (356, "same", "same", "intact"));
+        assert_eq!((u1.unused, u1.distance), ("zero", Some(2)));
+        let ie = f.ie.as_ref().and_then(Answer::got).expect("echoes answered");
+        assert_eq!((ie.ttl, ie.df, ie.code), (63, None, "echo"));
+        assert_eq!((f.ipid_open, f.ipid_closed, f.ipid_icmp), (None, None, None));
+        assert!(f.ipid_values.is_empty());
+        let keys: Vec<String> = f.values().into_iter().map(|(k, _)| k).collect();
+        for k in &keys {
+            assert!(!crate::db::keys::ipv4_only(k), "{k} measured over IPv6");
+        }
+        for k in ["ttl", "win.s1", "opts.s1", "t5.flags", "u1.iplen", "u1.ripl", "u1.ruck", "ie.code"] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing: {keys:?}");
+        }
+    }
+
+    #[test]
+    fn ipv6_quote_changes_are_seen() {
+        let t = target6();
+        let mut ex = exchanges6(&t);
+        let u1 = ex.iter_mut().find(|e| e.probe == Probe::U1).unwrap();
+        let (ip, _) = u1.reply.as_mut().unwrap();
+        // The quoted payload length and a payload byte changed; only the headers would be "none".
+        ip[48 + 4 + 1] ^= 1;
+        ip[48 + 48 + 5] ^= 1;
+        let f = Facts::read(&t, &ex);
+        let u1 = f.u1.as_ref().and_then(Answer::got).expect("still our probe");
+        assert_eq!((u1.quoted_len, u1.payload), ("changed", "bad"));
+        // Headers only: 40 + 8 + 40 + 8 less 40.
+        let mut buf = [0u8; 1600];
+        assert!(build(&t, Probe::U1, &mut buf) > 62);
+        let short = unreachable6(&t, &buf[14..14 + 48]);
+        let ex = vec![Exchange { probe: Probe::U1, sent: Duration::ZERO, reply: Some((short, Duration::ZERO)) }];
+        let u1 = Facts::read(&t, &ex).u1.and_then(|a| a.got().cloned()).expect("answered");
+        assert_eq!((u1.ip_len, u1.payload), (56, "none"));
+    }
 }

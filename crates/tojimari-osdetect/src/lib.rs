@@ -3,7 +3,8 @@
 //! packet with the time it came ([`Exchange`]), and gets an [`OsReport`] from [`classify`].
 //!
 //! - [`probes`]: the sixteen probes (shapes in docs/os-db.md), [`schedule`] and [`build`].
-//! - [`answers()`]: which probe an IP packet answers (exact: ports, ICMP id and sequence, quoted ports).
+//! - [`answers()`]: which probe an IPv4 or IPv6 packet answers (exact: ports, ICMP or ICMPv6 id and
+//!   sequence, quoted ports).
 //! - [`facts`]: the fact vector ([`Facts`]) read from the exchanges; [`sequence`] holds the pure series
 //!   analyses (GCD, rates, IP ID classes, timestamp clocks).
 //! - [`db`]: our own fingerprint database ([`Db`], docs/os-db.md), its parser and the shipped file.

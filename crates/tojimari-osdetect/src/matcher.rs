@@ -110,9 +110,10 @@ fn is_subsequence(small: &[char], big: &[char]) -> bool {
     small.iter().all(|c| it.any(|b| b == c))
 }
 
-/// The full weight of the active keys (for [`score`]).
-pub fn full_active() -> u32 {
-    keys::full_active_weight()
+/// The full weight of the active keys (for [`score`]) over IPv4, or over IPv6 where the IPv4-only facts
+/// (DF, IP ID) cannot be measured and so do not make a run less complete.
+pub fn full_active(v6: bool) -> u32 {
+    keys::full_active_weight(v6)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub fn read(ip_packet: &[u8]) -> Option<Handshake> {
             Opt::Broken => 255,
         });
     }
-    Some(Handshake { ttl: ip.ttl, window: tcp.window, df: ip.df, options, mss, wscale, syn_ack })
+    Some(Handshake { ttl: ip.ttl, window: tcp.window, df: ip.df.unwrap_or(false), options, mss, wscale, syn_ack })
 }
 
 impl Handshake {

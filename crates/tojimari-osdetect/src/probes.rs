@@ -5,15 +5,17 @@
 //! Every probe is told apart on return by its own source port (TCP, UDP) or ICMP sequence number, all
 //! derived from the target's `key` ([`Ids`]), so [`answers`](crate::answers) needs no per-probe state.
 //!
-//! IPv4 only: for an IPv6 target [`schedule`] returns nothing and the report says so.
+//! IPv4 and IPv6 alike: over IPv6 the TCP and UDP segments are the same, the echoes are ICMPv6 echo
+//! requests with the same odd code, traffic class and payload lengths, the hop limit is `target.ttl`, and
+//! the IPv4-only fields (DF, IP ID) simply do not exist.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use tojimari_wire::tcp::{flags, option_kind as kind};
 use tojimari_wire::{
-    EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Ipv4Packet, Ipv4Repr, TcpPacket, UdpPacket, ethernet,
-    ip_protocol, ipv4,
+    EtherType, EthernetFrame, EthernetRepr, Icmpv4Packet, Icmpv6Packet, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr,
+    TcpPacket, UdpPacket, ethernet, icmpv4, icmpv6, ip_protocol, ipv4, ipv6,
 };
 
 use crate::{Probe, Target};
@@ -25,7 +27,8 @@ pub const OUR_TSVAL: u32 = 0x7a69_6d61;
 /// The byte the UDP probe's payload repeats, and its length.
 pub const U1_FILL: u8 = b'T';
 pub const U1_LEN: usize = 300;
-/// ICMP echo payload lengths and codes (IE1 carries an odd code, IE2 an odd TOS).
+/// ICMP echo payload lengths and codes (IE1 carries an odd code, IE2 an odd TOS, or traffic class over
+/// IPv6).
 pub const IE_LEN: [usize; 2] = [120, 150];
 pub const IE_CODE: [u8; 2] = [9, 0];
 pub const IE_TOS: [u8; 2] = [0, 4];
@@ -141,7 +144,7 @@ pub fn tcp_shape(probe: Probe) -> Option<TcpShape> {
 /// The probes to send to `target` (those its ports allow) with the offset from the first probe at
 /// which each goes out: the six sequence SYNs [`SEQ_GAP`] apart, then the others 10 ms apart.
 pub fn schedule(target: &Target) -> Vec<(Probe, Duration)> {
-    if !matches!((target.src, target.dst), (IpAddr::V4(_), IpAddr::V4(_))) {
+    if !same_family(target) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -167,6 +170,11 @@ pub fn schedule(target: &Target) -> Vec<(Probe, Duration)> {
     out
 }
 
+/// Whether our address and the target's are of one family (else nothing can be sent).
+fn same_family(target: &Target) -> bool {
+    target.src.is_ipv4() == target.dst.is_ipv4()
+}
+
 /// Whether `probe` can be sent to `target` (its port is known).
 fn applies(target: &Target, probe: Probe) -> bool {
     match probe {
@@ -181,10 +189,9 @@ fn applies(target: &Target, probe: Probe) -> bool {
 }
 
 /// Writes `probe` for `target` as a whole frame (Ethernet header first) into `buf`; returns its length,
-/// 0 when it does not apply (no port for it, IPv6, a buffer too small).
+/// 0 when it does not apply (no port for it, addresses of two families, a buffer too small).
 pub fn build(target: &Target, probe: Probe, buf: &mut [u8]) -> usize {
-    let (IpAddr::V4(src), IpAddr::V4(dst)) = (target.src, target.dst) else { return 0 };
-    if !applies(target, probe) {
+    if !same_family(target) || !applies(target, probe) {
         return 0;
     }
     let ids = Ids::of(target);
@@ -203,14 +210,21 @@ pub fn build(target: &Target, probe: Probe, buf: &mut [u8]) -> usize {
         Probe::Ie(n @ 1..=2) => {
             let i = usize::from(n - 1);
             let len = 8 + IE_LEN[i];
+            // ICMPv4 and ICMPv6 echoes share their layout; only the type and the checksum differ.
             let mut icmp = Icmpv4Packet::new_unchecked(&mut l4[..len]);
-            icmp.set_msg_type(tojimari_wire::icmpv4::message::ECHO_REQUEST);
+            let (proto, echo) = match target.dst {
+                IpAddr::V4(_) => (ip_protocol::ICMP, icmpv4::message::ECHO_REQUEST),
+                IpAddr::V6(_) => (ip_protocol::ICMPV6, icmpv6::message::ECHO_REQUEST),
+            };
+            icmp.set_msg_type(echo);
             icmp.set_msg_code(IE_CODE[i]);
             icmp.set_ident(ids.icmp_id);
             icmp.set_seq_no(u16::from(n));
             icmp.data_mut().fill(0);
-            icmp.fill_checksum();
-            (ip_protocol::ICMP, len, n == 1, IE_TOS[i])
+            if proto == ip_protocol::ICMP {
+                icmp.fill_checksum();
+            }
+            (proto, len, n == 1, IE_TOS[i])
         }
         p => {
             let Some(shape) = tcp_shape(p) else { return 0 };
@@ -220,7 +234,7 @@ pub fn build(target: &Target, probe: Probe, buf: &mut [u8]) -> usize {
             (ip_protocol::TCP, len, shape.df, 0)
         }
     };
-    write_frame(target, src, dst, buf, IpHeader { proto, id: ids.ip_id(probe), df, tos }, &l4[..len])
+    write_frame(target, buf, IpHeader { proto, id: ids.ip_id(probe), df, tos }, &l4[..len])
 }
 
 /// Writes the TCP header and options of `probe` into `l4` and returns its length (checksum left zero).
@@ -265,35 +279,58 @@ struct IpHeader {
     tos: u8,
 }
 
-/// Ethernet + IPv4 around `l4`, with the IPv4 and upper-layer checksums filled.
-fn write_frame(target: &Target, src: Ipv4Addr, dst: Ipv4Addr, buf: &mut [u8], ip: IpHeader, l4: &[u8]) -> usize {
-    let at = ethernet::HEADER_LEN + ipv4::HEADER_LEN;
+/// Ethernet + IPv4 or IPv6 (as the target's addresses) around `l4`, with the IPv4 and upper-layer
+/// checksums filled. Over IPv6 `df` and `id` have no field to go in; `tos` is the traffic class.
+fn write_frame(target: &Target, buf: &mut [u8], ip: IpHeader, l4: &[u8]) -> usize {
+    let (ethertype, ip_len) = match target.dst {
+        IpAddr::V4(_) => (EtherType::IPV4, ipv4::HEADER_LEN),
+        IpAddr::V6(_) => (EtherType::IPV6, ipv6::HEADER_LEN),
+    };
+    let at = ethernet::HEADER_LEN + ip_len;
     let total = at + l4.len();
     if buf.len() < total {
         return 0;
     }
-    let repr = EthernetRepr { src_addr: target.l2.src_mac, dst_addr: target.l2.dst_mac, ethertype: EtherType::IPV4 };
+    let repr = EthernetRepr { src_addr: target.l2.src_mac, dst_addr: target.l2.dst_mac, ethertype };
     repr.emit(&mut EthernetFrame::new_unchecked(&mut buf[..ethernet::HEADER_LEN]));
-    let repr = Ipv4Repr {
-        src_addr: src,
-        dst_addr: dst,
-        protocol: ip.proto,
-        payload_len: l4.len(),
-        ttl: target.ttl,
-        ident: ip.id,
-        dscp_ecn: ip.tos,
-        dont_frag: ip.df,
-        more_frags: false,
-        frag_offset: 0,
+    let header = &mut buf[ethernet::HEADER_LEN..at];
+    let emitted = match (target.src, target.dst) {
+        (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => Ipv4Repr {
+            src_addr,
+            dst_addr,
+            protocol: ip.proto,
+            payload_len: l4.len(),
+            ttl: target.ttl,
+            ident: ip.id,
+            dscp_ecn: ip.tos,
+            dont_frag: ip.df,
+            more_frags: false,
+            frag_offset: 0,
+        }
+        .emit(&mut Ipv4Packet::new_unchecked(header)),
+        (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => Ipv6Repr {
+            src_addr,
+            dst_addr,
+            next_header: ip.proto,
+            payload_len: l4.len(),
+            hop_limit: target.ttl,
+            traffic_class: ip.tos,
+            flow_label: 0,
+        }
+        .emit(&mut Ipv6Packet::new_unchecked(header)),
+        _ => return 0,
     };
-    if repr.emit(&mut Ipv4Packet::new_unchecked(&mut buf[ethernet::HEADER_LEN..at])).is_err() {
+    if emitted.is_err() {
         return 0;
     }
     buf[at..total].copy_from_slice(l4);
-    let (s, d) = (IpAddr::V4(src), IpAddr::V4(dst));
-    match ip.proto {
-        ip_protocol::TCP => TcpPacket::new_unchecked(&mut buf[at..total]).fill_checksum(s, d),
-        ip_protocol::UDP => UdpPacket::new_unchecked(&mut buf[at..total]).fill_checksum(s, d),
+    let (s, d) = (target.src, target.dst);
+    match (ip.proto, s, d) {
+        (ip_protocol::TCP, ..) => TcpPacket::new_unchecked(&mut buf[at..total]).fill_checksum(s, d),
+        (ip_protocol::UDP, ..) => UdpPacket::new_unchecked(&mut buf[at..total]).fill_checksum(s, d),
+        (ip_protocol::ICMPV6, IpAddr::V6(s), IpAddr::V6(d)) => {
+            Icmpv6Packet::new_unchecked(&mut buf[at..total]).fill_checksum(s, d)
+        }
         _ => {}
     }
     total
@@ -302,6 +339,7 @@ fn write_frame(target: &Target, src: Ipv4Addr, dst: Ipv4Addr, buf: &mut [u8], ip
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
     use tojimari_packet::L2;
     use tojimari_wire::{TcpOption, TcpRepr};
 
@@ -406,12 +444,84 @@ pub(crate) mod tests {
         assert_eq!(build(&target(), Probe::Seq(0), &mut buf[..40]), 0);
     }
 
+    /// The same target over IPv6 (the test bed's documentation prefix).
+    pub(crate) fn target6() -> Target {
+        Target { src: "2001:db8:18::1".parse().unwrap(), dst: "2001:db8:18::2".parse().unwrap(), ..target() }
+    }
+
     #[test]
-    fn ipv6_targets_get_no_active_probes() {
+    fn every_ipv6_probe_parses_back() {
+        let t = target6();
+        let ids = Ids::of(&t);
+        let (IpAddr::V6(src), IpAddr::V6(dst)) = (t.src, t.dst) else { unreachable!() };
+        let sched = schedule(&t);
+        assert_eq!(sched, schedule(&target()), "the same plan in both families");
+        let mut ports = std::collections::HashSet::new();
+        for (probe, _) in &sched {
+            let mut buf = [0u8; 1600];
+            let n = build(&t, *probe, &mut buf);
+            assert!(n > 0, "{probe:?}");
+            let eth = EthernetFrame::new_checked(&buf[..n]).unwrap();
+            assert_eq!(eth.ethertype(), EtherType::IPV6);
+            let ip = Ipv6Packet::new_checked(&buf[14..n]).unwrap();
+            assert_eq!(usize::from(ip.payload_len()), n - 14 - 40);
+            assert_eq!((ip.hop_limit(), ip.src_addr(), ip.dst_addr()), (57, src, dst));
+            let payload = ip.payload();
+            // The IPv4 frame of the same probe carries the same transport bytes but for the checksum.
+            let mut buf4 = [0u8; 1600];
+            let n4 = build(&target(), *probe, &mut buf4);
+            assert_eq!(n4 - 34, n - 54, "{probe:?}");
+            match probe {
+                Probe::U1 => {
+                    assert_eq!(ip.next_header(), ip_protocol::UDP);
+                    let udp = UdpPacket::new_checked(payload).unwrap();
+                    assert!(udp.verify_checksum(t.src, t.dst));
+                    assert_eq!((udp.dst_port(), usize::from(udp.len())), (9, 8 + U1_LEN));
+                    assert!(udp.payload().iter().all(|&b| b == U1_FILL));
+                    assert!(ports.insert(udp.src_port()));
+                    assert_eq!(ip.traffic_class(), 0);
+                }
+                Probe::Ie(n) => {
+                    let i = usize::from(*n - 1);
+                    assert_eq!(ip.next_header(), ip_protocol::ICMPV6);
+                    let icmp = Icmpv6Packet::new_checked(payload).unwrap();
+                    assert!(icmp.verify_checksum(src, dst));
+                    assert_eq!(icmp.msg_type(), icmpv6::message::ECHO_REQUEST);
+                    assert_eq!(icmp.msg_code(), IE_CODE[i]);
+                    assert_eq!((icmp.ident(), icmp.seq_no()), (ids.icmp_id, u16::from(*n)));
+                    assert_eq!(icmp.data().len(), IE_LEN[i]);
+                    assert_eq!(ip.traffic_class(), IE_TOS[i]);
+                }
+                p => {
+                    assert_eq!(ip.next_header(), ip_protocol::TCP);
+                    let tcp = TcpPacket::new_checked(payload).unwrap();
+                    assert!(tcp.verify_checksum(t.src, t.dst));
+                    let shape = tcp_shape(*p).unwrap();
+                    assert_eq!((tcp.flags(), tcp.window_len()), (shape.flags, shape.window));
+                    assert_eq!(tcp.dst_port(), if shape.open_port { 22 } else { 1 });
+                    assert_eq!(tcp.seq_number(), ids.seq(*p));
+                    assert!(ports.insert(tcp.src_port()));
+                    // Same segment as over IPv4 once the checksums are set aside.
+                    let mut a = payload.to_vec();
+                    let mut b = buf4[34..n4].to_vec();
+                    a[16..18].fill(0);
+                    b[16..18].fill(0);
+                    assert_eq!(a, b, "{p:?}");
+                    assert_eq!(ip.traffic_class(), 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_families_get_no_probe() {
         let mut t = target();
-        t.src = "2001:db8::1".parse().unwrap();
         t.dst = "2001:db8::2".parse().unwrap();
         assert!(schedule(&t).is_empty());
         assert_eq!(build(&t, Probe::Seq(0), &mut [0u8; 1600]), 0);
+        // A buffer too small for the longer IPv6 header.
+        let t6 = target6();
+        let n4 = build(&target(), Probe::Seq(0), &mut [0u8; 1600]);
+        assert_eq!(build(&t6, Probe::Seq(0), &mut vec![0u8; n4]), 0);
     }
 }

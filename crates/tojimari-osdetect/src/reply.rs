@@ -1,10 +1,10 @@
 //! An answer's IP packet read once into plain values: the IP fields the facts use and the TCP segment,
-//! ICMP echo reply or ICMP error it carries. Never panics: anything short or odd gives `None` or leaves
-//! a field out.
+//! ICMP echo reply or ICMP error it carries, IPv4 or IPv6 alike (ICMPv4 and ICMPv6 share the header
+//! layout this reads). Never panics: anything short or odd gives `None` or leaves a field out.
 
 use std::net::IpAddr;
 
-use tojimari_wire::{Icmpv4Packet, Ipv4Packet, Ipv6Packet, TcpOption, TcpPacket, icmpv4, ip_protocol};
+use tojimari_wire::{Icmpv4Packet, Ipv4Packet, Ipv6Packet, TcpOption, TcpPacket, icmpv4, icmpv6, ip_protocol};
 
 /// The IP layer of an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,8 +12,8 @@ pub(crate) struct Ip<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub ttl: u8,
-    /// IPv4's DF bit (false for IPv6).
-    pub df: bool,
+    /// IPv4's DF bit (None for IPv6, which has no such bit).
+    pub df: Option<bool>,
     /// IPv4's identification (None for IPv6).
     pub id: Option<u16>,
     /// IPv4's total length (IPv6: header + payload length).
@@ -34,7 +34,7 @@ pub(crate) fn ip(bytes: &[u8]) -> Option<Ip<'_>> {
                 src: IpAddr::V4(p.src_addr()),
                 dst: IpAddr::V4(p.dst_addr()),
                 ttl: p.ttl(),
-                df: p.dont_frag(),
+                df: Some(p.dont_frag()),
                 id: Some(p.ident()),
                 total_len: p.total_len(),
                 proto: p.protocol(),
@@ -51,7 +51,7 @@ pub(crate) fn ip(bytes: &[u8]) -> Option<Ip<'_>> {
                 src: IpAddr::V6(p.src_addr()),
                 dst: IpAddr::V6(p.dst_addr()),
                 ttl: p.hop_limit(),
-                df: false,
+                df: None,
                 id: None,
                 total_len: p.payload_len().saturating_add(40),
                 proto: upper.protocol,
@@ -141,7 +141,8 @@ pub(crate) fn tcp(bytes: &[u8]) -> Option<Tcp> {
     })
 }
 
-/// An ICMPv4 message's header fields and body.
+/// An ICMPv4 or ICMPv6 message's header fields and body (both put type, code, checksum, then identifier
+/// and sequence number or an error's 32-bit word, then the body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Icmp<'a> {
     pub msg_type: u8,
@@ -165,11 +166,31 @@ pub(crate) fn icmp(bytes: &[u8]) -> Option<Icmp<'_>> {
     })
 }
 
-/// Whether an ICMPv4 message is a destination-unreachable port error.
-pub(crate) fn is_port_unreachable(m: &Icmp<'_>) -> bool {
-    m.msg_type == icmpv4::message::DST_UNREACHABLE && m.code == icmpv4::unreachable::PORT
+/// Whether an ICMP message carried by protocol `proto` (ICMP or ICMPv6) is an echo reply.
+pub(crate) fn is_echo_reply(proto: u8, m: &Icmp<'_>) -> bool {
+    match proto {
+        ICMP => m.msg_type == icmpv4::message::ECHO_REPLY,
+        ICMPV6 => m.msg_type == icmpv6::message::ECHO_REPLY,
+        _ => false,
+    }
+}
+
+/// Whether an ICMP message carried by protocol `proto` (ICMP or ICMPv6) is a destination-unreachable port
+/// error.
+pub(crate) fn is_port_unreachable(proto: u8, m: &Icmp<'_>) -> bool {
+    match proto {
+        ICMP => m.msg_type == icmpv4::message::DST_UNREACHABLE && m.code == icmpv4::unreachable::PORT,
+        ICMPV6 => m.msg_type == icmpv6::message::DST_UNREACHABLE && m.code == icmpv6::unreachable::PORT,
+        _ => false,
+    }
+}
+
+/// Whether `proto` is ICMP of either family.
+pub(crate) fn is_icmp(proto: u8) -> bool {
+    proto == ICMP || proto == ICMPV6
 }
 
 pub(crate) const TCP: u8 = ip_protocol::TCP;
 pub(crate) const ICMP: u8 = ip_protocol::ICMP;
+pub(crate) const ICMPV6: u8 = ip_protocol::ICMPV6;
 pub(crate) const UDP: u8 = ip_protocol::UDP;

@@ -1,12 +1,12 @@
 //! [`classify`]: exchanges in, an [`OsReport`] out: the facts, the best matches, and the sentences that
-//! say why the answer is weaker (ports missing, probes unanswered, IPv6).
+//! say why the answer is weaker (ports missing, probes unanswered). IPv6 targets go the same way: the facts
+//! IPv6 cannot have (DF, IP ID) are simply not compared.
 //!
 //! A match is *stated* when its accuracy reaches `MatchOptions::state_at`, enough facts were compared
 //! and no unrelated entry (sharing neither a family nor a vendor) comes within [`AMBIGUOUS`] points (two
 //! families that close mean the facts do not decide); otherwise the near matches are listed as guesses (`guessed`), with
 //! `--osscan-guess` down to 50%.
 
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use tojimari_core::os::{OsClass, OsMatch, OsMethod, OsReport, PortUsed, SequenceClass, TcpSequence, Uptime};
@@ -41,10 +41,6 @@ pub(crate) fn classify(
             report.ports_used.push(PortUsed { state, proto, port });
         }
     }
-    if matches!(target.dst, IpAddr::V6(_)) {
-        report.notes.push("IPv6: active tests not run (the probes are IPv4 only)".into());
-        return report;
-    }
     add_port_notes(target, &mut report.notes);
     let facts = Facts::read(target, exchanges);
     add_silence_notes(&facts, &mut report.notes);
@@ -70,7 +66,7 @@ pub(crate) fn classify(
         return report;
     }
     report.fingerprint = Some(facts.fingerprint());
-    let full = full_active();
+    let full = full_active(target.dst.is_ipv6());
     let scored: Vec<(&Entry, Score)> = db.entries.iter().map(|e| (e, score(e, &values, false, full))).collect();
     let (matches, guessed) = choose(scored, opts);
     if matches.is_empty() {

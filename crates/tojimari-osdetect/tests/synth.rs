@@ -140,6 +140,19 @@ const LWIP: Stack = Stack {
     rst_window: 2144,
 };
 
+/// 2001:db8:18::`last`.
+fn target6_addr(last: u8) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[..6].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0x18]);
+    a[15] = last;
+    a
+}
+
+/// The same target over IPv6.
+fn target6() -> Target {
+    Target { src: IpAddr::from(target6_addr(1)), dst: IpAddr::from(target6_addr(2)), ..target() }
+}
+
 fn target() -> Target {
     Target {
         l2: L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: [2, 0, 0, 0, 0, 2] },
@@ -160,11 +173,13 @@ struct Host {
     rng: u64,
     /// Routers between us (each takes one from the TTL).
     hops: u8,
+    /// Whether the frame being answered came over IPv6 (the answer goes back the same way).
+    v6: bool,
 }
 
 impl Host {
     fn new(stack: Stack) -> Host {
-        Host { stack, id: 4000, rng: 0x1234_5678_9abc_def0, hops: 0 }
+        Host { stack, id: 4000, rng: 0x1234_5678_9abc_def0, hops: 0, v6: false }
     }
 
     fn rand(&mut self) -> u32 {
@@ -185,8 +200,16 @@ impl Host {
         }
     }
 
-    /// An IPv4 packet from the target to us.
+    /// An IPv4 packet from the target to us, or an IPv6 one (protocol 1 becoming ICMPv6, no DF or ID).
     fn ip(&mut self, proto: u8, df: bool, payload: &[u8]) -> Vec<u8> {
+        if self.v6 {
+            let mut p = vec![0x60, 0, 0, 0, 0, 0, if proto == 1 { 58 } else { proto }, self.stack.ttl - self.hops];
+            p[4..6].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+            p.extend_from_slice(&target6_addr(2));
+            p.extend_from_slice(&target6_addr(1));
+            p.extend_from_slice(payload);
+            return p;
+        }
         let mut p = vec![0u8; 20];
         p[0] = 0x45;
         p[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
@@ -207,6 +230,10 @@ impl Host {
 
     /// The answer to one of our frames at time `at`, if the stack answers it.
     fn answer(&mut self, frame: &[u8], at: Duration) -> Option<Vec<u8>> {
+        self.v6 = frame[12..14] == [0x86, 0xdd];
+        if self.v6 {
+            return self.answer6(&frame[14..], at);
+        }
         let ip = &frame[14..];
         let ihl = usize::from(ip[0] & 15) * 4;
         let l4 = &ip[ihl..];
@@ -233,6 +260,31 @@ impl Host {
                 icmp[2..4].copy_from_slice(&ck.to_be_bytes());
                 let df = ip[6] & 0x40 != 0;
                 Some(self.ip(1, df && self.stack.df, &icmp))
+            }
+            _ => None,
+        }
+    }
+
+    /// As [`Host::answer`] for an IPv6 packet: ICMPv6 errors quote up to the 1280-byte minimum MTU.
+    fn answer6(&mut self, ip: &[u8], at: Duration) -> Option<Vec<u8>> {
+        let l4 = &ip[40..];
+        match ip[6] {
+            6 => self.answer_tcp(l4, at),
+            17 => {
+                let quoted = if self.stack.quote_all { ip.len().min(1280 - 48) } else { 48 };
+                let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
+                let mut q = ip[..quoted].to_vec();
+                q[7] -= self.hops; // the hop limit it arrived with
+                icmp.extend_from_slice(&q);
+                Some(self.ip(1, false, &icmp))
+            }
+            58 => {
+                let mut icmp = l4.to_vec();
+                icmp[0] = 129;
+                if !self.stack.echo_code {
+                    icmp[1] = 0;
+                }
+                Some(self.ip(1, false, &icmp))
             }
             _ => None,
         }
@@ -441,6 +493,29 @@ fn synthesized_systems_are_named() {
     }
 }
 
+/// The same stacks answering over IPv6 are named as over IPv4 (the DF and IP ID facts gone), one hop away
+/// or three.
+#[test]
+fn synthesized_systems_over_ipv6_are_named() {
+    let t6 = target6();
+    for (stack, fam) in [(LINUX, "Linux"), (WINDOWS, "Windows"), (MACOS, "macOS"), (OPENBSD, "OpenBSD")] {
+        for hops in [0, 2] {
+            let mut host = Host::new(stack);
+            host.hops = hops;
+            let r =
+                classify(Db::builtin(), &t6, &exchanges(&t6, &mut host), MatchOptions::default(), SystemTime::now());
+            assert_eq!(family(&r), fam, "{r:#?}");
+            assert!(!r.guessed, "{fam} over IPv6: {r:#?}");
+            assert_eq!(r.distance, Some(hops + 1), "{fam}: {r:#?}");
+            assert!(r.ip_id_sequence.is_none(), "{fam}: {r:#?}");
+            assert!(r.notes.is_empty(), "{fam}: {:?}", r.notes);
+            let v4 = report_for(stack);
+            let (a6, a4) = (r.best().unwrap().accuracy, v4.best().unwrap().accuracy);
+            assert!(a6 + 10 >= a4, "{fam}: {a6}% over IPv6, {a4}% over IPv4");
+        }
+    }
+}
+
 #[test]
 fn uptime_distance_and_sequences() {
     let t = target();
@@ -481,12 +556,17 @@ fn missing_ports_mean_fewer_tests_and_say_why() {
     let r = classify(Db::builtin(), &target(), &ex, MatchOptions::default(), SystemTime::now());
     assert!(r.matches.is_empty());
     assert!(r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
-    // IPv6: nothing run, and said.
+    // IPv6 is probed like IPv4: a silent IPv6 host gets the same notes, and none about its family.
     let mut t6 = target();
     t6.src = "2001:db8:18::1".parse().unwrap();
     t6.dst = "2001:db8:18::2".parse().unwrap();
-    let r = classify(Db::builtin(), &t6, &[], MatchOptions::default(), SystemTime::now());
-    assert!(r.notes.iter().any(|n| n.starts_with("IPv6: active tests not run")));
+    let ex: Vec<Exchange> =
+        schedule(&t6).into_iter().map(|(probe, sent)| Exchange { probe, sent, reply: None }).collect();
+    assert_eq!(ex.len(), 16);
+    let r = classify(Db::builtin(), &t6, &ex, MatchOptions::default(), SystemTime::now());
+    assert!(r.matches.is_empty());
+    assert!(r.notes.iter().any(|n| n.starts_with("no answer to")), "{:?}", r.notes);
+    assert!(!r.notes.iter().any(|n| n.contains("IPv6")), "{:?}", r.notes);
 }
 
 #[test]
@@ -517,13 +597,26 @@ fn passive_guess_is_weaker_than_active() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Random bytes as every answer: no panic, and nothing stated with confidence.
+    /// Random bytes as every answer, over IPv4 or IPv6 (some starting with a plausible IP header of the
+    /// target's family and addresses): no panic, and nothing stated with confidence.
     #[test]
-    fn garbage_answers(seed in any::<u64>(), lens in proptest::collection::vec(0usize..120, 16)) {
-        let t = target();
+    fn garbage_answers(seed in any::<u64>(), lens in proptest::collection::vec(0usize..120, 16), v6 in any::<bool>(),
+                       headed in any::<bool>()) {
+        let t = if v6 { target6() } else { target() };
         let mut rng = seed | 1;
         let ex: Vec<Exchange> = schedule(&t).into_iter().zip(lens).map(|((probe, sent), len)| {
-            let bytes: Vec<u8> = (0..len).map(|_| { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; rng as u8 }).collect();
+            let mut bytes: Vec<u8> =
+                (0..len).map(|_| { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; rng as u8 }).collect();
+            if headed && v6 && bytes.len() >= 40 {
+                bytes[0] = 0x60;
+                bytes[8..24].copy_from_slice(&target6_addr(2));
+                bytes[24..40].copy_from_slice(&target6_addr(1));
+                bytes[6] = [6, 17, 58][usize::from(bytes[6] % 3)];
+            } else if headed && !v6 && bytes.len() >= 20 {
+                bytes[0] = 0x45;
+                bytes[12..20].copy_from_slice(&[198, 18, 0, 2, 198, 18, 0, 1]);
+                bytes[9] = [6, 17, 1][usize::from(bytes[9] % 3)];
+            }
             let _ = answers(&t, &bytes);
             let _ = passive::read(&bytes);
             Exchange { probe, sent, reply: Some((bytes, sent + Duration::from_millis(1))) }
@@ -535,9 +628,9 @@ proptest! {
     /// A Linux host whose answers are mangled (bytes flipped, options cut): no panic, and never a
     /// confident other family.
     #[test]
-    fn mangled_linux_answers(flips in proptest::collection::vec((0usize..16, 20usize..80, any::<u8>()), 0..12),
-                             cuts in proptest::collection::vec((0usize..16, 20usize..60), 0..4)) {
-        let t = target();
+    fn mangled_linux_answers(flips in proptest::collection::vec((0usize..16, 20usize..100, any::<u8>()), 0..12),
+                             cuts in proptest::collection::vec((0usize..16, 20usize..80), 0..4), v6 in any::<bool>()) {
+        let t = if v6 { target6() } else { target() };
         let mut ex = exchanges(&t, &mut Host::new(LINUX));
         for (i, at, b) in flips {
             if let Some((p, _)) = ex.get_mut(i).and_then(|e| e.reply.as_mut())
@@ -558,8 +651,8 @@ proptest! {
     /// Contradictory facts (a Linux host whose answers are mixed with a Windows host's, probe by probe):
     /// no confident answer of a third family.
     #[test]
-    fn contradictory_facts(mask in any::<u16>()) {
-        let t = target();
+    fn contradictory_facts(mask in any::<u16>(), v6 in any::<bool>()) {
+        let t = if v6 { target6() } else { target() };
         let lin = exchanges(&t, &mut Host::new(LINUX));
         let win = exchanges(&t, &mut Host::new(WINDOWS));
         let mixed: Vec<Exchange> = lin.into_iter().zip(win).enumerate()

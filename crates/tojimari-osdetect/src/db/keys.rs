@@ -132,8 +132,16 @@ fn describe(kind: Kind) -> String {
     }
 }
 
-/// The total default weight of every active key (what a full set of answers can be compared on).
-pub fn full_active_weight() -> u32 {
+/// Whether `key` reads a field only IPv4 has (DF, IP ID, the IP checksum): over IPv6 it is never measured.
+pub fn ipv4_only(key: &str) -> bool {
+    matches!(key, "df" | "u1.df" | "u1.rid" | "u1.ripck" | "ie.df")
+        || key.starts_with("ipid.")
+        || (key.starts_with('t') && key.ends_with(".df"))
+}
+
+/// The total default weight of every active key a full set of answers can be compared on: over IPv6
+/// ([`ipv4_only`] keys left out) or over IPv4.
+pub fn full_active_weight(v6: bool) -> u32 {
     let mut keys: Vec<String> = [
         "ttl",
         "df",
@@ -182,7 +190,7 @@ pub fn full_active_weight() -> u32 {
             keys.push(format!("t{t}.{f}"));
         }
     }
-    keys.iter().filter_map(|k| info(k)).map(|i| i.weight).sum()
+    keys.iter().filter(|k| !(v6 && ipv4_only(k))).filter_map(|k| info(k)).map(|i| i.weight).sum()
 }
 
 #[cfg(test)]
@@ -201,6 +209,12 @@ mod tests {
         assert!(check(Kind::Options, &Pattern::parse("MSZ").unwrap()).is_err());
         assert!(check(Kind::Num, &Pattern::parse("yes").unwrap()).is_err());
         assert!(check(Kind::Words(IDS), &Pattern::parse("incremental").unwrap()).is_err());
-        assert!(full_active_weight() > 100);
+        assert!(full_active_weight(false) > 100);
+        // IPv6 leaves out DF (top level, t2-t7, U1, the echoes), the three IP ID classes and two quote facts.
+        let v4_only = ["df", "u1.df", "u1.rid", "u1.ripck", "ie.df", "ipid.open", "ipid.closed", "ipid.icmp"];
+        let t_df: u32 = (2..=7).map(|t| info(&format!("t{t}.df")).unwrap().weight).sum();
+        let gone: u32 = v4_only.iter().map(|k| info(k).unwrap().weight).sum::<u32>() + t_df;
+        assert_eq!(full_active_weight(true), full_active_weight(false) - gone);
+        assert!(!ipv4_only("ttl") && !ipv4_only("t5.flags") && !ipv4_only("u1.iplen") && !ipv4_only("ie.code"));
     }
 }
