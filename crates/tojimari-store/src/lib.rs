@@ -1,4 +1,10 @@
 //! tojimari-store: the result store of issue 13 (docs/design/store.md), being built.
 //!
-//! - [`import`]: reading other tools' result files (nmap XML first) as a stream of records, in bounded
+//! - [`Store`]: the database (SQLite file or PostgreSQL), its schema (`migrations/`, the same for both), scans
+//!   begun and finished, hosts recorded as observations with the current state per port.
+//! - `import` (coming): reading other tools' result files (nmap XML first) as a stream of records, in bounded
 //!   memory.
+
+mod store;
+
+pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};

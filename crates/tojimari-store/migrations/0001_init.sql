@@ -1,0 +1,77 @@
+-- tojimari's result store, schema 1 (docs/design/store.md). Portable SQL: the same file runs on SQLite and
+-- PostgreSQL. Ids are 63-bit values the writer picks (no sequences, so several machines can share one
+-- PostgreSQL); times are Unix milliseconds.
+
+CREATE TABLE scans (
+    id BIGINT PRIMARY KEY,
+    no BIGINT NOT NULL UNIQUE,
+    argv TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    scope_targets TEXT NOT NULL,
+    scope_ports TEXT NOT NULL,
+    started_ms BIGINT NOT NULL,
+    ended_ms BIGINT,
+    status TEXT NOT NULL,
+    writer_host TEXT NOT NULL,
+    writer_pid BIGINT NOT NULL,
+    writer_boot TEXT NOT NULL
+);
+
+CREATE TABLE hosts (
+    id BIGINT PRIMARY KEY,
+    addr TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE host_obs (
+    scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    host_id BIGINT NOT NULL REFERENCES hosts (id),
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    hostnames TEXT NOT NULL,
+    os_name TEXT,
+    os_accuracy BIGINT,
+    distance BIGINT,
+    PRIMARY KEY (scan_id, host_id)
+);
+
+CREATE TABLE port_obs (
+    scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    host_id BIGINT NOT NULL REFERENCES hosts (id),
+    proto TEXT NOT NULL,
+    port BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    service TEXT,
+    product TEXT,
+    version TEXT,
+    tunnel TEXT,
+    cert_sha256 TEXT,
+    PRIMARY KEY (scan_id, host_id, proto, port)
+);
+
+CREATE TABLE findings (
+    scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    host_id BIGINT NOT NULL REFERENCES hosts (id),
+    proto TEXT NOT NULL,
+    port BIGINT NOT NULL,
+    finding TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (scan_id, host_id, proto, port, finding)
+);
+
+CREATE TABLE current_ports (
+    host_id BIGINT NOT NULL REFERENCES hosts (id),
+    proto TEXT NOT NULL,
+    port BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    service TEXT,
+    first_seen_ms BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL,
+    last_changed_ms BIGINT NOT NULL,
+    last_scan_id BIGINT NOT NULL,
+    PRIMARY KEY (host_id, proto, port)
+);
+
+CREATE INDEX port_obs_host ON port_obs (host_id, proto, port);
+CREATE INDEX scans_started ON scans (started_ms);

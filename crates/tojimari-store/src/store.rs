@@ -1,0 +1,452 @@
+//! The store itself: one database (SQLite file or PostgreSQL URL) behind a blocking API, the schema applied
+//! by the embedded migrations (`migrations/`, the same files for both backends), scans begun, their hosts
+//! recorded as observations with the current state per port kept up to date in the same transaction, and
+//! scans finished as complete or interrupted.
+//!
+//! The API blocks: the scanner's engines are threads, so the store runs its own small tokio runtime and
+//! callers never see `async`. Times are passed in (Unix milliseconds), as everywhere above the I/O edge.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use tojimari_core::HostReport;
+
+/// Which database a store writes to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Why the store cannot be used. Each names the database (`what`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the result store {what}: {message}")]
+    Open { what: String, message: String },
+    #[error("the result store {what} has schema version {version}, newer than this tojimari knows")]
+    NewerSchema { what: String, version: i64 },
+    #[error("the result store {what} failed while {doing}: {message}")]
+    Query { what: String, doing: &'static str, message: String },
+}
+
+/// How a scan ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ScanStatus {
+    Running,
+    Complete,
+    Interrupted,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Running => "running",
+            ScanStatus::Complete => "complete",
+            ScanStatus::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> ScanStatus {
+        match s {
+            "complete" => ScanStatus::Complete,
+            "running" => ScanStatus::Running,
+            _ => ScanStatus::Interrupted,
+        }
+    }
+}
+
+/// What a scan is, as recorded when it begins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanStart {
+    pub argv: String,
+    /// `scan`, `check quick`, `import`, ...
+    pub profile: String,
+    /// The targets and ports asked, as the user wrote them.
+    pub targets: String,
+    pub ports: String,
+    pub started_ms: i64,
+    /// Who writes it: host name, pid and boot id (to find scans whose process died).
+    pub writer_host: String,
+    pub writer_pid: i64,
+    pub writer_boot: String,
+}
+
+/// A scan's identity: the row id and the number people see.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ScanId {
+    pub id: i64,
+    pub no: i64,
+}
+
+/// One scan as listed by [`Store::scans`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanRow {
+    pub no: i64,
+    pub profile: String,
+    pub targets: String,
+    pub started_ms: i64,
+    pub ended_ms: Option<i64>,
+    pub status: ScanStatus,
+}
+
+/// The current state of one port of one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentPort {
+    pub proto: String,
+    pub port: u16,
+    pub state: String,
+    pub service: Option<String>,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub last_changed_ms: i64,
+}
+
+/// An open result store.
+#[derive(Debug)]
+pub struct Store {
+    what: String,
+    backend: Backend,
+    rt: tokio::runtime::Runtime,
+    pool: AnyPool,
+}
+
+/// The migrations, embedded at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Opens (creating where needed) the store at `location`: a `postgres://` or `postgresql://` URL, a
+    /// `sqlite:` URL, or a file path (SQLite). Applies the migrations this tojimari has; a store with
+    /// newer ones is refused ([`StoreError::NewerSchema`]).
+    pub fn open(location: &str) -> Result<Store, StoreError> {
+        let (backend, url, what) = locate(location);
+        let open_err = |message: String| StoreError::Open { what: what.clone(), message };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| open_err(format!("cannot start its runtime: {e}")))?;
+        if backend == Backend::Sqlite
+            && let Some(dir) = std::path::Path::new(&what).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        install_default_drivers();
+        // One plain connection first: a file that is not a database, a read-only directory or a refused
+        // login fails here at once, where the pool would retry until its acquire timeout.
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&url).await?;
+            if backend == Backend::Sqlite {
+                conn.execute("PRAGMA schema_version").await?;
+            }
+            conn.close().await
+        })
+        .map_err(|e| open_err(e.to_string()))?;
+        let pool = rt.block_on(async {
+            let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 1 } else { 4 });
+            let options = if backend == Backend::Sqlite {
+                options.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets a second scan read and queue while one writes; a locked database is
+                        // waited for, not failed at once.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        Ok(())
+                    })
+                })
+            } else {
+                options
+            };
+            options.connect(&url).await
+        });
+        let pool = pool.map_err(|e| open_err(e.to_string()))?;
+        let store = Store { what, backend, rt, pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database, as messages name it.
+    pub fn name(&self) -> &str {
+        &self.what
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> = self.rt.block_on(async {
+            // A store never migrated has no table of migrations yet.
+            sqlx::query_scalar::<_, i64>("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&self.pool).await.ok()
+        });
+        if let Some(version) = applied
+            && version > known
+        {
+            return Err(StoreError::NewerSchema { what: self.what.clone(), version });
+        }
+        self.rt.block_on(MIGRATOR.run(&self.pool)).map_err(|e| self.query_err("applying its schema", e))
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): two
+    /// deferred transactions that both read and then write would deadlock, and SQLite fails the second at
+    /// once instead of waiting (the busy timeout does not apply to that upgrade).
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Query { what: self.what.clone(), doing, message: e.to_string() }
+    }
+
+    /// Records that a scan begins; returns its id and number (one more than the highest so far).
+    pub fn begin_scan(&self, start: &ScanStart) -> Result<ScanId, StoreError> {
+        let id = new_id();
+        let result: Result<i64, sqlx::Error> = self.rt.block_on(async {
+            // Two writers may pick the same number: the UNIQUE constraint refuses the second, which tries again.
+            let mut last = None;
+            for _ in 0..8 {
+                let mut tx = self.write_tx().await?;
+                let no: i64 =
+                    sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, \
+                     writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(id)
+                .bind(no)
+                .bind(&start.argv)
+                .bind(&start.profile)
+                .bind(&start.targets)
+                .bind(&start.ports)
+                .bind(start.started_ms)
+                .bind(ScanStatus::Running.as_str())
+                .bind(&start.writer_host)
+                .bind(start.writer_pid)
+                .bind(&start.writer_boot)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Ok(_) => {
+                        tx.commit().await?;
+                        return Ok(no);
+                    }
+                    Err(e) => {
+                        last = Some(e);
+                        tx.rollback().await?;
+                    }
+                }
+            }
+            Err(last.unwrap_or(sqlx::Error::PoolClosed))
+        });
+        let no = result.map_err(|e| self.query_err("recording a new scan", e))?;
+        Ok(ScanId { id, no })
+    }
+
+    /// Records finished hosts of `scan` in one transaction: their observations, their findings, and the
+    /// current state of every port they report (first seen, last seen, last changed).
+    pub fn record_hosts(&self, scan: ScanId, hosts: &[HostReport], now_ms: i64) -> Result<(), StoreError> {
+        let done: Result<(), sqlx::Error> = self.rt.block_on(async {
+            let mut tx = self.write_tx().await?;
+            for host in hosts {
+                let host_id = host_id(&mut tx, host.addr).await?;
+                let names: Vec<&str> = host.hostnames.iter().map(|h| h.name.as_str()).collect();
+                let best = host.os.as_ref().and_then(|os| os.best());
+                sqlx::query(
+                    "INSERT INTO host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(scan.id)
+                .bind(host_id)
+                .bind(host.state.as_str())
+                .bind(host.state_reason.as_str())
+                .bind(names.join(" "))
+                .bind(best.map(|m| m.name.clone()))
+                .bind(best.map(|m| i64::from(m.accuracy)))
+                .bind(host.os.as_ref().and_then(|os| os.distance).map(i64::from))
+                .execute(&mut *tx)
+                .await?;
+                for p in &host.ports {
+                    let service = p.service.as_ref();
+                    sqlx::query(
+                        "INSERT INTO port_obs (scan_id, host_id, proto, port, state, reason, service, product, \
+                         version, tunnel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(scan.id)
+                    .bind(host_id)
+                    .bind(p.proto.as_str())
+                    .bind(i64::from(p.port))
+                    .bind(p.state.as_str())
+                    .bind(p.reason.as_str())
+                    .bind(service.map(|s| s.name.clone()))
+                    .bind(service.and_then(|s| s.product.clone()))
+                    .bind(service.and_then(|s| s.version.clone()))
+                    .bind(service.and_then(|s| s.tunnel.map(|t| t.as_str().to_string())))
+                    .execute(&mut *tx)
+                    .await?;
+                    for f in service.map(|s| s.findings.as_slice()).unwrap_or_default() {
+                        sqlx::query(
+                            "INSERT INTO findings (scan_id, host_id, proto, port, finding, severity, evidence) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(scan.id)
+                        .bind(host_id)
+                        .bind(p.proto.as_str())
+                        .bind(i64::from(p.port))
+                        .bind(&f.id)
+                        .bind(f.severity.as_str())
+                        .bind(&f.evidence)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    // The current state: a new port is first seen now; a changed state or service is
+                    // last changed now; every covered port is last seen now.
+                    sqlx::query(
+                        "INSERT INTO current_ports (host_id, proto, port, state, service, first_seen_ms, \
+                         last_seen_ms, last_changed_ms, last_scan_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7) \
+                         ON CONFLICT (host_id, proto, port) DO UPDATE SET \
+                         last_changed_ms = CASE WHEN current_ports.state = excluded.state \
+                           AND COALESCE(current_ports.service, '') = COALESCE(excluded.service, '') \
+                           THEN current_ports.last_changed_ms ELSE excluded.last_seen_ms END, \
+                         state = excluded.state, service = excluded.service, \
+                         last_seen_ms = excluded.last_seen_ms, last_scan_id = excluded.last_scan_id",
+                    )
+                    .bind(host_id)
+                    .bind(p.proto.as_str())
+                    .bind(i64::from(p.port))
+                    .bind(p.state.as_str())
+                    .bind(service.map(|s| s.name.clone()))
+                    .bind(now_ms)
+                    .bind(scan.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await
+        });
+        done.map_err(|e| self.query_err("recording hosts", e))
+    }
+
+    /// Marks `scan` finished.
+    pub fn finish_scan(&self, scan: ScanId, status: ScanStatus, ended_ms: i64) -> Result<(), StoreError> {
+        let done = self.rt.block_on(
+            sqlx::query("UPDATE scans SET status = $1, ended_ms = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(ended_ms)
+                .bind(scan.id)
+                .execute(&self.pool),
+        );
+        done.map(drop).map_err(|e| self.query_err("finishing a scan", e))
+    }
+
+    /// Every scan, newest first.
+    pub fn scans(&self) -> Result<Vec<ScanRow>, StoreError> {
+        type Row = (i64, String, String, i64, Option<i64>, String);
+        let rows: Result<Vec<Row>, sqlx::Error> = self.rt.block_on(
+            sqlx::query_as(
+                "SELECT no, profile, scope_targets, started_ms, ended_ms, status FROM scans ORDER BY no DESC",
+            )
+            .fetch_all(&self.pool),
+        );
+        let rows = rows.map_err(|e| self.query_err("listing scans", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(no, profile, targets, started_ms, ended_ms, status)| ScanRow {
+                no,
+                profile,
+                targets,
+                started_ms,
+                ended_ms,
+                status: ScanStatus::parse(&status),
+            })
+            .collect())
+    }
+
+    /// The current state of every port of `addr` the store knows, by protocol and port.
+    pub fn current_ports(&self, addr: IpAddr) -> Result<Vec<CurrentPort>, StoreError> {
+        type Row = (String, i64, String, Option<String>, i64, i64, i64);
+        let rows: Result<Vec<Row>, sqlx::Error> = self.rt.block_on(
+            sqlx::query_as(
+                "SELECT c.proto, c.port, c.state, c.service, c.first_seen_ms, c.last_seen_ms, c.last_changed_ms \
+                 FROM current_ports c JOIN hosts h ON h.id = c.host_id WHERE h.addr = $1 ORDER BY c.proto, c.port",
+            )
+            .bind(addr.to_string())
+            .fetch_all(&self.pool),
+        );
+        let rows = rows.map_err(|e| self.query_err("reading the current state", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(proto, port, state, service, first_seen_ms, last_seen_ms, last_changed_ms)| CurrentPort {
+                proto,
+                port: u16::try_from(port).unwrap_or(0),
+                state,
+                service,
+                first_seen_ms,
+                last_seen_ms,
+                last_changed_ms,
+            })
+            .collect())
+    }
+}
+
+/// The row id of `addr` in `hosts`, inserted when new.
+async fn host_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, addr: IpAddr) -> Result<i64, sqlx::Error> {
+    let addr = addr.to_string();
+    sqlx::query("INSERT INTO hosts (id, addr) VALUES ($1, $2) ON CONFLICT (addr) DO NOTHING")
+        .bind(new_id())
+        .bind(&addr)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query_scalar("SELECT id FROM hosts WHERE addr = $1").bind(&addr).fetch_one(&mut **tx).await
+}
+
+/// (backend, URL for sqlx, the name messages use) of a location given by the user.
+fn locate(location: &str) -> (Backend, String, String) {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        // The password, if any, stays out of messages.
+        let shown = match (location.find("://"), location.find('@')) {
+            (Some(scheme), Some(at)) if at > scheme => format!("{}://...@{}", &location[..scheme], &location[at + 1..]),
+            _ => location.to_string(),
+        };
+        return (Backend::Postgres, location.to_string(), shown);
+    }
+    let path = location.strip_prefix("sqlite://").or_else(|| location.strip_prefix("sqlite:")).unwrap_or(location);
+    (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"), path.to_string())
+}
+
+/// A fresh 63-bit row id: distinct across writers (time, process and a counter, mixed).
+fn new_id() -> i64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut z = nanos ^ (u64::from(std::process::id()) << 40) ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(17);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) >> 1) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_pick_the_backend_and_hide_passwords() {
+        assert_eq!(locate("/tmp/x/store.db").0, Backend::Sqlite);
+        assert_eq!(locate("sqlite:/tmp/s.db").1, "sqlite:///tmp/s.db?mode=rwc");
+        let (b, url, shown) = locate("postgres://me:secret@127.0.0.1:5432/tj");
+        assert_eq!((b, url.as_str()), (Backend::Postgres, "postgres://me:secret@127.0.0.1:5432/tj"));
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn ids_are_positive_and_distinct() {
+        let ids: std::collections::BTreeSet<i64> = (0..10_000).map(|_| new_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|&i| i >= 0));
+    }
+}

@@ -1,0 +1,176 @@
+//! The store on SQLite, in a temporary directory: the schema applied once and kept, scans numbered and
+//! finished, observations and the current state per port (first seen, last seen, last changed) across two
+//! scans, a store from a newer tojimari refused, two writers at once both recorded.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use tojimari_core::report::{HostReport, HostState};
+use tojimari_core::{PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod};
+use tojimari_store::{ScanStart, ScanStatus, Store, StoreError};
+
+/// A directory of its own, removed at the end.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!("tojimari-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+
+    fn db(&self) -> String {
+        self.0.join("nested/store.db").to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start(ms: i64) -> ScanStart {
+    ScanStart {
+        argv: "tojimari scan -p 22,80 198.18.0.2".into(),
+        profile: "scan".into(),
+        targets: "198.18.0.2".into(),
+        ports: "22,80".into(),
+        started_ms: ms,
+        writer_host: "test".into(),
+        writer_pid: i64::from(std::process::id()),
+        writer_boot: "boot".into(),
+    }
+}
+
+fn host(ports: &[(u16, PortState, Option<&str>)]) -> HostReport {
+    let addr: IpAddr = "198.18.0.2".parse().unwrap();
+    HostReport {
+        addr,
+        hostnames: Vec::new(),
+        state: HostState::Up,
+        state_reason: Reason::ArpResponse,
+        state_reason_ttl: 0,
+        ports: ports
+            .iter()
+            .map(|&(port, state, service)| {
+                let mut r = PortResult::new(Protocol::Tcp, port, state, Reason::SynAck);
+                r.service = service.map(|s| Box::new(ServiceInfo::named(s, ServiceMethod::Probed, 10)));
+                r
+            })
+            .collect(),
+        start: SystemTime::UNIX_EPOCH,
+        end: SystemTime::UNIX_EPOCH + Duration::from_secs(1),
+        times: None,
+        complete: true,
+        timed_out: false,
+        os: None,
+    }
+}
+
+#[test]
+fn scans_are_numbered_and_the_current_state_follows_the_observations() {
+    let dir = Dir::new("current");
+    let store = Store::open(&dir.db()).unwrap();
+    let addr: IpAddr = "198.18.0.2".parse().unwrap();
+
+    let first = store.begin_scan(&start(1_000)).unwrap();
+    assert_eq!(first.no, 1);
+    store
+        .record_hosts(first, &[host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Closed, None)])], 1_500)
+        .unwrap();
+    store.finish_scan(first, ScanStatus::Complete, 2_000).unwrap();
+
+    let second = store.begin_scan(&start(10_000)).unwrap();
+    assert_eq!(second.no, 2);
+    // 22 unchanged, 80 opened.
+    store
+        .record_hosts(
+            second,
+            &[host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Open, Some("http"))])],
+            10_500,
+        )
+        .unwrap();
+    store.finish_scan(second, ScanStatus::Interrupted, 11_000).unwrap();
+
+    let current = store.current_ports(addr).unwrap();
+    assert_eq!(current.len(), 2, "{current:?}");
+    let (p22, p80) = (&current[0], &current[1]);
+    assert_eq!((p22.port, p22.state.as_str()), (22, "open"));
+    assert_eq!((p22.first_seen_ms, p22.last_seen_ms, p22.last_changed_ms), (1_500, 10_500, 1_500));
+    assert_eq!((p80.port, p80.state.as_str(), p80.service.as_deref()), (80, "open", Some("http")));
+    assert_eq!((p80.first_seen_ms, p80.last_seen_ms, p80.last_changed_ms), (1_500, 10_500, 10_500));
+
+    let scans = store.scans().unwrap();
+    let statuses: Vec<(i64, ScanStatus)> = scans.iter().map(|s| (s.no, s.status)).collect();
+    assert_eq!(statuses, [(2, ScanStatus::Interrupted), (1, ScanStatus::Complete)]);
+    assert_eq!(scans[1].ended_ms, Some(2_000));
+    drop(store);
+
+    // Opened again: the schema is kept, the numbers go on.
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.begin_scan(&start(20_000)).unwrap().no, 3);
+}
+
+#[test]
+fn a_store_from_a_newer_tojimari_is_refused_by_name() {
+    let dir = Dir::new("newer");
+    drop(Store::open(&dir.db()).unwrap());
+    let url = format!("sqlite://{}", dir.db());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+    });
+    let e = Store::open(&dir.db()).unwrap_err();
+    assert!(matches!(e, StoreError::NewerSchema { version: 9999, .. }), "{e}");
+    assert!(e.to_string().contains("store.db"), "{e}");
+}
+
+#[test]
+fn a_location_that_cannot_be_a_database_is_an_error_naming_it() {
+    let dir = Dir::new("bad");
+    let file = dir.0.join("plain");
+    std::fs::write(&file, b"not a database, just some text that is long enough to be read as a header").unwrap();
+    let e = Store::open(&file.to_string_lossy()).unwrap_err();
+    assert!(e.to_string().contains("plain"), "{e}");
+}
+
+#[test]
+fn two_writers_at_once_both_complete() {
+    let dir = Dir::new("two");
+    drop(Store::open(&dir.db()).unwrap());
+    let nos: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|k| {
+                let db = dir.db();
+                s.spawn(move || {
+                    let store = Store::open(&db).unwrap();
+                    let mut nos = Vec::new();
+                    for i in 0..10 {
+                        let scan = store.begin_scan(&start(k * 1000 + i)).unwrap();
+                        store.record_hosts(scan, &[host(&[(22, PortState::Open, None)])], k * 1000 + i).unwrap();
+                        store.finish_scan(scan, ScanStatus::Complete, k * 1000 + i + 1).unwrap();
+                        nos.push(scan.no);
+                    }
+                    nos
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = nos.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, (1..=20).collect::<Vec<i64>>(), "{nos:?}");
+    let store = Store::open(&dir.db()).unwrap();
+    assert!(store.scans().unwrap().iter().all(|s| s.status == ScanStatus::Complete));
+}
