@@ -179,6 +179,39 @@ fn child_process_helper() {
     }
 }
 
+/// Runs `child_process_helper` in a child process with the role `role` and `TMPDIR=tmp`.
+fn run_child(role: &str, tmp: &Path) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_process_helper", "--nocapture", "--test-threads=1"])
+        .env("TJPG_CHILD", role)
+        .env("TMPDIR", tmp)
+        .output()
+        .unwrap()
+}
+
+/// The child's `DATA=` and `DIR=` lines (the harness prints `test child_process_helper ... `
+/// before the first).
+fn child_paths(role: &str, output: &std::process::Output) -> (PathBuf, PathBuf) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{role}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let value = |key: &str| {
+        let line = stdout.lines().find_map(|l| l.split_once(key).map(|(_, v)| v));
+        PathBuf::from(line.unwrap_or_else(|| panic!("no {key} in {stdout}")))
+    };
+    (value("DATA="), value("DIR="))
+}
+
+/// Whatever the test's outcome: one more start in `.0` (which stops what a dead child left),
+/// then `.0` removed.
+struct Sweep(PathBuf);
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        let _ = run_child("start", &self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn a_dead_test_process_leaves_no_server_after_the_next_start() {
     // Probe first, so the children need not skip.
@@ -188,34 +221,13 @@ fn a_dead_test_process_leaves_no_server_after_the_next_start() {
     let tmp = std::env::temp_dir().join(format!("tjpgtest-stale-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir(&tmp).unwrap();
-    let child = |role: &str| {
-        let output = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_process_helper", "--nocapture", "--test-threads=1"])
-            .env("TJPG_CHILD", role)
-            .env("TMPDIR", &tmp)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(output.status.success(), "{role}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-        // The harness prints `test child_process_helper ... ` before the first line.
-        let value = |key: &str| {
-            let line = stdout
-                .lines()
-                .find_map(|l| l.split_once(key).map(|(_, v)| v))
-                .unwrap_or_else(|| panic!("{key} in {stdout}"));
-            PathBuf::from(line)
-        };
-        (value("DATA="), value("DIR="))
-    };
-    let (leaked_data, leaked_dir) = child("leak");
-    let left_behind = running_on(&leaked_data) && leaked_dir.exists();
-    let (clean_data, clean_dir) = child("start");
-    let after_leaked = running_on(&leaked_data);
-    let after_dir = leaked_dir.exists();
-    let after_clean = running_on(&clean_data) || clean_dir.exists();
-    let _ = std::fs::remove_dir_all(&tmp);
-    assert!(left_behind, "the leaking child did not leave its server running");
-    assert!(!after_leaked, "the next start did not stop the leaked server");
-    assert!(!after_dir, "the next start did not remove {}", leaked_dir.display());
-    assert!(!after_clean);
+    let _sweep = Sweep(tmp.clone());
+
+    let (leaked_data, leaked_dir) = child_paths("leak", &run_child("leak", &tmp));
+    assert!(running_on(&leaked_data), "the leaking child did not leave its server running");
+    assert!(leaked_dir.exists());
+    let (clean_data, clean_dir) = child_paths("start", &run_child("start", &tmp));
+    assert!(!running_on(&leaked_data), "the next start did not stop the leaked server");
+    assert!(!leaked_dir.exists(), "the next start did not remove {}", leaked_dir.display());
+    assert!(!running_on(&clean_data) && !clean_dir.exists());
 }
