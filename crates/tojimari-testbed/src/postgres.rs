@@ -28,7 +28,7 @@
 //! Needs root (to drop to `postgres`) and Debian's `postgresql` package (`scripts/test`
 //! installs it); otherwise [`PgServer::start`] fails with an error whose
 //! [`is_unavailable`](crate::Error::is_unavailable) is true, which
-//! [`pg_or_skip!`](crate::pg_or_skip) turns into a loud skip.
+//! [`pg_or_skip!`](crate::pg_or_skip!) turns into a loud skip.
 //!
 //! ```no_run
 //! let pg = tojimari_testbed::pg_or_skip!();
@@ -119,10 +119,8 @@ impl PgServer {
             .ok()
             .flatten()
             .ok_or_else(|| Error::NotInstalled { program: format!("the `{SERVER_USER}` system user") })?;
-        for program in ["/usr/bin/setpriv", "/usr/bin/psql"] {
-            if !Path::new(program).exists() {
-                return Err(Error::NotInstalled { program: program.to_owned() });
-            }
+        if !Path::new("/usr/bin/setpriv").exists() {
+            return Err(Error::NotInstalled { program: "/usr/bin/setpriv".to_owned() });
         }
         stale::cleanup(DIR_PREFIX);
 
@@ -237,7 +235,7 @@ impl PgServer {
     /// against the connection URL `url`, and returns what the statements printed: unaligned
     /// tuples only, `|` between columns, one row per line, without the trailing newline.
     pub fn psql_at(&self, url: &str, sql: &str) -> Result<String> {
-        let mut psql = as_server_user(Path::new("/usr/bin/psql"), &self.dir);
+        let mut psql = as_server_user(&self.bin.join("psql"), &self.dir);
         psql.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", "-", url]);
         let output = run_checked(&mut psql, Some(sql))?;
         Ok(String::from_utf8_lossy(&output.stdout).trim_end_matches('\n').to_owned())

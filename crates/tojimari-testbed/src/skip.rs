@@ -29,7 +29,7 @@ pub fn bed_or_skip(targets: usize) -> Option<TestBed> {
 
 /// Starts a [`PgServer`], or explains why not: like [`bed_or_skip`], skipping loudly only
 /// where PostgreSQL is not installed or we are not root (and `CI` is not `true`), panicking
-/// on any other error. Most tests want the [`pg_or_skip!`](crate::pg_or_skip) macro.
+/// on any other error. Most tests want the [`pg_or_skip!`](crate::pg_or_skip!) macro.
 pub fn pg_or_skip() -> Option<PgServer> {
     match PgServer::start() {
         Ok(server) => Some(server),
