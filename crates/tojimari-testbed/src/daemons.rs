@@ -199,7 +199,7 @@ impl Daemon {
             Daemon::Snmpd => owned(&["/usr/sbin/snmpd"]),
             Daemon::Postgresql => {
                 let mut programs = owned(&["/usr/bin/setpriv"]);
-                match stores::postgres_bin() {
+                match crate::postgres::bin_dir() {
                     Some(bin) => {
                         programs.push(bin.join("postgres").display().to_string());
                         programs.push(bin.join("initdb").display().to_string());

@@ -56,16 +56,32 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A program the test bed needs is not installed (e.g. Debian's `postgresql` package for
+    /// [`PgServer`](crate::postgres::PgServer)); `scripts/test` installs them.
+    #[error("{program} is not installed (run scripts/test)")]
+    NotInstalled {
+        /// The first missing program (or system user).
+        program: String,
+    },
+    /// A server the test started (PostgreSQL) failed to start or did not become ready.
+    #[error("{what}; log tail:\n{log_tail}")]
+    Server {
+        /// What failed, e.g. "start /usr/lib/postgresql/17/bin/postgres: postgres exited (...)".
+        what: String,
+        /// The last lines of the server's log.
+        log_tail: String,
+    },
     /// An argument the bed refuses, e.g. a route outside the test ranges or too many targets.
     #[error("invalid test-bed argument: {0}")]
     Invalid(String),
 }
 
 impl Error {
-    /// True when the error means "this machine cannot host a test bed" (not root, or no
-    /// network namespaces) rather than "the bed is broken". Only these may turn into a skip.
+    /// True when the error means "this machine cannot host a test bed" (not root, no network
+    /// namespaces, a package not installed) rather than "the bed is broken". Only these may
+    /// turn into a skip.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::NotRoot { .. } | Error::NamespacesUnavailable { .. })
+        matches!(self, Error::NotRoot { .. } | Error::NamespacesUnavailable { .. } | Error::NotInstalled { .. })
     }
 
     pub(crate) fn io(what: impl Into<String>, source: io::Error) -> Error {

@@ -16,6 +16,8 @@
 //!   systems ([`TestBed::add_persona`]).
 //! - [`routed`]: networks one and two routers away ([`TestBed::add_routed_hops`]), for hop distance.
 //! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
+//! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
+//!   [`pg_or_skip!`]), no namespace needed.
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -50,6 +52,7 @@ mod listeners;
 mod netns;
 pub mod persona;
 mod ports;
+pub mod postgres;
 pub mod routed;
 mod skip;
 mod variants;
@@ -59,6 +62,7 @@ pub use error::{Error, Result};
 pub use listeners::{BACKLOG, Listeners, Transport};
 pub use netns::Netns;
 pub use ports::random_ports;
+pub use postgres::PgServer;
 pub use routed::RoutedHops;
-pub use skip::{bed_or_skip, in_ci};
+pub use skip::{bed_or_skip, in_ci, pg_or_skip};
 pub use variants::LinuxVariant;

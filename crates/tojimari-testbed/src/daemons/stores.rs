@@ -1,8 +1,7 @@
 //! Data-store recipes: Redis, memcached, the Mosquitto MQTT broker and PostgreSQL.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::Command;
 
 use nix::sys::signal::Signal;
@@ -12,9 +11,7 @@ use super::probe::{self, Probe};
 use super::{DaemonError, Exposure, Tunnel};
 use crate::listeners::Transport;
 use crate::netns::run_checked;
-
-/// Where Debian installs PostgreSQL's server programs, one directory per major version.
-const POSTGRES_LIB: &str = "/usr/lib/postgresql";
+use crate::postgres::{self, POSTGRES_LIB};
 
 /// `redis-server` with everything on the command line, in the foreground, no persistence.
 /// Exposed: protected-mode off and no password, so anyone runs commands (and `INFO` shows
@@ -95,27 +92,13 @@ pub(super) fn mosquitto(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
     Ok(launch)
 }
 
-/// The newest `/usr/lib/postgresql/N/bin` that holds `postgres`.
-pub(super) fn postgres_bin() -> Option<PathBuf> {
-    fs::read_dir(POSTGRES_LIB)
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let major: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let bin = entry.path().join("bin");
-            bin.join("postgres").exists().then_some((major, bin))
-        })
-        .max_by_key(|(major, _)| *major)
-        .map(|(_, bin)| bin)
-}
-
 /// A fresh cluster (`initdb`, host logins by scram password) run as `postgres` through
 /// `setpriv`: `postgres -D DATA -k SOCKETS -h ADDRS -p 5432`. Exposed: listening on the
 /// target addresses, with `pg_hba` lines for the bed's networks; Safe: on 127.0.0.1 only, so
 /// a scanner finds 5432 closed. Stopped with SIGINT (fast shutdown).
 pub(super) fn postgresql(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
     let dir = ctx.dir;
-    let bin = postgres_bin().ok_or_else(|| DaemonError::NotInstalled {
+    let bin = postgres::bin_dir().ok_or_else(|| DaemonError::NotInstalled {
         daemon: ctx.daemon,
         program: format!("{POSTGRES_LIB}/*/bin/postgres"),
     })?;
