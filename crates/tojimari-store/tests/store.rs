@@ -1,6 +1,8 @@
-//! The store on SQLite, in a temporary directory: the schema applied once and kept, scans numbered and
-//! finished, observations and the current state per port (first seen, last seen, last changed) across two
-//! scans, a store from a newer tojimari refused, two writers at once both recorded.
+//! The same store tests on both backends: SQLite in a temporary directory, and a real PostgreSQL server from
+//! Debian's package started by the test (`tojimari_testbed::PgServer`, a database of its own per test). The
+//! schema applied once and kept, scans numbered and finished, observations and the current state per port
+//! (first seen, last seen, last changed) across two scans, a store from a newer tojimari refused, two
+//! writers at once both recorded, a location that is no database named in the error.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -69,10 +71,8 @@ fn host(ports: &[(u16, PortState, Option<&str>)]) -> HostReport {
     }
 }
 
-#[test]
-fn scans_are_numbered_and_the_current_state_follows_the_observations() {
-    let dir = Dir::new("current");
-    let store = Store::open(&dir.db()).unwrap();
+fn scans_are_numbered_and_the_current_state_follows_the_observations(db: &str) {
+    let store = Store::open(db).unwrap();
     let addr: IpAddr = "198.18.0.2".parse().unwrap();
 
     let first = store.begin_scan(&start(1_000)).unwrap();
@@ -109,30 +109,18 @@ fn scans_are_numbered_and_the_current_state_follows_the_observations() {
     drop(store);
 
     // Opened again: the schema is kept, the numbers go on.
-    let store = Store::open(&dir.db()).unwrap();
+    let store = Store::open(db).unwrap();
     assert_eq!(store.begin_scan(&start(20_000)).unwrap().no, 3);
 }
 
-#[test]
-fn a_store_from_a_newer_tojimari_is_refused_by_name() {
-    let dir = Dir::new("newer");
-    drop(Store::open(&dir.db()).unwrap());
-    let url = format!("sqlite://{}", dir.db());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (9999, 'from the future', 1, x'00', 0)",
-        )
-        .execute(&mut c)
-        .await
-        .unwrap();
-    });
-    let e = Store::open(&dir.db()).unwrap_err();
+/// Marks the store at `db` as migrated by a tojimari from the future (`sql` runs one statement there).
+fn a_store_from_a_newer_tojimari_is_refused_by_name(db: &str, name: &str, sql: &dyn Fn(&str)) {
+    drop(Store::open(db).unwrap());
+    sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', TRUE, '\\x00', 0)");
+    let e = Store::open(db).unwrap_err();
     assert!(matches!(e, StoreError::NewerSchema { version: 9999, .. }), "{e}");
-    assert!(e.to_string().contains("store.db"), "{e}");
+    assert!(e.to_string().contains(name), "{e}");
 }
 
 #[test]
@@ -144,16 +132,13 @@ fn a_location_that_cannot_be_a_database_is_an_error_naming_it() {
     assert!(e.to_string().contains("plain"), "{e}");
 }
 
-#[test]
-fn two_writers_at_once_both_complete() {
-    let dir = Dir::new("two");
-    drop(Store::open(&dir.db()).unwrap());
+fn two_writers_at_once_both_complete(db: &str) {
+    drop(Store::open(db).unwrap());
     let nos: Vec<i64> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|k| {
-                let db = dir.db();
                 s.spawn(move || {
-                    let store = Store::open(&db).unwrap();
+                    let store = Store::open(db).unwrap();
                     let mut nos = Vec::new();
                     for i in 0..10 {
                         let scan = store.begin_scan(&start(k * 1000 + i)).unwrap();
@@ -171,6 +156,43 @@ fn two_writers_at_once_both_complete() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted, (1..=20).collect::<Vec<i64>>(), "{nos:?}");
-    let store = Store::open(&dir.db()).unwrap();
+    let store = Store::open(db).unwrap();
     assert!(store.scans().unwrap().iter().all(|s| s.status == ScanStatus::Complete));
+}
+
+#[test]
+fn sqlite_store() {
+    let dir = Dir::new("sqlite");
+    let db = dir.db();
+    scans_are_numbered_and_the_current_state_follows_the_observations(&db);
+    let dir = Dir::new("sqlite-two");
+    two_writers_at_once_both_complete(&dir.db());
+    let dir = Dir::new("sqlite-newer");
+    let db = dir.db();
+    let url = format!("sqlite://{db}");
+    let sql = |statement: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&mut c).await.unwrap();
+        });
+    };
+    a_store_from_a_newer_tojimari_is_refused_by_name(&db, "store.db", &sql);
+}
+
+#[test]
+fn postgres_store() {
+    let server = tojimari_testbed::pg_or_skip!();
+    scans_are_numbered_and_the_current_state_follows_the_observations(&server.create_database("current").unwrap());
+    two_writers_at_once_both_complete(&server.create_database("two").unwrap());
+    let db = server.create_database("newer").unwrap();
+    let sql = |statement: &str| {
+        server.psql("newer", statement).unwrap();
+    };
+    a_store_from_a_newer_tojimari_is_refused_by_name(&db, "127.0.0.1", &sql);
+    // A server that is not there: an error naming it, at once.
+    let gone = format!("postgres://postgres@127.0.0.1:{}/postgres", server.port().wrapping_add(1));
+    let e = Store::open(&gone).unwrap_err();
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
 }
