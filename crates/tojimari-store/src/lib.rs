@@ -2,9 +2,12 @@
 //!
 //! - [`Store`]: the database (SQLite file or PostgreSQL), its schema (`migrations/`, the same for both), scans
 //!   begun and finished, hosts recorded as observations with the current state per port.
+//! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
 //! - `import` (coming): reading other tools' result files (nmap XML first) as a stream of records, in bounded
 //!   memory.
 
+mod sink;
 mod store;
 
+pub use sink::{StoreSink, unix_ms};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};

@@ -368,6 +368,16 @@ impl Store {
             .collect())
     }
 
+    /// How many hosts `scan` recorded.
+    pub fn observed_hosts(&self, scan: ScanId) -> Result<i64, StoreError> {
+        let n = self.rt.block_on(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM host_obs WHERE scan_id = $1")
+                .bind(scan.id)
+                .fetch_one(&self.pool),
+        );
+        n.map_err(|e| self.query_err("counting hosts", e))
+    }
+
     /// The current state of every port of `addr` the store knows, by protocol and port.
     pub fn current_ports(&self, addr: IpAddr) -> Result<Vec<CurrentPort>, StoreError> {
         type Row = (String, i64, String, Option<String>, i64, i64, i64);

@@ -160,11 +160,49 @@ fn two_writers_at_once_both_complete(db: &str) {
     assert!(store.scans().unwrap().iter().all(|s| s.status == ScanStatus::Complete));
 }
 
+/// Hosts through the sink: all recorded (in batches), the scan finished complete; a run that ended in an
+/// error is recorded as interrupted with what it had.
+fn the_sink_records_every_host_and_the_end(db: &str) {
+    use tojimari_core::report::{RunExit, RunSummary};
+    use tojimari_core::sink::Sink;
+    use tojimari_store::StoreSink;
+    for (exit, want, count) in [
+        (RunExit::Success, ScanStatus::Complete, 600u32),
+        (RunExit::Error("interrupted".into()), ScanStatus::Interrupted, 7),
+    ] {
+        let store = Store::open(db).unwrap();
+        let scan = store.begin_scan(&start(1)).unwrap();
+        let mut sink = StoreSink::new(store, scan).unwrap();
+        for i in 0..count {
+            let mut h = host(&[(22, PortState::Open, None), (80, PortState::Closed, None)]);
+            h.addr = IpAddr::from([198, 18, (i >> 8) as u8, i as u8]);
+            sink.host_done(&h).unwrap();
+        }
+        let summary = RunSummary {
+            end: SystemTime::now(),
+            elapsed: Duration::from_secs(1),
+            hosts_up: u64::from(count),
+            hosts_down: 0,
+            hosts_total: u64::from(count),
+            exit,
+        };
+        sink.run_end(&summary).unwrap();
+        assert_eq!(sink.error(), None);
+        let store = Store::open(db).unwrap();
+        assert_eq!(store.observed_hosts(scan).unwrap(), i64::from(count));
+        let row = store.scans().unwrap().into_iter().find(|s| s.no == scan.no).unwrap();
+        assert_eq!(row.status, want);
+        assert!(row.ended_ms.is_some());
+    }
+}
+
 #[test]
 fn sqlite_store() {
     let dir = Dir::new("sqlite");
     let db = dir.db();
     scans_are_numbered_and_the_current_state_follows_the_observations(&db);
+    let dir = Dir::new("sqlite-sink");
+    the_sink_records_every_host_and_the_end(&dir.db());
     let dir = Dir::new("sqlite-two");
     two_writers_at_once_both_complete(&dir.db());
     let dir = Dir::new("sqlite-newer");
@@ -186,6 +224,7 @@ fn postgres_store() {
     let server = tojimari_testbed::pg_or_skip!();
     scans_are_numbered_and_the_current_state_follows_the_observations(&server.create_database("current").unwrap());
     two_writers_at_once_both_complete(&server.create_database("two").unwrap());
+    the_sink_records_every_host_and_the_end(&server.create_database("sink").unwrap());
     let db = server.create_database("newer").unwrap();
     let sql = |statement: &str| {
         server.psql("newer", statement).unwrap();
