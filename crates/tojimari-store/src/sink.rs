@@ -94,10 +94,11 @@ fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<
     };
     let failed = || error.lock().map(|e| e.is_some()).unwrap_or(true);
     let flush = |batch: &mut Vec<HostReport>| {
-        if !batch.is_empty() && !failed() {
-            if let Err(e) = store.record_hosts(scan, batch, unix_ms(SystemTime::now())) {
-                fail(e);
-            }
+        if !batch.is_empty()
+            && !failed()
+            && let Err(e) = store.record_hosts(scan, batch, unix_ms(SystemTime::now()))
+        {
+            fail(e);
         }
         batch.clear();
     };
