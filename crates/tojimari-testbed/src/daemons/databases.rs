@@ -23,9 +23,14 @@ pub(super) fn mariadb(ctx: &Context<'_>) -> Result<Launch, DaemonError> {
     let home = dir.dir("mysql")?;
     dir.chown(&home, MYSQL_USER)?;
     let data = dir.join("mysql/data");
+    // Its own temporary directory: the bootstrap's temporary tables are files, and in the shared /tmp they
+    // meet every other test's files (a bootstrap once failed on temporary tables it could not find there).
+    let tmp = dir.dir("mysql/tmp")?;
+    dir.chown(&tmp, MYSQL_USER)?;
     let common = args![
         "--no-defaults",
         format!("--datadir={data}"),
+        format!("--tmpdir={tmp}"),
         format!("--user={MYSQL_USER}"),
         "--skip-name-resolve",
         "--innodb-log-file-size=8M",
