@@ -2,3 +2,5 @@
 //!
 //! - [`import`]: reading other tools' result files (nmap XML first) as a stream of records, in bounded
 //!   memory.
+
+pub mod import;
