@@ -34,7 +34,7 @@ impl<R: BufRead> Events<R> {
         let config = xml.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
-        config.check_comments = true;
+        config.check_comments = false;
         Events { xml, buf: Vec::new(), depth: 0, limits, open: Vec::new() }
     }
 

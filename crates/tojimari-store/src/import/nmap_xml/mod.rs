@@ -223,6 +223,12 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+impl<R: BufRead> std::fmt::Debug for Reader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").field("phase", &self.phase).finish_non_exhaustive()
+    }
+}
+
 impl<R: BufRead> Iterator for Reader<R> {
     type Item = Result<Record, ImportError>;
 
