@@ -4,8 +4,8 @@
 //! [`PortState`] plus the [`Reason`] that decided it, exactly as `nmap --reason` shows them.
 
 use std::fmt;
-use std::str::FromStr;
 use std::net::SocketAddr;
+use std::str::FromStr;
 
 /// The six port states nmap defines.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -160,12 +160,9 @@ impl<R: BufRead> BufRead for Guard<R> {
         if keep < n {
             self.tripped = Some(Tripped::TooLarge(self.taken + keep as u64));
         }
-        for i in 0..keep {
-            if !self.step(self.buf[i]) {
-                keep = i;
-                self.tripped = Some(Tripped::TokenTooLong(self.taken + i as u64));
-                break;
-            }
+        if let Some(i) = (0..keep).find(|&i| !self.step(self.buf[i])) {
+            keep = i;
+            self.tripped = Some(Tripped::TokenTooLong(self.taken + i as u64));
         }
         self.taken += keep as u64;
         self.pos = 0;

@@ -44,7 +44,13 @@ mod tests {
         assert_eq!(all("70000"), None);
         assert_eq!(all("a-b"), None);
         let mut seen = 0;
-        assert_eq!(for_each_port("1-65535,1-65535", |_| { seen += 1; seen < 10 }), Some(false));
+        assert_eq!(
+            for_each_port("1-65535,1-65535", |_| {
+                seen += 1;
+                seen < 10
+            }),
+            Some(false)
+        );
         assert_eq!(seen, 10);
     }
 }

@@ -39,8 +39,10 @@ fn entity_declarations_are_refused() {
 fn undeclared_entity_references_are_refused() {
     let doc = format!("{HEAD}<host><address addr=\"&ext;\"/></host></nmaprun>");
     assert!(matches!(read(doc.as_bytes(), small()).1, ImportError::Entity { .. }));
-    let doc = format!("{HEAD}<host><status state=\"up\"/><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" \
-                       portid=\"1\"><state state=\"open\"/><service name=\"x\"><cpe>&ext;</cpe></service></port></ports></host>");
+    let doc = format!(
+        "{HEAD}<host><status state=\"up\"/><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" \
+                       portid=\"1\"><state state=\"open\"/><service name=\"x\"><cpe>&ext;</cpe></service></port></ports></host>"
+    );
     assert!(matches!(read(doc.as_bytes(), small()).1, ImportError::Entity { .. }));
 }
 
@@ -109,12 +111,16 @@ fn non_xml_and_other_xml_are_refused() {
 
 #[test]
 fn bad_values_name_the_attribute() {
-    let doc = format!("{HEAD}<host><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" portid=\"70000\">\
-                       <state state=\"open\"/></port></ports></host></nmaprun>");
+    let doc = format!(
+        "{HEAD}<host><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" portid=\"70000\">\
+                       <state state=\"open\"/></port></ports></host></nmaprun>"
+    );
     let e = read(doc.as_bytes(), small()).1;
     assert!(matches!(&e, ImportError::BadValue { attribute, .. } if attribute == "portid"), "{e:?}");
-    let doc = format!("{HEAD}<host><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" portid=\"7\">\
-                       <state state=\"ajar\"/></port></ports></host></nmaprun>");
+    let doc = format!(
+        "{HEAD}<host><address addr=\"198.18.0.2\"/><ports><port protocol=\"tcp\" portid=\"7\">\
+                       <state state=\"ajar\"/></port></ports></host></nmaprun>"
+    );
     let e = read(doc.as_bytes(), small()).1;
     assert!(matches!(&e, ImportError::BadValue { value, .. } if value == "ajar"), "{e:?}");
     let doc = format!("{HEAD}<host><status state=\"up\"/></host></nmaprun>");

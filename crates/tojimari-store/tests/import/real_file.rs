@@ -52,7 +52,10 @@ fn nmap_7_93_syn_version_os_file() {
     assert_eq!(os.ports_used.len(), 3);
     assert_eq!((os.ports_used[2].proto, os.ports_used[2].port), (Protocol::Udp, 38965));
     assert_eq!(os.matches.len(), 10);
-    assert_eq!((os.matches[0].name.as_str(), os.matches[0].accuracy, os.matches[0].line), ("Linux 5.3 - 5.4", 96, 68140));
+    assert_eq!(
+        (os.matches[0].name.as_str(), os.matches[0].accuracy, os.matches[0].line),
+        ("Linux 5.3 - 5.4", 96, 68140)
+    );
     let axis = &os.matches[3].classes[1];
     assert_eq!((axis.device_type.as_str(), axis.vendor.as_str(), axis.generation.as_deref()), ("webcam", "AXIS", None));
     assert_eq!(axis.cpe, ["cpe:/h:axis:210a_network_camera", "cpe:/h:axis:211_network_camera"]);
@@ -63,11 +66,17 @@ fn nmap_7_93_syn_version_os_file() {
     assert_eq!(uptime.seconds, 3);
     assert_eq!(uptime.last_boot, UNIX_EPOCH + Duration::from_secs(1_796_561_819));
     let tcp = os.tcp_sequence.as_ref().unwrap();
-    assert_eq!((tcp.index, tcp.difficulty.as_str(), tcp.values[0], tcp.values.len()), (264, "Good luck!", 0xFBF35F9E, 6));
+    assert_eq!(
+        (tcp.index, tcp.difficulty.as_str(), tcp.values[0], tcp.values.len()),
+        (264, "Good luck!", 0xFBF35F9E, 6)
+    );
     assert_eq!(os.ip_id_sequence.as_ref().unwrap().class, "All zeros");
     assert_eq!(os.tcp_ts_sequence.as_ref().unwrap().values[5], 0x2D557D11);
     let times = host.times.unwrap();
-    assert_eq!((times.srtt, times.rttvar, times.timeout), (Duration::from_micros(77), Duration::from_micros(2), Duration::from_millis(100)));
+    assert_eq!(
+        (times.srtt, times.rttvar, times.timeout),
+        (Duration::from_micros(77), Duration::from_micros(2), Duration::from_millis(100))
+    );
 
     let Record::RunEnd { end, elapsed, exit, hosts_up, hosts_down, hosts_total } = &records[2] else {
         panic!("last the run end: {:?}", records[2]);

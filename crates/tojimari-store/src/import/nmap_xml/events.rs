@@ -4,8 +4,8 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 use super::values::Element;
 use crate::import::guard::{Guard, Tripped};

@@ -6,8 +6,8 @@ use std::time::UNIX_EPOCH;
 
 use tojimari_core::os::{OsClass, OsMatch, OsReport, PortUsed, SequenceClass, TcpSequence, Uptime};
 use tojimari_core::report::{
-    Detail, Finding, HostReport, HostState, HostTimes, Hostname, HostnameKind, PortResult, ServiceInfo,
-    ServiceMethod, Severity, Tunnel,
+    Detail, Finding, HostReport, HostState, HostTimes, Hostname, HostnameKind, PortResult, ServiceInfo, ServiceMethod,
+    Severity, Tunnel,
 };
 use tojimari_core::{PortState, Protocol, Reason};
 
@@ -109,7 +109,9 @@ pub(crate) fn read<R: BufRead>(events: &mut Events<R>, start: &Element) -> Resul
                         let proto = e.require("protocol")?;
                         let number = e.parse_required::<u16>("portid")?;
                         match proto.parse::<Protocol>() {
-                            Ok(proto) => port = Some(PortResult::new(proto, number, PortState::Closed, Reason::Unknown)),
+                            Ok(proto) => {
+                                port = Some(PortResult::new(proto, number, PortState::Closed, Reason::Unknown))
+                            }
                             Err(_) => port = None, // sctp, ip: not kept
                         }
                         port_start = Some((e.clone(), false));
