@@ -208,7 +208,8 @@ mod tests {
     #[test]
     fn passes_what_fits() {
         let doc = b"<a b=\"x>y\"><!-- <<< --><![CDATA[ <x> ]]>text</a>";
-        assert_eq!(drain(doc, limits(1000, 20)), (doc.to_vec(), None));
+        assert_eq!(drain(doc, limits(1000, 21)), (doc.to_vec(), None));
+        assert!(drain(doc, limits(1000, 20)).1.is_some(), "the CDATA and the text after it are 21 bytes");
     }
 
     #[test]
