@@ -4,6 +4,7 @@
 mod import {
     mod hostile;
     mod live_nmap;
+    mod masscan_file;
     mod million;
     mod real_file;
     mod round_trip;
