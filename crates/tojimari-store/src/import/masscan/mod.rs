@@ -18,9 +18,12 @@
 //! port's), its start is its end, and consecutive `<host>`s of one address are merged into one
 //! [`Record::Host`]; the same address further on comes as another record (masscan's order is random:
 //! merging all would mean holding every host). `<runstats hosts>` counts ports, as masscan writes it.
-//! `-oL` list output is not read yet.
+//! [`ListReader`] reads `-oL` (one `open tcp 80 198.18.0.2 1796562004` line per port) into the same
+//! records.
 //!
 //! [`nmap_xml`]: crate::import::nmap_xml
+
+mod list;
 
 use std::io::BufRead;
 use std::iter::Peekable;
@@ -30,10 +33,11 @@ use tojimari_core::report::{HostReport, HostState};
 use crate::import::nmap_xml::{self, Record};
 use crate::import::{ImportError, Limits};
 
+pub use self::list::ListReader;
+
 /// Reads masscan XML one record at a time (see the [module documentation](self)).
 pub struct Reader<R: BufRead> {
-    inner: Peekable<nmap_xml::Reader<R>>,
-    max_ports: usize,
+    inner: Merged<nmap_xml::Reader<R>>,
 }
 
 impl<R: BufRead> std::fmt::Debug for Reader<R> {
@@ -44,7 +48,27 @@ impl<R: BufRead> std::fmt::Debug for Reader<R> {
 
 impl<R: BufRead> Reader<R> {
     pub fn new(input: R, limits: Limits) -> Self {
-        Reader { inner: nmap_xml::Reader::new(input, limits).peekable(), max_ports: limits.max_ports_per_host }
+        Reader { inner: Merged::new(nmap_xml::Reader::new(input, limits), limits.max_ports_per_host) }
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Record, ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+/// Marks masscan's hosts up and merges consecutive hosts of one address.
+struct Merged<I: Iterator<Item = Result<Record, ImportError>>> {
+    inner: Peekable<I>,
+    max_ports: usize,
+}
+
+impl<I: Iterator<Item = Result<Record, ImportError>>> Merged<I> {
+    fn new(inner: I, max_ports: usize) -> Self {
+        Merged { inner: inner.peekable(), max_ports }
     }
 }
 
@@ -61,7 +85,7 @@ fn normalize(host: &mut HostReport) {
     }
 }
 
-impl<R: BufRead> Iterator for Reader<R> {
+impl<I: Iterator<Item = Result<Record, ImportError>>> Iterator for Merged<I> {
     type Item = Result<Record, ImportError>;
 
     fn next(&mut self) -> Option<Self::Item> {
