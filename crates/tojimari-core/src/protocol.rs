@@ -20,6 +20,18 @@ impl Protocol {
     }
 }
 
+/// Parses nmap's lower-case name, the inverse of [`Protocol::as_str`].
+impl std::str::FromStr for Protocol {
+    type Err = crate::state::UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Protocol::Tcp, Protocol::Udp]
+            .into_iter()
+            .find(|proto| proto.as_str() == s)
+            .ok_or_else(|| crate::state::UnknownName(s.to_string()))
+    }
+}
+
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 
 /// The six port states nmap defines.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +55,27 @@ impl PortState {
     /// A dense index into [`PortState::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// A state or reason name that is not one of nmap's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName(pub String);
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown name {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Parses nmap's spelling, the inverse of [`PortState::as_str`].
+impl FromStr for PortState {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PortState::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| UnknownName(s.to_string()))
     }
 }
 
@@ -113,6 +135,33 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order (so [`Reason::NoResponse`] comes before
+    /// [`Reason::NoHostResponse`], which shares its name).
+    pub const ALL: [Reason; 22] = [
+        Reason::SynAck,
+        Reason::ConnRefused,
+        Reason::Reset,
+        Reason::NoResponse,
+        Reason::HostUnreach,
+        Reason::NetUnreach,
+        Reason::ProtoUnreach,
+        Reason::PortUnreach,
+        Reason::AdminProhibited,
+        Reason::HostProhibited,
+        Reason::NetProhibited,
+        Reason::TimeExceeded,
+        Reason::EchoReply,
+        Reason::UserSet,
+        Reason::LocalhostResponse,
+        Reason::UdpResponse,
+        Reason::NoHostResponse,
+        Reason::ArpResponse,
+        Reason::NdResponse,
+        Reason::TimestampReply,
+        Reason::MaskReply,
+        Reason::Unknown,
+    ];
+
     /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -167,6 +216,16 @@ impl Reason {
     }
 }
 
+/// Parses nmap's spelling, the inverse of [`Reason::as_str`]; `no-response` gives the port reason
+/// [`Reason::NoResponse`] (a host's status maps it to [`Reason::NoHostResponse`] itself).
+impl FromStr for Reason {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Reason::ALL.into_iter().find(|reason| reason.as_str() == s).ok_or_else(|| UnknownName(s.to_string()))
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -204,6 +263,20 @@ mod tests {
         for (i, s) in PortState::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
         }
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for state in PortState::ALL {
+            assert_eq!(state.as_str().parse::<PortState>(), Ok(state));
+        }
+        for reason in Reason::ALL {
+            let back = reason.as_str().parse::<Reason>().unwrap();
+            assert_eq!(back.as_str(), reason.as_str());
+        }
+        assert_eq!("no-response".parse::<Reason>(), Ok(Reason::NoResponse));
+        assert!("Open".parse::<PortState>().is_err());
+        assert!("tcp-response".parse::<Reason>().is_err());
     }
 
     #[test]

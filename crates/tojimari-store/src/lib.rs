@@ -3,9 +3,10 @@
 //! - [`Store`]: the database (SQLite file or PostgreSQL), its schema (`migrations/`, the same for both), scans
 //!   begun and finished, hosts recorded as observations with the current state per port.
 //! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
-//! - `import` (coming): reading other tools' result files (nmap XML first) as a stream of records, in bounded
-//!   memory.
+//! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
+//!   records, in bounded memory.
 
+pub mod import;
 mod sink;
 mod store;
 
