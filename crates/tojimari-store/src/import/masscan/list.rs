@@ -17,7 +17,7 @@ use super::Merged;
 use crate::import::nmap_xml::Record;
 use crate::import::{ImportError, Limits, Position};
 
-/// Reads masscan `-oL` one record at a time (see the [module documentation](self)).
+/// Reads masscan `-oL` one record at a time (the line format is in the module documentation of `list.rs`).
 pub struct ListReader<R: BufRead> {
     inner: Merged<Lines<R>>,
 }
