@@ -28,7 +28,7 @@ struct Generator {
 impl Generator {
     fn new() -> Self {
         let header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n\
-            <nmaprun scanner=\"nmap\" args=\"nmap -sS -p 1-1000 10.0.0.0/22\" start=\"1700000000\" version=\"7.94\">\n\
+            <nmaprun scanner=\"nmap\" args=\"nmap -sS -p 1-1000 198.18.0.0/22\" start=\"1700000000\" version=\"7.94\">\n\
             <scaninfo type=\"syn\" protocol=\"tcp\" numservices=\"1000\" services=\"1-1000\"/>\n";
         Generator { host: 0, pending: header.as_bytes().to_vec(), at: 0, produced: 0, done: false }
     }
@@ -50,7 +50,7 @@ impl Generator {
         self.pending.extend_from_slice(
             format!(
                 "<host starttime=\"1700000000\" endtime=\"1700000001\"><status state=\"up\" reason=\"echo-reply\" reason_ttl=\"64\"/>\n\
-                 <address addr=\"10.0.{a}.{b}\" addrtype=\"ipv4\"/>\n<hostnames>\n</hostnames>\n<ports>"
+                 <address addr=\"198.18.{a}.{b}\" addrtype=\"ipv4\"/>\n<hostnames>\n</hostnames>\n<ports>"
             )
             .as_bytes(),
         );
