@@ -11,30 +11,8 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
 use tojimari_core::{PortState, Reason};
 
-const REASONS: [Reason; 22] = [
-    Reason::SynAck,
-    Reason::ConnRefused,
-    Reason::Reset,
-    Reason::NoResponse,
-    Reason::HostUnreach,
-    Reason::NetUnreach,
-    Reason::ProtoUnreach,
-    Reason::PortUnreach,
-    Reason::AdminProhibited,
-    Reason::HostProhibited,
-    Reason::NetProhibited,
-    Reason::TimeExceeded,
-    Reason::EchoReply,
-    Reason::UserSet,
-    Reason::LocalhostResponse,
-    Reason::UdpResponse,
-    Reason::NoHostResponse,
-    Reason::ArpResponse,
-    Reason::NdResponse,
-    Reason::TimestampReply,
-    Reason::MaskReply,
-    Reason::Unknown,
-];
+/// Reasons are stored as their index in core's one list of them.
+const REASONS: [Reason; 22] = Reason::ALL;
 
 fn reason_index(r: Reason) -> u32 {
     REASONS.iter().position(|x| *x == r).unwrap_or(REASONS.len() - 1) as u32
