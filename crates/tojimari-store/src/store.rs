@@ -67,6 +67,9 @@ pub struct ScanStart {
     pub targets: String,
     pub ports: String,
     pub started_ms: i64,
+    /// Where the results come from: `tojimari` for a run of this program, else the importer's format
+    /// (`nmap-xml`, `masscan`, `jsonl`).
+    pub source: String,
     /// Who writes it: host name, pid and boot id (to find scans whose process died).
     pub writer_host: String,
     pub writer_pid: i64,
@@ -217,7 +220,8 @@ impl Store {
                     sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
                 let inserted = sqlx::query(
                     "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, \
-                     writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     source, writer_host, writer_pid, writer_boot) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(id)
                 .bind(no)
@@ -227,6 +231,7 @@ impl Store {
                 .bind(&start.ports)
                 .bind(start.started_ms)
                 .bind(ScanStatus::Running.as_str())
+                .bind(if start.source.is_empty() { "tojimari" } else { start.source.as_str() })
                 .bind(&start.writer_host)
                 .bind(start.writer_pid)
                 .bind(&start.writer_boot)
@@ -259,8 +264,8 @@ impl Store {
                 let names: Vec<&str> = host.hostnames.iter().map(|h| h.name.as_str()).collect();
                 let best = host.os.as_ref().and_then(|os| os.best());
                 sqlx::query(
-                    "INSERT INTO host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, \
+                     seq, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '{}')",
                 )
                 .bind(scan.id)
                 .bind(host_id)
@@ -276,7 +281,7 @@ impl Store {
                     let service = p.service.as_ref();
                     sqlx::query(
                         "INSERT INTO port_obs (scan_id, host_id, proto, port, state, reason, service, product, \
-                         version, tunnel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                         version, tunnel, reason_ttl) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     )
                     .bind(scan.id)
                     .bind(host_id)
@@ -288,6 +293,7 @@ impl Store {
                     .bind(service.and_then(|s| s.product.clone()))
                     .bind(service.and_then(|s| s.version.clone()))
                     .bind(service.and_then(|s| s.tunnel.map(|t| t.as_str().to_string())))
+                    .bind(i64::from(p.reason_ttl))
                     .execute(&mut *tx)
                     .await?;
                     for f in service.map(|s| s.findings.as_slice()).unwrap_or_default() {

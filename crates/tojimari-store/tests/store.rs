@@ -43,6 +43,7 @@ fn start(ms: i64) -> ScanStart {
         writer_host: "test".into(),
         writer_pid: i64::from(std::process::id()),
         writer_boot: "boot".into(),
+        ..ScanStart::default()
     }
 }
 
