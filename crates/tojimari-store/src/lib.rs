@@ -6,6 +6,7 @@
 //! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
 //!   records, in bounded memory.
 
+mod events;
 pub mod import;
 mod read;
 mod rows;
@@ -13,6 +14,7 @@ mod sink;
 mod store;
 mod write;
 
+pub use events::{Event, EventKind, EventRow};
 pub use read::{ReadFailure, ScanRef, StoredScan};
 pub use rows::unix_ms;
 pub use sink::StoreSink;
