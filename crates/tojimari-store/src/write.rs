@@ -106,25 +106,7 @@ impl Store {
         let store_err = |doing: &'static str, e: sqlx::Error| ImportFailure::Store(self.query_err(doing, e));
         self.rt.block_on(async {
             let mut tx = self.write_tx().await.map_err(|e| store_err("importing", e))?;
-            sqlx::query(
-                "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, source, \
-                 writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(id)
-            .bind(-id)
-            .bind(&start.argv)
-            .bind(&start.profile)
-            .bind(&start.targets)
-            .bind(&start.ports)
-            .bind(start.started_ms)
-            .bind(ScanStatus::Running.as_str())
-            .bind(&start.source)
-            .bind(&start.writer_host)
-            .bind(start.writer_pid)
-            .bind(&start.writer_boot)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| store_err("importing", e))?;
+            insert_scan(&mut tx, id, start).await.map_err(|e| store_err("importing", e))?;
             let mut verbose = 0;
             let mut batch: Vec<HostRows> = Vec::new();
             let mut seq = 0i64;
@@ -211,13 +193,43 @@ impl Store {
     }
 }
 
+/// Inserts the row of scan `id`, `running`, with a placeholder number (`-id`) until [`number_scan`].
+pub(crate) async fn insert_scan(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    start: &ScanStart,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, source, \
+         writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(-id)
+    .bind(&start.argv)
+    .bind(&start.profile)
+    .bind(&start.targets)
+    .bind(&start.ports)
+    .bind(start.started_ms)
+    .bind(ScanStatus::Running.as_str())
+    .bind(if start.source.is_empty() { "tojimari" } else { start.source.as_str() })
+    .bind(&start.writer_host)
+    .bind(start.writer_pid)
+    .bind(&start.writer_boot)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
 /// Gives the scan `id` (inserted with a placeholder number) the next number, inside `tx`. Two writers may
 /// pick the same one: the UNIQUE constraint refuses the second, which tries again from a savepoint.
-async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64, sqlx::Error> {
+/// Placeholder numbers are negative and never counted.
+pub(crate) async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64, sqlx::Error> {
     let mut last = None;
     for _ in 0..8 {
         let mut attempt = tx.begin().await?;
-        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *attempt).await?;
+        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans WHERE no > 0")
+            .fetch_one(&mut *attempt)
+            .await?;
         match sqlx::query("UPDATE scans SET no = $1 WHERE id = $2").bind(no).bind(id).execute(&mut *attempt).await {
             Ok(_) => {
                 attempt.commit().await?;
