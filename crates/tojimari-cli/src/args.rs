@@ -170,6 +170,9 @@ pub struct CheckArgs {
     /// message: a check writes its report to standard output.
     #[command(flatten)]
     pub outputs: CheckOutputs,
+    /// The result store the check is recorded into (`--db`, `--no-store`).
+    #[command(flatten)]
+    pub record: crate::store_plan::RecordArgs,
 }
 
 /// The output options `tojimari check` refuses (see [`CheckArgs::outputs`]).
@@ -440,6 +443,9 @@ pub struct ScanArgs {
     /// Act as without raw-socket privilege: TCP connect scan and connect discovery.
     #[arg(long, help_heading = "Miscellaneous")]
     pub unprivileged: bool,
+    /// The result store this scan is recorded into (`--db`, `--no-store`).
+    #[command(flatten, next_help_heading = "Result store")]
+    pub record: crate::store_plan::RecordArgs,
 }
 
 #[derive(Debug, Args)]

@@ -23,8 +23,11 @@ mod plan;
 mod prepass;
 mod progress;
 mod prompt;
+mod record;
 mod resolve;
 mod scan;
+mod store_fallback;
+mod store_plan;
 mod technique;
 
 use std::process::ExitCode;

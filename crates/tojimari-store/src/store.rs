@@ -168,6 +168,8 @@ impl Store {
         let pool = pool.map_err(|e| open_err(e.to_string()))?;
         let store = Store { what, backend, rt, pool };
         store.migrate()?;
+        // Scans whose process died are marked interrupted; a store that cannot be written is still read.
+        let _ = crate::reap::interrupt_dead_writers(&store);
         Ok(store)
     }
 
@@ -204,7 +206,12 @@ impl Store {
         }
     }
 
-    fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
+    /// The runtime and the pool, for the crate's other modules.
+    pub(crate) fn conn(&self) -> (&tokio::runtime::Runtime, &AnyPool) {
+        (&self.rt, &self.pool)
+    }
+
+    pub(crate) fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
         StoreError::Query { what: self.what.clone(), doing, message: e.to_string() }
     }
 
