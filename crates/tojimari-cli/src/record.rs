@@ -236,22 +236,22 @@ pub fn tell(outcomes: &Outcomes) {
 }
 
 fn tell_fallback(o: &Recorded, f: &FallbackReport) {
-    let recorded = match o.scan {
-        Some(no) => format!("scan {no} keeps what was recorded before the failure; "),
-        None => String::new(),
+    let hosts = match f.hosts {
+        1 => "1 host".to_string(),
+        n => format!("{n} hosts"),
     };
-    let skipped = if f.skipped.is_empty() {
-        String::new()
-    } else {
-        format!(" (not beside the database: {})", f.skipped.join("; "))
+    let elsewhere = match f.skipped.as_slice() {
+        [] => String::new(),
+        skipped => format!(" (not beside the database: {})", skipped.join("; ")),
     };
-    match &f.path {
-        Some(path) if !f.failed => messages::note(format!(
-            "{recorded}{} not recorded written to {}{skipped}: the scan's JSON Lines",
-            match f.hosts {
-                1 => "1 host".to_string(),
-                n => format!("{n} hosts"),
-            },
+    match (&f.path, o.scan) {
+        (Some(path), None) if !f.failed => messages::note(format!(
+            "the scan's results ({hosts}) were written to {} instead, as JSON Lines{elsewhere}",
+            path.display()
+        )),
+        (Some(path), Some(no)) if !f.failed => messages::note(format!(
+            "scan {no} keeps the hosts recorded before the failure; the {hosts} after it were written to {}, as \
+             JSON Lines{elsewhere}",
             path.display()
         )),
         _ => messages::warning(format!(
@@ -294,7 +294,12 @@ impl Recording {
 
 /// The scan as it begins: the command line, the profile (`scan`, `check quick`, ...), the targets as
 /// asked and the ports planned (`T:1-1024 U:53`), this process as its writer.
-pub fn scan_start(argv: String, profile: &str, targets: String, ports: &tojimari_core::portspec::PortSpec) -> ScanStart {
+pub fn scan_start(
+    argv: String,
+    profile: &str,
+    targets: String,
+    ports: &tojimari_core::portspec::PortSpec,
+) -> ScanStart {
     let writer = tojimari_store::this_writer();
     let mut scope = Vec::new();
     for (letter, set) in [("T", &ports.tcp), ("U", &ports.udp)] {

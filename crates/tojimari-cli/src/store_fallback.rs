@@ -230,7 +230,10 @@ mod tests {
     fn places_start_beside_the_database() {
         let tmp = std::env::temp_dir();
         let data = Some(PathBuf::from("/data/tojimari"));
-        assert_eq!(places("/srv/tj/store.db", data.clone()), [PathBuf::from("/srv/tj"), "/data/tojimari".into(), tmp.clone()]);
+        assert_eq!(
+            places("/srv/tj/store.db", data.clone()),
+            [PathBuf::from("/srv/tj"), "/data/tojimari".into(), tmp.clone()]
+        );
         assert_eq!(places("sqlite:/srv/s.db", None), [PathBuf::from("/srv"), tmp.clone()]);
         assert_eq!(places("store.db", None), [PathBuf::from("."), tmp.clone()]);
         // PostgreSQL: no file to stand beside.

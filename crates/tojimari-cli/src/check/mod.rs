@@ -125,8 +125,7 @@ fn check(
             false => format!("check {}", args.kind.name()),
         };
         let recorder = recording.map(|r| {
-            let start =
-                crate::record::scan_start(command.to_string(), &profile, args.targets.join(" "), &plan.ports);
+            let start = crate::record::scan_start(command.to_string(), &profile, args.targets.join(" "), &plan.ports);
             r.recorder(start)
         });
         match run_scan(&plan, targets, command, recorder) {
