@@ -504,6 +504,6 @@ fn ctrl_c_records_the_scan_interrupted_with_what_it_found() {
     let got = scans(&db);
     assert_eq!(got.len(), 1);
     assert_eq!((got[0].1.as_str(), got[0].2 as usize), ("interrupted", written), "{got:?}");
-    assert!(written >= 3 && written < 65536, "{written}");
+    assert!((3..65536).contains(&written), "{written}");
     assert_eq!(sqlite(&db, "SELECT ended_ms IS NOT NULL FROM scans"), "1");
 }
