@@ -9,10 +9,16 @@
 //!   records, in bounded memory.
 
 pub mod import;
+mod read;
 mod reap;
+mod rows;
 mod sink;
 mod store;
+mod write;
 
+pub use read::{ReadFailure, ScanRef, StoredScan};
 pub use reap::{Writer, this_writer};
-pub use sink::{Spill, StoreSink, unix_ms};
+pub use rows::unix_ms;
+pub use sink::{Spill, StoreSink};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};
+pub use write::{ImportFailure, Imported};

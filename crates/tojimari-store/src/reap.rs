@@ -109,7 +109,7 @@ pub(crate) fn died(recorded: &str, pid: i64, here: &str, probe: &dyn Fn(i64) -> 
 /// Marks `interrupted` every `running` scan of `store` whose writer died on this machine; returns how many.
 pub(crate) fn interrupt_dead_writers(store: &Store) -> Result<u64, StoreError> {
     let Some(here) = machine() else { return Ok(0) };
-    let (rt, pool) = store.conn();
+    let (rt, pool) = (&store.rt, &store.pool);
     let running: Vec<(i64, i64, String)> = rt
         .block_on(
             sqlx::query_as("SELECT id, writer_pid, writer_boot FROM scans WHERE status = $1")
