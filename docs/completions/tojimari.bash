@@ -58,7 +58,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__check)
-            opts="-e -h --output-normal --output-xml --output-grepable --output-json --output-all --help quick stealth trojan tcp udp prescan"
+            opts="-e -h --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --help quick stealth trojan tcp udp prescan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +85,10 @@ _tojimari() {
                     return 0
                     ;;
                 --output-all)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -164,7 +168,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__scan)
-            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --no-progress --debug --packet-trace --iflist --unprivileged --help"
+            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --no-progress --debug --packet-trace --iflist --unprivileged --db --no-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,6 +291,10 @@ _tojimari() {
                     return 0
                     ;;
                 --stats-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -63,6 +63,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-grepab
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l stats-every -d 'Print a progress line every TIME (e.g. 10s), also when not on a terminal' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-only -d 'Host discovery only, no port scan [-sn]'
@@ -98,6 +99,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l debug -d 'Deb
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l packet-trace -d 'Show every packet sent and received on stderr (SENT/RCVD lines; CONN lines for a connect scan)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l iflist -d 'List this machine\'s interfaces and routes, and exit (no targets needed)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged -d 'Act as without raw-socket privilege: TCP connect scan and connect discovery'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s e -d 'Send through this network interface' -r
@@ -106,6 +108,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-xml -
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-grepable -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-json -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-all -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l port -d 'Who holds this port, and how to stop it' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l grace -d 'How long --stop waits after SIGTERM before SIGKILL (500ms, 5s, 1m; default 5s)' -r

@@ -443,6 +443,7 @@ pub fn campaign(seeds: u64, peer_timeout: u64) -> Result<(), String> {
                                     "-n",
                                     "-Pn",
                                     "--no-progress",
+                                    "--no-store",
                                     "--seed",
                                     &seed_text,
                                 ]);

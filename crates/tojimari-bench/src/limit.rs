@@ -98,6 +98,7 @@ fn measure(ns: &Netns, tool: &str, program: &str, args: &[String]) -> Result<Sen
     let out = ns
         .command(program)
         .args(args)
+        .args(crate::no_store(program, args))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot start {program}: {e}"))?;

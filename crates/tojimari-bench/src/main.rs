@@ -69,8 +69,8 @@ pub(crate) type Key = (String, u16);
 
 /// One tool's run of a scenario.
 pub(crate) struct Row {
-    tool: String,
-    wall: Duration,
+    pub(crate) tool: String,
+    pub(crate) wall: Duration,
     packets: u64,
     found: BTreeSet<Key>,
     cpu: Duration,
@@ -184,6 +184,25 @@ pub(crate) fn tojimari_binary() -> String {
     bin.to_string_lossy().into_owned()
 }
 
+/// `--no-store` for a run of this tojimari that does not choose a store itself (`--db`): a benchmark
+/// records nothing into the user's result store, and measures the scan alone unless a row says otherwise.
+/// Older binaries (`--baseline`) record nothing anyway and do not know the option.
+pub(crate) fn no_store<S: AsRef<str>>(program: &str, args: &[S]) -> Option<&'static str> {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let recording = matches!(args.first(), Some(&"scan" | &"check"));
+    let chosen = args.iter().any(|a| *a == "--db" || *a == "--no-store");
+    (program == tojimari_binary() && recording && !chosen).then_some("--no-store")
+}
+
+/// A run that records into a store of its own (`--db FILE`) starts from a fresh one.
+fn fresh_store(args: &[String]) {
+    if let Some(db) = args.iter().position(|a| a == "--db").and_then(|i| args.get(i + 1)) {
+        for side in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{db}{side}"));
+        }
+    }
+}
+
 fn connect_all(runs: usize) -> Result<(), String> {
     let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
     let target = bed.target(0);
@@ -233,7 +252,15 @@ fn connect_all(runs: usize) -> Result<(), String> {
 
 /// Runs every tool `runs` times and prints a row each; `probes` is what the scenario asks for (hosts x
 /// ports), the divisor of the frames/probe column.
-pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, probes: u64, runs: usize, jsonl: &str) {
+pub(crate) fn run_all(
+    ns: &Netns,
+    tools: &[ToolRun],
+    truth: &BTreeSet<Key>,
+    probes: u64,
+    runs: usize,
+    jsonl: &str,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     println!(
         "{:<28} {:>8} {:>9} {:>12} {:>7} {:>9} {:>7} {:>7} {:>6} {:>10}  note",
         "tool", "time s", "pkts/s", "frames/probe", "recall", "precision", "cpu s", "rss MB", "sender", "ring drops"
@@ -258,7 +285,10 @@ pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, prob
                     continue;
                 }
                 match run_tool(ns, t, jsonl) {
-                    Ok(row) => print_row(&row, truth, probes),
+                    Ok(row) => {
+                        print_row(&row, truth, probes);
+                        rows.push(row);
+                    }
                     Err(e) => {
                         println!("{:<28} {e}", t.name);
                         failed[i] = true;
@@ -267,6 +297,7 @@ pub(crate) fn run_all(ns: &Netns, tools: &[ToolRun], truth: &BTreeSet<Key>, prob
             }
         }
     }
+    rows
 }
 
 pub(crate) fn print_row(row: &Row, truth: &BTreeSet<Key>, probes: u64) {
@@ -324,11 +355,13 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
         Some(target) => Some(crate::masscan::Waker::start(ns, target)?),
         None => None,
     };
+    fresh_store(&tool.args);
     let before = tx_packets(ns);
     let start = Instant::now();
     let child = ns
         .command(&tool.program)
         .args(&tool.args)
+        .args(no_store(&tool.program, &tool.args))
         // Tools that read keys from a terminal (masscan) must not wait on ours.
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

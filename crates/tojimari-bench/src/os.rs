@@ -84,6 +84,7 @@ pub(crate) fn run_os(
     let mut child = ns
         .command(program)
         .args(args)
+        .args(crate::no_store(program, args))
         .args(["-oX", xml])
         .args(addrs)
         .stdin(Stdio::null())

@@ -137,10 +137,15 @@ pub fn sweep16(runs: usize, peer_timeout: u64) -> Result<(), String> {
     let list = top.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
     let jsonl = jsonl_path("sweep");
     let mac = mac_of(&target.ns)?;
+    // The result store on (a fresh SQLite file each run) beside off (--no-store): issue 13 asks for at most 1.1x.
+    let store = std::env::temp_dir().join(format!("tojimari-bench-{}-store.db", std::process::id()));
+    let store = store.to_string_lossy().into_owned();
     let tools = vec![
         tojimari("tojimari -sS", &["-sS", "-p", &list, "198.19.0.0/16"], &jsonl),
+        tojimari("tojimari -sS +store", &["-sS", "-p", &list, "--db", &store, "198.19.0.0/16"], &jsonl),
         // The issue's headline: every address probed, as internet-scale scans run (most hosts ignore pings).
         tojimari("tojimari -sS -Pn", &["-sS", "-Pn", "-p", &list, "198.19.0.0/16"], &jsonl),
+        tojimari("tojimari -sS -Pn +store", &["-sS", "-Pn", "-p", &list, "--db", &store, "198.19.0.0/16"], &jsonl),
         masscan(
             "masscan --rate 1M",
             &["-p", &list, "--rate", "1000000", "198.19.0.0/16"],
@@ -158,8 +163,24 @@ pub fn sweep16(runs: usize, peer_timeout: u64) -> Result<(), String> {
         "\nscenario sweep16: 198.19.0.0/16 (AnyIP), 1 address in 32 alive, nmap's top 100 ports, {} open ({runs} run(s) each)",
         truth.len()
     );
-    run_all(bed.scanner(), &tools, &truth, probes_asked(65536, top.len() as u64), runs, &jsonl);
+    let rows = run_all(bed.scanner(), &tools, &truth, probes_asked(65536, top.len() as u64), runs, &jsonl);
     let _ = std::fs::remove_file(&jsonl);
+    for side in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{store}{side}"));
+    }
+    for base in ["tojimari -sS", "tojimari -sS -Pn"] {
+        let median = |name: &str| {
+            let mut walls: Vec<f64> = rows.iter().filter(|r| r.tool == name).map(|r| r.wall.as_secs_f64()).collect();
+            walls.sort_by(f64::total_cmp);
+            walls.get(walls.len() / 2).copied()
+        };
+        if let (Some(off), Some(on)) = (median(base), median(&format!("{base} +store"))) {
+            println!(
+                "  {base}: store on {on:.3} s / off {off:.3} s = {:.3} (median of {runs}; target <= 1.1)",
+                on / off
+            );
+        }
+    }
     Ok(())
 }
 
@@ -209,6 +230,7 @@ pub fn rate_limit() -> Result<(), String> {
             .scanner()
             .command(&tojimari_binary())
             .args(["scan", "-sS", "-p-", "-Pn", "-n", "--max-retries", "0", "--max-rate", rate, "--no-progress"])
+            .arg("--no-store")
             .args(["-oJ", &jsonl, &addr])
             .output()
             .map_err(|e| e.to_string())?;

@@ -68,6 +68,7 @@ pub fn version(runs: usize, peer_timeout: u64) -> Result<(), String> {
             .scanner()
             .command(&tojimari)
             .args(["scan", "-sS", "-sU", "-sV", "-Pn", "-n", "--no-progress", "-p", &spec, "-oJ", &jsonl, &addr])
+            .args(crate::no_store(&tojimari, &["scan"]))
             .stdin(Stdio::null())
             .output()
             .map_err(|e| e.to_string())?;

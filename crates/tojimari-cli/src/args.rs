@@ -64,10 +64,8 @@ pub struct ExportArgs {
     /// All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA].
     #[arg(long = "output-all", value_name = "BASE")]
     pub output_all: Option<String>,
-    /// The result store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else
-    /// $XDG_DATA_HOME/tojimari/store.db).
-    #[arg(long, value_name = "PATH|URL")]
-    pub db: Option<String>,
+    #[command(flatten)]
+    pub store: crate::store_plan::StoreOptions,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +212,9 @@ pub struct CheckArgs {
     /// message: a check writes its report to standard output.
     #[command(flatten)]
     pub outputs: CheckOutputs,
+    /// The result store the check is recorded into (`--db`, `--no-store`).
+    #[command(flatten)]
+    pub record: crate::store_plan::RecordArgs,
 }
 
 /// The output options `tojimari check` refuses (see [`CheckArgs::outputs`]).
@@ -484,6 +485,9 @@ pub struct ScanArgs {
     /// Act as without raw-socket privilege: TCP connect scan and connect discovery.
     #[arg(long, help_heading = "Miscellaneous")]
     pub unprivileged: bool,
+    /// The result store this scan is recorded into (`--db`, `--no-store`).
+    #[command(flatten, next_help_heading = "Result store")]
+    pub record: crate::store_plan::RecordArgs,
 }
 
 #[derive(Debug, Args)]

@@ -47,7 +47,7 @@ pub fn run(args: &ExportArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return crate::usage(&e),
     };
-    let store = match open_store(args.db.as_deref()) {
+    let store = match open_store(args.store.db.as_deref()) {
         Ok(store) => store,
         Err(code) => return code,
     };
@@ -146,24 +146,10 @@ impl Counted {
     }
 }
 
-/// The store `--db` or `TOJIMARI_DB` names, else the default one in the user's data directory.
+/// The store `--db` names (else `TOJIMARI_DB`, else the default): an error is said here (exit status 1).
 pub fn open_store(db: Option<&str>) -> Result<tojimari_store::Store, ExitCode> {
-    let location = match db.map(str::to_string).or_else(|| std::env::var("TOJIMARI_DB").ok()) {
-        Some(l) => l,
-        None => {
-            let data = std::env::var_os("XDG_DATA_HOME")
-                .map(std::path::PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share")));
-            match data {
-                Some(d) => d.join("tojimari/store.db").to_string_lossy().into_owned(),
-                None => {
-                    let e = UsageError::new("no result store: HOME is not set", "give one with --db PATH");
-                    return Err(crate::usage(&e));
-                }
-            }
-        }
-    };
-    tojimari_store::Store::open(&location).map_err(|e| {
+    let options = crate::store_plan::StoreOptions { db: db.map(str::to_string) };
+    crate::store_plan::open_store(&options).map_err(|e| {
         messages::error(e);
         ExitCode::from(Exit::Failure.code())
     })

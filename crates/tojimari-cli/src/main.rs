@@ -24,9 +24,12 @@ mod plan;
 mod prepass;
 mod progress;
 mod prompt;
+mod record;
 mod record_events;
 mod resolve;
 mod scan;
+mod store_fallback;
+mod store_plan;
 mod technique;
 
 use std::process::ExitCode;

@@ -55,8 +55,22 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         install_signal_handler(control.clone());
         return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
     }
+    // Recorded after the outputs have the hosts (docs/store-recording.md).
+    let recording = crate::record::Recording::new(&args.record);
+    if let Some(recording) = &recording {
+        let mut asked = args.targets.join(" ");
+        if let Some(list) = &args.input_list {
+            asked = format!("{asked} -iL {list}").trim_start().to_string();
+        }
+        let start = crate::record::scan_start(shell_join(argv), "scan", asked, &plan.ports);
+        tee.push(recording.recorder(start));
+    }
     tee.push(Box::new(Unreachable));
-    execute(&plan, &targets, tee, shell_join(argv))
+    let code = execute(&plan, &targets, tee, shell_join(argv));
+    if let Some(recording) = &recording {
+        recording.tell();
+    }
+    code
 }
 
 /// Resolves the plan's targets (host names through the system resolver, with a warning for each that
@@ -431,7 +445,7 @@ fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
 }
 
 /// The command line as one string, quoting arguments that need it (for headers and XML `args`).
-fn shell_join(argv: &[String]) -> String {
+pub fn shell_join(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:,=@%+[]".contains(c)) {

@@ -3,6 +3,9 @@
 //! what the scan wrote, byte for byte. Bad input: a scan that is not there, or not a number, is a usage
 //! error that creates no file.
 
+// A test binary: the shared support may say on stderr what it skipped.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use support::*;

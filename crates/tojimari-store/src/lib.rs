@@ -3,12 +3,15 @@
 //! - [`Store`]: the database (SQLite file or PostgreSQL), its schema (`migrations/`, the same for both), scans
 //!   begun and finished, hosts recorded as observations with the current state per port.
 //! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
+//! - [`this_writer`]: who records a scan; a `running` scan whose process died is marked interrupted when the
+//!   store is next opened (`reap`).
 //! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
 //!   records, in bounded memory.
 
 mod events;
 pub mod import;
 mod read;
+mod reap;
 mod rows;
 mod sink;
 mod store;
@@ -16,7 +19,8 @@ mod write;
 
 pub use events::{Event, EventKind, EventRow};
 pub use read::{ReadFailure, ScanRef, StoredScan};
+pub use reap::{Writer, this_writer};
 pub use rows::unix_ms;
-pub use sink::StoreSink;
+pub use sink::{Spill, StoreSink};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};
 pub use write::{ImportFailure, Imported};

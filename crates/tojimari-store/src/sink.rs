@@ -1,8 +1,8 @@
 //! Recording a scan as it runs: a [`Sink`] that hands finished hosts to a writer thread, which records them
 //! in batches (one transaction each), so the engine never waits on the database. `run_end` finishes the scan
 //! as complete or interrupted. A database that fails mid-scan does not stop the scan: the sink keeps the
-//! first error ([`StoreSink::error`]) and drops later hosts, and the caller says so (and falls back, see
-//! docs/design/store.md).
+//! first error ([`StoreSink::error`]) and hands the hosts it could not record (the batch that failed and
+//! every later one) to its [`Spill`], where the caller writes them elsewhere (the CLI's JSON Lines fallback).
 
 use std::io;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -45,13 +45,22 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// Where the hosts a failed database could not take go, called on the writer thread.
+pub type Spill = Box<dyn FnMut(&[HostReport]) + Send>;
+
 impl StoreSink {
     /// Records into `store` the hosts of `scan` (begun with [`Store::begin_scan`]).
     pub fn new(store: Store, scan: ScanId) -> io::Result<StoreSink> {
+        StoreSink::with_spill(store, scan, Box::new(|_| {}))
+    }
+
+    /// As [`StoreSink::new`]; once the database fails, the hosts not recorded go to `spill`.
+    pub fn with_spill(store: Store, scan: ScanId, spill: Spill) -> io::Result<StoreSink> {
         let (jobs, rx) = mpsc::channel();
         let error = Arc::new(Mutex::new(None));
         let seen = Arc::clone(&error);
-        let writer = std::thread::Builder::new().name("store".into()).spawn(move || write(store, scan, rx, seen))?;
+        let writer =
+            std::thread::Builder::new().name("store".into()).spawn(move || write(store, scan, rx, seen, spill))?;
         Ok(StoreSink { scan, jobs: Some(jobs), writer: Some(writer), error })
     }
 
@@ -81,7 +90,7 @@ impl StoreSink {
 }
 
 /// The writer thread: batches of hosts, one transaction each, until the scan is finished or the sink dropped.
-fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<StoreError>>>) {
+fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<StoreError>>>, mut spill: Spill) {
     let mut batch: Vec<HostReport> = Vec::new();
     let fail = |e: StoreError| {
         if let Ok(mut slot) = error.lock()
@@ -91,12 +100,16 @@ fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<
         }
     };
     let failed = || error.lock().map(|e| e.is_some()).unwrap_or(true);
-    let flush = |batch: &mut Vec<HostReport>| {
-        if !batch.is_empty()
-            && !failed()
-            && let Err(e) = store.record_hosts(scan, batch, unix_ms(SystemTime::now()))
-        {
+    // A batch is one transaction: when it fails, none of it was recorded, and it is spilled whole.
+    let mut flush = |batch: &mut Vec<HostReport>| {
+        if batch.is_empty() {
+            return;
+        }
+        if failed() {
+            spill(batch);
+        } else if let Err(e) = store.record_hosts(scan, batch, unix_ms(SystemTime::now())) {
             fail(e);
+            spill(batch);
         }
         batch.clear();
     };

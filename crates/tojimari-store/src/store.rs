@@ -179,6 +179,8 @@ impl Store {
         let pool = pool.map_err(|e| open_err(e.to_string()))?;
         let store = Store { what, backend, rt, pool, progress: Mutex::default() };
         store.migrate()?;
+        // Scans whose process died are marked interrupted; a store that cannot be written is still read.
+        let _ = crate::reap::interrupt_dead_writers(&store);
         Ok(store)
     }
 
@@ -202,7 +204,19 @@ impl Store {
         {
             return Err(StoreError::NewerSchema { what: self.what.clone(), version });
         }
-        self.rt.block_on(MIGRATOR.run(&self.pool)).map_err(|e| self.query_err("applying its schema", e))
+        // Two processes opening a new SQLite file at once both find no schema, and the second to apply it fails
+        // (its transaction rolled back): tried again, it finds the schema applied.
+        let mut tries = 0;
+        loop {
+            match self.rt.block_on(MIGRATOR.run(&self.pool)) {
+                Ok(()) => return Ok(()),
+                Err(_) if tries < 3 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50 * tries));
+                }
+                Err(e) => return Err(self.query_err("applying its schema", e)),
+            }
+        }
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): two

@@ -98,16 +98,44 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     let command = format!("tojimari check {} {}", args.kind.name(), args.targets.join(" "));
+    let recording = crate::record::Recording::new(&args.record);
+    let code = check(args, raw, &base, &targets, &command, recording.as_ref());
+    if let Some(recording) = &recording {
+        recording.tell();
+    }
+    code
+}
+
+/// Runs the check's scans (each recorded when `recording`) and writes the report.
+fn check(
+    args: &CheckArgs,
+    raw: bool,
+    base: &ScanPlan,
+    targets: &Targets,
+    command: &str,
+    recording: Option<&crate::record::Recording>,
+) -> ExitCode {
     let mut runs: Vec<(&'static str, Results)> = Vec::new();
-    for (label, plan) in scans(args.kind, raw, &base) {
-        match run_scan(&plan, &targets, &command) {
+    let all = scans(args.kind, raw, base);
+    let several = all.len() > 1;
+    for (label, plan) in all {
+        // A check of several scans (stealth) records each, its technique in the profile.
+        let profile = match several {
+            true => format!("check {} {label}", args.kind.name()),
+            false => format!("check {}", args.kind.name()),
+        };
+        let recorder = recording.map(|r| {
+            let start = crate::record::scan_start(command.to_string(), &profile, args.targets.join(" "), &plan.ports);
+            r.recorder(start)
+        });
+        match run_scan(&plan, targets, command, recorder) {
             Ok(results) => runs.push((label, results)),
             Err(code) => return code,
         }
     }
-    // `quick` also asks whether the host answers ping, which takes raw sockets.
+    // `quick` also asks whether the host answers ping, which takes raw sockets (not recorded: no ports).
     let ping = if args.kind == CheckKind::Quick && raw {
-        match run_scan(&ping_plan(&base), &targets, &command) {
+        match run_scan(&ping_plan(base), targets, command, None) {
             Ok(results) => Some(results),
             Err(code) => return code,
         }
@@ -213,10 +241,18 @@ fn ping_plan(base: &ScanPlan) -> ScanPlan {
 }
 
 /// Runs one plan on the ordinary engines, collecting every host.
-fn run_scan(plan: &ScanPlan, targets: &Targets, command: &str) -> Result<Results, ExitCode> {
+fn run_scan(
+    plan: &ScanPlan,
+    targets: &Targets,
+    command: &str,
+    recorder: Option<Box<dyn Sink + Send>>,
+) -> Result<Results, ExitCode> {
     let collected = Arc::new(Mutex::new(Results::new()));
     let mut tee = Tee::new();
     tee.push(Box::new(Collect(collected.clone())));
+    if let Some(recorder) = recorder {
+        tee.push(recorder);
+    }
     let code = crate::scan::execute(plan, targets, tee, command.to_string());
     if code != ExitCode::SUCCESS {
         return Err(code);
