@@ -5,10 +5,27 @@
 //! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
 //! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
 //!   records, in bounded memory.
+//! - [`diff_scans`]: what changed between two scans ([`ScanDiff`], pure), over [`ScanSnapshot`]s that
+//!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
+//!   [`Store::host_history`] for `history`.
 
+mod diff;
+mod diff_select;
+mod history;
 pub mod import;
+mod port_ranges;
 mod sink;
+mod snapshot;
+mod snapshot_load;
 mod store;
+
+pub use diff::{
+    DiffCounts, FindingChange, FindingDiff, HostChange, HostDiff, HostView, PortChange, PortDiff, ScanDiff, diff_scans,
+};
+pub use diff_select::{ScanRef, SelectError, parse_scan_ref, resolve_scan, select_pair};
+pub use history::{CurrentState, HostHistory, PortSeen, PortTimeline, ScanSummary, host_timeline, target_matcher};
+pub use port_ranges::{count_ports, format_port_ranges, merge_ranges, parse_port_ranges};
+pub use snapshot::{FindingObs, Fold, HostSnapshot, PortObs, ScanInfo, ScanSnapshot, Seen};
 
 pub use sink::{StoreSink, unix_ms};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};

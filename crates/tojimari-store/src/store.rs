@@ -48,7 +48,7 @@ impl ScanStatus {
         }
     }
 
-    fn parse(s: &str) -> ScanStatus {
+    pub(crate) fn parse(s: &str) -> ScanStatus {
         match s {
             "complete" => ScanStatus::Complete,
             "running" => ScanStatus::Running,
@@ -171,6 +171,16 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs a query future on the store's runtime (for the read-only queries of other modules).
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The connection pool (for the read-only queries of other modules).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// The database, as messages name it.
     pub fn name(&self) -> &str {
         &self.what
@@ -204,7 +214,7 @@ impl Store {
         }
     }
 
-    fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
+    pub(crate) fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
         StoreError::Query { what: self.what.clone(), doing, message: e.to_string() }
     }
 
