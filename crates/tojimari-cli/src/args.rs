@@ -33,6 +33,10 @@ pub enum Command {
     Local(LocalCliArgs),
     /// Detect port scans against this machine, live or from captures and firewall logs.
     Watch(WatchCliArgs),
+    /// The recorded scans, newest first; with a target, its timeline per port.
+    History(crate::history_cmd::HistoryArgs),
+    /// What changed between two recorded scans (ndiff's meaning); exit 0 none, 1 some, 2 error.
+    Diff(crate::diff_cmd::DiffArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.

@@ -196,7 +196,8 @@ fn diff_and_history(db: &str, sql: &dyn Fn(&str)) {
             (vec![(501, 1000)], Some(PortChange::NotScanned), false, false),
         ]
     );
-    let findings: Vec<(u16, &str, FindingChange)> = h2.findings.iter().map(|f| (f.port, f.id.as_str(), f.change)).collect();
+    let findings: Vec<(u16, &str, FindingChange)> =
+        h2.findings.iter().map(|f| (f.port, f.id.as_str(), f.change)).collect();
     assert_eq!(
         findings,
         [(80, "http-dir-listing", FindingChange::New), (443, "tls-self-signed", FindingChange::Resolved)]
@@ -205,7 +206,10 @@ fn diff_and_history(db: &str, sql: &dyn Fn(&str)) {
     assert_eq!((c.opened, c.closed, c.state_changed, c.not_scanned), (2, 0, 21, 500));
 
     // The interrupted scan is refused as the baseline; as B it is compared, its gaps not scanned.
-    assert_eq!(select_pair(&scans, Some("3"), None).unwrap_err(), SelectError::NotComplete { no: 3, status: "interrupted" });
+    assert_eq!(
+        select_pair(&scans, Some("3"), None).unwrap_err(),
+        SelectError::NotComplete { no: 3, status: "interrupted" }
+    );
     let (a, b) = select_pair(&scans, Some("2"), Some("3")).unwrap();
     let d = diff_scans(&store.snapshot(a).unwrap(), &store.snapshot(b).unwrap());
     let h2 = d.hosts.iter().find(|h| h.addr == "198.18.0.2").unwrap();
