@@ -23,7 +23,7 @@ use tojimari_core::Protocol;
 use tojimari_core::target::{Exclusions, TargetSpec, parse_target, tokens_of_line};
 
 use crate::port_ranges::count_ports;
-use crate::snapshot::{FindingObs, Fold, HostSnapshot, PortObs, ScanInfo, ScanSnapshot, Seen};
+use crate::snapshot::{FindingObs, HostSnapshot, PortObs, ScanInfo, ScanSnapshot, Seen};
 
 /// The differences between scan A (the baseline) and scan B.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -355,22 +355,26 @@ fn diff_ports(a: &HostSnapshot, b: &HostSnapshot) -> Vec<PortDiff> {
     let protos: BTreeSet<Protocol> = a.folds.iter().chain(&b.folds).map(|f| f.proto).collect();
     for proto in protos {
         let own: Vec<u16> = keys.range((proto, 0)..=(proto, u16::MAX)).map(|&(_, p)| p).collect();
-        out.extend(diff_folds(proto, &folds_of(a, proto), &folds_of(b, proto), &own));
+        out.extend(diff_folds(proto, a, b, &own));
     }
     out
 }
 
-/// The folds of one protocol as sorted, non-overlapping `(first, last, fold)` segments (a port in two
-/// folds, which a sound store never has, counts for the first).
-fn folds_of(h: &HostSnapshot, proto: Protocol) -> Vec<(u16, u16, &Fold)> {
-    let mut segs: Vec<(u16, u16, &Fold)> = h
+/// A stretch of folded ports: (first, last, index of its fold in the host's folds).
+type Seg = (u16, u16, usize);
+
+/// The folds of one protocol as sorted, non-overlapping segments (a port in two folds, which a sound store
+/// never has, counts for the first).
+fn folds_of(h: &HostSnapshot, proto: Protocol) -> Vec<Seg> {
+    let mut segs: Vec<Seg> = h
         .folds
         .iter()
-        .filter(|f| f.proto == proto)
-        .flat_map(|f| f.ranges.iter().map(move |&(lo, hi)| (lo, hi, f)))
+        .enumerate()
+        .filter(|(_, f)| f.proto == proto)
+        .flat_map(|(i, f)| f.ranges.iter().map(move |&(lo, hi)| (lo, hi, i)))
         .collect();
     segs.sort_by_key(|&(lo, hi, _)| (lo, hi));
-    let mut out: Vec<(u16, u16, &Fold)> = Vec::with_capacity(segs.len());
+    let mut out: Vec<Seg> = Vec::with_capacity(segs.len());
     for (lo, hi, f) in segs {
         let lo = match out.last() {
             Some(&(_, last_hi, _)) if last_hi >= lo => match last_hi.checked_add(1) {
@@ -385,43 +389,51 @@ fn folds_of(h: &HostSnapshot, proto: Protocol) -> Vec<(u16, u16, &Fold)> {
 }
 
 /// The fold covering `port` among sorted segments.
-fn seg_at<'f>(segs: &[(u16, u16, &'f Fold)], port: u16) -> Option<&'f Fold> {
+fn seg_at(segs: &[Seg], port: u16) -> Option<usize> {
     let i = segs.partition_point(|&(_, hi, _)| hi < port);
     segs.get(i).filter(|&&(lo, _, _)| lo <= port).map(|&(_, _, f)| f)
 }
 
+/// The state of fold `f` of `h`, if any.
+fn fold_state(h: &HostSnapshot, f: Option<usize>) -> Option<&str> {
+    f.and_then(|i| h.folds.get(i)).map(|f| f.state.as_str())
+}
+
 /// Folded ports whose state differs between A and B (or that only one side covers), as ranges grouped by
 /// (A's fold, B's fold). Ports in `own` (observed on their own in either scan) were compared already.
-fn diff_folds(proto: Protocol, a: &[(u16, u16, &Fold)], b: &[(u16, u16, &Fold)], own: &[u16]) -> Vec<PortDiff> {
+fn diff_folds(proto: Protocol, a: &HostSnapshot, b: &HostSnapshot, own: &[u16]) -> Vec<PortDiff> {
+    let (sa, sb) = (folds_of(a, proto), folds_of(b, proto));
+    let obs = |h: &HostSnapshot, f: Option<usize>| {
+        f.and_then(|i| h.folds.get(i)).map(|f| PortObs::folded(&f.state, &f.reason))
+    };
     // Every place where A's or B's coverage may change, as u32 so 65536 can end the last range.
-    let mut cuts: Vec<u32> = a.iter().chain(b).flat_map(|&(lo, hi, _)| [u32::from(lo), u32::from(hi) + 1]).collect();
+    let mut cuts: Vec<u32> = sa.iter().chain(&sb).flat_map(|&(lo, hi, _)| [u32::from(lo), u32::from(hi) + 1]).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    type Key<'f> = (Option<*const Fold>, Option<*const Fold>);
-    let mut groups: BTreeMap<Key<'_>, (Option<&Fold>, Option<&Fold>, Vec<(u16, u16)>)> = BTreeMap::new();
+    // By (A's fold, B's fold): the ranges that changed alike.
+    type Pair = (Option<usize>, Option<usize>);
+    let mut groups: BTreeMap<Pair, Vec<(u16, u16)>> = BTreeMap::new();
     for w in cuts.windows(2) {
         let (lo, hi) = (w[0], w[1] - 1);
         let Ok(lo16) = u16::try_from(lo) else { continue };
         let hi16 = u16::try_from(hi).unwrap_or(u16::MAX);
-        let (fa, fb) = (seg_at(a, lo16), seg_at(b, lo16));
-        if state_change(fa.map(|f| f.state.as_str()), fb.map(|f| f.state.as_str())).is_none() {
+        let (fa, fb) = (seg_at(&sa, lo16), seg_at(&sb, lo16));
+        if state_change(fold_state(a, fa), fold_state(b, fb)).is_none() {
             continue;
         }
-        let key = (fa.map(|f| f as *const Fold), fb.map(|f| f as *const Fold));
-        let entry = groups.entry(key).or_insert_with(|| (fa, fb, Vec::new()));
-        push_without(&mut entry.2, lo16, hi16, own);
+        push_without(groups.entry((fa, fb)).or_default(), lo16, hi16, own);
     }
     let mut out: Vec<PortDiff> = groups
-        .into_values()
-        .filter(|(_, _, ranges)| !ranges.is_empty())
-        .map(|(fa, fb, ranges)| PortDiff {
+        .into_iter()
+        .filter(|(_, ranges)| !ranges.is_empty())
+        .map(|((fa, fb), ranges)| PortDiff {
             proto,
             ports: ranges,
-            state: state_change(fa.map(|f| f.state.as_str()), fb.map(|f| f.state.as_str())),
+            state: state_change(fold_state(a, fa), fold_state(b, fb)),
             service_changed: false,
             cert_changed: false,
-            a: fa.map(|f| PortObs::folded(&f.state, &f.reason)),
-            b: fb.map(|f| PortObs::folded(&f.state, &f.reason)),
+            a: obs(a, fa),
+            b: obs(b, fb),
         })
         .collect();
     out.sort_by_key(|p| p.ports.first().copied());

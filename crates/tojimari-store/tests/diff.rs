@@ -184,7 +184,8 @@ fn diff_and_history(db: &str, sql: &dyn Fn(&str)) {
         [("198.18.0.2", HostChange::Changed), ("198.18.0.3", HostChange::Down), ("198.18.0.4", HostChange::Up)]
     );
     let h2 = &d.hosts[0];
-    let ports: Vec<(Vec<(u16, u16)>, Option<PortChange>, bool, bool)> =
+    type Row = (Vec<(u16, u16)>, Option<PortChange>, bool, bool);
+    let ports: Vec<Row> =
         h2.ports.iter().map(|p| (p.ports.clone(), p.state, p.service_changed, p.cert_changed)).collect();
     assert_eq!(
         ports,

@@ -1,6 +1,7 @@
 //! The comparison on hand-made snapshots, no database.
 
 use super::*;
+use crate::snapshot::Fold;
 use crate::store::ScanStatus;
 
 fn info(no: i64, targets: &str) -> ScanInfo {
@@ -54,7 +55,10 @@ fn one_host(a: HostSnapshot, b: HostSnapshot) -> Option<HostDiff> {
     d.hosts.into_iter().next()
 }
 
-fn changes(h: &HostDiff) -> Vec<(Vec<(u16, u16)>, Option<PortChange>)> {
+/// (ranges, state change) per port difference.
+type Changes = Vec<(Vec<(u16, u16)>, Option<PortChange>)>;
+
+fn changes(h: &HostDiff) -> Changes {
     h.ports.iter().map(|p| (p.ports.clone(), p.state)).collect()
 }
 
@@ -192,7 +196,7 @@ fn hosts_up_down_and_not_scanned() {
     // .2 unchanged, .3 down (recorded down), .10 missing but inside B's targets, .19.9.9 outside them, .4 new.
     let b = snap(2, vec![("198.18.0.2", up(80)), ("198.18.0.3", down), ("198.18.0.4", up(8080))]);
     let d = diff_scans(&a, &b);
-    let got: Vec<(&str, HostChange, Vec<(Vec<(u16, u16)>, Option<PortChange>)>)> =
+    let got: Vec<(&str, HostChange, Changes)> =
         d.hosts.iter().map(|h| (h.addr.as_str(), h.change, changes(h))).collect();
     assert_eq!(
         got,
