@@ -22,6 +22,12 @@ _tojimari() {
             tojimari,completions)
                 cmd="tojimari__subcmd__completions"
                 ;;
+            tojimari,diff)
+                cmd="tojimari__subcmd__diff"
+                ;;
+            tojimari,history)
+                cmd="tojimari__subcmd__history"
+                ;;
             tojimari,local)
                 cmd="tojimari__subcmd__local"
                 ;;
@@ -44,7 +50,7 @@ _tojimari() {
 
     case "${cmd}" in
         tojimari)
-            opts="-h -V --help --version scan ports check local watch completions man"
+            opts="-h -V --help --version scan ports check local watch history diff completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,6 +108,54 @@ _tojimari() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tojimari__subcmd__diff)
+            opts="-h --text --xml --jsonl --output-normal --output-xml --output-json --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output-normal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-xml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tojimari__subcmd__history)
+            opts="-h --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

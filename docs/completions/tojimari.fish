@@ -31,6 +31,8 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "ports" -d 'Look u
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "check" -d 'Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "local" -d 'This machine\'s listening ports and the processes that own them (like ss -ltnup)'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "watch" -d 'Detect port scans against this machine, live or from captures and firewall logs'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "history" -d 'The recorded scans, newest first; with a target, its timeline per port'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "diff" -d 'What changed between two recorded scans, with ndiff\'s meaning and exit status'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -124,5 +126,15 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l net -d 'Also
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-normal -d 'Also write the text to FILE [-oN]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-xml -d 'Also write XML to FILE [-oX]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-json -d 'Also write JSON Lines to FILE [-oJ]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l text -d 'Text like ndiff\'s on standard output (the default)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l xml -d 'XML (ndiff\'s nmapdiff document) on standard output'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l jsonl -d 'JSON Lines on standard output: a header with the totals, then one object per host, port and finding'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'

@@ -35,7 +35,7 @@ pub enum Command {
     Watch(WatchCliArgs),
     /// The recorded scans, newest first; with a target, its timeline per port.
     History(crate::history_cmd::HistoryArgs),
-    /// What changed between two recorded scans (ndiff's meaning); exit 0 none, 1 some, 2 error.
+    /// What changed between two recorded scans, with ndiff's meaning and exit status.
     Diff(crate::diff_cmd::DiffArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
