@@ -99,6 +99,14 @@ fn host(addr: &str, ports: &[P]) -> HostReport {
     }
 }
 
+/// `hosts` as finished at `ms` (the store dates observations by the host's end).
+fn at(ms: u64, mut hosts: Vec<HostReport>) -> Vec<HostReport> {
+    for h in &mut hosts {
+        h.end = SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+    }
+    hosts
+}
+
 const NET: &str = "198.18.0.0/24";
 
 /// Scans 1 and 2 (complete, one scope), 3 (interrupted, same scope), 4 (complete, another scope).
@@ -110,19 +118,22 @@ fn fill(db: &str, sql: &dyn Fn(&str)) {
     store
         .record_hosts(
             s1,
-            &[
-                host(
-                    "198.18.0.2",
-                    &[
-                        (22, Open, Some("ssh"), Some("9.2p1"), None),
-                        (23, Open, Some("telnet"), None, Some(("telnet-cleartext", "login:"))),
-                        (80, Closed, None, None, None),
-                        (443, Open, Some("https"), None, None),
-                        (8443, Filtered, None, None, None),
-                    ],
-                ),
-                host("198.18.0.3", &[(25, Open, Some("smtp"), None, None)]),
-            ],
+            &at(
+                1_000_500,
+                vec![
+                    host(
+                        "198.18.0.2",
+                        &[
+                            (22, Open, Some("ssh"), Some("9.2p1"), None),
+                            (23, Open, Some("telnet"), None, Some(("telnet-cleartext", "login:"))),
+                            (80, Closed, None, None, None),
+                            (443, Open, Some("https"), None, None),
+                            (8443, Filtered, None, None, None),
+                        ],
+                    ),
+                    host("198.18.0.3", &[(25, Open, Some("smtp"), None, None)]),
+                ],
+            ),
             1_000_500,
         )
         .unwrap();
@@ -131,28 +142,35 @@ fn fill(db: &str, sql: &dyn Fn(&str)) {
     store
         .record_hosts(
             s2,
-            &[
-                host(
-                    "198.18.0.2",
-                    &[
-                        (22, Open, Some("ssh"), Some("9.6p1"), None),
-                        (23, Closed, None, None, None),
-                        (80, Open, Some("http"), None, Some(("http-dir-listing", "Index of /"))),
-                        (443, Open, Some("https"), None, None),
-                        (8443, Open, Some("https-alt"), None, None),
-                    ],
-                ),
-                host("198.18.0.4", &[(8080, Open, Some("http-proxy"), None, None)]),
-            ],
+            &at(
+                2_000_500,
+                vec![
+                    host(
+                        "198.18.0.2",
+                        &[
+                            (22, Open, Some("ssh"), Some("9.6p1"), None),
+                            (23, Closed, None, None, None),
+                            (80, Open, Some("http"), None, Some(("http-dir-listing", "Index of /"))),
+                            (443, Open, Some("https"), None, None),
+                            (8443, Open, Some("https-alt"), None, None),
+                        ],
+                    ),
+                    host("198.18.0.4", &[(8080, Open, Some("http-proxy"), None, None)]),
+                ],
+            ),
             2_000_500,
         )
         .unwrap();
     store.finish_scan(s2, ScanStatus::Complete, 2_001_000).unwrap();
     let s3 = store.begin_scan(&start(3_000_000, NET)).unwrap();
-    store.record_hosts(s3, &[host("198.18.0.2", &[(22, Open, Some("ssh"), None, None)])], 3_000_500).unwrap();
+    store
+        .record_hosts(s3, &at(3_000_500, vec![host("198.18.0.2", &[(22, Open, Some("ssh"), None, None)])]), 3_000_500)
+        .unwrap();
     store.finish_scan(s3, ScanStatus::Interrupted, 3_001_000).unwrap();
     let s4 = store.begin_scan(&start(4_000_000, "198.18.0.2")).unwrap();
-    store.record_hosts(s4, &[host("198.18.0.2", &[(22, Open, Some("ssh"), None, None)])], 4_000_500).unwrap();
+    store
+        .record_hosts(s4, &at(4_000_500, vec![host("198.18.0.2", &[(22, Open, Some("ssh"), None, None)])]), 4_000_500)
+        .unwrap();
     store.finish_scan(s4, ScanStatus::Complete, 4_001_000).unwrap();
     for s in [s1, s2, s3, s4] {
         ids.insert(s.no, s.id);
@@ -409,7 +427,9 @@ fn stores_that_cannot_be_read_and_too_few_scans() {
     let db = dir.path("one.db");
     let store = Store::open(&db).unwrap();
     let s = store.begin_scan(&start(1_000, NET)).unwrap();
-    store.record_hosts(s, &[host("198.18.0.2", &[(22, PortState::Open, None, None, None)])], 1_000).unwrap();
+    store
+        .record_hosts(s, &at(1_000, vec![host("198.18.0.2", &[(22, PortState::Open, None, None, None)])]), 1_000)
+        .unwrap();
     store.finish_scan(s, ScanStatus::Complete, 2_000).unwrap();
     drop(store);
     let out = tojimari(&["diff", "--db", &db]);

@@ -8,7 +8,7 @@ use crate::store::ScanStatus;
 
 /// A scan as the user names it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ScanRef {
+pub enum ScanName {
     /// Scan number N.
     Number(i64),
     /// `latest` (0), `latest~1` (1, the one before), ...
@@ -48,20 +48,20 @@ impl SelectError {
 }
 
 /// `12`, `latest`, `latest~2`.
-pub fn parse_scan_ref(text: &str) -> Result<ScanRef, SelectError> {
+pub fn parse_scan_ref(text: &str) -> Result<ScanName, SelectError> {
     let bad = || SelectError::BadRef(text.to_string());
     match text.strip_prefix("latest") {
-        Some("") => Ok(ScanRef::Latest(0)),
-        Some(rest) => rest.strip_prefix('~').and_then(|n| n.parse().ok()).map(ScanRef::Latest).ok_or_else(bad),
-        None => text.parse::<i64>().ok().filter(|&n| n > 0).map(ScanRef::Number).ok_or_else(bad),
+        Some("") => Ok(ScanName::Latest(0)),
+        Some(rest) => rest.strip_prefix('~').and_then(|n| n.parse().ok()).map(ScanName::Latest).ok_or_else(bad),
+        None => text.parse::<i64>().ok().filter(|&n| n > 0).map(ScanName::Number).ok_or_else(bad),
     }
 }
 
 /// The scan `r` names among `scans` (newest first).
-pub fn resolve_scan<'s>(scans: &'s [ScanInfo], r: ScanRef, text: &str) -> Result<&'s ScanInfo, SelectError> {
+pub fn resolve_scan<'s>(scans: &'s [ScanInfo], r: ScanName, text: &str) -> Result<&'s ScanInfo, SelectError> {
     let found = match r {
-        ScanRef::Number(n) => scans.iter().find(|s| s.no == n),
-        ScanRef::Latest(back) => scans.get(back),
+        ScanName::Number(n) => scans.iter().find(|s| s.no == n),
+        ScanName::Latest(back) => scans.get(back),
     };
     found.ok_or_else(|| SelectError::Unknown(text.to_string()))
 }
@@ -140,9 +140,9 @@ mod tests {
 
     #[test]
     fn references_are_numbers_latest_and_latest_minus_n() {
-        assert_eq!(parse_scan_ref("12"), Ok(ScanRef::Number(12)));
-        assert_eq!(parse_scan_ref("latest"), Ok(ScanRef::Latest(0)));
-        assert_eq!(parse_scan_ref("latest~2"), Ok(ScanRef::Latest(2)));
+        assert_eq!(parse_scan_ref("12"), Ok(ScanName::Number(12)));
+        assert_eq!(parse_scan_ref("latest"), Ok(ScanName::Latest(0)));
+        assert_eq!(parse_scan_ref("latest~2"), Ok(ScanName::Latest(2)));
         for bad in ["0", "-1", "x", "latest~", "latest~x", "latest1", ""] {
             assert!(matches!(parse_scan_ref(bad), Err(SelectError::BadRef(_))), "{bad}");
         }

@@ -14,18 +14,23 @@ mod diff_select;
 mod history;
 pub mod import;
 mod port_ranges;
+mod read;
+mod rows;
 mod sink;
 mod snapshot;
 mod snapshot_load;
 mod store;
+mod write;
 
 pub use diff::{
     DiffCounts, FindingChange, FindingDiff, HostChange, HostDiff, HostView, PortChange, PortDiff, ScanDiff, diff_scans,
 };
-pub use diff_select::{ScanRef, SelectError, parse_scan_ref, resolve_scan, select_pair};
+pub use diff_select::{ScanName, SelectError, parse_scan_ref, resolve_scan, select_pair};
 pub use history::{CurrentState, HostHistory, PortSeen, PortTimeline, ScanSummary, host_timeline, target_matcher};
 pub use port_ranges::{count_ports, format_port_ranges, merge_ranges, parse_port_ranges};
+pub use read::{ReadFailure, ScanRef, StoredScan};
+pub use rows::unix_ms;
+pub use sink::StoreSink;
 pub use snapshot::{FindingObs, Fold, HostSnapshot, PortObs, ScanInfo, ScanSnapshot, Seen};
-
-pub use sink::{StoreSink, unix_ms};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};
+pub use write::{ImportFailure, Imported};

@@ -23,9 +23,10 @@ fn port_number(port: i64) -> Option<u16> {
 }
 
 impl Store {
-    /// Every scan's row, newest (highest number) first.
+    /// Every scan's row, newest (highest number) first. An import still being written (numbered below 1
+    /// until it commits) is not listed.
     pub fn scan_infos(&self) -> Result<Vec<ScanInfo>, StoreError> {
-        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans ORDER BY no DESC");
+        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans WHERE no > 0 ORDER BY no DESC");
         let rows: Result<Vec<ScanTuple>, sqlx::Error> =
             self.block_on(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()));
         Ok(rows.map_err(|e| self.query_err("listing scans", e))?.into_iter().map(scan_info).collect())

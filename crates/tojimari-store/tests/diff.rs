@@ -88,6 +88,14 @@ fn host(addr: &str, ports: &[P]) -> HostReport {
     }
 }
 
+/// `hosts` as finished at `ms` (the store dates observations by the host's end).
+fn at(ms: u64, mut hosts: Vec<HostReport>) -> Vec<HostReport> {
+    for h in &mut hosts {
+        h.end = SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+    }
+    hosts
+}
+
 const NET: &str = "198.18.0.0/24";
 const SELF_SIGNED: &[(&str, Severity, &str)] = &[("tls-self-signed", Severity::Low, "issuer = subject")];
 const LISTING: &[(&str, Severity, &str)] = &[("http-dir-listing", Severity::Medium, "Index of /")];
@@ -103,17 +111,20 @@ fn fill(store: &Store, sql: &dyn Fn(&str)) -> BTreeMap<i64, i64> {
     store
         .record_hosts(
             s1,
-            &[
-                host(
-                    "198.18.0.2",
-                    &[
-                        (22, Open, Some("ssh"), Some("9.2p1"), &[]),
-                        (80, Closed, None, None, &[]),
-                        (443, Open, Some("https"), None, SELF_SIGNED),
-                    ],
-                ),
-                host("198.18.0.3", &[(25, Open, Some("smtp"), None, &[])]),
-            ],
+            &at(
+                1_500,
+                vec![
+                    host(
+                        "198.18.0.2",
+                        &[
+                            (22, Open, Some("ssh"), Some("9.2p1"), &[]),
+                            (80, Closed, None, None, &[]),
+                            (443, Open, Some("https"), None, SELF_SIGNED),
+                        ],
+                    ),
+                    host("198.18.0.3", &[(25, Open, Some("smtp"), None, &[])]),
+                ],
+            ),
             1_500,
         )
         .unwrap();
@@ -124,26 +135,31 @@ fn fill(store: &Store, sql: &dyn Fn(&str)) -> BTreeMap<i64, i64> {
     store
         .record_hosts(
             s2,
-            &[
-                host(
-                    "198.18.0.2",
-                    &[
-                        (22, Open, Some("ssh"), Some("9.6p1"), &[]),
-                        (80, Open, Some("http"), None, LISTING),
-                        (443, Open, Some("https"), None, &[]),
-                    ],
-                ),
-                host("198.18.0.4", &[(8080, Open, Some("http-proxy"), None, &[])]),
-            ],
+            &at(
+                10_500,
+                vec![
+                    host(
+                        "198.18.0.2",
+                        &[
+                            (22, Open, Some("ssh"), Some("9.6p1"), &[]),
+                            (80, Open, Some("http"), None, LISTING),
+                            (443, Open, Some("https"), None, &[]),
+                        ],
+                    ),
+                    host("198.18.0.4", &[(8080, Open, Some("http-proxy"), None, &[])]),
+                ],
+            ),
             10_500,
         )
         .unwrap();
     store.finish_scan(s2, ScanStatus::Complete, 11_000).unwrap();
     let s3 = store.begin_scan(&start(20_000, NET)).unwrap();
-    store.record_hosts(s3, &[host("198.18.0.2", &[(22, Closed, None, None, &[])])], 20_500).unwrap();
+    store.record_hosts(s3, &at(20_500, vec![host("198.18.0.2", &[(22, Closed, None, None, &[])])]), 20_500).unwrap();
     store.finish_scan(s3, ScanStatus::Interrupted, 21_000).unwrap();
     let s4 = store.begin_scan(&start(30_000, "198.18.0.2")).unwrap();
-    store.record_hosts(s4, &[host("198.18.0.2", &[(22, Open, Some("ssh"), None, &[])])], 30_500).unwrap();
+    store
+        .record_hosts(s4, &at(30_500, vec![host("198.18.0.2", &[(22, Open, Some("ssh"), None, &[])])]), 30_500)
+        .unwrap();
     store.finish_scan(s4, ScanStatus::Complete, 31_000).unwrap();
     for s in [s1, s2, s3, s4] {
         ids.insert(s.no, s.id);

@@ -14,7 +14,7 @@ mod guard;
 pub mod limits;
 pub mod masscan;
 pub mod nmap_xml;
-mod ranges;
+pub(crate) mod ranges;
 
 pub use error::{ImportError, Position};
 pub use limits::Limits;
