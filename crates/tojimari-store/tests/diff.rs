@@ -262,6 +262,45 @@ fn diff_and_history(db: &str, sql: &dyn Fn(&str)) {
     assert_eq!(store.known_hosts(&matcher).unwrap(), ["198.18.0.2", "198.18.0.3"]);
 }
 
+/// Folds as the writer itself keeps them: 99 closed ports of a host become a fold, and a fold that turned
+/// filtered is one range, not 50 lines.
+fn folds_written_by_the_store(db: &str) {
+    use PortState::*;
+    let store = Store::open(db).unwrap();
+    let many = |filtered_to: u16| {
+        let mut h = host("198.18.1.1", &[]);
+        h.ports = (1..=100)
+            .map(|p| {
+                let state = match p {
+                    80 => Open,
+                    p if p <= filtered_to => Filtered,
+                    _ => Closed,
+                };
+                PortResult::new(Protocol::Tcp, p, state, if state == Closed { Reason::Reset } else { Reason::SynAck })
+            })
+            .collect();
+        h
+    };
+    let mut nos = Vec::new();
+    for (ms, filtered_to) in [(1_000u64, 0u16), (2_000, 50)] {
+        let scan = store.begin_scan(&start(ms as i64, "198.18.1.1")).unwrap();
+        store.record_hosts(scan, &at(ms, vec![many(filtered_to)]), ms as i64).unwrap();
+        store.finish_scan(scan, ScanStatus::Complete, ms as i64 + 1).unwrap();
+        nos.push(scan.no);
+    }
+    let scans = store.scan_infos().unwrap();
+    let (a, b) = select_pair(&scans, None, None).unwrap();
+    assert_eq!((a.no, b.no), (nos[0], nos[1]));
+    let (sa, sb) = (store.snapshot(a).unwrap(), store.snapshot(b).unwrap());
+    let ha = &sa.hosts["198.18.1.1"];
+    assert!(!ha.folds.is_empty() && ha.ports.len() < 100, "the writer keeps closed ports folded: {ha:?}");
+    let d = diff_scans(&sa, &sb);
+    let ports: Vec<(String, Option<PortChange>)> =
+        d.hosts[0].ports.iter().map(|p| (tojimari_store::format_port_ranges(&p.ports), p.state)).collect();
+    assert_eq!(ports, [("1-50".to_string(), Some(PortChange::State))]);
+    assert_eq!(d.counts().state_changed, 50);
+}
+
 #[test]
 fn sqlite_diff_and_history() {
     let dir = Dir::new("sqlite");
@@ -276,6 +315,8 @@ fn sqlite_diff_and_history() {
         });
     };
     diff_and_history(&db, &sql);
+    let dir = Dir::new("sqlite-folds");
+    folds_written_by_the_store(&dir.db());
 }
 
 #[test]
@@ -286,4 +327,5 @@ fn postgres_diff_and_history() {
         server.psql("diff", statement).unwrap();
     };
     diff_and_history(&db, &sql);
+    folds_written_by_the_store(&server.create_database("folds").unwrap());
 }
