@@ -39,7 +39,7 @@ enum Change {
 /// The change of host `i` (0..2048) in sweep B: hosts 0..200 close a port, 200..400 open one, 400..500 change
 /// a version; spread over the /16 by taking every fourth host.
 fn change_of(i: u32) -> Change {
-    if i % 4 != 0 {
+    if !i.is_multiple_of(4) {
         return Change::None;
     }
     match i / 4 {
