@@ -180,3 +180,15 @@ fn port_element(p: &PortDiff, ids: &str, o: &PortObs) -> String {
     s.push_str("</port>");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_and_controls_spelled_out() {
+        assert_eq!(attr(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(attr("x\ny\u{1}z\u{7f}"), "x&#10;y\\x01z\\x7f");
+        assert_eq!(attr("ünï"), "ünï");
+    }
+}

@@ -175,3 +175,25 @@ fn write_host(h: &HostHistory, out: &mut Vec<u8>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_to_the_second() {
+        assert_eq!(when(0), "1970-01-01 00:00:00");
+        assert_eq!(when(1_765_000_000_999), "2025-12-06 05:46:40");
+        assert_eq!(when(-1), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn a_port_reads_as_state_service_product_version() {
+        let mut p = PortObs { state: "open".into(), service: Some("http".into()), ..PortObs::default() };
+        assert_eq!(port_words(&p), "open http");
+        p.tunnel = Some("ssl".into());
+        p.product = Some("nginx".into());
+        p.version = Some("1.24.0".into());
+        assert_eq!(port_words(&p), "open ssl/http nginx 1.24.0");
+    }
+}
