@@ -25,6 +25,9 @@ _tojimari() {
             tojimari,diff)
                 cmd="tojimari__subcmd__diff"
                 ;;
+            tojimari,export)
+                cmd="tojimari__subcmd__export"
+                ;;
             tojimari,history)
                 cmd="tojimari__subcmd__history"
                 ;;
@@ -50,7 +53,7 @@ _tojimari() {
 
     case "${cmd}" in
         tojimari)
-            opts="-h -V --help --version scan ports check local watch history diff completions man"
+            opts="-h -V --help --version scan ports check local watch history diff export completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +148,44 @@ _tojimari() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tojimari__subcmd__export)
+            opts="-h --output-normal --output-xml --output-grepable --output-json --output-all --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output-normal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-xml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-grepable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-all)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tojimari__subcmd__history)
             opts="-h --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -164,7 +205,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__local)
-            opts="-y -h --port --stop --yes --grace --output-json --tcp --udp --help"
+            opts="-y -h --port --stop --yes --grace --store --db --output-json --tcp --udp --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +216,10 @@ _tojimari() {
                     return 0
                     ;;
                 --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -352,7 +397,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__watch)
-            opts="-i -q -h --pcap --log --output-json --syslog --for --net --quiet --help"
+            opts="-i -q -h --pcap --log --store --db --output-json --syslog --for --net --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,6 +412,10 @@ _tojimari() {
                     return 0
                     ;;
                 --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,11 +37,41 @@ pub enum Command {
     History(crate::history_cmd::HistoryArgs),
     /// What changed between two recorded scans, with ndiff's meaning and exit status.
     Diff(crate::diff_cmd::DiffArgs),
+    /// Write a recorded scan's files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them.
+    Export(ExportArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.
     #[command(hide = true)]
     Man,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  tojimari export latest -oX last.xml\n  tojimari export 12 -oA scan12\n  \
+                  tojimari export 12 --db postgres://scans@db.example/tojimari -oJ -")]
+pub struct ExportArgs {
+    /// The scan: its number (tojimari history lists them) or latest.
+    #[arg(value_name = "SCAN")]
+    pub scan: String,
+    /// Normal output to FILE (- for standard output; the default when no output is given) [-oN].
+    #[arg(long = "output-normal", value_name = "FILE")]
+    pub output_normal: Option<String>,
+    /// nmap-compatible XML to FILE [-oX].
+    #[arg(long = "output-xml", value_name = "FILE")]
+    pub output_xml: Option<String>,
+    /// Grepable output to FILE [-oG].
+    #[arg(long = "output-grepable", value_name = "FILE")]
+    pub output_grepable: Option<String>,
+    /// JSON Lines to FILE [-oJ].
+    #[arg(long = "output-json", value_name = "FILE")]
+    pub output_json: Option<String>,
+    /// All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA].
+    #[arg(long = "output-all", value_name = "BASE")]
+    pub output_all: Option<String>,
+    /// The result store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else
+    /// $XDG_DATA_HOME/tojimari/store.db).
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +108,13 @@ pub struct WatchCliArgs {
     /// - reads standard input, e.g. `journalctl -k | tojimari watch --log -`; lines of at most 64 KiB).
     #[arg(long, value_name = "FILE")]
     pub log: Vec<PathBuf>,
+    /// Also record every alert record in the result store (see --db).
+    #[arg(long)]
+    pub store: bool,
+    /// The result store for --store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else
+    /// $XDG_DATA_HOME/tojimari/store.db).
+    #[arg(long, value_name = "PATH|URL", requires = "store")]
+    pub db: Option<String>,
     /// Write alerts as JSON Lines to FILE (- for standard output) [-oJ].
     #[arg(long = "output-json", value_name = "FILE")]
     pub output_json: Option<PathBuf>,
@@ -112,6 +149,13 @@ pub struct LocalCliArgs {
     /// How long --stop waits after SIGTERM before SIGKILL (500ms, 5s, 1m; default 5s).
     #[arg(long, value_name = "TIME")]
     pub grace: Option<String>,
+    /// Also record this snapshot of the listening sockets in the result store (see --db).
+    #[arg(long)]
+    pub store: bool,
+    /// The result store for --store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else
+    /// $XDG_DATA_HOME/tojimari/store.db).
+    #[arg(long, value_name = "PATH|URL", requires = "store")]
+    pub db: Option<String>,
     /// Also write JSON Lines, one object per socket, to FILE (- for standard output) [-oJ].
     #[arg(long = "output-json", value_name = "FILE")]
     pub output_json: Option<String>,

@@ -16,6 +16,7 @@ mod diff_jsonl;
 mod diff_text;
 mod diff_xml;
 mod exit;
+mod export;
 mod history_cmd;
 mod iflist;
 mod list_scan;
@@ -29,6 +30,7 @@ mod plan;
 mod prepass;
 mod progress;
 mod prompt;
+mod record_events;
 mod resolve;
 mod scan;
 mod technique;
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch(&args),
         Command::History(args) => history_cmd::run(&args),
         Command::Diff(args) => diff_cmd::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {
@@ -116,12 +119,29 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
         (_, true) => Protocols::Udp,
         _ => Protocols::Both,
     };
+    let recorder = match (args.store, &stop) {
+        (true, Some(_)) => {
+            return usage(&UsageError::new(
+                "--stop does not record a snapshot (--store)",
+                "run tojimari local --store first to record the holders",
+            ));
+        }
+        (true, None) => match export::open_store(args.db.as_deref()) {
+            Ok(store) => Some(record_events::Recorder::start(store, tojimari_store::EventKind::LocalSocket)),
+            Err(code) => return code,
+        },
+        (false, _) => None,
+    };
     let result = tojimari_local::run(
         LocalArgs { port, stop, json, protocols },
         &mut prompt::TerminalPrompt,
         &mut std::io::stdout().lock(),
         &mut |notice| messages::report(&notice),
     );
+    if let Some(recorder) = recorder {
+        record_snapshot(&recorder, protocols, port);
+        recorder.finish();
+    }
     if let Err(error) = &result {
         messages::report(error);
     }
@@ -129,6 +149,22 @@ fn local(args: &args::LocalCliArgs) -> ExitCode {
 }
 
 /// `--stop`, `--yes` and `--grace` checked together: `--stop`'s options when it is given.
+/// `local --store`: the listening sockets now (of `port` only, when given), as `local -oJ` writes them.
+fn record_snapshot(recorder: &record_events::Recorder, protocols: tojimari_local::Protocols, port: Option<u16>) {
+    let Some(events) = recorder.sender() else { return };
+    let opts = tojimari_local::LocalOptions { protocols, ..tojimari_local::LocalOptions::default() };
+    match tojimari_local::listening_sockets(&opts) {
+        Ok(inventory) => {
+            for socket in inventory.sockets.iter().filter(|s| port.is_none_or(|p| s.port == p)) {
+                let subject = format!("{}:{}/{}", socket.addr, socket.port, socket.proto.as_str());
+                let body = tojimari_local::jsonl::socket_object(socket).to_string();
+                let _ = events.send(record_events::event(subject, body));
+            }
+        }
+        Err(e) => messages::warning(format!("cannot take the snapshot to record: {e}")),
+    }
+}
+
 fn local_stop(args: &args::LocalCliArgs, port: Option<u16>) -> Result<Option<tojimari_local::StopOptions>, UsageError> {
     use tojimari_local::{Confirmation, StopOptions};
     const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -217,9 +253,27 @@ fn watch(args: &args::WatchCliArgs) -> ExitCode {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let handlers = stop_on_signals(&stop);
-    let result = tojimari_watch::run_until(watch_args, &stop, &mut std::io::stdout().lock(), &mut |notice| {
-        messages::report(&notice)
-    });
+    let recorder = if args.store {
+        match export::open_store(args.db.as_deref()) {
+            Ok(store) => Some(record_events::Recorder::start(store, tojimari_store::EventKind::WatchAlert)),
+            Err(code) => return code,
+        }
+    } else {
+        None
+    };
+    let mut report = |notice| messages::report(&notice);
+    let result = match recorder.as_ref().and_then(record_events::Recorder::sender) {
+        Some(events) => {
+            let hook: tojimari_watch::AlertHook = Box::new(move |alert: &tojimari_scandetect::Alert| {
+                let _ = events.send(record_events::event(alert.src.to_string(), alert.to_json().to_string()));
+            });
+            tojimari_watch::run_recording(watch_args, &stop, &mut std::io::stdout().lock(), &mut report, hook)
+        }
+        None => tojimari_watch::run_until(watch_args, &stop, &mut std::io::stdout().lock(), &mut report),
+    };
+    if let Some(recorder) = recorder {
+        recorder.finish();
+    }
     for id in handlers {
         signal_hook::low_level::unregister(id);
     }

@@ -39,12 +39,33 @@ struct Wanted {
 
 /// The output options, checked: each format with its destination, in the order given.
 pub fn destinations(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> {
+    destinations_of(&OutputOptions {
+        normal: args.output_normal.as_deref(),
+        xml: args.output_xml.as_deref(),
+        grepable: args.output_grepable.as_deref(),
+        json: args.output_json.as_deref(),
+        all: args.output_all.as_deref(),
+    })
+}
+
+/// The output options of any command that writes a scan's files (`scan`, `export`), as typed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OutputOptions<'a> {
+    pub normal: Option<&'a str>,
+    pub xml: Option<&'a str>,
+    pub grepable: Option<&'a str>,
+    pub json: Option<&'a str>,
+    pub all: Option<&'a str>,
+}
+
+/// [`destinations`] of any command's output options.
+pub fn destinations_of(options: &OutputOptions<'_>) -> Result<Vec<(Format, Dest)>, UsageError> {
     let mut wanted = Vec::new();
     for (value, format, option) in [
-        (&args.output_normal, Format::Normal, "-oN"),
-        (&args.output_xml, Format::Xml, "-oX"),
-        (&args.output_grepable, Format::Grepable, "-oG"),
-        (&args.output_json, Format::JsonLines, "-oJ"),
+        (options.normal, Format::Normal, "-oN"),
+        (options.xml, Format::Xml, "-oX"),
+        (options.grepable, Format::Grepable, "-oG"),
+        (options.json, Format::JsonLines, "-oJ"),
     ] {
         let Some(name) = value else { continue };
         if name.is_empty() {
@@ -53,10 +74,10 @@ pub fn destinations(args: &ScanArgs) -> Result<Vec<(Format, Dest)>, UsageError> 
                 "give a file name, or - for standard output",
             ));
         }
-        let dest = if name == "-" { Dest::Stdout } else { Dest::File(name.clone()) };
+        let dest = if name == "-" { Dest::Stdout } else { Dest::File(name.to_string()) };
         wanted.push(Wanted { format, dest, option: option.to_string() });
     }
-    if let Some(base) = &args.output_all {
+    if let Some(base) = options.all {
         if base.is_empty() || base == "-" {
             return Err(UsageError::new("-oA needs a base file name, not standard output", "for example -oA results"));
         }

@@ -100,6 +100,5 @@ CREATE TABLE current_ports (
     PRIMARY KEY (host_id, proto, port)
 );
 
-CREATE INDEX port_obs_host ON port_obs (host_id, proto, port);
 CREATE INDEX scans_started ON scans (started_ms);
 CREATE INDEX host_obs_host ON host_obs (host_id);

@@ -11,6 +11,7 @@
 
 mod diff;
 mod diff_select;
+mod events;
 mod history;
 pub mod import;
 mod port_ranges;
@@ -26,6 +27,7 @@ pub use diff::{
     DiffCounts, FindingChange, FindingDiff, HostChange, HostDiff, HostView, PortChange, PortDiff, ScanDiff, diff_scans,
 };
 pub use diff_select::{ScanName, SelectError, parse_scan_ref, resolve_scan, select_pair};
+pub use events::{Event, EventKind, EventRow};
 pub use history::{CurrentState, HostHistory, PortSeen, PortTimeline, ScanSummary, host_timeline, target_matcher};
 pub use port_ranges::{count_ports, format_port_ranges, merge_ranges, parse_port_ranges};
 pub use read::{ReadFailure, ScanRef, StoredScan};

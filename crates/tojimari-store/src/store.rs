@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-use crate::write::ScanProgress;
+use crate::write::{ScanProgress, insert_scan, number_scan};
 
 /// Which database a store writes to.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -162,6 +162,9 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // A scan of a /16 or an import of a million ports is one big transaction: 64 MiB
+                        // of page cache keeps its indexes in memory instead of spilling to the WAL midway.
+                        conn.execute("PRAGMA cache_size = -65536").await?;
                         Ok(())
                     })
                 })
@@ -227,43 +230,11 @@ impl Store {
     pub fn begin_scan(&self, start: &ScanStart) -> Result<ScanId, StoreError> {
         let id = new_id();
         let result: Result<i64, sqlx::Error> = self.rt.block_on(async {
-            // Two writers may pick the same number: the UNIQUE constraint refuses the second, which tries again.
-            let mut last = None;
-            for _ in 0..8 {
-                let mut tx = self.write_tx().await?;
-                let no: i64 =
-                    sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
-                let inserted = sqlx::query(
-                    "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, \
-                     source, writer_host, writer_pid, writer_boot) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(id)
-                .bind(no)
-                .bind(&start.argv)
-                .bind(&start.profile)
-                .bind(&start.targets)
-                .bind(&start.ports)
-                .bind(start.started_ms)
-                .bind(ScanStatus::Running.as_str())
-                .bind(if start.source.is_empty() { "tojimari" } else { start.source.as_str() })
-                .bind(&start.writer_host)
-                .bind(start.writer_pid)
-                .bind(&start.writer_boot)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Ok(_) => {
-                        tx.commit().await?;
-                        return Ok(no);
-                    }
-                    Err(e) => {
-                        last = Some(e);
-                        tx.rollback().await?;
-                    }
-                }
-            }
-            Err(last.unwrap_or(sqlx::Error::PoolClosed))
+            let mut tx = self.write_tx().await?;
+            insert_scan(&mut tx, id, start).await?;
+            let no = number_scan(&mut tx, id).await?;
+            tx.commit().await?;
+            Ok(no)
         });
         let no = result.map_err(|e| self.query_err("recording a new scan", e))?;
         Ok(ScanId { id, no })
@@ -286,7 +257,7 @@ impl Store {
         type Row = (i64, String, String, i64, Option<i64>, String);
         let rows: Result<Vec<Row>, sqlx::Error> = self.rt.block_on(
             sqlx::query_as(
-                "SELECT no, profile, scope_targets, started_ms, ended_ms, status FROM scans ORDER BY no DESC",
+                "SELECT no, profile, scope_targets, started_ms, ended_ms, status FROM scans WHERE no > 0 ORDER BY no DESC",
             )
             .fetch_all(&self.pool),
         );

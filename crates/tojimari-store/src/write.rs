@@ -16,10 +16,10 @@ use tojimari_core::report::{RunInfo, RunSummary};
 
 use crate::import::ranges::for_each_port;
 use crate::rows::{HostRows, host_rows, unix_ms};
-use crate::store::{ScanId, ScanStart, ScanStatus, Store, StoreError, new_id};
+use crate::store::{Backend, ScanId, ScanStart, ScanStatus, Store, StoreError, new_id};
 
 /// Bound parameters per statement at most (SQLite allows 32766, PostgreSQL 65535).
-const MAX_PARAMS: usize = 30_000;
+const MAX_PARAMS: usize = 3_000;
 
 /// What a scan being written needs between batches: its `-v` level (which states fold) and the next host's
 /// place in the output order.
@@ -57,7 +57,7 @@ impl Store {
         let rows: Vec<HostRows> = hosts.iter().map(|h| host_rows(h, progress.verbose, now_ms)).collect();
         let done: Result<(), sqlx::Error> = self.rt.block_on(async {
             let mut tx = self.write_tx().await?;
-            write_rows(&mut tx, scan.id, &rows, progress.next_seq).await?;
+            write_rows(&mut tx, Marks::of(self.backend()), scan.id, &rows, progress.next_seq).await?;
             tx.commit().await
         });
         done.map_err(|e| self.query_err("recording hosts", e))?;
@@ -106,25 +106,7 @@ impl Store {
         let store_err = |doing: &'static str, e: sqlx::Error| ImportFailure::Store(self.query_err(doing, e));
         self.rt.block_on(async {
             let mut tx = self.write_tx().await.map_err(|e| store_err("importing", e))?;
-            sqlx::query(
-                "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, source, \
-                 writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(id)
-            .bind(-id)
-            .bind(&start.argv)
-            .bind(&start.profile)
-            .bind(&start.targets)
-            .bind(&start.ports)
-            .bind(start.started_ms)
-            .bind(ScanStatus::Running.as_str())
-            .bind(&start.source)
-            .bind(&start.writer_host)
-            .bind(start.writer_pid)
-            .bind(&start.writer_boot)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| store_err("importing", e))?;
+            insert_scan(&mut tx, id, start).await.map_err(|e| store_err("importing", e))?;
             let mut verbose = 0;
             let mut batch: Vec<HostRows> = Vec::new();
             let mut seq = 0i64;
@@ -146,7 +128,9 @@ impl Store {
                         ended_ms = ended_ms.max(unix_ms(host.end));
                         batch.push(host_rows(&host, verbose, start.started_ms));
                         if batch.len() >= 512 {
-                            write_rows(&mut tx, id, &batch, seq).await.map_err(|e| store_err("importing", e))?;
+                            write_rows(&mut tx, Marks::of(self.backend()), id, &batch, seq)
+                                .await
+                                .map_err(|e| store_err("importing", e))?;
                             seq += batch.len() as i64;
                             batch.clear();
                         }
@@ -167,7 +151,9 @@ impl Store {
                     }
                 }
             }
-            write_rows(&mut tx, id, &batch, seq).await.map_err(|e| store_err("importing", e))?;
+            write_rows(&mut tx, Marks::of(self.backend()), id, &batch, seq)
+                .await
+                .map_err(|e| store_err("importing", e))?;
             let no = number_scan(&mut tx, id).await.map_err(|e| store_err("numbering the imported scan", e))?;
             sqlx::query("UPDATE scans SET status = $1, ended_ms = $2 WHERE id = $3")
                 .bind(status.as_str())
@@ -207,13 +193,43 @@ impl Store {
     }
 }
 
+/// Inserts the row of scan `id`, `running`, with a placeholder number (`-id`) until [`number_scan`].
+pub(crate) async fn insert_scan(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    start: &ScanStart,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, source, \
+         writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(-id)
+    .bind(&start.argv)
+    .bind(&start.profile)
+    .bind(&start.targets)
+    .bind(&start.ports)
+    .bind(start.started_ms)
+    .bind(ScanStatus::Running.as_str())
+    .bind(if start.source.is_empty() { "tojimari" } else { start.source.as_str() })
+    .bind(&start.writer_host)
+    .bind(start.writer_pid)
+    .bind(&start.writer_boot)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
 /// Gives the scan `id` (inserted with a placeholder number) the next number, inside `tx`. Two writers may
 /// pick the same one: the UNIQUE constraint refuses the second, which tries again from a savepoint.
-async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64, sqlx::Error> {
+/// Placeholder numbers are negative and never counted.
+pub(crate) async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64, sqlx::Error> {
     let mut last = None;
     for _ in 0..8 {
         let mut attempt = tx.begin().await?;
-        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *attempt).await?;
+        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans WHERE no > 0")
+            .fetch_one(&mut *attempt)
+            .await?;
         match sqlx::query("UPDATE scans SET no = $1 WHERE id = $2").bind(no).bind(id).execute(&mut *attempt).await {
             Ok(_) => {
                 attempt.commit().await?;
@@ -228,9 +244,49 @@ async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64,
     Err(last.unwrap_or(sqlx::Error::PoolClosed))
 }
 
-/// `INSERT INTO <head> VALUES (...), (...)` for `rows` rows of `width` values, numbered from $1, with
-/// `tail` after the values.
-fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
+/// How bound values are marked in SQL. PostgreSQL wants `$1, $2...`; SQLite takes those too, but looks each
+/// named one up in a list (a statement of 30,000 took seconds to prepare), so it gets plain `?`s, bound in
+/// order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Marks {
+    Numbered,
+    InOrder,
+}
+
+impl Marks {
+    pub(crate) fn of(backend: Backend) -> Marks {
+        match backend {
+            Backend::Postgres => Marks::Numbered,
+            Backend::Sqlite => Marks::InOrder,
+        }
+    }
+
+    fn push(self, sql: &mut String, n: usize) {
+        match self {
+            Marks::Numbered => {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            Marks::InOrder => sql.push('?'),
+        }
+    }
+
+    /// `(<mark>, <mark>, ...)` for `count` values.
+    fn list(self, count: usize) -> String {
+        let mut sql = String::from("(");
+        for i in 1..=count {
+            if i > 1 {
+                sql.push(',');
+            }
+            self.push(&mut sql, i);
+        }
+        sql.push(')');
+        sql
+    }
+}
+
+/// `INSERT INTO <head> VALUES (...), (...)` for `rows` rows of `width` values, with `tail` after the values.
+fn values_sql(marks: Marks, head: &str, width: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::with_capacity(head.len() + rows * width * 5 + tail.len());
     sql.push_str("INSERT INTO ");
     sql.push_str(head);
@@ -244,8 +300,7 @@ fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
             if c > 0 {
                 sql.push(',');
             }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
+            marks.push(&mut sql, r * width + c + 1);
         }
         sql.push(')');
     }
@@ -257,6 +312,7 @@ fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
 /// Runs a multi-row insert over `items` in chunks: `bind` binds one item's `width` values.
 async fn insert_chunked<T>(
     tx: &mut Transaction<'static, Any>,
+    marks: Marks,
     head: &str,
     width: usize,
     tail: &str,
@@ -264,7 +320,7 @@ async fn insert_chunked<T>(
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
 ) -> Result<(), sqlx::Error> {
     for chunk in items.chunks((MAX_PARAMS / width).max(1)) {
-        let sql = values_sql(head, width, chunk.len(), tail);
+        let sql = values_sql(marks, head, width, chunk.len(), tail);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for item in chunk {
             query = bind(query, item);
@@ -275,19 +331,22 @@ async fn insert_chunked<T>(
 }
 
 /// The row ids of `addrs` in `hosts`, inserting the new ones.
-async fn host_ids(tx: &mut Transaction<'static, Any>, addrs: &[&str]) -> Result<HashMap<String, i64>, sqlx::Error> {
+async fn host_ids(
+    tx: &mut Transaction<'static, Any>,
+    marks: Marks,
+    addrs: &[&str],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
     let mut unique: Vec<&str> = addrs.to_vec();
     unique.sort_unstable();
     unique.dedup();
     let fresh: Vec<(i64, &str)> = unique.iter().map(|a| (new_id(), *a)).collect();
-    insert_chunked(tx, "hosts (id, addr)", 2, "ON CONFLICT (addr) DO NOTHING", &fresh, |q, (id, addr)| {
+    insert_chunked(tx, marks, "hosts (id, addr)", 2, "ON CONFLICT (addr) DO NOTHING", &fresh, |q, (id, addr)| {
         q.bind(*id).bind(*addr)
     })
     .await?;
     let mut ids = HashMap::with_capacity(unique.len());
     for chunk in unique.chunks(MAX_PARAMS) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT id, addr FROM hosts WHERE addr IN ({})", marks.join(","));
+        let sql = format!("SELECT id, addr FROM hosts WHERE addr IN {}", marks.list(chunk.len()));
         let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
         for addr in chunk {
             query = query.bind(*addr);
@@ -302,6 +361,7 @@ async fn host_ids(tx: &mut Transaction<'static, Any>, addrs: &[&str]) -> Result<
 /// Writes the rows of a batch of hosts of scan `scan_id`, the first at place `seq` in the output order.
 async fn write_rows(
     tx: &mut Transaction<'static, Any>,
+    marks: Marks,
     scan_id: i64,
     rows: &[HostRows],
     seq: i64,
@@ -310,12 +370,13 @@ async fn write_rows(
         return Ok(());
     }
     let addrs: Vec<&str> = rows.iter().map(|r| r.addr.as_str()).collect();
-    let ids = host_ids(tx, &addrs).await?;
+    let ids = host_ids(tx, marks, &addrs).await?;
     let id_of = |r: &HostRows| ids.get(&r.addr).copied().unwrap_or_default();
     let hosts: Vec<(i64, i64, &HostRows)> =
         rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r)).collect();
     insert_chunked(
         tx,
+        marks,
         "host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, seq, detail)",
         10,
         "ON CONFLICT DO NOTHING",
@@ -338,6 +399,7 @@ async fn write_rows(
         rows.iter().flat_map(|r| r.ports.iter().map(move |p| (id_of(r), p))).collect();
     insert_chunked(
         tx,
+        marks,
         "port_obs (scan_id, host_id, proto, port, state, reason, service, product, version, tunnel, cert_sha256, \
          reason_ttl, detail)",
         13,
@@ -364,6 +426,7 @@ async fn write_rows(
         rows.iter().flat_map(|r| r.folds.iter().map(move |f| (id_of(r), f))).collect();
     insert_chunked(
         tx,
+        marks,
         "port_folds (scan_id, host_id, proto, state, reason, count, ports)",
         7,
         "ON CONFLICT DO NOTHING",
@@ -377,6 +440,7 @@ async fn write_rows(
         rows.iter().flat_map(|r| r.findings.iter().map(move |f| (id_of(r), f))).collect();
     insert_chunked(
         tx,
+        marks,
         "findings (scan_id, host_id, proto, port, finding, severity, evidence)",
         7,
         "ON CONFLICT DO NOTHING",
@@ -392,7 +456,7 @@ async fn write_rows(
         },
     )
     .await?;
-    update_current(tx, scan_id, rows, &id_of).await
+    update_current(tx, marks, scan_id, rows, &id_of).await
 }
 
 /// A port's current state as one observation says it.
@@ -407,6 +471,7 @@ struct Seen<'a> {
 /// folded are updated from their fold.
 async fn update_current(
     tx: &mut Transaction<'static, Any>,
+    marks: Marks,
     scan_id: i64,
     rows: &[HostRows],
     id_of: &impl Fn(&HostRows) -> i64,
@@ -425,6 +490,7 @@ async fn update_current(
     let listed: Vec<((i64, &str, i64), Seen<'_>)> = listed.into_iter().collect();
     insert_chunked(
         tx,
+        marks,
         "current_ports (host_id, proto, port, state, service, first_seen_ms, last_seen_ms, last_changed_ms, \
          last_scan_id)",
         9,
@@ -461,10 +527,9 @@ async fn update_current(
     // Ports already tracked that this batch folded.
     let folding: Vec<&HostRows> = rows.iter().filter(|r| !r.folds.is_empty()).collect();
     for chunk in folding.chunks(MAX_PARAMS) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT host_id, proto, port, last_seen_ms FROM current_ports WHERE host_id IN ({})",
-            marks.join(",")
+            "SELECT host_id, proto, port, last_seen_ms FROM current_ports WHERE host_id IN {}",
+            marks.list(chunk.len())
         );
         let mut query = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
         for r in chunk {
@@ -506,8 +571,10 @@ mod tests {
     #[test]
     fn multi_row_inserts_number_their_parameters() {
         assert_eq!(
-            values_sql("t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
+            values_sql(Marks::Numbered, "t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
         );
+        assert_eq!(values_sql(Marks::InOrder, "t (a)", 1, 3, ""), "INSERT INTO t (a) VALUES (?),(?),(?) ");
+        assert_eq!(Marks::Numbered.list(2), "($1,$2)");
     }
 }

@@ -214,7 +214,12 @@ fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
     use tojimari_store::{ImportFailure, Imported};
     let store = Store::open(db).unwrap();
     let addr: IpAddr = "198.18.0.2".parse().unwrap();
+    // The first import of an empty store is scan 1.
+    let ok: Vec<Result<Imported, &str>> = vec![Ok(Imported::Host(Box::new(at(host(&[]), 1_000))))];
+    let first = ScanStart { profile: "import".into(), source: "jsonl".into(), ..start(1) };
+    assert_eq!(store.import_scan(&first, ok.into_iter()).unwrap().no, 1);
     let live = store.begin_scan(&start(50_000)).unwrap();
+    assert_eq!(live.no, 2);
     store.record_hosts(live, &[at(host(&[(22, PortState::Open, Some("ssh"))]), 50_000)], 0).unwrap();
     store.finish_scan(live, ScanStatus::Complete, 51_000).unwrap();
 
@@ -228,7 +233,7 @@ fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
         Err(ImportFailure::Input(e)) => assert_eq!(e, "line 9: not XML"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.scans().unwrap().len(), 1, "the failed import left a scan behind");
+    assert_eq!(store.scans().unwrap().len(), 2, "the failed import left a scan behind");
     let current = store.current_ports(addr).unwrap();
     assert_eq!(current.len(), 1, "{current:?}");
     assert_eq!((current[0].state.as_str(), current[0].last_seen_ms), ("open", 50_000));
@@ -239,14 +244,14 @@ fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
         20_000,
     ))))];
     let old = store.import_scan(&imported, records.into_iter()).unwrap();
-    assert_eq!(old.no, 2);
+    assert_eq!(old.no, 3, "a failed import uses no number");
     assert_eq!(store.observed_hosts(old).unwrap(), 1);
     let current = store.current_ports(addr).unwrap();
     let p22 = current.iter().find(|c| c.port == 22).unwrap();
     assert_eq!((p22.state.as_str(), p22.first_seen_ms, p22.last_seen_ms), ("open", 20_000, 50_000));
     assert!(current.iter().any(|c| c.port == 24 && c.state == "open"));
     // No summary: a file cut short is an interrupted scan.
-    let row = store.scans().unwrap().into_iter().find(|s| s.no == 2).unwrap();
+    let row = store.scans().unwrap().into_iter().find(|s| s.no == 3).unwrap();
     assert_eq!(row.status, ScanStatus::Interrupted);
 }
 

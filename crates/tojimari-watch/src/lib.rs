@@ -31,4 +31,5 @@ pub mod watch;
 
 pub use error::WatchError;
 pub use notice::Notice;
-pub use watch::{Outcome, WatchArgs, run_until, run_until_with};
+pub use output::AlertHook;
+pub use watch::{Outcome, WatchArgs, run_recording, run_until, run_until_with};

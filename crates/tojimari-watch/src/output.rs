@@ -45,14 +45,29 @@ enum Json {
     File { path: PathBuf, writer: BufWriter<File> },
 }
 
+/// Called with every alert record as it is written (the CLI records them in the result store).
+pub type AlertHook = Box<dyn FnMut(&Alert) + Send>;
+
 /// The open outputs.
-#[derive(Debug)]
 pub struct Outputs {
     json: Option<Json>,
     readable: Readable,
     syslog: Option<Syslog>,
+    hook: Option<AlertHook>,
     records: u64,
     scans: u64,
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("json", &self.json)
+            .field("readable", &self.readable)
+            .field("syslog", &self.syslog)
+            .field("hook", &self.hook.is_some())
+            .field("records", &self.records)
+            .finish()
+    }
 }
 
 impl Outputs {
@@ -67,7 +82,13 @@ impl Outputs {
                 Some(Json::File { path: path.to_owned(), writer: BufWriter::new(file) })
             }
         };
-        Ok(Outputs { json, readable, syslog, records: 0, scans: 0 })
+        Ok(Outputs { json, readable, syslog, hook: None, records: 0, scans: 0 })
+    }
+
+    /// Also hands every alert record to `hook`.
+    pub fn with_hook(mut self, hook: Option<AlertHook>) -> Outputs {
+        self.hook = hook;
+        self
     }
 
     /// Records written so far (starts, updates, ends).
@@ -103,6 +124,9 @@ impl Outputs {
         {
             report(Notice::SyslogFailed { error });
             self.syslog = None;
+        }
+        if let Some(hook) = &mut self.hook {
+            hook(alert);
         }
         let object = alert.to_json().to_string();
         match &mut self.json {

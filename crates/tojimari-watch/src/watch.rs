@@ -29,7 +29,7 @@ use crate::capture::{self, Capture, CaptureEvent, Interfaces};
 use crate::error::WatchError;
 use crate::local;
 use crate::notice::Notice;
-use crate::output::{Delivery, Outputs, Readable};
+use crate::output::{AlertHook, Delivery, Outputs, Readable};
 use crate::replay::{self, ReplayTotals};
 use crate::syslog::{self, Syslog};
 
@@ -92,7 +92,18 @@ pub fn run_until_with(
     stdout: &mut dyn Write,
     report: &mut dyn FnMut(Notice),
 ) -> Result<Outcome, WatchError> {
-    watch(&args, config, stop, stdout, report)
+    watch(&args, config, stop, stdout, report, None)
+}
+
+/// [`run_until`] that also hands every alert record to `hook` as it is written (`watch --store`).
+pub fn run_recording(
+    args: WatchArgs,
+    stop: &AtomicBool,
+    stdout: &mut dyn Write,
+    report: &mut dyn FnMut(Notice),
+    hook: AlertHook,
+) -> Result<Outcome, WatchError> {
+    watch(&args, DetectorConfig::default(), stop, stdout, report, Some(hook))
 }
 
 fn watch(
@@ -101,6 +112,7 @@ fn watch(
     stop: &AtomicBool,
     stdout: &mut dyn Write,
     report: &mut dyn FnMut(Notice),
+    hook: Option<AlertHook>,
 ) -> Result<Outcome, WatchError> {
     let replaying = !args.pcap.is_empty() || !args.log.is_empty();
     if replaying && !args.interfaces.is_empty() {
@@ -121,7 +133,7 @@ fn watch(
     } else {
         None
     };
-    let mut outputs = Outputs::open(args.json.as_deref(), readable, syslog)?;
+    let mut outputs = Outputs::open(args.json.as_deref(), readable, syslog)?.with_hook(hook);
     if replaying {
         replay_files(args, config, &mut outputs, stdout, report)
     } else {
