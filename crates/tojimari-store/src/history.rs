@@ -4,7 +4,9 @@
 //! timeline lists the scans that recorded it (up or down), and for every port any of them observed on its
 //! own (open ports, and the few closed or filtered ones no output folds) what each scan saw: its state and
 //! service, the state of the fold it lay in, "host down", or "not scanned" when the scan did not cover it.
-//! First seen, last seen and last changed come from the current state (`current_ports`).
+//! First seen, last seen and last changed come from the current state (`current_ports`). A host's rows
+//! are found through its observations (`host_obs` is indexed by host), then by the primary keys' (scan,
+//! host) prefix, so one host's history does not read every scan's ports.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -196,8 +198,9 @@ async fn load_host(pool: &sqlx::AnyPool, addr: &str) -> Result<Option<Loaded>, s
         .collect();
     let ports: Vec<PortRow> = sqlx::query_as(
         "SELECT scan_id, proto, port, state, reason, service, product, version, tunnel, cert_sha256 \
-         FROM port_obs WHERE host_id = $1",
+         FROM port_obs WHERE scan_id IN (SELECT scan_id FROM host_obs WHERE host_id = $1) AND host_id = $2",
     )
+    .bind(id)
     .bind(id)
     .fetch_all(pool)
     .await?;
@@ -207,11 +210,14 @@ async fn load_host(pool: &sqlx::AnyPool, addr: &str) -> Result<Option<Loaded>, s
             observed.entry(scan).or_insert_with(|| HostSnapshot { state: "unknown".into(), ..HostSnapshot::default() });
         host.ports.insert((proto, port), PortObs { state, reason, service, product, version, tunnel, cert_sha256 });
     }
-    let folds: Vec<FoldRow> =
-        sqlx::query_as("SELECT scan_id, proto, state, reason, ports FROM port_folds WHERE host_id = $1")
-            .bind(id)
-            .fetch_all(pool)
-            .await?;
+    let folds: Vec<FoldRow> = sqlx::query_as(
+        "SELECT scan_id, proto, state, reason, ports FROM port_folds \
+             WHERE scan_id IN (SELECT scan_id FROM host_obs WHERE host_id = $1) AND host_id = $2",
+    )
+    .bind(id)
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
     for (scan, proto, state, reason, ports) in folds {
         let Ok(proto) = proto.parse::<Protocol>() else { continue };
         let host =
