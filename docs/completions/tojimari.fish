@@ -31,6 +31,9 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "ports" -d 'Look u
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "check" -d 'Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "local" -d 'This machine\'s listening ports and the processes that own them (like ss -ltnup)'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "watch" -d 'Detect port scans against this machine, live or from captures and firewall logs'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "history" -d 'The recorded scans, newest first; with a target, its timeline per port'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "diff" -d 'What changed between two recorded scans, with ndiff\'s meaning and exit status'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "export" -d 'Write a recorded scan\'s files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -113,20 +116,41 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l no-store -d 
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l port -d 'Who holds this port, and how to stop it' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l grace -d 'How long --stop waits after SIGTERM before SIGKILL (500ms, 5s, 1m; default 5s)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l db -d 'The result store for --store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l output-json -d 'Also write JSON Lines, one object per socket, to FILE (- for standard output) [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l stop -d 'Stop whoever holds --port, after asking: systemctl stop for a systemd service, otherwise SIGTERM, then SIGKILL after the grace period; then check that the port is closed'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -s y -l yes -d 'Do not ask before --stop (for scripts)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l store -d 'Also record this snapshot of the listening sockets in the result store (see --db)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l tcp -d 'TCP sockets only'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l udp -d 'UDP sockets only'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s i -d 'Capture on this interface (repeatable; default: every interface)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l pcap -d 'Replay a pcap or pcapng capture instead of capturing live (repeatable; - reads standard input; packets of at most 256 KiB)' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l log -d 'Read iptables/nftables LOG lines (kernel log, journal export, dmesg) instead of capturing (repeatable; - reads standard input, e.g. `journalctl -k | tojimari watch --log -`; lines of at most 64 KiB)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l db -d 'The result store for --store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l output-json -d 'Write alerts as JSON Lines to FILE (- for standard output) [-oJ]' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l for -d 'Stop after this long (30s, 10m, 2h); default: until Ctrl-C' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l net -d 'Also watch this network (CIDR, repeatable): a subnet this host routes or mirrors, for host sweeps' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l store -d 'Also record every alert record in the result store (see --db)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-normal -d 'Also write the text to FILE [-oN]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-xml -d 'Also write XML to FILE [-oX]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-json -d 'Also write JSON Lines to FILE [-oJ]' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l text -d 'Text like ndiff\'s on standard output (the default)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l xml -d 'XML (ndiff\'s nmapdiff document) on standard output'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l jsonl -d 'JSON Lines on standard output: a header with the totals, then one object per host, port and finding'
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-normal -d 'Normal output to FILE (- for standard output; the default when no output is given) [-oN]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-xml -d 'nmap-compatible XML to FILE [-oX]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-grepable -d 'Grepable output to FILE [-oG]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'

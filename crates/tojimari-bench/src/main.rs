@@ -40,6 +40,9 @@
 //!   dropped, prohibited, reset and SYN-dropped ports, without and with 5% loss each way; false opens, missed
 //!   opens and other wrong states per technique; exits 1 if there was any false or missed open.
 //!
+//! - `store-diff`: no packets: two /16 sweeps recorded into the result store, then the time of `tojimari diff`
+//!   on SQLite and on PostgreSQL: see [`store_diff`].
+//!
 //! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120; SIGINT, then SIGKILL
 //! 5 s later) and reported so. masscan gets a waker so that it can exit at all on the bed: see [`masscan`].
 
@@ -61,6 +64,7 @@ mod limit;
 mod masscan;
 mod os;
 mod scenarios;
+mod store_diff;
 mod version;
 mod watch;
 
@@ -116,7 +120,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
             "os",
             "watch",
             "campaign",
+            "store-diff",
         ]
         .map(String::from)
         .to_vec();
@@ -155,6 +160,7 @@ fn main() -> ExitCode {
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),
             "campaign" => crate::campaign::campaign(seeds, peer_timeout),
+            "store-diff" => crate::store_diff::store_diff(runs),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {

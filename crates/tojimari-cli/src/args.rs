@@ -33,6 +33,10 @@ pub enum Command {
     Local(LocalCliArgs),
     /// Detect port scans against this machine, live or from captures and firewall logs.
     Watch(WatchCliArgs),
+    /// The recorded scans, newest first; with a target, its timeline per port.
+    History(crate::history_cmd::HistoryArgs),
+    /// What changed between two recorded scans, with ndiff's meaning and exit status.
+    Diff(crate::diff_cmd::DiffArgs),
     /// Write a recorded scan's files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them.
     Export(ExportArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.

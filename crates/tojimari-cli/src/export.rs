@@ -47,9 +47,12 @@ pub fn run(args: &ExportArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return crate::usage(&e),
     };
-    let store = match open_store(args.store.db.as_deref()) {
+    let store = match crate::store_plan::open_existing(&args.store) {
         Ok(store) => store,
-        Err(code) => return code,
+        Err((message, hint)) => {
+            messages::error(messages::with_hint(message, hint));
+            return Exit::Failure.into();
+        }
     };
     let scan = match store.find_scan(which) {
         Ok(Some(scan)) => scan,

@@ -10,8 +10,13 @@
 mod args;
 mod check;
 mod completions;
+mod diff_cmd;
+mod diff_jsonl;
+mod diff_text;
+mod diff_xml;
 mod exit;
 mod export;
+mod history_cmd;
 mod iflist;
 mod list_scan;
 mod lookup;
@@ -63,6 +68,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Local(args) => local(&args),
         Command::Watch(args) => watch(&args),
+        Command::History(args) => history_cmd::run(&args),
+        Command::Diff(args) => diff_cmd::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),

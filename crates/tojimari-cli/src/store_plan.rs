@@ -59,6 +59,24 @@ pub fn open_store(options: &StoreOptions) -> Result<Store, String> {
     Store::open(&location(options)?).map_err(|e| e.to_string())
 }
 
+/// Opens the store `options` name for reading (`history`, `diff`, `export`): a SQLite file that is not there
+/// is not created but refused. The error is (message, hint), the message naming the database.
+pub fn open_existing(options: &StoreOptions) -> Result<Store, (String, String)> {
+    let hint = "give the store with --db PATH|postgres://... or TOJIMARI_DB";
+    let location = location(options).map_err(|e| (e, hint.to_string()))?;
+    let is_url = location.starts_with("postgres://") || location.starts_with("postgresql://");
+    let path = location.strip_prefix("sqlite://").or_else(|| location.strip_prefix("sqlite:")).unwrap_or(&location);
+    if !is_url && !std::path::Path::new(path).exists() {
+        return Err((
+            format!("no result store at {path}"),
+            "scans are recorded there once they run with the store on; give another with --db PATH|postgres://..."
+                .into(),
+        ));
+    }
+    Store::open(&location)
+        .map_err(|e| (e.to_string(), "check --db (or TOJIMARI_DB) names a tojimari result store".into()))
+}
+
 /// The store a `scan` or `check` records into: `None` with `--no-store`.
 pub fn record_location(args: &RecordArgs) -> Option<Result<String, String>> {
     (!args.no_store).then(|| location(&args.store))

@@ -437,6 +437,8 @@ fn help_snapshots() {
         (&["check", "--help"][..], "check-help.txt"),
         (&["local", "--help"][..], "local-help.txt"),
         (&["watch", "--help"][..], "watch-help.txt"),
+        (&["history", "--help"][..], "history-help.txt"),
+        (&["diff", "--help"][..], "diff-help.txt"),
     ] {
         let out = tojimari(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");

@@ -7,20 +7,36 @@
 //!   store is next opened (`reap`).
 //! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
 //!   records, in bounded memory.
+//! - [`diff_scans`]: what changed between two scans ([`ScanDiff`], pure), over [`ScanSnapshot`]s that
+//!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
+//!   [`Store::host_history`] for `history`.
 
+mod diff;
+mod diff_select;
 mod events;
+mod history;
 pub mod import;
+mod port_ranges;
 mod read;
 mod reap;
 mod rows;
 mod sink;
+mod snapshot;
+mod snapshot_load;
 mod store;
 mod write;
 
+pub use diff::{
+    DiffCounts, FindingChange, FindingDiff, HostChange, HostDiff, HostView, PortChange, PortDiff, ScanDiff, diff_scans,
+};
+pub use diff_select::{ScanName, SelectError, parse_scan_ref, resolve_scan, select_pair};
 pub use events::{Event, EventKind, EventRow};
+pub use history::{CurrentState, HostHistory, PortSeen, PortTimeline, ScanSummary, host_timeline, target_matcher};
+pub use port_ranges::{count_ports, format_port_ranges, merge_ranges, parse_port_ranges};
 pub use read::{ReadFailure, ScanRef, StoredScan};
 pub use reap::{Writer, this_writer};
 pub use rows::unix_ms;
 pub use sink::{Spill, StoreSink};
+pub use snapshot::{FindingObs, Fold, HostSnapshot, PortObs, ScanInfo, ScanSnapshot, Seen};
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};
 pub use write::{ImportFailure, Imported};

@@ -184,6 +184,16 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs a query future on the store's runtime (for the read-only queries of other modules).
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The connection pool (for the read-only queries of other modules).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// The database, as messages name it.
     pub fn name(&self) -> &str {
         &self.what
