@@ -135,12 +135,12 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l store -d 'Al
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
-complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand history" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-normal -d 'Also write the text to FILE [-oN]' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-xml -d 'Also write XML to FILE [-oX]' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-json -d 'Also write JSON Lines to FILE [-oJ]' -r -F
-complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db, else ~/.local/share/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l text -d 'Text like ndiff\'s on standard output (the default)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l xml -d 'XML (ndiff\'s nmapdiff document) on standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l jsonl -d 'JSON Lines on standard output: a header with the totals, then one object per host, port and finding'
@@ -150,7 +150,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-xml 
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-grepable -d 'Grepable output to FILE [-oG]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
-complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a file (SQLite) or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'
