@@ -11,7 +11,7 @@ use crate::protocol::Protocol;
 use crate::state::PortState;
 
 /// How a guess was reached.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OsMethod {
     /// `-O`: probes sent for the purpose (nmap's `<os>`).
     #[default]
@@ -21,7 +21,7 @@ pub enum OsMethod {
 }
 
 /// A port the active tests used (nmap's `<portused state proto portid>`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortUsed {
     pub state: PortState,
     pub proto: Protocol,
@@ -29,7 +29,7 @@ pub struct PortUsed {
 }
 
 /// One class an OS match belongs to (nmap's `<osclass>`): `general purpose`, `Linux`, `Linux`, `5.X`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OsClass {
     /// Device type: `general purpose`, `router`, `printer`, `WAP`, `specialized`, ...
     pub device_type: String,
@@ -44,7 +44,7 @@ pub struct OsClass {
 }
 
 /// One candidate operating system (nmap's `<osmatch name accuracy line>`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OsMatch {
     /// The entry's name in the fingerprint database (`Linux 5.0 - 6.8`).
     pub name: String,
@@ -56,14 +56,14 @@ pub struct OsMatch {
 }
 
 /// The uptime the TCP timestamp clock implies (nmap's `<uptime seconds lastboot>`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Uptime {
     pub seconds: u64,
     pub last_boot: SystemTime,
 }
 
 /// How predictable the initial sequence numbers are (nmap's `<tcpsequence index difficulty values>`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TcpSequence {
     /// nmap's sequence predictability index (0 = constant, up to a few hundred for random ISNs).
     pub index: u32,
@@ -75,14 +75,14 @@ pub struct TcpSequence {
 
 /// A series of values and the class it falls in: IP IDs (`Incremental`, `All zeros`, `Randomized`,
 /// `Broken little-endian incremental`, ...) or TCP timestamps (`1000HZ`, `zero timestamp`, ...).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SequenceClass {
     pub class: String,
     pub values: Vec<u32>,
 }
 
 /// What OS detection found about one host.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OsReport {
     pub method: OsMethod,
     /// The ports the tests used: an open TCP port, a closed TCP port, a closed UDP port (each when found).

@@ -107,6 +107,30 @@ impl PortSpec {
     }
 }
 
+/// Written as runs of consecutive ports, `[[first, last], ...]`: a `-p-` set is one pair, not 65535 numbers.
+impl serde::Serialize for PortSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut runs: Vec<(u16, u16)> = Vec::new();
+        for &port in &self.ports {
+            match runs.last_mut() {
+                Some((_, last)) if u32::from(*last) + 1 == u32::from(port) => *last = port,
+                _ => runs.push((port, port)),
+            }
+        }
+        serde::Serialize::serialize(&runs, serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PortSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let runs: Vec<(u16, u16)> = serde::Deserialize::deserialize(deserializer)?;
+        if runs.iter().any(|&(first, last)| first > last) {
+            return Err(serde::de::Error::custom("a port run ends before it starts"));
+        }
+        Ok(PortSet::from_ports(runs.into_iter().flat_map(|(first, last)| first..=last)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

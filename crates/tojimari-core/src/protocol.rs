@@ -4,7 +4,7 @@ use std::fmt;
 
 /// The transport protocol of a port. Ports are numbered separately per protocol: 53/tcp and 53/udp are
 /// different doors.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Protocol {
     Tcp,
     Udp,

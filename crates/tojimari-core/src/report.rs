@@ -12,7 +12,7 @@ pub use crate::scan_type::ScanType;
 use crate::state::{PortState, Reason};
 
 /// How a service name was found.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ServiceMethod {
     /// Looked up in the services table by port number (confidence 3, as nmap reports it).
     #[default]
@@ -33,7 +33,7 @@ impl ServiceMethod {
 /// What stands behind a port: the services-table name, or everything version detection (`-sV`) found.
 ///
 /// The fields mirror nmap's XML `<service>` element, so printers can write them one for one.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceInfo {
     pub name: String,
     pub method: ServiceMethod,
@@ -84,7 +84,7 @@ impl ServiceInfo {
 }
 
 /// A transport the service was found inside.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Tunnel {
     Ssl,
 }
@@ -99,7 +99,7 @@ impl Tunnel {
 
 /// A titled block of facts about a port, printed like an nmap script (`| ssl-cert: Subject: ...`) and
 /// written to XML as `<script id output>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Detail {
     /// Stable identifier (`ssl-cert`, `tls-versions`, `http-title`, `ftp-anon`...).
     pub id: String,
@@ -108,7 +108,7 @@ pub struct Detail {
 }
 
 /// How bad an exposure is.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Severity {
     Info,
     Low,
@@ -130,7 +130,7 @@ impl Severity {
 }
 
 /// An exposure finding: a door that should probably be shut, with what showed it and what to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     /// Stable id (`telnet-cleartext`, `ftp-anonymous`, `redis-noauth`, ...).
     pub id: String,
@@ -142,7 +142,7 @@ pub struct Finding {
 }
 
 /// One port's answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortResult {
     pub proto: Protocol,
     pub port: u16,
@@ -161,7 +161,7 @@ impl PortResult {
 }
 
 /// Whether a host answered.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HostState {
     Up,
     Down,
@@ -180,7 +180,7 @@ impl HostState {
 }
 
 /// Where a host name came from (XML `hostname type`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HostnameKind {
     /// The name the user typed as a target.
     User,
@@ -197,14 +197,14 @@ impl HostnameKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hostname {
     pub name: String,
     pub kind: HostnameKind,
 }
 
 /// Round-trip timing measured for a host (XML `<times srtt rttvar to>`, in microseconds there).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostTimes {
     pub srtt: Duration,
     pub rttvar: Duration,
@@ -213,7 +213,7 @@ pub struct HostTimes {
 
 /// Everything found about one host. Handed to sinks when the host is finished (or when the scan is
 /// interrupted, with `complete == false` and only the ports finished so far).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HostReport {
     pub addr: IpAddr,
     pub hostnames: Vec<Hostname>,
@@ -236,7 +236,7 @@ pub struct HostReport {
 }
 
 /// One protocol's share of a run: which ports it scans (XML `scaninfo`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ScanInfo {
     pub scan_type: ScanType,
     pub proto: Protocol,
@@ -244,7 +244,7 @@ pub struct ScanInfo {
 }
 
 /// Which ports a printer shows, mirroring nmap's `--open` and `--reason`.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DisplayOptions {
     /// `--reason`: add a REASON column to normal output.
     pub reason: bool,
@@ -259,7 +259,7 @@ pub struct DisplayOptions {
 }
 
 /// Known before the first probe: handed to every sink once at the start.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunInfo {
     /// The command line as typed, for XML `args` and the normal/grepable headers.
     pub args: String,
@@ -272,7 +272,7 @@ pub struct RunInfo {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RunExit {
     Success,
     /// Interrupted by the user (Ctrl-C) or stopped by an error; the message says which.
@@ -280,7 +280,7 @@ pub enum RunExit {
 }
 
 /// Known at the end: handed to every sink once, also after an interrupt.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunSummary {
     pub end: SystemTime,
     pub elapsed: Duration,

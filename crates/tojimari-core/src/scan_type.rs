@@ -17,7 +17,7 @@
 //! wording, in the `-d` report, is "Custom Scan".
 
 /// A scan technique: what a run does to each port (or, for `-sn` and `-sL`, that it probes none).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ScanType {
     /// `-sT`: full TCP connect through the operating system.
     Connect,

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 /// The six port states nmap defines.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum PortState {
     /// An application accepts connections or packets on this port.
     Open,
@@ -86,7 +86,7 @@ impl fmt::Display for PortState {
 }
 
 /// Why a port (or host) got its state, with nmap's `--reason` names.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Reason {
     /// A SYN/ACK came back (connect scan: the connection was established).
     SynAck,

@@ -27,6 +27,14 @@ pub(crate) fn kept_by_open(state: PortState) -> bool {
     matches!(state, PortState::Open | PortState::OpenFiltered | PortState::Unfiltered)
 }
 
+/// Whether every output format folds a state with `count` ports on a host, at `-v` level `verbose`, whatever
+/// `--open` says: JSON Lines never folds a state [`kept_by_open`], and the nmap formats fold a state only above
+/// their threshold. What every format folds can be kept as counts and ranges (the result store's
+/// `port_folds`) and printed again identically.
+pub fn folded_by_every_output(state: PortState, count: usize, verbose: u8) -> bool {
+    !kept_by_open(state) && count > MAX_PER_STATE * (usize::from(verbose) + 1)
+}
+
 /// When a state is folded.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CollapseRule {
@@ -153,7 +161,7 @@ pub(crate) fn state_counts(ports: &[PortResult]) -> [usize; PortState::ALL.len()
 }
 
 /// nmap's compact port list: `1-21,23-79,81-100`. Expects sorted ports; repeats are merged.
-pub(crate) fn compact_ranges(ports: &[u16]) -> String {
+pub fn compact_ranges(ports: &[u16]) -> String {
     let mut out = String::new();
     let mut iter = ports.iter().copied().peekable();
     while let Some(start) = iter.next() {

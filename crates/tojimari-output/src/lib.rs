@@ -34,6 +34,7 @@ use std::io::Write;
 
 use tojimari_core::Sink;
 
+pub use collapse::{compact_ranges, folded_by_every_output};
 pub use grepable::GrepableSink;
 pub use jsonl::JsonLinesSink;
 pub use normal::{NormalDestination, NormalSink};

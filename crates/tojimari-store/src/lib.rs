@@ -7,8 +7,14 @@
 //!   records, in bounded memory.
 
 pub mod import;
+mod read;
+mod rows;
 mod sink;
 mod store;
+mod write;
 
-pub use sink::{StoreSink, unix_ms};
+pub use read::{ReadFailure, ScanRef, StoredScan};
+pub use rows::unix_ms;
+pub use sink::StoreSink;
 pub use store::{Backend, CurrentPort, ScanId, ScanRow, ScanStart, ScanStatus, Store, StoreError};
+pub use write::{ImportFailure, Imported};

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use tojimari_core::report::{HostReport, RunExit, RunInfo, RunSummary};
 use tojimari_core::sink::Sink;
 
+use crate::rows::unix_ms;
 use crate::store::{ScanId, ScanStatus, Store, StoreError};
 
 /// Hosts per transaction at most; a batch is also written when the writer has waited this long.
@@ -20,8 +21,9 @@ const BATCH_HOSTS: usize = 256;
 const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 enum Job {
+    Run(Box<RunInfo>),
     Host(Box<HostReport>),
-    Finish(ScanStatus, i64),
+    Finish(ScanStatus, Box<RunSummary>),
 }
 
 /// A [`Sink`] recording into a [`Store`].
@@ -36,15 +38,11 @@ pub struct StoreSink {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Job::Run(_) => write!(f, "Run"),
             Job::Host(h) => write!(f, "Host({})", h.addr),
             Job::Finish(s, _) => write!(f, "Finish({s:?})"),
         }
     }
-}
-
-/// Unix milliseconds of `t`.
-pub fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl StoreSink {
@@ -110,10 +108,17 @@ fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<
                     flush(&mut batch);
                 }
             }
-            Ok(Job::Finish(status, ended_ms)) => {
+            Ok(Job::Run(run)) => {
+                if !failed()
+                    && let Err(e) = store.set_run_info(scan, &run)
+                {
+                    fail(e);
+                }
+            }
+            Ok(Job::Finish(status, summary)) => {
                 flush(&mut batch);
                 if !failed()
-                    && let Err(e) = store.finish_scan(scan, status, ended_ms)
+                    && let Err(e) = store.finish_run(scan, status, &summary)
                 {
                     fail(e);
                 }
@@ -131,7 +136,8 @@ fn write(store: Store, scan: ScanId, rx: Receiver<Job>, error: Arc<Mutex<Option<
 }
 
 impl Sink for StoreSink {
-    fn run_start(&mut self, _run: &RunInfo) -> io::Result<()> {
+    fn run_start(&mut self, run: &RunInfo) -> io::Result<()> {
+        self.send(Job::Run(Box::new(run.clone())));
         Ok(())
     }
 
@@ -145,7 +151,7 @@ impl Sink for StoreSink {
             RunExit::Success => ScanStatus::Complete,
             RunExit::Error(_) => ScanStatus::Interrupted,
         };
-        self.send(Job::Finish(status, unix_ms(summary.end)));
+        self.send(Job::Finish(status, Box::new(summary.clone())));
         self.join();
         Ok(())
     }

@@ -6,12 +6,15 @@
 //! The API blocks: the scanner's engines are threads, so the store runs its own small tokio runtime and
 //! callers never see `async`. Times are passed in (Unix milliseconds), as everywhere above the I/O edge.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
-use tojimari_core::HostReport;
+
+use crate::write::ScanProgress;
 
 /// Which database a store writes to.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -48,7 +51,7 @@ impl ScanStatus {
         }
     }
 
-    fn parse(s: &str) -> ScanStatus {
+    pub(crate) fn parse(s: &str) -> ScanStatus {
         match s {
             "complete" => ScanStatus::Complete,
             "running" => ScanStatus::Running,
@@ -111,8 +114,10 @@ pub struct CurrentPort {
 pub struct Store {
     what: String,
     backend: Backend,
-    rt: tokio::runtime::Runtime,
-    pool: AnyPool,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) pool: AnyPool,
+    /// Per scan written by this process: what the next batch needs (see [`ScanProgress`]).
+    pub(crate) progress: Mutex<HashMap<i64, ScanProgress>>,
 }
 
 /// The migrations, embedded at build time.
@@ -166,7 +171,7 @@ impl Store {
             options.connect(&url).await
         });
         let pool = pool.map_err(|e| open_err(e.to_string()))?;
-        let store = Store { what, backend, rt, pool };
+        let store = Store { what, backend, rt, pool, progress: Mutex::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -197,14 +202,14 @@ impl Store {
     /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): two
     /// deferred transactions that both read and then write would deadlock, and SQLite fails the second at
     /// once instead of waiting (the busy timeout does not apply to that upgrade).
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
     }
 
-    fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
+    pub(crate) fn query_err(&self, doing: &'static str, e: impl std::fmt::Display) -> StoreError {
         StoreError::Query { what: self.what.clone(), doing, message: e.to_string() }
     }
 
@@ -252,91 +257,6 @@ impl Store {
         });
         let no = result.map_err(|e| self.query_err("recording a new scan", e))?;
         Ok(ScanId { id, no })
-    }
-
-    /// Records finished hosts of `scan` in one transaction: their observations, their findings, and the
-    /// current state of every port they report (first seen, last seen, last changed).
-    pub fn record_hosts(&self, scan: ScanId, hosts: &[HostReport], now_ms: i64) -> Result<(), StoreError> {
-        let done: Result<(), sqlx::Error> = self.rt.block_on(async {
-            let mut tx = self.write_tx().await?;
-            for host in hosts {
-                let host_id = host_id(&mut tx, host.addr).await?;
-                let names: Vec<&str> = host.hostnames.iter().map(|h| h.name.as_str()).collect();
-                let best = host.os.as_ref().and_then(|os| os.best());
-                sqlx::query(
-                    "INSERT INTO host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, \
-                     seq, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '{}')",
-                )
-                .bind(scan.id)
-                .bind(host_id)
-                .bind(host.state.as_str())
-                .bind(host.state_reason.as_str())
-                .bind(names.join(" "))
-                .bind(best.map(|m| m.name.clone()))
-                .bind(best.map(|m| i64::from(m.accuracy)))
-                .bind(host.os.as_ref().and_then(|os| os.distance).map(i64::from))
-                .execute(&mut *tx)
-                .await?;
-                for p in &host.ports {
-                    let service = p.service.as_ref();
-                    sqlx::query(
-                        "INSERT INTO port_obs (scan_id, host_id, proto, port, state, reason, service, product, \
-                         version, tunnel, reason_ttl) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(scan.id)
-                    .bind(host_id)
-                    .bind(p.proto.as_str())
-                    .bind(i64::from(p.port))
-                    .bind(p.state.as_str())
-                    .bind(p.reason.as_str())
-                    .bind(service.map(|s| s.name.clone()))
-                    .bind(service.and_then(|s| s.product.clone()))
-                    .bind(service.and_then(|s| s.version.clone()))
-                    .bind(service.and_then(|s| s.tunnel.map(|t| t.as_str().to_string())))
-                    .bind(i64::from(p.reason_ttl))
-                    .execute(&mut *tx)
-                    .await?;
-                    for f in service.map(|s| s.findings.as_slice()).unwrap_or_default() {
-                        sqlx::query(
-                            "INSERT INTO findings (scan_id, host_id, proto, port, finding, severity, evidence) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(scan.id)
-                        .bind(host_id)
-                        .bind(p.proto.as_str())
-                        .bind(i64::from(p.port))
-                        .bind(&f.id)
-                        .bind(f.severity.as_str())
-                        .bind(&f.evidence)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    // The current state: a new port is first seen now; a changed state or service is
-                    // last changed now; every covered port is last seen now.
-                    sqlx::query(
-                        "INSERT INTO current_ports (host_id, proto, port, state, service, first_seen_ms, \
-                         last_seen_ms, last_changed_ms, last_scan_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $6, $7) \
-                         ON CONFLICT (host_id, proto, port) DO UPDATE SET \
-                         last_changed_ms = CASE WHEN current_ports.state = excluded.state \
-                           AND COALESCE(current_ports.service, '') = COALESCE(excluded.service, '') \
-                           THEN current_ports.last_changed_ms ELSE excluded.last_seen_ms END, \
-                         state = excluded.state, service = excluded.service, \
-                         last_seen_ms = excluded.last_seen_ms, last_scan_id = excluded.last_scan_id",
-                    )
-                    .bind(host_id)
-                    .bind(p.proto.as_str())
-                    .bind(i64::from(p.port))
-                    .bind(p.state.as_str())
-                    .bind(service.map(|s| s.name.clone()))
-                    .bind(now_ms)
-                    .bind(scan.id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            tx.commit().await
-        });
-        done.map_err(|e| self.query_err("recording hosts", e))
     }
 
     /// Marks `scan` finished.
@@ -411,17 +331,6 @@ impl Store {
     }
 }
 
-/// The row id of `addr` in `hosts`, inserted when new.
-async fn host_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, addr: IpAddr) -> Result<i64, sqlx::Error> {
-    let addr = addr.to_string();
-    sqlx::query("INSERT INTO hosts (id, addr) VALUES ($1, $2) ON CONFLICT (addr) DO NOTHING")
-        .bind(new_id())
-        .bind(&addr)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query_scalar("SELECT id FROM hosts WHERE addr = $1").bind(&addr).fetch_one(&mut **tx).await
-}
-
 /// (backend, URL for sqlx, the name messages use) of a location given by the user.
 fn locate(location: &str) -> (Backend, String, String) {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
@@ -437,7 +346,7 @@ fn locate(location: &str) -> (Backend, String, String) {
 }
 
 /// A fresh 63-bit row id: distinct across writers (time, process and a counter, mixed).
-fn new_id() -> i64 {
+pub(crate) fn new_id() -> i64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let mut z = nanos ^ (u64::from(std::process::id()) << 40) ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(17);

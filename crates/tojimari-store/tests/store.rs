@@ -72,6 +72,12 @@ fn host(ports: &[(u16, PortState, Option<&str>)]) -> HostReport {
     }
 }
 
+/// `host` as observed (finished) at `ms`.
+fn at(mut host: HostReport, ms: u64) -> HostReport {
+    host.end = SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+    host
+}
+
 fn scans_are_numbered_and_the_current_state_follows_the_observations(db: &str) {
     let store = Store::open(db).unwrap();
     let addr: IpAddr = "198.18.0.2".parse().unwrap();
@@ -79,7 +85,11 @@ fn scans_are_numbered_and_the_current_state_follows_the_observations(db: &str) {
     let first = store.begin_scan(&start(1_000)).unwrap();
     assert_eq!(first.no, 1);
     store
-        .record_hosts(first, &[host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Closed, None)])], 1_500)
+        .record_hosts(
+            first,
+            &[at(host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Closed, None)]), 1_500)],
+            0,
+        )
         .unwrap();
     store.finish_scan(first, ScanStatus::Complete, 2_000).unwrap();
 
@@ -89,8 +99,8 @@ fn scans_are_numbered_and_the_current_state_follows_the_observations(db: &str) {
     store
         .record_hosts(
             second,
-            &[host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Open, Some("http"))])],
-            10_500,
+            &[at(host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Open, Some("http"))]), 10_500)],
+            0,
         )
         .unwrap();
     store.finish_scan(second, ScanStatus::Interrupted, 11_000).unwrap();
@@ -197,6 +207,69 @@ fn the_sink_records_every_host_and_the_end(db: &str) {
     }
 }
 
+/// An import is all or nothing: a file that fails half-way leaves no scan, no host and no current state; a
+/// good one is numbered after the scans before it. An old file imported late does not overwrite the newer
+/// current state, only moves first seen back.
+fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
+    use tojimari_store::{ImportFailure, Imported};
+    let store = Store::open(db).unwrap();
+    let addr: IpAddr = "198.18.0.2".parse().unwrap();
+    let live = store.begin_scan(&start(50_000)).unwrap();
+    store.record_hosts(live, &[at(host(&[(22, PortState::Open, Some("ssh"))]), 50_000)], 0).unwrap();
+    store.finish_scan(live, ScanStatus::Complete, 51_000).unwrap();
+
+    let records: Vec<Result<Imported, &str>> = vec![
+        Ok(Imported::Host(Box::new(at(host(&[(22, PortState::Closed, None)]), 60_000)))),
+        Ok(Imported::Host(Box::new(at(host(&[(23, PortState::Open, None)]), 60_000)))),
+        Err("line 9: not XML"),
+    ];
+    let imported = ScanStart { profile: "import".into(), source: "nmap-xml".into(), ..start(1) };
+    match store.import_scan(&imported, records.into_iter()) {
+        Err(ImportFailure::Input(e)) => assert_eq!(e, "line 9: not XML"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.scans().unwrap().len(), 1, "the failed import left a scan behind");
+    let current = store.current_ports(addr).unwrap();
+    assert_eq!(current.len(), 1, "{current:?}");
+    assert_eq!((current[0].state.as_str(), current[0].last_seen_ms), ("open", 50_000));
+
+    // An older observation (a file from before): 22 was closed at 20_000 and 24 open.
+    let records: Vec<Result<Imported, &str>> = vec![Ok(Imported::Host(Box::new(at(
+        host(&[(22, PortState::Closed, None), (24, PortState::Open, None)]),
+        20_000,
+    ))))];
+    let old = store.import_scan(&imported, records.into_iter()).unwrap();
+    assert_eq!(old.no, 2);
+    assert_eq!(store.observed_hosts(old).unwrap(), 1);
+    let current = store.current_ports(addr).unwrap();
+    let p22 = current.iter().find(|c| c.port == 22).unwrap();
+    assert_eq!((p22.state.as_str(), p22.first_seen_ms, p22.last_seen_ms), ("open", 20_000, 50_000));
+    assert!(current.iter().any(|c| c.port == 24 && c.state == "open"));
+    // No summary: a file cut short is an interrupted scan.
+    let row = store.scans().unwrap().into_iter().find(|s| s.no == 2).unwrap();
+    assert_eq!(row.status, ScanStatus::Interrupted);
+}
+
+/// Closed ports beyond nmap's 25 are kept as ranges; a port tracked as open that is now among them follows.
+fn a_port_that_closes_into_the_folded_majority_is_seen_closed(db: &str) {
+    let store = Store::open(db).unwrap();
+    let addr: IpAddr = "198.18.0.2".parse().unwrap();
+    let mut ports: Vec<(u16, PortState, Option<&str>)> = (1..=100).map(|p| (p, PortState::Closed, None)).collect();
+    ports[79] = (80, PortState::Open, Some("http"));
+    let first = store.begin_scan(&start(1)).unwrap();
+    store.record_hosts(first, &[at(host(&ports), 1_000)], 0).unwrap();
+    ports[79] = (80, PortState::Closed, None);
+    let second = store.begin_scan(&start(2)).unwrap();
+    store.record_hosts(second, &[at(host(&ports), 2_000)], 0).unwrap();
+    let current = store.current_ports(addr).unwrap();
+    // Only 80 was ever listed; the 99 closed ports of the first scan got no row of their own.
+    assert_eq!(current.len(), 1, "{current:?}");
+    assert_eq!(
+        (current[0].state.as_str(), current[0].last_changed_ms, current[0].service.as_deref()),
+        ("closed", 2_000, None)
+    );
+}
+
 #[test]
 fn sqlite_store() {
     let dir = Dir::new("sqlite");
@@ -218,6 +291,10 @@ fn sqlite_store() {
         });
     };
     a_store_from_a_newer_tojimari_is_refused_by_name(&db, "store.db", &sql);
+    let dir = Dir::new("sqlite-import");
+    imports_are_all_or_nothing_and_keep_time_order(&dir.db());
+    let dir = Dir::new("sqlite-fold");
+    a_port_that_closes_into_the_folded_majority_is_seen_closed(&dir.db());
 }
 
 #[test]
@@ -226,6 +303,8 @@ fn postgres_store() {
     scans_are_numbered_and_the_current_state_follows_the_observations(&server.create_database("current").unwrap());
     two_writers_at_once_both_complete(&server.create_database("two").unwrap());
     the_sink_records_every_host_and_the_end(&server.create_database("sink").unwrap());
+    imports_are_all_or_nothing_and_keep_time_order(&server.create_database("import").unwrap());
+    a_port_that_closes_into_the_folded_majority_is_seen_closed(&server.create_database("fold").unwrap());
     let db = server.create_database("newer").unwrap();
     let sql = |statement: &str| {
         server.psql("newer", statement).unwrap();

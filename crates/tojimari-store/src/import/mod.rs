@@ -24,7 +24,7 @@ pub mod limits;
 mod lines;
 pub mod masscan;
 pub mod nmap_xml;
-mod ranges;
+pub(crate) mod ranges;
 
 pub use error::{ImportError, Position};
 pub use format::{DETECT_BYTES, Format, UnknownFormat};

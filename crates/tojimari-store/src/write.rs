@@ -1,0 +1,513 @@
+//! Writing scans: hosts recorded in batches (multi-row inserts, one transaction per batch), the current
+//! state per port kept in step, a scan's header and summary, and whole imported scans in one transaction.
+//!
+//! The current state (`current_ports`) follows the observations in time order, not arrival order: an
+//! observation older than what a port's row already has (an old file imported late) only moves its first
+//! seen back. Ports only ever seen folded (one of a host's 998 closed ports) get no row; a port with a row
+//! that is now folded is updated from the fold.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Acquire, Any, Transaction};
+use tojimari_core::HostReport;
+use tojimari_core::report::{RunInfo, RunSummary};
+
+use crate::import::ranges::for_each_port;
+use crate::rows::{HostRows, host_rows, unix_ms};
+use crate::store::{ScanId, ScanStart, ScanStatus, Store, StoreError, new_id};
+
+/// Bound parameters per statement at most (SQLite allows 32766, PostgreSQL 65535).
+const MAX_PARAMS: usize = 30_000;
+
+/// What a scan being written needs between batches: its `-v` level (which states fold) and the next host's
+/// place in the output order.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct ScanProgress {
+    pub verbose: u8,
+    pub next_seq: i64,
+}
+
+/// One piece of an imported file, in file order.
+#[derive(Clone, Debug)]
+pub enum Imported {
+    /// The run's header (at most once, before the hosts).
+    Run(Box<RunInfo>),
+    Host(Box<HostReport>),
+    /// The run's summary (at most once, after the hosts).
+    Summary(Box<RunSummary>),
+}
+
+/// Why an import recorded nothing.
+#[derive(Debug)]
+pub enum ImportFailure<E> {
+    /// The input failed (bad file): the transaction was rolled back.
+    Input(E),
+    Store(StoreError),
+}
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments>;
+
+impl Store {
+    /// Records finished hosts of `scan` in one transaction: their observations (folded ports as ranges), their
+    /// findings, and the current state of their ports. `now_ms` stands in for a host without an end time.
+    pub fn record_hosts(&self, scan: ScanId, hosts: &[HostReport], now_ms: i64) -> Result<(), StoreError> {
+        let mut progress = self.progress(scan)?;
+        let rows: Vec<HostRows> = hosts.iter().map(|h| host_rows(h, progress.verbose, now_ms)).collect();
+        let done: Result<(), sqlx::Error> = self.rt.block_on(async {
+            let mut tx = self.write_tx().await?;
+            write_rows(&mut tx, scan.id, &rows, progress.next_seq).await?;
+            tx.commit().await
+        });
+        done.map_err(|e| self.query_err("recording hosts", e))?;
+        progress.next_seq += rows.len() as i64;
+        self.set_progress(scan, progress);
+        Ok(())
+    }
+
+    /// Keeps the run's header with `scan` (for export) and the `-v` level that decides which ports fold.
+    pub fn set_run_info(&self, scan: ScanId, run: &RunInfo) -> Result<(), StoreError> {
+        let json = serde_json::to_string(run).map_err(|e| self.query_err("keeping the run header", e))?;
+        let done = self.rt.block_on(
+            sqlx::query("UPDATE scans SET run_info = $1 WHERE id = $2").bind(json).bind(scan.id).execute(&self.pool),
+        );
+        done.map_err(|e| self.query_err("keeping the run header", e))?;
+        let mut progress = self.progress(scan)?;
+        progress.verbose = run.display.verbose;
+        self.set_progress(scan, progress);
+        Ok(())
+    }
+
+    /// Marks `scan` finished with its summary.
+    pub fn finish_run(&self, scan: ScanId, status: ScanStatus, summary: &RunSummary) -> Result<(), StoreError> {
+        let json = serde_json::to_string(summary).map_err(|e| self.query_err("finishing a scan", e))?;
+        let done = self.rt.block_on(
+            sqlx::query("UPDATE scans SET status = $1, ended_ms = $2, summary = $3 WHERE id = $4")
+                .bind(status.as_str())
+                .bind(unix_ms(summary.end))
+                .bind(json)
+                .bind(scan.id)
+                .execute(&self.pool),
+        );
+        done.map(drop).map_err(|e| self.query_err("finishing a scan", e))
+    }
+
+    /// Records a whole imported scan in one transaction: the scan, its header, every host and its summary.
+    /// When `records` yields an error, or the database fails, everything is rolled back: no partial scan is
+    /// left behind. The scan is `complete` when the records ended with a summary that says success, else
+    /// `interrupted` (a file cut short).
+    pub fn import_scan<E>(
+        &self,
+        start: &ScanStart,
+        records: impl Iterator<Item = Result<Imported, E>>,
+    ) -> Result<ScanId, ImportFailure<E>> {
+        let id = new_id();
+        let store_err = |doing: &'static str, e: sqlx::Error| ImportFailure::Store(self.query_err(doing, e));
+        self.rt.block_on(async {
+            let mut tx = self.write_tx().await.map_err(|e| store_err("importing", e))?;
+            sqlx::query(
+                "INSERT INTO scans (id, no, argv, profile, scope_targets, scope_ports, started_ms, status, source, \
+                 writer_host, writer_pid, writer_boot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id)
+            .bind(-id)
+            .bind(&start.argv)
+            .bind(&start.profile)
+            .bind(&start.targets)
+            .bind(&start.ports)
+            .bind(start.started_ms)
+            .bind(ScanStatus::Running.as_str())
+            .bind(&start.source)
+            .bind(&start.writer_host)
+            .bind(start.writer_pid)
+            .bind(&start.writer_boot)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_err("importing", e))?;
+            let mut verbose = 0;
+            let mut batch: Vec<HostRows> = Vec::new();
+            let mut seq = 0i64;
+            let mut status = ScanStatus::Interrupted;
+            let mut ended_ms = start.started_ms;
+            for record in records {
+                match record.map_err(ImportFailure::Input)? {
+                    Imported::Run(run) => {
+                        verbose = run.display.verbose;
+                        let json = serde_json::to_string(&run).unwrap_or_default();
+                        sqlx::query("UPDATE scans SET run_info = $1 WHERE id = $2")
+                            .bind(json)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| store_err("importing", e))?;
+                    }
+                    Imported::Host(host) => {
+                        ended_ms = ended_ms.max(unix_ms(host.end));
+                        batch.push(host_rows(&host, verbose, start.started_ms));
+                        if batch.len() >= 512 {
+                            write_rows(&mut tx, id, &batch, seq).await.map_err(|e| store_err("importing", e))?;
+                            seq += batch.len() as i64;
+                            batch.clear();
+                        }
+                    }
+                    Imported::Summary(summary) => {
+                        status = match summary.exit {
+                            tojimari_core::report::RunExit::Success => ScanStatus::Complete,
+                            tojimari_core::report::RunExit::Error(_) => ScanStatus::Interrupted,
+                        };
+                        ended_ms = unix_ms(summary.end).max(start.started_ms);
+                        let json = serde_json::to_string(&summary).unwrap_or_default();
+                        sqlx::query("UPDATE scans SET summary = $1 WHERE id = $2")
+                            .bind(json)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| store_err("importing", e))?;
+                    }
+                }
+            }
+            write_rows(&mut tx, id, &batch, seq).await.map_err(|e| store_err("importing", e))?;
+            let no = number_scan(&mut tx, id).await.map_err(|e| store_err("numbering the imported scan", e))?;
+            sqlx::query("UPDATE scans SET status = $1, ended_ms = $2 WHERE id = $3")
+                .bind(status.as_str())
+                .bind(ended_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| store_err("importing", e))?;
+            tx.commit().await.map_err(|e| store_err("importing", e))?;
+            Ok(ScanId { id, no })
+        })
+    }
+
+    fn progress(&self, scan: ScanId) -> Result<ScanProgress, StoreError> {
+        if let Some(p) = self.progress.lock().ok().and_then(|m| m.get(&scan.id).copied()) {
+            return Ok(p);
+        }
+        // Not written by this process so far: what the database says.
+        let found: Result<(Option<String>, i64), sqlx::Error> = self.rt.block_on(
+            sqlx::query_as(
+                "SELECT run_info, (SELECT COALESCE(MAX(seq) + 1, 0) FROM host_obs WHERE scan_id = $1) \
+                 FROM scans WHERE id = $1",
+            )
+            .bind(scan.id)
+            .fetch_one(&self.pool),
+        );
+        let (run, next_seq) = found.map_err(|e| self.query_err("reading a scan", e))?;
+        let verbose =
+            run.and_then(|r| serde_json::from_str::<RunInfo>(&r).ok()).map_or(0, |r: RunInfo| r.display.verbose);
+        Ok(ScanProgress { verbose, next_seq })
+    }
+
+    fn set_progress(&self, scan: ScanId, progress: ScanProgress) {
+        if let Ok(mut map) = self.progress.lock() {
+            map.insert(scan.id, progress);
+        }
+    }
+}
+
+/// Gives the scan `id` (inserted with a placeholder number) the next number, inside `tx`. Two writers may
+/// pick the same one: the UNIQUE constraint refuses the second, which tries again from a savepoint.
+async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64, sqlx::Error> {
+    let mut last = None;
+    for _ in 0..8 {
+        let mut attempt = tx.begin().await?;
+        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans").fetch_one(&mut *attempt).await?;
+        match sqlx::query("UPDATE scans SET no = $1 WHERE id = $2").bind(no).bind(id).execute(&mut *attempt).await {
+            Ok(_) => {
+                attempt.commit().await?;
+                return Ok(no);
+            }
+            Err(e) => {
+                last = Some(e);
+                attempt.rollback().await?;
+            }
+        }
+    }
+    Err(last.unwrap_or(sqlx::Error::PoolClosed))
+}
+
+/// `INSERT INTO <head> VALUES (...), (...)` for `rows` rows of `width` values, numbered from $1, with
+/// `tail` after the values.
+fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * width * 5 + tail.len());
+    sql.push_str("INSERT INTO ");
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
+/// Runs a multi-row insert over `items` in chunks: `bind` binds one item's `width` values.
+async fn insert_chunked<T>(
+    tx: &mut Transaction<'static, Any>,
+    head: &str,
+    width: usize,
+    tail: &str,
+    items: &[T],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<(), sqlx::Error> {
+    for chunk in items.chunks((MAX_PARAMS / width).max(1)) {
+        let sql = values_sql(head, width, chunk.len(), tail);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for item in chunk {
+            query = bind(query, item);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The row ids of `addrs` in `hosts`, inserting the new ones.
+async fn host_ids(tx: &mut Transaction<'static, Any>, addrs: &[&str]) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let mut unique: Vec<&str> = addrs.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let fresh: Vec<(i64, &str)> = unique.iter().map(|a| (new_id(), *a)).collect();
+    insert_chunked(tx, "hosts (id, addr)", 2, "ON CONFLICT (addr) DO NOTHING", &fresh, |q, (id, addr)| {
+        q.bind(*id).bind(*addr)
+    })
+    .await?;
+    let mut ids = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(MAX_PARAMS) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id, addr FROM hosts WHERE addr IN ({})", marks.join(","));
+        let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for addr in chunk {
+            query = query.bind(*addr);
+        }
+        for (id, addr) in query.fetch_all(&mut **tx).await? {
+            ids.insert(addr, id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes the rows of a batch of hosts of scan `scan_id`, the first at place `seq` in the output order.
+async fn write_rows(
+    tx: &mut Transaction<'static, Any>,
+    scan_id: i64,
+    rows: &[HostRows],
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let addrs: Vec<&str> = rows.iter().map(|r| r.addr.as_str()).collect();
+    let ids = host_ids(tx, &addrs).await?;
+    let id_of = |r: &HostRows| ids.get(&r.addr).copied().unwrap_or_default();
+    let hosts: Vec<(i64, i64, &HostRows)> =
+        rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r)).collect();
+    insert_chunked(
+        tx,
+        "host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, seq, detail)",
+        10,
+        "ON CONFLICT DO NOTHING",
+        &hosts,
+        |q, (host, seq, r)| {
+            q.bind(scan_id)
+                .bind(*host)
+                .bind(r.host.state)
+                .bind(r.host.reason)
+                .bind(r.host.hostnames.as_str())
+                .bind(r.host.os_name.as_deref())
+                .bind(r.host.os_accuracy)
+                .bind(r.host.distance)
+                .bind(*seq)
+                .bind(r.host.detail.as_str())
+        },
+    )
+    .await?;
+    let ports: Vec<(i64, &crate::rows::PortRow)> =
+        rows.iter().flat_map(|r| r.ports.iter().map(move |p| (id_of(r), p))).collect();
+    insert_chunked(
+        tx,
+        "port_obs (scan_id, host_id, proto, port, state, reason, service, product, version, tunnel, cert_sha256, \
+         reason_ttl, detail)",
+        13,
+        "ON CONFLICT DO NOTHING",
+        &ports,
+        |q, (host, p)| {
+            q.bind(scan_id)
+                .bind(*host)
+                .bind(p.proto)
+                .bind(p.port)
+                .bind(p.state)
+                .bind(p.reason)
+                .bind(p.service.as_deref())
+                .bind(p.product.as_deref())
+                .bind(p.version.as_deref())
+                .bind(p.tunnel)
+                .bind(p.cert.as_deref())
+                .bind(p.reason_ttl)
+                .bind(p.detail.as_deref())
+        },
+    )
+    .await?;
+    let folds: Vec<(i64, &crate::rows::FoldRow)> =
+        rows.iter().flat_map(|r| r.folds.iter().map(move |f| (id_of(r), f))).collect();
+    insert_chunked(
+        tx,
+        "port_folds (scan_id, host_id, proto, state, reason, count, ports)",
+        7,
+        "ON CONFLICT DO NOTHING",
+        &folds,
+        |q, (host, f)| {
+            q.bind(scan_id).bind(*host).bind(f.proto).bind(f.state).bind(f.reason).bind(f.count).bind(f.ports.as_str())
+        },
+    )
+    .await?;
+    let findings: Vec<(i64, &crate::rows::FindingRow)> =
+        rows.iter().flat_map(|r| r.findings.iter().map(move |f| (id_of(r), f))).collect();
+    insert_chunked(
+        tx,
+        "findings (scan_id, host_id, proto, port, finding, severity, evidence)",
+        7,
+        "ON CONFLICT DO NOTHING",
+        &findings,
+        |q, (host, f)| {
+            q.bind(scan_id)
+                .bind(*host)
+                .bind(f.proto)
+                .bind(f.port)
+                .bind(f.id.as_str())
+                .bind(f.severity)
+                .bind(f.evidence.as_str())
+        },
+    )
+    .await?;
+    update_current(tx, scan_id, rows, &id_of).await
+}
+
+/// A port's current state as one observation says it.
+#[derive(Clone, Debug)]
+struct Seen<'a> {
+    state: &'a str,
+    service: Option<&'a str>,
+    at: i64,
+}
+
+/// Updates `current_ports` from a batch: listed ports are inserted or updated, ports with a row that are now
+/// folded are updated from their fold.
+async fn update_current(
+    tx: &mut Transaction<'static, Any>,
+    scan_id: i64,
+    rows: &[HostRows],
+    id_of: &impl Fn(&HostRows) -> i64,
+) -> Result<(), sqlx::Error> {
+    // The latest observation per port in this batch (a host may come twice in an imported file).
+    let mut listed: BTreeMap<(i64, &str, i64), Seen<'_>> = BTreeMap::new();
+    for r in rows {
+        for p in &r.ports {
+            let seen = Seen { state: p.state, service: p.service.as_deref(), at: r.seen_ms };
+            let slot = listed.entry((id_of(r), p.proto, p.port)).or_insert_with(|| seen.clone());
+            if seen.at >= slot.at {
+                *slot = seen;
+            }
+        }
+    }
+    let listed: Vec<((i64, &str, i64), Seen<'_>)> = listed.into_iter().collect();
+    insert_chunked(
+        tx,
+        "current_ports (host_id, proto, port, state, service, first_seen_ms, last_seen_ms, last_changed_ms, \
+         last_scan_id)",
+        9,
+        "ON CONFLICT (host_id, proto, port) DO UPDATE SET \
+         first_seen_ms = CASE WHEN excluded.first_seen_ms < current_ports.first_seen_ms \
+           THEN excluded.first_seen_ms ELSE current_ports.first_seen_ms END, \
+         last_changed_ms = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.last_changed_ms \
+           WHEN current_ports.state = excluded.state \
+           AND COALESCE(current_ports.service, '') = COALESCE(excluded.service, '') \
+           THEN current_ports.last_changed_ms ELSE excluded.last_seen_ms END, \
+         state = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.state ELSE excluded.state END, \
+         service = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.service ELSE excluded.service END, \
+         last_scan_id = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.last_scan_id ELSE excluded.last_scan_id END, \
+         last_seen_ms = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.last_seen_ms ELSE excluded.last_seen_ms END",
+        &listed,
+        |q, ((host, proto, port), seen)| {
+            q.bind(*host)
+                .bind(*proto)
+                .bind(*port)
+                .bind(seen.state)
+                .bind(seen.service)
+                .bind(seen.at)
+                .bind(seen.at)
+                .bind(seen.at)
+                .bind(scan_id)
+        },
+    )
+    .await?;
+    // Ports already tracked that this batch folded.
+    let folding: Vec<&HostRows> = rows.iter().filter(|r| !r.folds.is_empty()).collect();
+    for chunk in folding.chunks(MAX_PARAMS) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT host_id, proto, port, last_seen_ms FROM current_ports WHERE host_id IN ({})",
+            marks.join(",")
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query.bind(id_of(r));
+        }
+        let tracked = query.fetch_all(&mut **tx).await?;
+        let by_host: HashMap<i64, &HostRows> = chunk.iter().map(|r| (id_of(r), *r)).collect();
+        for (host, proto, port, last_seen) in tracked {
+            let Some(r) = by_host.get(&host) else { continue };
+            if r.seen_ms < last_seen {
+                continue;
+            }
+            let Ok(port16) = u16::try_from(port) else { continue };
+            let fold =
+                r.folds.iter().find(|f| f.proto == proto && for_each_port(&f.ports, |p| p != port16) == Some(false));
+            let Some(fold) = fold else { continue };
+            sqlx::query(
+                "UPDATE current_ports SET last_changed_ms = CASE WHEN state = $1 THEN last_changed_ms ELSE $2 END, \
+                 service = CASE WHEN state = $1 THEN service ELSE NULL END, \
+                 state = $1, last_seen_ms = $2, last_scan_id = $3 WHERE host_id = $4 AND proto = $5 AND port = $6",
+            )
+            .bind(fold.state)
+            .bind(r.seen_ms)
+            .bind(scan_id)
+            .bind(host)
+            .bind(proto.as_str())
+            .bind(port)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_inserts_number_their_parameters() {
+        assert_eq!(
+            values_sql("t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+    }
+}
