@@ -33,11 +33,31 @@ pub enum Command {
     Local(LocalCliArgs),
     /// Detect port scans against this machine, live or from captures and firewall logs.
     Watch(WatchCliArgs),
+    /// Record an nmap, masscan or tojimari result file in the result store as one scan.
+    Import(ImportArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.
     #[command(hide = true)]
     Man,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The format is told from the file's first bytes unless --format names it. A file that cannot \
+                  be read whole records nothing.\nExamples:\n  tojimari import scan.xml\n  \
+                  masscan -p1-1024 198.18.0.0/24 -oJ - | tojimari import -\n  \
+                  tojimari import --db postgres://scanner@db.example/tojimari results.jsonl")]
+pub struct ImportArgs {
+    /// The result file (- reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else
+    /// $XDG_DATA_HOME/tojimari/store.db).
+    #[arg(long, value_name = "PATH|URL")]
+    pub db: Option<String>,
+    /// The file's format, when not told from its first bytes.
+    #[arg(long, value_name = "FORMAT", value_parser = ["nmap-xml", "masscan-xml", "masscan-json", "masscan-list", "jsonl"])]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

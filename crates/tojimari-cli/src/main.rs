@@ -12,6 +12,7 @@ mod check;
 mod completions;
 mod exit;
 mod iflist;
+mod import;
 mod list_scan;
 mod lookup;
 mod messages;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Local(args) => local(&args),
         Command::Watch(args) => watch(&args),
+        Command::Import(args) => import::run(&args, &argv),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {
