@@ -31,6 +31,7 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "ports" -d 'Look u
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "check" -d 'Ready-made checks in plain words: quick, stealth, trojan, tcp, udp, prescan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "local" -d 'This machine\'s listening ports and the processes that own them (like ss -ltnup)'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "watch" -d 'Detect port scans against this machine, live or from captures and firewall logs'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "import" -d 'Record an nmap, masscan or tojimari result file in the result store as one scan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -124,5 +125,12 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l net -d 'Also
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l db -d 'The result store: a SQLite file or a postgres:// URL (default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l format -d 'The file\'s format, when not told from its first bytes' -r -f -a "nmap-xml\t''
+masscan-xml\t''
+masscan-json\t''
+masscan-list\t''
+jsonl\t''"
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'

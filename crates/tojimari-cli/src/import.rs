@@ -3,14 +3,16 @@
 //! records nothing. One line on success (`imported 3 hosts (2003 ports) as scan 12`); on failure one
 //! `error:` line naming the file and where in it, exit 2 for a bad file, 1 for a database failure.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use tojimari_store::import::convert::{self, Tally};
 use tojimari_store::import::nmap_xml::Record;
-use tojimari_store::import::{DETECT_BYTES, Format, ImportError, Limits, convert};
+use tojimari_store::import::{DETECT_BYTES, Format, ImportError, Limits};
 use tojimari_store::{ImportFailure, Imported, ScanStart, Store, unix_ms};
 
 use crate::args::ImportArgs;
@@ -21,7 +23,8 @@ use crate::messages;
 const FORMATS: &str = "nmap-xml, masscan-xml, masscan-json, masscan-list or jsonl";
 
 pub fn run(args: &ImportArgs, argv: &[String]) -> ExitCode {
-    let name = args.file.display().to_string();
+    let name =
+        if args.file.as_os_str() == "-" { "standard input".to_string() } else { args.file.display().to_string() };
     let input: Box<dyn Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -112,19 +115,29 @@ pub fn run(args: &ImportArgs, argv: &[String]) -> ExitCode {
         Err(e) => return fail(Exit::Failure, e, "check --db (or TOJIMARI_DB); nothing was imported"),
     };
 
-    let (mut hosts, mut ports) = (0u64, 0u64);
-    let imported = records.map(|item| {
-        item.map(|record| match record {
-            Record::Host(host) => {
-                hosts += 1;
-                ports += host.ports.len() as u64;
-                Some(Imported::Host(host))
-            }
-            run @ Record::Run { .. } => convert::run_info(&run).map(|r| Imported::Run(Box::new(r))),
-            end @ Record::RunEnd { .. } => convert::summary(&end).map(|s| Imported::Summary(Box::new(s))),
+    // masscan's JSON and list have no summary: the hosts' tally stands in, so the scan is complete.
+    let tally = Cell::new(Tally::default());
+    let ports = Cell::new(0u64);
+    let needs_summary = matches!(format, Format::MasscanJson | Format::MasscanList);
+    let imported = records
+        .map(|item| {
+            item.map(|record| match record {
+                Record::Host(host) => {
+                    let mut t = tally.get();
+                    t.add(&host);
+                    tally.set(t);
+                    ports.set(ports.get() + host.ports.len() as u64);
+                    Some(Imported::Host(host))
+                }
+                run @ Record::Run { .. } => convert::run_info(&run).map(|r| Imported::Run(Box::new(r))),
+                end @ Record::RunEnd { .. } => convert::summary(&end).map(|s| Imported::Summary(Box::new(s))),
+            })
         })
-    });
-    let result = store.import_scan(&start, imported.filter_map(|item| item.transpose()));
+        .chain(std::iter::once_with(|| Ok(needs_summary.then(|| Imported::Summary(Box::new(tally.get().summary()))))))
+        .filter_map(Result::transpose);
+    let result = store.import_scan(&start, imported);
+    let hosts = tally.get().hosts_up + tally.get().hosts_down;
+    let ports = ports.get();
     match result {
         Ok(scan) => {
             println!("imported {hosts} hosts ({ports} ports) as scan {}", scan.no);
@@ -161,7 +174,9 @@ fn hint(format: Format, e: &ImportError) -> String {
     let nothing = "nothing was imported";
     match e {
         ImportError::Entity { .. } => {
-            format!("tojimari never expands XML entities, and nmap's files have none: the file was not written by nmap; {nothing}")
+            format!(
+                "tojimari never expands XML entities, and nmap's files have none: the file was not written by nmap; {nothing}"
+            )
         }
         ImportError::TooLarge { .. }
         | ImportError::TokenTooLong { .. }

@@ -213,7 +213,9 @@ async fn number_scan(tx: &mut Transaction<'static, Any>, id: i64) -> Result<i64,
     let mut last = None;
     for _ in 0..8 {
         let mut attempt = tx.begin().await?;
-        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans WHERE no > 0").fetch_one(&mut *attempt).await?;
+        let no: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(no), 0) + 1 FROM scans WHERE no > 0")
+            .fetch_one(&mut *attempt)
+            .await?;
         match sqlx::query("UPDATE scans SET no = $1 WHERE id = $2").bind(no).bind(id).execute(&mut *attempt).await {
             Ok(_) => {
                 attempt.commit().await?;

@@ -3,6 +3,7 @@
 
 mod import {
     mod hostile;
+    mod jsonl_file;
     mod jsonl_round_trip;
     mod live_masscan;
     mod live_nmap;

@@ -4,13 +4,13 @@
 //! nmap's XML keeps the command line (`args`) and the ports per protocol (`<scaninfo services>`), not the
 //! targets, so the targets are the words of the command line that are neither options nor their values;
 //! tojimari's JSON Lines keep the command line only, so the ports are its `-p`. masscan's files state no
-//! scope.
+//! scope, nor do their JSON and list files have a summary: a [`Tally`] of their hosts stands in.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tojimari_core::Protocol;
 use tojimari_core::portspec::PortSet;
-use tojimari_core::report::{DisplayOptions, RunInfo, RunSummary, ScanInfo, ScanType};
+use tojimari_core::report::{DisplayOptions, HostReport, HostState, RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 
 use crate::import::nmap_xml::{Record, ScanInfoRecord};
 use crate::import::ranges::for_each_port;
@@ -72,6 +72,40 @@ pub fn started(record: &Record) -> Option<SystemTime> {
         Record::Run { start, .. } => *start,
         Record::Host(host) => Some(host.start),
         Record::RunEnd { .. } => None,
+    }
+}
+
+/// What a file without a summary (masscan's JSON and list) says about its run, counted host by host: its
+/// [`summary`](Tally::summary) is a successful run from the first host's start to the last host's end.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub hosts_up: u64,
+    pub hosts_down: u64,
+    pub first_start: Option<SystemTime>,
+    pub last_end: Option<SystemTime>,
+}
+
+impl Tally {
+    pub fn add(&mut self, host: &HostReport) {
+        match host.state {
+            HostState::Down => self.hosts_down += 1,
+            _ => self.hosts_up += 1,
+        }
+        self.first_start = Some(self.first_start.map_or(host.start, |t| t.min(host.start)));
+        self.last_end = Some(self.last_end.map_or(host.end, |t| t.max(host.end)));
+    }
+
+    pub fn summary(&self) -> RunSummary {
+        let end = self.last_end.unwrap_or(UNIX_EPOCH);
+        let start = self.first_start.unwrap_or(end);
+        RunSummary {
+            end,
+            elapsed: end.duration_since(start).unwrap_or(Duration::ZERO),
+            hosts_up: self.hosts_up,
+            hosts_down: self.hosts_down,
+            hosts_total: self.hosts_up + self.hosts_down,
+            exit: RunExit::Success,
+        }
     }
 }
 
