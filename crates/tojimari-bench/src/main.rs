@@ -417,7 +417,10 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
 
 /// Polls the peak resident size (`VmHWM`) of process `pid` every 10 ms until `finished`; returns the last
 /// value read, in KiB (0 if none was).
-pub(crate) fn watch_peak_rss(pid: u32, finished: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<i64> {
+pub(crate) fn watch_peak_rss(
+    pid: u32,
+    finished: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<i64> {
     std::thread::spawn(move || {
         let mut peak = 0;
         while !finished.load(std::sync::atomic::Ordering::Relaxed) {

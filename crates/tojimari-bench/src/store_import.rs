@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tojimari_store::import::nmap_xml::{Reader, Record};
 use tojimari_store::import::Limits;
+use tojimari_store::import::nmap_xml::{Reader, Record};
 use tojimari_testbed::PgServer;
 
 use crate::{tojimari_binary, watch_peak_rss};

@@ -3,7 +3,8 @@
 //! records nothing. One line on success (`imported 3 hosts (2003 ports) as scan 12`); on failure one
 //! `error:` line naming the file and where in it, exit 2 for a bad file, 1 for a database failure.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
@@ -118,10 +119,18 @@ pub fn run(args: &ImportArgs, argv: &[String]) -> ExitCode {
     // masscan's JSON and list have no summary: the hosts' tally stands in, so the scan is complete.
     let tally = Cell::new(Tally::default());
     let ports = Cell::new(0u64);
+    // The store keeps one observation per host and scan: a host the file lists again (nmap given one
+    // target twice) is skipped, and said so.
+    let seen = RefCell::new(HashSet::new());
+    let repeated = Cell::new(0u64);
     let needs_summary = matches!(format, Format::MasscanJson | Format::MasscanList);
     let imported = records
         .map(|item| {
             item.map(|record| match record {
+                Record::Host(host) if !seen.borrow_mut().insert(host.addr) => {
+                    repeated.set(repeated.get() + 1);
+                    None
+                }
                 Record::Host(host) => {
                     let mut t = tally.get();
                     t.add(&host);
@@ -140,6 +149,12 @@ pub fn run(args: &ImportArgs, argv: &[String]) -> ExitCode {
     let ports = ports.get();
     match result {
         Ok(scan) => {
+            if repeated.get() > 0 {
+                messages::warning(format!(
+                    "skipped {} repeated host reports in {name}: the store keeps the first report of each host",
+                    repeated.get()
+                ));
+            }
             println!("imported {hosts} hosts ({ports} ports) as scan {}", scan.no);
             ExitCode::SUCCESS
         }

@@ -146,8 +146,22 @@ fn samples(db: &str) {
     child.stdin.take().unwrap().write_all(&list).unwrap();
     let (h, _, no) = imported(&child.wait_with_output().unwrap());
     assert_eq!((h, stored(db, no).0.source.as_str()), (1, "masscan-list"));
+
+    // A host listed twice (nmap given one target twice): the first report is kept, and a warning says so.
+    let dir = Dir::new(&format!("dup-{}", db.len()));
+    let text = std::fs::read_to_string(Path::new(DATA).join("nmap-7.93-sS-sV-O.xml")).unwrap();
+    let (from, to) = (text.find("<host ").unwrap(), text.find("</host>").unwrap() + "</host>".len());
+    let twice = format!("{}\n{}{}", &text[..to], &text[from..to], &text[to..]);
+    std::fs::write(dir.path("twice.xml"), twice).unwrap();
+    let out = import(db, &dir.path("twice.xml"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.starts_with("warning: skipped 1 repeated host reports in "), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "imported 1 hosts (3 ports) as scan 6\n");
+    assert_eq!(stored(db, 6).1.len(), 1);
+
     let numbers: Vec<i64> = Store::open(db).unwrap().scans().unwrap().iter().map(|s| s.no).collect();
-    assert_eq!(numbers, [5, 4, 3, 2, 1], "numbered one after another");
+    assert_eq!(numbers, [6, 5, 4, 3, 2, 1], "numbered one after another");
 }
 
 #[test]
