@@ -3,8 +3,8 @@
 //! - [`Store`]: the database (SQLite file or PostgreSQL), its schema (`migrations/`, the same for both), scans
 //!   begun and finished, hosts recorded as observations with the current state per port.
 //! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
-//! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
-//!   records, in bounded memory.
+//! - [`import`]: reading result files (nmap XML; masscan XML, JSON and list; tojimari's JSON Lines) as a
+//!   stream of records, in bounded memory, for [`Store::import_scan`].
 
 pub mod import;
 mod read;

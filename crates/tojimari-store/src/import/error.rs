@@ -25,7 +25,7 @@ pub enum ImportError {
     #[error("the file is larger than the limit of {limit} bytes ({at})")]
     TooLarge { at: Position, limit: u64 },
     /// A tag or text longer than [`Limits::max_token`](crate::import::Limits::max_token).
-    #[error("a tag or text is longer than the limit of {limit} bytes ({at})")]
+    #[error("a tag, text, line or JSON object is longer than the limit of {limit} bytes ({at})")]
     TokenTooLong { at: Position, limit: usize },
     /// Elements nest deeper than [`Limits::max_depth`](crate::import::Limits::max_depth).
     #[error("elements nest deeper than the limit of {limit} ({at})")]
