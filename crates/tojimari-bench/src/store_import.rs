@@ -56,25 +56,25 @@ fn generate(path: &Path, hosts: u32) -> std::io::Result<u64> {
         )?;
         for port in 1..=PORTS_PER_HOST {
             match port % 4 {
-                0 => write!(
+                0 => writeln!(
                     out,
-                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"closed\" reason=\"reset\" reason_ttl=\"64\"/><service name=\"unknown\" method=\"table\" conf=\"3\"/></port>\n"
+                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"closed\" reason=\"reset\" reason_ttl=\"64\"/><service name=\"unknown\" method=\"table\" conf=\"3\"/></port>"
                 )?,
-                1 => write!(
+                1 => writeln!(
                     out,
-                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"filtered\" reason=\"no-response\" reason_ttl=\"0\"/><service name=\"unknown\" method=\"table\" conf=\"3\"/></port>\n"
+                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"filtered\" reason=\"no-response\" reason_ttl=\"0\"/><service name=\"unknown\" method=\"table\" conf=\"3\"/></port>"
                 )?,
-                _ => write!(
+                _ => writeln!(
                     out,
-                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"open\" reason=\"syn-ack\" reason_ttl=\"64\"/><service name=\"http\" product=\"nginx\" version=\"1.22.1\" method=\"probed\" conf=\"10\"><cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe></service></port>\n"
+                    "<port protocol=\"tcp\" portid=\"{port}\"><state state=\"open\" reason=\"syn-ack\" reason_ttl=\"64\"/><service name=\"http\" product=\"nginx\" version=\"1.22.1\" method=\"probed\" conf=\"10\"><cpe>cpe:/a:igor_sysoev:nginx:1.22.1</cpe></service></port>"
                 )?,
             }
         }
         out.write_all(b"</ports>\n<times srtt=\"112\" rttvar=\"54\" to=\"100000\"/>\n</host>\n")?;
     }
-    write!(
+    writeln!(
         out,
-        "<runstats><finished time=\"1796565700\" timestr=\"Sun Dec  6 14:01:40 2026\" summary=\"Nmap done; {hosts} IP addresses ({hosts} hosts up) scanned in 100.00 seconds\" elapsed=\"100.00\" exit=\"success\"/><hosts up=\"{hosts}\" down=\"0\" total=\"{hosts}\"/>\n</runstats>\n</nmaprun>\n"
+        "<runstats><finished time=\"1796565700\" timestr=\"Sun Dec  6 14:01:40 2026\" summary=\"Nmap done; {hosts} IP addresses ({hosts} hosts up) scanned in 100.00 seconds\" elapsed=\"100.00\" exit=\"success\"/><hosts up=\"{hosts}\" down=\"0\" total=\"{hosts}\"/>\n</runstats>\n</nmaprun>"
     )?;
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
