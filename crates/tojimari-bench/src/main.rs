@@ -39,6 +39,8 @@
 //!   `--seeds N` times (default 10, seed N also given to `--seed`) against ground truth of open, closed,
 //!   dropped, prohibited, reset and SYN-dropped ports, without and with 5% loss each way; false opens, missed
 //!   opens and other wrong states per technique; exits 1 if there was any false or missed open.
+//! - `store-import`: `tojimari import` of an nmap XML file of a million ports into SQLite and PostgreSQL:
+//!   rows per second, peak memory beside a file ten times smaller, parse-only time (see [`store_import`]).
 //!
 //! - `store-diff`: no packets: two /16 sweeps recorded into the result store, then the time of `tojimari diff`
 //!   on SQLite and on PostgreSQL: see [`store_diff`].
@@ -65,6 +67,7 @@ mod masscan;
 mod os;
 mod scenarios;
 mod store_diff;
+mod store_import;
 mod version;
 mod watch;
 
@@ -120,7 +123,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),
             "campaign" => crate::campaign::campaign(seeds, peer_timeout),
             "store-diff" => crate::store_diff::store_diff(runs),
+            "store-import" => crate::store_import::store_import(runs),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {
@@ -452,7 +456,10 @@ pub(crate) fn run_tool(ns: &Netns, tool: &ToolRun, jsonl: &str) -> Result<Row, S
 
 /// Polls the peak resident size (`VmHWM`) of process `pid` every 10 ms until `finished`; returns the last
 /// value read, in KiB (0 if none was).
-fn watch_peak_rss(pid: u32, finished: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<i64> {
+pub(crate) fn watch_peak_rss(
+    pid: u32,
+    finished: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<i64> {
     std::thread::spawn(move || {
         let mut peak = 0;
         while !finished.load(std::sync::atomic::Ordering::Relaxed) {

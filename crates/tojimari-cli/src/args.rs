@@ -39,6 +39,8 @@ pub enum Command {
     Diff(crate::diff_cmd::DiffArgs),
     /// Write a recorded scan's files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them.
     Export(ExportArgs),
+    /// Record an nmap, masscan or tojimari result file in the result store as one scan.
+    Import(ImportArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.
@@ -70,6 +72,22 @@ pub struct ExportArgs {
     pub output_all: Option<String>,
     #[command(flatten)]
     pub store: crate::store_plan::StoreOptions,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The format is told from the file's first bytes unless --format names it. A file that cannot \
+                  be read whole records nothing.\nExamples:\n  tojimari import scan.xml\n  \
+                  masscan -p1-1024 198.18.0.0/24 -oJ - | tojimari import -\n  \
+                  tojimari import --db postgres://scanner@db.example/tojimari results.jsonl")]
+pub struct ImportArgs {
+    /// The result file (- reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: crate::store_plan::StoreOptions,
+    /// The file's format, when not told from its first bytes.
+    #[arg(long, value_name = "FORMAT", value_parser = ["nmap-xml", "masscan-xml", "masscan-json", "masscan-list", "jsonl"])]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

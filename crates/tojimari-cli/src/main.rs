@@ -18,6 +18,7 @@ mod exit;
 mod export;
 mod history_cmd;
 mod iflist;
+mod import;
 mod list_scan;
 mod lookup;
 mod messages;
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
         Command::History(args) => history_cmd::run(&args),
         Command::Diff(args) => diff_cmd::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args, &argv),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {

@@ -5,8 +5,8 @@
 //! - [`StoreSink`]: a scan's hosts recorded as they finish, in batches by a writer thread.
 //! - [`this_writer`]: who records a scan; a `running` scan whose process died is marked interrupted when the
 //!   store is next opened (`reap`).
-//! - [`import`]: reading other tools' result files (nmap XML, masscan XML and list output) as a stream of
-//!   records, in bounded memory.
+//! - [`import`]: reading result files (nmap XML; masscan XML, JSON and list; tojimari's JSON Lines) as a
+//!   stream of records, in bounded memory, for [`Store::import_scan`].
 //! - [`diff_scans`]: what changed between two scans ([`ScanDiff`], pure), over [`ScanSnapshot`]s that
 //!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
 //!   [`Store::host_history`] for `history`.

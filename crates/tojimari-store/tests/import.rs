@@ -3,6 +3,9 @@
 
 mod import {
     mod hostile;
+    mod jsonl_file;
+    mod jsonl_round_trip;
+    mod live_masscan;
     mod live_nmap;
     mod masscan_file;
     mod million;

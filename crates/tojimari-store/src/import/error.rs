@@ -25,7 +25,7 @@ pub enum ImportError {
     #[error("the file is larger than the limit of {limit} bytes ({at})")]
     TooLarge { at: Position, limit: u64 },
     /// A tag or text longer than [`Limits::max_token`](crate::import::Limits::max_token).
-    #[error("a tag or text is longer than the limit of {limit} bytes ({at})")]
+    #[error("a tag, text, line or JSON object is longer than the limit of {limit} bytes ({at})")]
     TokenTooLong { at: Position, limit: usize },
     /// Elements nest deeper than [`Limits::max_depth`](crate::import::Limits::max_depth).
     #[error("elements nest deeper than the limit of {limit} ({at})")]
@@ -49,6 +49,15 @@ pub enum ImportError {
     /// Well-formed, but not the expected tool's format.
     #[error("not an nmap XML file ({at}): {what}")]
     NotNmap { at: Position, what: String },
+    /// Not the format being read (detected or forced with `--format`).
+    #[error("not a {format} file ({at}): {what}")]
+    NotFormat { at: Position, format: &'static str, what: String },
+    /// Not valid JSON, or JSON without the fields the format has.
+    #[error("not valid {format} ({at}): {message}")]
+    Json { at: Position, format: &'static str, message: String },
+    /// The file ends before the format says it does (a JSON array left open, no summary line).
+    #[error("the file ends early ({at}): {what}")]
+    Ended { at: Position, what: String },
     /// An attribute whose value cannot be what the format says.
     #[error("bad value ({at}): <{element} {attribute}=\"{value}\">: {problem}")]
     BadValue { at: Position, element: String, attribute: String, value: String, problem: String },
@@ -71,6 +80,9 @@ impl ImportError {
             | ImportError::Syntax { at, .. }
             | ImportError::Truncated { at, .. }
             | ImportError::NotNmap { at, .. }
+            | ImportError::NotFormat { at, .. }
+            | ImportError::Json { at, .. }
+            | ImportError::Ended { at, .. }
             | ImportError::BadValue { at, .. }
             | ImportError::Missing { at, .. } => *at,
         }

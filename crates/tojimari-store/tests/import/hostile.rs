@@ -8,7 +8,14 @@ use tojimari_store::import::{ImportError, Limits};
 const REAL: &[u8] = include_bytes!("../data/nmap-7.93-sS-sV-O.xml");
 
 fn small() -> Limits {
-    Limits { max_bytes: 1 << 20, max_depth: 16, max_token: 4096, max_host_bytes: 64 << 10, max_ports_per_host: 1000 }
+    Limits {
+        max_bytes: 1 << 20,
+        max_depth: 16,
+        max_token: 4096,
+        max_host_bytes: 64 << 10,
+        max_ports_per_host: 1000,
+        max_pending_ports: 1000,
+    }
 }
 
 /// The records before the error, and the error (which must come last).

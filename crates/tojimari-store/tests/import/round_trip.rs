@@ -17,7 +17,7 @@ use tojimari_store::import::Limits;
 use tojimari_store::import::nmap_xml::{Reader, Record};
 
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Shared(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Shared {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -30,7 +30,7 @@ impl Write for Shared {
     }
 }
 
-fn at(secs: u64) -> SystemTime {
+pub(crate) fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
@@ -88,7 +88,7 @@ fn os() -> OsReport {
     }
 }
 
-fn hosts() -> Vec<HostReport> {
+pub(crate) fn hosts() -> Vec<HostReport> {
     let mut ports: Vec<PortResult> = (1..=100u16)
         .filter(|p| ![22, 80].contains(p))
         .map(|p| PortResult::new(Protocol::Tcp, p, PortState::Closed, Reason::Reset))

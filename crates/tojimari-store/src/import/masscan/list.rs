@@ -2,11 +2,11 @@
 //! port (`open tcp 80 198.18.0.2 1796562004`), `banner ...` lines, and `# end`.
 //!
 //! Each port line becomes a host of one port (state `open` or `closed` with reason unknown: the list
-//! does not say), merged with the next lines of the same address as the XML reader does; banner lines
-//! and comments are skipped. The records are hosts only: the list has no header beyond `#masscan` and
+//! does not say), grouped with the file's other lines of the same address as the XML reader does;
+//! banner lines and comments are skipped. The records are hosts only: the list has no header beyond `#masscan` and
 //! no summary.
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::net::IpAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,6 +16,8 @@ use tojimari_core::{PortState, Protocol, Reason};
 use super::Merged;
 use crate::import::nmap_xml::Record;
 use crate::import::{ImportError, Limits, Position};
+
+const FORMAT: &str = "masscan list";
 
 /// Reads masscan `-oL` one record at a time (the line format is in the module documentation of `list.rs`).
 pub struct ListReader<R: BufRead> {
@@ -30,8 +32,8 @@ impl<R: BufRead> std::fmt::Debug for ListReader<R> {
 
 impl<R: BufRead> ListReader<R> {
     pub fn new(input: R, limits: Limits) -> Self {
-        let lines = Lines { input, limits, offset: 0, line: 0, started: false, done: false, buf: Vec::new() };
-        ListReader { inner: Merged::new(lines, limits.max_ports_per_host) }
+        let lines = Lines { lines: crate::import::lines::Lines::new(input, limits), started: false, done: false };
+        ListReader { inner: Merged::new(lines, limits) }
     }
 }
 
@@ -45,39 +47,15 @@ impl<R: BufRead> Iterator for ListReader<R> {
 
 /// One record per port line, before merging.
 struct Lines<R> {
-    input: R,
-    limits: Limits,
-    offset: u64,
-    line: u64,
+    lines: crate::import::lines::Lines<R>,
     started: bool,
     done: bool,
-    buf: Vec<u8>,
 }
 
 impl<R: BufRead> Lines<R> {
     fn step(&mut self) -> Result<Option<Record>, ImportError> {
-        loop {
-            let at = Position { offset: self.offset, line: self.line + 1 };
-            self.buf.clear();
-            let cap = self.limits.max_token as u64 + 1;
-            let n = (&mut self.input)
-                .take(cap)
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|source| ImportError::Io { at, source })?;
-            if n == 0 {
-                return Ok(None);
-            }
-            if n as u64 >= cap && self.buf.last() != Some(&b'\n') {
-                return Err(ImportError::TokenTooLong { at, limit: self.limits.max_token });
-            }
-            self.offset += n as u64;
-            self.line += 1;
-            if self.offset > self.limits.max_bytes {
-                return Err(ImportError::TooLarge { at, limit: self.limits.max_bytes });
-            }
-            let text = std::str::from_utf8(&self.buf)
-                .map_err(|_| ImportError::Syntax { at, message: "not UTF-8 text".into() })?
-                .trim();
+        while let Some((text, at)) = self.lines.next_text(FORMAT)? {
+            let text = text.trim();
             if text.is_empty() || text.starts_with('#') || text.starts_with("banner ") {
                 if !self.started && text.starts_with("#masscan") {
                     self.started = true;
@@ -85,15 +63,20 @@ impl<R: BufRead> Lines<R> {
                 continue;
             }
             if !self.started {
-                return Err(ImportError::NotNmap { at, what: "a masscan list starts with #masscan".into() });
+                return Err(ImportError::NotFormat {
+                    at,
+                    format: FORMAT,
+                    what: "a masscan list starts with #masscan".into(),
+                });
             }
             return parse_line(text, at).map(|host| Some(Record::Host(Box::new(host))));
         }
+        Ok(None)
     }
 }
 
 fn parse_line(text: &str, at: Position) -> Result<HostReport, ImportError> {
-    let bad = |what: &str| ImportError::Syntax { at, message: format!("{what} in masscan list line {text:?}") };
+    let bad = |what: &str| ImportError::NotFormat { at, format: FORMAT, what: format!("{what} in the line {text:?}") };
     let fields: Vec<&str> = text.split_whitespace().collect();
     let [state, proto, port, addr, time, ..] = fields[..] else { return Err(bad("too few fields")) };
     let state: PortState = state.parse().map_err(|_| bad("an unknown state"))?;
@@ -115,6 +98,12 @@ fn parse_line(text: &str, at: Position) -> Result<HostReport, ImportError> {
         timed_out: false,
         os: None,
     })
+}
+
+impl<R: BufRead> super::Positioned for Lines<R> {
+    fn position(&self) -> Position {
+        self.lines.position()
+    }
 }
 
 impl<R: BufRead> Iterator for Lines<R> {
@@ -167,9 +156,9 @@ mod tests {
     #[test]
     fn bad_lines_say_where() {
         let items = read("#masscan\nopen tcp 80 198.18.0.2 1\nopen tcp 99999 198.18.0.2 1\n");
-        let Some(Err(ImportError::Syntax { at, .. })) = items.last() else { panic!("{items:?}") };
+        let Some(Err(ImportError::NotFormat { at, .. })) = items.last() else { panic!("{items:?}") };
         assert_eq!(at.line, 3);
-        assert!(matches!(read("Nmap scan report\n").last(), Some(Err(ImportError::NotNmap { .. }))));
+        assert!(matches!(read("Nmap scan report\n").last(), Some(Err(ImportError::NotFormat { .. }))));
         let long = format!("#masscan\n{}\n", "x".repeat(2 << 20));
         assert!(matches!(read(&long).last(), Some(Err(ImportError::TokenTooLong { .. }))));
         assert!(read("").is_empty());

@@ -38,7 +38,7 @@ use tojimari_core::report::{HostReport, RunExit};
 
 use self::events::{Event, Events};
 use self::values::Element;
-use crate::import::{ImportError, Limits};
+use crate::import::{ImportError, Limits, Position};
 
 /// One `<scaninfo>`, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,11 @@ pub struct Reader<R: BufRead> {
 impl<R: BufRead> Reader<R> {
     pub fn new(input: R, limits: Limits) -> Self {
         Reader { events: Events::new(input, limits), phase: Phase::Prolog, run: None, replay: None }
+    }
+
+    /// Where the reader is in the file.
+    pub fn position(&self) -> Position {
+        self.events.position()
     }
 
     fn next_event(&mut self) -> Result<Event, ImportError> {
@@ -249,6 +254,6 @@ impl<R: BufRead> Iterator for Reader<R> {
 }
 
 /// A host's `no-response` is the host reason, not the port one.
-fn host_reason(reason: Reason) -> Reason {
+pub(crate) fn host_reason(reason: Reason) -> Reason {
     if reason == Reason::NoResponse { Reason::NoHostResponse } else { reason }
 }
