@@ -31,6 +31,9 @@ _tojimari() {
             tojimari,history)
                 cmd="tojimari__subcmd__history"
                 ;;
+            tojimari,import)
+                cmd="tojimari__subcmd__import"
+                ;;
             tojimari,local)
                 cmd="tojimari__subcmd__local"
                 ;;
@@ -53,7 +56,7 @@ _tojimari() {
 
     case "${cmd}" in
         tojimari)
-            opts="-h -V --help --version scan ports check local watch history diff export completions man"
+            opts="-h -V --help --version scan ports check local watch history diff export import completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +202,28 @@ _tojimari() {
             case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tojimari__subcmd__import)
+            opts="-h --db --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "nmap-xml masscan-xml masscan-json masscan-list jsonl" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -34,6 +34,7 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "watch" -d 'Detect
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "history" -d 'The recorded scans, newest first; with a target, its timeline per port'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "diff" -d 'What changed between two recorded scans, with ndiff\'s meaning and exit status'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "export" -d 'Write a recorded scan\'s files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "import" -d 'Record an nmap, masscan or tojimari result file in the result store as one scan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -152,5 +153,12 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-json
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l format -d 'The file\'s format, when not told from its first bytes' -r -f -a "nmap-xml\t''
+masscan-xml\t''
+masscan-json\t''
+masscan-list\t''
+jsonl\t''"
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'
