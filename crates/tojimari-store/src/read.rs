@@ -98,7 +98,8 @@ impl Store {
     /// Up to [`CHUNK`] hosts of `scan` from place `from` on, with their places.
     fn host_chunk(&self, scan: ScanId, from: i64) -> Result<Vec<(i64, HostReport)>, StoreError> {
         type HostSql = (i64, i64, String, String, String, String);
-        type PortSql = (i64, String, i64, String, String, i64, Option<String>);
+        type Text = Option<String>;
+        type PortSql = (i64, String, i64, String, String, i64, Text, Text, Text, Text, Text);
         type FoldSql = (i64, String, String, String, String);
         type Chunk = (Vec<HostSql>, Vec<PortSql>, Vec<FoldSql>);
         let read: Result<Chunk, sqlx::Error> = self.rt.block_on(async {
@@ -116,7 +117,8 @@ impl Store {
             };
             let (low, high) = (first.0, last.0);
             let ports: Vec<PortSql> = sqlx::query_as(
-                "SELECT p.host_id, p.proto, p.port, p.state, p.reason, p.reason_ttl, p.detail FROM port_obs p \
+                "SELECT p.host_id, p.proto, p.port, p.state, p.reason, p.reason_ttl, p.service, p.product, p.version, \
+                 p.tunnel, p.detail FROM port_obs p \
                  JOIN host_obs o ON o.scan_id = p.scan_id AND o.host_id = p.host_id \
                  WHERE p.scan_id = $1 AND o.seq >= $2 AND o.seq <= $3",
             )
@@ -139,8 +141,19 @@ impl Store {
         });
         let (hosts, ports, folds) = read.map_err(|e| self.query_err("reading a scan's hosts", e))?;
         let mut ports_of: HashMap<i64, Vec<StoredPort>> = HashMap::new();
-        for (host, proto, port, state, reason, reason_ttl, detail) in ports {
-            ports_of.entry(host).or_default().push(StoredPort { proto, port, state, reason, reason_ttl, detail });
+        for (host, proto, port, state, reason, reason_ttl, service, product, version, tunnel, detail) in ports {
+            ports_of.entry(host).or_default().push(StoredPort {
+                proto,
+                port,
+                state,
+                reason,
+                reason_ttl,
+                service,
+                product,
+                version,
+                tunnel,
+                detail,
+            });
         }
         let mut folds_of: HashMap<i64, Vec<StoredFold>> = HashMap::new();
         for (host, proto, state, reason, ports) in folds {

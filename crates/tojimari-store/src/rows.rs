@@ -11,7 +11,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use tojimari_core::os::OsReport;
-use tojimari_core::report::{HostReport, HostState, HostTimes, Hostname, PortResult, ServiceInfo};
+use tojimari_core::report::{
+    Detail, Finding, HostReport, HostState, HostTimes, Hostname, PortResult, ServiceInfo, ServiceMethod, Tunnel,
+};
 use tojimari_core::{PortState, Protocol, Reason};
 use tojimari_output::{compact_ranges, folded_by_every_output};
 
@@ -88,6 +90,28 @@ struct HostDetail {
     complete: bool,
     timed_out: bool,
     os: Option<Box<OsReport>>,
+}
+
+/// What `port_obs.detail` keeps of a service: what its columns (name, product, version, tunnel) do not, empty
+/// parts left out (most ports have only a method and a confidence: some 30 bytes, not 200).
+#[derive(Serialize, Deserialize)]
+struct ServiceRest {
+    method: ServiceMethod,
+    conf: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extrainfo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ostype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    devicetype: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    cpe: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    details: Vec<Detail>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<Finding>,
 }
 
 /// Unix milliseconds of `t` (0 before 1970).
@@ -175,7 +199,20 @@ fn port_row(p: &PortResult) -> PortRow {
         version: service.and_then(|s| s.version.clone()),
         tunnel: service.and_then(|s| s.tunnel).map(|t| t.as_str()),
         cert: service.and_then(cert_fingerprint),
-        detail: service.and_then(|s| serde_json::to_string(s).ok()),
+        detail: service.and_then(|s| {
+            serde_json::to_string(&ServiceRest {
+                method: s.method,
+                conf: s.conf,
+                extrainfo: s.extrainfo.clone(),
+                hostname: s.hostname.clone(),
+                ostype: s.ostype.clone(),
+                devicetype: s.devicetype.clone(),
+                cpe: s.cpe.clone(),
+                details: s.details.clone(),
+                findings: s.findings.clone(),
+            })
+            .ok()
+        }),
     }
 }
 
@@ -206,6 +243,10 @@ pub(crate) struct StoredPort {
     pub state: String,
     pub reason: String,
     pub reason_ttl: i64,
+    pub service: Option<String>,
+    pub product: Option<String>,
+    pub version: Option<String>,
+    pub tunnel: Option<String>,
     pub detail: Option<String>,
 }
 
@@ -240,7 +281,27 @@ pub(crate) fn rebuild_host(
         );
         result.reason_ttl = u8::try_from(p.reason_ttl).unwrap_or(0);
         result.service = match &p.detail {
-            Some(json) => Some(Box::new(serde_json::from_str(json).map_err(|e| bad(format!("a service: {e}")))?)),
+            Some(json) => {
+                let rest: ServiceRest = serde_json::from_str(json).map_err(|e| bad(format!("a service: {e}")))?;
+                Some(Box::new(ServiceInfo {
+                    name: p.service.clone().unwrap_or_default(),
+                    method: rest.method,
+                    conf: rest.conf,
+                    product: p.product.clone(),
+                    version: p.version.clone(),
+                    extrainfo: rest.extrainfo,
+                    hostname: rest.hostname,
+                    ostype: rest.ostype,
+                    devicetype: rest.devicetype,
+                    tunnel: match p.tunnel.as_deref() {
+                        Some("ssl") => Some(Tunnel::Ssl),
+                        _ => None,
+                    },
+                    cpe: rest.cpe,
+                    details: rest.details,
+                    findings: rest.findings,
+                }))
+            }
             None => None,
         };
         out.push(result);
@@ -282,7 +343,7 @@ pub(crate) fn rebuild_host(
 mod tests {
     use std::time::Duration;
 
-    use tojimari_core::report::{Detail, Finding, HostnameKind, ServiceMethod, Severity, Tunnel};
+    use tojimari_core::report::{HostnameKind, Severity};
 
     use super::*;
 
@@ -359,6 +420,10 @@ mod tests {
                 state: p.state.into(),
                 reason: p.reason.into(),
                 reason_ttl: p.reason_ttl,
+                service: p.service.clone(),
+                product: p.product.clone(),
+                version: p.version.clone(),
+                tunnel: p.tunnel.map(str::to_string),
                 detail: p.detail.clone(),
             })
             .collect();

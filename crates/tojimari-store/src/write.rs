@@ -7,6 +7,7 @@
 //! that is now folded is updated from the fold.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -48,6 +49,61 @@ pub enum ImportFailure<E> {
 }
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments>;
+
+/// Hosts an import hands to its writer at a time.
+const IMPORT_BATCH: usize = 512;
+
+/// What the reading half of an import hands to the writing half.
+enum Piece {
+    /// The run's header (JSON).
+    Run(String),
+    Hosts(Vec<HostRows>),
+    /// The run's summary (JSON) and its end.
+    Summary(String, i64),
+    /// Everything was read: commit with this status.
+    End(ScanStatus),
+}
+
+/// The reading half of [`Store::import_scan`]: records to rows, in batches. Stops at the first bad record
+/// (without sending [`Piece::End`], so the writer rolls back), or when the writer has stopped.
+fn read_import<E>(
+    records: impl Iterator<Item = Result<Imported, E>>,
+    fallback_ms: i64,
+    rows: &SyncSender<Piece>,
+) -> Result<(), E> {
+    let mut verbose = 0;
+    let mut status = ScanStatus::Interrupted;
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    for record in records {
+        let piece = match record? {
+            Imported::Run(run) => {
+                verbose = run.display.verbose;
+                Piece::Run(serde_json::to_string(&run).unwrap_or_default())
+            }
+            Imported::Host(host) => {
+                batch.push(host_rows(&host, verbose, fallback_ms));
+                if batch.len() < IMPORT_BATCH {
+                    continue;
+                }
+                Piece::Hosts(std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH)))
+            }
+            Imported::Summary(summary) => {
+                status = match summary.exit {
+                    tojimari_core::report::RunExit::Success => ScanStatus::Complete,
+                    tojimari_core::report::RunExit::Error(_) => ScanStatus::Interrupted,
+                };
+                Piece::Summary(serde_json::to_string(&summary).unwrap_or_default(), unix_ms(summary.end))
+            }
+        };
+        if rows.send(piece).is_err() {
+            // The writer failed; it says why.
+            return Ok(());
+        }
+    }
+    let _ = rows.send(Piece::Hosts(batch));
+    let _ = rows.send(Piece::End(status));
+    Ok(())
+}
 
 impl Store {
     /// Records finished hosts of `scan` in one transaction: their observations (folded ports as ranges), their
@@ -102,69 +158,86 @@ impl Store {
         start: &ScanStart,
         records: impl Iterator<Item = Result<Imported, E>>,
     ) -> Result<ScanId, ImportFailure<E>> {
+        // The file is read and turned into rows on this thread while a writer thread puts the rows in the
+        // database: the two halves take about as long as each other. At most a few batches wait between them.
+        let (rows, inbox) = mpsc::sync_channel::<Piece>(4);
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || self.write_import(start, &inbox));
+            let read = read_import(records, start.started_ms, &rows);
+            drop(rows);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(StoreError::Query {
+                    what: self.name().to_string(),
+                    doing: "importing",
+                    message: "the writer stopped".into(),
+                })
+            });
+            match (read, written) {
+                // The input failed: the writer saw the channel close without the end and rolled back.
+                (Err(e), _) => Err(ImportFailure::Input(e)),
+                (Ok(()), Err(e)) => Err(ImportFailure::Store(e)),
+                (Ok(()), Ok(id)) => Ok(id),
+            }
+        })
+    }
+
+    /// The writing half of [`Store::import_scan`]: one transaction, committed only when the reading half
+    /// sends [`Piece::End`].
+    fn write_import(&self, start: &ScanStart, inbox: &Receiver<Piece>) -> Result<ScanId, StoreError> {
         let id = new_id();
-        let store_err = |doing: &'static str, e: sqlx::Error| ImportFailure::Store(self.query_err(doing, e));
-        self.rt.block_on(async {
-            let mut tx = self.write_tx().await.map_err(|e| store_err("importing", e))?;
-            insert_scan(&mut tx, id, start).await.map_err(|e| store_err("importing", e))?;
-            let mut verbose = 0;
-            let mut batch: Vec<HostRows> = Vec::new();
+        let marks = Marks::of(self.backend());
+        let done: Result<Option<i64>, sqlx::Error> = self.rt.block_on(async {
+            let mut tx = self.write_tx().await?;
+            insert_scan(&mut tx, id, start).await?;
             let mut seq = 0i64;
-            let mut status = ScanStatus::Interrupted;
             let mut ended_ms = start.started_ms;
-            for record in records {
-                match record.map_err(ImportFailure::Input)? {
-                    Imported::Run(run) => {
-                        verbose = run.display.verbose;
-                        let json = serde_json::to_string(&run).unwrap_or_default();
+            while let Ok(piece) = inbox.recv() {
+                match piece {
+                    Piece::Run(json) => {
                         sqlx::query("UPDATE scans SET run_info = $1 WHERE id = $2")
                             .bind(json)
                             .bind(id)
                             .execute(&mut *tx)
-                            .await
-                            .map_err(|e| store_err("importing", e))?;
+                            .await?;
                     }
-                    Imported::Host(host) => {
-                        ended_ms = ended_ms.max(unix_ms(host.end));
-                        batch.push(host_rows(&host, verbose, start.started_ms));
-                        if batch.len() >= 512 {
-                            write_rows(&mut tx, Marks::of(self.backend()), id, &batch, seq)
-                                .await
-                                .map_err(|e| store_err("importing", e))?;
-                            seq += batch.len() as i64;
-                            batch.clear();
-                        }
+                    Piece::Hosts(batch) => {
+                        ended_ms = batch.iter().map(|h| h.seen_ms).fold(ended_ms, i64::max);
+                        write_rows(&mut tx, marks, id, &batch, seq).await?;
+                        seq += batch.len() as i64;
                     }
-                    Imported::Summary(summary) => {
-                        status = match summary.exit {
-                            tojimari_core::report::RunExit::Success => ScanStatus::Complete,
-                            tojimari_core::report::RunExit::Error(_) => ScanStatus::Interrupted,
-                        };
-                        ended_ms = unix_ms(summary.end).max(start.started_ms);
-                        let json = serde_json::to_string(&summary).unwrap_or_default();
+                    Piece::Summary(json, end_ms) => {
+                        ended_ms = end_ms.max(start.started_ms);
                         sqlx::query("UPDATE scans SET summary = $1 WHERE id = $2")
                             .bind(json)
                             .bind(id)
                             .execute(&mut *tx)
-                            .await
-                            .map_err(|e| store_err("importing", e))?;
+                            .await?;
+                    }
+                    Piece::End(status) => {
+                        let no = number_scan(&mut tx, id).await?;
+                        sqlx::query("UPDATE scans SET status = $1, ended_ms = $2 WHERE id = $3")
+                            .bind(status.as_str())
+                            .bind(ended_ms)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        return Ok(Some(no));
                     }
                 }
             }
-            write_rows(&mut tx, Marks::of(self.backend()), id, &batch, seq)
-                .await
-                .map_err(|e| store_err("importing", e))?;
-            let no = number_scan(&mut tx, id).await.map_err(|e| store_err("numbering the imported scan", e))?;
-            sqlx::query("UPDATE scans SET status = $1, ended_ms = $2 WHERE id = $3")
-                .bind(status.as_str())
-                .bind(ended_ms)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| store_err("importing", e))?;
-            tx.commit().await.map_err(|e| store_err("importing", e))?;
-            Ok(ScanId { id, no })
-        })
+            // The reading half stopped without the end: nothing is kept.
+            tx.rollback().await?;
+            Ok(None)
+        });
+        match done.map_err(|e| self.query_err("importing", e))? {
+            Some(no) => Ok(ScanId { id, no }),
+            None => Err(StoreError::Query {
+                what: self.name().to_string(),
+                doing: "importing",
+                message: "the input ended early".into(),
+            }),
+        }
     }
 
     fn progress(&self, scan: ScanId) -> Result<ScanProgress, StoreError> {
@@ -467,8 +540,12 @@ struct Seen<'a> {
     at: i64,
 }
 
-/// Updates `current_ports` from a batch: listed ports are inserted or updated, ports with a row that are now
-/// folded are updated from their fold.
+/// The states in which a port may let traffic in: a port is tracked in `current_ports` from the first time it
+/// is seen in one of them ("since when has this door been open"), and followed in every state after that.
+const DOOR_STATES: [&str; 3] = ["open", "open|filtered", "unfiltered"];
+
+/// Updates `current_ports` from a batch: ports seen in a [`DOOR_STATES`] state are inserted or updated; ports
+/// already tracked are updated from whatever this batch says of them, listed or folded.
 async fn update_current(
     tx: &mut Transaction<'static, Any>,
     marks: Marks,
@@ -476,12 +553,34 @@ async fn update_current(
     rows: &[HostRows],
     id_of: &impl Fn(&HostRows) -> i64,
 ) -> Result<(), sqlx::Error> {
+    // What is tracked already for the batch's hosts (one query per chunk of hosts).
+    let mut tracked: HashMap<(i64, String, i64), i64> = HashMap::new();
+    let hosts: Vec<i64> = rows.iter().map(id_of).collect();
+    for chunk in hosts.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT host_id, proto, port, last_seen_ms FROM current_ports WHERE host_id IN {}",
+            marks.list(chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for host in chunk {
+            query = query.bind(*host);
+        }
+        for (host, proto, port, last_seen) in query.fetch_all(&mut **tx).await? {
+            tracked.insert((host, proto, port), last_seen);
+        }
+    }
     // The latest observation per port in this batch (a host may come twice in an imported file).
     let mut listed: BTreeMap<(i64, &str, i64), Seen<'_>> = BTreeMap::new();
     for r in rows {
         for p in &r.ports {
+            let key = (id_of(r), p.proto, p.port);
+            if !DOOR_STATES.contains(&p.state)
+                && (tracked.is_empty() || !tracked.contains_key(&(key.0, key.1.to_string(), key.2)))
+            {
+                continue;
+            }
             let seen = Seen { state: p.state, service: p.service.as_deref(), at: r.seen_ms };
-            let slot = listed.entry((id_of(r), p.proto, p.port)).or_insert_with(|| seen.clone());
+            let slot = listed.entry(key).or_insert_with(|| seen.clone());
             if seen.at >= slot.at {
                 *slot = seen;
             }
@@ -496,6 +595,7 @@ async fn update_current(
         9,
         "ON CONFLICT (host_id, proto, port) DO UPDATE SET \
          first_seen_ms = CASE WHEN excluded.first_seen_ms < current_ports.first_seen_ms \
+           AND excluded.state IN ('open', 'open|filtered', 'unfiltered') \
            THEN excluded.first_seen_ms ELSE current_ports.first_seen_ms END, \
          last_changed_ms = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
            THEN current_ports.last_changed_ms \
@@ -524,42 +624,29 @@ async fn update_current(
         },
     )
     .await?;
-    // Ports already tracked that this batch folded.
-    let folding: Vec<&HostRows> = rows.iter().filter(|r| !r.folds.is_empty()).collect();
-    for chunk in folding.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT host_id, proto, port, last_seen_ms FROM current_ports WHERE host_id IN {}",
-            marks.list(chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
-        for r in chunk {
-            query = query.bind(id_of(r));
+    // Tracked ports this batch folded.
+    let by_host: HashMap<i64, &HostRows> = rows.iter().filter(|r| !r.folds.is_empty()).map(|r| (id_of(r), r)).collect();
+    for ((host, proto, port), last_seen) in &tracked {
+        let Some(r) = by_host.get(host) else { continue };
+        if r.seen_ms < *last_seen {
+            continue;
         }
-        let tracked = query.fetch_all(&mut **tx).await?;
-        let by_host: HashMap<i64, &HostRows> = chunk.iter().map(|r| (id_of(r), *r)).collect();
-        for (host, proto, port, last_seen) in tracked {
-            let Some(r) = by_host.get(&host) else { continue };
-            if r.seen_ms < last_seen {
-                continue;
-            }
-            let Ok(port16) = u16::try_from(port) else { continue };
-            let fold =
-                r.folds.iter().find(|f| f.proto == proto && for_each_port(&f.ports, |p| p != port16) == Some(false));
-            let Some(fold) = fold else { continue };
-            sqlx::query(
-                "UPDATE current_ports SET last_changed_ms = CASE WHEN state = $1 THEN last_changed_ms ELSE $2 END, \
-                 service = CASE WHEN state = $1 THEN service ELSE NULL END, \
-                 state = $1, last_seen_ms = $2, last_scan_id = $3 WHERE host_id = $4 AND proto = $5 AND port = $6",
-            )
-            .bind(fold.state)
-            .bind(r.seen_ms)
-            .bind(scan_id)
-            .bind(host)
-            .bind(proto.as_str())
-            .bind(port)
-            .execute(&mut **tx)
-            .await?;
-        }
+        let Ok(port16) = u16::try_from(*port) else { continue };
+        let fold = r.folds.iter().find(|f| f.proto == proto && for_each_port(&f.ports, |p| p != port16) == Some(false));
+        let Some(fold) = fold else { continue };
+        sqlx::query(
+            "UPDATE current_ports SET last_changed_ms = CASE WHEN state = $1 THEN last_changed_ms ELSE $2 END, \
+             service = CASE WHEN state = $1 THEN service ELSE NULL END, \
+             state = $1, last_seen_ms = $2, last_scan_id = $3 WHERE host_id = $4 AND proto = $5 AND port = $6",
+        )
+        .bind(fold.state)
+        .bind(r.seen_ms)
+        .bind(scan_id)
+        .bind(*host)
+        .bind(proto.as_str())
+        .bind(*port)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

@@ -256,7 +256,8 @@ fn diff_and_history(db: &str, sql: &dyn Fn(&str)) {
         .collect();
     assert_eq!(states, ["closed", "open", "not scanned", "not scanned"]);
     let cur = p80.current.as_ref().unwrap();
-    assert_eq!((cur.state.as_str(), cur.first_seen_ms, cur.last_changed_ms), ("open", 1_500, 10_500));
+    // Closed in scan 1, open in scan 2: the door is tracked from when it was first seen open.
+    assert_eq!((cur.state.as_str(), cur.first_seen_ms, cur.last_changed_ms), ("open", 10_500, 10_500));
     assert!(store.host_history("198.18.0.99", &scans).unwrap().is_none());
     let matcher = tojimari_store::target_matcher("198.18.0.0/30").unwrap();
     assert_eq!(store.known_hosts(&matcher).unwrap(), ["198.18.0.2", "198.18.0.3"]);

@@ -111,7 +111,8 @@ fn scans_are_numbered_and_the_current_state_follows_the_observations(db: &str) {
     assert_eq!((p22.port, p22.state.as_str()), (22, "open"));
     assert_eq!((p22.first_seen_ms, p22.last_seen_ms, p22.last_changed_ms), (1_500, 10_500, 1_500));
     assert_eq!((p80.port, p80.state.as_str(), p80.service.as_deref()), (80, "open", Some("http")));
-    assert_eq!((p80.first_seen_ms, p80.last_seen_ms, p80.last_changed_ms), (1_500, 10_500, 10_500));
+    // 80 was closed in the first scan: a door is tracked from the first time it is seen open.
+    assert_eq!((p80.first_seen_ms, p80.last_seen_ms, p80.last_changed_ms), (10_500, 10_500, 10_500));
 
     let scans = store.scans().unwrap();
     let statuses: Vec<(i64, ScanStatus)> = scans.iter().map(|s| (s.no, s.status)).collect();
@@ -238,9 +239,9 @@ fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
     assert_eq!(current.len(), 1, "{current:?}");
     assert_eq!((current[0].state.as_str(), current[0].last_seen_ms), ("open", 50_000));
 
-    // An older observation (a file from before): 22 was closed at 20_000 and 24 open.
+    // An older observation (a file from before): 22 was already open at 20_000 (with another service), and 24.
     let records: Vec<Result<Imported, &str>> = vec![Ok(Imported::Host(Box::new(at(
-        host(&[(22, PortState::Closed, None), (24, PortState::Open, None)]),
+        host(&[(22, PortState::Open, Some("telnet")), (24, PortState::Open, None)]),
         20_000,
     ))))];
     let old = store.import_scan(&imported, records.into_iter()).unwrap();
@@ -249,6 +250,7 @@ fn imports_are_all_or_nothing_and_keep_time_order(db: &str) {
     let current = store.current_ports(addr).unwrap();
     let p22 = current.iter().find(|c| c.port == 22).unwrap();
     assert_eq!((p22.state.as_str(), p22.first_seen_ms, p22.last_seen_ms), ("open", 20_000, 50_000));
+    assert_eq!(p22.service.as_deref(), Some("ssh"), "the older observation does not overwrite the newer");
     assert!(current.iter().any(|c| c.port == 24 && c.state == "open"));
     // No summary: a file cut short is an interrupted scan.
     let row = store.scans().unwrap().into_iter().find(|s| s.no == 3).unwrap();
