@@ -7,7 +7,7 @@
 //!   the same files again.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tojimari_core::os::OsReport;
@@ -79,17 +79,35 @@ pub(crate) struct HostRows {
     pub seen_ms: i64,
 }
 
-/// What `host_obs.detail` keeps: the host's fields no column holds.
+/// What `host_obs.detail` keeps: the host's fields no column holds, times as Unix nanoseconds and round
+/// trips as `[srtt, rttvar, timeout]` nanoseconds, empty parts left out (a /16 sweep writes 65,536 of these).
 #[derive(Serialize, Deserialize)]
 struct HostDetail {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     hostnames: Vec<Hostname>,
-    state_reason_ttl: u8,
-    start: SystemTime,
-    end: SystemTime,
-    times: Option<HostTimes>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    ttl: u8,
+    start: u128,
+    end: u128,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    times: Option<[u128; 3]>,
     complete: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     timed_out: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     os: Option<Box<OsReport>>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+fn nanos(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+fn at_nanos(n: u128) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 /// What `port_obs.detail` keeps of a service: what its columns (name, product, version, tunnel) do not, empty
@@ -159,10 +177,10 @@ pub(crate) fn host_rows(host: &HostReport, verbose: u8, fallback_ms: i64) -> Hos
     let best = host.os.as_ref().and_then(|os| os.best());
     let detail = HostDetail {
         hostnames: host.hostnames.clone(),
-        state_reason_ttl: host.state_reason_ttl,
-        start: host.start,
-        end: host.end,
-        times: host.times,
+        ttl: host.state_reason_ttl,
+        start: nanos(host.start),
+        end: nanos(host.end),
+        times: host.times.map(|t| [t.srtt.as_nanos(), t.rttvar.as_nanos(), t.timeout.as_nanos()]),
         complete: host.complete,
         timed_out: host.timed_out,
         os: host.os.clone(),
@@ -328,11 +346,14 @@ pub(crate) fn rebuild_host(
             _ => HostState::Unknown,
         },
         state_reason: reason.parse().map_err(|_| bad(format!("reason {reason}")))?,
-        state_reason_ttl: detail.state_reason_ttl,
+        state_reason_ttl: detail.ttl,
         ports: out,
-        start: detail.start,
-        end: detail.end,
-        times: detail.times,
+        start: at_nanos(detail.start),
+        end: at_nanos(detail.end),
+        times: detail.times.map(|[srtt, rttvar, timeout]| {
+            let d = |n: u128| Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX));
+            HostTimes { srtt: d(srtt), rttvar: d(rttvar), timeout: d(timeout) }
+        }),
         complete: detail.complete,
         timed_out: detail.timed_out,
         os: detail.os,

@@ -17,7 +17,7 @@ use crate::rows::unix_ms;
 use crate::store::{ScanId, ScanStatus, Store, StoreError};
 
 /// Hosts per transaction at most; a batch is also written when the writer has waited this long.
-const BATCH_HOSTS: usize = 256;
+const BATCH_HOSTS: usize = 1024;
 const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 enum Job {
