@@ -57,6 +57,7 @@ const IMPORT_BATCH: usize = 512;
 enum Piece {
     /// The run's header (JSON).
     Run(String),
+    /// Hosts as rows (made on the reading side: writing is the slower half).
     Hosts(Vec<HostRows>),
     /// The run's summary (JSON) and its end.
     Summary(String, i64),

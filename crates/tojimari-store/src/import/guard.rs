@@ -83,6 +83,41 @@ impl<R: BufRead> Guard<R> {
         self.line
     }
 
+    /// Advances the lexer over the first `len` bytes of the buffer; the index of the first byte over the token
+    /// limit, if any. Runs of bytes that leave the lexer where it is (text up to `<`, a tag up to `>` or a quote,
+    /// a quoted value up to its quote) are skipped in one step: most of a file is such runs.
+    fn scan(&mut self, len: usize) -> Option<usize> {
+        let mut i = 0;
+        while i < len {
+            let rest = &self.buf[i..len];
+            let same = match self.lex {
+                Lex::Text => rest.iter().position(|&b| b == b'<'),
+                Lex::Tag(None) => rest.iter().position(|&b| matches!(b, b'>' | b'"' | b'\'')),
+                Lex::Tag(Some(q)) => rest.iter().position(|&b| b == q),
+                _ => Some(0),
+            }
+            .unwrap_or(rest.len());
+            if same > 0 {
+                // Each of these bytes only lengthens the stretch.
+                let room = self.limits.max_token.saturating_sub(self.run);
+                if same > room {
+                    return Some(i + room);
+                }
+                self.run += same;
+                let end = i + same;
+                self.prev =
+                    if same >= 2 { [self.buf[end - 2], self.buf[end - 1]] } else { [self.prev[1], self.buf[end - 1]] };
+                i = end;
+                continue;
+            }
+            if !self.step(self.buf[i]) {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// Advances the lexer over one byte; false when the stretch since the last `<` is too long.
     fn step(&mut self, b: u8) -> bool {
         self.lex = match self.lex {
@@ -160,7 +195,7 @@ impl<R: BufRead> BufRead for Guard<R> {
         if keep < n {
             self.tripped = Some(Tripped::TooLarge(self.taken + keep as u64));
         }
-        if let Some(i) = (0..keep).find(|&i| !self.step(self.buf[i])) {
+        if let Some(i) = self.scan(keep) {
             keep = i;
             self.tripped = Some(Tripped::TokenTooLong(self.taken + i as u64));
         }
@@ -203,6 +238,26 @@ mod tests {
 
     fn limits(max_bytes: u64, max_token: usize) -> Limits {
         Limits { max_bytes, max_token, ..Limits::default() }
+    }
+
+    proptest::proptest! {
+        /// Skipping runs finds the same first byte over the limit, and leaves the lexer in the same place, as
+        /// stepping byte by byte.
+        #[test]
+        fn skipping_runs_is_stepping_byte_by_byte(
+            bytes in proptest::collection::vec(proptest::sample::select(b"<>\"'!-[]?a\n".to_vec()), 0..300),
+            max_token in 1usize..40,
+        ) {
+            let mut fast = Guard::new(&b""[..], limits(1 << 20, max_token));
+            let mut slow = Guard::new(&b""[..], limits(1 << 20, max_token));
+            fast.buf = bytes.clone().into_boxed_slice();
+            let by_scan = fast.scan(bytes.len());
+            let by_step = (0..bytes.len()).find(|&i| !slow.step(bytes[i]));
+            proptest::prop_assert_eq!(by_scan, by_step);
+            if by_scan.is_none() {
+                proptest::prop_assert_eq!((fast.lex, fast.run, fast.prev), (slow.lex, slow.run, slow.prev));
+            }
+        }
     }
 
     #[test]
