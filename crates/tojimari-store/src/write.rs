@@ -51,7 +51,7 @@ pub enum ImportFailure<E> {
 type AnyQuery<'q> = Query<'q, Any, AnyArguments>;
 
 /// Hosts an import hands to its writer at a time.
-const IMPORT_BATCH: usize = 512;
+const IMPORT_BATCH: usize = 256;
 
 /// What the reading half of an import hands to the writing half.
 enum Piece {
@@ -161,7 +161,7 @@ impl Store {
     ) -> Result<ScanId, ImportFailure<E>> {
         // The file is read and turned into rows on this thread while a writer thread puts the rows in the
         // database: the two halves take about as long as each other. At most a few batches wait between them.
-        let (rows, inbox) = mpsc::sync_channel::<Piece>(4);
+        let (rows, inbox) = mpsc::sync_channel::<Piece>(2);
         std::thread::scope(|scope| {
             let writer = scope.spawn(move || self.write_import(start, &inbox));
             let read = read_import(records, start.started_ms, &rows);
