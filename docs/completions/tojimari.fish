@@ -67,7 +67,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-grepab
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l stats-every -d 'Print a progress line every TIME (e.g. 10s), also when not on a terminal' -r
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-only -d 'Host discovery only, no port scan [-sn]'
@@ -112,7 +112,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-xml -
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-grepable -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-json -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-all -r
-complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l port -d 'Who holds this port, and how to stop it' -r
@@ -136,12 +136,12 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l store -d 'Al
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -l syslog -d 'Also send each alert to syslog (authpriv.warning)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s q -l quiet -d 'No readable alert lines on stderr (JSON and syslog are still written)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand watch" -s h -l help -d 'Print help'
-complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand history" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand history" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-normal -d 'Also write the text to FILE [-oN]' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-xml -d 'Also write XML to FILE [-oX]' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l output-json -d 'Also write JSON Lines to FILE [-oJ]' -r -F
-complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l text -d 'Text like ndiff\'s on standard output (the default)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l xml -d 'XML (ndiff\'s nmapdiff document) on standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand diff" -l jsonl -d 'JSON Lines on standard output: a header with the totals, then one object per host, port and finding'
@@ -151,9 +151,9 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-xml 
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-grepable -d 'Grepable output to FILE [-oG]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
-complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand export" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand export" -s h -l help -d 'Print help'
-complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l db -d 'The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand import" -l format -d 'The file\'s format, when not told from its first bytes' -r -f -a "nmap-xml\t''
 masscan-xml\t''
 masscan-json\t''

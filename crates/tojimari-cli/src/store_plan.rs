@@ -14,8 +14,8 @@ pub const ENV: &str = "TOJIMARI_DB";
 /// `--db`: the store a command reads or writes. Flatten it into a command's arguments.
 #[derive(Debug, Default, Clone, Args)]
 pub struct StoreOptions {
-    /// The result store: a SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE [default:
-    /// $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db]
+    /// The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may
+    /// be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
 }

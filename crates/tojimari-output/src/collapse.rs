@@ -28,7 +28,7 @@ pub(crate) fn kept_by_open(state: PortState) -> bool {
 }
 
 /// Whether every output format folds a state with `count` ports on a host, at `-v` level `verbose`, whatever
-/// `--open` says: JSON Lines never folds a state [`kept_by_open`], and the nmap formats fold a state only above
+/// `--open` says: JSON Lines never folds open, open|filtered or unfiltered, and the nmap formats fold a state only above
 /// their threshold. What every format folds can be kept as counts and ranges (the result store's
 /// `port_folds`) and printed again identically.
 pub fn folded_by_every_output(state: PortState, count: usize, verbose: u8) -> bool {

@@ -29,7 +29,7 @@ use crate::import::{ImportError, Limits, Position};
 
 const FORMAT: &str = "masscan JSON";
 
-/// Reads masscan `-oJ` one record at a time (see the [module documentation](self)).
+/// Reads masscan `-oJ` one record at a time (the format is described in this module's documentation).
 pub struct JsonReader<R: BufRead> {
     inner: Merged<Objects<R>>,
 }
