@@ -361,7 +361,8 @@ fn history(db: &str) {
     assert!(stdout.contains("198.18.0.2: recorded by 4 scan(s), up in 4"), "{stdout}");
     let p80 = stdout.split("\n80/tcp").nth(1).unwrap_or_else(|| panic!("{stdout}"));
     let p80: Vec<&str> = p80.lines().take(5).collect();
-    assert!(p80[0].contains("now open http; first seen 1970-01-01 00:16:40"), "{p80:?}");
+    // Closed in scan 1, open in scan 2: the door is tracked from when it was first seen open.
+    assert!(p80[0].contains("now open http; first seen 1970-01-01 00:33:20"), "{p80:?}");
     assert!(p80[1].starts_with("  scan 1") && p80[1].ends_with("closed"), "{p80:?}");
     assert!(p80[2].starts_with("  scan 2") && p80[2].ends_with("open http"), "{p80:?}");
     assert!(p80[3].starts_with("  scan 3") && p80[3].ends_with("not scanned"), "{p80:?}");

@@ -38,6 +38,8 @@ CREATE TABLE host_obs (
     distance BIGINT,
     -- The host's place in the scan's output order.
     seq BIGINT NOT NULL,
+    -- When the host was observed (its end time, Unix milliseconds): the time of its ports' current state.
+    seen_ms BIGINT NOT NULL,
     -- Everything else the outputs print about the host (JSON: reason TTL, names with kinds, times, OS report).
     detail TEXT NOT NULL,
     PRIMARY KEY (scan_id, host_id)
