@@ -28,32 +28,15 @@
 //! the state changed, and `a`/`b` `hostnames` or `os` when those did. A `portdiff`'s `change` is opened,
 //! closed, state, not-scanned, newly-scanned, host-down, service or certificate; folded ranges appear as
 //! `port` elements whose `portid` is a range list (`1-21,23`). A side that did not cover the port has no
-//! element. Every value is escaped; control characters are spelled `\xNN`.
+//! element. Every value is escaped; control characters are spelled out as in the scan's own XML.
 
 use std::fmt::Write;
 
 use tojimari_store::{FindingObs, HostDiff, PortDiff, PortObs, ScanDiff, ScanInfo, count_ports, format_port_ranges};
 
-/// An attribute value: XML's specials escaped, characters XML cannot carry spelled out.
+/// An attribute value, escaped as the scan's own XML output escapes its attributes.
 fn attr(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if c < ' ' || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    tojimari_output::xml_attr(value)
 }
 
 fn scan(s: &ScanInfo) -> String {
@@ -188,7 +171,7 @@ mod tests {
     #[test]
     fn values_are_escaped_and_controls_spelled_out() {
         assert_eq!(attr(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
-        assert_eq!(attr("x\ny\u{1}z\u{7f}"), "x&#10;y\\x01z\\x7f");
+        assert_eq!(attr("x\ny<z"), "x&#10;y&lt;z");
         assert_eq!(attr("ünï"), "ünï");
     }
 }

@@ -27,7 +27,7 @@ fn push_hex(out: &mut String, c: char) {
 }
 
 /// A value for `name="..."`: specials escaped, controls spelled out.
-pub(crate) fn xml_attr(value: &str) -> String {
+pub fn xml_attr(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -35,6 +35,7 @@ use std::io::Write;
 use tojimari_core::Sink;
 
 pub use collapse::{compact_ranges, folded_by_every_output};
+pub use escape::xml_attr;
 pub use grepable::GrepableSink;
 pub use jsonl::JsonLinesSink;
 pub use normal::{NormalDestination, NormalSink};
