@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tojimari_core::progress::{Progress, clock};
 use tojimari_engine::Control;
 
 const REDRAW: Duration = Duration::from_millis(100);
@@ -81,7 +82,8 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
             rate = if rate == 0.0 { inst } else { 0.7 * rate + 0.3 * inst };
             last = (now, done);
         }
-        let line = format_line(done, planned, rate, p.open.load(Ordering::Relaxed), now.duration_since(start));
+        let open = p.open.load(Ordering::Relaxed);
+        let line = Progress { done, planned, rate, open, elapsed: now.duration_since(start) }.to_string();
         let mut drawn = terminal();
         let mut err = std::io::stderr().lock();
         if let Some(at) = next_stats
@@ -98,32 +100,4 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
         }
     }
     clear_line(&mut terminal());
-}
-
-/// One progress line: done/total, rate, ETA, open so far.
-pub fn format_line(done: u64, planned: u64, rate: f64, open: u64, elapsed: Duration) -> String {
-    let pct = done as f64 * 100.0 / planned as f64;
-    let eta = if rate > 0.0 && done < planned {
-        clock(Duration::from_secs_f64((planned - done) as f64 / rate))
-    } else {
-        "--:--".to_string()
-    };
-    format!("{done}/{planned} ports ({pct:.1}%), {rate:.0}/s, ETA {eta}, {open} open, {} elapsed", clock(elapsed))
-}
-
-fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_shows_done_rate_eta_open() {
-        let line = format_line(500, 1000, 100.0, 3, Duration::from_secs(5));
-        assert_eq!(line, "500/1000 ports (50.0%), 100/s, ETA 0:00:05, 3 open, 0:00:05 elapsed");
-        assert!(format_line(0, 10, 0.0, 0, Duration::ZERO).contains("ETA --:--"));
-    }
 }

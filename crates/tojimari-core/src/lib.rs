@@ -8,7 +8,7 @@
 //! [`os`] holds what OS detection found (active `-O` and passive guesses), for the printers.
 //! [`civil`] is the one calendar (Unix seconds to UTC dates and back).
 //! [`input`] reads user-supplied text within stated limits (it opens nothing itself). [`diagnostic`]: what
-//! a library tells the user, as values the binary prints.
+//! a library tells the user, as values the binary prints. [`progress`]: a scan's progress line, written and read.
 //! Engines and printers depend on this crate; it depends on none of them.
 
 pub mod catalog;
@@ -18,6 +18,7 @@ pub mod input;
 pub mod os;
 pub mod permutation;
 pub mod portspec;
+pub mod progress;
 pub mod protocol;
 pub mod report;
 pub mod scan_type;
