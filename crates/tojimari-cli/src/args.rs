@@ -237,6 +237,12 @@ pub struct CheckArgs {
     /// The result store the check is recorded into (`--db`, `--no-store`).
     #[command(flatten)]
     pub record: crate::store_plan::RecordArgs,
+    /// Print a progress line every TIME (e.g. 10s) on standard error.
+    #[arg(long = "stats-every", value_name = "TIME")]
+    pub stats_every: Option<String>,
+    /// Refuse every target outside LIST (see `tojimari scan --allowed-targets`).
+    #[arg(long = "allowed-targets", value_name = "LIST", hide = true)]
+    pub allowed_targets: Option<String>,
 }
 
 /// The output options `tojimari check` refuses (see [`CheckArgs::outputs`]).
@@ -491,6 +497,10 @@ pub struct ScanArgs {
     /// Print a progress line every TIME (e.g. 10s), also when not on a terminal.
     #[arg(long = "stats-every", value_name = "TIME", help_heading = "Output")]
     pub stats_every: Option<String>,
+    /// Refuse every target outside LIST (addresses, CIDR blocks, `local`), after names are resolved: what
+    /// `tojimari serve` gives the checks it runs.
+    #[arg(long = "allowed-targets", value_name = "LIST", hide = true)]
+    pub allowed_targets: Option<String>,
     /// No progress line on a terminal.
     #[arg(long = "no-progress", help_heading = "Output")]
     pub no_progress: bool,

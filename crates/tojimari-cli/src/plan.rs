@@ -76,6 +76,8 @@ pub struct ScanPlan {
     pub display: DisplayOptions,
     pub stats_every: Option<Duration>,
     pub progress: bool,
+    /// `--allowed-targets`: every resolved target must lie in this list (as written).
+    pub allowed_targets: Option<String>,
     /// `-e`: the interface every probe must leave through (name, index).
     pub interface: Option<(String, u32)>,
     pub udp_full_split: bool,
@@ -287,6 +289,7 @@ pub fn build(
         outputs,
         display,
         stats_every,
+        allowed_targets: args.allowed_targets.clone(),
         progress: !args.no_progress,
         version,
         list_only: args.list,

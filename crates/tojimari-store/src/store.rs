@@ -109,6 +109,14 @@ pub struct CurrentPort {
     pub last_changed_ms: i64,
 }
 
+/// The columns of a [`ScanRow`], in [`scan_row`]'s order.
+const SCAN_ROW: &str = "no, profile, scope_targets, started_ms, ended_ms, status";
+type ScanRowTuple = (i64, String, String, i64, Option<i64>, String);
+
+fn scan_row((no, profile, targets, started_ms, ended_ms, status): ScanRowTuple) -> ScanRow {
+    ScanRow { no, profile, targets, started_ms, ended_ms, status: ScanStatus::parse(&status) }
+}
+
 /// An open result store.
 #[derive(Debug)]
 pub struct Store {
@@ -273,25 +281,30 @@ impl Store {
 
     /// Every scan, newest first.
     pub fn scans(&self) -> Result<Vec<ScanRow>, StoreError> {
-        type Row = (i64, String, String, i64, Option<i64>, String);
-        let rows: Result<Vec<Row>, sqlx::Error> = self.rt.block_on(
-            sqlx::query_as(
-                "SELECT no, profile, scope_targets, started_ms, ended_ms, status FROM scans WHERE no > 0 ORDER BY no DESC",
-            )
-            .fetch_all(&self.pool),
-        );
+        let sql = format!("SELECT {SCAN_ROW} FROM scans WHERE no > 0 ORDER BY no DESC");
+        let rows: Result<Vec<ScanRowTuple>, sqlx::Error> =
+            self.rt.block_on(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool));
         let rows = rows.map_err(|e| self.query_err("listing scans", e))?;
-        Ok(rows
-            .into_iter()
-            .map(|(no, profile, targets, started_ms, ended_ms, status)| ScanRow {
-                no,
-                profile,
-                targets,
-                started_ms,
-                ended_ms,
-                status: ScanStatus::parse(&status),
-            })
-            .collect())
+        Ok(rows.into_iter().map(scan_row).collect())
+    }
+
+    /// The scans process `pid` of this machine began at or after `since_ms`, oldest first (how `serve` finds
+    /// what the checks it started recorded).
+    pub fn scans_by_writer(&self, pid: u32, since_ms: i64) -> Result<Vec<ScanRow>, StoreError> {
+        let host = crate::reap::this_writer().host;
+        let sql = format!(
+            "SELECT {SCAN_ROW} FROM scans WHERE no > 0 AND writer_pid = $1 AND writer_host = $2 AND started_ms >= $3 \
+             ORDER BY no"
+        );
+        let rows: Result<Vec<ScanRowTuple>, sqlx::Error> = self.rt.block_on(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(i64::from(pid))
+                .bind(host)
+                .bind(since_ms)
+                .fetch_all(&self.pool),
+        );
+        let rows = rows.map_err(|e| self.query_err("finding a process's scans", e))?;
+        Ok(rows.into_iter().map(scan_row).collect())
     }
 
     /// How many hosts `scan` recorded.

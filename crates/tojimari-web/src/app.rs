@@ -20,7 +20,8 @@ pub type AppState = Arc<App>;
 impl App {
     pub fn new(config: Config) -> AppState {
         let storage = Arc::new(Storage::new(config.store.clone()));
-        let runner = Runner::new(config.exe.clone(), config.store.clone(), config.allow.clone(), config.max_running);
+        let runner =
+            Runner::new(config.exe.clone(), config.store.clone(), config.allow_text.clone(), config.max_running);
         Arc::new(App { config, storage, runner })
     }
 }

@@ -12,10 +12,12 @@ pub struct Config {
     pub store: String,
     /// The tojimari binary that runs checks (this one).
     pub exe: PathBuf,
-    /// The password or token's hash (argon2 PHC string); `None` only on loopback.
-    pub password_hash: Option<String>,
-    /// The targets the page may scan: addresses and networks as written (`local` for this machine's).
-    pub allow: String,
+    /// The password or token the browser must give (hashed at start, the text dropped); `None` only on
+    /// loopback.
+    pub password: Option<String>,
+    /// The targets the page may scan, as written (`local` for this machine's), passed to the checks' child
+    /// processes, which enforce it after resolving names.
+    pub allow_text: String,
     /// At most this many checks run at once; more wait in line.
     pub max_running: usize,
 }

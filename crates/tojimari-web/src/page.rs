@@ -99,3 +99,20 @@ pub fn notice(kind: &str, message: &str, hint: Option<&str>) -> Markup {
 pub fn trusted_svg(svg: String) -> Markup {
     PreEscaped(svg)
 }
+
+/// A page that says what was wrong with the request (bad form input, a malformed query string, the store
+/// unavailable), with its status: never a bare 500 or a backtrace.
+pub fn error_page(
+    ctx: &PageCtx,
+    status: axum::http::StatusCode,
+    message: &str,
+    hint: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let title = ctx.t(if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        "store-unavailable"
+    } else {
+        "cannot-do-that"
+    });
+    (status, layout(ctx, &title, notice("error", message, Some(hint)))).into_response()
+}

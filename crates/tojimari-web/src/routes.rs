@@ -17,6 +17,11 @@ use crate::pages;
 pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home::get))
+        .route("/check", get(pages::check::form).post(pages::check::start))
+        .route("/checks/{id}", get(pages::check::page))
+        .route("/checks/{id}/events", get(pages::check::events))
+        .route("/scans/{no}/{file}", get(pages::export::get))
+        .route("/lang", axum::routing::post(pages::lang::post))
         .route("/assets/{name}", get(crate::assets::get))
         .layer(middleware::from_fn_with_state(app.clone(), context))
         .with_state(app)
@@ -67,4 +72,24 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<PageCtx, StatusCode> {
         parts.extensions.get::<PageCtx>().cloned().ok_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
+}
+
+/// Whether a form's CSRF token is the reader's.
+pub fn csrf_ok(_app: &AppState, ctx: &PageCtx, token: &str) -> bool {
+    !ctx.csrf.is_empty() && constant_time_eq(ctx.csrf.as_bytes(), token.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the page may check `targets` (interim: loopback only, until the allow-list lands).
+pub async fn allowed(_app: &AppState, targets: &[String]) -> Result<(), String> {
+    for t in targets {
+        let ok = t.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+        if !ok {
+            return Err(format!("{t} is outside the targets this page may check"));
+        }
+    }
+    Ok(())
 }

@@ -179,6 +179,8 @@ fn base_plan(args: &CheckArgs, raw: bool) -> Result<ScanPlan, UsageError> {
         interface: args.interface.clone(),
         no_ping: true,
         no_progress: true,
+        stats_every: args.stats_every.clone(),
+        allowed_targets: args.allowed_targets.clone(),
         ..ScanArgs::default()
     };
     plan::build(&scan, &mut io::empty(), raw, &mut |_| {})
