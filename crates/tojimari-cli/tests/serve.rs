@@ -1,0 +1,260 @@
+//! `tojimari serve` end to end over HTTP (the browser tests are in crates/tojimari-web/tests): the server and
+//! the checks it runs inside the bed's scanner namespace, the requests from a thread in that namespace.
+//! Each test compares what the page's check recorded with the ground truth the test set up.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use support::http::{Client, Response};
+use tojimari_testbed::{TestBed, firewall, testbed_or_skip};
+
+/// A running `tojimari serve`, killed (by pid) when dropped.
+struct Served {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A scratch directory under target/tmp, removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new(name: &str) -> Dir {
+            let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Served {
+    fn start(bed: &TestBed, name: &str, extra: &[&str]) -> Served {
+        let dir = tempdir::Dir::new(name);
+        let db = dir.0.join("store.db");
+        let mut cmd = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari"));
+        cmd.args(["serve", "--db", db.to_str().unwrap()]).args(extra);
+        if !extra.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
+        let addr = loop {
+            let Some(Ok(line)) = lines.next() else { panic!("serve ended before listening: {said:?}") };
+            if let Some(rest) = line.split("on http://").nth(1) {
+                break rest.split('/').next().unwrap().parse().unwrap();
+            }
+            said.push(line);
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, addr, _dir: dir }
+    }
+
+    fn db(&self) -> String {
+        self._dir.0.join("store.db").to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `profile` on `target` from the New check page; returns the check's page path.
+fn start_check(c: &mut Client, target: &str, profile: &str, options: &str) -> Response {
+    let csrf = c.csrf("/check");
+    c.post("/check", &[("csrf", &csrf), ("target", target), ("profile", profile), ("options", options)])
+}
+
+/// Polls the check's page until it says done (or failed); returns the last page.
+fn wait_done(c: &mut Client, path: &str, limit: Duration) -> Response {
+    let start = Instant::now();
+    loop {
+        let page = c.get(path);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        if page.body.contains("data-over=\"1\"") {
+            return page;
+        }
+        assert!(start.elapsed() < limit, "check not done after {limit:?}:\n{}", page.body);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The open ports the store's latest scan recorded for `addr`, by `tojimari history`.
+fn open_ports_recorded(bed: &TestBed, db: &str, addr: &str) -> Vec<u16> {
+    let out = bed
+        .scanner()
+        .command(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["export", "latest", "-oJ", "-", "--db", db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut ports: Vec<u16> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "port" && v["addr"] == addr && v["state"] == "open")
+        .filter_map(|v| v["port"].as_u64().map(|p| p as u16))
+        .collect();
+    ports.sort_unstable();
+    ports
+}
+
+#[test]
+fn a_check_from_the_page_runs_and_is_recorded() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let _open = target.listen_tcp(&[22, 631]).unwrap();
+    target.firewall(&firewall::drop_tcp(&[80])).unwrap();
+    let addr = target.v4.to_string();
+    let served = Served::start(&bed, "check", &["--allow", "198.18.0.0/15"]);
+    let server = served.addr;
+    let a = addr.clone();
+    let page = bed
+        .scanner()
+        .run_in(move || {
+            let mut c = Client::new(server);
+            let r = start_check(&mut c, &a, "tcp", "");
+            assert_eq!(r.status, 303, "{}", r.body);
+            let path = r.header("location").unwrap().to_string();
+            assert!(path.starts_with("/checks/"), "{path}");
+            wait_done(&mut c, &path, Duration::from_secs(120))
+        })
+        .unwrap();
+    assert!(page.body.contains("631/tcp"), "the report lists the open port:\n{}", page.body);
+    assert_eq!(open_ports_recorded(&bed, &served.db(), &addr), [22, 631]);
+}
+
+#[test]
+fn targets_outside_the_allow_list_are_refused() {
+    let bed = testbed_or_skip!(2);
+    let inside = bed.target(0).v4.to_string();
+    let outside = bed.target(1).v4.to_string();
+    let served = Served::start(&bed, "allow", &["--allow", &format!("{inside}/32")]);
+    let server = served.addr;
+    bed.scanner()
+        .run_in(move || {
+            let mut c = Client::new(server);
+            // The target field: refused by the server before anything runs.
+            let r = start_check(&mut c, &outside, "quick", "");
+            assert_eq!(r.status, 400, "{}", r.body);
+            assert!(r.body.contains(&outside) && r.body.contains("allow"), "{}", r.body);
+            // A target smuggled into custom options: refused by the check itself, after it parsed them.
+            let r = start_check(&mut c, &inside, "custom", &format!("-p 22 {outside}"));
+            assert_eq!(r.status, 303, "{}", r.body);
+            let path = r.header("location").unwrap().to_string();
+            let page = wait_done(&mut c, &path, Duration::from_secs(60));
+            assert!(page.body.contains(&outside) && page.body.contains("outside"), "{}", page.body);
+            // Options that read or write files on the server are refused by name.
+            let r = start_check(&mut c, &inside, "custom", "-iL /etc/passwd");
+            assert_eq!(r.status, 400);
+            assert!(r.body.contains("-iL"), "{}", r.body);
+            // A form without its CSRF token does nothing.
+            let r = c.post("/check", &[("target", &inside), ("profile", "quick")]);
+            assert_eq!(r.status, 403, "{}", r.body);
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_listener_beyond_loopback_asks_for_the_password() {
+    let bed = testbed_or_skip!(1);
+    let dir = tempdir::Dir::new("pw");
+    let pw = dir.0.join("pw");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let scanner_addr = tojimari_testbed::SCANNER_V4.to_string();
+    let listen = format!("{scanner_addr}:0");
+    let served = Served::start(&bed, "auth", &["--listen", &listen, "--password-file", pw.to_str().unwrap()]);
+    let server = served.addr;
+    bed.scanner()
+        .run_in(move || {
+            let mut c = Client::new(server);
+            for path in ["/", "/scans", "/check", "/ports", "/machine"] {
+                let r = c.get(path);
+                assert!(r.status == 303 || r.status == 401, "{path}: {} {}", r.status, r.body);
+                assert!(!r.body.contains("nav-"), "nothing of the page without the password");
+            }
+            let r = c.post("/check", &[("target", "198.18.0.2"), ("profile", "quick")]);
+            assert!(r.status == 303 || r.status == 401 || r.status == 403, "{}", r.status);
+            let csrf = c.csrf("/login");
+            let r = c.post("/login", &[("csrf", &csrf), ("password", "wrong")]);
+            assert_eq!(r.status, 401, "{}", r.body);
+            let csrf = c.csrf("/login");
+            let r = c.post("/login", &[("csrf", &csrf), ("password", "correct horse battery staple")]);
+            assert_eq!(r.status, 303, "{}", r.body);
+            assert_eq!(c.get("/").status, 200);
+        })
+        .unwrap();
+}
+
+#[test]
+fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let open: Vec<u16> = vec![7, 22, 443, 1000];
+    let _open = target.listen_tcp(&open).unwrap();
+    // Dropped ports make the scan last a few seconds (retransmissions), long enough to load pages during it.
+    target.firewall(&firewall::drop_tcp(&(100..400).collect::<Vec<u16>>())).unwrap();
+    let addr = target.v4.to_string();
+    let served = Served::start(&bed, "load", &["--allow", "198.18.0.0/15"]);
+    let server = served.addr;
+    let a = addr.clone();
+    let (errors, loads) = bed
+        .scanner()
+        .run_in(move || {
+            let mut c = Client::new(server);
+            let r = start_check(&mut c, &a, "tcp", "");
+            assert_eq!(r.status, 303, "{}", r.body);
+            let path = r.header("location").unwrap().to_string();
+            // A browser opens the progress stream and goes away after the first event.
+            {
+                use std::io::{Read, Write};
+                let mut s = std::net::TcpStream::connect(server).unwrap();
+                let cookie: Vec<String> = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(s, "GET {path}/events HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n", cookie.join("; ")).unwrap();
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf);
+            }
+            // Eight readers load pages while the scan runs (bounded: 8 x 25 requests).
+            let paths = ["/", "/scans", "/check", path.as_str(), "/ports", "/machine"];
+            let workers: Vec<_> = (0..8)
+                .map(|i| {
+                    let mut c = c.clone();
+                    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+                    std::thread::spawn(move || {
+                        let mut bad = Vec::new();
+                        for n in 0..25 {
+                            let p = &paths[(i + n) % paths.len()];
+                            let r = c.get(p);
+                            if r.status != 200 {
+                                bad.push(format!("{p}: {}", r.status));
+                            }
+                        }
+                        bad
+                    })
+                })
+                .collect();
+            let errors: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+            wait_done(&mut c, &path, Duration::from_secs(180));
+            (errors, 8 * 25)
+        })
+        .unwrap();
+    assert!(errors.is_empty(), "{} of {loads} page loads failed: {errors:?}", errors.len());
+    // The scan was not disturbed: every open port is recorded, and nothing else.
+    assert_eq!(open_ports_recorded(&bed, &served.db(), &addr), open);
+}
