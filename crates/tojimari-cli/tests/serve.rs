@@ -4,14 +4,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use support::http::{Client, Response};
+use tojimari_testbed::http::{Client, Response};
 use tojimari_testbed::{TestBed, firewall, testbed_or_skip};
 
 /// A running `tojimari serve`, killed (by pid) when dropped.
@@ -26,7 +24,8 @@ mod tempdir {
     pub struct Dir(pub std::path::PathBuf);
     impl Dir {
         pub fn new(name: &str) -> Dir {
-            let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
+            let p =
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&p);
             std::fs::create_dir_all(&p).unwrap();
             Dir(p)

@@ -18,6 +18,7 @@
 //! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
 //! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
 //!   [`pg_or_skip!`]), no namespace needed.
+//! - [`http`]: a small HTTP client for `tojimari serve`'s tests and benchmark.
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -48,6 +49,7 @@ mod bed;
 pub mod daemons;
 mod error;
 pub mod firewall;
+pub mod http;
 mod listeners;
 mod netns;
 pub mod persona;

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 pub mod daemons;
-pub mod http;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
-//! A small HTTP/1.1 client for the `serve` tests: one request per connection, cookies kept, redirects not
-//! followed (the tests look at them). Runs inside the bed's namespace (from a `Netns::run_in` thread).
+//! A small HTTP/1.1 client for `tojimari serve` in tests and benchmarks: one request per connection, cookies
+//! kept, redirects not followed (the tests look at them). Used inside the bed's namespace (from a
+//! [`crate::Netns::run_in`] thread), it reaches a server listening on that namespace's loopback.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -44,7 +45,7 @@ impl Client {
 
     pub fn request(&mut self, method: &str, path: &str, body: Option<String>) -> Response {
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).expect("connect to serve");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("set a read timeout");
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         if !self.cookies.is_empty() {
             let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
