@@ -42,6 +42,8 @@
 //! - `store-import`: `tojimari import` of an nmap XML file of a million ports into SQLite and PostgreSQL:
 //!   rows per second, peak memory beside a file ten times smaller, parse-only time (see [`store_import`]).
 //!
+//! - `web-check`: a check from `tojimari serve`'s page beside the same check on the command line: see
+//!   [`web_check`].
 //! - `store-diff`: no packets: two /16 sweeps recorded into the result store, then the time of `tojimari diff`
 //!   on SQLite and on PostgreSQL: see [`store_diff`].
 //!
@@ -70,6 +72,7 @@ mod store_diff;
 mod store_import;
 mod version;
 mod watch;
+mod web_check;
 
 /// An open port: (address, port).
 pub(crate) type Key = (String, u16);
@@ -123,7 +126,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
             "campaign" => crate::campaign::campaign(seeds, peer_timeout),
             "store-diff" => crate::store_diff::store_diff(runs),
             "store-import" => crate::store_import::store_import(runs),
+            "web-check" => crate::web_check::web_check(runs),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {
