@@ -165,6 +165,9 @@ impl Store {
             let options = if backend == Backend::Sqlite {
                 options.after_connect(|conn, _| {
                     Box::pin(async move {
+                        // A new store gets 16 KiB pages: four times fewer pages (and b-tree splits) for the same
+                        // rows than SQLite's default 4 KiB. A store that already has tables keeps its size.
+                        conn.execute("PRAGMA page_size = 16384").await?;
                         // WAL lets a second scan read and queue while one writes; a locked database is
                         // waited for, not failed at once.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
