@@ -18,6 +18,8 @@
 //! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
 //! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
 //!   [`pg_or_skip!`]), no namespace needed.
+//! - [`browser`]: headless Chromium driven over WebDriver inside a namespace, for the web UI's tests
+//!   ([`Browser::start`], [`browser_or_skip!`]).
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -45,6 +47,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bed;
+pub mod browser;
 pub mod daemons;
 mod error;
 pub mod firewall;
@@ -58,6 +61,7 @@ mod skip;
 mod variants;
 
 pub use bed::{MAX_TARGETS, PREFIX, SCANNER_V4, SCANNER_V6, Target, TestBed, cleanup_stale, target_v4, target_v6};
+pub use browser::{Browser, Page, browser_or_skip};
 pub use error::{Error, Result};
 pub use listeners::{BACKLOG, Listeners, Transport};
 pub use netns::Netns;
