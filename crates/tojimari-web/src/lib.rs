@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod allow;
+pub mod auth;
