@@ -25,6 +25,7 @@ const FORM_PAGE: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>harness form</title></head>
 <body>
 <h1>Browser harness</h1>
+<p id="ja">日本語の表示: 開いているポート</p>
 <form id="f" onsubmit="return false"><input id="name" name="name" value="placeholder"></form>
 <button id="go" type="button">Go</button>
 <p id="out">not clicked</p>
@@ -181,7 +182,7 @@ fn chromium_in_the_scanner_namespace_clicks_types_screenshots_and_keeps_markup_i
 
     // The form page: a click runs the page's script with the text typed into the field.
     let form = server.url("/");
-    let (form, title, text, typed, shot) = browser
+    let (form, title, text, typed, ja, shot) = browser
         .run(move |page| async move {
             page.goto(&form).await.unwrap();
             let title = page.title().await.unwrap();
@@ -190,13 +191,15 @@ fn chromium_in_the_scanner_namespace_clicks_types_screenshots_and_keeps_markup_i
             page.click("#go").await.unwrap();
             let text = page.wait_for_text("#out", "hello", Duration::from_secs(5)).await.unwrap();
             let typed = page.find("#name").await.unwrap().prop("value").await.unwrap();
+            let ja = page.text("#ja").await.unwrap();
             let shot = page.screenshot("form").await.unwrap();
-            (form, title, text, typed, shot)
+            (form, title, text, typed, ja, shot)
         })
         .unwrap();
     assert!(form.starts_with("http://127.0.0.1:"), "{form}");
     assert_eq!(title, "harness form");
     assert_eq!(text, "hello, tojimari");
+    assert_eq!(ja, "日本語の表示: 開いているポート");
     assert_eq!(typed.as_deref(), Some("tojimari"));
     assert_eq!(shot, shots.join("form.png"));
     assert_png(&shot);
@@ -262,4 +265,17 @@ fn chromium_in_the_scanner_namespace_clicks_types_screenshots_and_keeps_markup_i
     assert!(left.is_empty(), "processes left in {}: {left:?}", scanner.name());
     drop(server);
     let _ = std::fs::remove_dir_all(&shots);
+}
+
+/// The Japanese pages need a Japanese font, or Chromium draws boxes (in screenshots too);
+/// scripts/test installs fonts-ipafont-gothic.
+#[test]
+fn a_japanese_font_is_installed_for_the_japanese_pages() {
+    if !Path::new(tojimari_testbed::browser::CHROMIUM).exists() && !tojimari_testbed::in_ci() {
+        eprintln!("SKIPPED: no Chromium here, so no Japanese font is needed (run scripts/test)");
+        return;
+    }
+    let output = std::process::Command::new("fc-list").args([":lang=ja", "family"]).output().expect("run fc-list");
+    let families = String::from_utf8_lossy(&output.stdout);
+    assert!(!families.trim().is_empty(), "no font covers Japanese (install fonts-ipafont-gothic: scripts/test)");
 }
