@@ -10,17 +10,20 @@
 //! - [`Sessions`]: the session table (ids, expiry, CSRF tokens); `Send + Sync`, shareable in an
 //!   `Arc`.
 //! - [`LoginLimiter`]: too many failed logins from one address (or one IPv6 /64) lock it out.
+//! - [`Gate`]: the login step (lockout check, password, session) in the right order.
 //! - [`cookie`]: `Set-Cookie` values and the `Cookie` header reader, and the same-origin check
 //!   for state-changing requests.
 //!
 //! The reasons for each default are in `docs/web-security.md`.
 
 pub mod cookie;
+mod gate;
 mod limiter;
 mod random;
 mod secret;
 mod session;
 
+pub use gate::{Gate, LoginError};
 pub use limiter::{LimitPolicy, Locked, LoginLimiter};
 pub use random::{random_bytes, random_token};
 pub use secret::{Credential, constant_time_eq};
