@@ -8,7 +8,8 @@
 //! WebDriver session: headless Chromium (`/usr/bin/chromium`, a child of chromedriver, so in
 //! the same namespace) with a fresh profile in a private temporary directory and the flags
 //! below (no sandbox as root, no GPU, no QUIC, no background networking, no first-run, no
-//! component updates, no sync; a 1280x900 window). [`Browser::run`] hands an async closure a
+//! component updates, no sync; a 1280x900 window unless [`Options`] say otherwise, and there
+//! also the languages the browser asks for). [`Browser::run`] hands an async closure a
 //! [`Page`] (the session, with helpers) and runs it on that thread: cookies and the current
 //! page carry over from one `run` to the next. A panic inside the closure (a failed assertion)
 //! comes back out of `run` as usual.
@@ -72,8 +73,24 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's ChromeDriver (package `chromium-driver`).
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// The window size every session starts with, in CSS pixels.
+/// The window size a session starts with unless [`Options::window`] says otherwise, in CSS pixels.
 pub const WINDOW: (u32, u32) = (1280, 900);
+
+/// How to start the browser; `Options::default()` is what [`Browser::start`] uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The languages the browser asks for (its `Accept-Language`, `navigator.languages`), e.g.
+    /// `"ja"` or `"ja,en"`; `None` leaves Chromium's default (English here).
+    pub accept_language: Option<String>,
+    /// The window size in CSS pixels (what screenshots show).
+    pub window: (u32, u32),
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { accept_language: None, window: WINDOW }
+    }
+}
 
 /// How long [`Browser::start`] waits for chromedriver to listen and Chromium to open a session.
 pub const STARTUP: Duration = Duration::from_secs(30);
@@ -120,6 +137,11 @@ impl Browser {
     /// Chromium or chromedriver is missing, and with [`Error::Server`] (carrying chromedriver's
     /// log) when the session does not open within [`STARTUP`].
     pub fn start(ns: &Netns, artifacts: &Path) -> Result<Browser> {
+        Browser::start_with(ns, artifacts, &Options::default())
+    }
+
+    /// [`Browser::start`] with `options` (another language, another window size).
+    pub fn start_with(ns: &Netns, artifacts: &Path, options: &Options) -> Result<Browser> {
         for program in [CHROMIUM, CHROMEDRIVER] {
             if !Path::new(program).exists() {
                 return Err(Error::NotInstalled { program: program.to_owned() });
@@ -167,9 +189,10 @@ impl Browser {
 
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-        let capabilities = capabilities(&profile);
+        let capabilities = capabilities(&profile, options);
         let artifacts = artifacts.to_owned();
-        let worker = ns.spawn_in(move || work(port, capabilities, artifacts, &ready_tx, &jobs_rx))?;
+        let window = options.window;
+        let worker = ns.spawn_in(move || work(port, capabilities, artifacts, window, &ready_tx, &jobs_rx))?;
         browser.worker = Some(worker);
         browser.jobs = Some(jobs_tx);
         browser.wait_ready(&ready_rx)?;
@@ -280,7 +303,12 @@ impl Drop for Browser {
 /// where Chromium or chromedriver is not installed (and `CI` is not `true`); panics under
 /// `CI=true` and on any other error. Most tests want [`browser_or_skip!`](crate::browser_or_skip!).
 pub fn browser_or_skip(ns: &Netns, artifacts: &Path) -> Option<Browser> {
-    match Browser::start(ns, artifacts) {
+    browser_or_skip_with(ns, artifacts, &Options::default())
+}
+
+/// [`browser_or_skip`] with `options`.
+pub fn browser_or_skip_with(ns: &Netns, artifacts: &Path, options: &Options) -> Option<Browser> {
+    match Browser::start_with(ns, artifacts, options) {
         Ok(browser) => Some(browser),
         Err(error) => {
             crate::skip::skip_or_panic(
@@ -295,11 +323,15 @@ pub fn browser_or_skip(ns: &Netns, artifacts: &Path) -> Option<Browser> {
 
 /// `let browser = browser_or_skip!(bed.scanner(), dir);` starts a [`Browser`] in that namespace,
 /// or returns from the (unit-returning) test after a loud `SKIPPED:` message, or panics under
-/// `CI=true`. See [`browser_or_skip`](fn@crate::browser::browser_or_skip).
+/// `CI=true`. `browser_or_skip!(ns, dir, &options)` starts it with [`Options`]. See
+/// [`browser_or_skip`](fn@crate::browser::browser_or_skip).
 #[macro_export]
 macro_rules! browser_or_skip {
     ($ns:expr, $artifacts:expr) => {
-        match $crate::browser::browser_or_skip($ns, $artifacts) {
+        $crate::browser_or_skip!($ns, $artifacts, &$crate::browser::Options::default())
+    };
+    ($ns:expr, $artifacts:expr, $options:expr) => {
+        match $crate::browser::browser_or_skip_with($ns, $artifacts, $options) {
             Some(browser) => browser,
             None => return,
         }
@@ -312,6 +344,7 @@ macro_rules! browser_or_skip {
 pub struct Page {
     client: Client,
     artifacts: PathBuf,
+    window: (u32, u32),
 }
 
 impl Page {
@@ -425,11 +458,11 @@ impl Page {
             .execute("return Math.ceil(document.documentElement.scrollHeight);")
             .await?
             .as_u64()
-            .map_or(WINDOW.1, |h| u32::try_from(h).unwrap_or(u32::MAX).clamp(WINDOW.1, 8000));
+            .map_or(self.window.1, |h| u32::try_from(h).unwrap_or(u32::MAX).clamp(self.window.1, 8000));
         let what = format!("screenshot {name}");
-        self.client.set_window_size(WINDOW.0, height).await.map_err(failed(what.clone()))?;
+        self.client.set_window_size(self.window.0, height).await.map_err(failed(what.clone()))?;
         let png = self.client.screenshot().await.map_err(failed(what.clone()));
-        self.client.set_window_size(WINDOW.0, WINDOW.1).await.map_err(failed(what))?;
+        self.client.set_window_size(self.window.0, self.window.1).await.map_err(failed(what))?;
         self.save_png(name, &png?)
     }
 
@@ -448,6 +481,7 @@ fn work(
     port: u16,
     capabilities: serde_json::Map<String, Value>,
     artifacts: PathBuf,
+    window: (u32, u32),
     ready: &mpsc::SyncSender<Result<(), String>>,
     jobs: &mpsc::Receiver<Job>,
 ) {
@@ -467,7 +501,7 @@ fn work(
             .map_err(|e| format!("new WebDriver session: {e}"))
     });
     let page = match client {
-        Ok(client) => Page { client, artifacts },
+        Ok(client) => Page { client, artifacts, window },
         Err(reason) => {
             let _ = ready.send(Err(reason));
             return;
@@ -495,8 +529,8 @@ async fn wait_listening(port: u16) -> Result<(), String> {
 }
 
 /// The session's capabilities: Debian's Chromium, headless, quiet on the network, fresh profile.
-fn capabilities(profile: &Path) -> serde_json::Map<String, Value> {
-    let args = [
+fn capabilities(profile: &Path, options: &Options) -> serde_json::Map<String, Value> {
+    let mut args = vec![
         "--headless=new".to_owned(),
         // As root Chromium refuses to start with its sandbox.
         "--no-sandbox".to_owned(),
@@ -509,12 +543,16 @@ fn capabilities(profile: &Path) -> serde_json::Map<String, Value> {
         "--disable-sync".to_owned(),
         "--disable-dev-shm-usage".to_owned(),
         format!("--user-data-dir={}", profile.display()),
-        format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+        format!("--window-size={},{}", options.window.0, options.window.1),
     ];
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
-    });
+    let mut chrome = json!({ "binary": CHROMIUM });
+    if let Some(languages) = &options.accept_language {
+        // The UI language, and the Accept-Language header pages see (the profile preference).
+        args.push(format!("--lang={}", languages.split(',').next().unwrap_or(languages)));
+        chrome["prefs"] = json!({ "intl": { "accept_languages": languages } });
+    }
+    chrome["args"] = json!(args);
+    let caps = json!({ "browserName": "chrome", "goog:chromeOptions": chrome });
     match caps {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),

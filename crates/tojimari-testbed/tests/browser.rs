@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tojimari_testbed::browser::Options;
 use tojimari_testbed::{Netns, browser_or_skip, testbed_or_skip};
 
 /// A page with a form and a button whose click writes the typed name into `#out`.
@@ -109,10 +110,18 @@ fn serve(mut stream: TcpStream) {
     }
     let text = String::from_utf8_lossy(&request);
     let path = text.split_whitespace().nth(1).unwrap_or("/");
+    // The Accept-Language header, echoed by /lang (only letters, digits, `,;=.-`: no markup).
+    let language: String = text
+        .lines()
+        .find_map(|line| line.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("accept-language")))
+        .map(|(_, value)| value.trim().chars().filter(|c| c.is_ascii_alphanumeric() || ",;=.-".contains(*c)).collect())
+        .unwrap_or_default();
+    let lang_page = format!("<!doctype html><title>lang</title><p id=\"lang\">{language}</p>");
     let (status, body) = match path {
         "/" => ("200 OK", FORM_PAGE),
         "/inert" => ("200 OK", INERT_PAGE),
         "/live" => ("200 OK", LIVE_PAGE),
+        "/lang" => ("200 OK", lang_page.as_str()),
         _ => ("404 Not Found", "<!doctype html><title>404</title>not found"),
     };
     let response = format!(
@@ -258,6 +267,33 @@ fn chromium_in_the_scanner_namespace_clicks_types_screenshots_and_keeps_markup_i
         })
         .unwrap();
     assert_eq!(title, "harness form");
+
+    // The default browser asks for English; one started with `ja` asks for Japanese first, as a
+    // Japanese reader's browser does.
+    let lang = server.url("/lang");
+    let english = browser
+        .run(move |page| async move {
+            page.goto(&lang).await.unwrap();
+            page.text("#lang").await.unwrap()
+        })
+        .unwrap();
+    assert!(english.starts_with("en"), "default Accept-Language: {english:?}");
+    let options = Options { accept_language: Some("ja,en".to_owned()), window: (800, 600) };
+    let japanese_browser = browser_or_skip!(scanner, &shots, &options);
+    let lang = server.url("/lang");
+    let (japanese, navigator, width) = japanese_browser
+        .run(move |page| async move {
+            page.goto(&lang).await.unwrap();
+            let header = page.text("#lang").await.unwrap();
+            let navigator = page.execute("return navigator.languages;").await.unwrap();
+            let width = page.execute("return window.innerWidth;").await.unwrap();
+            (header, navigator, width)
+        })
+        .unwrap();
+    assert!(japanese.starts_with("ja"), "Accept-Language with ja: {japanese:?}");
+    assert_eq!(navigator, serde_json::json!(["ja", "en"]));
+    assert_eq!(width, serde_json::json!(800));
+    drop(japanese_browser);
 
     drop(browser);
     assert!(!profile_dir.exists(), "{} left behind", profile_dir.display());
