@@ -293,7 +293,9 @@ fn chromium_in_the_scanner_namespace_clicks_types_screenshots_and_keeps_markup_i
     assert!(japanese.starts_with("ja"), "Accept-Language with ja: {japanese:?}");
     assert_eq!(navigator, serde_json::json!(["ja", "en"]));
     assert_eq!(width, serde_json::json!(800));
+    let dropping = Instant::now();
     drop(japanese_browser);
+    eprintln!("note: a browser closed in {:?}", dropping.elapsed());
 
     drop(browser);
     assert!(!profile_dir.exists(), "{} left behind", profile_dir.display());
