@@ -71,6 +71,15 @@ pub enum Error {
         /// The last lines of the server's log.
         log_tail: String,
     },
+    /// A WebDriver command of a [`Browser`](crate::browser::Browser) failed (an element not found in
+    /// time, a click on nothing, chromedriver gone); `what` says which command, with its argument.
+    #[error("browser: {what}: {reason}")]
+    Browser {
+        /// The command, e.g. "click #go".
+        what: String,
+        /// What chromedriver (or the wait) reported.
+        reason: String,
+    },
     /// An argument the bed refuses, e.g. a route outside the test ranges or too many targets.
     #[error("invalid test-bed argument: {0}")]
     Invalid(String),

@@ -19,6 +19,8 @@
 //! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
 //!   [`pg_or_skip!`]), no namespace needed.
 //! - [`http`]: a small HTTP client for `tojimari serve`'s tests and benchmark.
+//! - [`browser`]: headless Chromium driven over WebDriver inside a namespace, for the web UI's tests
+//!   ([`Browser::start`], [`browser_or_skip!`]).
 //! - [`testbed_or_skip!`] builds a bed or skips loudly (panics under `CI=true`).
 //!
 //! ```no_run
@@ -46,6 +48,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bed;
+pub mod browser;
 pub mod daemons;
 mod error;
 pub mod firewall;
@@ -60,6 +63,7 @@ mod skip;
 mod variants;
 
 pub use bed::{MAX_TARGETS, PREFIX, SCANNER_V4, SCANNER_V6, Target, TestBed, cleanup_stale, target_v4, target_v6};
+pub use browser::{Browser, Page, browser_or_skip};
 pub use error::{Error, Result};
 pub use listeners::{BACKLOG, Listeners, Transport};
 pub use netns::Netns;

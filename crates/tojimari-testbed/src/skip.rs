@@ -42,7 +42,7 @@ pub fn pg_or_skip() -> Option<PgServer> {
 
 /// Panics unless `error` is [`is_unavailable`](Error::is_unavailable) and we are not under
 /// CI; otherwise prints the loud `SKIPPED:` banner naming the current test.
-fn skip_or_panic(thing: &str, needs: &str, error: &Error) {
+pub(crate) fn skip_or_panic(thing: &str, needs: &str, error: &Error) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("this test");
     let message = format!("SKIPPED: {thing} needs {needs}; `{test}` did NOT run: {error}");

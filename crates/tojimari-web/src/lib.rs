@@ -10,8 +10,10 @@
 //! - [`page`]: the reader's context (language, CSRF token) and the common layout.
 //! - [`pages`]: one module per page.
 
+pub mod allow;
 pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod page;
