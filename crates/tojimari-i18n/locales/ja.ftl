@@ -24,15 +24,15 @@ check-col-null = NULL
 check-col-xmas = XMAS
 
 check-icmp = ICMP エコー（ping）: { $result }
-check-icmp-answered = ANSWERED（応答あり）: ping に応答するので、このホストが存在することは外から分かります
-check-icmp-silent = STEALTH（応答なし）: エコー応答はありませんでした
-check-icmp-not-tested = 未確認: ICMP エコーを送るには { $privilege }が必要です
+check-icmp-answered = ANSWERED（応答あり）。ping に応答するので、このホストの存在は外から分かります
+check-icmp-silent = STEALTH（応答なし）。エコー応答はありませんでした
+check-icmp-not-tested = 未確認。ICMP エコーを送るには { $privilege }が必要です
 
 check-trojan-name = トロイの木馬: { $name }
 check-firewall-answered = （ファイアウォールが応答: { $reason }）
 check-banner = バナー: { $banner }
 check-other-ports = （そのほかのポート: CLOSED { $closed } 個、STEALTH { $stealth } 個）
-check-verdict-counts = 判定: { $total } ポート中、OPEN（開いている）{ $open }、CLOSED（閉じている）{ $closed }、STEALTH（応答なし）{ $stealth }。
+check-verdict-counts = 判定: { $total } ポート中 OPEN（開いている）{ $open } 個、CLOSED（閉じている）{ $closed } 個、STEALTH（応答なし）{ $stealth } 個。
 check-serves-nothing = 何も公開していないマシンなら、すべてのポートが STEALTH（応答なし）になるはずです。
 check-closed-visible = CLOSED のポートは、そこにマシンがあることをスキャナーに教えてしまいます。求めていないパケットには応答せず、ファイアウォールで破棄するようにしてください。
 check-all-stealth = すべてのポートが STEALTH（応答なし）で、何も応答しませんでした。このマシンは、これらのポートで開いている扉を見せていません。
