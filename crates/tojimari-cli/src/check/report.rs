@@ -288,3 +288,88 @@ fn write_stealth(out: &mut dyn Write, lang: Lang, addr: IpAddr, runs: &[(&'stati
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::SystemTime;
+
+    use tojimari_core::report::HostReport;
+    use tojimari_i18n::width::display_width;
+
+    use super::*;
+
+    fn results() -> Results {
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+        let ports = vec![
+            PortResult::new(Protocol::Tcp, 21, PortState::Closed, Reason::Reset),
+            PortResult::new(Protocol::Tcp, 22, PortState::Open, Reason::SynAck),
+            PortResult::new(Protocol::Tcp, 25, PortState::Filtered, Reason::AdminProhibited),
+            PortResult::new(Protocol::Tcp, 80, PortState::Filtered, Reason::NoResponse),
+            PortResult::new(Protocol::Tcp, 12345, PortState::Open, Reason::SynAck),
+            PortResult::new(Protocol::Tcp, 31337, PortState::Closed, Reason::Reset),
+        ];
+        let host = HostReport {
+            addr,
+            hostnames: Vec::new(),
+            state: HostState::Up,
+            state_reason: Reason::UserSet,
+            state_reason_ttl: 0,
+            ports,
+            start: SystemTime::UNIX_EPOCH,
+            end: SystemTime::UNIX_EPOCH,
+            times: None,
+            complete: true,
+            timed_out: false,
+            os: None,
+        };
+        Results::from([(addr, host)])
+    }
+
+    fn report(lang: Lang) -> String {
+        let mut out = Vec::new();
+        write(&mut out, lang, CheckKind::Quick, &[("ports", results())], None, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The English report, whole: the texts moved to the catalogue print exactly as before.
+    #[test]
+    fn english_report_is_unchanged() {
+        let want = "\
+tojimari check quick: 198.18.0.2
+  ICMP echo: not tested: sending ICMP echo needs root (or the CAP_NET_RAW capability)
+  PORT       NAME                               RESULT
+  21/tcp     FTP                                CLOSED
+  22/tcp     SSH                                OPEN
+  25/tcp     SMTP                               CLOSED  (a firewall answered: admin-prohibited)
+  80/tcp     HTTP                               STEALTH
+  12345/tcp  trojan: NetBus                     OPEN
+  (other ports: 1 CLOSED, 0 STEALTH)
+Verdict: 2 OPEN, 3 CLOSED, 1 STEALTH of 6 ports.
+  A machine that serves nothing should show every port STEALTH.
+  CLOSED ports tell a scanner the machine is there: have the firewall drop unsolicited packets instead of answering them.
+  22/tcp OPEN: SSH is fine for remote administration: allow only your own addresses, use keys and turn passwords off.
+  12345/tcp OPEN: a well-known backdoor port (NetBus): find the program that holds it (`tojimari local --port 12345` on that machine) and make sure it is one you know.
+
+";
+        assert_eq!(report(Lang::En), want);
+    }
+
+    #[test]
+    fn japanese_report_lines_up_in_terminal_columns() {
+        let ja = report(Lang::Ja);
+        assert!(ja.contains("ICMP エコー（ping）: 未確認。ICMP エコーを送るには root 権限（または CAP_NET_RAW ケーパビリティ）が必要です"), "{ja}");
+        assert!(ja.contains("（ファイアウォールが応答: admin-prohibited）"), "{ja}");
+        assert!(ja.contains("トロイの木馬: NetBus"), "{ja}");
+        assert!(
+            ja.contains("判定: 6 ポート中 OPEN（開いている）2 個、CLOSED（閉じている）3 個、STEALTH（応答なし）1 個。"),
+            "{ja}"
+        );
+        let lines: Vec<&str> = ja.lines().collect();
+        let heading = lines[2];
+        let row = lines.iter().find(|l| l.contains("12345/tcp")).unwrap();
+        let column = |line: &str, word: &str| display_width(&line[..line.find(word).unwrap()]);
+        assert_eq!(column(heading, "名前"), column(row, "トロイの木馬"), "{ja}");
+        assert_eq!(column(heading, "結果"), column(row, "OPEN"), "{ja}");
+    }
+}
