@@ -100,3 +100,23 @@ verdict-closed = CLOSED
     .help = the machine answered that nothing listens, so it is visible
 verdict-stealth = STEALTH
     .help = no answer at all
+
+# The scan page's port table (nmap's columns).
+col-port = PORT
+col-state = STATE
+col-service = SERVICE
+col-version = VERSION
+
+# Compare: diff's meaning.
+diff-added = added
+diff-removed = removed
+diff-changed = changed
+diff-not-scanned = not scanned (which is not the same as closed)
+
+findings-heading = Findings
+export-xml = Export as XML
+export-jsonl = Export as JSON Lines
+# $reason: what the store said (one line).
+store-unavailable = The result store is unavailable: { $reason }
+# Live progress of a running check.
+progress-line = { $done } of { $total } done, { $rate } per second, about { $eta } left, { $open } open so far

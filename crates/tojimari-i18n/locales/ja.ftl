@@ -88,6 +88,22 @@ verdict-closed = CLOSED（閉じている）
 verdict-stealth = STEALTH（応答なし）
     .help = まったく応答がありません
 
+col-port = ポート
+col-state = 状態
+col-service = サービス
+col-version = バージョン
+
+diff-added = 追加
+diff-removed = 削除
+diff-changed = 変更
+diff-not-scanned = 未スキャン（閉じているという意味ではありません）
+
+findings-heading = 検出事項
+export-xml = XML で書き出す
+export-jsonl = JSON Lines で書き出す
+store-unavailable = 結果ストアを利用できません: { $reason }
+progress-line = { $total } 件中 { $done } 件完了、毎秒 { $rate } 件、残り約 { $eta }、これまでに OPEN { $open } 件
+
 ## Exposure findings (the English is tojimari-core's catalogue): title and general advice of each.
 
 finding-telnet-cleartext-title = Telnet がログイン情報と通信内容を暗号化せずに送っている

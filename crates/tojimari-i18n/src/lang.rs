@@ -90,6 +90,16 @@ impl Lang {
         let var = |name: &str| std::env::var(name).ok();
         Lang::from_env_vars(var("LC_ALL").as_deref(), var("LC_MESSAGES").as_deref(), var("LANG").as_deref())
     }
+
+    /// The language of a web request: the reader's own choice (the page's selector, kept in a cookie or a
+    /// query parameter) when it names a language, else the best of the browser's `Accept-Language`, else
+    /// `fallback` (the server's locale: [`Lang::from_env`]).
+    pub fn negotiate(chosen: Option<&str>, accept_language: Option<&str>, fallback: Lang) -> Lang {
+        chosen
+            .and_then(Lang::parse)
+            .or_else(|| accept_language.and_then(Lang::from_accept_language))
+            .unwrap_or(fallback)
+    }
 }
 
 /// An RFC 9110 qvalue (`0`, `0.5`, `1.000`) in thousandths; `None` when malformed or above 1.
@@ -186,6 +196,16 @@ mod tests {
         assert_eq!(Lang::from_env_vars(None, None, Some("C.UTF-8")), Lang::En);
         // The first set variable decides even when it names a language without a catalogue.
         assert_eq!(Lang::from_env_vars(Some("fr_FR.UTF-8"), None, ja), Lang::En);
+    }
+
+    #[test]
+    fn a_request_takes_the_choice_then_the_browser_then_the_server() {
+        let browser = Some("ja,en;q=0.5");
+        assert_eq!(Lang::negotiate(Some("en"), browser, Lang::Ja), Lang::En);
+        assert_eq!(Lang::negotiate(None, browser, Lang::En), Lang::Ja);
+        assert_eq!(Lang::negotiate(Some("klingon"), browser, Lang::En), Lang::Ja);
+        assert_eq!(Lang::negotiate(None, Some("fr"), Lang::Ja), Lang::Ja);
+        assert_eq!(Lang::negotiate(None, None, Lang::En), Lang::En);
     }
 
     #[test]
