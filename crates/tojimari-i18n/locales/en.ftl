@@ -2,20 +2,24 @@
 #
 # Every message here has its twin in ja.ftl, with the same variables and attributes (the catalogue test in
 # crates/tojimari-i18n/src/consistency.rs checks it). Each message is one line: Fluent keeps the line breaks
-# of a multi-line value. The texts of exposure findings, the severity words and `raw-privilege` are not
-# here: their English is defined once in tojimari-core and added to this catalogue by the program (see
-# docs/web-i18n.md); ja.ftl has their Japanese.
+# of a multi-line value. The texts of exposure findings (finding-*), the severity words (severity-*), nmap's
+# port states (state-*) and `raw-privilege` are not here: their English is defined once in tojimari-core and
+# added to this catalogue by the program (see docs/web-i18n.md); ja.ftl has their Japanese.
 
 ## Shared words
 
 language = Language
 
-## check: the plain-words report of `tojimari check`
+# The plain-words verdicts (`tojimari check`'s table, the web pages), with what each means. The Latin word
+# stays in every language, with an explanation after it.
+verdict-open = OPEN
+    .help = a program answers on this port
+verdict-closed = CLOSED
+    .help = the machine answered that nothing listens, so it is visible
+verdict-stealth = STEALTH
+    .help = no answer at all
 
-# The verdict of one port in the report's table (the Latin word, explained in languages other than English).
-check-label-open = OPEN
-check-label-closed = CLOSED
-check-label-stealth = STEALTH
+## check: the plain-words report of `tojimari check`
 
 # Column headings of the port tables.
 check-col-port = PORT
@@ -84,22 +88,6 @@ nav-hosts = Hosts
 nav-ports = Ports and services
 nav-this-machine = This machine
 nav-language = Language
-
-# Port states as nmap names them, in the tables' STATE column.
-state-open = open
-state-closed = closed
-state-filtered = filtered
-state-unfiltered = unfiltered
-state-open-filtered = open|filtered
-state-closed-filtered = closed|filtered
-
-# The plain-words verdicts, with what each means.
-verdict-open = OPEN
-    .help = a program answers on this port
-verdict-closed = CLOSED
-    .help = the machine answered that nothing listens, so it is visible
-verdict-stealth = STEALTH
-    .help = no answer at all
 
 # The scan page's port table (nmap's columns).
 col-port = PORT

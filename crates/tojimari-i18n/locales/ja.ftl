@@ -2,18 +2,21 @@
 #
 # en.ftl のメッセージと一対一に対応し、変数と属性も同じです（crates/tojimari-i18n/src/consistency.rs のテストが確かめます）。
 # 各メッセージは 1 行で書きます（Fluent は複数行の値の改行をそのまま残すため）。
-# 検出項目（finding-*）、深刻度（severity-*）、raw-privilege の英語は tojimari-core に一か所だけ定義されていて、
+# 検出項目（finding-*）、深刻度（severity-*）、ポートの状態（state-*）、raw-privilege の英語は tojimari-core に一か所だけ定義されていて、
 # ここにはその日本語訳を置きます。
 
 ## Shared words
 
 language = 言語
 
-## check: the plain-words report of `tojimari check`
+verdict-open = OPEN（開いている）
+    .help = このポートでプログラムが応答しています
+verdict-closed = CLOSED（閉じている）
+    .help = 何も待ち受けていないとマシンが応答したため、マシンの存在は外から見えます
+verdict-stealth = STEALTH（応答なし）
+    .help = まったく応答がありません
 
-check-label-open = OPEN（開いている）
-check-label-closed = CLOSED（閉じている）
-check-label-stealth = STEALTH（応答なし）
+## check: the plain-words report of `tojimari check`
 
 check-col-port = ポート
 check-col-name = 名前
@@ -73,20 +76,6 @@ nav-hosts = ホスト
 nav-ports = ポートとサービス
 nav-this-machine = このマシン
 nav-language = 言語
-
-state-open = 開いている
-state-closed = 閉じている
-state-filtered = フィルタされている
-state-unfiltered = フィルタなし
-state-open-filtered = 開いているかフィルタされている
-state-closed-filtered = 閉じているかフィルタされている
-
-verdict-open = OPEN（開いている）
-    .help = このポートでプログラムが応答しています
-verdict-closed = CLOSED（閉じている）
-    .help = 何も待ち受けていないとマシンが応答したため、マシンの存在は外から見えます
-verdict-stealth = STEALTH（応答なし）
-    .help = まったく応答がありません
 
 col-port = ポート
 col-state = 状態
@@ -149,7 +138,7 @@ finding-tls-weak-key-advice = 2048 ビット以上の RSA 鍵か 256 ビット�
 finding-tls-weak-signature-title = TLS 証明書が MD5 または SHA-1 で署名されている
 finding-tls-weak-signature-advice = SHA-256（またはそれより強い）署名で証明書を発行し直してください
 
-## Severity words, and the privilege raw packets need (English: tojimari-core).
+## Severity words, nmap's port states and the privilege raw packets need (English: tojimari-core).
 
 severity-info = 情報
 severity-low = 低
@@ -157,3 +146,10 @@ severity-medium = 中
 severity-high = 高
 severity-critical = 緊急
 raw-privilege = root 権限（または CAP_NET_RAW ケーパビリティ）
+
+state-open = 開いている
+state-closed = 閉じている
+state-filtered = フィルタされている
+state-unfiltered = フィルタなし
+state-open-filtered = 開いているかフィルタされている
+state-closed-filtered = 閉じているかフィルタされている

@@ -1,9 +1,10 @@
 //! The English texts whose one definition lives in tojimari-core, given to the English catalogue as Fluent
 //! messages so that every text is looked up the same way and the catalogue test can hold the Japanese
 //! catalogue to them: each finding's title and advice (`finding-<id>-title`, `finding-<id>-advice`, from
-//! [`tojimari_core::catalog`]), the severity words (`severity-<level>`) and the privilege raw packets need
-//! (`raw-privilege`).
+//! [`tojimari_core::catalog`]), the severity words (`severity-<level>`), nmap's port states (`state-open`,
+//! `state-open-filtered`, ...) and the privilege raw packets need (`raw-privilege`).
 
+use tojimari_core::PortState;
 use tojimari_core::catalog::catalog;
 use tojimari_core::diagnostic::RAW_PRIVILEGE;
 use tojimari_core::report::Severity;
@@ -11,6 +12,29 @@ use tojimari_core::report::Severity;
 /// Every severity, lowest first.
 pub const SEVERITIES: [Severity; 5] =
     [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+/// Every port state.
+pub const STATES: [PortState; 6] = [
+    PortState::Open,
+    PortState::Closed,
+    PortState::Filtered,
+    PortState::Unfiltered,
+    PortState::OpenFiltered,
+    PortState::ClosedFiltered,
+];
+
+/// The message id of a port state's word: `state-` and nmap's word with `|` as `-` (`state-open-filtered`).
+pub fn state_id(state: PortState) -> String {
+    // Exhaustive, so that a new state is added to STATES (and to ja.ftl) when core grows one.
+    match state {
+        PortState::Open
+        | PortState::Closed
+        | PortState::Filtered
+        | PortState::Unfiltered
+        | PortState::OpenFiltered
+        | PortState::ClosedFiltered => format!("state-{}", state.as_str().replace('|', "-")),
+    }
+}
 
 /// The message id of a finding's title.
 pub fn title_id(kind_id: &str) -> String {
@@ -47,6 +71,9 @@ pub fn english_source() -> String {
     }
     for severity in SEVERITIES {
         message(&severity_id(severity), severity.as_str());
+    }
+    for state in STATES {
+        message(&state_id(state), state.as_str());
     }
     message("raw-privilege", RAW_PRIVILEGE);
     out

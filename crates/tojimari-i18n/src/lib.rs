@@ -8,6 +8,8 @@
 //!   itself). [`ids`] lists them for other crates' tests.
 //! - [`finding_title`], [`finding_advice`], [`recorded_advice`], [`severity_word`]: exposure findings,
 //!   whose English is tojimari-core's catalogue (the one definition) and whose Japanese is `ja.ftl`'s.
+//! - [`verdict_label`], [`verdict_help`], [`state_word`]: a port's plain-words verdict
+//!   ([`tojimari_core::verdict::Verdict`]) and nmap's port states in the reader's language.
 //! - [`width`]: padding by terminal columns, for tables with Japanese words.
 //!
 //! `docs/web-i18n.md` says how to add a message or a language.
@@ -19,7 +21,9 @@ mod findings;
 mod from_core;
 mod lang;
 pub mod width;
+mod words;
 
 pub use catalog::{TextArg, attribute_with, has, ids, text, text_with};
 pub use findings::{finding_advice, finding_title, recorded_advice, severity_word};
 pub use lang::Lang;
+pub use words::{state_word, verdict_help, verdict_label};

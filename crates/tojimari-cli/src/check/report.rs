@@ -13,63 +13,21 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use tojimari_core::report::PortResult;
-use tojimari_core::{HostState, PortState, Protocol, Reason};
+use tojimari_core::verdict::Verdict;
+use tojimari_core::{HostState, PortState, Protocol};
 use tojimari_i18n::width::{pad_end, truncate};
 use tojimari_i18n::{Lang, recorded_advice, severity_word, text, text_with};
 
 use super::{COMMON_TCP, COMMON_UDP, PRESCAN_TCP, Results, advice, port_in, trojans};
 use crate::args::CheckKind;
 
-/// A port's answer in plain words.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
-    /// A program answers on this port.
-    Open,
-    /// The host answered that nothing listens (or a firewall rejected the probe): it is visible.
-    Closed,
-    /// No answer at all.
-    Stealth,
-}
-
-impl Verdict {
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Open => "OPEN",
-            Verdict::Closed => "CLOSED",
-            Verdict::Stealth => "STEALTH",
-        }
+/// The message of a verdict as the port table shows it (the word, explained in Japanese).
+fn label_id(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Open => "verdict-open",
+        Verdict::Closed => "verdict-closed",
+        Verdict::Stealth => "verdict-stealth",
     }
-
-    /// The message of the verdict as the port table shows it (the word, explained in Japanese).
-    fn label_id(self) -> &'static str {
-        match self {
-            Verdict::Open => "check-label-open",
-            Verdict::Closed => "check-label-closed",
-            Verdict::Stealth => "check-label-stealth",
-        }
-    }
-
-    /// The verdict for one scan's result. UDP ports that stayed silent may still be open: nothing in the
-    /// packets can tell, so they are STEALTH as the plain words define it (no answer at all).
-    pub fn of(port: Option<&PortResult>) -> Verdict {
-        let Some(port) = port else { return Verdict::Stealth };
-        match port.state {
-            PortState::Open => Verdict::Open,
-            PortState::Closed | PortState::Unfiltered | PortState::ClosedFiltered => Verdict::Closed,
-            PortState::Filtered | PortState::OpenFiltered => {
-                if answered(port.reason) {
-                    Verdict::Closed
-                } else {
-                    Verdict::Stealth
-                }
-            }
-        }
-    }
-}
-
-/// Whether a filtered port's reason is an answer (an ICMP error) rather than silence.
-fn answered(reason: Reason) -> bool {
-    !matches!(reason, Reason::NoResponse | Reason::Unknown)
 }
 
 /// The name a check gives a port.
@@ -165,7 +123,7 @@ fn write_ports(out: &mut dyn Write, lang: Lang, kind: CheckKind, addr: IpAddr, r
             "  {:<10} {} {}",
             format!("{}/{}", port.port, port.proto),
             pad_end(&name, 34),
-            text(lang, verdict.label_id())
+            text(lang, label_id(*verdict))
         );
         if let Some(info) = port.service.as_deref() {
             let version = info.version_line();
@@ -294,6 +252,7 @@ mod tests {
     use std::net::Ipv4Addr;
     use std::time::SystemTime;
 
+    use tojimari_core::Reason;
     use tojimari_core::report::HostReport;
     use tojimari_i18n::width::display_width;
 
