@@ -70,13 +70,17 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__check)
-            opts="-e -h --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --help quick stealth trojan tcp udp prescan"
+            opts="-e -h --lang --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --help quick stealth trojan tcp udp prescan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -107,6 +107,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d '
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s e -d 'Send through this network interface' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l lang -d 'The report\'s language: en (English) or ja (Japanese). Default: from LC_ALL, LC_MESSAGES or LANG' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-normal -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-xml -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-grepable -r

@@ -230,6 +230,9 @@ pub struct CheckArgs {
     /// Send through this network interface.
     #[arg(short = 'e', value_name = "IFACE")]
     pub interface: Option<String>,
+    /// The report's language: en (English) or ja (Japanese). Default: from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long = "lang", value_name = "LANG")]
+    pub lang: Option<String>,
     /// nmap's output options (-oN, -oX, -oG, -oJ, -oA), accepted here only to be refused with a clear
     /// message: a check writes its report to standard output.
     #[command(flatten)]

@@ -344,7 +344,7 @@ fn clap_error(e: clap::Error, subcommand: Option<&str>) -> ExitCode {
             if e.kind() == ErrorKind::UnknownArgument && subcommand == Some("check") {
                 return usage(&UsageError::new(
                     first,
-                    "a check takes CHECK, TARGET... and -e IFACE only; nmap's scan options belong to `tojimari scan`",
+                    "a check takes CHECK, TARGET..., -e IFACE and --lang LANG only; nmap's scan options belong to `tojimari scan`",
                 ));
             }
             let hint = rendered

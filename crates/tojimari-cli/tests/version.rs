@@ -171,13 +171,34 @@ fn prescan_check_shows_banners_in_plain_words() {
     let _ssh = daemons::start(target, Daemon::OpenSsh, Posture::Exposed).unwrap();
     let _ftp = daemons::start(target, Daemon::Vsftpd, Posture::Exposed).unwrap();
     let addr = target.v4.to_string();
-    let out = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari")).args(["check", "prescan", &addr]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The report's language follows the locale: English with none set, Japanese with a Japanese one.
+    let prescan = |lang: Option<&str>| {
+        let mut command = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari"));
+        command.env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+        if let Some(lang) = lang {
+            command.env("LANG", lang);
+        }
+        let out = command.args(["check", "prescan", &addr]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = prescan(None);
     assert!(text.contains("banner: SSH-2.0-OpenSSH_9"), "{text}");
     assert!(text.contains("banner: 220 (vsFTPd 3.0.3)"), "{text}");
-    assert!(text.contains("ftp-anonymous"), "{text}");
+    assert!(
+        text.contains("ftp-anonymous [medium]: ") && text.contains("-- Set anonymous_enable=NO (vsftpd)"),
+        "{text}"
+    );
     assert!(text.lines().any(|l| l.contains("25/tcp") && l.contains("CLOSED")), "{text}");
+    // Findings keep their ids and evidence; severity and the catalogue's advice are in Japanese.
+    let ja = prescan(Some("ja_JP.UTF-8"));
+    assert!(ja.contains("バナー: SSH-2.0-OpenSSH_9") && ja.contains("バナー: 220 (vsFTPd 3.0.3)"), "{ja}");
+    assert!(ja.contains("ftp-anonymous [中]: USER anonymous"), "{ja}");
+    assert!(
+        ja.contains("-- 誰にでもファイルを公開するためのサーバーでない限り、anonymous_enable=NO（vsftpd）"),
+        "{ja}"
+    );
+    assert!(ja.contains("21/tcp OPEN（開いている）: FTP はパスワードを暗号化せずに送ります"), "{ja}");
     drop(bed);
 }
 

@@ -4,6 +4,7 @@
 //! in which order ([`permutation`]), what a port's answer means ([`state`]), what the services table says
 //! about a port ([`services`]), and how results flow out of an engine ([`report`], [`sink`]).
 //! [`scan_type`] names the scan techniques (nmap's options, XML and output names).
+//! [`verdict`] tells a port's answer in plain words (OPEN / CLOSED / STEALTH).
 //! [`catalog`] is the one list of exposure findings (ids, severities, advice).
 //! [`os`] holds what OS detection found (active `-O` and passive guesses), for the printers.
 //! [`civil`] is the one calendar (Unix seconds to UTC dates and back).
@@ -27,6 +28,7 @@ pub mod sink;
 pub mod state;
 pub mod target;
 pub mod timing;
+pub mod verdict;
 
 pub use protocol::Protocol;
 pub use report::{

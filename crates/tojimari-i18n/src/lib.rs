@@ -1,42 +1,29 @@
-//! Placeholder until the catalogues land: the API the web crate calls, returning message ids.
+//! tojimari's texts for readers, in English and Japanese: one Fluent catalogue per language
+//! (`locales/en.ftl`, `locales/ja.ftl`, embedded in the binary), the reader's language chosen from a
+//! browser's `Accept-Language` or the locale variables, and the helpers the web pages and `tojimari check`
+//! call.
+//!
+//! - [`Lang`]: the languages, and how one is chosen ([`Lang::from_accept_language`], [`Lang::from_env`]).
+//! - [`text`], [`text_with`]: a message by id, with its variables; never fails (a missing id comes back as
+//!   itself). [`ids`] lists them for other crates' tests.
+//! - [`finding_title`], [`finding_advice`], [`recorded_advice`], [`severity_word`]: exposure findings,
+//!   whose English is tojimari-core's catalogue (the one definition) and whose Japanese is `ja.ftl`'s.
+//! - [`verdict_label`], [`verdict_help`], [`state_word`]: a port's plain-words verdict
+//!   ([`tojimari_core::verdict::Verdict`]) and nmap's port states in the reader's language.
+//! - [`width`]: padding by terminal columns, for tables with Japanese words.
+//!
+//! `docs/web-i18n.md` says how to add a message or a language.
 
-/// A language the texts exist in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    Ja,
-}
+mod catalog;
+#[cfg(test)]
+mod consistency;
+mod findings;
+mod from_core;
+mod lang;
+pub mod width;
+mod words;
 
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Ja => "日本語",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.get(..2)? {
-            "en" => Some(Lang::En),
-            "ja" => Some(Lang::Ja),
-            _ => None,
-        }
-    }
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        header.split(',').find_map(|p| Lang::parse(p.trim()))
-    }
-    pub fn from_env() -> Lang {
-        std::env::var("LANG").ok().and_then(|v| Lang::parse(&v)).unwrap_or(Lang::En)
-    }
-}
-
-/// The text of message `id`.
-pub fn text(_lang: Lang, id: &str) -> String {
-    id.to_string()
-}
+pub use catalog::{TextArg, attribute_with, has, ids, text, text_with};
+pub use findings::{finding_advice, finding_title, recorded_advice, severity_word};
+pub use lang::Lang;
+pub use words::{state_word, verdict_help, verdict_label};

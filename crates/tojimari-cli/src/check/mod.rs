@@ -7,6 +7,9 @@
 //! words: OPEN (a program answers), CLOSED (the host answered that nothing listens: it is visible), STEALTH
 //! (no answer at all). A machine that serves nothing should show every port STEALTH; every OPEN port gets a
 //! line of advice. nmap's output options are refused: the report goes to standard output.
+//!
+//! The report is in the reader's language (English or Japanese): `--lang`, else the locale variables
+//! (`LC_ALL`, `LC_MESSAGES`, `LANG`); its texts are the tojimari-i18n catalogues'.
 
 mod advice;
 mod report;
@@ -24,6 +27,7 @@ use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, ScanType, Sink};
 use tojimari_engine::Discovery;
 use tojimari_engine::raw::PingProbe;
+use tojimari_i18n::Lang;
 
 use crate::args::{CheckArgs, CheckKind, ScanArgs};
 use crate::plan::{self, ScanPlan, UsageError, VersionPlan};
@@ -78,6 +82,10 @@ pub const PRESCAN_TCP: &[(u16, &str)] = &[
 type Results = BTreeMap<IpAddr, HostReport>;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    let lang = match language(args) {
+        Ok(lang) => lang,
+        Err(e) => return usage(&e),
+    };
     if let Some(e) = refused_output(args) {
         return usage(&e);
     }
@@ -99,7 +107,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     };
     let command = format!("tojimari check {} {}", args.kind.name(), args.targets.join(" "));
     let recording = crate::record::Recording::new(&args.record);
-    let code = check(args, raw, &base, &targets, &command, recording.as_ref());
+    let code = check(args, lang, raw, &base, &targets, &command, recording.as_ref());
     if let Some(recording) = &recording {
         recording.tell();
     }
@@ -109,6 +117,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 /// Runs the check's scans (each recorded when `recording`) and writes the report.
 fn check(
     args: &CheckArgs,
+    lang: Lang,
     raw: bool,
     base: &ScanPlan,
     targets: &Targets,
@@ -143,7 +152,7 @@ fn check(
         None
     };
     let mut stdout = io::stdout().lock();
-    let outcome = report::write(&mut stdout, args.kind, &runs, ping.as_ref(), raw);
+    let outcome = report::write(&mut stdout, lang, args.kind, &runs, ping.as_ref(), raw);
     match outcome {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -152,6 +161,18 @@ fn check(
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// The report's language: `--lang` (a language tag or locale name: en, ja, ja_JP.UTF-8), else the locale
+/// variables.
+fn language(args: &CheckArgs) -> Result<Lang, UsageError> {
+    let Some(given) = &args.lang else { return Ok(Lang::from_env()) };
+    Lang::parse(given).ok_or_else(|| {
+        UsageError::new(
+            format!("--lang must be en (English) or ja (Japanese), not \"{given}\""),
+            format!("for example: tojimari check {} --lang ja TARGET", args.kind.name()),
+        )
+    })
 }
 
 /// nmap's output options given to `check`: refused, naming the option, since the report is plain words on

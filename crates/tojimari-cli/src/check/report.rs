@@ -4,62 +4,34 @@
 //! one line of advice per OPEN port. Long checks (tcp, udp, trojan) list only the ports that answered and
 //! count the STEALTH ones; the short ones list every port. The stealth check shows the four probe types side
 //! by side and says what kind of firewall the answers point to.
+//!
+//! The words come from the catalogues (`check-*` messages) in the reader's language; the table columns are
+//! padded by terminal width, so Japanese headings line up.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
 use tojimari_core::report::PortResult;
-use tojimari_core::{HostState, PortState, Protocol, Reason};
+use tojimari_core::verdict::Verdict;
+use tojimari_core::{HostState, PortState, Protocol};
+use tojimari_i18n::width::{pad_end, truncate};
+use tojimari_i18n::{Lang, recorded_advice, severity_word, text, text_with};
 
 use super::{COMMON_TCP, COMMON_UDP, PRESCAN_TCP, Results, advice, port_in, trojans};
 use crate::args::CheckKind;
 
-/// A port's answer in plain words.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
-    /// A program answers on this port.
-    Open,
-    /// The host answered that nothing listens (or a firewall rejected the probe): it is visible.
-    Closed,
-    /// No answer at all.
-    Stealth,
-}
-
-impl Verdict {
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Open => "OPEN",
-            Verdict::Closed => "CLOSED",
-            Verdict::Stealth => "STEALTH",
-        }
+/// The message of a verdict as the port table shows it (the word, explained in Japanese).
+fn label_id(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Open => "verdict-open",
+        Verdict::Closed => "verdict-closed",
+        Verdict::Stealth => "verdict-stealth",
     }
-
-    /// The verdict for one scan's result. UDP ports that stayed silent may still be open: nothing in the
-    /// packets can tell, so they are STEALTH as the issue's plain words define it (no answer at all).
-    pub fn of(port: Option<&PortResult>) -> Verdict {
-        let Some(port) = port else { return Verdict::Stealth };
-        match port.state {
-            PortState::Open => Verdict::Open,
-            PortState::Closed | PortState::Unfiltered | PortState::ClosedFiltered => Verdict::Closed,
-            PortState::Filtered | PortState::OpenFiltered => {
-                if answered(port.reason) {
-                    Verdict::Closed
-                } else {
-                    Verdict::Stealth
-                }
-            }
-        }
-    }
-}
-
-/// Whether a filtered port's reason is an answer (an ICMP error) rather than silence.
-fn answered(reason: Reason) -> bool {
-    !matches!(reason, Reason::NoResponse | Reason::Unknown)
 }
 
 /// The name a check gives a port.
-fn port_name(kind: CheckKind, proto: Protocol, port: u16) -> String {
+fn port_name(lang: Lang, kind: CheckKind, proto: Protocol, port: u16) -> String {
     let table = match (kind, proto) {
         (_, Protocol::Udp) => COMMON_UDP,
         (CheckKind::Prescan, _) => PRESCAN_TCP,
@@ -71,13 +43,15 @@ fn port_name(kind: CheckKind, proto: Protocol, port: u16) -> String {
     if proto == Protocol::Tcp
         && let Some(name) = trojans::name(port)
     {
-        return format!("trojan: {name}");
+        return text_with(lang, "check-trojan-name", &[("name", name.into())]);
     }
     tojimari_core::services::lookup(proto, port).map_or_else(|| "-".to_string(), |e| e.name.to_string())
 }
 
+/// The report of a check's runs (and `quick`'s ping) in `lang`.
 pub fn write(
     out: &mut dyn Write,
+    lang: Lang,
     kind: CheckKind,
     runs: &[(&'static str, Results)],
     ping: Option<&Results>,
@@ -87,26 +61,28 @@ pub fn write(
     for addr in addrs {
         writeln!(out, "tojimari check {}: {addr}", kind.name())?;
         if kind == CheckKind::Quick {
-            let not_tested = format!("not tested: sending ICMP echo needs {}", crate::messages::RAW_PRIVILEGE);
-            let word = match ping.and_then(|p| p.get(&addr)) {
-                Some(host) if host.state == HostState::Up => "ANSWERED: the host answers ping, so it shows it exists",
-                Some(_) => "STEALTH: no echo reply",
-                None if raw => "STEALTH: no echo reply",
-                None => &not_tested,
+            let result = match ping.and_then(|p| p.get(&addr)) {
+                Some(host) if host.state == HostState::Up => text(lang, "check-icmp-answered"),
+                Some(_) => text(lang, "check-icmp-silent"),
+                None if raw => text(lang, "check-icmp-silent"),
+                None => {
+                    let privilege = text(lang, "raw-privilege");
+                    text_with(lang, "check-icmp-not-tested", &[("privilege", (&privilege).into())])
+                }
             };
-            writeln!(out, "  ICMP echo: {word}")?;
+            writeln!(out, "  {}", text_with(lang, "check-icmp", &[("result", (&result).into())]))?;
         }
         if kind == CheckKind::Stealth {
-            write_stealth(out, addr, runs)?;
+            write_stealth(out, lang, addr, runs)?;
         } else {
-            write_ports(out, kind, addr, &runs[0].1)?;
+            write_ports(out, lang, kind, addr, &runs[0].1)?;
         }
         writeln!(out)?;
     }
     Ok(())
 }
 
-fn write_ports(out: &mut dyn Write, kind: CheckKind, addr: IpAddr, results: &Results) -> io::Result<()> {
+fn write_ports(out: &mut dyn Write, lang: Lang, kind: CheckKind, addr: IpAddr, results: &Results) -> io::Result<()> {
     let Some(host) = results.get(&addr) else { return Ok(()) };
     // Every port of the short lists is shown; of the long ones (tcp, udp, the trojan ports inside quick) only
     // the OPEN ones, with the rest counted.
@@ -134,61 +110,67 @@ fn write_ports(out: &mut dyn Write, kind: CheckKind, addr: IpAddr, results: &Res
             open.push(port);
         }
     }
-    writeln!(out, "  {:<10} {:<34} RESULT", "PORT", "NAME")?;
+    writeln!(
+        out,
+        "  {} {} {}",
+        pad_end(&text(lang, "check-col-port"), 10),
+        pad_end(&text(lang, "check-col-name"), 34),
+        text(lang, "check-col-result")
+    )?;
     for (port, verdict) in &rows {
-        let mut name = port_name(kind, port.proto, port.port);
-        if name.chars().count() > 34 {
-            name = name.chars().take(33).chain(['…']).collect();
-        }
-        let mut line = format!("  {:<10} {name:<34} {}", format!("{}/{}", port.port, port.proto), verdict.word());
+        let name = truncate(&port_name(lang, kind, port.proto, port.port), 34);
+        let mut line = format!(
+            "  {:<10} {} {}",
+            format!("{}/{}", port.port, port.proto),
+            pad_end(&name, 34),
+            text(lang, label_id(*verdict))
+        );
         if let Some(info) = port.service.as_deref() {
             let version = info.version_line();
             let what = if version.is_empty() { info.name.clone() } else { format!("{} {version}", info.name) };
             line.push_str(&format!("  {}", crate::check::advice::printable(&what)));
         }
         if *verdict == Verdict::Closed && port.state != PortState::Closed {
-            line.push_str(&format!("  (a firewall answered: {})", port.reason.as_str()));
+            let answered = text_with(lang, "check-firewall-answered", &[("reason", port.reason.as_str().into())]);
+            line.push_str(&format!("  {answered}"));
         }
         writeln!(out, "{line}")?;
         if let Some(info) = port.service.as_deref() {
             for detail in info.details.iter().filter(|d| d.id == "banner") {
-                writeln!(out, "  {:<10} banner: {}", "", advice::printable(&detail.output))?;
+                let banner = advice::printable(&detail.output);
+                writeln!(out, "  {:<10} {}", "", text_with(lang, "check-banner", &[("banner", (&banner).into())]))?;
             }
         }
     }
     if unlisted[1] + unlisted[2] > 0 {
-        writeln!(out, "  (other ports: {} CLOSED, {} STEALTH)", unlisted[1], unlisted[2])?;
+        let others = [("closed", unlisted[1].into()), ("stealth", unlisted[2].into())];
+        writeln!(out, "  {}", text_with(lang, "check-other-ports", &others))?;
     }
-    writeln!(
-        out,
-        "Verdict: {} OPEN, {} CLOSED, {} STEALTH of {} ports.",
-        counts[0],
-        counts[1],
-        counts[2],
-        host.ports.len()
-    )?;
-    writeln!(out, "  A machine that serves nothing should show every port STEALTH.")?;
+    let verdict = [
+        ("open", counts[0].into()),
+        ("closed", counts[1].into()),
+        ("stealth", counts[2].into()),
+        ("total", host.ports.len().into()),
+    ];
+    writeln!(out, "{}", text_with(lang, "check-verdict-counts", &verdict))?;
+    writeln!(out, "  {}", text(lang, "check-serves-nothing"))?;
     if counts[1] > 0 {
-        writeln!(
-            out,
-            "  CLOSED ports tell a scanner the machine is there: have the firewall drop unsolicited packets instead \
-             of answering them."
-        )?;
+        writeln!(out, "  {}", text(lang, "check-closed-visible"))?;
     }
     if counts[0] == 0 && counts[1] == 0 {
-        writeln!(out, "  Every port is STEALTH: nothing answered. This machine shows no open door on these ports.")?;
+        writeln!(out, "  {}", text(lang, "check-all-stealth"))?;
     }
     for port in open {
-        writeln!(out, "  {}/{} OPEN: {}", port.port, port.proto, advice::for_port(port))?;
+        writeln!(out, "  {}", open_advice(lang, &format!("{}/{}", port.port, port.proto), port))?;
         if let Some(info) = port.service.as_deref() {
             for f in &info.findings {
                 writeln!(
                     out,
                     "    {} [{}]: {} -- {}",
                     f.id,
-                    f.severity.as_str(),
+                    severity_word(lang, f.severity),
                     advice::printable(&f.evidence),
-                    advice::printable(&f.advice)
+                    advice::printable(&recorded_advice(lang, &f.id, &f.advice))
                 )?;
             }
         }
@@ -196,9 +178,24 @@ fn write_ports(out: &mut dyn Write, kind: CheckKind, addr: IpAddr, results: &Res
     Ok(())
 }
 
+/// `PORT OPEN: advice` for an OPEN port (`port_proto`: `22/tcp`).
+fn open_advice(lang: Lang, port_proto: &str, port: &PortResult) -> String {
+    let advice = advice::for_port(lang, port);
+    text_with(lang, "check-open-advice", &[("port", port_proto.into()), ("advice", (&advice).into())])
+}
+
 /// SYN, FIN, NULL and Xmas side by side, and what they say about the firewall.
-fn write_stealth(out: &mut dyn Write, addr: IpAddr, runs: &[(&'static str, Results)]) -> io::Result<()> {
-    writeln!(out, "  {:<10} {:<22} {:<8} {:<8} {:<8} XMAS", "PORT", "NAME", "SYN", "FIN", "NULL")?;
+fn write_stealth(out: &mut dyn Write, lang: Lang, addr: IpAddr, runs: &[(&'static str, Results)]) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} {} {} {} {} {}",
+        pad_end(&text(lang, "check-col-port"), 10),
+        pad_end(&text(lang, "check-col-name"), 22),
+        pad_end(&text(lang, "check-col-syn"), 8),
+        pad_end(&text(lang, "check-col-fin"), 8),
+        pad_end(&text(lang, "check-col-null"), 8),
+        text(lang, "check-col-xmas")
+    )?;
     let mut syn_silent_others_answer = 0;
     let mut all_silent = 0;
     let mut all_answer = 0;
@@ -231,33 +228,107 @@ fn write_stealth(out: &mut dyn Write, addr: IpAddr, runs: &[(&'static str, Resul
         }
     }
     let total = COMMON_TCP.len();
-    writeln!(out, "Verdict:")?;
+    writeln!(out, "{}", text(lang, "check-verdict"))?;
+    let counted = |id: &str, count: usize| text_with(lang, id, &[("count", count.into())]);
     if syn_silent_others_answer > 0 {
-        writeln!(
-            out,
-            "  {syn_silent_others_answer} ports drop SYN but answer FIN/NULL/Xmas with a reset: a STATELESS filter that only \
-             blocks connection attempts. Scanners still map the machine with FIN/NULL/Xmas probes: use a stateful \
-             firewall that drops every unsolicited packet (nftables: ct state new,invalid drop)."
-        )?;
+        writeln!(out, "  {}", counted("check-stateless-filter", syn_silent_others_answer))?;
     }
     if all_silent == total {
-        writeln!(
-            out,
-            "  Every port is STEALTH to every probe type: a stateful firewall (or no machine) is dropping everything. \
-             That is what a machine serving nothing should show."
-        )?;
+        writeln!(out, "  {}", text(lang, "check-stateful-all"))?;
     } else if all_silent > 0 && syn_silent_others_answer == 0 {
-        writeln!(out, "  {all_silent} ports are STEALTH to every probe type: consistent with a stateful firewall.")?;
+        writeln!(out, "  {}", counted("check-stateful-some", all_silent))?;
     }
     if all_answer > 0 {
-        writeln!(
-            out,
-            "  {all_answer} ports answer CLOSED: no firewall drops packets to them, so the machine is visible. Drop \
-             unsolicited packets to make them STEALTH."
-        )?;
+        writeln!(out, "  {}", counted("check-answer-closed", all_answer))?;
     }
     for port in open {
-        writeln!(out, "  {}/tcp OPEN: {}", port.port, advice::for_port(&port))?;
+        writeln!(out, "  {}", open_advice(lang, &format!("{}/tcp", port.port), &port))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::SystemTime;
+
+    use tojimari_core::Reason;
+    use tojimari_core::report::HostReport;
+    use tojimari_i18n::width::display_width;
+
+    use super::*;
+
+    fn results() -> Results {
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+        let ports = vec![
+            PortResult::new(Protocol::Tcp, 21, PortState::Closed, Reason::Reset),
+            PortResult::new(Protocol::Tcp, 22, PortState::Open, Reason::SynAck),
+            PortResult::new(Protocol::Tcp, 25, PortState::Filtered, Reason::AdminProhibited),
+            PortResult::new(Protocol::Tcp, 80, PortState::Filtered, Reason::NoResponse),
+            PortResult::new(Protocol::Tcp, 12345, PortState::Open, Reason::SynAck),
+            PortResult::new(Protocol::Tcp, 31337, PortState::Closed, Reason::Reset),
+        ];
+        let host = HostReport {
+            addr,
+            hostnames: Vec::new(),
+            state: HostState::Up,
+            state_reason: Reason::UserSet,
+            state_reason_ttl: 0,
+            ports,
+            start: SystemTime::UNIX_EPOCH,
+            end: SystemTime::UNIX_EPOCH,
+            times: None,
+            complete: true,
+            timed_out: false,
+            os: None,
+        };
+        Results::from([(addr, host)])
+    }
+
+    fn report(lang: Lang) -> String {
+        let mut out = Vec::new();
+        write(&mut out, lang, CheckKind::Quick, &[("ports", results())], None, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The English report, whole: the texts moved to the catalogue print exactly as before.
+    #[test]
+    fn english_report_is_unchanged() {
+        let want = "\
+tojimari check quick: 198.18.0.2
+  ICMP echo: not tested: sending ICMP echo needs root (or the CAP_NET_RAW capability)
+  PORT       NAME                               RESULT
+  21/tcp     FTP                                CLOSED
+  22/tcp     SSH                                OPEN
+  25/tcp     SMTP                               CLOSED  (a firewall answered: admin-prohibited)
+  80/tcp     HTTP                               STEALTH
+  12345/tcp  trojan: NetBus                     OPEN
+  (other ports: 1 CLOSED, 0 STEALTH)
+Verdict: 2 OPEN, 3 CLOSED, 1 STEALTH of 6 ports.
+  A machine that serves nothing should show every port STEALTH.
+  CLOSED ports tell a scanner the machine is there: have the firewall drop unsolicited packets instead of answering them.
+  22/tcp OPEN: SSH is fine for remote administration: allow only your own addresses, use keys and turn passwords off.
+  12345/tcp OPEN: a well-known backdoor port (NetBus): find the program that holds it (`tojimari local --port 12345` on that machine) and make sure it is one you know.
+
+";
+        assert_eq!(report(Lang::En), want);
+    }
+
+    #[test]
+    fn japanese_report_lines_up_in_terminal_columns() {
+        let ja = report(Lang::Ja);
+        assert!(ja.contains("ICMP エコー（ping）: 未確認。ICMP エコーを送るには root 権限（または CAP_NET_RAW ケーパビリティ）が必要です"), "{ja}");
+        assert!(ja.contains("（ファイアウォールが応答: admin-prohibited）"), "{ja}");
+        assert!(ja.contains("トロイの木馬: NetBus"), "{ja}");
+        assert!(
+            ja.contains("判定: 6 ポート中 OPEN（開いている）2 個、CLOSED（閉じている）3 個、STEALTH（応答なし）1 個。"),
+            "{ja}"
+        );
+        let lines: Vec<&str> = ja.lines().collect();
+        let heading = lines[2];
+        let row = lines.iter().find(|l| l.contains("12345/tcp")).unwrap();
+        let column = |line: &str, word: &str| display_width(&line[..line.find(word).unwrap()]);
+        assert_eq!(column(heading, "名前"), column(row, "トロイの木馬"), "{ja}");
+        assert_eq!(column(heading, "結果"), column(row, "OPEN"), "{ja}");
+    }
 }

@@ -1,0 +1,155 @@
+# tojimari の日本語テキスト。
+#
+# en.ftl のメッセージと一対一に対応し、変数と属性も同じです（crates/tojimari-i18n/src/consistency.rs のテストが確かめます）。
+# 各メッセージは 1 行で書きます（Fluent は複数行の値の改行をそのまま残すため）。
+# 検出項目（finding-*）、深刻度（severity-*）、ポートの状態（state-*）、raw-privilege の英語は tojimari-core に一か所だけ定義されていて、
+# ここにはその日本語訳を置きます。
+
+## Shared words
+
+language = 言語
+
+verdict-open = OPEN（開いている）
+    .help = このポートでプログラムが応答しています
+verdict-closed = CLOSED（閉じている）
+    .help = 何も待ち受けていないとマシンが応答したため、マシンの存在は外から見えます
+verdict-stealth = STEALTH（応答なし）
+    .help = まったく応答がありません
+
+## check: the plain-words report of `tojimari check`
+
+check-col-port = ポート
+check-col-name = 名前
+check-col-result = 結果
+check-col-syn = SYN
+check-col-fin = FIN
+check-col-null = NULL
+check-col-xmas = XMAS
+
+check-icmp = ICMP エコー（ping）: { $result }
+check-icmp-answered = ANSWERED（応答あり）。ping に応答するので、このホストの存在は外から分かります
+check-icmp-silent = STEALTH（応答なし）。エコー応答はありませんでした
+check-icmp-not-tested = 未確認。ICMP エコーを送るには { $privilege }が必要です
+
+check-trojan-name = トロイの木馬: { $name }
+check-firewall-answered = （ファイアウォールが応答: { $reason }）
+check-banner = バナー: { $banner }
+check-other-ports = （そのほかのポート: CLOSED { $closed } 個、STEALTH { $stealth } 個）
+check-verdict-counts = 判定: { $total } ポート中 OPEN（開いている）{ $open } 個、CLOSED（閉じている）{ $closed } 個、STEALTH（応答なし）{ $stealth } 個。
+check-serves-nothing = 何も公開していないマシンなら、すべてのポートが STEALTH（応答なし）になるはずです。
+check-closed-visible = CLOSED のポートは、そこにマシンがあることをスキャナーに教えてしまいます。求めていないパケットには応答せず、ファイアウォールで破棄するようにしてください。
+check-all-stealth = すべてのポートが STEALTH（応答なし）で、何も応答しませんでした。このマシンは、これらのポートで開いている扉を見せていません。
+check-open-advice = { $port } OPEN（開いている）: { $advice }
+
+check-verdict = 判定:
+check-stateless-filter = { $count } 個のポートが、SYN は破棄するのに FIN/NULL/Xmas にはリセットを返します。接続の開始だけを止める STATELESS（状態を持たない）フィルターです。スキャナーは FIN/NULL/Xmas のプローブでこのマシンを調べられてしまうので、求めていないパケットをすべて破棄するステートフルなファイアウォールを使ってください（nftables なら ct state new,invalid drop）。
+check-stateful-all = どの種類のプローブに対しても、すべてのポートが STEALTH（応答なし）です。ステートフルなファイアウォールがすべてを破棄しています（あるいはマシンが存在しません）。何も公開していないマシンは、こう見えるのが正解です。
+check-stateful-some = { $count } 個のポートは、どの種類のプローブにも STEALTH（応答なし）です。ステートフルなファイアウォールがあると考えられます。
+check-answer-closed = { $count } 個のポートが CLOSED（閉じている）と応答します。これらのポートへのパケットを破棄するファイアウォールがないため、マシンの存在が外から見えます。求めていないパケットを破棄すれば STEALTH（応答なし）になります。
+
+## advice: one line for an OPEN port, by service
+
+advice-ftp = FTP はパスワードを暗号化せずに送ります。SFTP（SSH 経由）か FTPS を使うか、このポートを閉じてください。
+advice-ssh = SSH はリモート管理に使ってかまいません。接続元を自分のアドレスだけに絞り、鍵認証を使ってパスワード認証は無効にしてください。
+advice-telnet = Telnet はパスワードも含め、すべてを暗号化せずに送ります。SSH に置き換えて、このポートを閉じてください。
+advice-smtp = メールを受け付けるのはメールサーバーだけにすべきです。それ以外のマシンではこのポートを閉じ、見知らぬ相手のメールを中継（リレー）しないでください。
+advice-dns = ここで応答すべきなのは DNS サーバーだけです。それ以外のマシンでは閉じ、インターネットに向けて再帰問い合わせを提供しないでください。
+advice-finger = finger は、このマシンに誰のアカウントがあるかを見知らぬ相手に教えてしまいます。無効にしてください。
+advice-http = 意図して Web サイトを公開しているのなら問題ありません。サーバーを最新の状態に保ってください。そうでなければ停止してください。
+advice-mail-retrieval = メールの受信用です。提供するのはメールサーバーだけにし、TLS（ポート 995/993）経由に限ってください。
+advice-ident = ident は時代遅れで、どの接続を誰が使っているかを教えてしまいます。無効にしてください。
+advice-windows-sharing = Windows のファイル共有と RPC は、決してインターネットに公開してはいけません。ファイアウォールでこれらのポートを遮断してください。
+advice-socks = 誰でも使える SOCKS プロキシがあると、他人があなたを経由して通信を中継できてしまいます。認証を必須にするか、閉じてください。
+advice-http-proxy = 誰でも使える HTTP プロキシがあると、他人があなたを経由して通信を中継できてしまいます。自分のクライアントだけが使えるよう制限してください。
+advice-upnp = UPnP があると、プログラムがルーターのポートを勝手に開けられます。インターネットに面した機器では無効にしてください。
+advice-trojan = よく知られたバックドアのポートです（{ $name }）。このポートを使っているプログラムを探し（そのマシンで `tojimari local --port { $port }` を実行）、心当たりのあるものか確かめてください。
+advice-default = ここで何も公開するつもりがないなら、そのプログラムを止めるか（そのマシンで `tojimari local --port { $port }` を実行するとプログラム名が分かります）、ファイアウォールでこのポートへのパケットを破棄してください。
+
+## web
+
+web-title = tojimari（戸締まり）
+nav-dashboard = ダッシュボード
+nav-new-check = 新しいチェック
+nav-scans = スキャン一覧
+nav-compare = 比較
+nav-hosts = ホスト
+nav-ports = ポートとサービス
+nav-this-machine = このマシン
+nav-language = 言語
+
+col-port = ポート
+col-state = 状態
+col-service = サービス
+col-version = バージョン
+
+diff-added = 追加
+diff-removed = 削除
+diff-changed = 変更
+diff-not-scanned = 未スキャン（閉じているという意味ではありません）
+
+findings-heading = 検出事項
+export-xml = XML で書き出す
+export-jsonl = JSON Lines で書き出す
+store-unavailable = 結果ストアを利用できません: { $reason }
+progress-line = { $total } 件中 { $done } 件完了、毎秒 { $rate } 件、残り約 { $eta }、これまでに OPEN { $open } 件
+
+## Exposure findings (the English is tojimari-core's catalogue): title and general advice of each.
+
+finding-telnet-cleartext-title = Telnet がログイン情報と通信内容を暗号化せずに送っている
+finding-telnet-cleartext-advice = telnet を無効にして SSH を使ってください。どうしても残す場合は、ファイアウォールで管理用ネットワークからしか接続できないようにしてください
+finding-ftp-cleartext-title = TLS なしの FTP がパスワードを暗号化せずに送っている
+finding-ftp-cleartext-advice = TLS を必須にする（vsftpd: ssl_enable=YES, force_local_logins_ssl=YES）か、FTP を SFTP に置き換えてください
+finding-ftp-anonymous-title = 匿名 FTP ログインが許可されている
+finding-ftp-anonymous-advice = 誰にでもファイルを公開するためのサーバーでない限り、anonymous_enable=NO（vsftpd）を設定してください
+finding-rdp-exposed-title = リモートデスクトップ（RDP）に接続できる
+finding-rdp-exposed-advice = RDP は VPN やゲートウェイの内側に置き、ファイアウォールで管理用ホストからしか接続できないようにして、ネットワークレベル認証（NLA）を必須にしてください
+finding-vnc-exposed-title = VNC リモートデスクトップに接続できる
+finding-vnc-exposed-advice = VNC は SSH か VPN のトンネルを通して使い、localhost にバインドして、ファイアウォールでこのポートを閉じてください
+finding-vnc-noauth-title = VNC がセキュリティタイプ None（パスワードなし）を提示している
+finding-vnc-noauth-advice = VNC のパスワードかそれより強い認証を必須にし、localhost にバインドして、ファイアウォールでこのポートを閉じてください
+finding-smb-exposed-title = SMB ファイル共有がネットワークアドレスで待ち受けている
+finding-smb-exposed-advice = SMB（445、139）はファイアウォールでファイル共有が必要なホストだけに絞り、ローカルネットワークの外には決して公開しないでください
+finding-database-exposed-title = データベースかキャッシュがネットワークアドレスで応答する
+finding-database-exposed-advice = localhost（またはプライベートなインターフェース）にバインドし、ファイアウォールでこのポートをアプリケーションのホストだけに絞ってください
+finding-redis-noauth-title = Redis が認証なしでコマンドに応答する
+finding-redis-noauth-advice = requirepass（または ACL のユーザー）を設定し、protected-mode yes のままにして、Redis を 127.0.0.1 にバインドしてください
+finding-memcached-udp-title = memcached が UDP で応答する（DDoS の増幅に悪用される）
+finding-memcached-udp-advice = memcached を -U 0 で起動して UDP を無効にし、-l 127.0.0.1 でバインドしてください
+finding-snmp-default-community-title = SNMP が既定のコミュニティ名に応答する
+finding-snmp-default-community-advice = public/private のコミュニティを削除してください。SNMPv3 の authPriv を使うか、長いランダムなコミュニティ名と ACL を使ってください
+finding-mongodb-noauth-title = MongoDB が認証なしでデータベースの一覧を返す
+finding-mongodb-noauth-advice = 認可を有効にし（security.authorization: enabled）、ユーザーを作成して 127.0.0.1 にバインドしてください
+finding-elasticsearch-noauth-title = Elasticsearch が認証なしで応答する
+finding-elasticsearch-noauth-advice = セキュリティ機能を有効にし（xpack.security.enabled: true）、パスワードと TLS を設定して、プライベートなアドレスにバインドしてください
+finding-smbv1-title = SMB サーバーが旧式の SMBv1 を受け付ける
+finding-smbv1-advice = SMBv1 を無効にしてください（Samba: server min protocol = SMB2、Windows: Disable-WindowsOptionalFeature SMB1Protocol）
+finding-x11-exposed-title = X サーバーが TCP で待ち受けている
+finding-x11-exposed-advice = X サーバーを -nolisten tcp で起動し、X の画面は SSH で転送してください
+finding-docker-api-exposed-title = 暗号化されていない Docker API がネットワークアドレスで待ち受けている
+finding-docker-api-exposed-advice = Docker API は UNIX ソケットだけで提供してください（ネットワークで使うなら 2376 番で TLS クライアント証明書を必須に）
+finding-tls-expired-title = TLS 証明書の有効期限が切れているか、まだ有効になっていない
+finding-tls-expired-advice = 有効な証明書に取り替え、更新を自動化してください（ACME）
+finding-tls-self-signed-title = TLS 証明書が自己署名されている
+finding-tls-self-signed-advice = 信頼された（公開または組織内の）認証局が発行した証明書に取り替えてください
+finding-tls-legacy-protocol-title = サーバーが SSLv3、TLS 1.0 または TLS 1.1 を受け付ける
+finding-tls-legacy-protocol-advice = SSLv3、TLS 1.0、TLS 1.1 を無効にし（RFC 8996）、TLS 1.2 と 1.3 だけを許可してください
+finding-tls-weak-key-title = TLS 証明書の鍵が短すぎる
+finding-tls-weak-key-advice = 2048 ビット以上の RSA 鍵か 256 ビット以上の EC 鍵を使った証明書に取り替えてください
+finding-tls-weak-signature-title = TLS 証明書が MD5 または SHA-1 で署名されている
+finding-tls-weak-signature-advice = SHA-256（またはそれより強い）署名で証明書を発行し直してください
+
+## Severity words, nmap's port states and the privilege raw packets need (English: tojimari-core).
+
+severity-info = 情報
+severity-low = 低
+severity-medium = 中
+severity-high = 高
+severity-critical = 緊急
+raw-privilege = root 権限（または CAP_NET_RAW ケーパビリティ）
+
+state-open = 開いている
+state-closed = 閉じている
+state-filtered = フィルタされている
+state-unfiltered = フィルタなし
+state-open-filtered = 開いているかフィルタされている
+state-closed-filtered = 閉じているかフィルタされている
