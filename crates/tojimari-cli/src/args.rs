@@ -41,6 +41,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Record an nmap, masscan or tojimari result file in the result store as one scan.
     Import(ImportArgs),
+    /// The web UI over the result store: start checks, watch them run, see what is open and what changed.
+    Serve(crate::serve::ServeArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.

@@ -34,6 +34,7 @@ mod record;
 mod record_events;
 mod resolve;
 mod scan;
+mod serve;
 mod store_fallback;
 mod store_plan;
 mod technique;
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff_cmd::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Import(args) => import::run(&args, &argv),
+        Command::Serve(args) => serve::run(&args),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {

@@ -81,6 +81,11 @@ impl Targets {
         self.specs.iter().map(|r| r.spec.len()).sum()
     }
 
+    /// The target specs, host names replaced by the addresses they resolved to.
+    pub fn specs(&self) -> Vec<TargetSpec> {
+        self.specs.iter().map(|r| r.spec.clone()).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.specs.is_empty()
     }

@@ -90,7 +90,21 @@ pub fn resolve(plan: &ScanPlan) -> Result<Targets, ExitCode> {
         ));
         return Err(ExitCode::from(EXIT_FAILURE));
     }
+    if let Some(list) = &plan.allowed_targets {
+        enforce_allowed(list, &targets)?;
+    }
     Ok(targets)
+}
+
+/// `--allowed-targets`: every target, as resolved, must lie in `list` (what `tojimari serve` passes the checks
+/// it runs, so options that add targets cannot reach past its allow-list). Refused: a usage error, exit 2.
+fn enforce_allowed(list: &str, targets: &Targets) -> Result<(), ExitCode> {
+    let refuse = |message: String| {
+        crate::usage(&crate::plan::UsageError::new(message, "the server's --allow lists what its page may check"))
+    };
+    let allow =
+        tojimari_web::allow::AllowList::from_system(list).map_err(|e| refuse(format!("--allowed-targets: {e}")))?;
+    allow.check_targets(&targets.specs()).map_err(|e| refuse(format!("target {e}: outside --allowed-targets")))
 }
 
 /// `--iflist`: interfaces and routes, then exit.

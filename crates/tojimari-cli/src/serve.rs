@@ -59,9 +59,10 @@ fn config(args: &ServeArgs) -> Result<tojimari_web::Config, UsageError> {
     let password = args.password_file.as_deref().map(read_password).transpose()?;
     let store = store_plan::location(&args.store)
         .map_err(|e| UsageError::new(e, "give the store with --db PATH|postgres://... or TOJIMARI_DB"))?;
-    let exe = std::env::current_exe()
-        .map_err(|e| UsageError::new(format!("cannot find this program's path: {e}"), "run tojimari by its full path"))?;
-    let allow = tojimari_web::allow::AllowList::parse(&args.allow)
+    let exe = std::env::current_exe().map_err(|e| {
+        UsageError::new(format!("cannot find this program's path: {e}"), "run tojimari by its full path")
+    })?;
+    let allow = tojimari_web::allow::AllowList::from_system(&args.allow)
         .map_err(|e| UsageError::new(format!("--allow: {e}"), "for example: --allow local,198.18.0.0/24"))?;
     Ok(tojimari_web::Config {
         listen,
@@ -95,7 +96,13 @@ fn read_password(path: &std::path::Path) -> Result<String, UsageError> {
 
 fn serve(mut config: tojimari_web::Config) -> ExitCode {
     if !config.listen.ip().is_loopback() && config.password.is_none() {
-        let token = tojimari_web::auth::random_token();
+        let token = match tojimari_web::auth::random_token() {
+            Ok(token) => token,
+            Err(e) => {
+                messages::error(messages::with_hint(e, "give a password with --password-file FILE"));
+                return crate::exit::Exit::Failure.into();
+            }
+        };
         messages::note(format!("no --password-file: log in with this token (shown once): {token}"));
         config.password = Some(token);
     }

@@ -77,6 +77,57 @@ advice-trojan = a well-known backdoor port ({ $name }): find the program that ho
 advice-default = If nothing here should be served, stop the program (`tojimari local --port { $port }` on that machine names it) or have the firewall drop the port.
 
 ## web
+
+# The server core: layout, New check, a check's page, login, errors.
+log-out = Log out
+cannot-do-that = That did not work
+form-unreadable = The form could not be read.
+form-unreadable-hint = Go back, fill in the form again and send it once more.
+csrf-refused = This form is out of date or did not come from this page.
+csrf-refused-hint = Reload the page and try again.
+no-target = Give a target: an address, a network (CIDR) or a host name.
+too-many-targets = Too many targets in one check
+check-target = Target
+check-allowed = This page may check:
+check-profile = Check
+profile-quick = the common service ports and well-known backdoors, in plain words
+profile-stealth = the common ports with every probe type (SYN, FIN, NULL, Xmas): what a firewall lets through
+profile-trojan = the ports of well-known trojans and backdoors
+profile-tcp = every TCP port up to 1024
+profile-udp = every UDP port up to 1024
+profile-prescan = what the services say about themselves (banners)
+profile-full = every TCP port, with service versions (slow)
+profile-custom = your own options in nmap syntax
+check-options = Options (custom only)
+check-start = Start the check
+checks-recent = Checks started here
+status = Status
+no-such-check = There is no such check.
+no-such-check-hint = Checks are remembered until the server restarts; their results stay in the store (see Scans).
+check = Check
+scan = Scan
+check-report = The check's report
+progress-waiting = Waiting for the first progress report…
+open-so-far = open so far
+status-queued = waiting for its turn
+status-running = running
+status-done = done
+status-failed = failed
+no-such-page = There is no such page.
+no-such-page-hint = Use the links at the top of the page.
+bad-scan-number = A scan is named by its number.
+bad-scan-number-hint = The Scans page lists them.
+export-failed-hint = Check that the scan exists (the Scans page lists them) and that the store is reachable.
+unknown-language = Unknown language
+store-unavailable-title = The result store is unavailable
+login-needed = This server asks for a password.
+login-needed-hint = Log in first (the Log in page), then send the form again.
+login-title = Log in
+login-password = Password
+login-submit = Log in
+login-wrong = Wrong password.
+login-locked = Too many wrong passwords from this address: wait a few minutes and try again.
+
 ## The web UI's page texts (`tojimari serve`). Ids start with the page or the part of the layout they belong to.
 
 web-title = tojimari

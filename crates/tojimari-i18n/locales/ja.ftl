@@ -93,6 +93,57 @@ export-jsonl = JSON Lines で書き出す
 store-unavailable = 結果ストアを利用できません: { $reason }
 progress-line = { $total } 件中 { $done } 件完了、毎秒 { $rate } 件、残り約 { $eta }、これまでに OPEN { $open } 件
 
+
+# サーバー本体: レイアウト、新しいチェック、チェックのページ、ログイン、エラー。
+log-out = ログアウト
+cannot-do-that = 実行できませんでした
+form-unreadable = フォームの内容を読み取れませんでした。
+form-unreadable-hint = 前のページに戻り、フォームを入力し直してもう一度送信してください。
+csrf-refused = このフォームは古いか、このページから送信されたものではありません。
+csrf-refused-hint = ページを再読み込みしてから、もう一度お試しください。
+no-target = 対象を入力してください（アドレス、ネットワーク（CIDR）またはホスト名）。
+too-many-targets = 1回のチェックで指定できる対象が多すぎます
+check-target = 対象
+check-allowed = このページでチェックできる対象:
+check-profile = チェックの種類
+profile-quick = よく使われるサービスのポートと有名なバックドアを、わかりやすく確認
+profile-stealth = よく使われるポートをすべてのプローブ（SYN、FIN、NULL、Xmas）で確認し、ファイアウォールが何を通すかを調べます
+profile-trojan = 有名なトロイの木馬やバックドアのポート
+profile-tcp = 1024 までのすべての TCP ポート
+profile-udp = 1024 までのすべての UDP ポート
+profile-prescan = サービスが自ら名乗る内容（バナー）
+profile-full = すべての TCP ポートとサービスのバージョン（時間がかかります）
+profile-custom = nmap の書式による独自のオプション
+check-options = オプション（独自指定のみ）
+check-start = チェックを開始
+checks-recent = ここで開始したチェック
+status = 状態
+no-such-check = そのチェックは存在しません。
+no-such-check-hint = チェックはサーバーを再起動するまで保持されます。結果はストアに残ります（「スキャン」を参照）。
+check = チェック
+scan = スキャン
+check-report = チェックの報告
+progress-waiting = 最初の進捗を待っています…
+open-so-far = 件が開いています（現時点）
+status-queued = 順番待ち
+status-running = 実行中
+status-done = 完了
+status-failed = 失敗
+no-such-page = そのページは存在しません。
+no-such-page-hint = ページ上部のリンクを使ってください。
+bad-scan-number = スキャンは番号で指定します。
+bad-scan-number-hint = 「スキャン」ページに一覧があります。
+export-failed-hint = スキャンが存在すること（「スキャン」ページに一覧があります）と、ストアに接続できることを確認してください。
+unknown-language = 不明な言語です
+store-unavailable-title = 結果ストアを利用できません
+login-needed = このサーバーはパスワードを求めています。
+login-needed-hint = 先にログインしてから、もう一度フォームを送信してください。
+login-title = ログイン
+login-password = パスワード
+login-submit = ログイン
+login-wrong = パスワードが違います。
+login-locked = このアドレスからの誤ったパスワードが多すぎます。数分待ってから、もう一度お試しください。
+
 ## Exposure findings (the English is tojimari-core's catalogue): title and general advice of each.
 
 finding-telnet-cleartext-title = Telnet がログイン情報と通信内容を暗号化せずに送っている

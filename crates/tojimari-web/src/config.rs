@@ -16,8 +16,10 @@ pub struct Config {
     /// loopback.
     pub password: Option<String>,
     /// The targets the page may scan, as written (`local` for this machine's), passed to the checks' child
-    /// processes, which enforce it after resolving names.
+    /// processes, which enforce it again after reading their options.
     pub allow_text: String,
+    /// The same list, parsed: the server checks the target field against it before starting anything.
+    pub allow: crate::allow::AllowList,
     /// At most this many checks run at once; more wait in line.
     pub max_running: usize,
 }

@@ -41,7 +41,7 @@ pub fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), WebEr
             .await
             .map_err(|e| WebError::Bind { addr: config.listen, message: e.to_string() })?;
         let bound = listener.local_addr().map_err(|e| WebError::Start(e.to_string()))?;
-        let state = app::App::new(config);
+        let state = app::App::new(config)?;
         let router = routes::router(state);
         ready(bound);
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -12,7 +12,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/scans", "nav-scans"),
     ("/compare", "nav-compare"),
     ("/ports", "nav-ports"),
-    ("/machine", "nav-machine"),
+    ("/machine", "nav-this-machine"),
 ];
 
 /// Who is reading and in which language.
@@ -110,7 +110,7 @@ pub fn error_page(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let title = ctx.t(if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
-        "store-unavailable"
+        "store-unavailable-title"
     } else {
         "cannot-do-that"
     });

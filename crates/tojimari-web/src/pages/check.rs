@@ -62,16 +62,17 @@ pub async fn start(
         Ok(p) => p,
         Err(e) => return refuse(e.to_string()),
     };
-    let targets = split_targets(&form.target);
-    if targets.is_empty() {
+    let words = split_targets(&form.target);
+    if words.is_empty() {
         return refuse(ctx.t("no-target"));
     }
-    if targets.len() > MAX_TARGETS {
-        return refuse(format!("{} ({} > {MAX_TARGETS})", ctx.t("too-many-targets"), targets.len()));
+    if words.len() > MAX_TARGETS {
+        return refuse(format!("{} ({} > {MAX_TARGETS})", ctx.t("too-many-targets"), words.len()));
     }
-    if let Err(refusal) = crate::routes::allowed(&app, &targets).await {
-        return refuse(refusal);
-    }
+    let targets = match crate::routes::allowed(&app, &words.join(" ")).await {
+        Ok(targets) => targets,
+        Err(refusal) => return refuse(refusal),
+    };
     match app.runner.start(&profile, targets, now_ms()) {
         Ok(id) => Redirect::to(&format!("/checks/{id}")).into_response(),
         Err(e) => refuse(e.to_string()),
@@ -199,8 +200,7 @@ pub async fn events(State(app): State<AppState>, ctx: PageCtx, Path(id): Path<St
         return (StatusCode::NOT_FOUND, ctx.t("no-such-check")).into_response();
     };
     let stream = async_stream(move |tx| async move {
-        loop {
-            let Some(job) = app.runner.view(id) else { break };
+        while let Some(job) = app.runner.view(id) {
             let scans = scans_of(&app, &job).await;
             let over = job.status.is_over();
             let data = serde_json::json!({

@@ -5,3 +5,4 @@ pub mod check;
 pub mod export;
 pub mod home;
 pub mod lang;
+pub mod login;
