@@ -46,6 +46,9 @@ _tojimari() {
             tojimari,scan)
                 cmd="tojimari__subcmd__scan"
                 ;;
+            tojimari,serve)
+                cmd="tojimari__subcmd__serve"
+                ;;
             tojimari,watch)
                 cmd="tojimari__subcmd__watch"
                 ;;
@@ -56,7 +59,7 @@ _tojimari() {
 
     case "${cmd}" in
         tojimari)
-            opts="-h -V --help --version scan ports check local watch history diff export import completions man"
+            opts="-h -V --help --version scan ports check local watch history diff export import serve completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -70,7 +73,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__check)
-            opts="-e -h --lang --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --help quick stealth trojan tcp udp prescan"
+            opts="-e -h --lang --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --stats-every --allowed-targets --help quick stealth trojan tcp udp prescan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,6 +108,14 @@ _tojimari() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allowed-targets)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -296,7 +307,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__scan)
-            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --no-progress --debug --packet-trace --iflist --unprivileged --db --no-store --help"
+            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --allowed-targets --no-progress --debug --packet-trace --iflist --unprivileged --db --no-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,7 +433,45 @@ _tojimari() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allowed-targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tojimari__subcmd__serve)
+            opts="-h --listen --db --password-file --allow --max-checks --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-checks)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

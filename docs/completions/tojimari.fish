@@ -35,6 +35,7 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "history" -d 'The 
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "diff" -d 'What changed between two recorded scans, with ndiff\'s meaning and exit status'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "export" -d 'Write a recorded scan\'s files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "import" -d 'Record an nmap, masscan or tojimari result file in the result store as one scan'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "serve" -d 'The web UI over the result store: start checks, watch them run, see what is open and what changed'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -67,6 +68,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-grepab
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-json -d 'JSON Lines to FILE [-oJ]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l stats-every -d 'Print a progress line every TIME (e.g. 10s), also when not on a terminal' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l allowed-targets -d 'Refuse every target outside LIST (addresses, CIDR blocks, `local`), after names are resolved: what `tojimari serve` gives the checks it runs' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
@@ -114,6 +116,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-grepa
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-json -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-all -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l stats-every -d 'Print a progress line every TIME (e.g. 10s) on standard error' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l allowed-targets -d 'Refuse every target outside LIST (see `tojimari scan --allowed-targets`)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tojimari -n "__fish_tojimari_using_subcommand local" -l port -d 'Who holds this port, and how to stop it' -r
@@ -161,5 +165,11 @@ masscan-json\t''
 masscan-list\t''
 jsonl\t''"
 complete -c tojimari -n "__fish_tojimari_using_subcommand import" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l listen -d 'Where to listen; an address beyond loopback needs a password (--password-file, else a random token is printed once)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l password-file -d 'The password, the first line of FILE (at most 1 KiB), asked of every browser (kept only hashed)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l allow -d 'The targets the page may check: addresses and networks (CIDR), comma-separated; `local` is this machine and its directly connected networks' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l max-checks -d 'At most N checks run at once; more wait in line' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'

@@ -4,115 +4,13 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use tojimari_testbed::http::{Client, Response};
-use tojimari_testbed::{TestBed, firewall, testbed_or_skip};
+use std::time::Duration;
 
-/// A running `tojimari serve`, killed (by pid) when dropped.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempdir::Dir,
-}
-
-mod tempdir {
-    /// A scratch directory under target/tmp, removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(name: &str) -> Dir {
-            let p =
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl Served {
-    fn start(bed: &TestBed, name: &str, extra: &[&str]) -> Served {
-        let dir = tempdir::Dir::new(name);
-        let db = dir.0.join("store.db");
-        let mut cmd = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari"));
-        cmd.args(["serve", "--db", db.to_str().unwrap()]).args(extra);
-        if !extra.contains(&"--listen") {
-            cmd.args(["--listen", "127.0.0.1:0"]);
-        }
-        let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut said = Vec::new();
-        let addr = loop {
-            let Some(Ok(line)) = lines.next() else { panic!("serve ended before listening: {said:?}") };
-            if let Some(rest) = line.split("on http://").nth(1) {
-                break rest.split('/').next().unwrap().parse().unwrap();
-            }
-            said.push(line);
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Served { child, addr, _dir: dir }
-    }
-
-    fn db(&self) -> String {
-        self._dir.0.join("store.db").to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `profile` on `target` from the New check page; returns the check's page path.
-fn start_check(c: &mut Client, target: &str, profile: &str, options: &str) -> Response {
-    let csrf = c.csrf("/check");
-    c.post("/check", &[("csrf", &csrf), ("target", target), ("profile", profile), ("options", options)])
-}
-
-/// Polls the check's page until it says done (or failed); returns the last page.
-fn wait_done(c: &mut Client, path: &str, limit: Duration) -> Response {
-    let start = Instant::now();
-    loop {
-        let page = c.get(path);
-        assert_eq!(page.status, 200, "{path}: {}", page.body);
-        if page.body.contains("data-over=\"1\"") {
-            return page;
-        }
-        assert!(start.elapsed() < limit, "check not done after {limit:?}:\n{}", page.body);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// The open ports the store's latest scan recorded for `addr`, by `tojimari history`.
-fn open_ports_recorded(bed: &TestBed, db: &str, addr: &str) -> Vec<u16> {
-    let out = bed
-        .scanner()
-        .command(env!("CARGO_BIN_EXE_tojimari"))
-        .args(["export", "latest", "-oJ", "-", "--db", db])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut ports: Vec<u16> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "port" && v["addr"] == addr && v["state"] == "open")
-        .filter_map(|v| v["port"].as_u64().map(|p| p as u16))
-        .collect();
-    ports.sort_unstable();
-    ports
-}
+use support::serve::{Served, open_ports_recorded, start_check, tempdir, wait_done};
+use tojimari_testbed::http::Client;
+use tojimari_testbed::{firewall, testbed_or_skip};
 
 #[test]
 fn a_check_from_the_page_runs_and_is_recorded() {
@@ -256,4 +154,31 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
     assert!(errors.is_empty(), "{} of {loads} page loads failed: {errors:?}", errors.len());
     // The scan was not disturbed: every open port is recorded, and nothing else.
     assert_eq!(open_ports_recorded(&bed, &served.db(), &addr), open);
+}
+
+#[test]
+fn bad_serve_options_are_one_line_errors() {
+    let dir = tempdir::Dir::new("bad");
+    let huge = dir.0.join("huge");
+    std::fs::write(&huge, "x".repeat(5000)).unwrap();
+    let db = dir.0.join("s.db");
+    let cases: [&[&str]; 6] = [
+        &["--listen", "nowhere"],
+        &["--listen", "127.0.0.1:99999"],
+        &["--password-file", "/nonexistent/pw"],
+        &["--password-file", huge.to_str().unwrap()],
+        &["--allow", "example.com"],
+        &["--max-checks", "0"],
+    ];
+    for args in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
+            .args(["serve", "--db", db.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains("hint"), "{args:?}: {err}");
+    }
 }
