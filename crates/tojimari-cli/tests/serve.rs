@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::serve::{Served, open_ports_recorded, start_check, tempdir, wait_done};
+use support::serve::{Served, open_ports_recorded, start_and_follow, start_check, wait_done};
 use tojimari_testbed::http::Client;
 use tojimari_testbed::{firewall, testbed_or_skip};
 
@@ -26,10 +26,7 @@ fn a_check_from_the_page_runs_and_is_recorded() {
         .scanner()
         .run_in(move || {
             let mut c = Client::new(server);
-            let r = start_check(&mut c, &a, "tcp", "");
-            assert_eq!(r.status, 303, "{}", r.body);
-            let path = r.header("location").unwrap().to_string();
-            assert!(path.starts_with("/checks/"), "{path}");
+            let path = start_and_follow(&mut c, &a, "tcp", "");
             wait_done(&mut c, &path, Duration::from_secs(120))
         })
         .unwrap();
@@ -52,9 +49,7 @@ fn targets_outside_the_allow_list_are_refused() {
             assert_eq!(r.status, 400, "{}", r.body);
             assert!(r.body.contains(&outside) && r.body.contains("not among the targets"), "{}", r.body);
             // A target smuggled into custom options: refused by the check itself, after it parsed them.
-            let r = start_check(&mut c, &inside, "custom", &format!("-p 22 {outside}"));
-            assert_eq!(r.status, 303, "{}", r.body);
-            let path = r.header("location").unwrap().to_string();
+            let path = start_and_follow(&mut c, &inside, "custom", &format!("-p 22 {outside}"));
             let page = wait_done(&mut c, &path, Duration::from_secs(60));
             assert!(page.body.contains(&outside) && page.body.contains("outside"), "{}", page.body);
             // Options that read or write files on the server are refused by name.
@@ -71,7 +66,7 @@ fn targets_outside_the_allow_list_are_refused() {
 #[test]
 fn a_listener_beyond_loopback_asks_for_the_password() {
     let bed = testbed_or_skip!(1);
-    let dir = tempdir::Dir::new("pw");
+    let dir = support::Scratch::new("pw");
     let pw = dir.0.join("pw");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let scanner_addr = tojimari_testbed::SCANNER_V4.to_string();
@@ -115,9 +110,7 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
         .scanner()
         .run_in(move || {
             let mut c = Client::new(server);
-            let r = start_check(&mut c, &a, "tcp", "");
-            assert_eq!(r.status, 303, "{}", r.body);
-            let path = r.header("location").unwrap().to_string();
+            let path = start_and_follow(&mut c, &a, "tcp", "");
             // A browser opens the progress stream and goes away after the first event.
             {
                 use std::io::{Read, Write};
@@ -158,7 +151,7 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
 
 #[test]
 fn bad_serve_options_are_one_line_errors() {
-    let dir = tempdir::Dir::new("bad");
+    let dir = support::Scratch::new("bad");
     let huge = dir.0.join("huge");
     std::fs::write(&huge, "x".repeat(5000)).unwrap();
     let db = dir.0.join("s.db");

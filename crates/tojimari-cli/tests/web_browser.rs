@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use support::serve::{Served, tempdir};
+use support::serve::Served;
 use tojimari_testbed::{browser_or_skip, testbed_or_skip};
 
 /// Where the screenshots go: docs/screenshots in the repository.
@@ -153,7 +153,7 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
     drop(browser);
 
     // 5. A listener beyond loopback: the browser gets the login page, not the dashboard.
-    let dir = tempdir::Dir::new("browser-pw");
+    let dir = support::Scratch::new("browser-pw");
     let pw = dir.0.join("pw");
     std::fs::write(&pw, "open sesame\n").unwrap();
     let listen = format!("{}:0", tojimari_testbed::SCANNER_V4);

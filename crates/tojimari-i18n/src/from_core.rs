@@ -13,15 +13,8 @@ use tojimari_core::report::Severity;
 pub const SEVERITIES: [Severity; 5] =
     [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
-/// Every port state.
-pub const STATES: [PortState; 6] = [
-    PortState::Open,
-    PortState::Closed,
-    PortState::Filtered,
-    PortState::Unfiltered,
-    PortState::OpenFiltered,
-    PortState::ClosedFiltered,
-];
+/// Every port state (core's own list).
+pub const STATES: [PortState; 6] = PortState::ALL;
 
 /// The message id of a port state's word: `state-` and nmap's word with `|` as `-` (`state-open-filtered`).
 pub fn state_id(state: PortState) -> String {

@@ -13,31 +13,12 @@ use tojimari_testbed::http::{Client, Response};
 pub struct Served {
     pub child: Child,
     pub addr: SocketAddr,
-    _dir: tempdir::Dir,
-}
-
-pub mod tempdir {
-    /// A scratch directory under target/tmp, removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(name: &str) -> Dir {
-            let p =
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _dir: super::Scratch,
 }
 
 impl Served {
     pub fn start(bed: &TestBed, name: &str, extra: &[&str]) -> Served {
-        let dir = tempdir::Dir::new(name);
+        let dir = super::Scratch::new(&format!("serve-{name}"));
         let db = dir.0.join("store.db");
         let mut cmd = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari"));
         cmd.args(["serve", "--db", db.to_str().unwrap()]).args(extra);
@@ -75,6 +56,15 @@ impl Drop for Served {
 pub fn start_check(c: &mut Client, target: &str, profile: &str, options: &str) -> Response {
     let csrf = c.csrf("/check");
     c.post("/check", &[("csrf", &csrf), ("target", target), ("profile", profile), ("options", options)])
+}
+
+/// Starts a check as [`start_check`] and returns the path of its page the server sent the browser to.
+pub fn start_and_follow(c: &mut Client, target: &str, profile: &str, options: &str) -> String {
+    let r = start_check(c, target, profile, options);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let path = r.header("location").unwrap().to_string();
+    assert!(path.starts_with("/checks/"), "{path}");
+    path
 }
 
 /// Polls the check's page until it says done (or failed); returns the last page.
