@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use support::serve::Served;
+use tojimari_testbed::browser::Page;
 use tojimari_testbed::{browser_or_skip, testbed_or_skip};
 
 /// Where the screenshots go: docs/screenshots in the repository.
@@ -30,6 +31,14 @@ fn screenshots() -> PathBuf {
 const HOSTILE: &str = "220 <script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\"> FTP ready";
 
 const WAIT: Duration = Duration::from_secs(90);
+
+/// Fills the New check form with `target` and `profile` and sends it, as a reader would (the page must be
+/// the New check page).
+async fn send_check(page: &Page, target: &str, profile: &str) {
+    page.fill("input[name=target]", target).await.unwrap();
+    page.click(&format!("input[name=profile][value={profile}]")).await.unwrap();
+    page.click("form.check button[type=submit]").await.unwrap();
+}
 
 #[test]
 fn the_page_checks_compares_and_keeps_hostile_text_inert() {
@@ -64,9 +73,7 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
         .run(move |page| async move {
             page.goto(&format!("{b}/check")).await.unwrap();
             page.screenshot("new-check").await.unwrap();
-            page.fill("input[name=target]", &a).await.unwrap();
-            page.click("input[name=profile][value=quick]").await.unwrap();
-            page.click("form.check button[type=submit]").await.unwrap();
+            send_check(&page, &a, "quick").await;
             page.wait_for("#progress", WAIT).await.unwrap();
             let url = page.url().await.unwrap();
             assert!(url.contains("/checks/"), "{url}");
@@ -87,9 +94,7 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
     browser
         .run(move |page| async move {
             page.goto(&format!("{b}/check")).await.unwrap();
-            page.fill("input[name=target]", &a).await.unwrap();
-            page.click("input[name=profile][value=quick]").await.unwrap();
-            page.click("form.check button[type=submit]").await.unwrap();
+            send_check(&page, &a, "quick").await;
             page.wait_for_text("#status", "done", WAIT).await.unwrap();
             page.goto(&format!("{b}/compare")).await.unwrap();
             let text = page.wait_for_text("main", "8080", WAIT).await.unwrap();
@@ -103,9 +108,7 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
     browser
         .run(move |page| async move {
             page.goto(&format!("{b}/check")).await.unwrap();
-            page.fill("input[name=target]", &a).await.unwrap();
-            page.click("input[name=profile][value=prescan]").await.unwrap();
-            page.click("form.check button[type=submit]").await.unwrap();
+            send_check(&page, &a, "prescan").await;
             page.wait_for_text("#status", "done", WAIT).await.unwrap();
             let report = page.wait_for_text("body", "window.pwned", WAIT).await.unwrap();
             assert!(report.contains("<script>window.pwned=1</script>"), "the banner shows as text:\n{report}");
