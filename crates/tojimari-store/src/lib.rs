@@ -11,6 +11,7 @@
 //!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
 //!   [`Store::host_history`] for `history`.
 
+pub mod browse;
 mod diff;
 mod diff_select;
 mod events;

@@ -16,7 +16,15 @@ use crate::pages;
 /// The whole site.
 pub fn router(app: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home::get))
+        .route("/", get(pages::dashboard::get))
+        .route("/scans", get(pages::scans::get))
+        .route("/scans/{no}", get(pages::scan::get))
+        .route("/scans/{no}/hosts", get(pages::scan::hosts_fragment))
+        .route("/compare", get(pages::compare::get))
+        .route("/hosts/{addr}", get(pages::host::get))
+        .route("/ports", get(pages::ports::get))
+        .route("/machine", get(pages::machine::get))
+        .route("/machine/alerts", get(pages::machine::alerts))
         .route("/assets/{name}", get(crate::assets::get))
         .layer(middleware::from_fn_with_state(app.clone(), context))
         .with_state(app)
