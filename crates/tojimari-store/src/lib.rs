@@ -13,6 +13,7 @@
 
 pub mod browse;
 mod diff;
+mod digest;
 mod diff_select;
 mod events;
 mod history;

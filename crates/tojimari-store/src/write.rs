@@ -15,6 +15,7 @@ use sqlx::{Acquire, Any, Transaction};
 use tojimari_core::HostReport;
 use tojimari_core::report::{RunInfo, RunSummary};
 
+use crate::digest::host_digest;
 use crate::import::ranges::for_each_port;
 use crate::rows::{HostRows, host_rows, unix_ms};
 use crate::store::{Backend, ScanId, ScanStart, ScanStatus, Store, StoreError, new_id};
@@ -465,18 +466,18 @@ async fn write_rows(
     let addrs: Vec<&str> = rows.iter().map(|r| r.addr.as_str()).collect();
     let ids = host_ids(tx, marks, &addrs).await?;
     let id_of = |r: &HostRows| ids.get(&r.addr).copied().unwrap_or_default();
-    let hosts: Vec<(i64, i64, &HostRows)> =
-        rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r)).collect();
+    let hosts: Vec<(i64, i64, &HostRows, String)> =
+        rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r, host_digest(r))).collect();
     insert_chunked(
         tx,
         marks,
         "host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, seq, seen_ms, \
-         detail)",
+         detail, digest)",
         Some(scan_id),
-        10,
+        11,
         "ON CONFLICT DO NOTHING",
         &hosts,
-        |q, (host, seq, r)| {
+        |q, (host, seq, r, digest)| {
             q.bind(*host)
                 .bind(r.host.state)
                 .bind(r.host.reason)
@@ -487,6 +488,7 @@ async fn write_rows(
                 .bind(*seq)
                 .bind(r.seen_ms)
                 .bind(r.host.detail.as_str())
+                .bind(digest.as_str())
         },
     )
     .await?;

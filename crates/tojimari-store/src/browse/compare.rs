@@ -1,39 +1,30 @@
-//! Comparing two big scans without loading them whole: the database finds the hosts whose rows differ
-//! between the scans (host state, names and OS; each port's state, service, product, version, tunnel and
-//! certificate; the folds; the findings), with `EXCEPT` over each table's scan-id prefix, and only those
-//! hosts' snapshots are loaded and handed to [`crate::diff_scans`]. A host whose rows are the same in both
-//! scans has no difference by `diff`'s rules, so the result is the whole comparison.
+//! Comparing two big scans without loading them whole: each host observation carries a digest of what
+//! `diff` compares (`crate::digest`), so the database finds the hosts whose observations differ (one join
+//! of the two scans' `host_obs` rows on the primary key), and only those hosts' snapshots are loaded and
+//! handed to [`crate::diff_scans`]. A host whose digests are equal has the same rows in both scans, hence
+//! no difference by `diff`'s rules, so the result is the whole comparison.
 
 use crate::diff::{ScanDiff, diff_scans};
 use crate::snapshot::ScanInfo;
 use crate::store::{Store, StoreError};
 
-/// `SELECT host_id FROM (A's rows EXCEPT B's rows)` for one table's columns, both ways.
-fn differing(table: &str, columns: &str) -> String {
-    format!(
-        "SELECT host_id FROM (SELECT host_id, {columns} FROM {table} WHERE scan_id = $1 \
-         EXCEPT SELECT host_id, {columns} FROM {table} WHERE scan_id = $2) d \
-         UNION SELECT host_id FROM (SELECT host_id, {columns} FROM {table} WHERE scan_id = $2 \
-         EXCEPT SELECT host_id, {columns} FROM {table} WHERE scan_id = $1) e"
-    )
-}
-
 impl Store {
-    /// The row ids of the hosts whose rows differ between scans `a` and `b`.
+    /// The row ids of the hosts whose observations differ between scans `a` and `b`: recorded by one of
+    /// them only, or with other digests, or with no digest (written before digests were kept).
     pub fn differing_hosts(&self, a: &ScanInfo, b: &ScanInfo) -> Result<Vec<i64>, StoreError> {
-        let parts = [
-            differing("host_obs", "state, hostnames, COALESCE(os_name, '')"),
-            differing(
-                "port_obs",
-                "proto, port, state, COALESCE(service, ''), COALESCE(product, ''), COALESCE(version, ''), \
-                 COALESCE(tunnel, ''), COALESCE(cert_sha256, '')",
-            ),
-            differing("port_folds", "proto, state, ports"),
-            differing("findings", "proto, port, finding, severity, evidence"),
-        ];
-        let sql = format!("SELECT host_id FROM ({}) u ORDER BY host_id", parts.join(" UNION "));
         let ids: Result<Vec<i64>, sqlx::Error> = self.block_on(
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(a.id).bind(b.id).fetch_all(self.pool()),
+            sqlx::query_scalar(
+                "SELECT x.host_id FROM host_obs x LEFT JOIN host_obs y ON y.scan_id = $2 AND y.host_id = x.host_id \
+                 WHERE x.scan_id = $1 AND (y.host_id IS NULL OR x.digest IS NULL OR y.digest IS NULL \
+                 OR x.digest <> y.digest) \
+                 UNION SELECT y.host_id FROM host_obs y WHERE y.scan_id = $3 \
+                 AND NOT EXISTS (SELECT 1 FROM host_obs x WHERE x.scan_id = $4 AND x.host_id = y.host_id)",
+            )
+            .bind(a.id)
+            .bind(b.id)
+            .bind(b.id)
+            .bind(a.id)
+            .fetch_all(self.pool()),
         );
         ids.map_err(|e| self.query_err("comparing two scans", e))
     }
