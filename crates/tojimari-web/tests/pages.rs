@@ -87,8 +87,9 @@ fn host(i: u32, second: bool) -> HostReport {
     tls.tunnel = Some(Tunnel::Ssl);
     tls.details.push(Detail {
         id: "ssl-cert".into(),
-        output: "Subject: commonName=<b>evil</b>.example\nIssuer: commonName=Test CA\nNot valid after:  2027-01-01T00:00:00"
-            .into(),
+        output:
+            "Subject: commonName=<b>evil</b>.example\nIssuer: commonName=Test CA\nNot valid after:  2027-01-01T00:00:00"
+                .into(),
     });
     ports.push(open(443, tls));
     ports.sort_by_key(|p| p.port);
@@ -132,11 +133,12 @@ fn fill(db: &str) {
     });
     let batch = store.new_batch();
     store
-        .record_events(EventKind::LocalSocket, batch, "box", &[Event {
-            at_ms: 3_100_000,
-            subject: "0.0.0.0:6379/tcp".into(),
-            body: socket.to_string(),
-        }])
+        .record_events(
+            EventKind::LocalSocket,
+            batch,
+            "box",
+            &[Event { at_ms: 3_100_000, subject: "0.0.0.0:6379/tcp".into(), body: socket.to_string() }],
+        )
         .unwrap();
     let alert = |at: i64, src: &str| Event {
         at_ms: at,
@@ -146,7 +148,14 @@ fn fill(db: &str) {
         .to_string(),
     };
     let batch = store.new_batch();
-    store.record_events(EventKind::WatchAlert, batch, "box", &[alert(3_200_000, "198.18.5.5"), alert(3_300_000, HOSTILE)]).unwrap();
+    store
+        .record_events(
+            EventKind::WatchAlert,
+            batch,
+            "box",
+            &[alert(3_200_000, "198.18.5.5"), alert(3_300_000, HOSTILE)],
+        )
+        .unwrap();
 }
 
 /// Serves `store` on 127.0.0.1:0 on a thread of its own; the bound address.
@@ -186,7 +195,10 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 fn ok(addr: SocketAddr, path: &str) -> String {
     let (status, body) = get(addr, path);
     assert_eq!(status, 200, "{path}: {body}");
-    assert!(!body.contains(HOSTILE) && !body.contains("<img src=x") && !body.contains("<b>evil"), "{path} shows markup it was sent");
+    assert!(
+        !body.contains(HOSTILE) && !body.contains("<img src=x") && !body.contains("<b>evil"),
+        "{path} shows markup it was sent"
+    );
     body
 }
 
@@ -213,7 +225,8 @@ fn the_read_only_pages() {
 
     // Scans list: newest first, statuses.
     let scans = ok(addr, "/scans");
-    let (p3, p2, p1) = (scans.find("/scans/3\"").unwrap(), scans.find("/scans/2\"").unwrap(), scans.find("/scans/1\"").unwrap());
+    let (p3, p2, p1) =
+        (scans.find("/scans/3\"").unwrap(), scans.find("/scans/2\"").unwrap(), scans.find("/scans/1\"").unwrap());
     assert!(p3 < p2 && p2 < p1, "newest first");
     assert!(scans.contains("status-running") && scans.contains("status-complete"));
 
@@ -253,7 +266,12 @@ fn the_read_only_pages() {
 
     // Host timeline.
     let host = ok(addr, "/hosts/198.18.0.7");
-    assert!(host.contains("8080/tcp") && host.contains("80/tcp") && host.contains("/scans/1\"") && host.contains("/scans/2\""));
+    assert!(
+        host.contains("8080/tcp")
+            && host.contains("80/tcp")
+            && host.contains("/scans/1\"")
+            && host.contains("/scans/2\"")
+    );
     status(addr, "/hosts/198.18.9.9", 404);
 
     // Ports table: filters and counts (the latest state: 80 closed on every host of scan 2, 120 of them).
@@ -263,7 +281,10 @@ fn the_read_only_pages() {
     assert!(ok(addr, "/ports?port=80&state=closed&page=2").matches("<tr class=\"st-closed\"").count() == 20);
     let f = ok(addr, "/ports?finding=telnet-cleartext&port=20-25");
     assert!(f.contains("telnet-cleartext") && f.matches("<tr class=\"st-open\"").count() == 100);
-    assert!(ok(addr, "/ports?product=%3Cscript%3Ealert(1)%3C%2Fscript%3E").contains(ESCAPED), "a hostile product found and escaped");
+    assert!(
+        ok(addr, "/ports?product=%3Cscript%3Ealert(1)%3C%2Fscript%3E").contains(ESCAPED),
+        "a hostile product found and escaped"
+    );
 
     // This machine: the snapshot and the alerts, escaped; the alerts after a cursor.
     let m = ok(addr, "/machine");

@@ -115,7 +115,9 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
         error_page(&ctx, status, "nav-compare", &message, Some(&ctx.t("compare-hint")))
     };
     match (&read.pair, &read.diff) {
-        (Pair::Chosen(..), Some(diff)) => layout(&ctx, &title, html! { (form) (body(&ctx, diff, page)) }).into_response(),
+        (Pair::Chosen(..), Some(diff)) => {
+            layout(&ctx, &title, html! { (form) (body(&ctx, diff, page)) }).into_response()
+        }
         (Pair::Unknown(no), _) => refused("no-such-scan", *no, StatusCode::NOT_FOUND),
         (Pair::NotComplete(no), _) => refused("compare-not-complete", *no, StatusCode::BAD_REQUEST),
         (Pair::NoBaseline(no), _) => {

@@ -9,7 +9,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use tojimari_store::browse::{ScanCounts, compare_scans};
-use tojimari_store::{DiffCounts, FindingChange, PortChange, ScanInfo, ScanStatus, Store, StoreError, format_port_ranges};
+use tojimari_store::{
+    DiffCounts, FindingChange, PortChange, ScanInfo, ScanStatus, Store, StoreError, format_port_ranges,
+};
 
 use crate::app::AppState;
 use crate::page::{PageCtx, layout, trusted_svg};
@@ -91,7 +93,8 @@ fn changes(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<Changes, StoreEr
     for h in &diff.hosts {
         for p in &h.ports {
             let port = format!("{}/{}", format_port_ranges(&p.ports), p.proto.as_str());
-            let service = |o: &Option<tojimari_store::PortObs>| o.as_ref().and_then(|o| o.service.clone()).unwrap_or_default();
+            let service =
+                |o: &Option<tojimari_store::PortObs>| o.as_ref().and_then(|o| o.service.clone()).unwrap_or_default();
             let list = match p.state {
                 Some(PortChange::Opened) => (&mut opened, service(&p.b)),
                 Some(PortChange::Closed) => (&mut closed, service(&p.a)),
@@ -173,7 +176,9 @@ pub fn plot_svg(points: &[Point]) -> String {
     const H: f64 = 160.0;
     const PAD: f64 = 8.0;
     let max = points.iter().map(|p| p.open_ports.max(p.findings)).max().unwrap_or(0).max(1) as f64;
-    let x = |i: usize| if points.len() < 2 { W / 2.0 } else { PAD + (W - 2.0 * PAD) * i as f64 / (points.len() - 1) as f64 };
+    let x = |i: usize| {
+        if points.len() < 2 { W / 2.0 } else { PAD + (W - 2.0 * PAD) * i as f64 / (points.len() - 1) as f64 }
+    };
     let y = |v: i64| H - PAD - (H - 2.0 * PAD) * v as f64 / max;
     let line = |f: &dyn Fn(&Point) -> i64| {
         points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(f(p)))).collect::<Vec<_>>().join(" ")
@@ -182,7 +187,15 @@ pub fn plot_svg(points: &[Point]) -> String {
         points
             .iter()
             .enumerate()
-            .map(|(i, p)| format!("<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"><title>#{} {}</title></circle>", x(i), y(f(p)), p.no, f(p)))
+            .map(|(i, p)| {
+                format!(
+                    "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"><title>#{} {}</title></circle>",
+                    x(i),
+                    y(f(p)),
+                    p.no,
+                    f(p)
+                )
+            })
             .collect::<String>()
     };
     format!(
@@ -300,15 +313,16 @@ mod tests {
     fn scans_group_by_scope_newest_first() {
         let scans = [scan(5, "X"), scan(4, "Y"), scan(3, "X"), scan(1, "Y")];
         let g = scopes(&scans);
-        assert_eq!(g.iter().map(|g| g.iter().map(|s| s.no).collect::<Vec<_>>()).collect::<Vec<_>>(), [vec![5, 3], vec![4, 1]]);
+        assert_eq!(
+            g.iter().map(|g| g.iter().map(|s| s.no).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            [vec![5, 3], vec![4, 1]]
+        );
     }
 
     #[test]
     fn the_plot_is_numbers_only() {
-        let svg = plot_svg(&[
-            Point { no: 1, open_ports: 10, findings: 2 },
-            Point { no: 2, open_ports: 20, findings: 0 },
-        ]);
+        let svg =
+            plot_svg(&[Point { no: 1, open_ports: 10, findings: 2 }, Point { no: 2, open_ports: 20, findings: 0 }]);
         assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("#2 20"));
         assert!(plot_svg(&[]).contains("<svg"));
     }

@@ -14,7 +14,10 @@ use crate::pages::view::{bad_request, not_found, state_badge, time, unavailable}
 /// `GET /hosts/{addr}`.
 pub async fn get(State(app): State<AppState>, ctx: PageCtx, Path(addr): Path<String>) -> Response {
     let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
-        return bad_request(&ctx, &format!("{}: {}", ctx.t("not-an-address"), addr.chars().take(60).collect::<String>()));
+        return bad_request(
+            &ctx,
+            &format!("{}: {}", ctx.t("not-an-address"), addr.chars().take(60).collect::<String>()),
+        );
     };
     let addr = ip.to_string();
     let key = addr.clone();
@@ -51,7 +54,8 @@ pub fn steps(t: &PortTimeline) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::new();
     for (scan, seen) in &t.seen {
         let step = step(scan, seen);
-        let same = out.last().is_some_and(|l| (&l.state, &l.service, l.unseen) == (&step.state, &step.service, step.unseen));
+        let same =
+            out.last().is_some_and(|l| (&l.state, &l.service, l.unseen) == (&step.state, &step.service, step.unseen));
         if !same {
             out.push(step);
         }
@@ -111,7 +115,7 @@ pub fn body(ctx: &PageCtx, h: &HostHistory) -> Markup {
             (ctx.t("recorded-by")) ": "
             @for (i, (scan, state)) in h.scans.iter().enumerate() {
                 @if i > 0 { ", " }
-                a href={ "/scans/" (scan.no) } { "#" (scan.no) } " (" (ctx.t(&format!("host-{state}"))) ")"
+                a href={ "/scans/" (scan.no) } { "#" (scan.no) } " (" (ctx.t(crate::pages::view::host_state_id(state))) ")"
             }
         }
         p.meaning { (ctx.t("not-scanned-meaning")) }
@@ -141,7 +145,8 @@ mod tests {
 
     #[test]
     fn only_changes_are_steps_and_unseen_is_not_closed() {
-        let open = PortSeen::Observed(PortObs { state: "open".into(), service: Some("ssh".into()), ..PortObs::default() });
+        let open =
+            PortSeen::Observed(PortObs { state: "open".into(), service: Some("ssh".into()), ..PortObs::default() });
         let t = PortTimeline {
             proto: Protocol::Tcp,
             port: 22,

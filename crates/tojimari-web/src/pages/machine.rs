@@ -68,7 +68,9 @@ pub async fn alerts(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): Ra
         .await;
     match read {
         Ok(rows) => fragment(StatusCode::OK, html! { @for e in &rows { (alert_row(&ctx, e)) } }),
-        Err(e) => fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } }),
+        Err(e) => {
+            fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } })
+        }
     }
 }
 

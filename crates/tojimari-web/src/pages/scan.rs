@@ -34,9 +34,17 @@ pub fn scan_no(text: &str) -> Option<i64> {
 }
 
 /// `GET /scans/{no}?page=N`.
-pub async fn get(State(app): State<AppState>, ctx: PageCtx, Path(no): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Path(no): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let Some(no) = scan_no(&no) else {
-        return bad_request(&ctx, &format!("{}: {}", ctx.t("not-a-scan-number"), no.chars().take(40).collect::<String>()));
+        return bad_request(
+            &ctx,
+            &format!("{}: {}", ctx.t("not-a-scan-number"), no.chars().take(40).collect::<String>()),
+        );
     };
     let page = match query::parse(raw.as_deref(), &["page"]).and_then(|q| query::page(&q)) {
         Ok(p) => p,
@@ -70,7 +78,9 @@ pub async fn hosts_fragment(
     Path(no): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(no) = scan_no(&no) else { return fragment(StatusCode::BAD_REQUEST, html! { p.error { (ctx.t("not-a-scan-number")) } }) };
+    let Some(no) = scan_no(&no) else {
+        return fragment(StatusCode::BAD_REQUEST, html! { p.error { (ctx.t("not-a-scan-number")) } });
+    };
     let parsed = query::parse(raw.as_deref(), &["after", "page", "limit"]).and_then(|q| {
         let after = q.contains_key("after").then(|| query::number(&q, "after", -1, i64::MAX, -1)).transpose()?;
         Ok((after, query::page(&q)?, query::number(&q, "limit", 1, 200, PER_PAGE)?))
@@ -92,7 +102,9 @@ pub async fn hosts_fragment(
     match read {
         Ok(Some(hosts)) => fragment(StatusCode::OK, host_blocks(&ctx, &hosts)),
         Ok(None) => fragment(StatusCode::NOT_FOUND, html! { p.error { (ctx.t("no-such-scan")) " #" (no) } }),
-        Err(e) => fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } }),
+        Err(e) => {
+            fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } })
+        }
     }
 }
 

@@ -43,6 +43,15 @@ pub fn severity_badge(ctx: &PageCtx, severity: &str) -> Markup {
     html! { span class={ "sev sev-" (class) } { (ctx.t(&format!("severity-{class}"))) } }
 }
 
+/// The message id of a host state (`host-up`, `host-down`, `host-unknown` for anything else).
+pub fn host_state_id(state: &str) -> &'static str {
+    match state {
+        "up" => "host-up",
+        "down" => "host-down",
+        _ => "host-unknown",
+    }
+}
+
 /// Unix milliseconds as `2026-12-06 17:03:37 UTC`.
 pub fn time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -116,7 +125,13 @@ pub fn not_found(ctx: &PageCtx, message: &str) -> Response {
 
 /// 503: the store could not be read; says why.
 pub fn unavailable(ctx: &PageCtx, why: &Unavailable) -> Response {
-    error_page(ctx, StatusCode::SERVICE_UNAVAILABLE, "store-unavailable-title", &ctx.t("store-unavailable"), Some(&why.0))
+    error_page(
+        ctx,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store-unavailable-title",
+        &ctx.t("store-unavailable"),
+        Some(&why.0),
+    )
 }
 
 /// An HTML fragment (no layout) with `status`.
@@ -160,7 +175,7 @@ pub fn host_block(ctx: &PageCtx, seq: i64, host: &HostReport) -> Markup {
             h3 {
                 a href={ "/hosts/" (addr) } { (addr) }
                 @if !names.is_empty() { " " span.names { "(" (names.join(", ")) ")" } }
-                " " span class={ "host-state hs-" (host.state.as_str()) } { (ctx.t(&format!("host-{}", host.state.as_str()))) }
+                " " span class={ "host-state hs-" (host.state.as_str()) } { (ctx.t(host_state_id(host.state.as_str()))) }
             }
             @if let Some(os) = &host.os && !os.matches.is_empty() {
                 p.os {
