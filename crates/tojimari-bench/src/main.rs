@@ -70,9 +70,9 @@ mod os;
 mod scenarios;
 mod store_diff;
 mod store_import;
-mod web_render;
 mod version;
 mod watch;
+mod web_render;
 
 /// An open port: (address, port).
 pub(crate) type Key = (String, u16);

@@ -153,7 +153,8 @@ fn start(profile: &str, targets: &str, ports: &str) -> ScanStart {
 pub(crate) fn fill(db: &str) -> Result<(i64, i64), String> {
     let store = Store::open(db).map_err(|e| e.to_string())?;
     for k in 0..6 {
-        let scan = store.begin_scan(&start("check quick", "198.18.0.1-50", "1-30,80,443")).map_err(|e| e.to_string())?;
+        let scan =
+            store.begin_scan(&start("check quick", "198.18.0.1-50", "1-30,80,443")).map_err(|e| e.to_string())?;
         let hosts: Vec<HostReport> = (0..50).map(|i| big_host(i, k % 2 == 1)).collect();
         store.record_hosts(scan, &hosts, now_ms()).map_err(|e| e.to_string())?;
         store.finish_scan(scan, ScanStatus::Complete, now_ms()).map_err(|e| e.to_string())?;

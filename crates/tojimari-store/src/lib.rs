@@ -13,8 +13,8 @@
 
 pub mod browse;
 mod diff;
-mod digest;
 mod diff_select;
+mod digest;
 mod events;
 mod history;
 pub mod import;

@@ -60,7 +60,7 @@ fn addr(i: u32) -> String {
 /// 2, 12, ... open 443 (nginx, with a finding), hosts 0, 17, 34, ... change the ssh version.
 fn host(i: u32, second: bool, ms: u64) -> HostReport {
     let mut open = vec![22u16, 80];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         open.push(23);
     }
     if second && i % 10 == 1 {
@@ -82,7 +82,7 @@ fn host(i: u32, second: bool, ms: u64) -> HostReport {
             _ => ServiceInfo::named("http", ServiceMethod::Probed, 10),
         };
         s.product = Some(if p == 22 { "OpenSSH" } else { "nginx" }.into());
-        s.version = Some(if p == 22 && second && i % 17 == 0 { "9.6" } else { "9.2" }.into());
+        s.version = Some(if p == 22 && second && i.is_multiple_of(17) { "9.6" } else { "9.2" }.into());
         if p == 23 {
             s.findings.push(Finding {
                 id: "telnet-cleartext".into(),
@@ -159,8 +159,12 @@ fn findings_by_severity(hosts: &[HostReport]) -> BTreeMap<String, i64> {
     out
 }
 
+/// A tracked port: (address, port) to (state, product, finding ids).
+type Truth = BTreeMap<(String, u16), (String, Option<String>, Vec<String>)>;
+type Want<'a> = &'a dyn Fn(&(String, u16), &(String, Option<String>, Vec<String>)) -> bool;
+
 /// The latest state of each (host, port) once seen open: the ports table's ground truth.
-fn latest_truth(h1: &[HostReport], h2: &[HostReport]) -> BTreeMap<(String, u16), (String, Option<String>, Vec<String>)> {
+fn latest_truth(h1: &[HostReport], h2: &[HostReport]) -> Truth {
     let mut out = BTreeMap::new();
     let mut tracked: BTreeSet<(String, u16)> = BTreeSet::new();
     for hosts in [h1, h2] {
@@ -172,8 +176,7 @@ fn latest_truth(h1: &[HostReport], h2: &[HostReport]) -> BTreeMap<(String, u16),
                 }
                 if tracked.contains(&key) {
                     let product = p.service.as_ref().and_then(|s| s.product.clone());
-                    let findings =
-                        p.service.iter().flat_map(|s| &s.findings).map(|f| f.id.clone()).collect::<Vec<_>>();
+                    let findings = p.service.iter().flat_map(|s| &s.findings).map(|f| f.id.clone()).collect::<Vec<_>>();
                     out.insert(key, (p.state.as_str().to_string(), product, findings));
                 }
             }
@@ -220,7 +223,10 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
 
     // Scans by writer.
     let mine = store.scans_by_writer(WRITER as u32, 0).unwrap();
-    assert_eq!(mine.iter().map(|s| (s.no, s.status)).collect::<Vec<_>>(), [(1, ScanStatus::Complete), (2, ScanStatus::Complete)]);
+    assert_eq!(
+        mine.iter().map(|s| (s.no, s.status)).collect::<Vec<_>>(),
+        [(1, ScanStatus::Complete), (2, ScanStatus::Complete)]
+    );
     assert_eq!(store.scans_by_writer(WRITER as u32, 15_000).unwrap().iter().map(|s| s.no).collect::<Vec<_>>(), [2]);
     assert_eq!(store.scans_by_writer(7, 0).unwrap()[0].status, ScanStatus::Running);
     assert!(store.scans_by_writer(1, 0).unwrap().is_empty());
@@ -251,7 +257,7 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
     assert_eq!(everything.len(), truth.len() + 3);
     let keys: BTreeSet<(String, u16)> = everything.iter().map(|r| (r.0.clone(), r.1)).collect();
     assert_eq!(keys.len(), everything.len(), "pages neither repeat nor skip rows");
-    let check = |filter: PortFilter, want: &dyn Fn(&(String, u16), &(String, Option<String>, Vec<String>)) -> bool| {
+    let check = |filter: PortFilter, want: Want| {
         let mut got: Vec<(String, u16)> = all_rows(&store, &filter)
             .into_iter()
             .filter(|r| r.0.starts_with("198.18.0."))
@@ -273,9 +279,10 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
     check(PortFilter { finding: Some("telnet-cleartext".into()), ..PortFilter::default() }, &|_, v| {
         v.2.contains(&"telnet-cleartext".to_string())
     });
-    check(PortFilter { product: Some("NGINX".into()), state: Some("open".into()), ..PortFilter::default() }, &|_, v| {
-        v.1.as_deref() == Some("nginx") && v.0 == "open"
-    });
+    check(
+        PortFilter { product: Some("NGINX".into()), state: Some("open".into()), ..PortFilter::default() },
+        &|_, v| v.1.as_deref() == Some("nginx") && v.0 == "open",
+    );
     check(PortFilter { service: Some("ssh".into()), ..PortFilter::default() }, &|k, _| k.1 == 22);
     let first = store.port_table(&PortFilter { ports: vec![(443, 443)], ..PortFilter::default() }, 0, 100).unwrap();
     assert!(first.rows.iter().all(|r| r.findings == [("tls-self-signed".to_string(), "low".to_string())]));
@@ -286,7 +293,11 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
     let fast = compare_scans(&store, &s1, &s2).unwrap();
     assert_eq!(fast, full);
     let c = fast.counts();
-    assert_eq!((c.closed, c.opened), (12, 12 + 3), "80 closed on 12 hosts; 443 opened on 12, and host 120's three ports");
+    assert_eq!(
+        (c.closed, c.opened),
+        (12, 12 + 3),
+        "80 closed on 12 hosts; 443 opened on 12, and host 120's three ports"
+    );
     assert_eq!(c.hosts_down, 1);
     let differing = store.differing_hosts(&s1, &s2).unwrap().len();
     assert!(differing < 60, "only the hosts that changed are loaded: {differing}");

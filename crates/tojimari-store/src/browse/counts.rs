@@ -89,10 +89,7 @@ impl Store {
         findings.sort_by_key(|s| severity_rank(&s.severity));
         let counts = ScanCounts { hosts, hosts_up, open_ports, findings };
         if scan.status != ScanStatus::Running {
-            self.counts_memo
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(scan.id, counts.clone());
+            self.counts_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(scan.id, counts.clone());
         }
         Ok(counts)
     }

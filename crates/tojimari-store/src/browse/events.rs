@@ -31,12 +31,11 @@ impl Store {
     /// Every event of the newest batch of `kind` (the latest `local` snapshot), in subject order.
     pub fn latest_batch(&self, kind: EventKind) -> Result<Vec<EventEntry>, StoreError> {
         let read: Result<Vec<Row>, sqlx::Error> = self.block_on(async {
-            let batch: Option<i64> = sqlx::query_scalar(
-                "SELECT batch FROM events WHERE kind = $1 ORDER BY at_ms DESC, id DESC LIMIT 1",
-            )
-            .bind(kind.as_str())
-            .fetch_optional(self.pool())
-            .await?;
+            let batch: Option<i64> =
+                sqlx::query_scalar("SELECT batch FROM events WHERE kind = $1 ORDER BY at_ms DESC, id DESC LIMIT 1")
+                    .bind(kind.as_str())
+                    .fetch_optional(self.pool())
+                    .await?;
             let Some(batch) = batch else { return Ok(Vec::new()) };
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM events WHERE kind = $1 AND batch = $2 ORDER BY subject, id"

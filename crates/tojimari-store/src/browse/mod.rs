@@ -15,7 +15,7 @@ pub mod hosts;
 pub mod ports;
 
 pub use compare::compare_scans;
-pub use events::EventEntry;
 pub use counts::{ScanCounts, ScanListing, ScanPage, SeverityCount};
+pub use events::EventEntry;
 pub use hosts::{HostPage, PagedHost};
 pub use ports::{PortFilter, PortFilterError, PortTable, PortTableRow, TABLE_COUNT_CAP};

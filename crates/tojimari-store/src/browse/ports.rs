@@ -171,7 +171,8 @@ const FROM: &str = "FROM current_ports c \
      LEFT JOIN port_obs p ON p.scan_id = c.last_scan_id AND p.host_id = c.host_id AND p.proto = c.proto \
      AND p.port = c.port";
 
-type RowSql = (String, String, i64, String, Option<String>, Option<String>, Option<String>, i64, i64, i64, i64, i64, i64);
+type RowSql =
+    (String, String, i64, String, Option<String>, Option<String>, Option<String>, i64, i64, i64, i64, i64, i64);
 
 macro_rules! bind_all {
     ($q:expr, $values:expr) => {{
@@ -191,10 +192,7 @@ impl Store {
     pub fn port_table(&self, filter: &PortFilter, offset: i64, limit: i64) -> Result<PortTable, StoreError> {
         let (cond, values) = conditions(filter);
         let n = values.len();
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 {FROM} WHERE {cond} LIMIT {}) t",
-            TABLE_COUNT_CAP + 1
-        );
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 {FROM} WHERE {cond} LIMIT {}) t", TABLE_COUNT_CAP + 1);
         let rows_sql = format!(
             "SELECT h.addr, c.proto, c.port, c.state, c.service, p.product, p.version, c.first_seen_ms, \
              c.last_seen_ms, c.last_changed_ms, s.no, c.host_id, c.last_scan_id {FROM} \
@@ -205,9 +203,8 @@ impl Store {
         );
         type Finding = (i64, String, i64, String, String);
         let read: Result<(i64, Vec<RowSql>, Vec<Finding>), sqlx::Error> = self.block_on(async {
-            let total: i64 = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &values)
-                .fetch_one(self.pool())
-                .await?;
+            let total: i64 =
+                bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &values).fetch_one(self.pool()).await?;
             let rows: Vec<RowSql> = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(rows_sql)), &values)
                 .bind(limit.max(0))
                 .bind(offset.max(0))
