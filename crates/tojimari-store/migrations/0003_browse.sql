@@ -1,7 +1,16 @@
--- Schema 3 (issue 14, the web pages): each host observation's digest of what `diff` compares (see
--- src/digest.rs), so two big scans are compared by their differing hosts only; NULL in rows written before
--- (such hosts are always loaded and compared). A scan's hosts a page at a time in their output order.
-
+-- Schema 3 (issue 14, the web pages).
+-- Each host observation's digest of what `diff` compares (src/digest.rs), so two big scans are compared by
+-- their differing hosts only; NULL in rows written before (such hosts are always loaded and compared).
 ALTER TABLE host_obs ADD COLUMN digest TEXT;
 
+-- A scan's hosts a page at a time in their output order.
 CREATE INDEX host_obs_scan_seq ON host_obs (scan_id, seq);
+
+-- The ports table filters by product without reading every port's observation: the current state keeps
+-- the product of the observation it came from (filled here for the rows written before).
+ALTER TABLE current_ports ADD COLUMN product TEXT;
+UPDATE current_ports SET product = (SELECT p.product FROM port_obs p WHERE p.scan_id = current_ports.last_scan_id
+    AND p.host_id = current_ports.host_id AND p.proto = current_ports.proto AND p.port = current_ports.port);
+
+-- ... and by finding id, from the few ports that have it.
+CREATE INDEX findings_finding ON findings (finding);

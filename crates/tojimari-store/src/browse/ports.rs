@@ -1,6 +1,6 @@
 //! The ports and services table: the latest state of every (host, protocol, port) the store tracks
 //! (`current_ports`: ports once seen open, open|filtered or unfiltered, followed in every state after),
-//! with the product and version and the findings of the scan that saw it last. Filters: port list, service,
+//! with the product (kept with the current state) and version and the findings of the scan that saw it last. Filters: port list, service,
 //! product, finding id, state; a page at a time in the table's own order (host as first recorded, then
 //! protocol and port: the primary key's order, so no page sorts the whole table), and a count that stops
 //! at [`TABLE_COUNT_CAP`].
@@ -149,13 +149,16 @@ fn conditions(f: &PortFilter) -> (String, Vec<Value>) {
         sql.push(format!("c.state = {}", mark(&mut values, Value::Text(s.clone()))));
     }
     if let Some(p) = &f.product {
-        sql.push(format!("LOWER(p.product) = {}", mark(&mut values, Value::Text(p.to_lowercase()))));
+        sql.push(format!("LOWER(c.product) = {}", mark(&mut values, Value::Text(p.to_lowercase()))));
     }
     if let Some(id) = &f.finding {
+        // The hosts with the finding first (`findings_finding` index), then the port's own row.
         let m = mark(&mut values, Value::Text(id.clone()));
+        let n = mark(&mut values, Value::Text(id.clone()));
         sql.push(format!(
-            "EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = c.last_scan_id AND f.host_id = c.host_id \
-             AND f.proto = c.proto AND f.port = c.port AND f.finding = {m})"
+            "c.host_id IN (SELECT host_id FROM findings WHERE finding = {m}) \
+             AND EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = c.last_scan_id AND f.host_id = c.host_id \
+             AND f.proto = c.proto AND f.port = c.port AND f.finding = {n})"
         ));
     }
     (sql.join(" AND "), values)
@@ -167,6 +170,7 @@ enum Value {
     Text(String),
 }
 
+/// The page's rows: the current state with the version from the observation it came from.
 const FROM: &str = "FROM current_ports c \
      LEFT JOIN port_obs p ON p.scan_id = c.last_scan_id AND p.host_id = c.host_id AND p.proto = c.proto \
      AND p.port = c.port";
@@ -192,9 +196,12 @@ impl Store {
     pub fn port_table(&self, filter: &PortFilter, offset: i64, limit: i64) -> Result<PortTable, StoreError> {
         let (cond, values) = conditions(filter);
         let n = values.len();
-        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 {FROM} WHERE {cond} LIMIT {}) t", TABLE_COUNT_CAP + 1);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM current_ports c WHERE {cond} LIMIT {}) t",
+            TABLE_COUNT_CAP + 1
+        );
         let rows_sql = format!(
-            "SELECT h.addr, c.proto, c.port, c.state, c.service, p.product, p.version, c.first_seen_ms, \
+            "SELECT h.addr, c.proto, c.port, c.state, c.service, c.product, p.version, c.first_seen_ms, \
              c.last_seen_ms, c.last_changed_ms, s.no, c.host_id, c.last_scan_id {FROM} \
              JOIN hosts h ON h.id = c.host_id JOIN scans s ON s.id = c.last_scan_id \
              WHERE {cond} ORDER BY c.host_id, c.proto, c.port LIMIT ${} OFFSET ${}",
@@ -290,8 +297,8 @@ mod tests {
             state: Some("open".into()),
         };
         let (sql, values) = conditions(&f);
-        assert_eq!(values.len(), 7);
-        assert!(sql.contains("c.port = $1") && sql.contains("BETWEEN $2 AND $3") && sql.contains("f.finding = $7"));
+        assert_eq!(values.len(), 8);
+        assert!(sql.contains("c.port = $1") && sql.contains("BETWEEN $2 AND $3") && sql.contains("f.finding = $8"));
         assert!(matches!(&values[5], Value::Text(s) if s == "nginx"));
     }
 }
