@@ -120,6 +120,8 @@ pub struct Store {
     pub(crate) progress: Mutex<HashMap<i64, ScanProgress>>,
     /// Finished scans' totals, once counted (`browse::counts`).
     pub(crate) counts_memo: Mutex<HashMap<i64, crate::browse::ScanCounts>>,
+    /// Comparisons of finished scans, by (A, B) row ids (`browse::compare`).
+    pub(crate) diff_memo: Mutex<Vec<((i64, i64), std::sync::Arc<crate::ScanDiff>)>>,
 }
 
 /// The migrations, embedded at build time.
@@ -181,7 +183,15 @@ impl Store {
             options.connect(&url).await
         });
         let pool = pool.map_err(|e| open_err(e.to_string()))?;
-        let store = Store { what, backend, rt, pool, progress: Mutex::default(), counts_memo: Mutex::default() };
+        let store = Store {
+            what,
+            backend,
+            rt,
+            pool,
+            progress: Mutex::default(),
+            counts_memo: Mutex::default(),
+            diff_memo: Mutex::default(),
+        };
         store.migrate()?;
         // Scans whose process died are marked interrupted; a store that cannot be written is still read.
         let _ = crate::reap::interrupt_dead_writers(&store);

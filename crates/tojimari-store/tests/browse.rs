@@ -304,6 +304,9 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
     // Rows without digests (written before they were kept) are compared whole.
     sql("UPDATE host_obs SET digest = NULL");
     assert_eq!(store.differing_hosts(&s1, &s2).unwrap().len(), HOSTS as usize + 1);
+    // (A store opened anew: the first one keeps its comparison of these finished scans in memory.)
+    let again = Store::open(db).unwrap();
+    assert_eq!(compare_scans(&again, &s1, &s2).unwrap(), full);
     assert_eq!(compare_scans(&store, &s1, &s2).unwrap(), full);
 
     // Events: the latest local snapshot whole, alerts after a cursor.

@@ -4,9 +4,11 @@
 //! handed to [`crate::diff_scans`]. A host whose digests are equal has the same rows in both scans, hence
 //! no difference by `diff`'s rules, so the result is the whole comparison.
 
+use std::sync::Arc;
+
 use crate::diff::{ScanDiff, diff_scans};
 use crate::snapshot::ScanInfo;
-use crate::store::{Store, StoreError};
+use crate::store::{ScanStatus, Store, StoreError};
 
 impl Store {
     /// The row ids of the hosts whose observations differ between scans `a` and `b`: recorded by one of
@@ -30,11 +32,36 @@ impl Store {
     }
 }
 
+/// Comparisons kept in memory at most (each of at most [`MEMO_HOSTS`] hosts).
+const MEMO_PAIRS: usize = 8;
+/// A comparison of more differing hosts than this is not kept.
+const MEMO_HOSTS: usize = 20_000;
+
 /// What changed between scan `a` (the baseline) and scan `b`: the same [`ScanDiff`] as `diff_scans` over
-/// both whole snapshots, read from the differing hosts only.
+/// both whole snapshots, read from the differing hosts only. The comparison of two finished scans (whose
+/// rows no longer change) is kept in memory, so the dashboard and the compare page ask the database once.
 pub fn compare_scans(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<ScanDiff, StoreError> {
+    let finished = a.status != ScanStatus::Running && b.status != ScanStatus::Running;
+    let key = (a.id, b.id);
+    if finished && let Some(d) = store.diff_memo().iter().find(|(k, _)| *k == key).map(|(_, d)| d.clone()) {
+        return Ok((*d).clone());
+    }
     let ids = store.differing_hosts(a, b)?;
     let sa = store.snapshot_of_hosts(a, &ids)?;
     let sb = store.snapshot_of_hosts(b, &ids)?;
-    Ok(diff_scans(&sa, &sb))
+    let diff = diff_scans(&sa, &sb);
+    if finished && diff.hosts.len() <= MEMO_HOSTS {
+        let mut memo = store.diff_memo();
+        if memo.len() >= MEMO_PAIRS {
+            memo.remove(0);
+        }
+        memo.push((key, Arc::new(diff.clone())));
+    }
+    Ok(diff)
+}
+
+impl Store {
+    fn diff_memo(&self) -> std::sync::MutexGuard<'_, Vec<((i64, i64), Arc<ScanDiff>)>> {
+        self.diff_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
