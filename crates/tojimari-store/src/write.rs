@@ -472,9 +472,9 @@ async fn write_rows(
         tx,
         marks,
         "host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, seq, seen_ms, \
-         detail, digest)",
+         detail, digest, open_ports)",
         Some(scan_id),
-        11,
+        12,
         "ON CONFLICT DO NOTHING",
         &hosts,
         |q, (host, seq, r, digest)| {
@@ -489,6 +489,7 @@ async fn write_rows(
                 .bind(r.seen_ms)
                 .bind(r.host.detail.as_str())
                 .bind(digest.as_str())
+                .bind(r.ports.iter().filter(|p| p.state == "open").count() as i64)
         },
     )
     .await?;

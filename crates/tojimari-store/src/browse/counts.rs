@@ -1,6 +1,7 @@
-//! A scan's totals and the scan list a page at a time. Each total is one count over a primary-key prefix
-//! (`host_obs`, `port_obs` and `findings` all begin with the scan's id), so a scan's totals cost what its
-//! own rows cost, never the whole store's; finished scans' totals are kept in memory once counted (a
+//! A scan's totals and the scan list a page at a time. Hosts, hosts up and open ports come from one pass
+//! over the scan's entries of the `host_obs_browse` index (each host observation keeps its number of open
+//! ports), findings by severity from the `findings` primary key's scan prefix: a scan's totals cost what its
+//! own hosts cost, never the whole store's; finished scans' totals are kept in memory once counted (a
 //! finished scan's rows do not change).
 
 use crate::snapshot::ScanInfo;
@@ -65,13 +66,11 @@ impl Store {
         }
         type Totals = (i64, i64, i64);
         let read: Result<(Totals, Vec<(String, i64)>), sqlx::Error> = self.block_on(async {
+            // One pass over the `host_obs_browse` index (open ports per host are kept with the host).
             let totals: Totals = sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM host_obs WHERE scan_id = $1), \
-                 (SELECT COUNT(*) FROM host_obs WHERE scan_id = $2 AND state = 'up'), \
-                 (SELECT COUNT(*) FROM port_obs WHERE scan_id = $3 AND state = 'open')",
+                "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'up' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(open_ports), 0) AS BIGINT) FROM host_obs WHERE scan_id = $1",
             )
-            .bind(scan.id)
-            .bind(scan.id)
             .bind(scan.id)
             .fetch_one(self.pool())
             .await?;
