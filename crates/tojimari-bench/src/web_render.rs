@@ -250,6 +250,7 @@ fn run(db: &str, runs: usize) -> Result<(), String> {
         ("ports, rare port", "/ports?port=31337".to_string()),
         ("host", "/hosts/198.18.100.7".to_string()),
         ("compare big scans", format!("/compare?a={a}&b={b}")),
+        ("compare, reversed", format!("/compare?a={b}&b={a}")),
         ("machine", "/machine".to_string()),
     ];
     println!("web-render: SQLite store {db}; server time (server-timing) in ms; {runs} warm runs");

@@ -24,6 +24,7 @@ mod reap;
 mod rows;
 mod sink;
 mod snapshot;
+mod snapshot_hosts;
 mod snapshot_load;
 mod store;
 mod write;

@@ -51,7 +51,7 @@ impl Store {
     pub(crate) fn snapshot_of_hosts(&self, scan: &ScanInfo, host_ids: &[i64]) -> Result<ScanSnapshot, StoreError> {
         let mut hosts = BTreeMap::new();
         for chunk in host_ids.chunks(HOSTS_PER_QUERY) {
-            let loaded = self.block_on(load(self.pool(), scan.id, Some(chunk)));
+            let loaded = self.block_on(crate::snapshot_hosts::load_hosts(self.pool(), self.backend(), scan.id, chunk));
             hosts.extend(loaded.map_err(|e| self.query_err("reading a scan's results", e))?);
         }
         Ok(ScanSnapshot { scan: scan.clone(), hosts })

@@ -8,25 +8,29 @@ use std::sync::Arc;
 
 use crate::diff::{ScanDiff, diff_scans};
 use crate::snapshot::ScanInfo;
-use crate::store::{ScanStatus, Store, StoreError};
+use crate::store::{Backend, ScanStatus, Store, StoreError};
 
 impl Store {
     /// The row ids of the hosts whose observations differ between scans `a` and `b`: recorded by one of
     /// them only, or with other digests, or with no digest (written before digests were kept).
     pub fn differing_hosts(&self, a: &ScanInfo, b: &ScanInfo) -> Result<Vec<i64>, StoreError> {
+        // SQLite would look B's rows up through the primary key and read each row for its digest; the
+        // covering index answers from itself (about half the time on 100,000 hosts).
+        let covering = if self.backend() == Backend::Sqlite { "INDEXED BY host_obs_browse " } else { "" };
+        let sql = format!(
+            "SELECT x.host_id FROM host_obs x LEFT JOIN host_obs y {covering}ON y.scan_id = $2 AND y.host_id = x.host_id \
+             WHERE x.scan_id = $1 AND (y.host_id IS NULL OR x.digest IS NULL OR y.digest IS NULL \
+             OR x.digest <> y.digest) \
+             UNION SELECT y.host_id FROM host_obs y WHERE y.scan_id = $3 \
+             AND NOT EXISTS (SELECT 1 FROM host_obs x WHERE x.scan_id = $4 AND x.host_id = y.host_id)"
+        );
         let ids: Result<Vec<i64>, sqlx::Error> = self.block_on(
-            sqlx::query_scalar(
-                "SELECT x.host_id FROM host_obs x LEFT JOIN host_obs y ON y.scan_id = $2 AND y.host_id = x.host_id \
-                 WHERE x.scan_id = $1 AND (y.host_id IS NULL OR x.digest IS NULL OR y.digest IS NULL \
-                 OR x.digest <> y.digest) \
-                 UNION SELECT y.host_id FROM host_obs y WHERE y.scan_id = $3 \
-                 AND NOT EXISTS (SELECT 1 FROM host_obs x WHERE x.scan_id = $4 AND x.host_id = y.host_id)",
-            )
-            .bind(a.id)
-            .bind(b.id)
-            .bind(b.id)
-            .bind(a.id)
-            .fetch_all(self.pool()),
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(a.id)
+                .bind(b.id)
+                .bind(b.id)
+                .bind(a.id)
+                .fetch_all(self.pool()),
         );
         ids.map_err(|e| self.query_err("comparing two scans", e))
     }
