@@ -121,7 +121,7 @@ pub struct Store {
     /// Finished scans' totals, once counted (`browse::counts`).
     pub(crate) counts_memo: Mutex<HashMap<i64, crate::browse::ScanCounts>>,
     /// Comparisons of finished scans, by (A, B) row ids (`browse::compare`).
-    pub(crate) diff_memo: Mutex<Vec<((i64, i64), std::sync::Arc<crate::ScanDiff>)>>,
+    pub(crate) diff_memo: Mutex<crate::browse::compare::DiffMemo>,
 }
 
 /// The migrations, embedded at build time.

@@ -36,6 +36,9 @@ impl Store {
     }
 }
 
+/// Finished scans' comparisons by (A, B) row ids, oldest first.
+pub(crate) type DiffMemo = Vec<((i64, i64), Arc<ScanDiff>)>;
+
 /// Comparisons kept in memory at most (each of at most [`MEMO_HOSTS`] hosts).
 const MEMO_PAIRS: usize = 8;
 /// A comparison of more differing hosts than this is not kept.
@@ -65,7 +68,7 @@ pub fn compare_scans(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<ScanDi
 }
 
 impl Store {
-    fn diff_memo(&self) -> std::sync::MutexGuard<'_, Vec<((i64, i64), Arc<ScanDiff>)>> {
+    fn diff_memo(&self) -> std::sync::MutexGuard<'_, DiffMemo> {
         self.diff_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
