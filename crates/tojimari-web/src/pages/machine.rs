@@ -50,7 +50,7 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
 pub async fn alerts(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
     let after = query::parse(raw.as_deref(), &["after"]).and_then(|q| match q.get("after") {
         None => Ok(None),
-        Some(t) => parse_cursor(t).map(Some).ok_or_else(|| QueryError::Value(format!("{}: {t}", ctx.t("bad-cursor")))),
+        Some(t) => parse_cursor(t).map(Some).ok_or_else(|| QueryError::Value("bad-cursor", t.clone())),
     });
     let after = match after {
         Ok(a) => a,

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use tojimari_store::browse::ports::{PORT_STATES, parse_filter_text, parse_port_list, parse_port_state};
-use tojimari_store::browse::{PortFilter, PortTable};
+use tojimari_store::browse::{PortFilter, PortFilterError, PortTable};
 
 use crate::app::AppState;
 use crate::page::{PageCtx, layout};
@@ -21,7 +21,12 @@ const KEYS: [&str; 6] = ["port", "service", "product", "finding", "state", "page
 /// The filter and page a query string asks for.
 pub fn read_query(raw: Option<&str>) -> Result<(PortFilter, BTreeMap<String, String>, i64), QueryError> {
     let q = query::parse(raw, &KEYS)?;
-    let value = |e: tojimari_store::browse::PortFilterError| QueryError::Value(e.to_string());
+    let value = |e: PortFilterError| match e {
+        PortFilterError::Ports(v) => QueryError::Value("bad-port-list", v),
+        PortFilterError::TooManyRanges => QueryError::Value("too-many-ranges", String::new()),
+        PortFilterError::State(v) => QueryError::Value("bad-port-state", v),
+        PortFilterError::Text(v) => QueryError::Value("bad-filter-text", v),
+    };
     let mut f = PortFilter::default();
     if let Some(p) = q.get("port") {
         f.ports = parse_port_list(p).map_err(value)?;
@@ -116,8 +121,8 @@ mod tests {
         let (f, _, page) = read_query(Some("port=22,8000-8100&state=open&service=ssh&page=2")).unwrap();
         assert_eq!(f.ports, [(22, 22), (8000, 8100)]);
         assert_eq!((f.state.as_deref(), f.service.as_deref(), page), (Some("open"), Some("ssh"), 2));
-        assert!(matches!(read_query(Some("port=22-x")), Err(QueryError::Value(_))));
-        assert!(matches!(read_query(Some("state=stealthy")), Err(QueryError::Value(_))));
+        assert!(matches!(read_query(Some("port=22-x")), Err(QueryError::Value(..))));
+        assert!(matches!(read_query(Some("state=stealthy")), Err(QueryError::Value(..))));
         assert!(matches!(read_query(Some("page=0")), Err(QueryError::Number(..))));
         assert!(matches!(read_query(Some("colour=red")), Err(QueryError::Unknown(_))));
         assert!(read_query(Some("port=&service=")).is_ok(), "empty fields are no filter");

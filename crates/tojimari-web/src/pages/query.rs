@@ -17,8 +17,8 @@ pub enum QueryError {
     Repeated(String),
     /// A value that is not what the key takes (key, value).
     Number(String, String),
-    /// A value the page refused, with its own message.
-    Value(String),
+    /// A value the page refused: the message id saying why, and the value.
+    Value(&'static str, String),
 }
 
 impl QueryError {
@@ -30,7 +30,8 @@ impl QueryError {
             QueryError::Unknown(k) => format!("{}: {}", ctx.t("query-unknown-key"), cut(k)),
             QueryError::Repeated(k) => format!("{}: {}", ctx.t("query-repeated-key"), cut(k)),
             QueryError::Number(k, v) => format!("{}: {}={}", ctx.t("query-not-a-number"), cut(k), cut(v)),
-            QueryError::Value(m) => m.clone(),
+            QueryError::Value(id, v) if v.is_empty() => ctx.t(id),
+            QueryError::Value(id, v) => format!("{}: {}", ctx.t(id), cut(v)),
         }
     }
 }
