@@ -42,50 +42,10 @@ impl Store {
 
     /// Everything `scan` recorded, for [`crate::diff_scans`].
     pub fn snapshot(&self, scan: &ScanInfo) -> Result<ScanSnapshot, StoreError> {
-        let loaded = self.block_on(load(self.pool(), scan.id, None));
+        let loaded = self.block_on(load(self.pool(), scan.id));
         let hosts = loaded.map_err(|e| self.query_err("reading a scan's results", e))?;
         Ok(ScanSnapshot { scan: scan.clone(), hosts })
     }
-
-    /// What `scan` recorded of the hosts with these row ids only (the hosts a comparison needs).
-    pub(crate) fn snapshot_of_hosts(&self, scan: &ScanInfo, host_ids: &[i64]) -> Result<ScanSnapshot, StoreError> {
-        let mut hosts = BTreeMap::new();
-        for chunk in host_ids.chunks(HOSTS_PER_QUERY) {
-            let loaded = self.block_on(crate::snapshot_hosts::load_hosts(self.pool(), self.backend(), scan.id, chunk));
-            hosts.extend(loaded.map_err(|e| self.query_err("reading a scan's results", e))?);
-        }
-        Ok(ScanSnapshot { scan: scan.clone(), hosts })
-    }
-}
-
-/// Host ids bound in one query at most.
-const HOSTS_PER_QUERY: usize = 500;
-
-/// ` AND <column> IN ($2, $3, ...)` for `hosts`, or nothing.
-fn host_clause(column: &str, hosts: Option<&[i64]>) -> String {
-    match hosts {
-        None => String::new(),
-        Some(ids) => {
-            let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-            format!(" AND {column} IN ({})", marks.join(", "))
-        }
-    }
-}
-
-/// `sql` with the scan id bound as `$1` and the host ids after it.
-fn bound<'q, O>(
-    sql: String,
-    scan_id: i64,
-    hosts: Option<&'q [i64]>,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>
-where
-    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
-{
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(scan_id);
-    for id in hosts.unwrap_or(&[]) {
-        q = q.bind(*id);
-    }
-    q
 }
 
 type HostRow = (i64, String, String, String, String, Option<String>);
@@ -94,20 +54,12 @@ type PortRow =
 type FoldRow = (i64, String, String, String, String);
 type FindingRow = (i64, String, i64, String, String, String);
 
-async fn load(
-    pool: &sqlx::AnyPool,
-    scan_id: i64,
-    only: Option<&[i64]>,
-) -> Result<BTreeMap<String, HostSnapshot>, sqlx::Error> {
-    let host_rows: Vec<HostRow> = bound(
-        format!(
-            "SELECT o.host_id, h.addr, o.state, o.reason, o.hostnames, o.os_name \
-             FROM host_obs o JOIN hosts h ON h.id = o.host_id WHERE o.scan_id = $1{}",
-            host_clause("o.host_id", only)
-        ),
-        scan_id,
-        only,
+async fn load(pool: &sqlx::AnyPool, scan_id: i64) -> Result<BTreeMap<String, HostSnapshot>, sqlx::Error> {
+    let host_rows: Vec<HostRow> = sqlx::query_as(
+        "SELECT o.host_id, h.addr, o.state, o.reason, o.hostnames, o.os_name \
+         FROM host_obs o JOIN hosts h ON h.id = o.host_id WHERE o.scan_id = $1",
     )
+    .bind(scan_id)
     .fetch_all(pool)
     .await?;
     // Host rows by id while loading; keyed by address at the end.
@@ -118,37 +70,23 @@ async fn load(
         })
         .collect();
 
-    let port_rows: Vec<PortRow> = bound(
-        format!(
-            "SELECT host_id, proto, port, state, reason, service, product, version, tunnel, cert_sha256 \
-             FROM port_obs WHERE scan_id = $1{}",
-            host_clause("host_id", only)
-        ),
-        scan_id,
-        only,
+    let port_rows: Vec<PortRow> = sqlx::query_as(
+        "SELECT host_id, proto, port, state, reason, service, product, version, tunnel, cert_sha256 \
+         FROM port_obs WHERE scan_id = $1",
     )
+    .bind(scan_id)
     .fetch_all(pool)
     .await?;
-    let fold_rows: Vec<FoldRow> = bound(
-        format!(
-            "SELECT host_id, proto, state, reason, ports FROM port_folds WHERE scan_id = $1{}",
-            host_clause("host_id", only)
-        ),
-        scan_id,
-        only,
-    )
-    .fetch_all(pool)
-    .await?;
-    let finding_rows: Vec<FindingRow> = bound(
-        format!(
-            "SELECT host_id, proto, port, finding, severity, evidence FROM findings WHERE scan_id = $1{}",
-            host_clause("host_id", only)
-        ),
-        scan_id,
-        only,
-    )
-    .fetch_all(pool)
-    .await?;
+    let fold_rows: Vec<FoldRow> =
+        sqlx::query_as("SELECT host_id, proto, state, reason, ports FROM port_folds WHERE scan_id = $1")
+            .bind(scan_id)
+            .fetch_all(pool)
+            .await?;
+    let finding_rows: Vec<FindingRow> =
+        sqlx::query_as("SELECT host_id, proto, port, finding, severity, evidence FROM findings WHERE scan_id = $1")
+            .bind(scan_id)
+            .fetch_all(pool)
+            .await?;
 
     // A port or finding row whose host has no observation (a store written by hand, say) still counts,
     // under its address, as a host in an unknown state.
