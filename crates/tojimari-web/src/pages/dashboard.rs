@@ -159,6 +159,13 @@ fn severity_rank(s: &str) -> u8 {
     ["critical", "high", "medium", "low", "info"].iter().position(|k| *k == s).unwrap_or(5) as u8
 }
 
+/// Reads the dashboard once and drops it: the store keeps the finished scans' totals and comparisons it
+/// computed, so the first reader after a start (or after a big scan finished) does not wait for them. For
+/// the server to spawn at start and when a check ends: `tokio::spawn(pages::dashboard::warm(app.clone()))`.
+pub async fn warm(app: AppState) {
+    let _ = app.storage.with(read).await;
+}
+
 /// `GET /`.
 pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQuery) -> Response {
     if let Err(e) = query::parse(raw.as_deref(), &[]) {
