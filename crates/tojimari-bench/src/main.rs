@@ -46,6 +46,8 @@
 //!   [`web_check`].
 //! - `store-diff`: no packets: two /16 sweeps recorded into the result store, then the time of `tojimari diff`
 //!   on SQLite and on PostgreSQL: see [`store_diff`].
+//! - `web-render`: no packets: 100,000 hosts and a million port observations recorded into a SQLite store,
+//!   then the server time of each page of `tojimari serve` (cold, min and median): see [`web_render`].
 //!
 //! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120; SIGINT, then SIGKILL
 //! 5 s later) and reported so. masscan gets a waker so that it can exit at all on the bed: see [`masscan`].
@@ -73,6 +75,7 @@ mod store_import;
 mod version;
 mod watch;
 mod web_check;
+mod web_render;
 
 /// An open port: (address, port).
 pub(crate) type Key = (String, u16);
@@ -126,7 +129,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -169,6 +172,7 @@ fn main() -> ExitCode {
             "store-diff" => crate::store_diff::store_diff(runs),
             "store-import" => crate::store_import::store_import(runs),
             "web-check" => crate::web_check::web_check(runs),
+            "web-render" => crate::web_render::web_render(runs),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {

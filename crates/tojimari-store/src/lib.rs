@@ -11,8 +11,10 @@
 //!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
 //!   [`Store::host_history`] for `history`.
 
+pub mod browse;
 mod diff;
 mod diff_select;
+mod digest;
 mod events;
 mod history;
 pub mod import;
@@ -22,6 +24,7 @@ mod reap;
 mod rows;
 mod sink;
 mod snapshot;
+mod snapshot_hosts;
 mod snapshot_load;
 mod store;
 mod write;

@@ -10,11 +10,11 @@ use crate::port_ranges::parse_port_ranges;
 use crate::snapshot::{FindingObs, Fold, HostSnapshot, PortObs, ScanInfo, ScanSnapshot};
 use crate::store::{ScanStatus, Store, StoreError};
 
-const SCAN_COLUMNS: &str = "id, no, profile, scope_targets, scope_ports, started_ms, ended_ms, status";
+pub(crate) const SCAN_COLUMNS: &str = "id, no, profile, scope_targets, scope_ports, started_ms, ended_ms, status";
 
-type ScanTuple = (i64, i64, String, String, String, i64, Option<i64>, String);
+pub(crate) type ScanTuple = (i64, i64, String, String, String, i64, Option<i64>, String);
 
-fn scan_info((id, no, profile, targets, ports, started_ms, ended_ms, status): ScanTuple) -> ScanInfo {
+pub(crate) fn scan_info((id, no, profile, targets, ports, started_ms, ended_ms, status): ScanTuple) -> ScanInfo {
     ScanInfo { id, no, profile, targets, ports, started_ms, ended_ms, status: ScanStatus::parse(&status) }
 }
 

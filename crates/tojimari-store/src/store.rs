@@ -126,6 +126,10 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     /// Per scan written by this process: what the next batch needs (see [`ScanProgress`]).
     pub(crate) progress: Mutex<HashMap<i64, ScanProgress>>,
+    /// Finished scans' totals, once counted (`browse::counts`).
+    pub(crate) counts_memo: Mutex<HashMap<i64, crate::browse::ScanCounts>>,
+    /// Comparisons of finished scans, by (A, B) row ids (`browse::compare`).
+    pub(crate) diff_memo: Mutex<crate::browse::compare::DiffMemo>,
 }
 
 /// The migrations, embedded at build time.
@@ -190,7 +194,15 @@ impl Store {
             options.connect(&url).await
         });
         let pool = pool.map_err(|e| open_err(e.to_string()))?;
-        let store = Store { what, backend, rt, pool, progress: Mutex::default() };
+        let store = Store {
+            what,
+            backend,
+            rt,
+            pool,
+            progress: Mutex::default(),
+            counts_memo: Mutex::default(),
+            diff_memo: Mutex::default(),
+        };
         store.migrate()?;
         // Scans whose process died are marked interrupted; a store that cannot be written is still read.
         let _ = crate::reap::interrupt_dead_writers(&store);

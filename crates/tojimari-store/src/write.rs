@@ -15,6 +15,7 @@ use sqlx::{Acquire, Any, Transaction};
 use tojimari_core::HostReport;
 use tojimari_core::report::{RunInfo, RunSummary};
 
+use crate::digest::host_digest;
 use crate::import::ranges::for_each_port;
 use crate::rows::{HostRows, host_rows, unix_ms};
 use crate::store::{Backend, ScanId, ScanStart, ScanStatus, Store, StoreError, new_id};
@@ -490,18 +491,18 @@ async fn write_rows(
     let addrs: Vec<&str> = rows.iter().map(|r| r.addr.as_str()).collect();
     let ids = host_ids(tx, marks, &addrs).await?;
     let id_of = |r: &HostRows| ids.get(&r.addr).copied().unwrap_or_default();
-    let hosts: Vec<(i64, i64, &HostRows)> =
-        rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r)).collect();
+    let hosts: Vec<(i64, i64, &HostRows, String)> =
+        rows.iter().enumerate().map(|(i, r)| (id_of(r), seq + i as i64, r, host_digest(r))).collect();
     insert_chunked(
         tx,
         marks,
         "host_obs (scan_id, host_id, state, reason, hostnames, os_name, os_accuracy, distance, seq, seen_ms, \
-         detail)",
+         detail, digest, open_ports)",
         Some(scan_id),
-        10,
+        12,
         "ON CONFLICT DO NOTHING",
         &hosts,
-        |q, (host, seq, r)| {
+        |q, (host, seq, r, digest)| {
             q.bind(*host)
                 .bind(r.host.state)
                 .bind(r.host.reason)
@@ -512,6 +513,8 @@ async fn write_rows(
                 .bind(*seq)
                 .bind(r.seen_ms)
                 .bind(r.host.detail.as_str())
+                .bind(digest.as_str())
+                .bind(r.ports.iter().filter(|p| p.state == "open").count() as i64)
         },
     )
     .await?;
@@ -578,6 +581,7 @@ async fn write_rows(
 struct Seen<'a> {
     state: &'a str,
     service: Option<&'a str>,
+    product: Option<&'a str>,
     at: i64,
 }
 
@@ -620,7 +624,8 @@ async fn update_current(
             if !known && (marks == Marks::InOrder || !DOOR_STATES.contains(&p.state)) {
                 continue;
             }
-            let seen = Seen { state: p.state, service: p.service.as_deref(), at: r.seen_ms };
+            let seen =
+                Seen { state: p.state, service: p.service.as_deref(), product: p.product.as_deref(), at: r.seen_ms };
             let slot = listed.entry(key).or_insert_with(|| seen.clone());
             if seen.at >= slot.at {
                 *slot = seen;
@@ -632,9 +637,9 @@ async fn update_current(
         tx,
         marks,
         "current_ports (host_id, proto, port, state, service, first_seen_ms, last_seen_ms, last_changed_ms, \
-         last_scan_id)",
+         last_scan_id, product)",
         None,
-        9,
+        10,
         "ON CONFLICT (host_id, proto, port) DO UPDATE SET \
          first_seen_ms = CASE WHEN excluded.first_seen_ms < current_ports.first_seen_ms \
            AND excluded.state IN ('open', 'open|filtered', 'unfiltered') \
@@ -648,6 +653,8 @@ async fn update_current(
            THEN current_ports.state ELSE excluded.state END, \
          service = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
            THEN current_ports.service ELSE excluded.service END, \
+         product = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
+           THEN current_ports.product ELSE excluded.product END, \
          last_scan_id = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
            THEN current_ports.last_scan_id ELSE excluded.last_scan_id END, \
          last_seen_ms = CASE WHEN excluded.last_seen_ms < current_ports.last_seen_ms \
@@ -663,6 +670,7 @@ async fn update_current(
                 .bind(seen.at)
                 .bind(seen.at)
                 .bind(scan_id)
+                .bind(seen.product)
         },
     )
     .await?;
@@ -675,8 +683,9 @@ async fn update_current(
     for chunk in by_select.chunks(MAX_PARAMS) {
         let sql = format!(
             "INSERT INTO current_ports (host_id, proto, port, state, service, first_seen_ms, last_seen_ms, \
-             last_changed_ms, last_scan_id) \
-             SELECT p.host_id, p.proto, p.port, p.state, p.service, o.seen_ms, o.seen_ms, o.seen_ms, p.scan_id \
+             last_changed_ms, last_scan_id, product) \
+             SELECT p.host_id, p.proto, p.port, p.state, p.service, o.seen_ms, o.seen_ms, o.seen_ms, p.scan_id, \
+             p.product \
              FROM port_obs p JOIN host_obs o ON o.scan_id = p.scan_id AND o.host_id = p.host_id \
              WHERE p.scan_id = {scan_id} AND p.host_id IN {} AND p.state IN ({}) \
              ON CONFLICT (host_id, proto, port) DO NOTHING",
@@ -702,6 +711,7 @@ async fn update_current(
         sqlx::query(
             "UPDATE current_ports SET last_changed_ms = CASE WHEN state = $1 THEN last_changed_ms ELSE $2 END, \
              service = CASE WHEN state = $1 THEN service ELSE NULL END, \
+             product = CASE WHEN state = $1 THEN product ELSE NULL END, \
              state = $1, last_seen_ms = $2, last_scan_id = $3 WHERE host_id = $4 AND proto = $5 AND port = $6",
         )
         .bind(fold.state)

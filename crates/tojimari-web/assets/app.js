@@ -50,5 +50,70 @@ document.addEventListener("change", (e) => {
   events.addEventListener("done", (e) => {
     update(e);
     events.close();
+
+/* ---- read-only pages (pages/machine.rs, pages/scan.rs) ------------------------------------------------
+ * Live rows without a page reload: the server sends HTML fragments it rendered (and escaped) itself.
+ * - This machine: tbody#alerts[data-poll] asks `/machine/alerts?after=CURSOR` every 2 s; new alert rows
+ *   (oldest first, each with its data-cursor) go on top.
+ * - A running scan (div#hosts[data-running]) on its last page asks `/scans/N/hosts?after=SEQ` every 2 s and
+ *   appends the hosts recorded since; it stops when the scan's page is reloaded as finished.
+ */
+(function () {
+  function rowsOf(html, tag) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return Array.prototype.filter.call(t.content.children, function (el) {
+      return el.tagName === tag;
+    });
+  }
+
+  function poll(url, each) {
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(url(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { if (html.trim()) each(html); })
+        .catch(function () {})
+        .then(function () { busy = false; });
+    }, 2000);
+  }
+
+  function alerts() {
+    var body = document.getElementById("alerts");
+    if (!body || !body.dataset.poll) return;
+    poll(function () {
+      var after = body.dataset.after;
+      return body.dataset.poll + (after ? "?after=" + encodeURIComponent(after) : "");
+    }, function (html) {
+      var rows = rowsOf(html, "TR");
+      rows.forEach(function (row) {
+        body.insertBefore(row, body.firstChild);
+        row.classList.add("new");
+        body.dataset.after = row.dataset.cursor;
+      });
+      var none = document.getElementById("no-alerts");
+      if (none && rows.length) none.remove();
+    });
+  }
+
+  function runningScan() {
+    var hosts = document.getElementById("hosts");
+    if (!hosts || !hosts.dataset.running || document.querySelector("a[rel=next]")) return;
+    poll(function () {
+      var after = hosts.dataset.after || "-1";
+      return "/scans/" + hosts.dataset.scan + "/hosts?after=" + encodeURIComponent(after);
+    }, function (html) {
+      rowsOf(html, "SECTION").forEach(function (section) {
+        hosts.appendChild(section);
+        hosts.dataset.after = section.dataset.seq;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    alerts();
+    runningScan();
   });
 })();

@@ -23,3 +23,21 @@ pub struct Config {
     /// At most this many checks run at once; more wait in line.
     pub max_running: usize,
 }
+
+impl Config {
+    /// A server on 127.0.0.1 (a port the system picks) over `store`, without a password, whose page may
+    /// check only loopback: what tests and benchmarks start.
+    pub fn loopback(store: String, exe: PathBuf) -> Config {
+        let allow_text = "127.0.0.0/8,::1".to_string();
+        let allow = crate::allow::AllowList::parse(&allow_text, &[]).unwrap_or_else(|_| unreachable!("a fixed list"));
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            store,
+            exe,
+            password: None,
+            allow_text,
+            allow,
+            max_running: 1,
+        }
+    }
+}

@@ -20,7 +20,15 @@ use crate::runner::now_ms;
 /// The whole site.
 pub fn router(app: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home::get))
+        .route("/", get(pages::dashboard::get))
+        .route("/scans", get(pages::scans::get))
+        .route("/scans/{no}", get(pages::scan::get))
+        .route("/scans/{no}/hosts", get(pages::scan::hosts_fragment))
+        .route("/compare", get(pages::compare::get))
+        .route("/hosts/{addr}", get(pages::host::get))
+        .route("/ports", get(pages::ports::get))
+        .route("/machine", get(pages::machine::get))
+        .route("/machine/alerts", get(pages::machine::alerts))
         .route("/check", get(pages::check::form).post(pages::check::start))
         .route("/checks/{id}", get(pages::check::page))
         .route("/checks/{id}/events", get(pages::check::events))

@@ -2,7 +2,15 @@
 //! and a pure `body` function rendering what was read with the reader's [`crate::page::PageCtx`].
 
 pub mod check;
+pub mod compare;
+pub mod dashboard;
 pub mod export;
-pub mod home;
+pub mod host;
 pub mod lang;
 pub mod login;
+pub mod machine;
+pub mod ports;
+pub mod query;
+pub mod scan;
+pub mod scans;
+pub mod view;
