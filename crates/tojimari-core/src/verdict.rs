@@ -31,16 +31,19 @@ impl Verdict {
     /// words define it (no answer at all).
     pub fn of(port: Option<&PortResult>) -> Verdict {
         let Some(port) = port else { return Verdict::Stealth };
-        match port.state {
+        Verdict::of_state(port.state, Some(port.reason))
+    }
+
+    /// The verdict of a port in `state`, for `reason` when it is known: a filtered port whose filter
+    /// answered (admin-prohibited, say) is CLOSED, not STEALTH; without the reason, filtered is STEALTH.
+    pub fn of_state(state: PortState, reason: Option<Reason>) -> Verdict {
+        match state {
             PortState::Open => Verdict::Open,
             PortState::Closed | PortState::Unfiltered | PortState::ClosedFiltered => Verdict::Closed,
-            PortState::Filtered | PortState::OpenFiltered => {
-                if answered(port.reason) {
-                    Verdict::Closed
-                } else {
-                    Verdict::Stealth
-                }
-            }
+            PortState::Filtered | PortState::OpenFiltered => match reason {
+                Some(reason) if answered(reason) => Verdict::Closed,
+                _ => Verdict::Stealth,
+            },
         }
     }
 }

@@ -114,4 +114,3 @@ impl Store {
         Ok(ScanPage { total, scans })
     }
 }
-

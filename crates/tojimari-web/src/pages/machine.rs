@@ -41,7 +41,9 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
         .with(|s| Ok((s.latest_batch(EventKind::LocalSocket)?, s.latest_events(EventKind::WatchAlert, ALERTS)?)))
         .await;
     match read {
-        Ok((sockets, alerts)) => layout(&ctx, &ctx.t("nav-machine"), body(&ctx, &sockets, &alerts)).into_response(),
+        Ok((sockets, alerts)) => {
+            layout(&ctx, &ctx.t("nav-this-machine"), body(&ctx, &sockets, &alerts)).into_response()
+        }
         Err(e) => unavailable(&ctx, &e),
     }
 }
@@ -68,9 +70,10 @@ pub async fn alerts(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): Ra
         .await;
     match read {
         Ok(rows) => fragment(StatusCode::OK, html! { @for e in &rows { (alert_row(&ctx, e)) } }),
-        Err(e) => {
-            fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } })
-        }
+        Err(e) => fragment(
+            StatusCode::SERVICE_UNAVAILABLE,
+            html! { p.error { (ctx.t("store-unavailable-title")) ": " (e.0) } },
+        ),
     }
 }
 

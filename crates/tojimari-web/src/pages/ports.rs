@@ -93,7 +93,7 @@ pub fn body(ctx: &PageCtx, q: &BTreeMap<String, String>, table: &PortTable, page
                 } }
                 tbody {
                     @for r in &table.rows {
-                        tr class=(crate::pages::view::state_look(&r.state).0) {
+                        tr class=(crate::pages::view::state_class(&r.state)) {
                             td { a href={ "/hosts/" (r.addr) } { (r.addr) } }
                             td.port { (r.port) "/" (r.proto) }
                             td { (state_badge(ctx, &r.state)) }

@@ -15,7 +15,11 @@ use crate::app::AppState;
 use crate::page::{PageCtx, layout};
 use crate::pages::query;
 use crate::pages::scans::status_badge;
-use crate::pages::view::{bad_request, duration, fragment, host_block, last_page, not_found, pager, time, unavailable};
+use crate::pages::view::{
+    bad_request, duration, fragment, host_block, last_page, not_found, pager, time, unavailable, verdict_class,
+};
+use tojimari_core::verdict::Verdict;
+use tojimari_i18n::{verdict_help, verdict_label};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -102,9 +106,10 @@ pub async fn hosts_fragment(
     match read {
         Ok(Some(hosts)) => fragment(StatusCode::OK, host_blocks(&ctx, &hosts)),
         Ok(None) => fragment(StatusCode::NOT_FOUND, html! { p.error { (ctx.t("no-such-scan")) " #" (no) } }),
-        Err(e) => {
-            fragment(StatusCode::SERVICE_UNAVAILABLE, html! { p.error { (ctx.t("store-unavailable")) ": " (e.0) } })
-        }
+        Err(e) => fragment(
+            StatusCode::SERVICE_UNAVAILABLE,
+            html! { p.error { (ctx.t("store-unavailable-title")) ": " (e.0) } },
+        ),
     }
 }
 
@@ -147,9 +152,10 @@ pub fn body(ctx: &PageCtx, view: &ScanView, page: i64) -> Markup {
             }
             p.legend {
                 (ctx.t("legend")) ": "
-                span.state.st-open { (ctx.t("state-open")) } " " (ctx.t("state-open-means")) " · "
-                span.state.st-closed { (ctx.t("state-closed")) } " " (ctx.t("state-closed-means")) " · "
-                span.state.st-stealth { (ctx.t("state-stealth")) } " " (ctx.t("state-stealth-means"))
+                @for verdict in [Verdict::Open, Verdict::Closed, Verdict::Stealth] {
+                    span class={ "state " (verdict_class(verdict)) } { (verdict_label(ctx.lang, verdict)) }
+                    " " (verdict_help(ctx.lang, verdict)) " · "
+                }
             }
         }
         @if running { p.note { (ctx.t("scan-running-note")) } }

@@ -10,37 +10,57 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use tojimari_core::report::{HostReport, PortResult};
 
+use tojimari_core::report::Severity;
+use tojimari_core::state::PortState;
+use tojimari_core::verdict::Verdict;
+use tojimari_i18n::{severity_word, verdict_help, verdict_label};
+
 use crate::page::{PageCtx, layout, notice};
 use crate::storage::Unavailable;
 
-/// How a port state reads on the pages: (CSS class, message id of its word, message id of its meaning).
-pub fn state_look(state: &str) -> (&'static str, &'static str, &'static str) {
-    match state {
-        "open" => ("st-open", "state-open", "state-open-means"),
-        "closed" => ("st-closed", "state-closed", "state-closed-means"),
-        "filtered" | "open|filtered" | "closed|filtered" => ("st-stealth", "state-stealth", "state-stealth-means"),
-        "unfiltered" => ("st-unfiltered", "state-unfiltered", "state-unfiltered-means"),
-        _ => ("st-other", "state-other", "state-other-means"),
+/// The plain-words verdict of a port state as the store names it (core's one definition: filtered is
+/// STEALTH here, where the reason is not at hand), and its CSS class; `None` for a word the store should not
+/// hold.
+pub fn state_verdict(state: &str) -> Option<(Verdict, &'static str)> {
+    let verdict = Verdict::of_state(state.parse::<PortState>().ok()?, None);
+    Some((verdict, verdict_class(verdict)))
+}
+
+/// The CSS class of a verdict's colour.
+pub fn verdict_class(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Open => "st-open",
+        Verdict::Closed => "st-closed",
+        Verdict::Stealth => "st-stealth",
     }
+}
+
+/// The CSS class of a state's row (its verdict's colour; none for a word the store should not hold).
+pub fn state_class(state: &str) -> &'static str {
+    state_verdict(state).map_or("st-other", |v| v.1)
 }
 
 /// A port state: the word (OPEN, CLOSED, STEALTH) in its colour, the state as the scanner names it, and its
 /// meaning as a tooltip. The word is always there, so colour is never the only signal.
 pub fn state_badge(ctx: &PageCtx, state: &str) -> Markup {
-    let (class, word, means) = state_look(state);
-    html! {
-        span class={ "state " (class) } title=(ctx.t(means)) { (ctx.t(word)) }
-        " " span.raw-state { "(" (state) ")" }
+    match state_verdict(state) {
+        Some((verdict, class)) => html! {
+            span class={ "state " (class) } title=(verdict_help(ctx.lang, verdict)) { (verdict_label(ctx.lang, verdict)) }
+            " " span.raw-state { "(" (state) ")" }
+        },
+        None => html! { span.state.st-other { (state) } },
     }
 }
 
 /// A severity in its colour, with its name.
 pub fn severity_badge(ctx: &PageCtx, severity: &str) -> Markup {
-    let class = match severity {
-        "critical" | "high" | "medium" | "low" | "info" => severity,
-        _ => "other",
-    };
-    html! { span class={ "sev sev-" (class) } { (ctx.t(&format!("severity-{class}"))) } }
+    let known = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
+        .into_iter()
+        .find(|s| s.as_str() == severity);
+    match known {
+        Some(s) => html! { span class={ "sev sev-" (s.as_str()) } { (severity_word(ctx.lang, s)) } },
+        None => html! { span class="sev sev-other" { (severity) } },
+    }
 }
 
 /// The message id of a host state (`host-up`, `host-down`, `host-unknown` for anything else).
@@ -129,7 +149,7 @@ pub fn unavailable(ctx: &PageCtx, why: &Unavailable) -> Response {
         ctx,
         StatusCode::SERVICE_UNAVAILABLE,
         "store-unavailable-title",
-        &ctx.t("store-unavailable"),
+        &ctx.t("store-unavailable-title"),
         Some(&why.0),
     )
 }
@@ -196,7 +216,7 @@ pub fn host_block(ctx: &PageCtx, seq: i64, host: &HostReport) -> Markup {
                     } }
                     tbody {
                         @for p in &listed {
-                            tr class=(state_look(p.state.as_str()).0) {
+                            tr class=(state_class(p.state.as_str())) {
                                 td.port { (p.port) "/" (p.proto.as_str()) }
                                 td { (state_badge(ctx, p.state.as_str())) }
                                 td { @if let Some(s) = &p.service {
@@ -258,11 +278,12 @@ mod tests {
 
     #[test]
     fn states_read_as_words() {
-        assert_eq!(state_look("open").1, "state-open");
-        assert_eq!(state_look("closed").1, "state-closed");
-        assert_eq!(state_look("open|filtered").1, "state-stealth");
-        assert_eq!(state_look("filtered").0, "st-stealth");
-        assert_eq!(state_look("<b>").0, "st-other");
+        assert_eq!(state_verdict("open"), Some((Verdict::Open, "st-open")));
+        assert_eq!(state_verdict("closed"), Some((Verdict::Closed, "st-closed")));
+        assert_eq!(state_verdict("open|filtered"), Some((Verdict::Stealth, "st-stealth")));
+        assert_eq!(state_verdict("nonsense"), None);
+        assert_eq!(state_class("filtered"), "st-stealth");
+        assert_eq!(state_class("<b>"), "st-other");
     }
 
     #[test]
