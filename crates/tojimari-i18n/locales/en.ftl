@@ -247,6 +247,7 @@ query-unknown-key = This page does not take the parameter
 recorded-by = Recorded by scans
 scan-running-note = This scan is still running: hosts appear as they finish.
 scope-one-scan = Only one complete scan of this scope so far: nothing to compare yet.
+scope-comparing = Comparing its last two scans: reload in a moment.
 see-comparison = see the comparison
 snapshot-taken = Taken
 source = Source

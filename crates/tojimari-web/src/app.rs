@@ -19,6 +19,8 @@ pub struct App {
     /// Sessions of visitors who need no password (loopback) or have not logged in yet: they carry the CSRF
     /// token of their forms.
     pub visitors: Sessions,
+    /// A background computation of the dashboard's comparisons is running ([`crate::pages::dashboard::warm`]).
+    pub warming: std::sync::atomic::AtomicBool,
 }
 
 /// The handlers' state.
@@ -37,6 +39,13 @@ impl App {
         let storage = Arc::new(Storage::new(config.store.clone()));
         let runner =
             Runner::new(config.exe.clone(), config.store.clone(), config.allow_text.clone(), config.max_running);
-        Ok(Arc::new(App { config, storage, runner, gate, visitors: Sessions::new(SessionPolicy::default()) }))
+        Ok(Arc::new(App {
+            config,
+            storage,
+            runner,
+            gate,
+            visitors: Sessions::new(SessionPolicy::default()),
+            warming: Default::default(),
+        }))
     }
 }

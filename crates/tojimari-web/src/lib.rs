@@ -42,6 +42,8 @@ pub fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), WebEr
             .map_err(|e| WebError::Bind { addr: config.listen, message: e.to_string() })?;
         let bound = listener.local_addr().map_err(|e| WebError::Start(e.to_string()))?;
         let state = app::App::new(config)?;
+        // The dashboard's comparisons of the store's latest scans, computed before the first reader asks.
+        tokio::spawn(pages::dashboard::warm(state.clone()));
         let router = routes::router(state);
         ready(bound);
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

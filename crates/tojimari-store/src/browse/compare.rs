@@ -85,6 +85,12 @@ pub fn compare_scans(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<ScanDi
     Ok(diff)
 }
 
+/// The comparison of `a` and `b` if it is in memory already (see [`compare_scans`]); never reads the store.
+pub fn remembered_comparison(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Option<ScanDiff> {
+    let key = (a.id, b.id);
+    store.diff_memo().iter().find(|(k, _)| *k == key).map(|(_, d)| (**d).clone())
+}
+
 impl Store {
     fn diff_memo(&self) -> std::sync::MutexGuard<'_, DiffMemo> {
         self.diff_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

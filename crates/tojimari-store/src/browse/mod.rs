@@ -14,7 +14,7 @@ pub mod events;
 pub mod hosts;
 pub mod ports;
 
-pub use compare::compare_scans;
+pub use compare::{compare_scans, remembered_comparison};
 pub use counts::{ScanCounts, ScanListing, ScanPage, SeverityCount};
 pub use events::EventEntry;
 pub use hosts::{HostPage, PagedHost};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use tojimari_store::browse::{ScanCounts, compare_scans};
+use tojimari_store::browse::{ScanCounts, compare_scans, remembered_comparison};
 use tojimari_store::{
     DiffCounts, FindingChange, PortChange, ScanInfo, ScanStatus, Store, StoreError, format_port_ranges,
 };
@@ -54,6 +54,8 @@ pub struct Scope {
     /// Its latest complete scan and that scan's totals.
     pub latest_complete: Option<(ScanInfo, ScanCounts)>,
     pub changes: Option<Changes>,
+    /// The scope has two complete scans whose comparison is being computed in the background.
+    pub comparing: bool,
 }
 
 /// A point of the plot.
@@ -87,8 +89,15 @@ pub fn scopes(scans: &[ScanInfo]) -> Vec<Vec<&ScanInfo>> {
     out
 }
 
-fn changes(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<Changes, StoreError> {
-    let diff = compare_scans(store, a, b)?;
+/// The changes between `a` and `b`: computed (`compute`), or only if already in memory.
+fn changes(store: &Store, a: &ScanInfo, b: &ScanInfo, compute: bool) -> Result<Option<Changes>, StoreError> {
+    let diff = match compute {
+        true => compare_scans(store, a, b)?,
+        false => match remembered_comparison(store, a, b) {
+            Some(diff) => diff,
+            None => return Ok(None),
+        },
+    };
     let (mut opened, mut closed, mut new_findings) = (Vec::new(), Vec::new(), Vec::new());
     for h in &diff.hosts {
         for p in &h.ports {
@@ -115,11 +124,13 @@ fn changes(store: &Store, a: &ScanInfo, b: &ScanInfo) -> Result<Changes, StoreEr
             }
         }
     }
-    Ok(Changes { a: a.clone(), b: b.clone(), counts: diff.counts(), opened, closed, new_findings })
+    Ok(Some(Changes { a: a.clone(), b: b.clone(), counts: diff.counts(), opened, closed, new_findings }))
 }
 
-/// Reads the dashboard from the store.
-pub fn read(store: &Store) -> Result<Dashboard, StoreError> {
+/// Reads the dashboard from the store; the comparisons of scopes only if already in memory unless `compute`
+/// (a comparison of two big scans takes a few hundred milliseconds: a page never waits for one, the server
+/// computes it in the background, [`warm`]).
+pub fn read(store: &Store, compute: bool) -> Result<Dashboard, StoreError> {
     let scans = store.scan_infos()?;
     let mut out = Vec::new();
     let mut exposure: BTreeMap<(u8, String), i64> = BTreeMap::new();
@@ -137,10 +148,11 @@ pub fn read(store: &Store) -> Result<Dashboard, StoreError> {
             None => None,
         };
         let changes = match (a, b) {
-            (Some(a), Some(b)) => Some(changes(store, a, b)?),
+            (Some(a), Some(b)) => Some(changes(store, a, b, compute)?),
             _ => None,
         };
-        out.push(Scope { newest: group[0].clone(), latest_complete, changes });
+        let comparing = matches!(changes, Some(None));
+        out.push(Scope { newest: group[0].clone(), latest_complete, changes: changes.flatten(), comparing });
     }
     let mut points = Vec::new();
     for s in scans.iter().take(PLOTTED).rev() {
@@ -163,7 +175,11 @@ fn severity_rank(s: &str) -> u8 {
 /// computed, so the first reader after a start (or after a big scan finished) does not wait for them. For
 /// the server to spawn at start and when a check ends: `tokio::spawn(pages::dashboard::warm(app.clone()))`.
 pub async fn warm(app: AppState) {
-    let _ = app.storage.with(read).await;
+    if app.warming.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        return;
+    }
+    let _ = app.storage.with(|store| read(store, true)).await;
+    app.warming.store(false, std::sync::atomic::Ordering::Release);
 }
 
 /// `GET /`.
@@ -171,8 +187,13 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
     if let Err(e) = query::parse(raw.as_deref(), &[]) {
         return bad_request(&ctx, &e.message(&ctx));
     }
-    match app.storage.with(read).await {
-        Ok(d) => layout(&ctx, &ctx.t("nav-dashboard"), body(&ctx, &d)).into_response(),
+    match app.storage.with(|store| read(store, false)).await {
+        Ok(d) => {
+            if d.scopes.iter().any(|s| s.comparing) {
+                tokio::spawn(warm(app.clone()));
+            }
+            layout(&ctx, &ctx.t("nav-dashboard"), body(&ctx, &d)).into_response()
+        }
         Err(e) => unavailable(&ctx, &e),
     }
 }
@@ -266,6 +287,7 @@ fn scope(ctx: &PageCtx, s: &Scope) -> Markup {
                         p.meaning { (ctx.t("change-not-scanned")) ": " (c.counts.not_scanned) " · " (ctx.t("not-scanned-meaning")) }
                     }
                 }
+                None if s.comparing => { p.note { (ctx.t("scope-comparing")) } }
                 None => { p.note { (ctx.t("scope-one-scan")) } }
             }
         }
