@@ -70,8 +70,11 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
     let mut next_stats = stats_every.map(|d| start + d);
     let mut last = (start, 0u64);
     let mut rate = 0.0f64;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(REDRAW);
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        if !stopping {
+            std::thread::sleep(REDRAW);
+        }
         let now = Instant::now();
         let p = &control.progress;
         let done = p.ports_done.load(Ordering::Relaxed);
@@ -86,8 +89,11 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
         let line = Progress { done, planned, rate, open, elapsed: now.duration_since(start) }.to_string();
         let mut drawn = terminal();
         let mut err = std::io::stderr().lock();
+        // `--stats-every` also prints the last count when the scan ends (a reader of the lines, such as
+        // `tojimari serve`, sees where the scan stopped, even one shorter than the period).
+        let planned_any = p.planned.load(Ordering::Relaxed) > 0;
         if let Some(at) = next_stats
-            && now >= at
+            && (now >= at || (stopping && planned_any))
         {
             clear_line(&mut drawn);
             let _ = writeln!(err, "Stats: {} elapsed; {line}", clock(now.duration_since(start)));
@@ -97,6 +103,9 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
             let _ = write!(err, "\r\x1b[2K{line}");
             let _ = err.flush();
             *drawn = true;
+        }
+        if stopping {
+            break;
         }
     }
     clear_line(&mut terminal());

@@ -50,6 +50,8 @@ document.addEventListener("change", (e) => {
   events.addEventListener("done", (e) => {
     update(e);
     events.close();
+  });
+})();
 
 /* ---- read-only pages (pages/machine.rs, pages/scan.rs) ------------------------------------------------
  * Live rows without a page reload: the server sends HTML fragments it rendered (and escaped) itself.

@@ -259,6 +259,8 @@ fn ping_plan(base: &ScanPlan) -> ScanPlan {
         techniques: Techniques { tcp: None, udp: false },
         discovery: Discovery::ConnectPing { ports: vec![80, 443] },
         ping_probes: Some(vec![PingProbe::Echo]),
+        // No port to count: its progress line would read 0 of 1 after the ports' 100%.
+        stats_every: None,
         ..base.clone()
     }
 }
