@@ -115,7 +115,14 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
             let ran = page.execute("return window.pwned === undefined ? null : window.pwned;").await.unwrap();
             assert!(ran.is_null(), "the banner's script ran: {ran}");
             // The scan's own page shows it inert too.
-            page.click("#results a").await.unwrap();
+            page.wait_for("#scan-links a", WAIT).await.unwrap();
+            page.click("#scan-links a").await.unwrap();
+            page.wait_for_text("main h1", "#", WAIT).await.unwrap();
+            let shown = page.wait_for_text("main", "window.pwned", WAIT).await.unwrap();
+            assert!(
+                shown.contains("<script>window.pwned=1</script>"),
+                "the scan page shows the banner as text:\n{shown}"
+            );
             page.wait_for("main", WAIT).await.unwrap();
             let ran = page.execute("return window.pwned === undefined ? null : window.pwned;").await.unwrap();
             assert!(ran.is_null(), "the banner's script ran on the scan page: {ran}");

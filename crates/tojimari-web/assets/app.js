@@ -27,6 +27,16 @@ document.addEventListener("change", (e) => {
         if (r.ok) parts.push(await r.text());
       }
       hosts.innerHTML = parts.join("");
+      if (results.dataset.scans !== scans.join(",")) {
+        // Links to the scans the check recorded (built as elements: only numbers go in).
+        const links = document.getElementById("scan-links");
+        links.replaceChildren(...scans.map((no) => {
+          const a = document.createElement("a");
+          a.href = `/scans/${Number(no)}`;
+          a.textContent = `${links.dataset.label} #${Number(no)}`;
+          return a;
+        }));
+      }
       results.dataset.scans = scans.join(",");
     } finally {
       fetching = false;

@@ -152,8 +152,8 @@ fn job_body(ctx: &PageCtx, job: &JobView, scans: &[i64]) -> Markup {
             ul.messages { @for m in &job.messages { li { (m) } } }
         }
         section id="results" data-scans=(scans.iter().map(i64::to_string).collect::<Vec<_>>().join(",")) {
-            @for no in scans {
-                p { a href={ "/scans/" (no) } { (ctx.t("scan")) " #" (no) } }
+            p.scan-links id="scan-links" data-label=(ctx.t("scan")) {
+                @for no in scans { a href={ "/scans/" (no) } { (ctx.t("scan")) " #" (no) } }
             }
             div id="hosts" {}
         }
