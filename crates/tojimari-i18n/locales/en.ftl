@@ -248,6 +248,7 @@ recorded-by = Recorded by scans
 scan-running-note = This scan is still running: hosts appear as they finish.
 scope-one-scan = Only one complete scan of this scope so far: nothing to compare yet.
 scope-comparing = Comparing its last two scans: reload in a moment.
+dashboard-pending = Some totals of big scans are being computed: reload in a moment for the whole picture.
 see-comparison = see the comparison
 snapshot-taken = Taken
 source = Source

@@ -264,6 +264,7 @@ recorded-by = 記録したスキャン
 scan-running-note = このスキャンは実行中です。ホストは完了しだい表示されます。
 scope-one-scan = この範囲の完了済みスキャンはまだ 1 つだけなので、比較できるものはありません。
 scope-comparing = 直近 2 回のスキャンを比較しています。少し待ってから再読み込みしてください。
+dashboard-pending = 大きなスキャンの集計を計算しています。全体を見るには、少し待ってから再読み込みしてください。
 see-comparison = 比較を見る
 snapshot-taken = 取得日時
 source = 取得元

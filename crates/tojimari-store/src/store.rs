@@ -140,6 +140,14 @@ impl Store {
     /// `sqlite:` URL, or a file path (SQLite). Applies the migrations this tojimari has; a store with
     /// newer ones is refused ([`StoreError::NewerSchema`]).
     pub fn open(location: &str) -> Result<Store, StoreError> {
+        Store::open_with(location, 1)
+    }
+
+    /// [`Store::open`] with `sqlite_connections` connections to a SQLite store (at least 1): a reader such as
+    /// `tojimari serve` takes several, so that a page is read while a long query (a background comparison)
+    /// runs on another (WAL lets readers run side by side; writes still go one at a time). PostgreSQL
+    /// stores always get 4.
+    pub fn open_with(location: &str, sqlite_connections: u32) -> Result<Store, StoreError> {
         let (backend, url, what) = locate(location);
         let open_err = |message: String| StoreError::Open { what: what.clone(), message };
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -165,7 +173,11 @@ impl Store {
         })
         .map_err(|e| open_err(e.to_string()))?;
         let pool = rt.block_on(async {
-            let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 1 } else { 4 });
+            let options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite {
+                sqlite_connections.max(1)
+            } else {
+                4
+            });
             let options = if backend == Backend::Sqlite {
                 options.after_connect(|conn, _| {
                     Box::pin(async move {

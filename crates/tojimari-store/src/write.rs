@@ -190,8 +190,9 @@ impl Store {
         let marks = Marks::of(self.backend());
         // On SQLite the import's rows reference only the scan and the hosts it writes itself in the same
         // transaction, so the foreign-key lookups (two index searches per row) are switched off on the
-        // store's one connection while it runs, and on again after (also after a failure).
-        let relax = self.backend() == Backend::Sqlite;
+        // store's one connection while it runs, and on again after (also after a failure). A store opened
+        // with several connections keeps them on (the pragma could land on another connection).
+        let relax = self.backend() == Backend::Sqlite && self.pool().options().get_max_connections() == 1;
         let done: Result<Option<i64>, sqlx::Error> = self.rt.block_on(async {
             if relax {
                 sqlx::query("PRAGMA foreign_keys = OFF").execute(self.pool()).await?;

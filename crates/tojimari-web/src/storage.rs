@@ -31,7 +31,8 @@ impl Storage {
         if let Some(store) = open.as_ref() {
             return Ok(store.clone());
         }
-        let store = Arc::new(Store::open(&self.location).map_err(|e| Unavailable(e.to_string()))?);
+        // Three connections to a SQLite store: a page is read while a background comparison runs.
+        let store = Arc::new(Store::open_with(&self.location, 3).map_err(|e| Unavailable(e.to_string()))?);
         *open = Some(store.clone());
         Ok(store)
     }

@@ -213,7 +213,7 @@ fn the_read_only_pages() {
     // never waits for a comparison: until the server has computed it in the background, it says so.
     let mut home = ok(addr, "/");
     for _ in 0..100 {
-        if !home.contains("Comparing its last two scans") {
+        if !home.contains("Comparing its last two scans") && !home.contains("id=\"pending\"") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

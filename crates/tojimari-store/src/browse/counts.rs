@@ -57,6 +57,13 @@ pub(crate) fn severity_rank(s: &str) -> (u8, String) {
 }
 
 impl Store {
+    /// The totals of finished scan `scan` if they are in memory already (see [`Store::scan_counts`]); never
+    /// reads the store.
+    pub fn remembered_counts(&self, scan: &ScanInfo) -> Option<ScanCounts> {
+        let memo = self.counts_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (scan.status != ScanStatus::Running).then(|| memo.get(&scan.id).cloned()).flatten()
+    }
+
     /// The totals of the scan with row id `scan_id`.
     pub fn scan_counts(&self, scan: &ScanInfo) -> Result<ScanCounts, StoreError> {
         if scan.status != ScanStatus::Running

@@ -75,6 +75,8 @@ pub struct Dashboard {
     /// Oldest first.
     pub points: Vec<Point>,
     pub total_scans: usize,
+    /// Some totals were not in memory yet: they are being computed in the background (see [`read`]).
+    pub pending: bool,
 }
 
 /// The scopes of `scans` (newest first): each scope's scans, newest first, scopes by their newest scan.
@@ -132,19 +134,29 @@ fn changes(store: &Store, a: &ScanInfo, b: &ScanInfo, compute: bool) -> Result<O
 /// computes it in the background, [`warm`]).
 pub fn read(store: &Store, compute: bool) -> Result<Dashboard, StoreError> {
     let scans = store.scan_infos()?;
+    let mut pending = false;
+    // A running scan's totals are counted now (its rows still change); a finished scan's are taken from
+    // memory, or counted only when `compute`.
+    let mut counts_of = |s: &ScanInfo| -> Result<Option<ScanCounts>, StoreError> {
+        if compute || s.status == ScanStatus::Running {
+            return store.scan_counts(s).map(Some);
+        }
+        let remembered = store.remembered_counts(s);
+        pending |= remembered.is_none();
+        Ok(remembered)
+    };
     let mut out = Vec::new();
     let mut exposure: BTreeMap<(u8, String), i64> = BTreeMap::new();
     for group in scopes(&scans).into_iter().take(SCOPES) {
         let mut complete = group.iter().filter(|s| s.status == ScanStatus::Complete);
         let (b, a) = (complete.next(), complete.next());
         let latest_complete = match b {
-            Some(b) => {
-                let counts = store.scan_counts(b)?;
+            Some(b) => counts_of(b)?.map(|counts| {
                 for s in &counts.findings {
                     *exposure.entry((severity_rank(&s.severity), s.severity.clone())).or_default() += s.count;
                 }
-                Some(((*b).clone(), counts))
-            }
+                ((*b).clone(), counts)
+            }),
             None => None,
         };
         let changes = match (a, b) {
@@ -156,14 +168,17 @@ pub fn read(store: &Store, compute: bool) -> Result<Dashboard, StoreError> {
     }
     let mut points = Vec::new();
     for s in scans.iter().take(PLOTTED).rev() {
-        let c = store.scan_counts(s)?;
-        points.push(Point { no: s.no, open_ports: c.open_ports, findings: c.findings_total() });
+        if let Some(c) = counts_of(s)? {
+            points.push(Point { no: s.no, open_ports: c.open_ports, findings: c.findings_total() });
+        }
     }
+    pending |= out.iter().any(|s| s.comparing);
     Ok(Dashboard {
         scopes: out,
         exposure: exposure.into_iter().map(|((_, s), n)| (s, n)).collect(),
         points,
         total_scans: scans.len(),
+        pending,
     })
 }
 
@@ -189,7 +204,7 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, RawQuery(raw): RawQu
     }
     match app.storage.with(|store| read(store, false)).await {
         Ok(d) => {
-            if d.scopes.iter().any(|s| s.comparing) {
+            if d.pending {
                 tokio::spawn(warm(app.clone()));
             }
             layout(&ctx, &ctx.t("nav-dashboard"), body(&ctx, &d)).into_response()
@@ -300,6 +315,7 @@ pub fn body(ctx: &PageCtx, d: &Dashboard) -> Markup {
         @if d.total_scans == 0 {
             p.empty { (ctx.t("no-scans")) " " a href="/check" { (ctx.t("nav-new-check")) } }
         } @else {
+            @if d.pending { p.note id="pending" { (ctx.t("dashboard-pending")) } }
             section.exposure {
                 h2 { (ctx.t("exposure")) }
                 @if d.exposure.is_empty() {
