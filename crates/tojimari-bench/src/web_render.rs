@@ -178,6 +178,11 @@ pub(crate) fn fill(db: &str) -> Result<(i64, i64), String> {
 
 /// One GET over a new connection: (status, the server's time in ms, body length).
 pub(crate) fn get(addr: SocketAddr, path: &str) -> Result<(u16, f64, usize), String> {
+    get_page(addr, path).map(|(status, dur, body)| (status, dur, body.len()))
+}
+
+/// One request: (status, server time in ms, body).
+fn get_page(addr: SocketAddr, path: &str) -> Result<(u16, f64, String), String> {
     let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
@@ -191,7 +196,7 @@ pub(crate) fn get(addr: SocketAddr, path: &str) -> Result<(u16, f64, usize), Str
         .find_map(|l| l.to_ascii_lowercase().strip_prefix("server-timing: app;dur=").map(str::to_string))
         .and_then(|d| d.trim().parse().ok())
         .ok_or_else(|| format!("{path}: no server-timing header"))?;
-    Ok((status, dur, body.len()))
+    Ok((status, dur, body.to_string()))
 }
 
 pub(crate) fn web_render(runs: usize) -> Result<(), String> {
@@ -249,6 +254,27 @@ fn run(db: &str, runs: usize) -> Result<(), String> {
     println!("web-render: SQLite store {db}; server time (server-timing) in ms; {runs} warm runs");
     println!("{:<22} {:>6} {:>10} {:>10} {:>10} {:>10}", "page", "status", "cold", "min", "median", "bytes");
     let mut over = Vec::new();
+    // The dashboard never waits for the totals and comparisons of big scans: the first reader after a start
+    // gets what is in memory (and a note), while the server computes the rest in the background. Its first
+    // render, the time until everything is in memory, then the whole dashboard.
+    let started = std::time::Instant::now();
+    let (status, first, body) = get_page(addr, "/")?;
+    println!("{:<22} {status:>6} {first:>10.1} {:>10} {:>10} {:>10}", "dashboard, first", "-", "-", body.len());
+    if first >= 300.0 {
+        over.push("dashboard, first".to_string());
+    }
+    let mut body = body;
+    while body.contains("id=\"pending\"") {
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err("the dashboard's totals were not ready after 300 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        body = get_page(addr, "/")?.2;
+    }
+    println!(
+        "(the dashboard's background totals and comparisons were ready {:.1} s after the start)",
+        started.elapsed().as_secs_f64()
+    );
     for (name, path) in &pages {
         let (status, cold, _) = get(addr, path)?;
         let mut times = Vec::new();
