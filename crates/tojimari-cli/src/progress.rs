@@ -58,8 +58,10 @@ impl Reporter {
     }
 
     pub fn stop(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Release);
         if let Some(h) = self.handle.take() {
+            // Woken at once, not at the end of its pause: the scan's end is not held up by its progress line.
+            h.thread().unpark();
             let _ = h.join();
         }
     }
@@ -71,9 +73,9 @@ fn run(control: &Control, stop: &AtomicBool, tty: bool, stats_every: Option<Dura
     let mut last = (start, 0u64);
     let mut rate = 0.0f64;
     loop {
-        let stopping = stop.load(Ordering::Relaxed);
+        let stopping = stop.load(Ordering::Acquire);
         if !stopping {
-            std::thread::sleep(REDRAW);
+            std::thread::park_timeout(REDRAW);
         }
         let now = Instant::now();
         let p = &control.progress;

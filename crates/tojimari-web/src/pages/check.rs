@@ -214,9 +214,16 @@ pub async fn events(State(app): State<AppState>, ctx: PageCtx, Path(id): Path<St
             if tx.send(Ok(event)).await.is_err() || over {
                 break;
             }
-            // At most four updates a second, and one at least every two seconds (new hosts in the store).
+            // At most four updates a second while it runs, one at least every two seconds (new hosts in the
+            // store), and the end at once.
             let _ = tokio::time::timeout(Duration::from_secs(2), changes.changed()).await;
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            let calm = tokio::time::Instant::now() + Duration::from_millis(250);
+            while !app.runner.view(id).is_none_or(|j| j.status.is_over()) {
+                match tokio::time::timeout_at(calm, changes.changed()).await {
+                    Ok(Ok(())) => continue,
+                    _ => break,
+                }
+            }
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
