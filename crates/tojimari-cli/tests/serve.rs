@@ -100,9 +100,10 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
     let target = bed.target(0);
     let open: Vec<u16> = vec![7, 22, 443, 1000];
     let _open = target.listen_tcp(&open).unwrap();
-    // Dropped ports make the scan last a few seconds (retransmissions), long enough to load pages during it.
     target.firewall(&firewall::drop_tcp(&(100..400).collect::<Vec<u16>>())).unwrap();
     let addr = target.v4.to_string();
+    // A scan of some seconds (10,000 ports at 2,500 probes a second), long enough to load pages during it.
+    let options = "-sS -p 1-10000 --max-rate 2500";
     let served = Served::start(&bed, "load", &["--allow", "198.18.0.0/15"]);
     let server = served.addr;
     let a = addr.clone();
@@ -110,7 +111,7 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
         .scanner()
         .run_in(move || {
             let mut c = Client::new(server);
-            let path = start_and_follow(&mut c, &a, "tcp", "");
+            let path = start_and_follow(&mut c, &a, "custom", options);
             // A browser opens the progress stream and goes away after the first event.
             {
                 use std::io::{Read, Write};
@@ -140,6 +141,9 @@ fn pages_under_load_during_a_scan_and_a_browser_that_leaves() {
                 })
                 .collect();
             let errors: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+            // The loads happened while the scan ran: it is not over yet.
+            let page = c.get(&path);
+            assert!(!page.body.contains("data-over=\"1\""), "the scan ended before the loads did: make it longer");
             wait_done(&mut c, &path, Duration::from_secs(180));
             (errors, 8 * 25)
         })
