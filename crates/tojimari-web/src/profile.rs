@@ -114,7 +114,7 @@ impl Profile {
     }
 }
 
-/// Splits options as a shell would (spaces, single and double quotes), refusing [`REFUSED`] options.
+/// Splits options as a shell would (spaces, single and double quotes), refusing options that read or write files on the server (`-iL`, `-o*`, `--resume`, ...).
 pub fn split_options(options: &str) -> Result<Vec<String>, FormError> {
     if options.len() > 2000 {
         return Err(FormError::TooLong);

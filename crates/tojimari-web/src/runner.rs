@@ -50,7 +50,7 @@ pub struct JobView {
     pub status: Status,
     pub progress: Option<Progress>,
     pub pid: Option<u32>,
-    /// What the child printed on stdout (the check's plain-words report), at most [`KEEP_REPORT`] bytes.
+    /// What the child printed on stdout (the check's plain-words report), at most 256 KiB.
     pub report: String,
     /// The child's messages on stderr other than progress (errors, warnings, notes).
     pub messages: Vec<String>,
