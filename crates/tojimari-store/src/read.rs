@@ -97,10 +97,6 @@ impl Store {
 
     /// Up to [`CHUNK`] hosts of `scan` from place `from` on, with their places.
     fn host_chunk(&self, scan: ScanId, from: i64) -> Result<Vec<(i64, HostReport)>, StoreError> {
-        type HostSql = (i64, i64, String, String, String, String);
-        type Text = Option<String>;
-        type PortSql = (i64, String, i64, String, String, i64, Text, Text, Text, Text, Text);
-        type FoldSql = (i64, String, String, String, String);
         type Chunk = (Vec<HostSql>, Vec<PortSql>, Vec<FoldSql>);
         let read: Result<Chunk, sqlx::Error> = self.rt.block_on(async {
             let hosts: Vec<HostSql> = sqlx::query_as(
@@ -140,25 +136,7 @@ impl Store {
             Ok((hosts, ports, folds))
         });
         let (hosts, ports, folds) = read.map_err(|e| self.query_err("reading a scan's hosts", e))?;
-        let mut ports_of: HashMap<i64, Vec<StoredPort>> = HashMap::new();
-        for (host, proto, port, state, reason, reason_ttl, service, product, version, tunnel, detail) in ports {
-            ports_of.entry(host).or_default().push(StoredPort {
-                proto,
-                port,
-                state,
-                reason,
-                reason_ttl,
-                service,
-                product,
-                version,
-                tunnel,
-                detail,
-            });
-        }
-        let mut folds_of: HashMap<i64, Vec<StoredFold>> = HashMap::new();
-        for (host, proto, state, reason, ports) in folds {
-            folds_of.entry(host).or_default().push(StoredFold { proto, state, reason, ports });
-        }
+        let (mut ports_of, mut folds_of) = by_host(ports, folds);
         hosts
             .into_iter()
             .map(|(seq, host, addr, state, reason, detail)| {
@@ -182,4 +160,40 @@ pub enum ReadFailure<E> {
     Store(StoreError),
     /// The caller's `each` failed (an output could not be written).
     Output(E),
+}
+
+/// A host observation row as the readers select it: (seq, host id, addr, state, reason, detail).
+pub(crate) type HostSql = (i64, i64, String, String, String, String);
+type Text = Option<String>;
+/// A port observation row: (host id, proto, port, state, reason, reason TTL, service, product, version,
+/// tunnel, detail).
+pub(crate) type PortSql = (i64, String, i64, String, String, i64, Text, Text, Text, Text, Text);
+/// A fold row: (host id, proto, state, reason, ports).
+pub(crate) type FoldSql = (i64, String, String, String, String);
+
+/// Port and fold rows grouped by host id, for [`rebuild_host`].
+pub(crate) fn by_host(
+    ports: Vec<PortSql>,
+    folds: Vec<FoldSql>,
+) -> (HashMap<i64, Vec<StoredPort>>, HashMap<i64, Vec<StoredFold>>) {
+    let mut ports_of: HashMap<i64, Vec<StoredPort>> = HashMap::new();
+    for (host, proto, port, state, reason, reason_ttl, service, product, version, tunnel, detail) in ports {
+        ports_of.entry(host).or_default().push(StoredPort {
+            proto,
+            port,
+            state,
+            reason,
+            reason_ttl,
+            service,
+            product,
+            version,
+            tunnel,
+            detail,
+        });
+    }
+    let mut folds_of: HashMap<i64, Vec<StoredFold>> = HashMap::new();
+    for (host, proto, state, reason, ports) in folds {
+        folds_of.entry(host).or_default().push(StoredFold { proto, state, reason, ports });
+    }
+    (ports_of, folds_of)
 }

@@ -101,18 +101,14 @@ pub fn trusted_svg(svg: String) -> Markup {
 }
 
 /// A page that says what was wrong with the request (bad form input, a malformed query string, the store
-/// unavailable), with its status: never a bare 500 or a backtrace.
+/// unavailable), with `status` and the title of message `title_id`: never a bare 500 or a backtrace.
 pub fn error_page(
     ctx: &PageCtx,
     status: axum::http::StatusCode,
+    title_id: &str,
     message: &str,
-    hint: &str,
+    hint: Option<&str>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let title = ctx.t(if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
-        "store-unavailable-title"
-    } else {
-        "cannot-do-that"
-    });
-    (status, layout(ctx, &title, notice("error", message, Some(hint)))).into_response()
+    (status, layout(ctx, &ctx.t(title_id), notice("error", message, hint))).into_response()
 }

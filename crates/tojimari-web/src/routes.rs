@@ -82,7 +82,13 @@ async fn context(State(app): State<AppState>, mut req: Request, next: Next) -> R
     let foreign = posting && !same_origin(origin, host);
     let mut ctx = PageCtx { lang, csrf: String::new(), path, logged_in: false };
     if foreign {
-        return error_page(&ctx, StatusCode::FORBIDDEN, &ctx.t("csrf-refused"), &ctx.t("csrf-refused-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "cannot-do-that",
+            &ctx.t("csrf-refused"),
+            Some(&ctx.t("csrf-refused-hint")),
+        );
     }
     let mut set_cookie = None;
     let logged = app.gate.as_ref().and_then(|gate| gate.sessions().touch(session_id(&cookies)?, now));
@@ -93,7 +99,13 @@ async fn context(State(app): State<AppState>, mut req: Request, next: Next) -> R
         }
         (Some(_), None) if !public => {
             return if posting {
-                error_page(&ctx, StatusCode::UNAUTHORIZED, &ctx.t("login-needed"), &ctx.t("login-needed-hint"))
+                error_page(
+                    &ctx,
+                    StatusCode::UNAUTHORIZED,
+                    "cannot-do-that",
+                    &ctx.t("login-needed"),
+                    Some(&ctx.t("login-needed-hint")),
+                )
             } else {
                 Redirect::to("/login").into_response()
             };
@@ -108,7 +120,15 @@ async fn context(State(app): State<AppState>, mut req: Request, next: Next) -> R
                             Some(format!("{VISITOR_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", session.id));
                         session.csrf
                     }
-                    Err(e) => return error_page(&ctx, StatusCode::SERVICE_UNAVAILABLE, &e.to_string(), ""),
+                    Err(e) => {
+                        return error_page(
+                            &ctx,
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "cannot-do-that",
+                            &e.to_string(),
+                            None,
+                        );
+                    }
                 },
             };
         }

@@ -4,11 +4,10 @@
 //! page that fetches the hosts recorded since it last looked); its ports and folds are then read by the
 //! primary keys' (scan, host) prefix for just those hosts.
 
-use std::collections::HashMap;
-
 use tojimari_core::HostReport;
 
-use crate::rows::{StoredFold, StoredPort, rebuild_host};
+use crate::read::{FoldSql, HostSql, PortSql, by_host};
+use crate::rows::rebuild_host;
 use crate::store::{Store, StoreError};
 
 /// A host of a scan with its place in the scan's order.
@@ -26,11 +25,6 @@ pub struct HostPage {
     pub total: i64,
     pub hosts: Vec<PagedHost>,
 }
-
-type HostSql = (i64, i64, String, String, String, String);
-type Text = Option<String>;
-type PortSql = (i64, String, i64, String, String, i64, Text, Text, Text, Text, Text);
-type FoldSql = (i64, String, String, String, String);
 
 fn marks(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -104,25 +98,7 @@ impl Store {
             Ok((ports, folds))
         });
         let (ports, folds) = read.map_err(|e| self.query_err("reading a scan's hosts", e))?;
-        let mut ports_of: HashMap<i64, Vec<StoredPort>> = HashMap::new();
-        for (host, proto, port, state, reason, reason_ttl, service, product, version, tunnel, detail) in ports {
-            ports_of.entry(host).or_default().push(StoredPort {
-                proto,
-                port,
-                state,
-                reason,
-                reason_ttl,
-                service,
-                product,
-                version,
-                tunnel,
-                detail,
-            });
-        }
-        let mut folds_of: HashMap<i64, Vec<StoredFold>> = HashMap::new();
-        for (host, proto, state, reason, ports) in folds {
-            folds_of.entry(host).or_default().push(StoredFold { proto, state, reason, ports });
-        }
+        let (mut ports_of, mut folds_of) = by_host(ports, folds);
         hosts
             .into_iter()
             .map(|(seq, host, addr, state, reason, detail)| {

@@ -49,10 +49,22 @@ pub async fn start(
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(&ctx, StatusCode::BAD_REQUEST, &ctx.t("form-unreadable"), &ctx.t("form-unreadable-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "cannot-do-that",
+            &ctx.t("form-unreadable"),
+            Some(&ctx.t("form-unreadable-hint")),
+        );
     };
     if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, &ctx.t("csrf-refused"), &ctx.t("csrf-refused-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "cannot-do-that",
+            &ctx.t("csrf-refused"),
+            Some(&ctx.t("csrf-refused-hint")),
+        );
     }
     let refuse = |message: String| {
         let body = form_body(&ctx, &app.config.allow_text, Some(&message), &app.runner.list());
@@ -124,7 +136,13 @@ fn form_body(ctx: &PageCtx, allow: &str, problem: Option<&str>, jobs: &[JobView]
 /// `GET /checks/{id}`.
 pub async fn page(State(app): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> Response {
     let Some(job) = id.parse::<u64>().ok().and_then(|id| app.runner.view(id)) else {
-        return error_page(&ctx, StatusCode::NOT_FOUND, &ctx.t("no-such-check"), &ctx.t("no-such-check-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "cannot-do-that",
+            &ctx.t("no-such-check"),
+            Some(&ctx.t("no-such-check-hint")),
+        );
     };
     let scans = scans_of(&app, &job).await;
     let title = format!("{} {} · {}", ctx.t("check"), job.profile, job.targets.join(" "));

@@ -13,9 +13,10 @@ use tojimari_store::{
 };
 
 use crate::app::AppState;
+use crate::page::error_page;
 use crate::page::{PageCtx, layout, notice};
 use crate::pages::query::{self, QueryError};
-use crate::pages::view::{bad_request, error_page, last_page, pager, time, unavailable};
+use crate::pages::view::{bad_request, last_page, pager, time, unavailable};
 
 pub const PER_PAGE: usize = 50;
 /// Scans offered in the selectors (newest first).

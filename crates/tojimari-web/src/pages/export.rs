@@ -16,10 +16,24 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, Path((no, file)): Pa
     let (flag, kind) = match file.as_str() {
         "export.xml" => ("-oX", "application/xml"),
         "export.jsonl" => ("-oJ", "application/jsonl"),
-        _ => return error_page(&ctx, StatusCode::NOT_FOUND, &ctx.t("no-such-page"), &ctx.t("no-such-page-hint")),
+        _ => {
+            return error_page(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                "cannot-do-that",
+                &ctx.t("no-such-page"),
+                Some(&ctx.t("no-such-page-hint")),
+            );
+        }
     };
     let Ok(no) = no.parse::<u64>() else {
-        return error_page(&ctx, StatusCode::BAD_REQUEST, &ctx.t("bad-scan-number"), &ctx.t("bad-scan-number-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "cannot-do-that",
+            &ctx.t("bad-scan-number"),
+            Some(&ctx.t("bad-scan-number-hint")),
+        );
     };
     let child = tokio::process::Command::new(&app.config.exe)
         .args(["export", &no.to_string(), flag, "-"])
@@ -49,8 +63,14 @@ pub async fn get(State(app): State<AppState>, ctx: PageCtx, Path((no, file)): Pa
             let first = message.lines().next().unwrap_or("export failed").trim_start_matches("error: ");
             let status =
                 if out.status.code() == Some(2) { StatusCode::NOT_FOUND } else { StatusCode::SERVICE_UNAVAILABLE };
-            error_page(&ctx, status, first, &ctx.t("export-failed-hint"))
+            error_page(&ctx, status, "cannot-do-that", first, Some(&ctx.t("export-failed-hint")))
         }
-        Err(e) => error_page(&ctx, StatusCode::SERVICE_UNAVAILABLE, &e.to_string(), &ctx.t("export-failed-hint")),
+        Err(e) => error_page(
+            &ctx,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable-title",
+            &e.to_string(),
+            Some(&ctx.t("export-failed-hint")),
+        ),
     }
 }

@@ -23,13 +23,25 @@ pub struct LangForm {
 
 pub async fn post(State(app): State<AppState>, ctx: PageCtx, form: Result<Form<LangForm>, FormRejection>) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(&ctx, StatusCode::BAD_REQUEST, &ctx.t("form-unreadable"), &ctx.t("form-unreadable-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "cannot-do-that",
+            &ctx.t("form-unreadable"),
+            Some(&ctx.t("form-unreadable-hint")),
+        );
     };
     if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, &ctx.t("csrf-refused"), &ctx.t("csrf-refused-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "cannot-do-that",
+            &ctx.t("csrf-refused"),
+            Some(&ctx.t("csrf-refused-hint")),
+        );
     }
     let Some(lang) = Lang::parse(&form.lang) else {
-        return error_page(&ctx, StatusCode::BAD_REQUEST, &ctx.t("unknown-language"), "en, ja");
+        return error_page(&ctx, StatusCode::BAD_REQUEST, "cannot-do-that", &ctx.t("unknown-language"), Some("en, ja"));
     };
     let mut response = Redirect::to(local_path(&form.back)).into_response();
     let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Strict", lang.code());

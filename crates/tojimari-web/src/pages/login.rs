@@ -53,10 +53,22 @@ pub async fn post(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return error_page(&ctx, StatusCode::BAD_REQUEST, &ctx.t("form-unreadable"), &ctx.t("form-unreadable-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "cannot-do-that",
+            &ctx.t("form-unreadable"),
+            Some(&ctx.t("form-unreadable-hint")),
+        );
     };
     if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, &ctx.t("csrf-refused"), &ctx.t("csrf-refused-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "cannot-do-that",
+            &ctx.t("csrf-refused"),
+            Some(&ctx.t("csrf-refused-hint")),
+        );
     }
     if app.gate.is_none() {
         return Redirect::to("/").into_response();
@@ -103,7 +115,13 @@ pub async fn logout(
 ) -> Response {
     let token = form.map(|Form(f)| f.csrf).unwrap_or_default();
     if !crate::routes::csrf_ok(&app, &ctx, &token) {
-        return error_page(&ctx, StatusCode::FORBIDDEN, &ctx.t("csrf-refused"), &ctx.t("csrf-refused-hint"));
+        return error_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "cannot-do-that",
+            &ctx.t("csrf-refused"),
+            Some(&ctx.t("csrf-refused-hint")),
+        );
     }
     let cookies: Vec<&str> = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
     if let (Some(gate), Some(id)) = (&app.gate, session_id(&cookies.join("; "))) {

@@ -15,7 +15,7 @@ use tojimari_core::state::PortState;
 use tojimari_core::verdict::Verdict;
 use tojimari_i18n::{severity_word, verdict_help, verdict_label};
 
-use crate::page::{PageCtx, layout, notice};
+use crate::page::{PageCtx, error_page};
 use crate::storage::Unavailable;
 
 /// The plain-words verdict of a port state as the store names it (core's one definition: filtered is
@@ -125,12 +125,6 @@ pub fn pager(ctx: &PageCtx, page: i64, last: i64, href: impl Fn(i64) -> String) 
             }
         }
     }
-}
-
-/// A page that says what was wrong with the request, with `status`.
-pub fn error_page(ctx: &PageCtx, status: StatusCode, title_id: &str, message: &str, hint: Option<&str>) -> Response {
-    let body = notice("error", message, hint);
-    (status, layout(ctx, &ctx.t(title_id), body)).into_response()
 }
 
 /// 400: the request's query or path was malformed.
