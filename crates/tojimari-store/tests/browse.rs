@@ -45,7 +45,7 @@ fn start(ms: i64, targets: &str, pid: i64) -> ScanStart {
         ports: "1-1000".into(),
         started_ms: ms,
         source: "tojimari".into(),
-        writer_host: "test".into(),
+        writer_host: tojimari_store::this_writer().host,
         writer_pid: pid,
         writer_boot: "boot".into(),
     }
@@ -238,6 +238,10 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
     assert_eq!(store.scans_by_writer(WRITER as u32, 15_000).unwrap().iter().map(|s| s.no).collect::<Vec<_>>(), [2]);
     assert_eq!(store.scans_by_writer(7, 0).unwrap()[0].status, ScanStatus::Running);
     assert!(store.scans_by_writer(1, 0).unwrap().is_empty());
+    // The same pid on another machine (a shared PostgreSQL store) is another writer.
+    let elsewhere = ScanStart { writer_host: "another-machine".into(), ..start(20_000, "198.18.9.0/24", WRITER) };
+    store.begin_scan(&elsewhere).unwrap();
+    assert_eq!(store.scans_by_writer(WRITER as u32, 0).unwrap().len(), 2);
 
     // A page of a scan's hosts, and the hosts after a place.
     let page = store.scan_hosts_page(s2.id, 50, 50).unwrap();
