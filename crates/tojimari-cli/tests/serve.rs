@@ -22,16 +22,34 @@ fn a_check_from_the_page_runs_and_is_recorded() {
     let served = Served::start(&bed, "check", &["--allow", "198.18.0.0/15"]);
     let server = served.addr;
     let a = addr.clone();
-    let page = bed
+    let (page, xml, jsonl, missing) = bed
         .scanner()
         .run_in(move || {
             let mut c = Client::new(server);
             let path = start_and_follow(&mut c, &a, "tcp", "");
-            wait_done(&mut c, &path, Duration::from_secs(120))
+            let page = wait_done(&mut c, &path, Duration::from_secs(120));
+            // The scan page's export buttons: the recorded scan's files.
+            let (xml, jsonl) = (c.get("/scans/1/export.xml"), c.get("/scans/1/export.jsonl"));
+            (page, xml, jsonl, c.get("/scans/99/export.xml"))
         })
         .unwrap();
     assert!(page.body.contains("631/tcp"), "the report lists the open port:\n{}", page.body);
     assert_eq!(open_ports_recorded(&bed, &served.db(), &addr), [22, 631]);
+    // The exports are byte for byte what `tojimari export` writes from the same store.
+    for (response, flag, kind) in [(&xml, "-oX", "application/xml"), (&jsonl, "-oJ", "application/jsonl")] {
+        assert_eq!(response.status, 200, "{}", response.body);
+        assert_eq!(response.header("content-type"), Some(kind));
+        let cli = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
+            .args(["export", "1", flag, "-", "--db", &served.db()])
+            .output()
+            .unwrap();
+        assert!(cli.status.success());
+        assert_eq!(response.body, String::from_utf8_lossy(&cli.stdout), "{flag}");
+    }
+    assert!(xml.body.contains("portid=\"631\""), "{}", xml.body);
+    // A scan the store does not have: a page that says so, not a file.
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert!(missing.body.contains("99"), "{}", missing.body);
 }
 
 #[test]
