@@ -118,6 +118,21 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, the least severe first.
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The severity [`Severity::as_str`] names.
+    pub fn parse(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Where a severity as the store and outputs write it sorts, the most severe first (0); words that
+    /// name no severity (an import's own) after all of them.
+    pub fn rank_of(name: &str) -> u8 {
+        Severity::parse(name).map_or(Severity::ALL.len() as u8, |s| (Severity::Critical as u8) - (s as u8))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -288,4 +303,19 @@ pub struct RunSummary {
     pub hosts_down: u64,
     pub hosts_total: u64,
     pub exit: RunExit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+
+    #[test]
+    fn severities_read_back_and_sort_most_severe_first() {
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Severity::parse("urgent"), None);
+        let ranks: Vec<u8> = ["critical", "high", "medium", "low", "info", "urgent"].map(Severity::rank_of).to_vec();
+        assert_eq!(ranks, [0, 1, 2, 3, 4, 5]);
+    }
 }

@@ -10,8 +10,7 @@ use tojimari_core::diagnostic::RAW_PRIVILEGE;
 use tojimari_core::report::Severity;
 
 /// Every severity, lowest first.
-pub const SEVERITIES: [Severity; 5] =
-    [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+pub const SEVERITIES: [Severity; 5] = Severity::ALL;
 
 /// Every port state (core's own list).
 pub const STATES: [PortState; 6] = PortState::ALL;

@@ -158,8 +158,27 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     }
 }
 
+/// A posted form that was read and carries the reader's CSRF token (`csrf` picks it out), or the page that
+/// says what was wrong (400 for a form that cannot be read, 403 for a missing or foreign token).
+pub fn accept_form<T>(
+    ctx: &PageCtx,
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+    csrf: impl Fn(&T) -> &str,
+) -> Result<T, Response> {
+    let refuse = |status, message: &str, hint: &str| {
+        error_page(ctx, status, "cannot-do-that", &ctx.t(message), Some(&ctx.t(hint)))
+    };
+    let Ok(axum::Form(form)) = form else {
+        return Err(refuse(StatusCode::BAD_REQUEST, "form-unreadable", "form-unreadable-hint"));
+    };
+    if !csrf_ok(ctx, csrf(&form)) {
+        return Err(refuse(StatusCode::FORBIDDEN, "csrf-refused", "csrf-refused-hint"));
+    }
+    Ok(form)
+}
+
 /// Whether a form's CSRF token is the reader's.
-pub fn csrf_ok(_app: &AppState, ctx: &PageCtx, token: &str) -> bool {
+pub fn csrf_ok(ctx: &PageCtx, token: &str) -> bool {
     !ctx.csrf.is_empty() && constant_time_eq(ctx.csrf.as_bytes(), token.as_bytes())
 }
 

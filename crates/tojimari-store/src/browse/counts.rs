@@ -52,8 +52,7 @@ pub struct ScanPage {
 
 /// Severities from the most to the least severe; others (an import's own words) after them, by name.
 pub(crate) fn severity_rank(s: &str) -> (u8, String) {
-    let rank = ["critical", "high", "medium", "low", "info"].iter().position(|k| *k == s).unwrap_or(5);
-    (rank as u8, s.to_string())
+    (tojimari_core::report::Severity::rank_of(s), s.to_string())
 }
 
 impl Store {

@@ -48,24 +48,10 @@ pub async fn start(
     ctx: PageCtx,
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error_page(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            "cannot-do-that",
-            &ctx.t("form-unreadable"),
-            Some(&ctx.t("form-unreadable-hint")),
-        );
+    let form = match crate::routes::accept_form(&ctx, form, |f| f.csrf.as_str()) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
-    if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "cannot-do-that",
-            &ctx.t("csrf-refused"),
-            Some(&ctx.t("csrf-refused-hint")),
-        );
-    }
     let refuse = |message: String| {
         let body = form_body(&ctx, &app.config.allow_text, Some(&message), &app.runner.list());
         (StatusCode::BAD_REQUEST, layout(&ctx, &ctx.t("nav-new-check"), body)).into_response()

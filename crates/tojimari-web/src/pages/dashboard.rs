@@ -183,7 +183,7 @@ pub fn read(store: &Store, compute: bool) -> Result<Dashboard, StoreError> {
 }
 
 fn severity_rank(s: &str) -> u8 {
-    ["critical", "high", "medium", "low", "info"].iter().position(|k| *k == s).unwrap_or(5) as u8
+    tojimari_core::report::Severity::rank_of(s)
 }
 
 /// Reads the dashboard once and drops it: the store keeps the finished scans' totals and comparisons it

@@ -1,14 +1,12 @@
 //! `POST /lang`: the language selector. Sets the `lang` cookie and goes back to the page it came from.
 
 use axum::Form;
-use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tojimari_i18n::Lang;
 
-use crate::app::AppState;
 use crate::page::{PageCtx, error_page};
 
 #[derive(Debug, Deserialize)]
@@ -21,25 +19,11 @@ pub struct LangForm {
     back: String,
 }
 
-pub async fn post(State(app): State<AppState>, ctx: PageCtx, form: Result<Form<LangForm>, FormRejection>) -> Response {
-    let Ok(Form(form)) = form else {
-        return error_page(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            "cannot-do-that",
-            &ctx.t("form-unreadable"),
-            Some(&ctx.t("form-unreadable-hint")),
-        );
+pub async fn post(ctx: PageCtx, form: Result<Form<LangForm>, FormRejection>) -> Response {
+    let form = match crate::routes::accept_form(&ctx, form, |f| f.csrf.as_str()) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
-    if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "cannot-do-that",
-            &ctx.t("csrf-refused"),
-            Some(&ctx.t("csrf-refused-hint")),
-        );
-    }
     let Some(lang) = Lang::parse(&form.lang) else {
         return error_page(&ctx, StatusCode::BAD_REQUEST, "cannot-do-that", &ctx.t("unknown-language"), Some("en, ja"));
     };

@@ -52,24 +52,10 @@ pub async fn post(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error_page(
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            "cannot-do-that",
-            &ctx.t("form-unreadable"),
-            Some(&ctx.t("form-unreadable-hint")),
-        );
+    let form = match crate::routes::accept_form(&ctx, form, |f| f.csrf.as_str()) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
-    if !crate::routes::csrf_ok(&app, &ctx, &form.csrf) {
-        return error_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "cannot-do-that",
-            &ctx.t("csrf-refused"),
-            Some(&ctx.t("csrf-refused-hint")),
-        );
-    }
     if app.gate.is_none() {
         return Redirect::to("/").into_response();
     }
@@ -114,7 +100,7 @@ pub async fn logout(
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Response {
     let token = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if !crate::routes::csrf_ok(&app, &ctx, &token) {
+    if !crate::routes::csrf_ok(&ctx, &token) {
         return error_page(
             &ctx,
             StatusCode::FORBIDDEN,

@@ -54,10 +54,7 @@ pub fn state_badge(ctx: &PageCtx, state: &str) -> Markup {
 
 /// A severity in its colour, with its name.
 pub fn severity_badge(ctx: &PageCtx, severity: &str) -> Markup {
-    let known = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
-        .into_iter()
-        .find(|s| s.as_str() == severity);
-    match known {
+    match Severity::parse(severity) {
         Some(s) => html! { span class={ "sev sev-" (s.as_str()) } { (severity_word(ctx.lang, s)) } },
         None => html! { span class="sev sev-other" { (severity) } },
     }

@@ -279,9 +279,7 @@ impl PortLine {
 
 impl FindingLine {
     pub(super) fn finding(self, at: Position) -> Result<Finding, ImportError> {
-        let severity = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
-            .into_iter()
-            .find(|s| s.as_str() == self.severity)
+        let severity = Severity::parse(&self.severity)
             .ok_or_else(|| bad(at, "finding", "severity", &self.severity, "not a severity"))?;
         Ok(Finding { id: self.id, severity, evidence: self.evidence, advice: self.advice })
     }

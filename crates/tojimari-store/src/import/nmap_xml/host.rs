@@ -308,9 +308,7 @@ fn service(e: &Element) -> Result<ServiceInfo, ImportError> {
 fn finding(id: &str, output: &str) -> Option<Finding> {
     let rest = output.strip_prefix(id)?.strip_prefix(" [")?;
     let (severity, rest) = rest.split_once("]: ")?;
-    let severity = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
-        .into_iter()
-        .find(|s| s.as_str() == severity)?;
+    let severity = Severity::parse(severity)?;
     let (evidence, advice) = rest.rsplit_once(" -- ")?;
     Some(Finding { id: id.to_string(), severity, evidence: evidence.to_string(), advice: advice.to_string() })
 }
