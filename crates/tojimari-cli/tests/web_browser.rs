@@ -2,7 +2,8 @@
 //! namespace): a quick check started from the page against a test-bed host, its progress arriving, the open
 //! ports shown; a port opened in the namespace and the check run again, the comparison naming it; a
 //! daemon whose banner carries markup, rendered inert; a target outside the allow-list refused; the page in
-//! Japanese; a listener beyond loopback asking for the password. Each page's screenshot is saved to
+//! Japanese; this machine's sockets, and `watch` alerts arriving on an open page; a listener beyond loopback
+//! asking for the password. Each page's screenshot is saved to
 //! docs/screenshots/ (the README shows them).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -130,12 +131,42 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
         })
         .unwrap();
 
-    // 4. The other pages, a target outside the allow-list, and Japanese.
+    // 4. This machine: `local --store` into the server's store shows the sockets (serve's own listener among
+    // them); then, with the page open, `watch --store` records alerts and they appear without a reload.
+    let tojimari = |args: &[&str]| {
+        let out = bed.scanner().command(env!("CARGO_BIN_EXE_tojimari")).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let db = served.db();
+    tojimari(&["local", "--tcp", "--store", "--db", &db]);
+    let (b, port) = (base.clone(), served.addr.port().to_string());
+    browser
+        .run(move |page| async move {
+            page.goto(&format!("{b}/machine")).await.unwrap();
+            let sockets = page.wait_for_text("main", &port, WAIT).await.unwrap();
+            assert!(sockets.contains("tojimari"), "serve's own socket and process:\n{sockets}");
+            page.find("#no-alerts").await.unwrap();
+        })
+        .unwrap();
+    let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tojimari-scandetect/tests/captures/nmap-sS.pcap");
+    tojimari(&["watch", "--pcap", capture, "-q", "--store", "--db", &db]);
+    browser
+        .run(move |page| async move {
+            // The page's script asks for new alerts every 2 s and adds them on top.
+            page.wait_for("#alerts tr.new", WAIT).await.unwrap();
+            // The sockets fill the first screen; the picture shows the alerts that just arrived.
+            page.execute("document.querySelector('#alerts').closest('table').scrollIntoView(); return null;")
+                .await
+                .unwrap();
+            page.screenshot("machine").await.unwrap();
+        })
+        .unwrap();
+
+    // 5. The other pages, a target outside the allow-list, and Japanese.
     let (b, a) = (base.clone(), addr.clone());
     browser
         .run(move |page| async move {
-            for (path, name) in [("/", "dashboard"), ("/scans", "scans"), ("/ports", "ports"), ("/machine", "machine")]
-            {
+            for (path, name) in [("/", "dashboard"), ("/scans", "scans"), ("/ports", "ports")] {
                 page.goto(&format!("{b}{path}")).await.unwrap();
                 page.wait_for("main h1", WAIT).await.unwrap();
                 page.screenshot(name).await.unwrap();
@@ -162,7 +193,7 @@ fn the_page_checks_compares_and_keeps_hostile_text_inert() {
         .unwrap();
     drop(browser);
 
-    // 5. A listener beyond loopback: the browser gets the login page, not the dashboard.
+    // 6. A listener beyond loopback: the browser gets the login page, not the dashboard.
     let dir = support::Scratch::new("browser-pw");
     let pw = dir.0.join("pw");
     std::fs::write(&pw, "open sesame\n").unwrap();
