@@ -3,34 +3,13 @@
 //! fingerprints are added with plain SQL where the writer does not write them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use tojimari_core::report::{HostReport, HostState};
 use tojimari_core::{Finding, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod, Severity};
 use tojimari_store::{ScanStart, ScanStatus, Store};
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("tojimari-cli-hd-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tojimari_testbed::Scratch;
 
 fn tojimari(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tojimari"))
@@ -270,7 +249,7 @@ fn interrupted_unknown_and_same(db: &str) {
     assert!(text(&out.stdout).ends_with("No differences between scan 1 and scan 1.\n"), "{}", text(&out.stdout));
 }
 
-fn jsonl_and_xml(db: &str, dir: &Dir) {
+fn jsonl_and_xml(db: &str, dir: &Scratch) {
     let out = tojimari(&["diff", "latest~3", "latest~2", "--jsonl", "--db", db]);
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -382,7 +361,7 @@ fn history(db: &str) {
 
 #[test]
 fn sqlite_history_and_diff() {
-    let dir = Dir::new("sqlite");
+    let dir = Scratch::new("sqlite");
     let db = dir.path("store.db");
     fill(&db, &sqlite_sql(&db));
     the_default_diff_shows_every_change(&db);
@@ -408,7 +387,7 @@ fn postgres_history_and_diff() {
 
 #[test]
 fn stores_that_cannot_be_read_and_too_few_scans() {
-    let dir = Dir::new("bad");
+    let dir = Scratch::new("bad");
     // Not there: named, nothing created.
     let missing = dir.path("missing.db");
     let out = tojimari(&["diff", "--db", &missing]);

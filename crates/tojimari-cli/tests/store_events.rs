@@ -3,27 +3,11 @@
 //! `local`, both recorded into a temporary SQLite store and read back: the store holds exactly the JSON
 //! objects the commands' own `-oJ` wrote.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use tojimari_store::{EventKind, Store};
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("tojimari-events-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tojimari_testbed::Scratch;
 
 fn tojimari(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).output().expect("run tojimari")
@@ -31,7 +15,7 @@ fn tojimari(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn watch_records_every_alert_record_it_writes() {
-    let dir = Dir::new("watch");
+    let dir = Scratch::new("watch");
     let db = dir.0.join("store.db");
     let json = dir.0.join("alerts.jsonl");
     let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tojimari-scandetect/tests/captures/nmap-sS.pcap");
@@ -63,7 +47,7 @@ fn watch_records_every_alert_record_it_writes() {
 
 #[test]
 fn local_records_a_snapshot_of_the_listening_sockets() {
-    let dir = Dir::new("local");
+    let dir = Scratch::new("local");
     let db = dir.0.join("store.db");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -12,27 +12,7 @@ use tojimari_core::report::{HostReport, HostState};
 use tojimari_core::{Finding, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod, Severity};
 use tojimari_store::browse::{PortFilter, compare_scans};
 use tojimari_store::{Event, EventKind, ScanInfo, ScanStart, ScanStatus, Store, diff_scans};
-
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("tojimari-store-browse-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-
-    fn db(&self) -> String {
-        self.0.join("store.db").to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tojimari_testbed::Scratch;
 
 const HOSTS: u32 = 120;
 const WRITER: i64 = 4242;
@@ -342,8 +322,8 @@ fn browse(db: &str, sql: &dyn Fn(&str)) {
 
 #[test]
 fn sqlite_browse() {
-    let dir = Dir::new("sqlite");
-    let db = dir.db();
+    let dir = Scratch::new("sqlite");
+    let db = dir.path("store.db");
     let url = format!("sqlite://{db}");
     let sql = |statement: &str| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

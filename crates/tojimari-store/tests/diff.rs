@@ -11,27 +11,7 @@ use tojimari_core::{Finding, PortResult, PortState, Protocol, Reason, ServiceInf
 use tojimari_store::{
     FindingChange, HostChange, PortChange, PortSeen, ScanStart, ScanStatus, SelectError, Store, diff_scans, select_pair,
 };
-
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("tojimari-store-diff-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-
-    fn db(&self) -> String {
-        self.0.join("store.db").to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tojimari_testbed::Scratch;
 
 fn start(ms: i64, targets: &str) -> ScanStart {
     ScanStart {
@@ -304,8 +284,8 @@ fn folds_written_by_the_store(db: &str) {
 
 #[test]
 fn sqlite_diff_and_history() {
-    let dir = Dir::new("sqlite");
-    let db = dir.db();
+    let dir = Scratch::new("sqlite");
+    let db = dir.path("store.db");
     let url = format!("sqlite://{db}");
     let sql = |statement: &str| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -316,8 +296,8 @@ fn sqlite_diff_and_history() {
         });
     };
     diff_and_history(&db, &sql);
-    let dir = Dir::new("sqlite-folds");
-    folds_written_by_the_store(&dir.db());
+    let dir = Scratch::new("sqlite-folds");
+    folds_written_by_the_store(&dir.path("store.db"));
 }
 
 #[test]

@@ -18,6 +18,7 @@
 //! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
 //! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
 //!   [`pg_or_skip!`]), no namespace needed.
+//! - [`Scratch`]: a test's scratch directory, removed when dropped.
 //! - [`http`]: a small HTTP client for `tojimari serve`'s tests and benchmark.
 //! - [`browser`]: headless Chromium driven over WebDriver inside a namespace, for the web UI's tests
 //!   ([`Browser::start`], [`browser_or_skip!`]).
@@ -59,6 +60,7 @@ pub mod persona;
 mod ports;
 pub mod postgres;
 pub mod routed;
+mod scratch;
 mod skip;
 mod variants;
 
@@ -70,5 +72,6 @@ pub use netns::Netns;
 pub use ports::random_ports;
 pub use postgres::PgServer;
 pub use routed::RoutedHops;
+pub use scratch::Scratch;
 pub use skip::{bed_or_skip, in_ci, pg_or_skip};
 pub use variants::LinuxVariant;

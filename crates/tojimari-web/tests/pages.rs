@@ -13,27 +13,11 @@ use std::time::{Duration, SystemTime};
 use tojimari_core::report::{Detail, Finding, HostReport, HostState, Severity, Tunnel};
 use tojimari_core::{PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod};
 use tojimari_store::{Event, EventKind, ScanStart, ScanStatus, Store};
+use tojimari_testbed::Scratch;
 use tojimari_web::Config;
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("tojimari-web-pages-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn start(ms: i64, targets: &str) -> ScanStart {
     ScanStart {
@@ -204,8 +188,8 @@ fn status(addr: SocketAddr, path: &str, want: u16) -> String {
 
 #[test]
 fn the_read_only_pages() {
-    let dir = Dir::new("pages");
-    let db = dir.0.join("store.db").to_string_lossy().into_owned();
+    let dir = Scratch::new("pages");
+    let db = dir.path("store.db");
     fill(&db);
     let addr = serve(db);
 
@@ -322,7 +306,7 @@ fn the_read_only_pages() {
 
 #[test]
 fn a_store_that_cannot_be_opened_is_said_so() {
-    let dir = Dir::new("unavailable");
+    let dir = Scratch::new("unavailable");
     // A file where the store's directory should be: it cannot be created.
     let blocker = dir.0.join("file");
     std::fs::write(&blocker, "not a directory").unwrap();

@@ -7,7 +7,6 @@ pub mod daemons;
 pub mod serve;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use tojimari_testbed::Netns;
@@ -69,27 +68,7 @@ impl CutScan {
     }
 }
 
-/// A scratch directory for output files, removed at drop.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tojimari-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    pub fn path(&self, file: &str) -> String {
-        self.0.join(file).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use tojimari_testbed::Scratch;
 
 /// Runs tojimari in `ns` with JSON Lines to a file, checks the exit status, and returns every port's
 /// state and reason (from `port` lines and the `collapsed` groups of `host` lines) plus the JSON lines.
