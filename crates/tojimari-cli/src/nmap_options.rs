@@ -76,7 +76,6 @@ const fn always(names: &'static [&'static str], takes: Takes, what: &'static str
 use Takes::{Attached, Nothing, Value};
 
 const OS: Option<u32> = Some(12);
-const RESUME: Option<u32> = Some(15);
 const EVASION: Option<u32> = Some(16);
 const SEE_DOCS: &str = "docs/nmap-options.md lists what tojimari does with each nmap option";
 
@@ -218,13 +217,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["-oM"], Value, "machine output (old name of -oG)", None, "use -oG"),
     refused(&["-oH"], Value, "hex output", None, "use -oN, -oX, -oG or -oJ"),
     refused(&["--append-output"], Nothing, "append to output files", None, "write to a new file and concatenate"),
-    refused(
-        &["--resume"],
-        Value,
-        "resume an aborted scan",
-        RESUME,
-        "scan again (tojimari is fast) or narrow the targets",
-    ),
     refused(
         &["--stylesheet"],
         Value,
