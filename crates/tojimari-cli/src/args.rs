@@ -522,6 +522,17 @@ pub struct ScanArgs {
     /// Act as without raw-socket privilege: TCP connect scan and connect discovery.
     #[arg(long, help_heading = "Miscellaneous")]
     pub unprivileged: bool,
+    /// Continue the scan paused (Ctrl-C, SIGTERM) or killed whose checkpoint is FILE, with its own options:
+    /// give no other (docs/resume.md).
+    #[arg(long, value_name = "FILE", exclusive = true, help_heading = "Miscellaneous")]
+    pub resume: Option<PathBuf>,
+    /// Where a raw scan keeps its checkpoint for --resume once it has run --checkpoint-every
+    /// (default ./tojimari.resume; removed when the scan completes).
+    #[arg(long, value_name = "FILE", help_heading = "Miscellaneous")]
+    pub checkpoint: Option<PathBuf>,
+    /// How often the checkpoint is written (default 5s; also at every group of hosts finished).
+    #[arg(long = "checkpoint-every", value_name = "TIME", help_heading = "Miscellaneous")]
+    pub checkpoint_every: Option<String>,
     /// The result store this scan is recorded into (`--db`, `--no-store`).
     #[command(flatten, next_help_heading = "Result store")]
     pub record: crate::store_plan::RecordArgs,

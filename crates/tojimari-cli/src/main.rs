@@ -33,6 +33,7 @@ mod prompt;
 mod record;
 mod record_events;
 mod resolve;
+mod resume;
 mod scan;
 mod serve;
 mod store_fallback;

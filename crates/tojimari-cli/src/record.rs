@@ -61,17 +61,82 @@ pub struct Recorder {
     recorded: Recorded,
     problem: Option<String>,
     outcomes: Outcomes,
+    /// Told the store and the scan's number once begun (a resumable run's checkpoint keeps them).
+    begun: Option<Begun>,
+}
+
+/// Hears the store's name and the scan's number once the scan is begun.
+pub type Begun = Arc<dyn Fn(&str, i64) + Send + Sync>;
+
+/// A scan a paused run began in the store, to continue rather than begin anew.
+#[derive(Clone, Debug)]
+pub struct Continuing {
+    /// The store the paused run recorded into, as it was named.
+    pub db: String,
+    pub no: i64,
+    /// The hosts the resumed run keeps (its journal's), in output order.
+    pub keep: u64,
+    pub journal: PathBuf,
+    /// The journal's kept length, holding those hosts.
+    pub journal_bytes: u64,
+}
+
+impl Continuing {
+    /// The scan, continued in `store` so that it holds the journal's hosts each once; a scan in another store
+    /// is begun anew there with the journal's hosts.
+    fn resume(&self, store: &Store, start: &ScanStart) -> Result<ScanId, String> {
+        let (scan, recorded) = if store.name() == self.db {
+            store.continue_scan(self.no, self.keep).map_err(|e| e.to_string())?
+        } else {
+            (store.begin_scan(start).map_err(|e| e.to_string())?, 0)
+        };
+        let repair = crate::resume::decide::StoreRepair::new(recorded, self.keep);
+        let mut batch = Vec::new();
+        let mut at = 0u64;
+        let now_ms = tojimari_store::unix_ms(SystemTime::now());
+        let record = |batch: &mut Vec<HostReport>| {
+            let hosts = std::mem::take(batch);
+            store.record_hosts(scan, &hosts, now_ms).map_err(|e| io::Error::other(e.to_string()))
+        };
+        if repair.replay_from < repair.keep {
+            crate::resume::journal::read_hosts(&self.journal, self.journal_bytes, &mut |host| {
+                at += 1;
+                if at > repair.replay_from && at <= repair.keep {
+                    batch.push(host);
+                    if batch.len() >= 256 {
+                        return record(&mut batch);
+                    }
+                }
+                Ok(())
+            })
+            .and_then(|_| record(&mut batch))
+            .map_err(|e| format!("cannot give the result store the paused scan's hosts: {e}"))?;
+        }
+        Ok(scan)
+    }
 }
 
 impl Recorder {
-    /// Starts opening the store at `location` and beginning the scan `start`; the outcome goes to
-    /// `outcomes` at `run_end`.
-    pub fn start(location: String, start: ScanStart, data_dir: Option<PathBuf>, outcomes: Outcomes) -> Recorder {
+    /// Starts opening the store at `location` and beginning the scan `start` (with `continuing`: continuing
+    /// the scan a paused run began); the outcome goes to `outcomes` at `run_end`.
+    fn begin(
+        location: String,
+        start: ScanStart,
+        continuing: Option<Continuing>,
+        data_dir: Option<PathBuf>,
+        outcomes: Outcomes,
+    ) -> Recorder {
         let (tx, rx) = mpsc::channel();
         let at = location.clone();
         let opener = std::thread::Builder::new().name("store-open".into()).spawn(move || {
-            let opened = Store::open(&at).and_then(|store| store.begin_scan(&start).map(|scan| (store, scan)));
-            let _ = tx.send(opened.map_err(|e| e.to_string()));
+            let opened = Store::open(&at).map_err(|e| e.to_string()).and_then(|store| {
+                let scan = match &continuing {
+                    Some(c) => c.resume(&store, &start),
+                    None => store.begin_scan(&start).map_err(|e| e.to_string()),
+                };
+                scan.map(|scan| (store, scan))
+            });
+            let _ = tx.send(opened);
         });
         let (state, problem) = match opener {
             Ok(_) => (State::Opening(rx, Vec::new()), None),
@@ -86,6 +151,7 @@ impl Recorder {
             fallback: None,
             problem,
             outcomes,
+            begun: None,
         }
     }
 
@@ -100,6 +166,7 @@ impl Recorder {
             recorded: Recorded::default(),
             problem: Some(problem),
             outcomes,
+            begun: None,
         }
     }
 
@@ -136,6 +203,9 @@ impl Recorder {
             Ok((store, scan)) => {
                 self.recorded.db = store.name().to_string();
                 self.recorded.scan = Some(scan.no);
+                if let Some(begun) = &self.begun {
+                    begun(store.name(), scan.no);
+                }
                 let spill = self.fallback();
                 match StoreSink::with_spill(store, scan, Box::new(move |hosts| spill.hosts(hosts))) {
                     Ok(mut sink) => {
@@ -273,6 +343,10 @@ pub struct Recording {
     location: Result<String, String>,
     data_dir: Option<PathBuf>,
     outcomes: Outcomes,
+    /// `tojimari scan --resume`: the scan to continue.
+    pub continuing: Option<Continuing>,
+    /// Told the scan's number once begun.
+    pub begun: Option<Begun>,
 }
 
 impl Recording {
@@ -281,14 +355,19 @@ impl Recording {
         let location = crate::store_plan::record_location(args)?;
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let data_dir = crate::store_plan::default_dir(var("XDG_DATA_HOME"), var("HOME"));
-        Some(Recording { location, data_dir, outcomes: Outcomes::default() })
+        Some(Recording { location, data_dir, outcomes: Outcomes::default(), continuing: None, begun: None })
     }
 
     /// The sink recording one run that begins as `start`.
     pub fn recorder(&self, start: ScanStart) -> Box<dyn Sink + Send> {
         let outcomes = Arc::clone(&self.outcomes);
         match &self.location {
-            Ok(location) => Box::new(Recorder::start(location.clone(), start, self.data_dir.clone(), outcomes)),
+            Ok(location) => {
+                let mut recorder =
+                    Recorder::begin(location.clone(), start, self.continuing.clone(), self.data_dir.clone(), outcomes);
+                recorder.begun = self.begun.clone();
+                Box::new(recorder)
+            }
             Err(problem) => Box::new(Recorder::failed(problem.clone(), outcomes)),
         }
     }

@@ -22,14 +22,29 @@ use crate::resolve::Targets;
 use crate::{EXIT_FAILURE, messages, usage};
 
 pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
+    if let Some(file) = &args.resume {
+        return crate::resume::run(file);
+    }
+    run_with(args, argv, None)
+}
+
+/// A scan, new or (`continuing`) resumed from its checkpoint.
+pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resume::Continue>) -> ExitCode {
     if args.iflist {
         return iflist();
     }
+    let checkpointing = match crate::resume::options(args) {
+        Ok(options) => options,
+        Err(e) => return usage(&e),
+    };
     let raw_allowed = !args.unprivileged && tojimari_net::raw_allowed();
-    let plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut |n| messages::note(n)) {
+    let mut plan = match plan::build(args, &mut io::stdin().lock(), raw_allowed, &mut |n| messages::note(n)) {
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
+    if let Some(c) = &continuing {
+        c.keep_seed(&mut plan);
+    }
     // Outputs open before anything is sent (host names are resolved next): a bad path stops the run here.
     let outputs = match Outputs::open(&plan.outputs) {
         Ok(outputs) => outputs,
@@ -42,6 +57,14 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
             return code;
         }
     };
+    // A resumed scan goes on only where its checkpoint left it: same probe space, journal whole.
+    let resumed = match continuing.map(|c| c.check(&plan, &targets)).transpose() {
+        Ok(resumed) => resumed,
+        Err(e) => {
+            outputs.discard();
+            return usage(&e);
+        }
+    };
     let mut tee = Tee::new();
     for output in outputs.opened {
         tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
@@ -50,23 +73,35 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
     if plan.debug > 0 {
         eprint!("{}", debug_report(&plan, &targets));
     }
+    let control = Arc::new(Control::new());
     if plan.list_only {
-        let control = Arc::new(Control::new());
-        install_signal_handler(control.clone());
+        install_signal_handler(control.clone(), None);
         return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
     }
+    let resumable = crate::resume::Resumable::prepare(&plan, &targets, argv, checkpointing, resumed, &control);
+    let mut rest = Tee::new();
     // Recorded after the outputs have the hosts (docs/store-recording.md).
-    let recording = crate::record::Recording::new(&args.record);
-    if let Some(recording) = &recording {
+    let mut recording = crate::record::Recording::new(&args.record);
+    if let Some(recording) = &mut recording {
         let mut asked = args.targets.join(" ");
         if let Some(list) = &args.input_list {
             asked = format!("{asked} -iL {list}").trim_start().to_string();
         }
+        if let Some(resumable) = &resumable {
+            resumable.record_into(recording);
+        }
         let start = crate::record::scan_start(shell_join(argv), "scan", asked, &plan.ports);
-        tee.push(recording.recorder(start));
+        rest.push(recording.recorder(start));
     }
-    tee.push(Box::new(Unreachable));
-    let code = execute(&plan, &targets, tee, shell_join(argv));
+    rest.push(Box::new(Unreachable));
+    let sink = match &resumable {
+        Some(resumable) => resumable.sinks(tee, rest),
+        None => {
+            tee.push(Box::new(rest));
+            Box::new(tee)
+        }
+    };
+    let code = execute_with(&plan, &targets, sink, shell_join(argv), control, resumable);
     if let Some(recording) = &recording {
         recording.tell();
     }
@@ -207,9 +242,20 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
 /// Runs a checked plan on resolved targets, feeding `tee`; owns progress, Ctrl-C and the closing notes.
 /// `tojimari check` calls it too, with its own sinks.
 pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> ExitCode {
-    let control = Arc::new(Control::new());
+    execute_with(plan, targets, Box::new(tee), args, Arc::new(Control::new()), None)
+}
+
+/// [`execute`] with a checkpoint kept (`resumable`), the run controlled by `control`.
+pub fn execute_with(
+    plan: &ScanPlan,
+    targets: &Targets,
+    tee: Box<dyn Sink + Send>,
+    args: String,
+    control: Arc<Control>,
+    resumable: Option<crate::resume::Resumable>,
+) -> ExitCode {
     let mut tee: Box<dyn Sink + Send> = match &plan.version {
-        None => Box::new(tee),
+        None => tee,
         Some(version) => match version_stage(version, tee, &control) {
             Ok(sink) => sink,
             Err(e) => {
@@ -221,7 +267,7 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     let budget = fdlimit::raise_and_budget();
     let engine = engine_for(plan, budget.max_sockets);
     let scans = scan_infos(plan);
-    let start = SystemTime::now();
+    let start = resumable.as_ref().map_or_else(SystemTime::now, |r| r.started);
     let started = Instant::now();
     let run_info =
         RunInfo { args, start, version: env!("CARGO_PKG_VERSION").to_string(), scans, display: plan.display };
@@ -229,7 +275,9 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
     control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
-    install_signal_handler(control.clone());
+    let session = resumable.as_ref().map(|r| r.session.clone());
+    let on_signal = session.clone().map(|s| -> Arc<dyn Fn() + Send + Sync> { Arc::new(move || s.interrupted()) });
+    install_signal_handler(control.clone(), on_signal);
 
     if let Err(e) = tee.run_start(&run_info) {
         messages::error(outputs::describe(&e));
@@ -311,7 +359,15 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
         hosts_total: stats.hosts_total,
         exit,
     };
-    if let Err(e) = tee.run_end(&summary) {
+    let completed = matches!(summary.exit, RunExit::Success);
+    let ended = tee.run_end(&summary);
+    if let Some(paused) = session.and_then(|s| s.finish(completed && ended.is_ok())) {
+        messages::note(format!(
+            "scan paused; continue it with: tojimari scan --resume {}",
+            shell_join(&[paused.display().to_string()])
+        ));
+    }
+    if let Err(e) = ended {
         if !told {
             messages::error(outputs::describe(&e));
         }
@@ -323,7 +379,11 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
 /// `-sV`: a stage between the engine and the outputs that probes each finished host's open ports and
 /// passes the host on with services, TLS details and findings filled. Ctrl-C reaches it through a flag
 /// that follows the run's [`Control`].
-fn version_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io::Result<Box<dyn Sink + Send>> {
+fn version_stage(
+    version: &VersionPlan,
+    tee: Box<dyn Sink + Send>,
+    control: &Arc<Control>,
+) -> io::Result<Box<dyn Sink + Send>> {
     let db: &'static ProbeDb = version.db.unwrap_or_else(ProbeDb::builtin);
     let opts = IdentifyOptions::with_db(db)
         .intensity(version.intensity)
@@ -345,7 +405,7 @@ fn version_stage(version: &VersionPlan, tee: Tee, control: &Arc<Control>) -> io:
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     })?;
-    Ok(Box::new(IdentifySink::new(Box::new(tee), opts, interrupt)?))
+    Ok(Box::new(IdentifySink::new(tee, opts, interrupt)?))
 }
 
 /// Says on stderr which hosts could not be reached at all (no route), one line each: normal output only
@@ -472,9 +532,9 @@ pub fn shell_join(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// Ctrl-C (and SIGTERM) stops the scan cleanly: results so far are written and files closed validly.
-/// A second Ctrl-C exits at once.
-fn install_signal_handler(control: Arc<Control>) {
+/// Ctrl-C (and SIGTERM) stops the scan cleanly: results so far are written and files closed validly
+/// (`on_signal` runs first: a resumable scan writes its checkpoint). A second Ctrl-C exits at once.
+fn install_signal_handler(control: Arc<Control>, on_signal: Option<Arc<dyn Fn() + Send + Sync>>) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
         return;
@@ -484,6 +544,9 @@ fn install_signal_handler(control: Arc<Control>) {
             if control.is_cancelled() {
                 // The shell's convention for a process ended by SIGINT: 128 + the signal number.
                 std::process::exit(128 + SIGINT);
+            }
+            if let Some(hook) = &on_signal {
+                hook();
             }
             control.cancel();
         }

@@ -21,6 +21,7 @@ pub mod import;
 mod port_ranges;
 mod read;
 mod reap;
+mod resume;
 mod rows;
 mod sink;
 mod snapshot;
