@@ -3,15 +3,18 @@
 //!
 //! # Format
 //!
-//! Three lines of UTF-8, each ended by `\n`:
+//! Two lines of UTF-8, the engine's state, and a checksum line:
 //! ```text
 //! tojimari-checkpoint 1
-//! {"tojimari":"0.1.0","argv":["-sS","-p","1-100","198.19.0.0/20"],...}
+//! {"tojimari":"0.1.0","argv":["tojimari","scan","-sS","198.19.0.0/20"],...,"group_state":1234}
+//! <1234 bytes: the engine's GroupState>
 //! sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 //! ```
-//! 1. The magic word and the format version ([`FORMAT`]).
-//! 2. The [`Checkpoint`] as one JSON object; `group_state` is the engine's `GroupState` bytes in hex.
-//! 3. The SHA-256 of the first two lines (their bytes, newlines included), in hex.
+//! 1. The magic word and the format version ([`FORMAT`]), then `\n`.
+//! 2. The [`Checkpoint`] as one JSON object, then `\n`; `group_state` is the length of the engine's state
+//!    that follows (absent: none).
+//! 3. That many bytes, as the engine's `GroupState::to_bytes` made them, then `\n`.
+//! 4. `sha256 ` and the SHA-256 of everything before this line, in hex, then `\n`.
 //!
 //! A file is refused ([`Refusal`]) when it is not this format, of another format version, cut short (no third
 //! line, or no final newline), edited (the checksum differs), larger than [`MAX_BYTES`], or written by another
@@ -28,8 +31,8 @@ pub const FORMAT: u32 = 1;
 /// The magic word that starts every checkpoint.
 const MAGIC: &str = "tojimari-checkpoint";
 
-/// A checkpoint is never larger: the engine's state of one group is a few MiB at most.
-pub const MAX_BYTES: u64 = 64 << 20;
+/// A checkpoint is never larger: the engine's state of one group stays under 16 Mi answers.
+pub const MAX_BYTES: u64 = 256 << 20;
 
 /// What a paused scan needs to continue. See the [module documentation](self) for the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,8 +58,19 @@ pub struct Checkpoint {
     pub groups_done: u64,
     /// The journal of the finished groups' hosts.
     pub journal: JournalMark,
-    /// The engine's state of group `groups_done` when the checkpoint was taken (hex of `GroupState` bytes).
-    pub group_state: Option<String>,
+    /// The engine's state of group `groups_done` when the checkpoint was taken (`GroupState` bytes), kept
+    /// after the JSON line: the line has its length.
+    #[serde(skip)]
+    pub group_state: Option<Vec<u8>>,
+}
+
+/// The JSON line: the checkpoint, and the length of the state after it.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    #[serde(flatten)]
+    checkpoint: Checkpoint,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "group_state")]
+    state_len: Option<u64>,
 }
 
 /// The result store's scan a checkpoint continues.
@@ -112,9 +126,14 @@ impl fmt::Display for Refusal {
 impl Checkpoint {
     /// The file's bytes.
     pub fn encode(&self) -> Vec<u8> {
+        let line = Line { checkpoint: self.clone(), state_len: self.group_state.as_ref().map(|b| b.len() as u64) };
         // Serializing plain strings and numbers cannot fail.
-        let body = serde_json::to_string(self).unwrap_or_default();
+        let body = serde_json::to_string(&line).unwrap_or_default();
         let mut out = format!("{MAGIC} {FORMAT}\n{body}\n").into_bytes();
+        if let Some(state) = &self.group_state {
+            out.extend_from_slice(state);
+            out.push(b'\n');
+        }
         let sum = hex(digest(&SHA256, &out).as_ref());
         out.extend_from_slice(format!("sha256 {sum}\n").as_bytes());
         out
@@ -130,42 +149,47 @@ impl Checkpoint {
             let cut = magic.as_bytes().starts_with(bytes) || bytes.starts_with(magic.as_bytes());
             return Err(if cut { Refusal::Truncated } else { Refusal::NotCheckpoint });
         };
-        let first = &bytes[..first_end];
-        let Some(version) = std::str::from_utf8(first).ok().and_then(|l| l.strip_prefix(MAGIC)) else {
+        let Some(version) = std::str::from_utf8(&bytes[..first_end]).ok().and_then(|l| l.strip_prefix(MAGIC)) else {
             return Err(Refusal::NotCheckpoint);
         };
         let version = version.trim();
         if version != FORMAT.to_string() {
             return Err(Refusal::OtherFormat(version.chars().take(20).collect()));
         }
-        let rest = &bytes[first_end + 1..];
-        let Some(body_end) = rest.iter().position(|&b| b == b'\n') else { return Err(Refusal::Truncated) };
-        let signed = &bytes[..first_end + 1 + body_end + 1];
-        let tail = &bytes[signed.len()..];
-        let Some(sum_line) = tail.strip_suffix(b"\n") else { return Err(Refusal::Truncated) };
-        let Some(sum) = sum_line.strip_prefix(b"sha256 ") else {
-            return Err(if b"sha256 ".starts_with(sum_line) { Refusal::Truncated } else { Refusal::Edited });
+        // The checksum line is the last; everything before it is signed.
+        let Some(without_end) = bytes.strip_suffix(b"\n") else { return Err(Refusal::Truncated) };
+        let sum_start = without_end.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let (signed, sum_line) = bytes.split_at(sum_start);
+        let sum_line = &sum_line[..sum_line.len() - 1];
+        let sum = match sum_line.strip_prefix(b"sha256 ") {
+            Some(sum) if sum.len() == 64 && sum_start > first_end => sum,
+            Some(sum) if sum.len() < 64 => return Err(Refusal::Truncated),
+            // A checksum line run into the line before it: a newline was edited away.
+            _ if sum_line.len() > 71 && sum_line[sum_line.len() - 71..].starts_with(b"sha256 ") => {
+                return Err(Refusal::Edited);
+            }
+            // A cut inside the JSON line or the state: what ends the file is not a checksum line.
+            _ => return Err(Refusal::Truncated),
         };
-        if sum.len() < 64 {
-            return Err(Refusal::Truncated);
-        }
         if sum != hex(digest(&SHA256, signed).as_ref()).as_bytes() {
             return Err(Refusal::Edited);
         }
-        let checkpoint: Checkpoint =
-            serde_json::from_slice(&rest[..body_end]).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        let rest = &signed[first_end + 1..];
+        let body_end = rest.iter().position(|&b| b == b'\n').ok_or(Refusal::Truncated)?;
+        let line: Line = serde_json::from_slice(&rest[..body_end]).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        let state = &rest[body_end + 1..];
+        let mut checkpoint = line.checkpoint;
+        checkpoint.group_state = match line.state_len {
+            None if state.is_empty() => None,
+            Some(len) if state.len() as u64 == len + 1 && state.ends_with(b"\n") => {
+                Some(state[..state.len() - 1].to_vec())
+            }
+            _ => return Err(Refusal::Malformed("the engine state's length is not what the checkpoint says".into())),
+        };
         if checkpoint.tojimari != env!("CARGO_PKG_VERSION") {
             return Err(Refusal::OtherVersion(checkpoint.tojimari.chars().take(40).collect()));
         }
         Ok(checkpoint)
-    }
-
-    /// The engine's group state, from its hex.
-    pub fn group_state_bytes(&self) -> Result<Option<Vec<u8>>, Refusal> {
-        self.group_state
-            .as_deref()
-            .map(|h| unhex(h).ok_or_else(|| Refusal::Malformed("group_state is not hex".into())))
-            .transpose()
     }
 }
 
@@ -177,14 +201,6 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
-}
-
-/// Bytes from lower- or upper-case hex; `None` for anything else.
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }
 
 #[cfg(test)]
@@ -203,7 +219,7 @@ mod tests {
             store: Some(StoreScan { db: "/tmp/x.db".into(), scan: 3 }),
             groups_done: 7,
             journal: JournalMark { bytes: 1234, hosts: 56, hosts_up: 50, hosts_down: 6, sha256: "cd".repeat(32) },
-            group_state: Some(hex(&[1, 2, 3, 255])),
+            group_state: Some(vec![1, 2, 3, b'\n', 255]),
         }
     }
 
@@ -213,14 +229,18 @@ mod tests {
         let bytes = c.encode();
         assert!(bytes.starts_with(b"tojimari-checkpoint 1\n{"));
         assert_eq!(Checkpoint::decode(&bytes), Ok(c.clone()));
-        assert_eq!(c.group_state_bytes(), Ok(Some(vec![1, 2, 3, 255])));
+        let none = Checkpoint { group_state: None, ..c };
+        assert_eq!(Checkpoint::decode(&none.encode()), Ok(none));
     }
 
     #[test]
     fn every_cut_is_refused_as_truncated() {
         let bytes = sample().encode();
         for len in 1..bytes.len() {
-            assert_eq!(Checkpoint::decode(&bytes[..len]), Err(Refusal::Truncated), "cut at {len}");
+            let got = Checkpoint::decode(&bytes[..len]);
+            // A cut that happens to end in a newline and a checksum-looking line cannot occur: the
+            // checksum is the last line, and a cut before it leaves none.
+            assert_eq!(got, Err(Refusal::Truncated), "cut at {len}");
         }
         assert_eq!(Checkpoint::decode(b""), Err(Refusal::Truncated));
     }
@@ -229,20 +249,20 @@ mod tests {
     fn any_changed_byte_of_the_body_is_caught() {
         let bytes = sample().encode();
         let body = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
-        let end = body + bytes[body..].iter().position(|&b| b == b'\n').unwrap();
+        let end = bytes.len() - 72;
         for i in body..end {
             let mut edited = bytes.clone();
             edited[i] ^= 0x01;
             assert_eq!(Checkpoint::decode(&edited), Err(Refusal::Edited), "byte {i}");
         }
         // groups_done 7 -> 9 with the old checksum.
-        let text = String::from_utf8(bytes).unwrap().replace("\"groups_done\":7", "\"groups_done\":9");
+        let text = String::from_utf8(Checkpoint { group_state: None, ..sample() }.encode()).unwrap().replace("\"groups_done\":7", "\"groups_done\":9");
         assert_eq!(Checkpoint::decode(text.as_bytes()), Err(Refusal::Edited));
     }
 
     #[test]
     fn another_format_or_version_is_refused_by_name() {
-        let text = String::from_utf8(sample().encode()).unwrap();
+        let text = String::from_utf8(Checkpoint { group_state: None, ..sample() }.encode()).unwrap();
         let other = text.replacen("tojimari-checkpoint 1", "tojimari-checkpoint 2", 1);
         assert_eq!(Checkpoint::decode(other.as_bytes()), Err(Refusal::OtherFormat("2".into())));
         let old = Checkpoint { tojimari: "0.0.1".into(), ..sample() };
@@ -259,8 +279,6 @@ mod tests {
 
     #[test]
     fn hex_round_trips() {
-        assert_eq!(unhex(&hex(&[0, 15, 16, 255])), Some(vec![0, 15, 16, 255]));
-        assert_eq!(unhex("abc"), None);
-        assert_eq!(unhex("zz"), None);
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
     }
 }

@@ -14,7 +14,7 @@ use tojimari_core::sink::{Sink, Tee};
 use tojimari_engine::Control;
 use tojimari_output::JsonLinesSink;
 
-use crate::resume::checkpoint::{Checkpoint, StoreScan, hex};
+use crate::resume::checkpoint::{Checkpoint, StoreScan};
 use crate::resume::decide::{Ledger, Moment, Schedule, whole_summary};
 use crate::resume::file;
 use crate::resume::journal::{self, JournalFile, Shared};
@@ -195,7 +195,7 @@ impl Session {
             store: lock(&self.store).clone(),
             groups_done: ledger.groups_done,
             journal: ledger.journal,
-            group_state: group_state.map(|b| hex(&b)),
+            group_state,
             elapsed_ms: u64::try_from((self.earlier + now.saturating_duration_since(self.started)).as_millis())
                 .unwrap_or(u64::MAX),
             ..self.template.clone()
