@@ -45,24 +45,37 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
     if let Some(c) = &continuing {
         c.keep_seed(&mut plan);
     }
-    // Outputs open before anything is sent (host names are resolved next): a bad path stops the run here.
-    let outputs = match Outputs::open(&plan.outputs) {
-        Ok(outputs) => outputs,
-        Err(e) => return usage(&e),
-    };
-    let targets = match resolve(&plan) {
-        Ok(targets) => targets,
-        Err(code) => {
-            outputs.discard();
-            return code;
+    // A resumed scan goes on only where its checkpoint left it (same probe space, journal whole): checked
+    // before its outputs, which hold the paused run's results, are opened and emptied.
+    let (outputs, targets, resumed) = match continuing {
+        Some(continuing) => {
+            let targets = match resolve(&plan) {
+                Ok(targets) => targets,
+                Err(code) => return code,
+            };
+            let resumed = match continuing.check(&plan, &targets) {
+                Ok(resumed) => resumed,
+                Err(e) => return usage(&e),
+            };
+            match Outputs::open(&plan.outputs) {
+                Ok(outputs) => (outputs, targets, Some(resumed)),
+                Err(e) => return usage(&e),
+            }
         }
-    };
-    // A resumed scan goes on only where its checkpoint left it: same probe space, journal whole.
-    let resumed = match continuing.map(|c| c.check(&plan, &targets)).transpose() {
-        Ok(resumed) => resumed,
-        Err(e) => {
-            outputs.discard();
-            return usage(&e);
+        None => {
+            // Outputs open before anything is sent (host names are resolved next): a bad path stops the run
+            // here.
+            let outputs = match Outputs::open(&plan.outputs) {
+                Ok(outputs) => outputs,
+                Err(e) => return usage(&e),
+            };
+            match resolve(&plan) {
+                Ok(targets) => (outputs, targets, None),
+                Err(code) => {
+                    outputs.discard();
+                    return code;
+                }
+            }
         }
     };
     let mut tee = Tee::new();

@@ -1,0 +1,338 @@
+//! `tojimari scan --resume` on the test bed (docs/resume.md).
+//!
+//! The target: a /20 of AnyIP addresses (198.19.0.0/20, 4096 hosts answered by one namespace) x ports 1-100,
+//! of which 22, 80 and 443 listen, 60 and 61 are dropped by the target's firewall (filtered) and the rest
+//! answer with a reset (closed): 409,600 probes, at a rate that takes the scan some tens of seconds.
+//! - Stopped ten times at random moments (SIGINT and SIGKILL in turn) and resumed each time until done, the
+//!   scan's outputs give every host and port the state one uninterrupted scan gives and the bed was set up
+//!   to answer, each host once in every format.
+//! - Recorded in a result store while killed and resumed, it stays one scan there, each host once.
+//! - Checkpoints edited, cut short, of another format or version, given with other options, whose probe
+//!   space changed (the -iL file), or whose journal is short or changed are refused, exit status 2.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use support::{Scratch, parse_jsonl, port_map, tojimari_in};
+use tojimari_testbed::TestBed;
+
+const RANGE: &str = "198.19.0.0/20";
+const HOSTS: usize = 4096;
+const OPEN: [u16; 3] = [22, 80, 443];
+const FILTERED: [u16; 2] = [60, 61];
+
+/// The scan every test runs (its outputs and checkpoint options added by each).
+fn scan_args(rate: &str) -> Vec<String> {
+    ["-sS", "-Pn", "-n", "-p", "1-100", "--max-rate", rate, "--no-progress", RANGE].map(String::from).to_vec()
+}
+
+/// The bed's target answers for the whole range: listeners on [`OPEN`], [`FILTERED`] dropped.
+fn target(bed: &TestBed) -> tojimari_testbed::Listeners {
+    bed.add_anyip_v4(0, RANGE).unwrap();
+    let t = bed.target(0);
+    t.firewall("table inet tjr {\n chain input { type filter hook input priority 0;\n  tcp dport { 60, 61 } drop\n }\n}\n")
+        .unwrap();
+    t.listen_tcp(&OPEN).unwrap()
+}
+
+/// What the bed answers: (address, port) -> (state, reason) for every host of the range.
+fn ground_truth() -> BTreeMap<(String, u16), (String, String)> {
+    let mut map = BTreeMap::new();
+    for i in 0..HOSTS as u32 {
+        let addr = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0)) + i).to_string();
+        for port in 1..=100u16 {
+            let value = if OPEN.contains(&port) {
+                ("open", "syn-ack")
+            } else if FILTERED.contains(&port) {
+                ("filtered", "no-response")
+            } else {
+                ("closed", "reset")
+            };
+            map.insert((addr.clone(), port), (value.0.to_string(), value.1.to_string()));
+        }
+    }
+    map
+}
+
+/// A small random source for the kill moments (the seed is printed, so a failure can be looked into).
+struct Moments(u64);
+
+impl Moments {
+    fn new() -> Moments {
+        let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+        eprintln!("kill moments seed: {seed}");
+        Moments(seed)
+    }
+
+    /// Milliseconds in `low..high`.
+    fn next(&mut self, low: u64, high: u64) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_millis(low + self.0 % (high - low))
+    }
+}
+
+fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
+}
+
+/// Runs `cmd` (stderr to `log`), stops it after `after` with `sig` unless it ended first; returns whether
+/// it completed (exit status 0) and its stderr.
+fn run_until(mut cmd: Command, log: &str, after: Option<(Duration, nix::sys::signal::Signal)>) -> (bool, String) {
+    let file = std::fs::File::create(log).unwrap();
+    let mut child = cmd.stdout(Stdio::null()).stderr(file).spawn().unwrap();
+    if let Some((after, sig)) = after {
+        let deadline = Instant::now() + after;
+        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if child.try_wait().unwrap().is_none() {
+            signal(&child, sig);
+        }
+    }
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(log).unwrap();
+    (status.success(), stderr)
+}
+
+/// Every host's line count in each output format: each must be 1.
+fn hosts_once(dir: &Scratch, base: &str) {
+    let count = |text: &str, key: &str, end: char| {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for piece in text.split(key).skip(1) {
+            let addr: String = piece.chars().take_while(|c| *c != end).collect();
+            *seen.entry(addr).or_default() += 1;
+        }
+        seen
+    };
+    let read = |ext: &str| std::fs::read_to_string(dir.path(&format!("{base}.{ext}"))).unwrap();
+    let xml = read("xml");
+    assert!(xml.trim_end().ends_with("</nmaprun>"), "the XML is closed");
+    for (format, seen) in [
+        ("XML", count(&xml, "<address addr=\"", '"')),
+        ("normal", count(&read("nmap"), "Nmap scan report for ", '\n')),
+        ("grepable", count(&read("gnmap").replace("Status: Up", ""), "\nHost: ", ' ')),
+        ("JSON Lines", count(&read("jsonl"), "{\"type\":\"host\",\"addr\":\"", '"')),
+    ] {
+        assert_eq!(seen.len(), HOSTS, "{format}: hosts");
+        assert!(seen.values().all(|n| *n == 1), "{format}: a host written twice: {:?}", {
+            seen.iter().filter(|(_, n)| **n > 1).take(5).collect::<Vec<_>>()
+        });
+    }
+}
+
+/// The states of every port in the JSON Lines file `path`.
+fn states(path: &str) -> BTreeMap<(String, u16), (String, String)> {
+    let lines = parse_jsonl(&std::fs::read_to_string(path).unwrap());
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    assert_eq!(lines.last().unwrap()["exit"], "success", "{:?}", lines.last());
+    assert_eq!(lines.last().unwrap()["hosts_up"], HOSTS);
+    port_map(&lines)
+}
+
+/// Stops the scan `kills` times (SIGINT and SIGKILL in turn, at random moments), resuming it each time, then
+/// lets it finish. Returns the stderr of every run.
+fn stop_and_resume(bed: &TestBed, first: Vec<String>, checkpoint: &str, kills: usize, logs: &Scratch) -> Vec<String> {
+    let mut moments = Moments::new();
+    let mut told = Vec::new();
+    for run in 0..=kills {
+        let mut cmd = tojimari_in(bed.scanner());
+        if run == 0 {
+            cmd.args(&first);
+        } else {
+            cmd.args(["--resume", checkpoint]);
+        }
+        let sig = if run % 2 == 0 { nix::sys::signal::Signal::SIGINT } else { nix::sys::signal::Signal::SIGKILL };
+        let stop = (run < kills).then(|| (moments.next(1_500, 4_000), sig));
+        let (completed, stderr) = run_until(cmd, &logs.path(&format!("run{run}.log")), stop);
+        if run == kills {
+            assert!(completed, "the last run completes: {stderr}");
+            assert!(!Path::new(checkpoint).exists(), "the checkpoint is removed once the scan completes");
+            assert!(!Path::new(&format!("{checkpoint}.hosts")).exists(), "and its journal");
+        } else {
+            assert!(!completed, "run {run} ended before it was stopped: make the scan slower\n{stderr}");
+            assert!(Path::new(checkpoint).exists(), "run {run} left no checkpoint\n{stderr}");
+            if sig == nix::sys::signal::Signal::SIGINT {
+                let note = format!("note: scan paused; continue it with: tojimari scan --resume {checkpoint}");
+                assert!(stderr.contains(&note), "run {run}: {stderr}");
+            }
+        }
+        told.push(stderr);
+    }
+    told
+}
+
+#[test]
+fn a_scan_stopped_ten_times_and_resumed_gives_the_uninterrupted_results() {
+    let bed = tojimari_testbed::testbed_or_skip!(1);
+    let _listeners = target(&bed);
+    let dir = Scratch::new("tjr-ten");
+    let truth = ground_truth();
+
+    // Uninterrupted.
+    let whole = dir.path("whole.jsonl");
+    let (completed, stderr) = run_until(
+        {
+            let mut cmd = tojimari_in(bed.scanner());
+            cmd.args(scan_args("15000")).args(["--no-store", "-oJ", &whole]);
+            cmd
+        },
+        &dir.path("whole.log"),
+        None,
+    );
+    assert!(completed, "{stderr}");
+    let uninterrupted = states(&whole);
+    assert_eq!(uninterrupted, truth, "the uninterrupted scan against the ground truth");
+
+    // Stopped ten times, resumed each time. No --seed: the one chosen is kept by the checkpoint.
+    let checkpoint = dir.path("scan.resume");
+    let mut first = scan_args("15000");
+    first.extend(["--no-store", "-oA", &dir.path("cut"), "--checkpoint", &checkpoint, "--checkpoint-every", "1s"].map(
+        String::from,
+    ));
+    stop_and_resume(&bed, first, &checkpoint, 10, &dir);
+    let resumed = states(&dir.path("cut.jsonl"));
+    assert_eq!(resumed.len(), HOSTS * 100);
+    assert_eq!(resumed, uninterrupted, "the resumed scan against the uninterrupted one");
+    hosts_once(&dir, "cut");
+    // The header is the first run's: its command line, not --resume.
+    let xml = std::fs::read_to_string(dir.path("cut.xml")).unwrap();
+    assert!(xml.contains("args=\"") && !xml.contains("--resume"), "{}", &xml[..xml.len().min(600)]);
+}
+
+#[test]
+fn a_recorded_scan_killed_and_resumed_is_one_scan_in_the_store_with_each_host_once() {
+    let bed = tojimari_testbed::testbed_or_skip!(1);
+    let _listeners = target(&bed);
+    let dir = Scratch::new("tjr-store");
+    let (db, checkpoint) = (dir.path("store.db"), dir.path("scan.resume"));
+    let mut first = scan_args("20000");
+    first.extend(["--db", &db, "-oJ", &dir.path("out.jsonl"), "--checkpoint", &checkpoint].map(String::from));
+    first.extend(["--checkpoint-every", "1s"].map(String::from));
+    let told = stop_and_resume(&bed, first, &checkpoint, 3, &dir);
+    assert!(told.last().unwrap().contains("recorded as scan 1"), "{}", told.last().unwrap());
+    let sql = |q: &str| {
+        let out = Command::new("sqlite3").args(["-batch", &db, q]).output().expect("sqlite3 (apt-get install sqlite3)");
+        assert!(out.status.success(), "{q}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    };
+    assert_eq!(sql("SELECT no, status FROM scans"), "1|complete");
+    assert_eq!(sql("SELECT COUNT(*), COUNT(DISTINCT host_id), MIN(seq), MAX(seq) FROM host_obs"), "4096|4096|0|4095");
+    // Open and filtered ports are rows (at most 25 of a host's ports share their state), the 95 closed ones a
+    // fold each.
+    assert_eq!(
+        sql("SELECT state, COUNT(*), COUNT(DISTINCT host_id) FROM port_obs GROUP BY state ORDER BY state"),
+        format!("filtered|{}|4096\nopen|{}|4096", HOSTS * FILTERED.len(), HOSTS * OPEN.len())
+    );
+    assert_eq!(sql("SELECT state, SUM(count), COUNT(*) FROM port_folds GROUP BY state"), "closed|389120|4096");
+    assert_eq!(sql("SELECT COUNT(*) FROM port_obs WHERE state = 'open' AND port NOT IN (22, 80, 443)"), "0");
+    let exported = Command::new(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["export", "1", "--db", &db, "-oJ", &dir.path("export.jsonl")])
+        .output()
+        .unwrap();
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    assert_eq!(states(&dir.path("export.jsonl")), ground_truth(), "the store's scan against the ground truth");
+}
+
+/// A checkpoint of a scan stopped by SIGINT soon after it began, with `extra` arguments.
+fn paused(bed: &TestBed, dir: &Scratch, extra: &[&str]) -> String {
+    let checkpoint = dir.path("scan.resume");
+    let mut cmd = tojimari_in(bed.scanner());
+    cmd.args(["-sS", "-Pn", "-n", "-p", "1-100", "--max-rate", "5000", "--no-progress", "--no-store"])
+        .args(["--checkpoint", &checkpoint, "-oX", &dir.path("out.xml")])
+        .args(extra);
+    let (completed, stderr) =
+        run_until(cmd, &dir.path("paused.log"), Some((Duration::from_millis(1_500), nix::sys::signal::Signal::SIGINT)));
+    assert!(!completed && Path::new(&checkpoint).exists(), "{stderr}");
+    checkpoint
+}
+
+/// `tojimari scan --resume FILE` (plus `extra`): its exit status and the first line of its stderr.
+fn resume(bed: &TestBed, checkpoint: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let out = tojimari_in(bed.scanner()).args(["--resume", checkpoint]).args(extra).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.code(), stderr.lines().next().unwrap_or_default().to_string())
+}
+
+/// The checkpoint file rewritten by `edit` with a checksum that matches again (as a forger would).
+fn resign(path: &str, edit: impl FnOnce(String) -> String) {
+    let bytes = std::fs::read(path).unwrap();
+    let sum_at = bytes[..bytes.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let body_end = first + bytes[first..].iter().position(|&b| b == b'\n').unwrap();
+    let body = edit(String::from_utf8(bytes[first..body_end].to_vec()).unwrap());
+    let mut signed = bytes[..first].to_vec();
+    signed.extend_from_slice(body.as_bytes());
+    signed.extend_from_slice(&bytes[body_end..sum_at]);
+    let sum: String =
+        ring::digest::digest(&ring::digest::SHA256, &signed).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    signed.extend_from_slice(format!("sha256 {sum}\n").as_bytes());
+    std::fs::write(path, signed).unwrap();
+}
+
+#[test]
+fn checkpoints_that_are_not_this_scans_are_refused_with_the_reason() {
+    let bed = tojimari_testbed::testbed_or_skip!(1);
+    let _listeners = target(&bed);
+    let dir = Scratch::new("tjr-refused");
+    let list = dir.path("targets.txt");
+    std::fs::write(&list, "198.19.0.0/22\n").unwrap();
+    let checkpoint = paused(&bed, &dir, &["-iL", &list]);
+    let original = std::fs::read(&checkpoint).unwrap();
+    let restore = || std::fs::write(&checkpoint, &original).unwrap();
+    let refused = |expect: &str, extra: &[&str]| {
+        let (code, line) = resume(&bed, &checkpoint, extra);
+        assert_eq!(code, Some(2), "{line}");
+        assert!(line.starts_with("error: ") && line.contains(expect), "wanted {expect:?} in: {line}");
+    };
+
+    // Other options with --resume.
+    refused("cannot be used with", &["-p", "80"]);
+    // Edited: one byte of the JSON line.
+    let mut edited = original.clone();
+    let at = original.windows(6).position(|w| w == b"\"seed\"").unwrap() + 8;
+    edited[at] = if edited[at] == b'1' { b'2' } else { b'1' };
+    std::fs::write(&checkpoint, &edited).unwrap();
+    refused("was changed after it was written", &[]);
+    // Truncated.
+    std::fs::write(&checkpoint, &original[..original.len() / 2]).unwrap();
+    refused("is cut short", &[]);
+    std::fs::write(&checkpoint, &original[..original.len() - 3]).unwrap();
+    refused("is cut short", &[]);
+    // Another format, another tojimari.
+    restore();
+    let text = String::from_utf8_lossy(&original).replacen("tojimari-checkpoint 1", "tojimari-checkpoint 7", 1);
+    std::fs::write(&checkpoint, text.as_bytes()).unwrap();
+    refused("is of checkpoint format 7", &[]);
+    restore();
+    resign(&checkpoint, |body| body.replacen(&format!("\"{}\"", env!("CARGO_PKG_VERSION")), "\"0.0.1\"", 1));
+    refused("was written by tojimari 0.0.1", &[]);
+    // The probe space changed: the -iL file now names other hosts.
+    restore();
+    std::fs::write(&list, "198.19.0.0/23\n").unwrap();
+    refused("no longer what the checkpoint was written for", &[]);
+    std::fs::write(&list, "198.19.0.0/22\n").unwrap();
+    // A journal shorter than the checkpoint counts, or changed.
+    resign(&checkpoint, |body| body.replacen("\"bytes\":0", "\"bytes\":4000", 1));
+    std::fs::write(format!("{checkpoint}.hosts"), vec![b'{'; 100]).unwrap();
+    refused("journal is shorter than the checkpoint says (100 of 4000 bytes)", &[]);
+    std::fs::write(format!("{checkpoint}.hosts"), vec![b' '; 4000]).unwrap();
+    refused("journal", &[]);
+    // Not a checkpoint, not there.
+    std::fs::write(&checkpoint, "<?xml version=\"1.0\"?>\n").unwrap();
+    refused("is not a tojimari checkpoint", &[]);
+    let _ = std::fs::remove_file(&checkpoint);
+    refused("cannot read the checkpoint", &[]);
+
+    // The untouched checkpoint continues.
+    restore();
+    let _ = std::fs::remove_file(format!("{checkpoint}.hosts"));
+    let (code, line) = resume(&bed, &checkpoint, &[]);
+    assert_eq!(code, Some(0), "{line}");
+    assert!(!Path::new(&checkpoint).exists());
+}
