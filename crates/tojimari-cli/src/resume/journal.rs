@@ -44,9 +44,10 @@ impl JournalFile {
         JournalFile { path, out: Out::Memory(Vec::new()), bytes: 0, hash: Context::new(&SHA256) }
     }
 
-    /// A resumed scan's journal: the file at `path` cut back to `keep` bytes (of digest state `hash`).
+    /// A resumed scan's journal: the file at `path` cut back to `keep` bytes (of digest state `hash`; created
+    /// when `keep` is 0 and it is missing).
     pub fn continuing(path: PathBuf, keep: u64, hash: Context) -> io::Result<JournalFile> {
-        let mut file = OpenOptions::new().write(true).open(&path)?;
+        let mut file = OpenOptions::new().write(true).create(keep == 0).truncate(false).open(&path)?;
         file.set_len(keep)?;
         file.seek(SeekFrom::End(0))?;
         file.sync_all()?;
@@ -112,8 +113,12 @@ pub struct Kept {
 
 /// Digests the first `bytes` bytes of the journal at `path`; an error if it is shorter.
 pub fn digest_prefix(path: &Path, bytes: u64) -> io::Result<Kept> {
-    let mut file = File::open(path)?.take(bytes);
     let mut hash = Context::new(&SHA256);
+    if bytes == 0 {
+        let sha256 = hex(hash.clone().finish().as_ref());
+        return Ok(Kept { hash, sha256 });
+    }
+    let mut file = File::open(path)?.take(bytes);
     let mut buf = vec![0; 1 << 16];
     let mut read = 0u64;
     loop {
