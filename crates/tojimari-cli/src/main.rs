@@ -36,6 +36,7 @@ mod resolve;
 mod resume;
 mod scan;
 mod serve;
+mod shard_list;
 mod store_fallback;
 mod store_plan;
 mod technique;

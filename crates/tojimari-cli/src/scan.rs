@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
+use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
+use tojimari_core::sweep::{Selection, Space};
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
-use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Tracer, fdlimit};
+use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Sweep, Tracer, fdlimit};
 use tojimari_probedb::ProbeDb;
 use tojimari_service::{IdentifyOptions, IdentifySink};
 
@@ -78,18 +80,24 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
             }
         }
     };
+    if plan.debug > 0 {
+        eprint!("{}", debug_report(&plan, &targets));
+    }
+    if plan.list_only
+        && let Some(shard) = plan.shard
+    {
+        let control = Arc::new(Control::new());
+        install_signal_handler(control.clone(), None);
+        return crate::shard_list::run(&plan, shard, &targets, outputs.opened, &control);
+    }
     let mut tee = Tee::new();
     for output in outputs.opened {
         tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
     }
-
-    if plan.debug > 0 {
-        eprint!("{}", debug_report(&plan, &targets));
-    }
     let control = Arc::new(Control::new());
     if plan.list_only {
         install_signal_handler(control.clone(), None);
-        return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
+        return crate::list_scan::run(&plan, &targets, tee, run_args(&plan, argv), control);
     }
     let resumable = crate::resume::Resumable::prepare(&plan, &targets, argv, checkpointing, resumed, &control);
     let mut rest = Tee::new();
@@ -103,7 +111,7 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
         if let Some(resumable) = &resumable {
             resumable.record_into(recording);
         }
-        let start = crate::record::scan_start(shell_join(argv), "scan", asked, &plan.ports);
+        let start = crate::record::scan_start(run_args(&plan, argv), "scan", asked, &plan.ports);
         rest.push(recording.recorder(start));
     }
     rest.push(Box::new(Unreachable));
@@ -114,7 +122,7 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
             Box::new(tee)
         }
     };
-    let code = execute_with(&plan, &targets, sink, shell_join(argv), control, resumable);
+    let code = execute_with(&plan, &targets, sink, run_args(&plan, argv), control, resumable);
     if let Some(recording) = &recording {
         recording.tell();
     }
@@ -278,7 +286,12 @@ pub fn execute_with(
         },
     };
     let budget = fdlimit::raise_and_budget();
-    let engine = engine_for(plan, budget.max_sockets);
+    // A resumed scan starts at its first group not finished, with what it kept of that group's answers
+    // (checked when the checkpoint was read).
+    let resume_at = resumable.as_ref().map(|r| {
+        (r.start_group, r.prior.as_deref().and_then(|b| tojimari_engine::GroupState::from_bytes(b).ok()))
+    });
+    let engine = engine_for(plan, budget.max_sockets, resume_at);
     let scans = scan_infos(plan);
     let start = resumable.as_ref().map_or_else(SystemTime::now, |r| r.started);
     let started = Instant::now();
@@ -448,7 +461,34 @@ enum Engine {
     Raw(RawScan),
 }
 
-fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
+/// The raw techniques of `plan`, each with its ports, in the engine's order (the probe space's).
+pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
+    let mut scans = Vec::new();
+    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
+        scans.push((t, plan.ports.tcp.clone()));
+    }
+    if plan.techniques.udp {
+        scans.push((ScanType::Udp, plan.ports.udp.clone()));
+    }
+    scans
+}
+
+/// The numbering of `plan`'s probes ([`tojimari_core::sweep`]), as the raw engine walks them.
+pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
+    let ports: Vec<u64> = scans.iter().map(|(_, p)| p.len() as u64).collect();
+    let seed = match plan.order {
+        tojimari_engine::PortOrder::Random { seed } => Some(seed),
+        tojimari_engine::PortOrder::Sequential => None,
+    };
+    Space::new(&ports, seed)
+}
+
+/// The engine for `plan`; `resume_at`: the group a resumed raw scan starts at, and its state.
+fn engine_for(
+    plan: &ScanPlan,
+    max_sockets: usize,
+    resume_at: Option<(u64, Option<tojimari_engine::GroupState>)>,
+) -> Engine {
     let raw_ping = plan.ping_only && plan.raw_allowed;
     let trace = if plan.packet_trace {
         Tracer::new(Arc::new(crate::packet_trace::StderrTrace::new(Instant::now())))
@@ -458,13 +498,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         Tracer::off()
     };
     if plan.techniques.needs_raw() || raw_ping {
-        let mut scans = Vec::new();
-        if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
-            scans.push((t, plan.ports.tcp.clone()));
-        }
-        if plan.techniques.udp {
-            scans.push((ScanType::Udp, plan.ports.udp.clone()));
-        }
+        let scans = raw_scans(plan);
         let discovery = if plan.discovery == Discovery::Skip {
             RawDiscovery::Skip
         } else {
@@ -481,6 +515,17 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             trace,
             send: send_preference(),
             os: plan.os.clone(),
+            sweep: match resume_at {
+                Some((start_group, prior)) => Sweep {
+                    selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
+                    start_group,
+                    prior,
+                },
+                None => Sweep {
+                    selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
+                    ..Sweep::default()
+                },
+            },
         });
     }
     Engine::Connect(ConnectScan {
@@ -532,6 +577,16 @@ fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
 }
 
 /// The command line as one string, quoting arguments that need it (for headers and XML `args`).
+/// The command line a run records (outputs' `args`, the store): as typed, plus the seed the run chose when
+/// none was given, so that shards and resumed runs can repeat its order.
+pub fn run_args(plan: &ScanPlan, argv: &[String]) -> String {
+    let typed = shell_join(argv);
+    match plan.chosen_seed {
+        Some(seed) if plan.shard.is_some() => format!("{typed} --seed {seed}"),
+        _ => typed,
+    }
+}
+
 pub fn shell_join(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use tojimari_core::sink::{Sink, Tee};
-use tojimari_engine::{Control, PortOrder};
+use tojimari_engine::{Control, GroupState, PortOrder};
 use tojimari_output::Format;
 
 use crate::args::{Cli, Command, ScanArgs};
@@ -95,10 +95,15 @@ pub fn run(file: &Path) -> ExitCode {
         Err(refusal) => return refuse(format!("the checkpoint {} {refusal}", file.display()), again),
     };
     let argv = checkpoint.argv.clone();
-    let Some(args) = scan_args(&argv) else {
+    let Some(mut args) = scan_args(&argv) else {
         return refuse(format!("the checkpoint {} holds arguments that are not a scan's", file.display()), again);
     };
-    crate::scan::run_with(&args, &argv, Some(Continue { path: file.to_path_buf(), checkpoint }))
+    // A seed the first run chose is given back, as if it had been typed (the header keeps the typed words).
+    let chose_seed = args.seed.is_none() && checkpoint.seed.is_some();
+    if let Some(seed) = checkpoint.seed.filter(|_| chose_seed) {
+        args.seed = Some(seed.to_string());
+    }
+    crate::scan::run_with(&args, &argv, Some(Continue { path: file.to_path_buf(), checkpoint, chose_seed }))
 }
 
 /// The scan arguments of a whole command line (`tojimari scan ...`), parsed as `main` does.
@@ -118,6 +123,8 @@ fn scan_args(argv: &[String]) -> Option<ScanArgs> {
 pub struct Continue {
     path: PathBuf,
     checkpoint: Checkpoint,
+    /// The first run chose the seed (none was given).
+    chose_seed: bool,
 }
 
 /// A checkpoint found to continue this scan: where from, and the journal's kept part.
@@ -131,8 +138,8 @@ pub struct Resumed {
 impl Continue {
     /// The seed the paused scan drew its order from (chosen then, when none was given).
     pub fn keep_seed(&self, plan: &mut ScanPlan) {
-        if let Some(seed) = self.checkpoint.seed {
-            plan.order = PortOrder::Random { seed };
+        if self.chose_seed {
+            plan.chosen_seed = self.checkpoint.seed;
         }
     }
 
@@ -150,6 +157,17 @@ impl Continue {
         let hosts = journal::read_hosts(&journal, point.journal.bytes, &mut |_| Ok(()))
             .map_err(|e| refuse(&format!("its results journal is not valid: {e}")))?;
         decide::check_journal(&point.journal, hosts, &kept.sha256).map_err(|e| refuse(&e))?;
+        if let Some(bytes) = &point.prior {
+            let state = GroupState::from_bytes(bytes)
+                .map_err(|e| refuse(&format!("the engine state it holds is not valid: {e}")))?;
+            if state.group() != point.start_group {
+                return Err(refuse(&format!(
+                    "the engine state it holds is of group {}, not {}",
+                    state.group(),
+                    point.start_group
+                )));
+            }
+        }
         Ok(Resumed { path: self.path, checkpoint: self.checkpoint, point, kept })
     }
 }

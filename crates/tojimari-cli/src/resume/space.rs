@@ -25,6 +25,7 @@ pub fn digest(plan: &ScanPlan, targets: &Targets, seed: Option<u64>) -> String {
     put("udp-technique", if plan.techniques.udp { "udp" } else { "none" });
     put("ping-only", if plan.ping_only { "yes" } else { "no" });
     put("seed", &seed.map_or_else(|| "in-order".to_string(), |s| s.to_string()));
+    put("shard", &plan.shard.unwrap_or_default().to_string());
     for target in targets.iter() {
         put("host", &target.addr.to_string());
     }
