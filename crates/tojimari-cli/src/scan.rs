@@ -288,9 +288,9 @@ pub fn execute_with(
     let budget = fdlimit::raise_and_budget();
     // A resumed scan starts at its first group not finished, with what it kept of that group's answers
     // (checked when the checkpoint was read).
-    let resume_at = resumable.as_ref().map(|r| {
-        (r.start_group, r.prior.as_deref().and_then(|b| tojimari_engine::GroupState::from_bytes(b).ok()))
-    });
+    let resume_at = resumable
+        .as_ref()
+        .map(|r| (r.start_group, r.prior.as_deref().and_then(|b| tojimari_engine::GroupState::from_bytes(b).ok())));
     let engine = engine_for(plan, budget.max_sockets, resume_at);
     let scans = scan_infos(plan);
     let start = resumable.as_ref().map_or_else(SystemTime::now, |r| r.started);

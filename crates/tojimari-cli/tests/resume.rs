@@ -34,8 +34,10 @@ fn scan_args(rate: &str) -> Vec<String> {
 fn target(bed: &TestBed) -> tojimari_testbed::Listeners {
     bed.add_anyip_v4(0, RANGE).unwrap();
     let t = bed.target(0);
-    t.firewall("table inet tjr {\n chain input { type filter hook input priority 0;\n  tcp dport { 60, 61 } drop\n }\n}\n")
-        .unwrap();
+    t.firewall(
+        "table inet tjr {\n chain input { type filter hook input priority 0;\n  tcp dport { 60, 61 } drop\n }\n}\n",
+    )
+    .unwrap();
     t.listen_tcp(&OPEN).unwrap()
 }
 
@@ -115,8 +117,12 @@ fn hosts_once(dir: &Scratch, base: &str) {
     assert!(xml.trim_end().ends_with("</nmaprun>"), "the XML is closed");
     for (format, seen) in [
         ("XML", count(&xml, "<address addr=\"", '"')),
-        ("normal", count(&read("nmap"), "Nmap scan report for ", '\n')),
-        ("grepable", count(&read("gnmap").replace("Status: Up", ""), "\nHost: ", ' ')),
+        ("normal", count(&read("nmap"), "tojimari scan report for ", '\n')),
+        ("grepable", {
+            let ports: String =
+                read("gnmap").lines().filter(|l| l.contains("\tPorts: ")).map(|l| format!("\n{l}")).collect();
+            count(&ports, "\nHost: ", ' ')
+        }),
         ("JSON Lines", count(&read("jsonl"), "{\"type\":\"host\",\"addr\":\"", '"')),
     ] {
         assert_eq!(seen.len(), HOSTS, "{format}: hosts");
@@ -149,7 +155,17 @@ fn stop_and_resume(bed: &TestBed, first: Vec<String>, checkpoint: &str, kills: u
         }
         let sig = if run % 2 == 0 { nix::sys::signal::Signal::SIGINT } else { nix::sys::signal::Signal::SIGKILL };
         let stop = (run < kills).then(|| (moments.next(1_500, 4_000), sig));
+        let began = Instant::now();
         let (completed, stderr) = run_until(cmd, &logs.path(&format!("run{run}.log")), stop);
+        eprintln!(
+            "run {run}: {} after {:.1} s",
+            match (completed, stop) {
+                (true, _) => "completed".to_string(),
+                (false, Some((_, sig))) => format!("stopped by {sig}"),
+                (false, None) => "failed".to_string(),
+            },
+            began.elapsed().as_secs_f64()
+        );
         if run == kills {
             assert!(completed, "the last run completes: {stderr}");
             assert!(!Path::new(checkpoint).exists(), "the checkpoint is removed once the scan completes");
@@ -176,6 +192,7 @@ fn a_scan_stopped_ten_times_and_resumed_gives_the_uninterrupted_results() {
 
     // Uninterrupted.
     let whole = dir.path("whole.jsonl");
+    let began = Instant::now();
     let (completed, stderr) = run_until(
         {
             let mut cmd = tojimari_in(bed.scanner());
@@ -186,15 +203,17 @@ fn a_scan_stopped_ten_times_and_resumed_gives_the_uninterrupted_results() {
         None,
     );
     assert!(completed, "{stderr}");
+    eprintln!("uninterrupted: {:.1} s", began.elapsed().as_secs_f64());
     let uninterrupted = states(&whole);
     assert_eq!(uninterrupted, truth, "the uninterrupted scan against the ground truth");
 
     // Stopped ten times, resumed each time. No --seed: the one chosen is kept by the checkpoint.
     let checkpoint = dir.path("scan.resume");
     let mut first = scan_args("15000");
-    first.extend(["--no-store", "-oA", &dir.path("cut"), "--checkpoint", &checkpoint, "--checkpoint-every", "1s"].map(
-        String::from,
-    ));
+    first.extend(
+        ["--no-store", "-oA", &dir.path("cut"), "--checkpoint", &checkpoint, "--checkpoint-every", "1s"]
+            .map(String::from),
+    );
     stop_and_resume(&bed, first, &checkpoint, 10, &dir);
     let resumed = states(&dir.path("cut.jsonl"));
     assert_eq!(resumed.len(), HOSTS * 100);

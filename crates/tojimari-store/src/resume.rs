@@ -28,11 +28,7 @@ impl Store {
                 "DELETE FROM findings WHERE scan_id = $1 AND host_id IN \
                  (SELECT host_id FROM host_obs WHERE scan_id = $1 AND seq >= $2)",
             ] {
-                sqlx::query(delete)
-                .bind(id)
-                .bind(keep)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(delete).bind(id).bind(keep).execute(&mut *tx).await?;
             }
             sqlx::query("DELETE FROM host_obs WHERE scan_id = $1 AND seq >= $2")
                 .bind(id)

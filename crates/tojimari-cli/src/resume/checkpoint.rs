@@ -256,7 +256,9 @@ mod tests {
             assert_eq!(Checkpoint::decode(&edited), Err(Refusal::Edited), "byte {i}");
         }
         // groups_done 7 -> 9 with the old checksum.
-        let text = String::from_utf8(Checkpoint { group_state: None, ..sample() }.encode()).unwrap().replace("\"groups_done\":7", "\"groups_done\":9");
+        let text = String::from_utf8(Checkpoint { group_state: None, ..sample() }.encode())
+            .unwrap()
+            .replace("\"groups_done\":7", "\"groups_done\":9");
         assert_eq!(Checkpoint::decode(text.as_bytes()), Err(Refusal::Edited));
     }
 

@@ -230,7 +230,10 @@ impl Resumable {
                 journal: JournalMark::default(),
                 group_state: None,
             };
-            let empty = JournalMark { sha256: hex(ring::digest::digest(&ring::digest::SHA256, b"").as_ref()), ..JournalMark::default() };
+            let empty = JournalMark {
+                sha256: hex(ring::digest::digest(&ring::digest::SHA256, b"").as_ref()),
+                ..JournalMark::default()
+            };
             let start = Start {
                 journal: JournalFile::fresh(file::journal_path(&options.path)),
                 path: options.path,
