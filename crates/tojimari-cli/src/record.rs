@@ -61,8 +61,6 @@ pub struct Recorder {
     recorded: Recorded,
     problem: Option<String>,
     outcomes: Outcomes,
-    /// Told the store and the scan's number once begun (a resumable run's checkpoint keeps them).
-    begun: Option<Begun>,
 }
 
 /// Hears the store's name and the scan's number once the scan is begun.
@@ -125,6 +123,7 @@ impl Recorder {
         continuing: Option<Continuing>,
         data_dir: Option<PathBuf>,
         outcomes: Outcomes,
+        begun: Option<Begun>,
     ) -> Recorder {
         let (tx, rx) = mpsc::channel();
         let at = location.clone();
@@ -136,6 +135,11 @@ impl Recorder {
                 };
                 scan.map(|scan| (store, scan))
             });
+            // Told at once, not when the run next hands the recorder a host: a checkpoint written meanwhile
+            // must name the scan.
+            if let (Ok((store, scan)), Some(begun)) = (&opened, &begun) {
+                begun(store.name(), scan.no);
+            }
             let _ = tx.send(opened);
         });
         let (state, problem) = match opener {
@@ -151,7 +155,6 @@ impl Recorder {
             fallback: None,
             problem,
             outcomes,
-            begun: None,
         }
     }
 
@@ -166,7 +169,6 @@ impl Recorder {
             recorded: Recorded::default(),
             problem: Some(problem),
             outcomes,
-            begun: None,
         }
     }
 
@@ -203,9 +205,6 @@ impl Recorder {
             Ok((store, scan)) => {
                 self.recorded.db = store.name().to_string();
                 self.recorded.scan = Some(scan.no);
-                if let Some(begun) = &self.begun {
-                    begun(store.name(), scan.no);
-                }
                 let spill = self.fallback();
                 match StoreSink::with_spill(store, scan, Box::new(move |hosts| spill.hosts(hosts))) {
                     Ok(mut sink) => {
@@ -362,12 +361,14 @@ impl Recording {
     pub fn recorder(&self, start: ScanStart) -> Box<dyn Sink + Send> {
         let outcomes = Arc::clone(&self.outcomes);
         match &self.location {
-            Ok(location) => {
-                let mut recorder =
-                    Recorder::begin(location.clone(), start, self.continuing.clone(), self.data_dir.clone(), outcomes);
-                recorder.begun = self.begun.clone();
-                Box::new(recorder)
-            }
+            Ok(location) => Box::new(Recorder::begin(
+                location.clone(),
+                start,
+                self.continuing.clone(),
+                self.data_dir.clone(),
+                outcomes,
+                self.begun.clone(),
+            )),
             Err(problem) => Box::new(Recorder::failed(problem.clone(), outcomes)),
         }
     }

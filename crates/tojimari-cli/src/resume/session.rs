@@ -123,7 +123,9 @@ impl Session {
     pub fn finish(&self, completed: bool) -> Option<PathBuf> {
         self.over.store(true, Ordering::Relaxed);
         if completed {
-            if (self.resumed || lock(&self.schedule).ever_written())
+            // Under the schedule's lock: a checkpoint being written by the clock thread is finished first.
+            let schedule = lock(&self.schedule);
+            if (self.resumed || schedule.ever_written())
                 && let Err(e) = file::remove(&self.path)
             {
                 self.fail(format!("cannot remove the checkpoint {}: {e}", self.path.display()));
@@ -166,7 +168,7 @@ impl Session {
             return;
         }
         let mut schedule = lock(&self.schedule);
-        if !schedule.due(moment, now) {
+        if !schedule.due(moment, now) || (moment != Moment::Interrupted && self.over.load(Ordering::Relaxed)) {
             return;
         }
         let Some(space) = self.space.get().cloned() else {
