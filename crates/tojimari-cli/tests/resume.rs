@@ -41,23 +41,34 @@ fn target(bed: &TestBed) -> tojimari_testbed::Listeners {
     t.listen_tcp(&OPEN).unwrap()
 }
 
-/// What the bed answers: (address, port) -> (state, reason) for every host of the range.
-fn ground_truth() -> BTreeMap<(String, u16), (String, String)> {
+/// What the bed answers: (address, port) -> (state, reason) for every host of `nets` (`(first, count)`) and
+/// every port of `ports`.
+fn truth(
+    nets: &[(std::net::Ipv4Addr, u32)],
+    ports: std::ops::RangeInclusive<u16>,
+) -> BTreeMap<(String, u16), (String, String)> {
     let mut map = BTreeMap::new();
-    for i in 0..HOSTS as u32 {
-        let addr = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0)) + i).to_string();
-        for port in 1..=100u16 {
-            let value = if OPEN.contains(&port) {
-                ("open", "syn-ack")
-            } else if FILTERED.contains(&port) {
-                ("filtered", "no-response")
-            } else {
-                ("closed", "reset")
-            };
-            map.insert((addr.clone(), port), (value.0.to_string(), value.1.to_string()));
+    for &(first, count) in nets {
+        for i in 0..count {
+            let addr = std::net::Ipv4Addr::from(u32::from(first) + i).to_string();
+            for port in ports.clone() {
+                let value = if OPEN.contains(&port) {
+                    ("open", "syn-ack")
+                } else if FILTERED.contains(&port) {
+                    ("filtered", "no-response")
+                } else {
+                    ("closed", "reset")
+                };
+                map.insert((addr.clone(), port), (value.0.to_string(), value.1.to_string()));
+            }
         }
     }
     map
+}
+
+/// The ground truth of [`RANGE`] x 1-100.
+fn ground_truth() -> BTreeMap<(String, u16), (String, String)> {
+    truth(&[(std::net::Ipv4Addr::new(198, 19, 0, 0), HOSTS as u32)], 1..=100)
 }
 
 /// A small random source for the kill moments (the seed is printed, so a failure can be looked into).
@@ -102,8 +113,8 @@ fn run_until(mut cmd: Command, log: &str, after: Option<(Duration, nix::sys::sig
     (status.success(), stderr)
 }
 
-/// Every host's line count in each output format: each must be 1.
-fn hosts_once(dir: &Scratch, base: &str) {
+/// Every host's line count in each output format: each of the `hosts` must be there once.
+fn hosts_once(dir: &Scratch, base: &str, hosts: usize) {
     let count = |text: &str, key: &str, end: char| {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for piece in text.split(key).skip(1) {
@@ -125,28 +136,46 @@ fn hosts_once(dir: &Scratch, base: &str) {
         }),
         ("JSON Lines", count(&read("jsonl"), "{\"type\":\"host\",\"addr\":\"", '"')),
     ] {
-        assert_eq!(seen.len(), HOSTS, "{format}: hosts");
+        assert_eq!(seen.len(), hosts, "{format}: hosts");
         assert!(seen.values().all(|n| *n == 1), "{format}: a host written twice: {:?}", {
             seen.iter().filter(|(_, n)| **n > 1).take(5).collect::<Vec<_>>()
         });
     }
 }
 
-/// The states of every port in the JSON Lines file `path`.
-fn states(path: &str) -> BTreeMap<(String, u16), (String, String)> {
+/// The states of every port in the JSON Lines file `path`, whose summary counts `hosts` up.
+fn states_of(path: &str, hosts: usize) -> BTreeMap<(String, u16), (String, String)> {
     let lines = parse_jsonl(&std::fs::read_to_string(path).unwrap());
     assert_eq!(lines.last().unwrap()["type"], "summary");
     assert_eq!(lines.last().unwrap()["exit"], "success", "{:?}", lines.last());
-    assert_eq!(lines.last().unwrap()["hosts_up"], HOSTS);
+    assert_eq!(lines.last().unwrap()["hosts_up"], hosts);
+    assert_eq!(lines.last().unwrap()["hosts_total"], hosts);
     port_map(&lines)
+}
+
+/// [`states_of`] a scan of [`RANGE`].
+fn states(path: &str) -> BTreeMap<(String, u16), (String, String)> {
+    states_of(path, HOSTS)
 }
 
 /// Stops the scan `kills` times (SIGINT and SIGKILL in turn, at random moments), resuming it each time, then
 /// lets it finish. Returns the stderr of every run.
 fn stop_and_resume(bed: &TestBed, first: Vec<String>, checkpoint: &str, kills: usize, logs: &Scratch) -> Vec<String> {
     let mut moments = Moments::new();
+    stop_and_resume_while(bed, first, checkpoint, logs, |run| (run < kills).then(|| moments.next(1_500, 4_000)))
+}
+
+/// As [`stop_and_resume`], stopping run `run` after `stop(run)` (SIGINT for even runs, SIGKILL for odd ones)
+/// until it says `None`.
+fn stop_and_resume_while(
+    bed: &TestBed,
+    first: Vec<String>,
+    checkpoint: &str,
+    logs: &Scratch,
+    mut stop: impl FnMut(usize) -> Option<Duration>,
+) -> Vec<String> {
     let mut told = Vec::new();
-    for run in 0..=kills {
+    for run in 0.. {
         let mut cmd = tojimari_in(bed.scanner());
         if run == 0 {
             cmd.args(&first);
@@ -154,33 +183,42 @@ fn stop_and_resume(bed: &TestBed, first: Vec<String>, checkpoint: &str, kills: u
             cmd.args(["--resume", checkpoint]);
         }
         let sig = if run % 2 == 0 { nix::sys::signal::Signal::SIGINT } else { nix::sys::signal::Signal::SIGKILL };
-        let stop = (run < kills).then(|| (moments.next(1_500, 4_000), sig));
+        let stop = stop(run).map(|after| (after, sig));
         let began = Instant::now();
         let (completed, stderr) = run_until(cmd, &logs.path(&format!("run{run}.log")), stop);
         eprintln!(
-            "run {run}: {} after {:.1} s",
+            "run {run}: {} after {:.1} s{}",
             match (completed, stop) {
                 (true, _) => "completed".to_string(),
                 (false, Some((_, sig))) => format!("stopped by {sig}"),
                 (false, None) => "failed".to_string(),
             },
-            began.elapsed().as_secs_f64()
+            began.elapsed().as_secs_f64(),
+            groups_done(checkpoint).map_or(String::new(), |g| format!(", {g} groups done")),
         );
-        if run == kills {
+        told.push(stderr.clone());
+        if stop.is_none() {
             assert!(completed, "the last run completes: {stderr}");
             assert!(!Path::new(checkpoint).exists(), "the checkpoint is removed once the scan completes");
             assert!(!Path::new(&format!("{checkpoint}.hosts")).exists(), "and its journal");
-        } else {
-            assert!(!completed, "run {run} ended before it was stopped: make the scan slower\n{stderr}");
-            assert!(Path::new(checkpoint).exists(), "run {run} left no checkpoint\n{stderr}");
-            if sig == nix::sys::signal::Signal::SIGINT {
-                let note = format!("note: scan paused; continue it with: tojimari scan --resume {checkpoint}");
-                assert!(stderr.contains(&note), "run {run}: {stderr}");
-            }
+            break;
         }
-        told.push(stderr);
+        assert!(!completed, "run {run} ended before it was stopped: make the scan slower\n{stderr}");
+        assert!(Path::new(checkpoint).exists(), "run {run} left no checkpoint\n{stderr}");
+        if sig == nix::sys::signal::Signal::SIGINT {
+            let note = format!("note: scan paused; continue it with: tojimari scan --resume {checkpoint}");
+            assert!(stderr.contains(&note), "run {run}: {stderr}");
+        }
     }
     told
+}
+
+/// The groups a checkpoint counts as finished.
+fn groups_done(checkpoint: &str) -> Option<u64> {
+    let text = std::fs::read(checkpoint).ok()?;
+    let line = text.split(|&b| b == b'\n').nth(1)?;
+    let json: serde_json::Value = serde_json::from_slice(line).ok()?;
+    json["groups_done"].as_u64()
 }
 
 #[test]
@@ -218,7 +256,7 @@ fn a_scan_stopped_ten_times_and_resumed_gives_the_uninterrupted_results() {
     let resumed = states(&dir.path("cut.jsonl"));
     assert_eq!(resumed.len(), HOSTS * 100);
     assert_eq!(resumed, uninterrupted, "the resumed scan against the uninterrupted one");
-    hosts_once(&dir, "cut");
+    hosts_once(&dir, "cut", HOSTS);
     // The header is the first run's: its command line, not --resume.
     let xml = std::fs::read_to_string(dir.path("cut.xml")).unwrap();
     assert!(xml.contains("args=\"") && !xml.contains("--resume"), "{}", &xml[..xml.len().min(600)]);
@@ -356,4 +394,75 @@ fn checkpoints_that_are_not_this_scans_are_refused_with_the_reason() {
     let (code, line) = resume(&bed, &checkpoint, &[]);
     assert_eq!(code, Some(0), "{line}");
     assert!(!Path::new(&checkpoint).exists());
+}
+
+/// Two groups of hosts (a group holds at most 65,536): 98,304 AnyIP addresses x ports 79-80 (80 listens).
+/// Stopped in the first group and in the second, resumed each time: the first group's hosts come from the
+/// journal, each once in every output and in the store.
+#[test]
+fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
+    let bed = tojimari_testbed::testbed_or_skip!(1);
+    let _listeners = target(&bed);
+    bed.add_anyip_v4(0, "198.18.128.0/17").unwrap();
+    let hosts = 65_536 + 32_768;
+    let dir = Scratch::new("tjr-groups");
+    let (db, checkpoint) = (dir.path("store.db"), dir.path("scan.resume"));
+    let first: Vec<String> = [
+        "-sS",
+        "-Pn",
+        "-n",
+        "-p",
+        "79-80",
+        "--max-rate",
+        "8000",
+        "--no-progress",
+        "198.19.0.0/16",
+        "198.18.128.0/17",
+        "--db",
+        &db,
+        "-oA",
+        &dir.path("cut"),
+        "--checkpoint",
+        &checkpoint,
+        "--checkpoint-every",
+        "1s",
+    ]
+    .map(String::from)
+    .to_vec();
+    // Stopped until two stops fell in each group (at most 16 stops), then left to finish.
+    let mut moments = Moments::new();
+    let (mut in_first, mut in_second) = (0, 0);
+    let told = stop_and_resume_while(&bed, first, &checkpoint, &dir, |run| {
+        if run > 0 {
+            match groups_done(&checkpoint) {
+                Some(0) => in_first += 1,
+                Some(_) => in_second += 1,
+                None => {}
+            }
+        }
+        (run < 16 && (in_first < 2 || in_second < 2)).then(|| moments.next(2_000, 5_000))
+    });
+    assert!(in_first >= 2 && in_second >= 2, "stops in the first group {in_first}, in the second {in_second}");
+    assert!(told.last().unwrap().contains("recorded as scan 1"), "{}", told.last().unwrap());
+
+    let want = truth(
+        &[(std::net::Ipv4Addr::new(198, 19, 0, 0), 65_536), (std::net::Ipv4Addr::new(198, 18, 128, 0), 32_768)],
+        79..=80,
+    );
+    assert_eq!(states_of(&dir.path("cut.jsonl"), hosts), want, "the resumed scan against the ground truth");
+    hosts_once(&dir, "cut", hosts);
+    let sql = |q: &str| {
+        let out = Command::new("sqlite3").args(["-batch", &db, q]).output().expect("sqlite3 (apt-get install sqlite3)");
+        assert!(out.status.success(), "{q}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    };
+    assert_eq!(sql("SELECT no, status FROM scans"), "1|complete");
+    assert_eq!(
+        sql("SELECT COUNT(*), COUNT(DISTINCT host_id), MIN(seq), MAX(seq) FROM host_obs"),
+        format!("{hosts}|{hosts}|0|{}", hosts - 1)
+    );
+    assert_eq!(
+        sql("SELECT port, state, COUNT(*), COUNT(DISTINCT host_id) FROM port_obs GROUP BY port, state ORDER BY port"),
+        format!("79|closed|{hosts}|{hosts}\n80|open|{hosts}|{hosts}")
+    );
 }
