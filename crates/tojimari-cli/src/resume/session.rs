@@ -62,6 +62,9 @@ pub struct Start {
 impl Session {
     pub fn new(start: Start, control: Arc<Control>, now: Instant) -> Arc<Session> {
         let earlier = Duration::from_millis(start.template.elapsed_ms);
+        // A resumed run's first checkpoints may come before the engine has its group going: they keep the
+        // state the run was resumed with.
+        let last_state = start.template.group_state.clone().map(|b| (start.ledger.groups_done, b));
         let store = Arc::new(Mutex::new(start.template.store.clone()));
         Arc::new(Session {
             path: start.path,
@@ -75,7 +78,7 @@ impl Session {
             store,
             resumed: start.resumed,
             problem: Mutex::new(None),
-            last_state: Mutex::new(None),
+            last_state: Mutex::new(last_state),
             over: AtomicBool::new(false),
             template: start.template,
         })
