@@ -94,18 +94,27 @@ fn signal(child: &Child, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
 }
 
-/// Runs `cmd` (stderr to `log`), stops it after `after` with `sig` unless it ended first; returns whether
-/// it completed (exit status 0) and its stderr.
-fn run_until(mut cmd: Command, log: &str, after: Option<(Duration, nix::sys::signal::Signal)>) -> (bool, String) {
+/// When to stop a run: asked every 20 ms with the time since it started.
+type StopWhen = Box<dyn FnMut(Duration) -> bool>;
+
+/// Stops a run once `after` has passed.
+fn after(after: Duration) -> StopWhen {
+    Box::new(move |elapsed| elapsed >= after)
+}
+
+/// Runs `cmd` (stderr to `log`), stops it with the signal when `stop` says so unless it ended first; returns
+/// whether it completed (exit status 0) and its stderr.
+fn run_until(mut cmd: Command, log: &str, stop: Option<(StopWhen, nix::sys::signal::Signal)>) -> (bool, String) {
     let file = std::fs::File::create(log).unwrap();
+    let began = Instant::now();
     let mut child = cmd.stdout(Stdio::null()).stderr(file).spawn().unwrap();
-    if let Some((after, sig)) = after {
-        let deadline = Instant::now() + after;
-        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+    if let Some((mut when, sig)) = stop {
+        while child.try_wait().unwrap().is_none() {
+            if when(began.elapsed()) {
+                signal(&child, sig);
+                break;
+            }
             std::thread::sleep(Duration::from_millis(20));
-        }
-        if child.try_wait().unwrap().is_none() {
-            signal(&child, sig);
         }
     }
     let status = child.wait().unwrap();
@@ -162,17 +171,17 @@ fn states(path: &str) -> BTreeMap<(String, u16), (String, String)> {
 /// lets it finish. Returns the stderr of every run.
 fn stop_and_resume(bed: &TestBed, first: Vec<String>, checkpoint: &str, kills: usize, logs: &Scratch) -> Vec<String> {
     let mut moments = Moments::new();
-    stop_and_resume_while(bed, first, checkpoint, logs, |run| (run < kills).then(|| moments.next(1_500, 4_000)))
+    stop_and_resume_while(bed, first, checkpoint, logs, |run| (run < kills).then(|| after(moments.next(1_500, 4_000))))
 }
 
-/// As [`stop_and_resume`], stopping run `run` after `stop(run)` (SIGINT for even runs, SIGKILL for odd ones)
-/// until it says `None`.
+/// As [`stop_and_resume`], stopping run `run` when `stop(run)` says (SIGINT for even runs, SIGKILL for odd
+/// ones), until it says `None`.
 fn stop_and_resume_while(
     bed: &TestBed,
     first: Vec<String>,
     checkpoint: &str,
     logs: &Scratch,
-    mut stop: impl FnMut(usize) -> Option<Duration>,
+    mut stop: impl FnMut(usize) -> Option<StopWhen>,
 ) -> Vec<String> {
     let mut told = Vec::new();
     for run in 0.. {
@@ -183,21 +192,25 @@ fn stop_and_resume_while(
             cmd.args(["--resume", checkpoint]);
         }
         let sig = if run % 2 == 0 { nix::sys::signal::Signal::SIGINT } else { nix::sys::signal::Signal::SIGKILL };
-        let stop = stop(run).map(|after| (after, sig));
+        let stop = stop(run).map(|when| (when, sig));
+        let stopping = stop.is_some();
         let began = Instant::now();
         let (completed, stderr) = run_until(cmd, &logs.path(&format!("run{run}.log")), stop);
         eprintln!(
             "run {run}: {} after {:.1} s{}",
-            match (completed, stop) {
+            match (completed, stopping) {
                 (true, _) => "completed".to_string(),
-                (false, Some((_, sig))) => format!("stopped by {sig}"),
-                (false, None) => "failed".to_string(),
+                (false, true) => format!("stopped by {sig}"),
+                (false, false) => "failed".to_string(),
             },
             began.elapsed().as_secs_f64(),
-            groups_done(checkpoint).map_or(String::new(), |g| format!(", {g} groups done")),
+            groups_done(checkpoint).map_or(String::new(), |g| format!(
+                ", {g} groups done, checkpoint of {} bytes",
+                std::fs::metadata(checkpoint).map_or(0, |m| m.len())
+            )),
         );
         told.push(stderr.clone());
-        if stop.is_none() {
+        if !stopping {
             assert!(completed, "the last run completes: {stderr}");
             assert!(!Path::new(checkpoint).exists(), "the checkpoint is removed once the scan completes");
             assert!(!Path::new(&format!("{checkpoint}.hosts")).exists(), "and its journal");
@@ -305,8 +318,11 @@ fn paused(bed: &TestBed, dir: &Scratch, extra: &[&str]) -> String {
     cmd.args(["-sS", "-Pn", "-n", "-p", "1-100", "--max-rate", "5000", "--no-progress", "--no-store"])
         .args(["--checkpoint", &checkpoint, "-oX", &dir.path("out.xml")])
         .args(extra);
-    let (completed, stderr) =
-        run_until(cmd, &dir.path("paused.log"), Some((Duration::from_millis(1_500), nix::sys::signal::Signal::SIGINT)));
+    let (completed, stderr) = run_until(
+        cmd,
+        &dir.path("paused.log"),
+        Some((after(Duration::from_millis(1_500)), nix::sys::signal::Signal::SIGINT)),
+    );
     assert!(!completed && Path::new(&checkpoint).exists(), "{stderr}");
     checkpoint
 }
@@ -429,9 +445,12 @@ fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
     ]
     .map(String::from)
     .to_vec();
-    // Stopped until two stops fell in each group (at most 16 stops), then left to finish.
+    // Two stops while the first group is scanned; then a run stopped just after the first group's boundary
+    // (its hosts being recorded); then stops at any moment until two more fell in the second group. The
+    // hosts of a group are reported when the group ends: 65,536 of them take seconds in a debug build.
     let mut moments = Moments::new();
     let (mut in_first, mut in_second) = (0, 0);
+    let ck = checkpoint.clone();
     let told = stop_and_resume_while(&bed, first, &checkpoint, &dir, |run| {
         if run > 0 {
             match groups_done(&checkpoint) {
@@ -440,7 +459,25 @@ fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
                 None => {}
             }
         }
-        (run < 16 && (in_first < 2 || in_second < 2)).then(|| moments.next(2_000, 5_000))
+        if run >= 16 || (in_first >= 2 && in_second >= 2) {
+            return None;
+        }
+        if in_first < 2 && in_second == 0 {
+            return Some(after(moments.next(1_500, 4_000)));
+        }
+        if in_second == 0 {
+            // Once the first group is counted, a moment later.
+            let ck = ck.clone();
+            let extra = moments.next(0, 1_500);
+            let mut seen: Option<Duration> = None;
+            return Some(Box::new(move |elapsed| {
+                if seen.is_none() && groups_done(&ck).is_some_and(|g| g >= 1) {
+                    seen = Some(elapsed);
+                }
+                seen.is_some_and(|at| elapsed >= at + extra)
+            }));
+        }
+        Some(after(moments.next(1_000, 15_000)))
     });
     assert!(in_first >= 2 && in_second >= 2, "stops in the first group {in_first}, in the second {in_second}");
     assert!(told.last().unwrap().contains("recorded as scan 1"), "{}", told.last().unwrap());
