@@ -32,7 +32,14 @@ fn scan_args(rate: &str) -> Vec<String> {
 
 /// The bed's target answers for the whole range: listeners on [`OPEN`], [`FILTERED`] dropped.
 fn target(bed: &TestBed) -> tojimari_testbed::Listeners {
-    bed.add_anyip_v4(0, RANGE).unwrap();
+    target_for(bed, &[RANGE])
+}
+
+/// [`target`] for the networks `nets`.
+fn target_for(bed: &TestBed, nets: &[&str]) -> tojimari_testbed::Listeners {
+    for net in nets {
+        bed.add_anyip_v4(0, net).unwrap();
+    }
     let t = bed.target(0);
     t.firewall(
         "table inet tjr {\n chain input { type filter hook input priority 0;\n  tcp dport { 60, 61 } drop\n }\n}\n",
@@ -205,8 +212,9 @@ fn stop_and_resume_while(
             },
             began.elapsed().as_secs_f64(),
             groups_done(checkpoint).map_or(String::new(), |g| format!(
-                ", {g} groups done, checkpoint of {} bytes",
-                std::fs::metadata(checkpoint).map_or(0, |m| m.len())
+                ", {g} groups done, checkpoint of {} bytes, journal {}",
+                std::fs::metadata(checkpoint).map_or(0, |m| m.len()),
+                checkpoint_json(checkpoint).map_or(String::new(), |j| j["journal"].to_string())
             )),
         );
         told.push(stderr.clone());
@@ -226,12 +234,16 @@ fn stop_and_resume_while(
     told
 }
 
-/// The groups a checkpoint counts as finished.
-fn groups_done(checkpoint: &str) -> Option<u64> {
+/// The checkpoint's JSON line.
+fn checkpoint_json(checkpoint: &str) -> Option<serde_json::Value> {
     let text = std::fs::read(checkpoint).ok()?;
     let line = text.split(|&b| b == b'\n').nth(1)?;
-    let json: serde_json::Value = serde_json::from_slice(line).ok()?;
-    json["groups_done"].as_u64()
+    serde_json::from_slice(line).ok()
+}
+
+/// The groups a checkpoint counts as finished.
+fn groups_done(checkpoint: &str) -> Option<u64> {
+    checkpoint_json(checkpoint)?["groups_done"].as_u64()
 }
 
 #[test]
@@ -418,8 +430,7 @@ fn checkpoints_that_are_not_this_scans_are_refused_with_the_reason() {
 #[test]
 fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
     let bed = tojimari_testbed::testbed_or_skip!(1);
-    let _listeners = target(&bed);
-    bed.add_anyip_v4(0, "198.18.128.0/17").unwrap();
+    let _listeners = target_for(&bed, &["198.19.0.0/16", "198.18.128.0/17"]);
     let hosts = 65_536 + 32_768;
     let dir = Scratch::new("tjr-groups");
     let (db, checkpoint) = (dir.path("store.db"), dir.path("scan.resume"));

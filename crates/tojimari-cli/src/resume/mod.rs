@@ -339,4 +339,3 @@ fn option_of(format: Format) -> &'static str {
 fn unix_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
-
