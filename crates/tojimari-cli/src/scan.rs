@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
+use tojimari_core::diagnostic::Level;
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
 use tojimari_core::{Protocol, Sink};
@@ -74,14 +75,17 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
 }
 
 /// Resolves the plan's targets (host names through the system resolver, with a warning for each that
-/// fails). None left is a runtime failure (exit status 1), said in one line.
+/// fails; reserved ranges as resolve.rs says). None left is a runtime failure (exit status 1), said in one line.
 pub fn resolve(plan: &ScanPlan) -> Result<Targets, ExitCode> {
     let targets = Targets::resolve(
         &plan.target_specs,
         plan.exclusions.clone(),
         &plan.exclude_names,
         plan.prefer_ipv6,
-        &mut |w| messages::warning(w),
+        &mut |level, m| match level {
+            Level::Note => messages::note(m),
+            _ => messages::warning(m),
+        },
     );
     if targets.is_empty() {
         messages::error(messages::with_hint(
