@@ -123,7 +123,8 @@ impl Targets {
     /// The hosts, lazily, in the order given.
     pub fn iter(&self) -> impl Iterator<Item = ScanTarget> + '_ {
         self.specs.iter().flat_map(move |r| {
-            let iter = TargetIter::new(vec![r.spec.clone()], self.exclusions.clone()).also_excluding(r.reserved.clone());
+            let iter =
+                TargetIter::new(vec![r.spec.clone()], self.exclusions.clone()).also_excluding(r.reserved.clone());
             iter.map(move |addr| {
                 let hostnames = match &r.name {
                     Some((name, resolved)) if *resolved == addr => {
@@ -244,7 +245,10 @@ mod tests {
         let (hosts, told) = resolve(&["224.0.0.1", "239.0.0.0/30", "ff02::1"], &[]);
         assert_eq!(hosts, ["224.0.0.1", "239.0.0.0", "239.0.0.1", "239.0.0.2", "239.0.0.3", "ff02::1"]);
         assert_eq!(told.len(), 3, "{told:?}");
-        assert_eq!(told[0], "warning: target 224.0.0.1 is in 224.0.0.0/4 (multicast, RFC 5771): scanned because it was named");
+        assert_eq!(
+            told[0],
+            "warning: target 224.0.0.1 is in 224.0.0.0/4 (multicast, RFC 5771): scanned because it was named"
+        );
         assert!(told.iter().all(|t| t.starts_with("warning: ")));
     }
 

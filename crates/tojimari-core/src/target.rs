@@ -28,8 +28,8 @@ pub use error::TargetError;
 pub use exclude::Exclusions;
 pub use iter::TargetIter;
 pub use octets::OctetRange;
-pub use reserved::{RESERVED, ReservedBlock, ReservedOverlap, WhenNamed};
 pub use parse::{parse_exclude_list, parse_target, tokens_from_list, tokens_of_line};
+pub use reserved::{RESERVED, ReservedBlock, ReservedOverlap, WhenNamed};
 
 /// One parsed target. See the module docs for the syntax.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -185,7 +185,10 @@ mod tests {
             ]
         );
         assert_eq!(check("0.0.0.0/0").named, None);
-        assert_eq!(removed("224.0.0.0/3"), [("224.0.0.0/4".to_string(), 1 << 28), ("240.0.0.0/4".to_string(), 1 << 28)]);
+        assert_eq!(
+            removed("224.0.0.0/3"),
+            [("224.0.0.0/4".to_string(), 1 << 28), ("240.0.0.0/4".to_string(), 1 << 28)]
+        );
         let v6: Vec<String> = removed("::/0").into_iter().map(|(n, _)| n).collect();
         assert_eq!(v6, ["::/128", "::1/128", "::ffff:0.0.0.0/96", "ff00::/8"]);
         assert_eq!(removed("::/64")[2], ("::ffff:0.0.0.0/96".to_string(), 1 << 32));
@@ -216,7 +219,8 @@ mod tests {
 
     #[test]
     fn ordinary_targets_meet_nothing() {
-        for s in ["198.18.0.0/15", "10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", "fc00::/7", "198.18.0.1", "scanme"] {
+        for s in ["198.18.0.0/15", "10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", "fc00::/7", "198.18.0.1", "scanme"]
+        {
             assert_eq!(check(s), ReservedOverlap::default(), "{s}");
         }
     }
