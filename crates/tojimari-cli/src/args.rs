@@ -231,6 +231,12 @@ pub struct CheckArgs {
     /// Hosts to check (addresses, CIDR blocks or names).
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
+    /// Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`.
+    #[arg(long, value_name = "LIST")]
+    pub exclude: Vec<String>,
+    /// Leave out the hosts listed in FILE, as `tojimari scan --excludefile`.
+    #[arg(long, value_name = "FILE")]
+    pub excludefile: Option<PathBuf>,
     /// Send through this network interface.
     #[arg(short = 'e', value_name = "IFACE")]
     pub interface: Option<String>,
