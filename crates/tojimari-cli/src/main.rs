@@ -35,6 +35,7 @@ mod record_events;
 mod resolve;
 mod scan;
 mod serve;
+mod shard_list;
 mod store_fallback;
 mod store_plan;
 mod technique;
