@@ -14,7 +14,7 @@ PORTS=${PORTS:-1-1024}
 TARGETS=${TARGETS:-198.18.0.0/15}
 EXCLUDE=${EXCLUDE:-/etc/tojimari/exclude.txt}
 OUT=${OUT:-.}
-ON=${ON:-ssh scanner{}}
+[ -n "${ON:-}" ] || ON='ssh scanner{}'
 
 # --tag prefixes each shard's messages (stderr) with its number; the XML goes to its file, untagged.
 parallel --tag --halt now,fail=1 \

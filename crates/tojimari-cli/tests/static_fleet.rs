@@ -22,9 +22,11 @@ const PORTS: &str = "1-40";
 const SEED: &str = "2026";
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/recipes");
 
-/// Port 33 is dropped for the lower half of the range (filtered there); packets from each scanner counted.
+/// Port 33 is dropped for the lower half of the range (filtered there); packets from each scanner counted,
+/// and packets to the excluded addresses.
 const FIREWALL: &str = "table ip tjm5fleet {\n chain input { type filter hook input priority -50;\n  \
                         ip saddr 198.18.0.3 counter\n  ip saddr 198.18.0.4 counter\n  ip saddr 198.18.0.5 counter\n  \
+                        ip daddr 198.19.7.250-198.19.7.255 counter\n  \
                         ip daddr 198.19.7.0/25 tcp dport 33 drop\n }\n}\n";
 
 /// The ground truth: (address, port) -> state, for every address not excluded and every port of `PORTS`.
@@ -79,7 +81,7 @@ fn path_with_tojimari() -> String {
     format!("{bin}:{}", std::env::var("PATH").unwrap_or_default())
 }
 
-/// Packets from each scanner, as the target counted them.
+/// Packets from each scanner, and to the excluded addresses, as the target counted them.
 fn per_scanner(target: &Netns) -> Vec<u64> {
     let out = target.run(&["nft", "list", "table", "ip", "tjm5fleet"]).expect("nft lists the table");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -157,6 +159,7 @@ fn the_recipes_shard_a_scan_over_three_scanners_and_import_merges_it_exactly() {
     let parallel_scan = scan_no(&out);
     let counts = per_scanner(&target.ns);
     assert!(counts[..3].iter().all(|c| *c > 0), "every scanner sent: {counts:?}");
+    assert_eq!(counts[3], 0, "nothing reached the excluded addresses");
 
     // (a) The Indexed Job's container command, one pod per scanner namespace, all at once.
     let (job_script, job_env, completions) = job(&Path::new(DOCS).join("static-fleet-job.yaml"));
@@ -181,7 +184,9 @@ fn the_recipes_shard_a_scan_over_three_scanners_and_import_merges_it_exactly() {
     let mut import = Command::new(env!("CARGO_BIN_EXE_tojimari"));
     import.args(["import", "--db", &db]).args(&files);
     let job_scan = scan_no(&import.output().unwrap());
-    assert!(per_scanner(&target.ns)[..3].iter().all(|c| *c > 0));
+    let counts = per_scanner(&target.ns);
+    assert!(counts[..3].iter().all(|c| *c > 0), "every pod sent: {counts:?}");
+    assert_eq!(counts[3], 0, "nothing reached the excluded addresses");
 
     // The same scan unsharded, from the bed's own scanner.
     let whole = dir.path("whole.xml");
