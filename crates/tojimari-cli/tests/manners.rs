@@ -133,3 +133,41 @@ fn reserved_ranges_are_left_out_unless_named() {
     let (found, stderr) = list(&["198.18.0.0/30"]);
     assert_eq!((found.len(), stderr.as_str()), (4, ""));
 }
+
+#[test]
+fn a_shards_list_leaves_out_excluded_and_reserved_addresses() {
+    // -sL --shard lists a shard's probes (nothing is sent): the shards together are the hosts left after
+    // --excludefile and the reserved ranges, each once.
+    let dir = Scratch::new("tjm5-manners-shards");
+    let file = dir.path("exclude.txt");
+    std::fs::write(&file, "223.255.255.0/26\n223.255.255.200\n").unwrap();
+    let mut listed = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
+            .env_remove("TOJIMARI_DB")
+            .args(["scan", "-sL", "-sS", "-n", "--no-store", "-p", "80,443", "--seed", "5", "--shard", shard])
+            .args(["--excludefile", &file, "223.255.255.0/24", "224.0.0.0/3"])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches("note: left out 2 reserved ranges").count(), 1, "{stderr}");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let mut words = line.split_whitespace();
+            if let (Some(addr), Some(ports)) = (words.next(), words.next())
+                && addr.parse::<std::net::IpAddr>().is_ok()
+            {
+                for port in ports.trim_start_matches("T:").split(',') {
+                    listed.push(format!("{addr}:{port}"));
+                }
+            }
+        }
+    }
+    listed.sort();
+    let mut expected: Vec<String> = (64..=255u8)
+        .filter(|h| *h != 200)
+        .flat_map(|h| ["80", "443"].map(|p| format!("223.255.255.{h}:{p}")))
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
