@@ -317,7 +317,7 @@ impl Merger {
 fn union(host: &mut HostReport, other: HostReport) -> u64 {
     if host.state == HostState::Down && other.state != HostState::Down {
         host.state = other.state;
-        host.state_reason = other.state_reason.clone();
+        host.state_reason = other.state_reason;
         host.state_reason_ttl = other.state_reason_ttl;
     }
     for name in other.hostnames {
