@@ -20,7 +20,7 @@ use tojimari_core::{PortState, Protocol, Reason, Sink};
 use tojimari_output::jsonl::JsonLinesSink;
 use tojimari_output::xml::XmlSink;
 use tojimari_store::{ScanRef, ScanStatus, Store};
-use tojimari_testbed::Scratch;
+use tojimari_testbed::{Scratch, pg_or_skip};
 
 const HOSTS: u8 = 12;
 const PORTS: u16 = 10;
@@ -161,9 +161,20 @@ fn success(out: &Output) -> (String, i64) {
 }
 
 #[test]
-fn three_xml_shards_are_one_scan_of_the_ground_truth() {
+fn three_xml_shards_are_one_scan_of_the_ground_truth_on_sqlite() {
     let dir = Scratch::new("tjm5-import-xml");
-    let db = dir.path("store.db");
+    three_xml_shards(&dir, &dir.path("store.db"));
+}
+
+#[test]
+fn three_xml_shards_are_one_scan_of_the_ground_truth_on_postgres() {
+    let pg = pg_or_skip!();
+    let url = pg.create_database("tjm5_import_shards").expect("a database");
+    three_xml_shards(&Scratch::new("tjm5-import-xml-pg"), &url);
+}
+
+fn three_xml_shards(dir: &Scratch, db: &str) {
+    let db = db.to_string();
     // Given out of order: the order of the files does not matter.
     let files = shards(&dir.0, "xml", &[2, 3, 1], 3, 7, "1-10");
     let out = import(&db, &files);
