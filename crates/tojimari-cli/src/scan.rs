@@ -236,7 +236,12 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
 
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
-    control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
+    let mut planned = hosts.saturating_mul(per_host);
+    if let Some(shard) = plan.shard {
+        // Shard I/N owns the positions I-1, I-1+N, ... of the scan.
+        planned = planned.saturating_sub(shard.index - 1).div_ceil(shard.count);
+    }
+    control.progress.planned.store(planned, std::sync::atomic::Ordering::Relaxed);
     install_signal_handler(control.clone());
 
     if let Err(e) = tee.run_start(&run_info) {
