@@ -400,6 +400,15 @@ pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     scans
 }
 
+/// The techniques of `plan` with their ports, as the engine that runs them numbers its probes: the raw
+/// ones, or the connect scan's TCP ports.
+pub fn port_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
+    match plan.techniques.tcp {
+        Some(ScanType::Connect) => vec![(ScanType::Connect, plan.ports.tcp.clone())],
+        _ => raw_scans(plan),
+    }
+}
+
 /// The numbering of `plan`'s probes ([`tojimari_core::sweep`]), as the raw engine walks them.
 pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
     let ports: Vec<u64> = scans.iter().map(|(_, p)| p.len() as u64).collect();
@@ -452,6 +461,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
+        selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
     })
 }
 
