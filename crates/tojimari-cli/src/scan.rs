@@ -240,7 +240,12 @@ pub fn execute(plan: &ScanPlan, targets: &Targets, tee: Tee, args: String) -> Ex
 
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
-    control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
+    let mut planned = hosts.saturating_mul(per_host);
+    if let Some(shard) = plan.shard {
+        // Shard I/N owns the positions I-1, I-1+N, ... of the scan.
+        planned = planned.saturating_sub(shard.index - 1).div_ceil(shard.count);
+    }
+    control.progress.planned.store(planned, std::sync::atomic::Ordering::Relaxed);
     install_signal_handler(control.clone());
 
     if let Err(e) = tee.run_start(&run_info) {
@@ -399,6 +404,15 @@ pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     scans
 }
 
+/// The techniques of `plan` with their ports, as the engine that runs them numbers its probes: the raw
+/// ones, or the connect scan's TCP ports.
+pub fn port_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
+    match plan.techniques.tcp {
+        Some(ScanType::Connect) => vec![(ScanType::Connect, plan.ports.tcp.clone())],
+        _ => raw_scans(plan),
+    }
+}
+
 /// The numbering of `plan`'s probes ([`tojimari_core::sweep`]), as the raw engine walks them.
 pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
     let ports: Vec<u64> = scans.iter().map(|(_, p)| p.len() as u64).collect();
@@ -451,6 +465,7 @@ fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
+        selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
     })
 }
 
