@@ -73,12 +73,20 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__check)
-            opts="-e -h --lang --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --stats-every --allowed-targets --help quick stealth trojan tcp udp prescan"
+            opts="-e -h --exclude --excludefile --lang --output-normal --output-xml --output-grepable --output-json --output-all --db --no-store --stats-every --allowed-targets --help quick stealth trojan tcp udp prescan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --excludefile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -e)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -109,6 +109,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged 
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l exclude -d 'Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l excludefile -d 'Leave out the hosts listed in FILE, as `tojimari scan --excludefile`' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -s e -d 'Send through this network interface' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l lang -d 'The report\'s language: en (English) or ja (Japanese). Default: from LC_ALL, LC_MESSAGES or LANG' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l output-normal -r

@@ -80,11 +80,13 @@ pub struct ExportArgs {
 #[command(after_help = "The format is told from the file's first bytes unless --format names it. A file that cannot \
                   be read whole records nothing.\nExamples:\n  tojimari import scan.xml\n  \
                   masscan -p1-1024 198.18.0.0/24 -oJ - | tojimari import -\n  \
-                  tojimari import --db postgres://scanner@db.example/tojimari results.jsonl")]
+                  tojimari import --db postgres://scanner@db.example/tojimari results.jsonl\n  \
+                  tojimari import shard-1.xml shard-2.xml shard-3.xml   (the shards of one scan, as one scan)")]
 pub struct ImportArgs {
-    /// The result file (- reads standard input).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// The result file (- reads standard input). Several files are the shards of one scan (--shard I/N, one
+    /// --seed), recorded as one scan.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub store: crate::store_plan::StoreOptions,
     /// The file's format, when not told from its first bytes.
@@ -229,6 +231,12 @@ pub struct CheckArgs {
     /// Hosts to check (addresses, CIDR blocks or names).
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
+    /// Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`.
+    #[arg(long, value_name = "LIST")]
+    pub exclude: Vec<String>,
+    /// Leave out the hosts listed in FILE, as `tojimari scan --excludefile`.
+    #[arg(long, value_name = "FILE")]
+    pub excludefile: Option<PathBuf>,
     /// Send through this network interface.
     #[arg(short = 'e', value_name = "IFACE")]
     pub interface: Option<String>,

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::time::Duration;
 
+use tojimari_core::Protocol;
 use tojimari_core::input::{Limits, LineReader, Nul, Size};
 use tojimari_core::portspec::{PortSet, PortSpec, parse_port_list};
 use tojimari_core::report::DisplayOptions;
@@ -18,7 +19,6 @@ use tojimari_core::services;
 use tojimari_core::sweep::Shard;
 use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_of_line};
 use tojimari_core::timing::{Timing, TimingTemplate};
-use tojimari_core::{Protocol, ScanType};
 use tojimari_engine::raw::PingProbe;
 use tojimari_engine::{Discovery, PortOrder};
 use tojimari_output::Format;
@@ -141,7 +141,7 @@ pub fn build(
         (false, _) => technique::select(args, raw_allowed, notice)?,
     };
     if shard.is_some() {
-        shard_conflicts(args, &techniques)?;
+        shard_conflicts(args)?;
     }
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
     // (-sL with -P options is refused by list_conflicts.)
@@ -375,18 +375,12 @@ fn list_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
     }
 }
 
-/// `--shard`: the shards split a raw scan's port probes.
-fn shard_conflicts(args: &ScanArgs, techniques: &Techniques) -> Result<(), UsageError> {
+/// `--shard`: the shards split a scan's port probes.
+fn shard_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
     if args.ping_only {
         return Err(UsageError::new(
             "--shard splits the port probes, and -sn sends none",
             "drop --shard, or scan ports",
-        ));
-    }
-    if techniques.tcp == Some(ScanType::Connect) {
-        return Err(UsageError::new(
-            "--shard needs a raw scan (-sS, -sA, -sU, ...); the connect scan (-sT) is not sharded",
-            crate::messages::raw_hint("use -sS"),
         ));
     }
     if args.list

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
+use tojimari_core::diagnostic::Level;
 use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
@@ -130,14 +131,17 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
 }
 
 /// Resolves the plan's targets (host names through the system resolver, with a warning for each that
-/// fails). None left is a runtime failure (exit status 1), said in one line.
+/// fails; reserved ranges as resolve.rs says). None left is a runtime failure (exit status 1), said in one line.
 pub fn resolve(plan: &ScanPlan) -> Result<Targets, ExitCode> {
     let targets = Targets::resolve(
         &plan.target_specs,
         plan.exclusions.clone(),
         &plan.exclude_names,
         plan.prefer_ipv6,
-        &mut |w| messages::warning(w),
+        &mut |level, m| match level {
+            Level::Note => messages::note(m),
+            _ => messages::warning(m),
+        },
     );
     if targets.is_empty() {
         messages::error(messages::with_hint(
@@ -300,7 +304,12 @@ pub fn execute_with(
 
     let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
-    control.progress.planned.store(hosts.saturating_mul(per_host), std::sync::atomic::Ordering::Relaxed);
+    let mut planned = hosts.saturating_mul(per_host);
+    if let Some(shard) = plan.shard {
+        // Shard I/N owns the positions I-1, I-1+N, ... of the scan.
+        planned = planned.saturating_sub(shard.index - 1).div_ceil(shard.count);
+    }
+    control.progress.planned.store(planned, std::sync::atomic::Ordering::Relaxed);
     let session = resumable.as_ref().map(|r| r.session.clone());
     let on_signal = session.clone().map(|s| -> Arc<dyn Fn() + Send + Sync> { Arc::new(move || s.interrupted()) });
     install_signal_handler(control.clone(), on_signal);
@@ -473,6 +482,15 @@ pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     scans
 }
 
+/// The techniques of `plan` with their ports, as the engine that runs them numbers its probes: the raw
+/// ones, or the connect scan's TCP ports.
+pub fn port_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
+    match plan.techniques.tcp {
+        Some(ScanType::Connect) => vec![(ScanType::Connect, plan.ports.tcp.clone())],
+        _ => raw_scans(plan),
+    }
+}
+
 /// The numbering of `plan`'s probes ([`tojimari_core::sweep`]), as the raw engine walks them.
 pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
     let ports: Vec<u64> = scans.iter().map(|(_, p)| p.len() as u64).collect();
@@ -537,6 +555,7 @@ fn engine_for(
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
+        selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
     })
 }
 

@@ -18,7 +18,7 @@ use crate::resolve::Targets;
 /// Lists shard `shard`'s probes of `plan` to the normal outputs among `outputs` (standard output unless
 /// `-oN` names a file). Ctrl-C stops the listing.
 pub fn run(plan: &ScanPlan, shard: Shard, targets: &Targets, outputs: Vec<Opened>, control: &Control) -> ExitCode {
-    let scans = crate::scan::raw_scans(plan);
+    let scans = crate::scan::port_scans(plan);
     let space = crate::scan::space_of(&scans, plan);
     let selection = Selection { shard, range: 0..u64::MAX };
     let mut writers: Vec<Box<dyn Write + Send>> =

@@ -18,6 +18,7 @@ mod exclude;
 mod iter;
 mod octets;
 mod parse;
+mod reserved;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -28,6 +29,7 @@ pub use exclude::Exclusions;
 pub use iter::TargetIter;
 pub use octets::OctetRange;
 pub use parse::{parse_exclude_list, parse_target, tokens_from_list, tokens_of_line};
+pub use reserved::{RESERVED, ReservedBlock, ReservedOverlap, WhenNamed};
 
 /// One parsed target. See the module docs for the syntax.
 #[derive(Clone, Debug, PartialEq, Eq)]

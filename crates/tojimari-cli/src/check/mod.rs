@@ -197,6 +197,8 @@ fn refused_output(args: &CheckArgs) -> Option<UsageError> {
 fn base_plan(args: &CheckArgs, raw: bool) -> Result<ScanPlan, UsageError> {
     let scan = ScanArgs {
         targets: args.targets.clone(),
+        exclude: args.exclude.clone(),
+        excludefile: args.excludefile.clone(),
         interface: args.interface.clone(),
         no_ping: true,
         no_progress: true,

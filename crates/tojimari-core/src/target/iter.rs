@@ -15,6 +15,8 @@ use super::{Exclusions, TargetAddrs, TargetSpec};
 pub struct TargetIter {
     specs: Vec<TargetSpec>,
     excl: Exclusions,
+    /// More addresses to leave out, kept apart from `excl` (see [`TargetIter::also_excluding`]).
+    extra: Exclusions,
     /// The index in `specs` of the spec after `current`.
     next_spec: usize,
     current: TargetAddrs,
@@ -22,7 +24,14 @@ pub struct TargetIter {
 
 impl TargetIter {
     pub fn new(specs: Vec<TargetSpec>, excl: Exclusions) -> Self {
-        TargetIter { specs, excl, next_spec: 0, current: TargetAddrs::empty() }
+        TargetIter { specs, excl, extra: Exclusions::new(), next_spec: 0, current: TargetAddrs::empty() }
+    }
+
+    /// Leaves out `extra`'s addresses too. For a small set that belongs to these specs alone (the reserved
+    /// blocks a spec contains): the shared exclusions, maybe a large `--excludefile`, are not copied into it.
+    pub fn also_excluding(mut self, extra: Exclusions) -> Self {
+        self.extra = extra;
+        self
     }
 }
 
@@ -37,7 +46,7 @@ impl Iterator for TargetIter {
                 self.current = spec.addrs();
                 continue;
             };
-            match self.excl.covering_end(addr) {
+            match self.excl.covering_end(addr).max(self.extra.covering_end(addr)) {
                 None => return Some(addr),
                 Some(end) => self.current.skip_through(end),
             }
@@ -109,6 +118,20 @@ mod tests {
     fn ipv6_exclusions() {
         let got = strings(iter(&["2001:db8::/126", "198.18.0.1"], &["2001:db8::1", "2001:db8::2"]));
         assert_eq!(got, ["2001:db8::", "2001:db8::3", "198.18.0.1"]);
+    }
+
+    #[test]
+    fn extra_exclusions_apply_with_the_shared_ones() {
+        let mut extra = Exclusions::new();
+        extra.add(&parse_target("198.18.0.4/30").unwrap()).unwrap();
+        let got = strings(iter(&["198.18.0.0/28"], &["198.18.0.2-5", "198.18.0.10-15"]).also_excluding(extra));
+        assert_eq!(got, ["198.18.0.0", "198.18.0.1", "198.18.0.8", "198.18.0.9"]);
+        // A reserved /4 inside the whole space is one jump.
+        let mut extra = Exclusions::new();
+        extra.add(&parse_target("224.0.0.0/3").unwrap()).unwrap();
+        let mut it = iter(&["223.255.255.254/31", "224.0.0.0/3", "0.0.0.0/0"], &[]).also_excluding(extra);
+        assert_eq!(strings(it.by_ref().take(2)), ["223.255.255.254", "223.255.255.255"]);
+        assert_eq!(it.next().map(|a| a.to_string()).as_deref(), Some("0.0.0.0"));
     }
 
     #[test]

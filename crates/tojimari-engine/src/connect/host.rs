@@ -39,6 +39,30 @@ pub struct NextProbe {
     pub try_no: u8,
 }
 
+/// The order of a host's first tries: its seeded order of every port, or the ports a selection picked
+/// (indexes into the scan's ports, in the scan's order).
+#[derive(Debug)]
+pub enum HostOrder {
+    Seeded(Permutation),
+    Picks(Vec<u32>),
+}
+
+impl HostOrder {
+    fn len(&self) -> u64 {
+        match self {
+            HostOrder::Seeded(p) => p.len(),
+            HostOrder::Picks(p) => p.len() as u64,
+        }
+    }
+
+    fn get(&self, i: u64) -> u64 {
+        match self {
+            HostOrder::Seeded(p) => p.get(i),
+            HostOrder::Picks(p) => u64::from(p[i as usize]),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct HostScan {
     /// Unique in a run: tells a late answer for a reused slot from one for this host.
@@ -47,7 +71,7 @@ pub struct HostScan {
     pub phase: Phase,
     pub state: Option<(HostState, Reason)>,
     /// Port probes whose first try has not gone out yet are `order.get(next..)`.
-    order: Permutation,
+    order: HostOrder,
     next: u64,
     /// Ports waiting for another try, and ping probes still to send.
     pub queue: VecDeque<NextProbe>,
@@ -67,7 +91,7 @@ pub struct HostScan {
 }
 
 impl HostScan {
-    pub fn new(id: u64, target: ScanTarget, order: Permutation, timing: &Timing, now: Instant) -> Self {
+    pub fn new(id: u64, target: ScanTarget, order: HostOrder, timing: &Timing, now: Instant) -> Self {
         HostScan {
             id,
             target,
@@ -125,6 +149,11 @@ impl HostScan {
         self.results.last().expect("just pushed")
     }
 
+    /// The ports this host is scanned on.
+    pub fn planned(&self) -> u64 {
+        self.order.len()
+    }
+
     /// Ports whose first try never went out (for interrupted or timed-out hosts).
     pub fn unsent(&self) -> u64 {
         self.order.len() - self.next
@@ -161,7 +190,7 @@ mod tests {
 
     fn host() -> HostScan {
         let target = ScanTarget { addr: IpAddr::from([198, 18, 0, 2]), hostnames: Vec::new() };
-        HostScan::new(0, target, Permutation::new(10, 1), &Timing::default(), Instant::now())
+        HostScan::new(0, target, HostOrder::Seeded(Permutation::new(10, 1)), &Timing::default(), Instant::now())
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct ConnectScan {
     pub interface: Option<String>,
     /// `--packet-trace`: hears each probe's launch and answer.
     pub trace: crate::trace::Tracer,
+    /// The probes of the scan this run sends (`--shard`); see [`tojimari_core::sweep`].
+    pub selection: tojimari_core::sweep::Selection,
 }
 
 /// Counts of a finished run.

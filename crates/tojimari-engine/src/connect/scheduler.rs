@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 use tojimari_core::Reason;
 use tojimari_core::permutation::Permutation;
 use tojimari_core::report::HostState;
+use tojimari_core::sweep::Space;
 
 use super::event::{Action, HostId};
 use super::flights::Flights;
-use super::host::{HostScan, NextProbe, Phase, ScanTarget};
+use super::host::{HostOrder, HostScan, NextProbe, Phase, ScanTarget};
 use super::wall::WallClock;
 use super::window::Window;
 use super::{ConnectScan, Discovery, PortOrder, RunStats};
@@ -73,6 +74,10 @@ pub struct Scheduler<'a> {
     stats: RunStats,
     targets_done: bool,
     actions: VecDeque<Action>,
+    /// With a selection: the current group's targets that have picked ports, each with its picks.
+    picked: VecDeque<(ScanTarget, Vec<u32>)>,
+    /// With a selection: the next group of targets to take.
+    next_group: u64,
 }
 
 impl<'a> Scheduler<'a> {
@@ -106,6 +111,8 @@ impl<'a> Scheduler<'a> {
             stats: RunStats::default(),
             targets_done: false,
             actions: VecDeque::new(),
+            picked: VecDeque::new(),
+            next_group: 0,
         }
     }
 
@@ -142,16 +149,11 @@ impl<'a> Scheduler<'a> {
             if self.waiting.len() >= group {
                 break;
             }
-            let Some(target) = targets.next() else {
+            let Some((target, order)) = self.next_target(targets) else {
                 self.targets_done = true;
                 break;
             };
             self.stats.hosts_total += 1;
-            let nports = self.cfg.ports.len() as u64;
-            let order = match self.cfg.order {
-                PortOrder::Random { seed } => Permutation::new(nports, host_seed(seed, target.addr)),
-                PortOrder::Sequential => Permutation::identity(nports),
-            };
             self.host_seq += 1;
             let mut host = HostScan::new(self.host_seq, target, order, &self.cfg.timing, now);
             let slot = match self.free_hosts.pop() {
@@ -180,6 +182,41 @@ impl<'a> Scheduler<'a> {
             }
             self.promote_waiting(now);
         }
+    }
+
+    /// The next target to admit and the order of its first tries. With a selection, targets are taken a
+    /// group at a time (the probe space's groups), and only those with a picked port are admitted.
+    fn next_target(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>) -> Option<(ScanTarget, HostOrder)> {
+        let nports = self.cfg.ports.len() as u64;
+        if self.cfg.selection.is_everything() {
+            let target = targets.next()?;
+            let order = match self.cfg.order {
+                PortOrder::Random { seed } => Permutation::new(nports, host_seed(seed, target.addr)),
+                PortOrder::Sequential => Permutation::identity(nports),
+            };
+            return Some((target, HostOrder::Seeded(order)));
+        }
+        while self.picked.is_empty() {
+            let seed = match self.cfg.order {
+                PortOrder::Random { seed } => Some(seed),
+                PortOrder::Sequential => None,
+            };
+            let space = Space::new(&[nports], seed);
+            let group: Vec<ScanTarget> = targets.take(space.group_hosts() as usize).collect();
+            if group.is_empty() {
+                return None;
+            }
+            let g = self.next_group;
+            self.next_group += 1;
+            let mut per_host: Vec<Vec<u32>> = vec![Vec::new(); group.len()];
+            for list in space.picks(&self.cfg.selection, g, group.len() as u64) {
+                for r in list {
+                    per_host[(u64::from(r) / nports) as usize].push((u64::from(r) % nports) as u32);
+                }
+            }
+            self.picked.extend(group.into_iter().zip(per_host).filter(|(_, picks)| !picks.is_empty()));
+        }
+        self.picked.pop_front().map(|(t, picks)| (t, HostOrder::Picks(picks)))
     }
 
     fn host_up(&mut self, slot: usize, host: &mut HostScan, reason: Reason) {
@@ -267,7 +304,7 @@ impl<'a> Scheduler<'a> {
             self.in_ports_phase -= 1;
         }
         let complete = complete && host.unsent() == 0 && host.queue.is_empty();
-        let nports = self.cfg.ports.len() as u64;
+        let nports = host.planned();
         let id = HostId { slot, seq: host.id };
         let report = host.into_report(complete, &self.wall, now);
         match report.state {

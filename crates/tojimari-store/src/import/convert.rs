@@ -190,6 +190,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "--script-args-file",
     "--version-intensity",
     "--top-ports",
+    "--seed",
+    "--shard",
     "--port-ratio",
     "--dns-servers",
     "--mtu",

@@ -3,6 +3,7 @@
 //! - [`nmap_xml`]: nmap's `-oX` (and tojimari's own, which writes the same format).
 //! - [`masscan`]: masscan's `-oX`, `-oJ` and `-oL`.
 //! - [`jsonl`]: tojimari's `-oJ` (JSON Lines).
+//! - [`merge`]: shard files of one scan (`--shard I/N --seed S`) checked and united into one scan.
 //! - [`Format`]: which of these a file is, told from its first bytes, and its reader.
 //! - [`convert`]: the records as the run header and summary core's sinks take, and the scope a file
 //!   states.
@@ -23,6 +24,7 @@ pub mod jsonl;
 pub mod limits;
 mod lines;
 pub mod masscan;
+pub mod merge;
 pub mod nmap_xml;
 pub(crate) mod ranges;
 

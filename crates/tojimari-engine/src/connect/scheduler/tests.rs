@@ -38,6 +38,7 @@ fn scan(ports: impl IntoIterator<Item = u16>, timing: Timing) -> ConnectScan {
         reverse_dns: false,
         interface: None,
         trace: Tracer::off(),
+        selection: Default::default(),
     }
 }
 
