@@ -37,6 +37,7 @@ const REFUSED: &[&str] = &[
     "--output-all",
     "--append-output",
     "--resume",
+    "--checkpoint",
     "--stylesheet",
     "--db",
     "--no-store",

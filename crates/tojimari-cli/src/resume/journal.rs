@@ -47,7 +47,7 @@ impl JournalFile {
     /// A resumed scan's journal: the file at `path` cut back to `keep` bytes (of digest state `hash`; created
     /// when `keep` is 0 and it is missing).
     pub fn continuing(path: PathBuf, keep: u64, hash: Context) -> io::Result<JournalFile> {
-        let mut file = OpenOptions::new().write(true).create(keep == 0).truncate(false).open(&path)?;
+        let mut file = lock(&path)?;
         file.set_len(keep)?;
         file.seek(SeekFrom::End(0))?;
         file.sync_all()?;
@@ -61,7 +61,8 @@ impl JournalFile {
     /// Puts the journal on disk (the first time: creates the file with what was kept in memory) and syncs it.
     pub fn sync(&mut self) -> io::Result<()> {
         if let Out::Memory(kept) = &self.out {
-            let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&self.path)?;
+            let mut file = lock(&self.path)?;
+            file.set_len(0)?;
             file.write_all(kept)?;
             self.out = Out::File(file);
             crate::resume::file::sync_directory(&self.path)?;
@@ -85,6 +86,21 @@ impl JournalFile {
         self.hash.update(data);
         self.bytes += data.len() as u64;
         Ok(())
+    }
+}
+
+/// Opens the journal at `path` for writing (created when missing, not emptied) with an exclusive lock, held
+/// while the run keeps it open: two scans never share a checkpoint (the default path is the same for every
+/// scan started in one directory). A journal locked by another process is an error of kind `WouldBlock`.
+pub fn lock(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            "another tojimari scan is using this checkpoint (give this one its own --checkpoint FILE)",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 

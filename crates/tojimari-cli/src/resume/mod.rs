@@ -132,7 +132,8 @@ pub struct Resumed {
     path: PathBuf,
     checkpoint: Checkpoint,
     point: ResumePoint,
-    kept: journal::Kept,
+    /// The journal, cut back to the checkpoint's mark and locked for this run.
+    journal: JournalFile,
 }
 
 impl Continue {
@@ -168,7 +169,9 @@ impl Continue {
                 )));
             }
         }
-        Ok(Resumed { path: self.path, checkpoint: self.checkpoint, point, kept })
+        let journal = JournalFile::continuing(journal, point.journal.bytes, kept.hash)
+            .map_err(|e| refuse(&format!("cannot continue its results journal: {e}")))?;
+        Ok(Resumed { path: self.path, checkpoint: self.checkpoint, point, journal })
     }
 }
 
@@ -254,18 +257,8 @@ impl Resumable {
                 store: None,
             });
         };
-        let Resumed { path, checkpoint, point, kept } = resumed;
+        let Resumed { path, checkpoint, point, journal } = resumed;
         let journal_path = file::journal_path(&path);
-        let journal = match JournalFile::continuing(journal_path.clone(), point.journal.bytes, kept.hash) {
-            Ok(journal) => journal,
-            Err(e) => {
-                crate::messages::warning(format!(
-                    "cannot continue the results journal {}: {e}; this run cannot be resumed again",
-                    journal_path.display()
-                ));
-                JournalFile::fresh(std::env::temp_dir().join(format!("tojimari-{}.hosts", std::process::id())))
-            }
-        };
         let store = checkpoint.store.as_ref().map(|s| crate::record::Continuing {
             db: s.db.clone(),
             no: s.scan,
