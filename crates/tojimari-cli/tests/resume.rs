@@ -10,6 +10,9 @@
 //! - Checkpoints edited, cut short, of another format or version, given with other options, whose probe
 //!   space changed (the -iL file), or whose journal is short or changed are refused, exit status 2.
 
+// The runs' moments and outcomes are told on stderr (seen with --nocapture).
+#![allow(clippy::print_stderr)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -224,7 +224,11 @@ mod tests {
         let (bytes, sha) = journal.lock().unwrap().mark();
         sink.host_done(&host(3, 9)).unwrap();
         let mut seen = Vec::new();
-        assert_eq!(read_hosts(&path, bytes, &mut |h| Ok(seen.push(h))).unwrap(), 2);
+        let mut keep = |h: HostReport| {
+            seen.push(h);
+            Ok(())
+        };
+        assert_eq!(read_hosts(&path, bytes, &mut keep).unwrap(), 2);
         // Compared as the store would keep them (HostReport has no PartialEq).
         let json = |h: &HostReport| serde_json::to_string(h).unwrap();
         assert_eq!(seen.iter().map(json).collect::<Vec<_>>(), [json(&host(1, 22)), json(&host(2, 7))]);
@@ -240,7 +244,11 @@ mod tests {
         let (bytes, sha) = journal.lock().unwrap().mark();
         assert_eq!(digest_prefix(&path, bytes).unwrap().sha256, sha);
         let mut seen = Vec::new();
-        assert_eq!(read_hosts(&path, bytes, &mut |h| Ok(seen.push(h.addr.to_string()))).unwrap(), 3);
+        let mut keep = |h: HostReport| {
+            seen.push(h.addr.to_string());
+            Ok(())
+        };
+        assert_eq!(read_hosts(&path, bytes, &mut keep).unwrap(), 3);
         assert_eq!(seen, ["198.19.0.1", "198.19.0.2", "198.19.0.4"]);
 
         // A journal edited is an error, not a panic.

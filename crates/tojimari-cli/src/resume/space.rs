@@ -21,7 +21,7 @@ pub fn digest(plan: &ScanPlan, targets: &Targets, seed: Option<u64>) -> String {
     };
     put("tcp", &plan.ports.tcp.to_ranges());
     put("udp", &plan.ports.udp.to_ranges());
-    put("tcp-technique", &plan.techniques.tcp.map(|t| t.xml_name()).unwrap_or("none").to_string());
+    put("tcp-technique", plan.techniques.tcp.map(|t| t.xml_name()).unwrap_or("none"));
     put("udp-technique", if plan.techniques.udp { "udp" } else { "none" });
     put("ping-only", if plan.ping_only { "yes" } else { "no" });
     put("seed", &seed.map_or_else(|| "in-order".to_string(), |s| s.to_string()));
