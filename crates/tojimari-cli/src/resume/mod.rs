@@ -13,7 +13,7 @@
 //! - [`decide`]: when to write, what counts as done, where to continue (pure, time passed in).
 //! - [`space`]: the probe space's digest.
 //! - [`journal`]: the finished hosts, as JSON Lines.
-//! - [`file`]: atomic writing and bounded reading.
+//! - [`file`](mod@file): atomic writing and bounded reading.
 //! - [`session`]: the run's checkpointing, its sinks.
 
 pub mod checkpoint;
