@@ -2,7 +2,8 @@
 //! Debian's package started by the test (`tojimari_testbed::PgServer`, a database of its own per test). The
 //! schema applied once and kept, scans numbered and finished, observations and the current state per port
 //! (first seen, last seen, last changed) across two scans, a store from a newer tojimari refused, two
-//! writers at once both recorded, a location that is no database named in the error.
+//! writers at once both recorded, a location that is no database named in the error, a paused scan continued
+//! as the same scan.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -208,6 +209,38 @@ fn the_sink_records_every_host_and_the_end(db: &str) {
     }
 }
 
+/// A paused scan continued (`tojimari scan --resume`): the same scan, running again, keeping its first hosts
+/// in output order; the others' observations are gone, so recording them again duplicates nothing.
+fn a_paused_scan_continues_as_the_same_scan(db: &str) {
+    let hosts: Vec<HostReport> = (0..5u8)
+        .map(|i| {
+            let mut h = host(&[(22, PortState::Open, Some("ssh")), (80, PortState::Closed, None)]);
+            h.addr = IpAddr::from([198, 18, 1, i]);
+            h
+        })
+        .collect();
+    let store = Store::open(db).unwrap();
+    let scan = store.begin_scan(&start(1)).unwrap();
+    store.record_hosts(scan, &hosts, 2).unwrap();
+    store.finish_scan(scan, ScanStatus::Interrupted, 3).unwrap();
+    drop(store);
+
+    let store = Store::open(db).unwrap();
+    let (again, kept) = store.continue_scan(scan.no, 3).unwrap();
+    assert_eq!((again.no, again.id, kept), (scan.no, scan.id, 3));
+    assert_eq!(store.observed_hosts(scan).unwrap(), 3);
+    let row = store.scans().unwrap().into_iter().find(|s| s.no == scan.no).unwrap();
+    assert_eq!((row.status, row.ended_ms), (ScanStatus::Running, None));
+    // The two dropped hosts recorded again: their rows were gone (a duplicate would break the keys).
+    store.record_hosts(again, &hosts[3..], 4).unwrap();
+    assert_eq!(store.observed_hosts(scan).unwrap(), 5);
+    // Keeping more than it has drops nothing; a scan that is not there is an error naming it.
+    assert_eq!(store.continue_scan(scan.no, 9).unwrap().1, 5);
+    let e = store.continue_scan(999, 0).unwrap_err();
+    assert!(e.to_string().contains("no scan 999"), "{e}");
+    assert_eq!(store.scans().unwrap().len(), 1, "no second scan");
+}
+
 /// An import is all or nothing: a file that fails half-way leaves no scan, no host and no current state; a
 /// good one is numbered after the scans before it. An old file imported late does not overwrite the newer
 /// current state, only moves first seen back.
@@ -302,6 +335,8 @@ fn sqlite_store() {
     imports_are_all_or_nothing_and_keep_time_order(&dir.db());
     let dir = Dir::new("sqlite-fold");
     a_port_that_closes_into_the_folded_majority_is_seen_closed(&dir.db());
+    let dir = Dir::new("sqlite-continue");
+    a_paused_scan_continues_as_the_same_scan(&dir.db());
 }
 
 #[test]
@@ -312,6 +347,7 @@ fn postgres_store() {
     the_sink_records_every_host_and_the_end(&server.create_database("sink").unwrap());
     imports_are_all_or_nothing_and_keep_time_order(&server.create_database("import").unwrap());
     a_port_that_closes_into_the_folded_majority_is_seen_closed(&server.create_database("fold").unwrap());
+    a_paused_scan_continues_as_the_same_scan(&server.create_database("continue").unwrap());
     let db = server.create_database("newer").unwrap();
     let sql = |statement: &str| {
         server.psql("newer", statement).unwrap();
