@@ -236,8 +236,11 @@ mod tests {
         assert_eq!(kept.sha256, sha);
         assert!(digest_prefix(&path, std::fs::metadata(&path).unwrap().len() + 1).is_err());
 
+        // Held by this journal: another cannot take it.
+        assert_eq!(lock(&path).unwrap_err().kind(), io::ErrorKind::WouldBlock);
         // Continued: cut back to the mark, appended, read whole.
         drop(sink);
+        drop(journal);
         let journal = Arc::new(Mutex::new(JournalFile::continuing(path.clone(), bytes, kept.hash).unwrap()));
         let mut sink = JsonLinesSink::new(Box::new(Shared(journal.clone())));
         sink.host_done(&host(4, 1)).unwrap();
