@@ -396,7 +396,7 @@ pub fn execute_with(
     };
     let completed = matches!(summary.exit, RunExit::Success);
     let ended = tee.run_end(&summary);
-    if let Some(paused) = session.and_then(|s| s.finish(completed && ended.is_ok())) {
+    if let Some(paused) = session.and_then(|s| s.finish(completed && ended.is_ok(), control.is_cancelled())) {
         messages::note(format!(
             "scan paused; continue it with: tojimari scan --resume {}",
             shell_join(&[paused.display().to_string()])

@@ -121,9 +121,11 @@ impl Session {
         self.consider(Moment::Interrupted, Instant::now());
     }
 
-    /// The run is over. Completed: the checkpoint and journal are removed. Otherwise the checkpoint is
-    /// written a last time (the engine's state as it stopped) and its path returned, for the note.
-    pub fn finish(&self, completed: bool) -> Option<PathBuf> {
+    /// The run is over. Completed: the checkpoint and journal are removed. Stopped (`cancelled`: by a signal)
+    /// or failed after a checkpoint was written: the checkpoint is written a last time (the engine's state as
+    /// it stopped) and its path returned, for the note. A run that failed before its first checkpoint leaves
+    /// none.
+    pub fn finish(&self, completed: bool, cancelled: bool) -> Option<PathBuf> {
         self.over.store(true, Ordering::Relaxed);
         if completed {
             // Under the schedule's lock: a checkpoint being written by the clock thread is finished first.
@@ -136,6 +138,9 @@ impl Session {
             return None;
         }
         lock(&self.ledger).freeze();
+        if !cancelled && !self.resumed && !lock(&self.schedule).ever_written() {
+            return None;
+        }
         self.consider(Moment::Interrupted, Instant::now());
         let written = self.resumed || lock(&self.schedule).ever_written();
         (written && lock(&self.problem).is_none()).then(|| self.path.clone())
