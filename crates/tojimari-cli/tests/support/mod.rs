@@ -43,9 +43,12 @@ impl CutScan {
         .unwrap();
         let scratch = Scratch::new(name);
         let (jsonl, xml) = (scratch.path("out.jsonl"), scratch.path("out.xml"));
+        // The checkpoint of the cut scan stays in the scratch directory, not in the tests' working directory.
+        let checkpoint = scratch.path("cut.resume");
         let addr = t.v4.to_string();
         let child = tojimari_in(bed.scanner())
             .args(["-sS", "-p-", "-r", "-Pn", "-n", "--max-rate", "10000", "-oJ", &jsonl, "-oX", &xml, "--no-progress"])
+            .args(["--checkpoint", &checkpoint])
             .arg(&addr)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
