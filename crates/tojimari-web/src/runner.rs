@@ -101,8 +101,15 @@ impl Runner {
         targets: Vec<String>,
         now_ms: i64,
     ) -> Result<u64, crate::profile::FormError> {
-        let argv = profile.argv(&targets, &self.allow)?;
+        let mut argv = profile.argv(&targets, &self.allow)?;
         let id = self.next.fetch_add(1, Ordering::Relaxed);
+        // A scan keeps a checkpoint while it runs (docs/resume.md); the page's own goes to a file of this
+        // server's in the temporary directory, not the server's working directory, and is removed after.
+        let checkpoint = (argv.first().map(String::as_str) == Some("scan"))
+            .then(|| std::env::temp_dir().join(format!("tojimari-serve-{}-check-{id}.resume", std::process::id())));
+        if let Some(path) = &checkpoint {
+            argv.splice(1..1, ["--checkpoint".to_string(), path.display().to_string()]);
+        }
         let view = JobView {
             id,
             profile: profile.name().to_string(),
@@ -132,6 +139,12 @@ impl Runner {
         tokio::spawn(async move {
             let Ok(_slot) = slots.acquire_owned().await else { return };
             run(&job, &exe, &store, &argv).await;
+            if let Some(path) = checkpoint {
+                let mut journal = path.clone().into_os_string();
+                journal.push(".hosts");
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(journal);
+            }
         });
         Ok(id)
     }
