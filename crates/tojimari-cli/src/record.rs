@@ -186,6 +186,13 @@ impl Sink for Recorder {
         Ok(())
     }
 
+    fn group_done(&mut self, group: u64) -> io::Result<()> {
+        if let State::Store(sink) = &mut self.state {
+            let _ = sink.group_done(group);
+        }
+        Ok(())
+    }
+
     fn run_end(&mut self, summary: &RunSummary) -> io::Result<()> {
         self.settle(true);
         self.recorded.interrupted = matches!(summary.exit, RunExit::Error(_));

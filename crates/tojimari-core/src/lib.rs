@@ -25,6 +25,7 @@ pub mod report;
 pub mod scan_type;
 pub mod services;
 pub mod sink;
+pub mod sweep;
 pub mod state;
 pub mod target;
 pub mod timing;

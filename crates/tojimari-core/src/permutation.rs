@@ -69,6 +69,22 @@ impl Permutation {
         }
     }
 
+    /// The inverse of [`Permutation::get`]: the index `i` with `get(i) == value`. Panics if `value >= len()`
+    /// (a caller bug). Decrypting walks the cycle backwards, so this costs what `get` does.
+    pub fn position(&self, value: u64) -> u64 {
+        assert!(value < self.n, "permutation value {value} out of range 0..{}", self.n);
+        if self.identity {
+            return value;
+        }
+        let mut x = value;
+        loop {
+            x = self.decrypt(x);
+            if x < self.n {
+                return x;
+            }
+        }
+    }
+
     /// Iterates the whole order.
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
         (0..self.n).map(|i| self.get(i))
@@ -83,6 +99,18 @@ impl Permutation {
             let next = left ^ f;
             left = right;
             right = next;
+        }
+        (left << self.half_bits) | right
+    }
+
+    fn decrypt(&self, x: u64) -> u64 {
+        let mask = (1u64 << self.half_bits) - 1;
+        let mut left = x >> self.half_bits;
+        let mut right = x & mask;
+        for round in (0..ROUNDS).rev() {
+            let previous = right ^ (self.round(round, left) & mask);
+            right = left;
+            left = previous;
         }
         (left << self.half_bits) | right
     }
@@ -142,6 +170,20 @@ mod tests {
         assert!(in_place < 5, "too many fixed points: {in_place}");
         let ascending = order.windows(2).filter(|w| w[0] < w[1]).count();
         assert!((25..75).contains(&ascending), "ascending pairs {ascending} of 99");
+    }
+
+    #[test]
+    fn position_inverts_get() {
+        for n in [1u64, 2, 3, 5, 1000, 65_537] {
+            for seed in [0, 9] {
+                let p = Permutation::new(n, seed);
+                for i in (0..n).step_by((n as usize / 200).max(1)) {
+                    assert_eq!(p.position(p.get(i)), i, "n={n} seed={seed} i={i}");
+                }
+            }
+        }
+        let p = Permutation::identity(4);
+        assert_eq!(p.position(3), 3);
     }
 
     #[test]

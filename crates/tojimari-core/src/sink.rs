@@ -2,7 +2,8 @@
 //!
 //! Engines never print: they call a [`Sink`]. Each output format (normal, XML, grepable, JSON Lines) is one
 //! implementation, and a run can feed many at once ([`Tee`]). Calls come in this order: `run_start` once,
-//! then for each host any number of `port_found` followed by one `host_done`, then `run_end` once (also after
+//! then for each host any number of `port_found` followed by one `host_done` (and `group_done` after each
+//! group of hosts), then `run_end` once (also after
 //! an interrupt, so that every file is closed validly). Hosts may interleave their `port_found` calls.
 //! `drain` comes once between the last `host_done` and `run_end`.
 
@@ -23,6 +24,12 @@ pub trait Sink {
 
     /// A host is finished (or cut short: see [`HostReport::complete`]).
     fn host_done(&mut self, host: &HostReport) -> io::Result<()>;
+
+    /// Every host of group `group` (see [`crate::sweep`]) has gone through [`Sink::host_done`]: a resumable
+    /// run may count the group as finished. Not called for a group cut short by an interrupt.
+    fn group_done(&mut self, _group: u64) -> io::Result<()> {
+        Ok(())
+    }
 
     /// The engine is done: finish work still in flight for hosts already reported (version detection), so
     /// that the run's summary, made next, covers it. Most sinks have nothing in flight.
@@ -78,6 +85,9 @@ impl Sink for Tee {
     }
     fn host_done(&mut self, host: &HostReport) -> io::Result<()> {
         self.each(|s| s.host_done(host))
+    }
+    fn group_done(&mut self, group: u64) -> io::Result<()> {
+        self.each(|s| s.group_done(group))
     }
     fn drain(&mut self) -> io::Result<()> {
         self.each(|s| s.drain())

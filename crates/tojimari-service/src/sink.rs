@@ -31,6 +31,7 @@ type Reply = std_mpsc::SyncSender<io::Result<()>>;
 enum Command {
     Start(RunInfo, Reply),
     Host(HostReport),
+    Group(u64),
     Drain(Reply),
     End(RunSummary, Reply),
 }
@@ -109,6 +110,12 @@ impl Sink for IdentifySink {
         self.send(Command::Host(host.clone()))
     }
 
+    /// Forwarded once every host sent before it has been probed and forwarded.
+    fn group_done(&mut self, group: u64) -> io::Result<()> {
+        self.take_error()?;
+        self.send(Command::Group(group))
+    }
+
     /// Waits for every host still being probed and forwards them.
     fn drain(&mut self) -> io::Result<()> {
         let drained = self.call(Command::Drain);
@@ -160,6 +167,16 @@ impl Worker {
                         } else {
                             let job = probe(host.addr, targets, self.opts.clone(), Arc::clone(&self.interrupt), Arc::clone(&slots));
                             pending.insert(running.spawn(job).id(), host);
+                        }
+                    }
+                    Some(Command::Group(group)) => {
+                        while let Some(joined) = running.join_next_with_id().await {
+                            self.finish(joined, &mut pending);
+                        }
+                        if let Err(e) = self.inner.group_done(group)
+                            && let Ok(mut slot) = self.error.lock()
+                        {
+                            slot.get_or_insert(e);
                         }
                     }
                     Some(Command::Drain(reply)) => {
