@@ -352,7 +352,8 @@ impl Store {
 
     /// The chunks of scan `scan_id`, in order.
     pub fn fleet_chunks(&self, scan_id: i64) -> Result<Vec<ChunkRow>, StoreError> {
-        type Row = (i64, i64, i64, String, Option<String>, i64, i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>);
+        type Row =
+            (i64, i64, i64, String, Option<String>, i64, i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>);
         let rows: Result<Vec<Row>, sqlx::Error> = self.block_on(
             sqlx::query_as(
                 "SELECT chunk, first, past, state, worker, claims, completions, probes_done, hosts_up, open_ports, \
@@ -434,6 +435,14 @@ impl Store {
                 rate: rate.map(to_u64),
             })
             .collect())
+    }
+
+    /// Chunks of every fleet scan not done yet.
+    pub fn chunks_left(&self) -> Result<u64, StoreError> {
+        let n: Result<i64, sqlx::Error> = self.block_on(
+            sqlx::query_scalar("SELECT COUNT(*) FROM fleet_chunks WHERE state <> 'done'").fetch_one(self.pool()),
+        );
+        n.map(to_u64).map_err(|e| self.query_err("counting chunks left", e))
     }
 
     /// How many workers beat at or after `since_ms`.
