@@ -42,6 +42,10 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
             return code;
         }
     };
+    if args.workers {
+        outputs.discard();
+        return crate::fleet_plan::run(args, argv, &plan, &targets);
+    }
     let mut tee = Tee::new();
     for output in outputs.opened {
         tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
@@ -370,12 +374,12 @@ impl Sink for Unreachable {
 }
 
 /// The engine a plan runs on.
-enum Engine {
+pub(crate) enum Engine {
     Connect(ConnectScan),
     Raw(RawScan),
 }
 
-fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
+pub(crate) fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
     let raw_ping = plan.ping_only && plan.raw_allowed;
     let trace = if plan.packet_trace {
         Tracer::new(Arc::new(crate::packet_trace::StderrTrace::new(Instant::now())))
@@ -447,7 +451,7 @@ fn send_preference() -> tojimari_net::SendPreference {
 }
 
 /// XML `scaninfo` and friends: one entry per technique of the run.
-fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
+pub(crate) fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     let mut scans = Vec::new();
     if let Some(scan_type) = plan.techniques.tcp {
         scans.push(ScanInfo { scan_type, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() });
