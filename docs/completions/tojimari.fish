@@ -52,6 +52,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s p -d 'Ports t
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l top-ports -d 'Scan the N most common ports of tojimari\'s ranking' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l exclude-ports -d 'Ports not to scan (same syntax as -p)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l seed -d 'Seed of the random port order (the same seed gives the same order)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l shard -d 'Scan only shard I of N: the probes (host x port) at positions I, I+N, ... of the seeded order. The shards of one scan share its --seed; together they are the whole scan' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s T -d 'Timing template: 0-5 or paranoid|sneaky|polite|normal|aggressive|insane [-T4]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l min-rate -d 'Send at least N probes per second' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-rate -d 'Send at most N probes per second' -r

@@ -432,6 +432,10 @@ pub struct ScanArgs {
     /// Seed of the random port order (the same seed gives the same order).
     #[arg(long, allow_hyphen_values = true, value_name = "N", help_heading = "Port specification")]
     pub seed: Option<String>,
+    /// Scan only shard I of N: the probes (host x port) at positions I, I+N, ... of the seeded order. The
+    /// shards of one scan share its --seed; together they are the whole scan.
+    #[arg(long, value_name = "I/N", help_heading = "Port specification")]
+    pub shard: Option<String>,
 
     /// Timing template: 0-5 or paranoid|sneaky|polite|normal|aggressive|insane [-T4].
     #[arg(short = 'T', value_name = "0-5", help_heading = "Timing and performance")]

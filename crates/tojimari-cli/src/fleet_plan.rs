@@ -8,7 +8,6 @@ use std::time::SystemTime;
 
 use tojimari_core::report::RunInfo;
 use tojimari_core::sweep::Space;
-use tojimari_engine::PortOrder;
 use tojimari_fleet::ScanOptions;
 use tojimari_fleet::chunks;
 use tojimari_store::{FleetScan, Store};
@@ -50,26 +49,21 @@ fn check(plan: &ScanPlan) -> Result<(), UsageError> {
     if !plan.techniques.needs_raw() || plan.techniques.tcp.is_some_and(|t| !t.is_raw()) {
         return Err(UsageError::new("--workers needs a raw scan (root): a connect scan is not split", hint));
     }
+    if plan.shard.is_some() {
+        return Err(UsageError::new(
+            "--workers and --shard both divide the scan; a fleet takes the whole of it",
+            "give one of them",
+        ));
+    }
     if plan.version.is_some() || plan.os.is_some() {
         return Err(UsageError::new("--workers does not run -sV or -O", hint));
     }
     Ok(())
 }
 
-/// The probe space of a plan: its techniques' port counts in the engine's order (TCP, then UDP) and seed.
+/// The probe space of a plan, as the raw engine numbers it.
 pub fn space_of(plan: &ScanPlan) -> Space {
-    let mut ports = Vec::new();
-    if plan.techniques.tcp.is_some_and(|t| t.is_raw()) {
-        ports.push(plan.ports.tcp.len() as u64);
-    }
-    if plan.techniques.udp {
-        ports.push(plan.ports.udp.len() as u64);
-    }
-    let seed = match plan.order {
-        PortOrder::Random { seed } => Some(seed),
-        PortOrder::Sequential => None,
-    };
-    Space::new(&ports, seed)
+    crate::scan::space_of(&crate::scan::raw_scans(plan), plan)
 }
 
 /// Plans and queues the fleet scan; the exit status.

@@ -16,8 +16,7 @@ use tojimari_core::HostReport;
 use tojimari_core::report::{RunInfo, RunSummary};
 use tojimari_core::sink::Sink;
 use tojimari_core::sweep::{Selection, Shard};
-use tojimari_engine::Control;
-use tojimari_engine::raw::{GroupState, Sweep};
+use tojimari_engine::{Control, GroupState, Sweep};
 use tojimari_fleet::{Checkpoint, ChunkOutcome, ChunkScanner, ChunkTask};
 
 use crate::args::{Cli, Command, ScanArgs};
@@ -148,11 +147,8 @@ impl ChunkScanner for RawChunks {
                 while !done.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(50));
                     waited += Duration::from_millis(50);
-                    if task.stop.load(Ordering::Relaxed) && !control.is_cancelled() {
-                        // Stopping: the last checkpoint, then the engine stops.
-                        if let Ok(cp) = checkpoint() {
-                            save(&cp);
-                        }
+                    if task.stop.load(Ordering::Relaxed) {
+                        // Stopping: the engine stops, then the last checkpoint is saved below.
                         control.cancel();
                     }
                     if waited >= task.checkpoint_every {
@@ -170,6 +166,10 @@ impl ChunkScanner for RawChunks {
         });
         let stats = result.map_err(|e| format!("the chunk's scan failed: {e}"))?;
         if stats.interrupted || control.is_cancelled() {
+            // The group cut short is in the snapshot: the next worker resumes it.
+            if let Ok(cp) = checkpoint() {
+                save(&cp);
+            }
             return Err("the chunk's scan was stopped".into());
         }
         let found = std::mem::take(&mut *found.lock().map_err(|_| "the chunk's results were lost".to_string())?);

@@ -38,6 +38,7 @@ mod record_events;
 mod resolve;
 mod scan;
 mod serve;
+mod shard_list;
 mod store_fallback;
 mod store_plan;
 mod technique;

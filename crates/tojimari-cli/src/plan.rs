@@ -11,13 +11,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::time::Duration;
 
-use tojimari_core::Protocol;
 use tojimari_core::input::{Limits, LineReader, Nul, Size};
 use tojimari_core::portspec::{PortSet, PortSpec, parse_port_list};
 use tojimari_core::report::DisplayOptions;
 use tojimari_core::services;
+use tojimari_core::sweep::Shard;
 use tojimari_core::target::{Exclusions, TargetSpec, parse_exclude_list, parse_target, tokens_of_line};
 use tojimari_core::timing::{Timing, TimingTemplate};
+use tojimari_core::{Protocol, ScanType};
 use tojimari_engine::raw::PingProbe;
 use tojimari_engine::{Discovery, PortOrder};
 use tojimari_output::Format;
@@ -93,6 +94,11 @@ pub struct ScanPlan {
     pub raw_allowed: bool,
     /// `-O` (or `-A` where it can run): OS detection after each host group's port scan.
     pub os: Option<tojimari_engine::raw::OsScan>,
+    /// `--shard I/N`: this run sends only that shard of the probes.
+    pub shard: Option<Shard>,
+    /// The seed this run chose because none was given (the order is random): shards and resumed runs must
+    /// repeat it, so the run's recorded command line carries it.
+    pub chosen_seed: Option<u64>,
 }
 
 /// What `-sV` and its options asked for.
@@ -119,11 +125,24 @@ pub fn build(
     raw_allowed: bool,
     notice: &mut dyn FnMut(String),
 ) -> Result<ScanPlan, UsageError> {
-    if args.list {
+    let shard = match &args.shard {
+        Some(text) => Some(Shard::parse(text).map_err(|e| {
+            UsageError::new(format!("--shard: {e}"), "give the shard as I/N, from 1/N to N/N: --shard 2/3")
+        })?),
+        None => None,
+    };
+    if args.list && shard.is_none() {
         list_conflicts(args)?;
     }
-    let techniques =
-        if args.list { Techniques { tcp: None, udp: false } } else { technique::select(args, raw_allowed, notice)? };
+    let techniques = match (args.list, shard) {
+        (true, None) => Techniques { tcp: None, udp: false },
+        // -sL --shard lists the probes the shard's (raw) scan would send.
+        (true, Some(_)) => technique::select(args, true, &mut |_| {})?,
+        (false, _) => technique::select(args, raw_allowed, notice)?,
+    };
+    if shard.is_some() {
+        shard_conflicts(args, &techniques)?;
+    }
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
     // (-sL with -P options is refused by list_conflicts.)
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
@@ -183,7 +202,7 @@ pub fn build(
 
     // Ports.
     let ping_only = args.ping_only;
-    let ports = if args.list {
+    let ports = if args.list && shard.is_none() {
         PortSpec::default()
     } else if ping_only {
         if args.ports.is_some() || args.top_ports.is_some() || args.fast {
@@ -198,6 +217,7 @@ pub fn build(
     };
 
     let timing = build_timing(args)?;
+    let mut chosen_seed = None;
     let order = if args.sequential {
         if args.seed.is_some() {
             return Err(UsageError::new(
@@ -209,7 +229,17 @@ pub fn build(
     } else {
         let seed = match &args.seed {
             Some(s) => parse_u64(s, "--seed")?,
-            None => random_seed(),
+            None => {
+                let seed = random_seed();
+                chosen_seed = Some(seed);
+                if let Some(shard) = shard {
+                    notice(format!(
+                        "--shard {shard} without --seed: this run chose --seed {seed}; give every shard of this scan \
+                         --seed {seed}"
+                    ));
+                }
+                seed
+            }
         };
         PortOrder::Random { seed }
     };
@@ -297,6 +327,8 @@ pub fn build(
         packet_trace,
         raw_allowed,
         os,
+        shard,
+        chosen_seed,
     })
 }
 
@@ -341,6 +373,38 @@ fn list_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
         )),
         None => Ok(()),
     }
+}
+
+/// `--shard`: the shards split a raw scan's port probes.
+fn shard_conflicts(args: &ScanArgs, techniques: &Techniques) -> Result<(), UsageError> {
+    if args.ping_only {
+        return Err(UsageError::new(
+            "--shard splits the port probes, and -sn sends none",
+            "drop --shard, or scan ports",
+        ));
+    }
+    if techniques.tcp == Some(ScanType::Connect) {
+        return Err(UsageError::new(
+            "--shard needs a raw scan (-sS, -sA, -sU, ...); the connect scan (-sT) is not sharded",
+            crate::messages::raw_hint("use -sS"),
+        ));
+    }
+    if args.list
+        && let Some(option) = [
+            (args.output_xml.is_some(), "-oX"),
+            (args.output_grepable.is_some(), "-oG"),
+            (args.output_json.is_some(), "-oJ"),
+            (args.output_all.is_some(), "-oA"),
+        ]
+        .iter()
+        .find_map(|(on, name)| on.then_some(*name))
+    {
+        return Err(UsageError::new(
+            format!("-sL with --shard prints the shard's probes as text; {option} has no such format"),
+            "use -oN FILE or redirect standard output",
+        ));
+    }
+    Ok(())
 }
 
 /// `-sV`, `--version-intensity N`, `--version-light`, `--version-all`, `--versiondb FILE`, `--no-findings`.

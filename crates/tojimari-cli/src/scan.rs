@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
+use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{RunExit, RunInfo, RunSummary, ScanInfo, ScanType};
 use tojimari_core::sink::Tee;
+use tojimari_core::sweep::{Selection, Space};
 use tojimari_core::{Protocol, Sink};
 use tojimari_engine::raw::{PingProbe, RawDiscovery, RawScan};
-use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Tracer, fdlimit};
+use tojimari_engine::{ConnectScan, Control, Discovery, EngineError, Sweep, Tracer, fdlimit};
 use tojimari_probedb::ProbeDb;
 use tojimari_service::{IdentifyOptions, IdentifySink};
 
@@ -46,18 +48,24 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         outputs.discard();
         return crate::fleet_plan::run(args, argv, &plan, &targets);
     }
+    if plan.debug > 0 {
+        eprint!("{}", debug_report(&plan, &targets));
+    }
+    if plan.list_only
+        && let Some(shard) = plan.shard
+    {
+        let control = Arc::new(Control::new());
+        install_signal_handler(control.clone());
+        return crate::shard_list::run(&plan, shard, &targets, outputs.opened, &control);
+    }
     let mut tee = Tee::new();
     for output in outputs.opened {
         tee.push(tojimari_output::sink(output.format, output.writer, output.stdout));
     }
-
-    if plan.debug > 0 {
-        eprint!("{}", debug_report(&plan, &targets));
-    }
     if plan.list_only {
         let control = Arc::new(Control::new());
         install_signal_handler(control.clone());
-        return crate::list_scan::run(&plan, &targets, tee, shell_join(argv), control);
+        return crate::list_scan::run(&plan, &targets, tee, run_args(&plan, argv), control);
     }
     // Recorded after the outputs have the hosts (docs/store-recording.md).
     let recording = crate::record::Recording::new(&args.record);
@@ -66,11 +74,11 @@ pub fn run(args: &ScanArgs, argv: &[String]) -> ExitCode {
         if let Some(list) = &args.input_list {
             asked = format!("{asked} -iL {list}").trim_start().to_string();
         }
-        let start = crate::record::scan_start(shell_join(argv), "scan", asked, &plan.ports);
+        let start = crate::record::scan_start(run_args(&plan, argv), "scan", asked, &plan.ports);
         tee.push(recording.recorder(start));
     }
     tee.push(Box::new(Unreachable));
-    let code = execute(&plan, &targets, tee, shell_join(argv));
+    let code = execute(&plan, &targets, tee, run_args(&plan, argv));
     if let Some(recording) = &recording {
         recording.tell();
     }
@@ -379,6 +387,28 @@ pub(crate) enum Engine {
     Raw(RawScan),
 }
 
+/// The raw techniques of `plan`, each with its ports, in the engine's order (the probe space's).
+pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
+    let mut scans = Vec::new();
+    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
+        scans.push((t, plan.ports.tcp.clone()));
+    }
+    if plan.techniques.udp {
+        scans.push((ScanType::Udp, plan.ports.udp.clone()));
+    }
+    scans
+}
+
+/// The numbering of `plan`'s probes ([`tojimari_core::sweep`]), as the raw engine walks them.
+pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
+    let ports: Vec<u64> = scans.iter().map(|(_, p)| p.len() as u64).collect();
+    let seed = match plan.order {
+        tojimari_engine::PortOrder::Random { seed } => Some(seed),
+        tojimari_engine::PortOrder::Sequential => None,
+    };
+    Space::new(&ports, seed)
+}
+
 pub(crate) fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
     let raw_ping = plan.ping_only && plan.raw_allowed;
     let trace = if plan.packet_trace {
@@ -389,13 +419,7 @@ pub(crate) fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
         Tracer::off()
     };
     if plan.techniques.needs_raw() || raw_ping {
-        let mut scans = Vec::new();
-        if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
-            scans.push((t, plan.ports.tcp.clone()));
-        }
-        if plan.techniques.udp {
-            scans.push((ScanType::Udp, plan.ports.udp.clone()));
-        }
+        let scans = raw_scans(plan);
         let discovery = if plan.discovery == Discovery::Skip {
             RawDiscovery::Skip
         } else {
@@ -412,6 +436,10 @@ pub(crate) fn engine_for(plan: &ScanPlan, max_sockets: usize) -> Engine {
             trace,
             send: send_preference(),
             os: plan.os.clone(),
+            sweep: Sweep {
+                selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
+                ..Sweep::default()
+            },
         });
     }
     Engine::Connect(ConnectScan {
@@ -463,6 +491,16 @@ pub(crate) fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
 }
 
 /// The command line as one string, quoting arguments that need it (for headers and XML `args`).
+/// The command line a run records (outputs' `args`, the store): as typed, plus the seed the run chose when
+/// none was given, so that shards and resumed runs can repeat its order.
+pub fn run_args(plan: &ScanPlan, argv: &[String]) -> String {
+    let typed = shell_join(argv);
+    match plan.chosen_seed {
+        Some(seed) if plan.shard.is_some() => format!("{typed} --seed {seed}"),
+        _ => typed,
+    }
+}
+
 pub fn shell_join(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {

@@ -213,6 +213,18 @@ impl Space {
         }
     }
 
+    /// The probes `selection` picks in group `group` (of `n` hosts): per technique, their (host in group x
+    /// port) numbers (`host * ports + port`), in the scan's order.
+    pub fn picks(&self, selection: &Selection, group: u64, n: u64) -> Vec<Vec<u32>> {
+        self.segments(group, n)
+            .into_iter()
+            .map(|segment| {
+                let order = self.segment_order(segment.end - segment.start);
+                selection.positions(segment.clone()).map(|p| order.get(p - segment.start) as u32).collect()
+            })
+            .collect()
+    }
+
     /// The probe at `position` of a scan of `hosts` hosts. Panics if `position >= total(hosts)` (a caller
     /// bug).
     pub fn locate(&self, hosts: u64, position: u64) -> Probe {
@@ -279,6 +291,24 @@ mod tests {
             assert_eq!(space.position(hosts, probe), p);
         }
         assert_eq!(seen.len(), 20);
+    }
+
+    #[test]
+    fn picks_are_the_selected_positions_of_a_group() {
+        let space = Space::new(&[3, 2], Some(11));
+        let sel = Selection { shard: Shard { index: 2, count: 4 }, range: 0..u64::MAX };
+        let picks = space.picks(&sel, 0, 5);
+        let mut got: Vec<Probe> = Vec::new();
+        for (t, list) in picks.iter().enumerate() {
+            let ports = [3u32, 2][t];
+            got.extend(list.iter().map(|&r| Probe {
+                host: u64::from(r / ports),
+                technique: t,
+                port: (r % ports) as usize,
+            }));
+        }
+        let want: Vec<Probe> = sel.positions(0..25).map(|p| space.locate(5, p)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::sweep::GroupState;
+
 /// Counters of a running scan.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -43,6 +45,13 @@ pub struct Progress {
 pub struct Control {
     cancelled: AtomicBool,
     pub progress: Progress,
+    /// The group a raw engine is scanning, for [`Control::snapshot`].
+    live: std::sync::Mutex<Option<std::sync::Arc<dyn Live>>>,
+}
+
+/// What an engine publishes about the group it is scanning.
+pub(crate) trait Live: Send + Sync + std::fmt::Debug {
+    fn snapshot(&self) -> GroupState;
 }
 
 impl Control {
@@ -57,5 +66,19 @@ impl Control {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// The state of the group being scanned (or of the last one, when the run was cut short), from any
+    /// thread while the engine runs or after it returned: what a resumed run needs. `None` before the
+    /// first group and after a group finished with nothing cut short.
+    pub fn snapshot(&self) -> Option<GroupState> {
+        let live = self.live.lock().ok()?.clone()?;
+        Some(live.snapshot())
+    }
+
+    pub(crate) fn set_live(&self, live: Option<std::sync::Arc<dyn Live>>) {
+        if let Ok(mut slot) = self.live.lock() {
+            *slot = live;
+        }
     }
 }

@@ -19,9 +19,11 @@ pub mod own;
 pub mod rate;
 pub mod raw;
 pub mod rtt;
+pub mod sweep;
 pub mod trace;
 
 pub use connect::{ConnectScan, Discovery, EngineError, PortOrder, RunStats, ScanTarget};
 pub use control::{Control, Progress};
 pub use own::OwnAddrs;
+pub use sweep::{GroupState, StateError, Sweep};
 pub use trace::{ConnectEvent, ConnectOutcome, PacketTrace, PassEvent, Tracer};

@@ -9,7 +9,9 @@
 //! retries recover answers; what stays silent gets the technique's silence state (filtered or
 //! open|filtered). Results are reported per host, through the same `Sink` as the connect scan.
 
+mod group_plan;
 mod io;
+mod live;
 mod os_pass;
 mod pass;
 mod pass_policy;
@@ -30,6 +32,7 @@ use tojimari_core::os::{OsMethod, OsReport};
 use tojimari_core::permutation::Permutation;
 use tojimari_core::portspec::PortSet;
 use tojimari_core::report::{HostReport, HostState, Hostname, HostnameKind};
+use tojimari_core::sweep::Space;
 use tojimari_core::timing::Timing;
 use tojimari_core::{PortResult, PortState, Protocol, Reason, ScanType, Sink};
 use tojimari_net::{NetError, Route, SendPreference, next_hop_mac, route_to};
@@ -43,9 +46,13 @@ use crate::connect::{EngineError, PortOrder, RunStats, ScanTarget};
 use crate::control::Control;
 use crate::own::OwnAddrs;
 use crate::rtt::RttEstimator;
+use crate::sweep::Sweep;
+use group_plan::GroupPlan;
 use io::{Current, Link, RxTotals};
+use live::LiveGroup;
 use pass::{HostLink, Identity, PortPass};
 use ping::PingPass;
+use sender::FirstPass;
 
 /// A next hop: (interface index, address).
 type NextHop = (u32, IpAddr);
@@ -78,10 +85,10 @@ pub struct RawScan {
     pub send: SendPreference,
     /// `-O`: OS detection after each host group's port passes.
     pub os: Option<OsScan>,
+    /// Which probes of the scan this run sends (a shard, a fleet's chunk), and where a resumed run starts.
+    pub sweep: Sweep,
 }
 
-/// Probes held in memory at once (one result word each): groups of hosts are sized to stay below this.
-const MAX_GROUP_PROBES: usize = 16 << 20;
 /// Hosts under OS detection at once (see [`Engine::os_phase`]).
 const OS_SLICE: usize = 4096;
 /// How long to wait for a next-hop MAC (ARP/ND) before calling an on-link host down.
@@ -101,14 +108,20 @@ impl RawScan {
         control: &Control,
     ) -> Result<RunStats, EngineError> {
         let mut engine = Engine::new(self, control);
-        let per_host: usize = self.scans.iter().map(|(_, p)| p.len()).sum::<usize>().max(1);
-        let group = (MAX_GROUP_PROBES / per_host).clamp(1, 1 << 16);
-        loop {
+        let space = self.space();
+        let group = space.group_hosts() as usize;
+        for g in 0u64.. {
             let batch: Vec<ScanTarget> = targets.take(group).collect();
             if batch.is_empty() {
                 break;
             }
-            let done = engine.group(batch, sink);
+            let positions = space.group_positions(g, batch.len() as u64);
+            if g < self.sweep.start_group
+                || (!self.sweep.selection.is_everything() && !self.sweep.selection.meets(&positions))
+            {
+                continue;
+            }
+            let done = engine.group(g, &space, batch, sink);
             let p = &control.progress;
             p.replies.store(engine.totals.frames.load(Ordering::Relaxed), Ordering::Relaxed);
             p.ring_drops.store(engine.totals.kernel_drops.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -121,12 +134,25 @@ impl RawScan {
                 });
             }
             engine.rate.recover();
-            if control.is_cancelled() {
+            if control.is_cancelled() || engine.cut_short {
                 engine.stats.interrupted = true;
                 break;
             }
+            // Every host of the group is reported: a resumable run may count it as finished.
+            sink.group_done(g).map_err(EngineError::Output)?;
+            control.set_live(None);
         }
         Ok(engine.stats)
+    }
+
+    /// The numbering of this scan's probes ([`tojimari_core::sweep`]).
+    pub fn space(&self) -> Space {
+        let ports: Vec<u64> = self.scans.iter().map(|(_, p)| p.len() as u64).collect();
+        let seed = match self.order {
+            PortOrder::Random { seed } => Some(seed),
+            PortOrder::Sequential => None,
+        };
+        Space::new(&ports, seed)
     }
 }
 
@@ -147,6 +173,8 @@ struct Engine<'a> {
     own: OwnAddrs,
     /// Sending failed mid-group; the group's hosts were still reported.
     send_failed: bool,
+    /// The last group's passes were interrupted (its hosts were reported without their silent ports).
+    cut_short: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -179,6 +207,7 @@ impl<'a> Engine<'a> {
             rate: rate_control::RateControl::new(&cfg.timing),
             own: OwnAddrs::of_this_host(),
             send_failed: false,
+            cut_short: false,
         }
     }
 
@@ -257,8 +286,25 @@ impl<'a> Engine<'a> {
         Ok((self.links.len() - 1) as u16)
     }
 
-    fn group(&mut self, targets: Vec<ScanTarget>, sink: &mut dyn Sink) -> Result<(), EngineError> {
+    /// Scans group `g` of the scan (`targets`, all of the group's): the probes the run's selection picks,
+    /// resumed from the run's prior state when it is this group's.
+    fn group(
+        &mut self,
+        g: u64,
+        space: &Space,
+        targets: Vec<ScanTarget>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), EngineError> {
         let started = SystemTime::now();
+        let group_plan = GroupPlan::new(self.cfg, g, space, &targets);
+        let live =
+            Arc::new(LiveGroup::new(g, targets.len() as u32, group_plan.ports.clone(), group_plan.prior.clone()));
+        self.control.set_live(Some(live.clone()));
+        // Hosts without a picked probe are not this run's: not pinged, not reported.
+        let targets: Vec<ScanTarget> = match &group_plan.wanted {
+            None => targets,
+            Some(wanted) => targets.into_iter().zip(wanted).filter(|(_, w)| **w).map(|(t, _)| t).collect(),
+        };
         self.stats.hosts_total += targets.len() as u64;
         // Route each host; on-link hosts need their own MAC, found in parallel, while the interfaces'
         // sockets are opened. A host keeps only the index of its route among the group's distinct routes
@@ -335,6 +381,15 @@ impl<'a> Engine<'a> {
                 continue;
             };
             let hl = HostLink { link, src: route.src, l2: L2 { src_mac: route.src_mac, dst_mac } };
+            if let Some((was_up, reason)) = group_plan.verdict(t.addr) {
+                // A resumed group: discovery's verdict is kept, not asked again.
+                if was_up {
+                    up.push((t, hl, reason));
+                } else {
+                    down.push((t, reason));
+                }
+                continue;
+            }
             if skip {
                 up.push((t, hl, Reason::UserSet));
             } else if route.loopback {
@@ -353,6 +408,13 @@ impl<'a> Engine<'a> {
             up.extend(answered);
             down.extend(silent.into_iter().map(|t| (t, Reason::NoHostResponse)));
         }
+        let verdicts = up
+            .iter()
+            .map(|(t, _, reason)| (group_plan.host(t.addr), true, *reason))
+            .chain(down.iter().map(|(t, reason)| (group_plan.host(t.addr), false, *reason)))
+            .collect();
+        let up_hosts: Vec<u32> = up.iter().map(|(t, _, _)| group_plan.host(t.addr)).collect();
+        live.discovered(verdicts, up_hosts.clone());
         for (t, reason) in down {
             self.stats.hosts_down += 1;
             let report = host_report(t, HostState::Down, reason, Vec::new(), started, None, true);
@@ -382,23 +444,34 @@ impl<'a> Engine<'a> {
         let mut failure: Option<NetError> = None;
         let mut complete = true;
         let mut rtt_seen = RttEstimator::new(&self.cfg.timing);
-        for (technique, ports) in &self.cfg.scans {
+        let mut up_of = vec![u32::MAX; group_plan.hosts()];
+        for (u, &h) in up_hosts.iter().enumerate() {
+            up_of[h as usize] = u as u32;
+        }
+        for (ti, (technique, ports)) in self.cfg.scans.iter().enumerate() {
             if ports.is_empty() {
                 continue;
             }
+            let picks = group_plan.picks_of(ti, &up_of);
             let pass = Arc::new(PortPass::new(
                 *technique,
                 self.id,
                 hosts.clone(),
                 ports.as_slice(),
+                picks.as_deref(),
                 RttEstimator::new(&self.cfg.timing),
             ));
-            let order = match self.cfg.order {
-                PortOrder::Random { .. } => Permutation::new(pass.len() as u64, self.seed ^ 0x5eed),
-                PortOrder::Sequential => Permutation::identity(pass.len() as u64),
+            group_plan.preset(ti, &pass, &up_hosts);
+            let order = match picks {
+                Some(picks) => FirstPass::Picks(picks),
+                None => FirstPass::Seeded(match self.cfg.order {
+                    PortOrder::Random { .. } => Permutation::new(pass.len() as u64, self.seed ^ 0x5eed),
+                    PortOrder::Sequential => Permutation::identity(pass.len() as u64),
+                }),
             };
+            live.pass(ti, pass.clone());
             self.current.set(Some(pass.clone()));
-            self.control.progress.probes.fetch_add(pass.len() as u64, Ordering::Relaxed);
+            self.control.progress.probes.fetch_add(pass.selected() as u64, Ordering::Relaxed);
             let udp_started = std::time::Instant::now();
             let mut stats = sender::run_passes(
                 &pass,
@@ -429,7 +502,7 @@ impl<'a> Engine<'a> {
                         }
                     }
                 }
-                let silent = pass.len() as u64 - pass.results.answered();
+                let silent = (pass.selected() as u64).saturating_sub(pass.results.answered());
                 self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
                 self.control.progress.udp_icmp_rate_milli.store((icmp_rate * 1000.0) as u64, Ordering::Relaxed);
             }
@@ -442,13 +515,14 @@ impl<'a> Engine<'a> {
             let open =
                 (0..pass.len()).filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Open)).count();
             self.control.progress.open.fetch_add(open as u64, Ordering::Relaxed);
-            self.control.progress.ports_done.fetch_add((pass.len()) as u64, Ordering::Relaxed);
+            self.control.progress.ports_done.fetch_add(pass.selected() as u64, Ordering::Relaxed);
             done.push((pass, stats.interrupted));
             if stats.interrupted {
                 break;
             }
         }
 
+        self.cut_short = !complete;
         // Empty without -O: a /16 would otherwise hold 65536 empty slots.
         let mut os_reports: Vec<Option<Box<OsReport>>> = match &self.cfg.os {
             Some(os) if failure.is_none() && complete && !self.control.is_cancelled() => {

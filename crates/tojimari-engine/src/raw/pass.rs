@@ -120,6 +120,10 @@ pub struct PortPass {
     heard: Vec<AtomicBool>,
     /// Per host: its probes answered so far.
     host_answered: Vec<std::sync::atomic::AtomicU32>,
+    /// Per host: its probes this run sends (all its ports, unless the run sends a selection).
+    host_wanted: Vec<u32>,
+    /// Probes this run sends, over all hosts.
+    selected: usize,
     sample: RetrySample,
     /// TCP techniques: one probe template per distinct (source, link) among the hosts, and each host's.
     templates: Vec<TcpTemplate>,
@@ -146,6 +150,7 @@ impl PortPass {
         id: Identity,
         hosts: Vec<(IpAddr, HostLink)>,
         ports: &[u16],
+        picks: Option<&[u32]>,
         rtt: RttEstimator,
     ) -> Self {
         let mut port_index = vec![u32::MAX; 65536];
@@ -159,6 +164,21 @@ impl PortPass {
         let heard = (0..hosts.len()).map(|_| AtomicBool::new(false)).collect();
         let host_answered = (0..hosts.len()).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
         let (templates, host_template) = templates(technique, &id, &hosts, &links);
+        let (results, host_wanted, selected) = match picks {
+            None => (Results::new(n), vec![ports.len() as u32; hosts_len], n),
+            Some(picks) => {
+                let results = Results::unselected(n);
+                let mut wanted = vec![0u32; hosts_len];
+                let mut selected = 0;
+                for &i in picks {
+                    if results.select(i as usize) {
+                        wanted[i as usize / ports.len().max(1)] += 1;
+                        selected += 1;
+                    }
+                }
+                (results, wanted, selected)
+            }
+        };
         let uniform = links.first().copied().filter(|first| links.iter().all(|l| l == first));
         PortPass {
             technique,
@@ -168,9 +188,11 @@ impl PortPass {
             host_index,
             ports: ports.to_vec(),
             port_index,
-            results: Results::new(n),
+            results,
             heard,
             host_answered,
+            host_wanted,
+            selected,
             templates,
             host_template,
             uniform,
@@ -211,8 +233,30 @@ impl PortPass {
         self.handshakes.lock().ok()?.get(&(h as u32)).cloned()
     }
 
+    /// The size of the (host x port) index space.
     pub fn len(&self) -> usize {
         self.results.len()
+    }
+
+    /// The probes this run sends (all of them, unless the pass was given picks).
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// Records an answer a previous run received (a resumed group): the probe is not sent again and its
+    /// host counts as heard from. Ignored for a probe this run does not send or already answered.
+    pub fn preset(&self, index: usize, word: u16) {
+        let Some(answer) = super::results::Answer::decode(word) else { return };
+        if !self.results.record(index, answer) {
+            return;
+        }
+        let h = index / self.ports.len().max(1);
+        if let Some(heard) = self.heard.get(h) {
+            heard.store(true, Ordering::Relaxed);
+        }
+        if let Some(answered) = self.host_answered.get(h) {
+            answered.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn protocol(&self) -> Protocol {
@@ -233,9 +277,19 @@ impl PortPass {
     /// The results of host `h`: each port's answer, or the technique's silence state; when the passes were
     /// `interrupted`, silent ports are left out (they were not finished).
     pub fn host_results(&self, h: usize, interrupted: bool) -> impl Iterator<Item = PortResult> + '_ {
+        self.ports.iter().enumerate().filter_map(move |(pi, &port)| {
+            let index = h * self.ports.len() + pi;
+            if !self.results.is_selected(index) {
+                return None;
+            }
+            self.port_result(index, port, interrupted)
+        })
+    }
+
+    fn port_result(&self, index: usize, port: u16, interrupted: bool) -> Option<PortResult> {
         let proto = self.protocol();
         let (silent_state, silent_reason) = classify::silence(self.technique);
-        self.ports.iter().enumerate().filter_map(move |(pi, &port)| match self.results.get(h * self.ports.len() + pi) {
+        match self.results.get(index) {
             Some(a) => {
                 let mut r = PortResult::new(proto, port, a.state, a.reason);
                 r.reason_ttl = a.ttl;
@@ -243,7 +297,7 @@ impl PortPass {
             }
             None if interrupted => None,
             None => Some(PortResult::new(proto, port, silent_state, silent_reason)),
-        })
+        }
     }
 
     /// The interface (index into the scan's links) the probe `index` leaves by.
@@ -283,9 +337,8 @@ impl PortPass {
     /// Whether pass `pass` (a retry) has anything to send, without walking the probes: a host heard from
     /// with probes still unanswered, or, in the first retry, a silent host (whose sample goes).
     pub fn retry_pending(&self, pass: u32) -> bool {
-        let ports = self.ports.len() as u32;
-        self.heard.iter().zip(&self.host_answered).any(|(heard, answered)| {
-            let unanswered = answered.load(Ordering::Relaxed) < ports;
+        self.heard.iter().zip(&self.host_answered).zip(&self.host_wanted).any(|((heard, answered), &wanted)| {
+            let unanswered = answered.load(Ordering::Relaxed) < wanted;
             unanswered && (heard.load(Ordering::Relaxed) || pass <= 1)
         })
     }
@@ -500,7 +553,7 @@ mod tests {
         let link = HostLink { link: 0, src: ours, l2: L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: [2, 0, 0, 0, 0, 2] } };
         let hosts: Vec<(IpAddr, HostLink)> = (2..5).map(|i| (IpAddr::from([198, 18, 0, i]), link)).collect();
         let ports: Vec<u16> = (1..=100).collect();
-        let pass = PortPass::new(ScanType::Syn, id, hosts, &ports, RttEstimator::new(&Timing::default()));
+        let pass = PortPass::new(ScanType::Syn, id, hosts, &ports, None, RttEstimator::new(&Timing::default()));
         let answer = |port: u16| {
             let theirs = IpAddr::from([198, 18, 0, 2]);
             let cookie = id.key.cookie(ours, theirs, id.tcp_sport, port);

@@ -27,11 +27,14 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn encode(self) -> u16 {
+    pub fn encode(self) -> u16 {
         ((self.state.index() as u16 + 1) << 13) | ((reason_index(self.reason) as u16) << 8) | u16::from(self.ttl)
     }
 
-    fn decode(word: u16) -> Option<Answer> {
+    pub fn decode(word: u16) -> Option<Answer> {
+        if word == UNSELECTED {
+            return None;
+        }
         let state = usize::from(word >> 13).checked_sub(1)?;
         let state = PortState::ALL[state % PortState::ALL.len()];
         let reason = REASONS[usize::from((word >> 8) & 0x1f) % REASONS.len()];
@@ -41,6 +44,10 @@ impl Answer {
 
 // The packing's room: states stored plus one in 3 bits, reasons in 5.
 const _: () = assert!(PortState::ALL.len() < 8 && REASONS.len() <= 32);
+
+/// The word of a probe this run does not send (another shard's, another chunk's): never an answer's
+/// encoding (that would need state 7), never recorded over, and counted as settled by the retries.
+const UNSELECTED: u16 = 0xffff;
 
 /// One word per probe index.
 #[derive(Debug)]
@@ -54,8 +61,30 @@ impl Results {
         Results { words: (0..n).map(|_| AtomicU16::new(0)).collect(), answered: AtomicU64::new(0) }
     }
 
+    /// `n` probes of which none is sent until [`Results::select`]ed.
+    pub fn unselected(n: usize) -> Self {
+        Results { words: (0..n).map(|_| AtomicU16::new(UNSELECTED)).collect(), answered: AtomicU64::new(0) }
+    }
+
     pub fn len(&self) -> usize {
         self.words.len()
+    }
+
+    /// Makes `index` a probe of this run; false if it already was.
+    pub fn select(&self, index: usize) -> bool {
+        self.words
+            .get(index)
+            .is_some_and(|w| w.compare_exchange(UNSELECTED, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok())
+    }
+
+    pub fn is_selected(&self, index: usize) -> bool {
+        self.words.get(index).is_some_and(|w| w.load(Ordering::Relaxed) != UNSELECTED)
+    }
+
+    /// The stored word of an answered probe (see [`Answer::encode`]).
+    pub fn word(&self, index: usize) -> Option<u16> {
+        let w = self.words.get(index)?.load(Ordering::Acquire);
+        (w != 0 && w != UNSELECTED).then_some(w)
     }
 
     /// Records the first answer for `index`; later ones are ignored. True if this one was the first.
@@ -72,6 +101,7 @@ impl Results {
         self.words.get(index).and_then(|w| Answer::decode(w.load(Ordering::Acquire)))
     }
 
+    /// Answered, or not a probe of this run: nothing left to send.
     pub fn is_answered(&self, index: usize) -> bool {
         self.words.get(index).is_some_and(|w| w.load(Ordering::Relaxed) != 0)
     }
@@ -85,6 +115,19 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unselected_probes_are_never_answers() {
+        let r = Results::unselected(3);
+        let a = Answer { state: PortState::Open, reason: Reason::SynAck, ttl: 64 };
+        assert!(r.is_answered(0) && !r.is_selected(0) && r.get(0).is_none());
+        assert!(!r.record(0, a), "a reply to a probe of another shard is not recorded");
+        assert!(r.select(1) && !r.select(1));
+        assert!(!r.is_answered(1) && r.is_selected(1));
+        assert!(r.record(1, a));
+        assert_eq!((r.get(1), r.word(1), r.answered()), (Some(a), Some(a.encode()), 1));
+        assert_eq!(r.word(0), None);
+    }
 
     #[test]
     fn first_answer_wins_and_round_trips() {

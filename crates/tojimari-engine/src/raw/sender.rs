@@ -24,6 +24,38 @@ use crate::trace::Tracer;
 /// [`super::io::RX_RETIRE_MS`] milliseconds after its first frame, and the receiver thread may wait a scheduler slice to run.
 const PASS_WAIT_FLOOR: Duration = Duration::from_millis(20);
 
+/// The order of a pass's first tries: the seeded order of the whole (host x port) index space, or the
+/// probes a selection picked (already in the scan's order).
+#[derive(Debug)]
+pub enum FirstPass {
+    Seeded(Permutation),
+    Picks(Vec<u32>),
+}
+
+impl FirstPass {
+    fn len(&self) -> u64 {
+        match self {
+            FirstPass::Seeded(p) => p.len(),
+            FirstPass::Picks(p) => p.len() as u64,
+        }
+    }
+
+    fn get(&self, i: u64) -> usize {
+        match self {
+            FirstPass::Seeded(p) => p.get(i) as usize,
+            FirstPass::Picks(p) => p[i as usize] as usize,
+        }
+    }
+
+    /// `-r`: retries go in order too.
+    fn in_order(&self) -> bool {
+        match self {
+            FirstPass::Seeded(p) => p.is_identity(),
+            FirstPass::Picks(_) => false,
+        }
+    }
+}
+
 /// How a run of passes went.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct PassStats {
@@ -36,7 +68,7 @@ pub struct PassStats {
 /// `order` is over the pass's index space.
 pub fn run_passes(
     pass: &PortPass,
-    order: &Permutation,
+    order: &FirstPass,
     links: &[Link],
     timing: &Timing,
     rate_control: &mut RateControl,
@@ -46,7 +78,7 @@ pub fn run_passes(
     let mut stats = PassStats::default();
     let serial = timing.max_parallelism.is_some_and(|p| p < 8) || !timing.scan_delay.is_zero();
     let workers = if serial { 1 } else { sender_threads() };
-    let total = pass.len() as u64;
+    let total = pass.selected() as u64;
     let mut policy = PassPolicy::new(rate_control, timing, total, Instant::now(), pass.results.answered());
     let mut action = policy.first();
     loop {
@@ -95,7 +127,7 @@ pub fn run_passes(
 /// One pass: every unanswered probe, by `workers` threads sharing `rate`. Returns the probes sent.
 fn send_pass(
     pass: &PortPass,
-    order: &Permutation,
+    order: &FirstPass,
     links: &[Link],
     workers: usize,
     rate: f64,
@@ -121,7 +153,7 @@ fn send_pass(
 #[allow(clippy::too_many_arguments)]
 fn send_share(
     pass: &PortPass,
-    order: &Permutation,
+    order: &FirstPass,
     links: &[Link],
     worker: usize,
     workers: usize,
@@ -162,16 +194,20 @@ fn send_share(
         }
     };
     if pass_no == 0 {
-        // The first pass: every probe, in the seeded order (nothing is answered before it is sent).
+        // The first pass: every probe, in the seeded order, but those a previous run had answered.
         let mut i = worker as u64;
-        while i < order.len() && send(order.get(i) as usize) {
+        while i < order.len() {
+            let index = order.get(i);
+            if !pass.results.is_answered(index) && !send(index) {
+                break;
+            }
             i += workers as u64;
         }
     } else {
         // A retry: the units of hosts' ports in a seeded order (in order with `-r`), only what the retry
         // rule wants.
         let n = pass.retry_units() as u64;
-        let units = if order.is_identity() {
+        let units = if order.in_order() {
             Permutation::identity(n)
         } else {
             Permutation::new(n, u64::from(pass_no) ^ 0x7e72_u64)
@@ -197,14 +233,14 @@ fn send_share(
 /// port-unreachable rate the targets showed).
 pub fn run_slow_passes(
     pass: &PortPass,
-    order: &Permutation,
+    order: &FirstPass,
     links: &[Link],
     rate: f64,
     control: &Control,
 ) -> Result<PassStats, NetError> {
     let mut stats = PassStats::default();
     let stop = AtomicBool::new(false);
-    let mut policy = SlowPassPolicy::new(rate, pass.len() as u64, Instant::now(), pass.results.answered());
+    let mut policy = SlowPassPolicy::new(rate, pass.selected() as u64, Instant::now(), pass.results.answered());
     let mut action = policy.first();
     loop {
         match action {
