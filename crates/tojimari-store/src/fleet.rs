@@ -312,6 +312,12 @@ impl Store {
         let marks = Marks::of(self.backend());
         let done: Result<Committed, sqlx::Error> = self.block_on(async {
             let mut tx = self.write_tx().await?;
+            // One commit per scan at a time: two chunks sharing a host must see each other's rows to merge
+            // them (on PostgreSQL this locks the scan's row until commit; SQLite's write lock does it already).
+            sqlx::query("UPDATE fleet_scans SET chunks = chunks WHERE scan_id = $1")
+                .bind(scan_id)
+                .execute(&mut *tx)
+                .await?;
             let changed = sqlx::query(
                 "UPDATE fleet_chunks SET state = 'done', worker = $1, completions = completions + 1, done_ms = $2, \
                  probes_done = $3, hosts_up = $4, open_ports = $5, checkpoint = NULL \

@@ -34,7 +34,8 @@ fn host(addr: &str, open: &[u16], closed: std::ops::RangeInclusive<u16>) -> Host
 
 fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
     let store = Store::open(db).unwrap();
-    let start = ScanStart { profile: "fleet".into(), started_ms: 1_000, writer_host: "test".into(), ..ScanStart::default() };
+    let start =
+        ScanStart { profile: "fleet".into(), started_ms: 1_000, writer_host: "test".into(), ..ScanStart::default() };
     let scan = store.begin_scan(&start).unwrap();
     let fleet = FleetScan { options: "{}".into(), positions: 3000, chunk_size: 1000, max_rate: Some(900) };
     store.create_fleet(scan, &fleet, &[0..1000, 1000..2000, 2000..3000], 1_000).unwrap();
@@ -44,7 +45,10 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
     assert_eq!(store.chunks_left().unwrap(), 3);
 
     // Worker a takes chunk 0 and saves a checkpoint; b takes it over and gets the checkpoint.
-    assert_eq!(store.claim_chunk(scan.id, 0, "a", 2_000).unwrap(), Claim::Open { range: 0..1000, checkpoint: None, claims: 1 });
+    assert_eq!(
+        store.claim_chunk(scan.id, 0, "a", 2_000).unwrap(),
+        Claim::Open { range: 0..1000, checkpoint: None, claims: 1 }
+    );
     assert!(store.save_checkpoint(scan.id, 0, "a", "{\"cp\":1}", 400, 2_500).unwrap());
     assert_eq!(
         store.claim_chunk(scan.id, 0, "b", 3_000).unwrap(),
@@ -106,7 +110,8 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
 
     // Heartbeats: the live workers are counted by their last beat.
     for (id, at) in [("a", 10_000), ("b", 19_000), ("b", 20_000)] {
-        let beat = WorkerBeat { id: id.into(), host: "h".into(), pid: 1, started_ms: 0, now_ms: at, ..WorkerBeat::default() };
+        let beat =
+            WorkerBeat { id: id.into(), host: "h".into(), pid: 1, started_ms: 0, now_ms: at, ..WorkerBeat::default() };
         store.worker_beat(&beat).unwrap();
     }
     assert_eq!(store.live_workers(15_000).unwrap(), 1);
