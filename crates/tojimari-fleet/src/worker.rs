@@ -200,6 +200,9 @@ pub(crate) struct Core {
     stats: Mutex<Stats>,
     stop: Arc<AtomicBool>,
     started_ms: i64,
+    /// Held while a chunk is scanned and committed: a queue session that failed meanwhile leaves that scan
+    /// running on its own thread, and the next session waits for it, so a worker never runs two at once.
+    busy: Mutex<()>,
 }
 
 impl std::fmt::Debug for Core {
@@ -317,6 +320,7 @@ impl Core {
 
     /// The queue's handler: one chunk, from claim to commit.
     pub(crate) fn run_chunk(&self, scan_id: i64, chunk: u64) -> Result<(), String> {
+        let _busy = self.busy.lock().map_err(|_| "the worker's last chunk failed".to_string())?;
         let id = self.config.id.clone();
         let stopped = || "the worker is stopping".to_string();
         let claim = self.retry("claiming a chunk", |store| store.claim_chunk(scan_id, chunk, &id, now_ms()));
@@ -423,6 +427,7 @@ pub fn run(
         stats: Mutex::default(),
         stop: stop.clone(),
         started_ms: now_ms(),
+        busy: Mutex::new(()),
     });
     core.flush_spool();
     let state_dir = core.config.state_dir.clone();
@@ -449,6 +454,8 @@ pub fn run(
     let mut backoff = Backoff::default();
     while !core.stopped() {
         let ran = rt.block_on(serve(&core));
+        // A chunk still being scanned by the session that ended finishes (and commits) first.
+        drop(core.busy.lock());
         if let Err(e) = ran {
             let wait = backoff.failed();
             (core.notify)(Notice::Waiting { doing: "waiting for chunks", error: e.to_string(), retry_in: wait });
