@@ -178,6 +178,11 @@ pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 pub struct WorkerSummary {
     pub chunks_done: u64,
     pub probes: u64,
+    /// Time spent in the chunk scanner (sending and waiting for answers).
+    pub scanning: Duration,
+    /// From its first claim to its last commit: `busy - scanning` is the queue's share (claims, reading
+    /// the scan, the spool, commits, and the wait for the next job).
+    pub busy: Duration,
 }
 
 /// What the heartbeat reports.
@@ -188,6 +193,9 @@ struct Stats {
     chunks_done: u64,
     probes: u64,
     rate: Option<u64>,
+    scanning: Duration,
+    first_claim: Option<std::time::Instant>,
+    last_commit: Option<std::time::Instant>,
 }
 
 /// The worker's state, shared by the queue's handler, the heartbeat and the main loop.
@@ -305,6 +313,7 @@ impl Core {
             Committed::Now { scan_complete } => {
                 if let Ok(mut st) = self.stats.lock() {
                     st.chunks_done += 1;
+                    st.last_commit = Some(std::time::Instant::now());
                 }
                 (self.notify)(Notice::Committed {
                     scan_id: s.scan_id,
@@ -322,6 +331,9 @@ impl Core {
     pub(crate) fn run_chunk(&self, scan_id: i64, chunk: u64) -> Result<(), String> {
         let _busy = self.busy.lock().map_err(|_| "the worker's last chunk failed".to_string())?;
         let id = self.config.id.clone();
+        if let Ok(mut st) = self.stats.lock() {
+            st.first_claim.get_or_insert_with(std::time::Instant::now);
+        }
         let stopped = || "the worker is stopping".to_string();
         let claim = self.retry("claiming a chunk", |store| store.claim_chunk(scan_id, chunk, &id, now_ms()));
         let (range, checkpoint, claims) = match claim.ok_or_else(stopped)? {
@@ -367,7 +379,12 @@ impl Core {
                 let _ = store.save_checkpoint(scan_id, chunk, &id, &cp.to_text(), cp.probes, now_ms());
             }
         };
-        let outcome = self.scanner.scan(&task, &save)?;
+        let scan_start = std::time::Instant::now();
+        let outcome = self.scanner.scan(&task, &save);
+        if let Ok(mut st) = self.stats.lock() {
+            st.scanning += scan_start.elapsed();
+        }
+        let outcome = outcome?;
         if self.stopped() {
             // Cut short: the checkpoint has what was done; the next worker resumes from it.
             return Err(stopped());
@@ -468,7 +485,11 @@ pub fn run(
     }
     let _ = beats.join();
     let st = core.stats.lock().map(|s| s.clone()).unwrap_or_default();
-    Ok(WorkerSummary { chunks_done: st.chunks_done, probes: st.probes })
+    let busy = match (st.first_claim, st.last_commit) {
+        (Some(first), Some(last)) => last.saturating_duration_since(first),
+        _ => Duration::ZERO,
+    };
+    Ok(WorkerSummary { chunks_done: st.chunks_done, probes: st.probes, scanning: st.scanning, busy })
 }
 
 /// One session with the queue: connect, then run jobs until stopped or the queue fails.
