@@ -86,7 +86,10 @@ pub fn run(args: &ScanArgs, argv: &[String], plan: &ScanPlan, targets: &Targets)
     let size = args.chunk_size.unwrap_or_else(|| chunks::default_size(positions, 3));
     let ranges = match chunks::plan(positions, size) {
         Ok(r) => r,
-        Err(e) => return usage(&UsageError::new(format!("--chunk-size: {e}"), "give a --chunk-size of 4096 or more")),
+        Err(e) => {
+            let hint = format!("give a --chunk-size of at least {}", chunks::MIN_CHUNK);
+            return usage(&UsageError::new(format!("--chunk-size: {e}"), hint));
+        }
     };
     let mut kept = scan_args(argv);
     if let Some(seed) = space.seed()

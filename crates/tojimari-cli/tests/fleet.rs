@@ -10,7 +10,10 @@
 //!   seconds: the workers say so (`warning:`), keep their results in their spool, commit them when it is
 //!   back; nothing is lost.
 //!
-//! Needs root; without it each test says SKIPPED loudly.
+//! - `bad_fleet_input_is_refused`: a fleet without PostgreSQL, a connect or version scan split, a worker with
+//!   a lease of nothing: one `error:` line each, exit status 2, nothing queued.
+//!
+//! The test-bed tests need root; without it they say SKIPPED loudly.
 
 // A test binary: it may say on stderr what it skipped or measured.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -258,4 +261,36 @@ fn fleet_keeps_results_while_postgres_is_down() {
         let left = std::fs::read_dir(scratch.path(&format!("{name}/spool"))).unwrap().count();
         assert_eq!(left, 0, "{name}'s spool");
     }
+}
+
+/// Runs tojimari (outside any namespace: nothing is sent) and returns (exit code, stderr).
+fn refused(args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_fleet_input_is_refused() {
+    let scratch = Scratch::new("tjf-usage");
+    let sqlite = scratch.path("store.db");
+    let pg = "postgres://nobody@127.0.0.1:1/none";
+    for (args, says) in [
+        (vec!["scan", "-sS", "-p", "22", "--db", &sqlite, "--workers", "198.18.0.9"], "needs the store in PostgreSQL"),
+        (vec!["scan", "-sS", "-p", "22", "--no-store", "--workers", "198.18.0.9"], "needs the store in PostgreSQL"),
+        (vec!["scan", "-sT", "-p", "22", "--db", pg, "--workers", "198.18.0.9"], "--workers needs a raw scan"),
+        (vec!["scan", "-sS", "-sV", "-p", "22", "--db", pg, "--workers", "198.18.0.9"], "does not run -sV or -O"),
+        (
+            vec!["scan", "-sS", "-p", "22", "--db", pg, "--workers", "--shard", "1/2", "--seed", "3", "198.18.0.9"],
+            "--shard",
+        ),
+        (vec!["scan", "-sS", "-p", "22", "--db", pg, "--workers", "--chunk-size", "10", "198.18.0.9"], "too small"),
+        (vec!["worker", "--db", &sqlite], "a worker needs the store in PostgreSQL"),
+        (vec!["worker", "--db", pg, "--lease", "0s"], "--lease must be at least 1s"),
+    ] {
+        let (code, stderr) = refused(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+    assert!(!std::path::Path::new(&sqlite).exists(), "nothing was recorded");
 }
