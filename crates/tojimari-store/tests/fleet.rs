@@ -11,11 +11,11 @@ use tojimari_core::report::{HostReport, HostState};
 use tojimari_core::{PortResult, PortState, Protocol, Reason};
 use tojimari_store::{ChunkState, Claim, Committed, FleetScan, ScanStart, ScanStatus, Store, WorkerBeat};
 
-fn host(addr: &str, open: &[u16], closed: std::ops::RangeInclusive<u16>) -> HostReport {
+fn host(addr: &str, open: &[u16], closed: &[u16]) -> HostReport {
     let addr: IpAddr = addr.parse().unwrap();
     let mut ports: Vec<PortResult> =
         open.iter().map(|&p| PortResult::new(Protocol::Tcp, p, PortState::Open, Reason::SynAck)).collect();
-    ports.extend(closed.map(|p| PortResult::new(Protocol::Tcp, p, PortState::Closed, Reason::Reset)));
+    ports.extend(closed.iter().map(|&p| PortResult::new(Protocol::Tcp, p, PortState::Closed, Reason::Reset)));
     HostReport {
         addr,
         hostnames: Vec::new(),
@@ -30,6 +30,11 @@ fn host(addr: &str, open: &[u16], closed: std::ops::RangeInclusive<u16>) -> Host
         timed_out: false,
         os: None,
     }
+}
+
+/// Ports `first..=last`.
+fn ports(first: u16, last: u16) -> Vec<u16> {
+    (first..=last).collect()
 }
 
 fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
@@ -58,24 +63,24 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
 
     // b commits; a's late commit of the same chunk writes nothing, and the chunk is done for a new claim.
     let x = "198.19.0.1";
-    let first = [host(x, &[22], 1..=30)];
+    let first = [host(x, &[22], &ports(1, 30))];
     assert_eq!(
         store.commit_chunk(scan.id, 0, "b", &first, 1000, 4_000).unwrap(),
         Committed::Now { scan_complete: false }
     );
-    let late = [host(x, &[22, 23], 1..=30), host("198.19.0.9", &[80], 1..=1)];
+    let late = [host(x, &[22, 23], &ports(1, 30)), host("198.19.0.9", &[80], &ports(1, 1))];
     assert_eq!(store.commit_chunk(scan.id, 0, "a", &late, 1000, 4_100).unwrap(), Committed::Already);
     assert_eq!(store.claim_chunk(scan.id, 0, "c", 4_200).unwrap(), Claim::Done);
 
     // Chunk 1 has more of host x's ports (listed and folded) and another host.
-    let second = [host(x, &[80], 31..=60), host("198.19.0.2", &[443], 1..=0)];
+    let second = [host(x, &[80], &ports(31, 60)), host("198.19.0.2", &[443], &[])];
     assert_eq!(
         store.commit_chunk(scan.id, 1, "b", &second, 1000, 5_000).unwrap(),
         Committed::Now { scan_complete: false }
     );
 
     // Chunk 2 committed by two workers at once: one writes, the other finds it done.
-    let third = [host("198.19.0.3", &[22], 1..=0)];
+    let third = [host("198.19.0.3", &[22], &[])];
     let outcomes: Vec<Committed> = std::thread::scope(|s| {
         let handles: Vec<_> = ["c", "d"]
             .iter()
