@@ -71,7 +71,7 @@ impl Sink for Collect {
 fn rebuild(task: &ChunkTask) -> Result<(ScanPlan, Targets), String> {
     let mut argv = vec!["tojimari".to_string(), "scan".to_string()];
     argv.extend(task.options.args.iter().cloned());
-    let rewritten = crate::prepass::rewrite(argv.into_iter());
+    let rewritten = crate::prepass::rewrite(argv);
     let cli = Cli::try_parse_from(&rewritten).map_err(|e| format!("the scan's recorded options: {e}"))?;
     let Command::Scan(mut args) = cli.command else {
         return Err("the scan's recorded options are not a scan".into());
