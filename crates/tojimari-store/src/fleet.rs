@@ -8,7 +8,7 @@
 //! are merged into its fold rows, its open-port count recounted and its digest cleared (a host without a
 //! digest is always compared in full).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use sqlx::{Any, Transaction};
@@ -485,20 +485,21 @@ async fn merge_hosts(
         return Ok(());
     }
     // The hosts this scan has already, with their fold rows (read before this chunk's rows go in).
-    let mut known: HashSet<String> = HashSet::new();
+    let mut known: HashMap<String, i64> = HashMap::new();
     let mut folds: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
     for part in rows.chunks(1000) {
         let sql = format!(
-            "SELECT h.addr FROM host_obs o JOIN hosts h ON h.id = o.host_id WHERE o.scan_id = {scan_id} AND h.addr IN {}",
+            "SELECT h.addr, h.id FROM host_obs o JOIN hosts h ON h.id = o.host_id WHERE o.scan_id = {scan_id} \
+             AND h.addr IN {}",
             marks.list(part.len())
         );
-        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
         for r in part {
             query = query.bind(r.addr.as_str());
         }
         known.extend(query.fetch_all(&mut **tx).await?);
     }
-    let merged: Vec<&HostRows> = rows.iter().filter(|r| known.contains(&r.addr)).collect();
+    let merged: Vec<&HostRows> = rows.iter().filter(|r| known.contains_key(&r.addr)).collect();
     for part in merged.chunks(1000) {
         let sql = format!(
             "SELECT h.addr, f.proto, f.state, f.reason, f.ports FROM port_folds f JOIN hosts h ON h.id = f.host_id \
@@ -514,8 +515,8 @@ async fn merge_hosts(
         }
     }
     write_rows(tx, marks, scan_id, rows, seq_of(chunk, 0)).await?;
-    // Hosts seen before: their fold rows are the union of both, their open ports recounted.
-    for r in merged {
+    // Hosts seen before: their fold rows are the union of both (rare: a chunk folds only what it saw)...
+    for r in &merged {
         for f in &r.folds {
             let key = (r.addr.clone(), f.proto.to_string(), f.state.to_string(), f.reason.to_string());
             let Some(before) = folds.get(&key) else { continue };
@@ -523,28 +524,35 @@ async fn merge_hosts(
             ranges.extend(parse_port_ranges(&f.ports));
             merge_ranges(&mut ranges);
             sqlx::query(
-                "UPDATE port_folds SET ports = $1, count = $2 WHERE scan_id = $3 AND proto = $4 AND state = $5 \
-                 AND reason = $6 AND host_id = (SELECT id FROM hosts WHERE addr = $7)",
+                "UPDATE port_folds SET ports = $1, count = $2 WHERE scan_id = $3 AND host_id = $4 AND proto = $5 \
+                 AND state = $6 AND reason = $7",
             )
             .bind(format_port_ranges(&ranges))
             .bind(count_ports(&ranges) as i64)
             .bind(scan_id)
+            .bind(known.get(&r.addr).copied().unwrap_or_default())
             .bind(f.proto)
             .bind(f.state)
             .bind(f.reason)
-            .bind(r.addr.as_str())
             .execute(&mut **tx)
             .await?;
         }
-        sqlx::query(
+    }
+    // ... and their open ports recounted, a thousand hosts per statement (one statement per host made a
+    // commit of a chunk that shares its 65,536 hosts with others take seconds).
+    let ids: Vec<i64> = merged.iter().filter_map(|r| known.get(&r.addr).copied()).collect();
+    for part in ids.chunks(1000) {
+        let sql = format!(
             "UPDATE host_obs SET digest = NULL, open_ports = (SELECT COUNT(*) FROM port_obs p \
              WHERE p.scan_id = host_obs.scan_id AND p.host_id = host_obs.host_id AND p.state = 'open') \
-             WHERE scan_id = $1 AND host_id = (SELECT id FROM hosts WHERE addr = $2)",
-        )
-        .bind(scan_id)
-        .bind(r.addr.as_str())
-        .execute(&mut **tx)
-        .await?;
+             WHERE scan_id = {scan_id} AND host_id IN {}",
+            marks.list(part.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in part {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
