@@ -107,11 +107,12 @@ pub fn run(args: &WorkerArgs) -> ExitCode {
     match tojimari_fleet::worker::run(config, Arc::new(crate::fleet_scan::RawChunks), notify, stop) {
         Ok(summary) => {
             messages::note(format!(
-                "worker {id} stops: {} chunks committed, {} probes sent; {:.3} s scanning of {:.3} s from its first \
-                 claim to its last commit",
+                "worker {id} stops: {} chunks committed, {} probes sent; {:.3} s scanning, {:.3} s committing, of \
+                 {:.3} s from its first claim to its last commit",
                 summary.chunks_done,
                 summary.probes,
                 summary.scanning.as_secs_f64(),
+                summary.committing.as_secs_f64(),
                 summary.busy.as_secs_f64()
             ));
             ExitCode::SUCCESS

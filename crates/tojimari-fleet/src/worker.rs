@@ -180,6 +180,8 @@ pub struct WorkerSummary {
     pub probes: u64,
     /// Time spent in the chunk scanner (sending and waiting for answers).
     pub scanning: Duration,
+    /// Time spent committing chunks (writing their hosts into the store: what any recorded scan pays).
+    pub committing: Duration,
     /// From its first claim to its last commit: `busy - scanning` is the queue's share (claims, reading
     /// the scan, the spool, commits, and the wait for the next job).
     pub busy: Duration,
@@ -194,6 +196,7 @@ struct Stats {
     probes: u64,
     rate: Option<u64>,
     scanning: Duration,
+    committing: Duration,
     first_claim: Option<std::time::Instant>,
     last_commit: Option<std::time::Instant>,
 }
@@ -303,9 +306,14 @@ impl Core {
     /// Commits a spooled chunk and removes it from the spool; false when the worker was stopped first.
     fn commit(&self, s: &Spooled) -> bool {
         let id = self.config.id.clone();
-        let Some(done) = self.retry("committing a chunk", |store| {
+        let started = std::time::Instant::now();
+        let done = self.retry("committing a chunk", |store| {
             store.commit_chunk(s.scan_id, s.chunk, &id, &s.hosts, s.probes, now_ms())
-        }) else {
+        });
+        if let Ok(mut st) = self.stats.lock() {
+            st.committing += started.elapsed();
+        }
+        let Some(done) = done else {
             return false;
         };
         let _ = self.spool.remove(s.scan_id, s.chunk);
@@ -489,7 +497,13 @@ pub fn run(
         (Some(first), Some(last)) => last.saturating_duration_since(first),
         _ => Duration::ZERO,
     };
-    Ok(WorkerSummary { chunks_done: st.chunks_done, probes: st.probes, scanning: st.scanning, busy })
+    Ok(WorkerSummary {
+        chunks_done: st.chunks_done,
+        probes: st.probes,
+        scanning: st.scanning,
+        committing: st.committing,
+        busy,
+    })
 }
 
 /// One session with the queue: connect, then run jobs until stopped or the queue fails.
