@@ -49,6 +49,10 @@
 //! - `web-render`: no packets: 100,000 hosts and a million port observations recorded into a SQLite store,
 //!   then the server time of each page of `tojimari serve` (cold, min and median): see [`web_render`].
 //!
+//! - `fleet`: three `tojimari worker`s coordinated through PostgreSQL beside one machine on the /16 with -Pn,
+//!   the job queue's share of a worker's time by chunk size, a worker's memory across the /15 x 100 ports:
+//!   see [`fleet`].
+//!
 //! Peers that would run for ever are stopped after `--peer-timeout` seconds (default 120; SIGINT, then SIGKILL
 //! 5 s later) and reported so. masscan gets a waker so that it can exit at all on the bed: see [`masscan`].
 
@@ -66,6 +70,7 @@ use crate::engine_notes::{EngineNotes, frames_per_probe, parse_engine_notes, pro
 
 mod campaign;
 mod engine_notes;
+mod fleet;
 mod limit;
 mod masscan;
 mod os;
@@ -129,7 +134,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -173,6 +178,7 @@ fn main() -> ExitCode {
             "store-import" => crate::store_import::store_import(runs),
             "web-check" => crate::web_check::web_check(runs),
             "web-render" => crate::web_render::web_render(runs),
+            "fleet" => crate::fleet::fleet(runs),
             other => Err(format!("unknown scenario {other:?} (try --help)")),
         };
         if let Err(e) = result {

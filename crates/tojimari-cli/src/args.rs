@@ -43,6 +43,10 @@ pub enum Command {
     Import(ImportArgs),
     /// The web UI over the result store: start checks, watch them run, see what is open and what changed.
     Serve(crate::serve::ServeArgs),
+    /// Claim chunks of fleet scans (`scan --workers`) from PostgreSQL, scan them, commit their results.
+    Worker(crate::worker::WorkerArgs),
+    /// Progress of fleet scans, per chunk and per worker.
+    Jobs(crate::jobs::JobsArgs),
     /// Print a shell completion script (bash, zsh or fish) for tojimari to standard output.
     Completions(CompletionsArgs),
     /// Print tojimari's man page (roff) to standard output.
@@ -548,6 +552,13 @@ pub struct ScanArgs {
     /// The result store this scan is recorded into (`--db`, `--no-store`).
     #[command(flatten, next_help_heading = "Result store")]
     pub record: crate::store_plan::RecordArgs,
+    /// Do not scan here: split the scan into chunks held as jobs in the --db PostgreSQL, for `tojimari
+    /// worker`s on any number of machines (docs/fleet.md).
+    #[arg(long, help_heading = "Fleet")]
+    pub workers: bool,
+    /// Probes per chunk with --workers (default: about 262,000, fewer for small scans).
+    #[arg(long = "chunk-size", value_name = "N", requires = "workers", help_heading = "Fleet")]
+    pub chunk_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]

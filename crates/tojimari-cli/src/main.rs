@@ -16,9 +16,12 @@ mod diff_text;
 mod diff_xml;
 mod exit;
 mod export;
+mod fleet_plan;
+mod fleet_scan;
 mod history_cmd;
 mod iflist;
 mod import;
+mod jobs;
 mod list_scan;
 mod lookup;
 mod messages;
@@ -40,6 +43,7 @@ mod shard_list;
 mod store_fallback;
 mod store_plan;
 mod technique;
+mod worker;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,6 +81,8 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(&args),
         Command::Import(args) => import::run(&args, &argv),
         Command::Serve(args) => serve::run(&args),
+        Command::Worker(args) => worker::run(&args),
+        Command::Jobs(args) => jobs::run(&args),
         Command::Completions(args) => data(|out| completions::write_completions(args.shell, out)),
         Command::Man => data(completions::write_man_page),
         Command::Ports(args) => {

@@ -81,6 +81,10 @@ pub fn run_with(args: &ScanArgs, argv: &[String], continuing: Option<crate::resu
             }
         }
     };
+    if args.workers {
+        outputs.discard();
+        return crate::fleet_plan::run(args, argv, &plan, &targets);
+    }
     if plan.debug > 0 {
         eprint!("{}", debug_report(&plan, &targets));
     }
@@ -465,7 +469,7 @@ impl Sink for Unreachable {
 }
 
 /// The engine a plan runs on.
-enum Engine {
+pub(crate) enum Engine {
     Connect(ConnectScan),
     Raw(RawScan),
 }
@@ -502,7 +506,7 @@ pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
 }
 
 /// The engine for `plan`; `resume_at`: the group a resumed raw scan starts at, and its state.
-fn engine_for(
+pub(crate) fn engine_for(
     plan: &ScanPlan,
     max_sockets: usize,
     resume_at: Option<(u64, Option<tojimari_engine::GroupState>)>,
@@ -584,7 +588,7 @@ fn send_preference() -> tojimari_net::SendPreference {
 }
 
 /// XML `scaninfo` and friends: one entry per technique of the run.
-fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
+pub(crate) fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     let mut scans = Vec::new();
     if let Some(scan_type) = plan.techniques.tcp {
         scans.push(ScanInfo { scan_type, proto: Protocol::Tcp, ports: plan.ports.tcp.clone() });

@@ -10,12 +10,16 @@
 //! - [`diff_scans`]: what changed between two scans ([`ScanDiff`], pure), over [`ScanSnapshot`]s that
 //!   [`Store::snapshot`] loads, the pair chosen by [`select_pair`]; [`Store::scan_summaries`] and
 //!   [`Store::host_history`] for `history`.
+//! - The fleet's tables (issue 15): [`Store::create_fleet`], [`Store::claim_chunk`], [`Store::save_checkpoint`],
+//!   [`Store::commit_chunk`] (a chunk's hosts and its completion in one transaction, exactly once),
+//!   [`Store::worker_beat`], [`Store::fleet_chunks`], [`Store::fleet_workers`].
 
 pub mod browse;
 mod diff;
 mod diff_select;
 mod digest;
 mod events;
+mod fleet;
 mod history;
 pub mod import;
 mod port_ranges;
@@ -35,6 +39,7 @@ pub use diff::{
 };
 pub use diff_select::{ScanName, SelectError, parse_scan_ref, resolve_scan, select_pair};
 pub use events::{Event, EventKind, EventRow};
+pub use fleet::{ChunkRow, ChunkState, Claim, Committed, FleetScan, FleetScanRow, WorkerBeat, WorkerRow};
 pub use history::{CurrentState, HostHistory, PortSeen, PortTimeline, ScanSummary, host_timeline, target_matcher};
 pub use port_ranges::{count_ports, format_port_ranges, merge_ranges, parse_port_ranges};
 pub use read::{ReadFailure, ScanRef, StoredScan};

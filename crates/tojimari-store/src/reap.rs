@@ -106,15 +106,20 @@ pub(crate) fn died(recorded: &str, pid: i64, here: &str, probe: &dyn Fn(i64) -> 
     }
 }
 
-/// Marks `interrupted` every `running` scan of `store` whose writer died on this machine; returns how many.
+/// Marks `interrupted` every `running` scan of `store` whose writer died on this machine (not fleet scans,
+/// whose workers finish them); returns how many.
 pub(crate) fn interrupt_dead_writers(store: &Store) -> Result<u64, StoreError> {
     let Some(here) = machine() else { return Ok(0) };
     let (rt, pool) = (&store.rt, &store.pool);
     let running: Vec<(i64, i64, String)> = rt
         .block_on(
-            sqlx::query_as("SELECT id, writer_pid, writer_boot FROM scans WHERE status = $1")
-                .bind(crate::ScanStatus::Running.as_str())
-                .fetch_all(pool),
+            // A fleet scan's planner exits at once; its workers finish it (schema 4's fleet_scans).
+            sqlx::query_as(
+                "SELECT id, writer_pid, writer_boot FROM scans WHERE status = $1 \
+                 AND id NOT IN (SELECT scan_id FROM fleet_scans)",
+            )
+            .bind(crate::ScanStatus::Running.as_str())
+            .fetch_all(pool),
         )
         .map_err(|e| store.query_err("looking for scans whose process died", e))?;
     let mut marked = 0;

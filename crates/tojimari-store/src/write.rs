@@ -373,7 +373,7 @@ impl Marks {
     }
 
     /// `(<mark>, <mark>, ...)` for `count` values.
-    fn list(self, count: usize) -> String {
+    pub(crate) fn list(self, count: usize) -> String {
         let mut sql = String::from("(");
         for i in 1..=count {
             if i > 1 {
@@ -479,7 +479,7 @@ async fn host_ids(
 }
 
 /// Writes the rows of a batch of hosts of scan `scan_id`, the first at place `seq` in the output order.
-async fn write_rows(
+pub(crate) async fn write_rows(
     tx: &mut Transaction<'static, Any>,
     marks: Marks,
     scan_id: i64,

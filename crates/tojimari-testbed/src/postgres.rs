@@ -165,6 +165,30 @@ impl PgServer {
         }
     }
 
+    /// Stops the server (SIGQUIT, as on drop) and keeps its cluster: clients see it gone until
+    /// [`PgServer::restart`]. For tests of a database lost mid-run.
+    pub fn stop(&mut self) {
+        stop(&mut self.child);
+    }
+
+    /// Starts the server again on the same cluster, port and socket, and waits until it accepts
+    /// connections (after [`PgServer::stop`]; a running server is stopped first).
+    pub fn restart(&mut self) -> Result<()> {
+        stop(&mut self.child);
+        self.child = spawn_postgres(&self.bin, &self.dir, &self.dir.join("data"), self.port)?;
+        wait_ready(&mut self.child, &self.bin, &self.dir, self.port).map_err(|why| Error::Server {
+            what: format!(
+                "restart {}: {}",
+                self.bin.join("postgres").display(),
+                match why {
+                    Ready::PortTaken => "its port was taken meanwhile".to_string(),
+                    Ready::Failed(why) => why,
+                }
+            ),
+            log_tail: log_tail(&self.dir),
+        })
+    }
+
     /// The TCP port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
