@@ -84,13 +84,22 @@ pub fn run(args: &ScanArgs, argv: &[String], plan: &ScanPlan, targets: &Targets)
     let hosts = targets.iter().count() as u64;
     let positions = space.total(hosts);
     let size = args.chunk_size.unwrap_or_else(|| chunks::default_size(positions, 3));
-    let ranges = match chunks::plan(positions, size) {
-        Ok(r) => r,
-        Err(e) => {
-            let hint = format!("give a --chunk-size of at least {}", chunks::MIN_CHUNK);
-            return usage(&UsageError::new(format!("--chunk-size: {e}"), hint));
-        }
-    };
+    // Chunks of whole hosts: the probe space's groups are cut to about a chunk each, so that no host's
+    // results are split over chunks (a chunk's commit then only adds hosts, never merges them).
+    let group_hosts = Space::with_group_hosts(
+        &crate::scan::raw_scans(plan).iter().map(|(_, p)| p.len() as u64).collect::<Vec<_>>(),
+        space.seed(),
+        chunks::hosts_per_chunk(size, space.per_host()),
+    )
+    .group_hosts();
+    let ranges =
+        match chunks::plan(positions, size).and_then(|_| chunks::by_hosts(hosts, space.per_host(), group_hosts)) {
+            Ok(r) => r,
+            Err(e) => {
+                let hint = format!("give a --chunk-size of at least {}", chunks::MIN_CHUNK);
+                return usage(&UsageError::new(format!("--chunk-size: {e}"), hint));
+            }
+        };
     let mut kept = scan_args(argv);
     if let Some(seed) = space.seed()
         && !kept.iter().any(|a| a == "--seed" || a.starts_with("--seed="))
@@ -105,6 +114,7 @@ pub fn run(args: &ScanArgs, argv: &[String], plan: &ScanPlan, targets: &Targets)
         seed: space.seed(),
         hosts,
         positions,
+        group_hosts: Some(group_hosts),
     };
     let store = match Store::open(&location) {
         Ok(s) => s,

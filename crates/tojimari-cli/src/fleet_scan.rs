@@ -116,8 +116,12 @@ impl ChunkScanner for RawChunks {
             None => None,
         };
         let start_group = resume.as_ref().map_or(0, |r| r.group);
-        engine.sweep =
-            Sweep { selection: Selection { shard: Shard::WHOLE, range: task.range.clone() }, start_group, prior };
+        engine.sweep = Sweep {
+            selection: Selection { shard: Shard::WHOLE, range: task.range.clone() },
+            start_group,
+            prior,
+            group_hosts: task.options.group_hosts,
+        };
         let found = Arc::new(Mutex::new(Found::default()));
         if let (Some(r), Ok(mut f)) = (&resume, found.lock()) {
             // The hosts of the groups the worker before finished count as found in a group before ours.

@@ -542,6 +542,7 @@ pub(crate) fn engine_for(
                     selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
                     start_group,
                     prior,
+                    group_hosts: None,
                 },
                 None => Sweep {
                     selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },

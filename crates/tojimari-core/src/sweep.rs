@@ -148,6 +148,15 @@ impl Space {
         Space { ports: ports_per_technique.to_vec(), per_host, group: Space::hosts_per_group(per_host), seed }
     }
 
+    /// As [`Space::new`], with groups of `group_hosts` hosts (at least 1, and never more than
+    /// [`Space::hosts_per_group`] allows). A fleet cuts its scan into groups of about a chunk each, so that a
+    /// chunk holds whole hosts.
+    pub fn with_group_hosts(ports_per_technique: &[u64], seed: Option<u64>, group_hosts: u64) -> Space {
+        let mut space = Space::new(ports_per_technique, seed);
+        space.group = group_hosts.clamp(1, space.group);
+        space
+    }
+
     /// Hosts per group when each host has `per_host` probes: as many as keep the group under
     /// [`MAX_GROUP_PROBES`], at least 1 and at most [`MAX_GROUP_HOSTS`]. The engine groups targets by this.
     pub fn hosts_per_group(per_host: u64) -> u64 {
@@ -309,6 +318,21 @@ mod tests {
         }
         let want: Vec<Probe> = sel.positions(0..25).map(|p| space.locate(5, p)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn smaller_groups_keep_the_space_a_bijection() {
+        let space = Space::with_group_hosts(&[3, 2], Some(4), 2);
+        assert_eq!(space.group_hosts(), 2);
+        let mut seen = HashSet::new();
+        for p in 0..space.total(5) {
+            let probe = space.locate(5, p);
+            assert_eq!(probe.host / 2, space.group_of(p), "a group's positions hold its hosts only");
+            assert!(seen.insert(probe));
+            assert_eq!(space.position(5, probe), p);
+        }
+        assert_eq!(seen.len(), 25);
+        assert_eq!(Space::with_group_hosts(&[65_535], None, 1 << 20).group_hosts(), 256, "bounded by memory");
     }
 
     #[test]

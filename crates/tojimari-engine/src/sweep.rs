@@ -18,12 +18,15 @@ pub struct Sweep {
     pub selection: Selection,
     pub start_group: u64,
     pub prior: Option<GroupState>,
+    /// Hosts per group, when smaller than the engine's own choice ([`tojimari_core::sweep::Space::with_group_hosts`]):
+    /// a fleet's chunks are whole groups.
+    pub group_hosts: Option<u64>,
 }
 
 impl Sweep {
     /// Whether this run sends every probe from the start, with nothing to resume (the plain path).
     pub fn is_plain(&self) -> bool {
-        self.selection.is_everything() && self.start_group == 0 && self.prior.is_none()
+        self.selection.is_everything() && self.start_group == 0 && self.prior.is_none() && self.group_hosts.is_none()
     }
 }
 

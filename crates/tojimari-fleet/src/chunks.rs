@@ -52,9 +52,39 @@ pub fn plan(total: u64, size: u64) -> Result<Vec<Range<u64>>, PlanError> {
     Ok((0..chunks).map(|i| i * size..((i + 1) * size).min(total)).collect())
 }
 
+/// Hosts per chunk for chunks of about `size` positions when each host has `per_host` probes: a chunk
+/// holds whole hosts (at least one), so that no host's results are split over chunks.
+pub fn hosts_per_chunk(size: u64, per_host: u64) -> u64 {
+    (size / per_host.max(1)).max(1)
+}
+
+/// The chunks of a scan of `hosts` hosts of `per_host` probes each, `group_hosts` hosts per chunk: the
+/// positions of each group of the probe space, in order.
+pub fn by_hosts(hosts: u64, per_host: u64, group_hosts: u64) -> Result<Vec<Range<u64>>, PlanError> {
+    let total = hosts.saturating_mul(per_host);
+    if total == 0 {
+        return Err(PlanError::Empty);
+    }
+    let group = group_hosts.max(1);
+    let chunks = hosts.div_ceil(group);
+    if chunks > MAX_CHUNKS {
+        return Err(PlanError::TooMany { total, size: group * per_host, chunks });
+    }
+    Ok((0..chunks).map(|g| g * group * per_host..((g + 1) * group).min(hosts) * per_host).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_of_whole_hosts_cover_the_space_once() {
+        assert_eq!(hosts_per_chunk(1000, 20), 50);
+        assert_eq!(hosts_per_chunk(10, 20), 1);
+        let c = by_hosts(105, 20, 50).unwrap();
+        assert_eq!(c, [0..1000, 1000..2000, 2000..2100]);
+        assert_eq!(by_hosts(0, 20, 50), Err(PlanError::Empty));
+    }
 
     #[test]
     fn chunks_cover_the_space_once_in_order() {

@@ -24,6 +24,10 @@ pub struct ScanOptions {
     /// Hosts after exclusions, and positions of the probe space.
     pub hosts: u64,
     pub positions: u64,
+    /// Hosts per group of the probe space (`tojimari_core::sweep::Space::with_group_hosts`): each chunk is
+    /// one group, so no host is in two chunks.
+    #[serde(default)]
+    pub group_hosts: Option<u64>,
 }
 
 /// Why recorded options cannot be used.
@@ -72,6 +76,7 @@ mod tests {
             seed: Some(7),
             hosts: 65536,
             positions: 131072,
+            group_hosts: Some(1000),
         };
         assert_eq!(ScanOptions::from_text(&o.to_text(), "0.1.0").unwrap(), o);
         assert!(matches!(ScanOptions::from_text(&o.to_text(), "0.2.0"), Err(OptionsError::Version { .. })));

@@ -152,7 +152,10 @@ impl RawScan {
             PortOrder::Random { seed } => Some(seed),
             PortOrder::Sequential => None,
         };
-        Space::new(&ports, seed)
+        match self.sweep.group_hosts {
+            Some(group) => Space::with_group_hosts(&ports, seed, group),
+            None => Space::new(&ports, seed),
+        }
     }
 }
 
