@@ -194,11 +194,14 @@ fn send_share(
         }
     };
     if pass_no == 0 {
-        // The first pass: every probe, in the seeded order, but those a previous run had answered.
+        // The first pass: every probe, in the seeded order, but those a previous run had answered (only a
+        // resumed pass has any before it starts: the others skip the lookup, a cache miss per probe on a
+        // large pass).
+        let resumed = pass.results.answered() > 0;
         let mut i = worker as u64;
         while i < order.len() {
             let index = order.get(i);
-            if !pass.results.is_answered(index) && !send(index) {
+            if !(resumed && pass.results.is_answered(index)) && !send(index) {
                 break;
             }
             i += workers as u64;
