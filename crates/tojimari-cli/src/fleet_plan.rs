@@ -115,6 +115,7 @@ pub fn run(args: &ScanArgs, argv: &[String], plan: &ScanPlan, targets: &Targets)
         hosts,
         positions,
         group_hosts: Some(group_hosts),
+        probe_space: Some(crate::resume::space::digest(plan, targets, space.seed())),
     };
     let store = match Store::open(&location) {
         Ok(s) => s,

@@ -101,6 +101,13 @@ fn rebuild(task: &ChunkTask) -> Result<(ScanPlan, Targets), String> {
             task.options.hosts
         ));
     }
+    if let Some(want) = &task.options.probe_space
+        && *want != crate::resume::space::digest(&plan, &targets, space.seed())
+    {
+        return Err("this worker's probe space differs from the scan's (its --excludefile or -iL file reads \
+                    otherwise, or a name resolves elsewhere): refused"
+            .to_string());
+    }
     Ok((plan, targets))
 }
 

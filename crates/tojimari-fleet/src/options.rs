@@ -28,6 +28,10 @@ pub struct ScanOptions {
     /// one group, so no host is in two chunks.
     #[serde(default)]
     pub group_hosts: Option<u64>,
+    /// The digest of the probe space (targets after excludes, ports, techniques, seed), as the planner
+    /// computed it: a worker whose `--excludefile` or `-iL` reads otherwise gets another and refuses the scan.
+    #[serde(default)]
+    pub probe_space: Option<String>,
 }
 
 /// Why recorded options cannot be used.
@@ -77,6 +81,7 @@ mod tests {
             hosts: 65536,
             positions: 131072,
             group_hosts: Some(1000),
+            probe_space: Some("ab12".into()),
         };
         assert_eq!(ScanOptions::from_text(&o.to_text(), "0.1.0").unwrap(), o);
         assert!(matches!(ScanOptions::from_text(&o.to_text(), "0.2.0"), Err(OptionsError::Version { .. })));
