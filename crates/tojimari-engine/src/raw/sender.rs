@@ -201,10 +201,13 @@ fn send_share(
         let mut i = worker as u64;
         while i < order.len() {
             let index = order.get(i);
-            if !(resumed && pass.results.is_answered(index)) && !send(index) {
+            i += workers as u64;
+            if resumed && pass.results.is_answered(index) {
+                continue;
+            }
+            if !send(index) {
                 break;
             }
-            i += workers as u64;
         }
     } else {
         // A retry: the units of hosts' ports in a seeded order (in order with `-r`), only what the retry
