@@ -34,6 +34,9 @@ _tojimari() {
             tojimari,import)
                 cmd="tojimari__subcmd__import"
                 ;;
+            tojimari,jobs)
+                cmd="tojimari__subcmd__jobs"
+                ;;
             tojimari,local)
                 cmd="tojimari__subcmd__local"
                 ;;
@@ -52,6 +55,9 @@ _tojimari() {
             tojimari,watch)
                 cmd="tojimari__subcmd__watch"
                 ;;
+            tojimari,worker)
+                cmd="tojimari__subcmd__worker"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _tojimari() {
 
     case "${cmd}" in
         tojimari)
-            opts="-h -V --help --version scan ports check local watch history diff export import serve completions man"
+            opts="-h -V --help --version scan ports check local watch history diff export import serve worker jobs completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +262,28 @@ _tojimari() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tojimari__subcmd__jobs)
+            opts="-h --db --output-json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tojimari__subcmd__local)
             opts="-y -h --port --stop --yes --grace --store --db --output-json --tcp --udp --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -315,7 +343,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__scan)
-            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --shard --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --allowed-targets --no-progress --debug --packet-trace --iflist --unprivileged --db --no-store --help"
+            opts="-e -6 -n -O -p -F -r -T -v -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --list --connect --syn --udp --fin --null --xmas --ack --window --maimon --udp-full-split --scanflags --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --shard --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --allowed-targets --no-progress --debug --packet-trace --iflist --unprivileged --resume --checkpoint --checkpoint-every --db --no-store --workers --chunk-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,7 +477,23 @@ _tojimari() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --resume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -526,6 +570,36 @@ _tojimari() {
                     return 0
                     ;;
                 --net)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tojimari__subcmd__worker)
+            opts="-v -h --db --state-dir --lease --checkpoint-every --exit-when-done --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -36,6 +36,8 @@ complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "diff" -d 'What ch
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "export" -d 'Write a recorded scan\'s files again (-oN/-oX/-oG/-oJ/-oA), as the scan wrote them'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "import" -d 'Record an nmap, masscan or tojimari result file in the result store as one scan'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "serve" -d 'The web UI over the result store: start checks, watch them run, see what is open and what changed'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "worker" -d 'Claim chunks of fleet scans (`scan --workers`) from PostgreSQL, scan them, commit their results'
+complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "jobs" -d 'Progress of fleet scans, per chunk and per worker'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish) for tojimari to standard output'
 complete -c tojimari -n "__fish_tojimari_needs_command" -f -a "man" -d 'Print tojimari\'s man page (roff) to standard output'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d 'Read targets from FILE (one or more per line, # comments; - for standard input; lines of at most 16 KiB, at most 2 million targets) [-iL]' -r
@@ -70,7 +72,11 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-json -
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l output-all -d 'All formats at once: BASE.nmap, BASE.xml, BASE.gnmap, BASE.jsonl [-oA]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l stats-every -d 'Print a progress line every TIME (e.g. 10s), also when not on a terminal' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l allowed-targets -d 'Refuse every target outside LIST (addresses, CIDR blocks, `local`), after names are resolved: what `tojimari serve` gives the checks it runs' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l resume -d 'Continue the scan paused (Ctrl-C, SIGTERM) or killed whose checkpoint is FILE, with its own options: give no other (docs/resume.md)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checkpoint -d 'Where a raw scan keeps its checkpoint for --resume once it has run --checkpoint-every (default ./tojimari.resume; removed when the scan completes)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checkpoint-every -d 'How often the checkpoint is written (default 5s; also at every group of hosts finished)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l chunk-size -d 'Probes per chunk with --workers (default: about 262,000, fewer for small scans)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-only -d 'Host discovery only, no port scan [-sn]'
@@ -107,6 +113,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l packet-trace 
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l iflist -d 'List this machine\'s interfaces and routes, and exit (no targets needed)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged -d 'Act as without raw-socket privilege: TCP connect scan and connect discovery'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l workers -d 'Do not scan here: split the scan into chunks held as jobs in the --db PostgreSQL, for `tojimari worker`s on any number of machines (docs/fleet.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l exclude -d 'Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`' -r
@@ -174,5 +181,15 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l password-fil
 complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l allow -d 'The targets the page may check: addresses and networks (CIDR), comma-separated; `local` is this machine and its directly connected networks' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -l max-checks -d 'At most N checks run at once; more wait in line' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -l state-dir -d 'Where results wait until committed (default: $XDG_STATE_HOME/tojimari/worker, else ~/.local/state/tojimari/worker)' -r -F
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -l lease -d 'A worker silent this long (no heartbeat) loses its chunk to another (e.g. 60s, 5m)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -l checkpoint-every -d 'Save the chunk\'s progress this often while scanning it' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -l exit-when-done -d 'Stop once no fleet scan has a chunk left'
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -s v -d 'Say each chunk taken and committed'
+complete -c tojimari -n "__fish_tojimari_using_subcommand worker" -s h -l help -d 'Print help'
+complete -c tojimari -n "__fish_tojimari_using_subcommand jobs" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand jobs" -l output-json -d 'JSON to FILE (- for standard output) instead of the text [-oJ]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand jobs" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand man" -s h -l help -d 'Print help'
