@@ -9,6 +9,9 @@
 //! - `fleet_keeps_results_while_postgres_is_down`: PostgreSQL stopped mid-scan and started again after some
 //!   seconds: the workers say so (`warning:`), keep their results in their spool, commit them when it is
 //!   back; nothing is lost.
+//! - `fleet_worker_started_while_postgres_is_down_waits_for_it`: a worker started while PostgreSQL is stopped
+//!   warns, waits, and does the whole scan once it is back, even though the queue lost its jobs meanwhile
+//!   (the store's chunks are the truth; the worker gives a pending chunk its job again).
 //!
 //! - `bad_fleet_input_is_refused`: a fleet without PostgreSQL, a connect or version scan split, a worker with
 //!   a lease of nothing: one `error:` line each, exit status 2, nothing queued.
@@ -261,6 +264,48 @@ fn fleet_keeps_results_while_postgres_is_down() {
         let left = std::fs::read_dir(scratch.path(&format!("{name}/spool"))).unwrap().count();
         assert_eq!(left, 0, "{name}'s spool");
     }
+}
+
+#[test]
+fn fleet_worker_started_while_postgres_is_down_waits_for_it() {
+    let bed = testbed_or_skip!(3);
+    let _listeners = fleet_bed(&bed);
+    let mut pg = PgServer::start().unwrap();
+    pg.create_database("fleet").unwrap();
+    let db = pg.database_socket_url("fleet");
+    let scratch = Scratch::new("tjf-pgstart");
+    let spaces = worker_spaces(&bed);
+    plan(spaces[0], &db, &["--chunk-size", "65536"]);
+    // The queue lost its jobs (a database restored from a backup, or a crash that lost the last commits, as
+    // this test server's, which runs without fsync, can): the chunks are still pending in the store.
+    one(&pg, "DELETE FROM tojimari_jobs._private_jobs");
+    // The database is away when the worker starts: it says so and waits, then does the whole scan.
+    pg.stop();
+    let mut w1 = worker(spaces[0], &db, &scratch, "w1");
+    let until = Instant::now() + Duration::from_secs(30);
+    while !log(&scratch, "w1").contains("warning: the database failed while") {
+        assert!(Instant::now() < until, "no warning: {}", log(&scratch, "w1"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    pg.restart().unwrap();
+    let until = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = w1.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = w1.kill();
+            let _ = w1.wait();
+            let jobs = one(&pg, "SELECT string_agg(chunk || ':' || state, ' ') FROM fleet_chunks");
+            panic!("w1 did not finish; chunks: {jobs}; its log:\n{}", log(&scratch, "w1"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "w1: {}", log(&scratch, "w1"));
+    check_exact(&pg, 65536);
+    let text = log(&scratch, "w1");
+    assert!(text.contains("the database answers again"), "{text}");
 }
 
 /// Runs tojimari (outside any namespace: nothing is sent) and returns (exit code, stderr).

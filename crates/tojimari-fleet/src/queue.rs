@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use graphile_worker::{IntoTaskHandlerResult, JobSpecBuilder, TaskHandler, WorkerContext, WorkerUtils};
+use graphile_worker::{IntoTaskHandlerResult, JobKeyMode, JobSpecBuilder, TaskHandler, WorkerContext, WorkerUtils};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgPoolOptions;
 
@@ -76,13 +76,32 @@ pub fn enqueue(url: &str, scan_id: i64, chunks: u64) -> Result<(), FleetError> {
         migrate(&pool).await?;
         let utils = WorkerUtils::new(pool.clone(), SCHEMA);
         for chunk in 0..chunks {
-            let spec = JobSpecBuilder::new().job_key(job_key(scan_id, chunk)).max_attempts(MAX_ATTEMPTS).build();
-            utils
-                .add_job(ChunkJob { scan_id, chunk }, spec)
-                .await
-                .map_err(|e| FleetError::Queue { doing: "adding a chunk's job", message: e.to_string() })?;
+            add(&utils, scan_id, chunk, JobKeyMode::Replace).await?;
         }
         pool.close().await;
         Ok(())
     })
+}
+
+/// Adds the job of each chunk in `left` (scan id, chunk) that has none in the queue: the store's
+/// `fleet_chunks` is the truth, and a queue that lost jobs (a database restored, or one that lost its last
+/// commits in a crash) would leave those chunks pending with no worker ever given them. A job that exists,
+/// even one being run, is left as it is.
+pub(crate) async fn requeue(pool: &sqlx::PgPool, left: &[(i64, u64)]) -> Result<(), FleetError> {
+    let utils = WorkerUtils::new(pool.clone(), SCHEMA);
+    for &(scan_id, chunk) in left {
+        add(&utils, scan_id, chunk, JobKeyMode::UnsafeDedupe).await?;
+    }
+    Ok(())
+}
+
+/// Adds chunk `chunk`'s job, keyed so that it is one job per chunk; `mode` says what an existing one gets.
+async fn add(utils: &WorkerUtils, scan_id: i64, chunk: u64, mode: JobKeyMode) -> Result<(), FleetError> {
+    let spec =
+        JobSpecBuilder::new().job_key(job_key(scan_id, chunk)).job_key_mode(mode).max_attempts(MAX_ATTEMPTS).build();
+    utils
+        .add_job(ChunkJob { scan_id, chunk }, spec)
+        .await
+        .map(drop)
+        .map_err(|e| FleetError::Queue { doing: "adding a chunk's job", message: e.to_string() })
 }

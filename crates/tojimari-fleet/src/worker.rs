@@ -18,7 +18,7 @@ use tojimari_store::{Claim, Committed, Store, StoreError, WorkerBeat};
 use crate::backoff::Backoff;
 use crate::checkpoint::Checkpoint;
 use crate::options::ScanOptions;
-use crate::queue::{ChunkJob, SCHEMA, connect, migrate};
+use crate::queue::{ChunkJob, SCHEMA, connect, migrate, requeue};
 use crate::spool::{Spool, Spooled};
 use crate::{FleetError, rate};
 
@@ -478,7 +478,9 @@ pub fn run(
         .map_err(|e| FleetError::Queue { doing: "starting its runtime", message: e.to_string() })?;
     let mut backoff = Backoff::default();
     while !core.stopped() {
-        let ran = rt.block_on(serve(&core));
+        // What the store says is left; a database that does not answer fails the session below as well.
+        let left = core.store().and_then(|store| store.chunks_not_done()).unwrap_or_default();
+        let ran = rt.block_on(serve(&core, &left, backoff.failures()));
         // A chunk still being scanned by the session that ended finishes (and commits) first.
         drop(core.busy.lock());
         if let Err(e) = ran {
@@ -506,10 +508,15 @@ pub fn run(
     })
 }
 
-/// One session with the queue: connect, then run jobs until stopped or the queue fails.
-async fn serve(core: &Arc<Core>) -> Result<(), FleetError> {
+/// One session with the queue: connect, give every chunk in `left` its job if the queue lost it, then run
+/// jobs until stopped or the queue fails; `failures`: the sessions that failed before this one.
+async fn serve(core: &Arc<Core>, left: &[(i64, u64)], failures: u32) -> Result<(), FleetError> {
     let pool = connect(&core.config.db, 4).await?;
     migrate(&pool).await?;
+    requeue(&pool, left).await?;
+    if failures > 0 {
+        (core.notify)(Notice::Back { doing: "waiting for chunks", failures });
+    }
     let lease = core.config.lease;
     let worker = WorkerOptions::default()
         .concurrency(1)

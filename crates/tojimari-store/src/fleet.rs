@@ -451,6 +451,16 @@ impl Store {
         n.map(to_u64).map_err(|e| self.query_err("counting chunks left", e))
     }
 
+    /// The chunks of every fleet scan not done yet, as (scan id, chunk), in order.
+    pub fn chunks_not_done(&self) -> Result<Vec<(i64, u64)>, StoreError> {
+        let rows: Result<Vec<(i64, i64)>, sqlx::Error> = self.block_on(
+            sqlx::query_as("SELECT scan_id, chunk FROM fleet_chunks WHERE state <> 'done' ORDER BY scan_id, chunk")
+                .fetch_all(self.pool()),
+        );
+        let rows = rows.map_err(|e| self.query_err("listing chunks left", e))?;
+        Ok(rows.into_iter().map(|(scan, chunk)| (scan, to_u64(chunk))).collect())
+    }
+
     /// How many workers beat at or after `since_ms`.
     pub fn live_workers(&self, since_ms: i64) -> Result<u64, StoreError> {
         let n: Result<i64, sqlx::Error> = self.block_on(

@@ -48,6 +48,7 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
     assert_eq!((row.scan, row.fleet.clone(), row.chunks), (scan, fleet, 3));
     assert_eq!(store.fleet_scans().unwrap().len(), 1);
     assert_eq!(store.chunks_left().unwrap(), 3);
+    assert_eq!(store.chunks_not_done().unwrap(), vec![(scan.id, 0), (scan.id, 1), (scan.id, 2)]);
 
     // Worker a takes chunk 0 and saves a checkpoint; b takes it over and gets the checkpoint.
     assert_eq!(
@@ -72,6 +73,8 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
     assert_eq!(store.commit_chunk(scan.id, 0, "a", &late, 1000, 4_100).unwrap(), Committed::Already);
     assert_eq!(store.claim_chunk(scan.id, 0, "c", 4_200).unwrap(), Claim::Done);
 
+    assert_eq!(store.chunks_not_done().unwrap(), vec![(scan.id, 1), (scan.id, 2)]);
+
     // Chunk 1 has more of host x's ports (listed and folded) and another host.
     let second = [host(x, &[80], &ports(31, 60)), host("198.19.0.2", &[443], &[])];
     assert_eq!(
@@ -94,6 +97,7 @@ fn fleet_chunks_commit_once_and_merge_hosts(db: &str) {
     assert_eq!(outcomes.iter().filter(|o| **o == Committed::Already).count(), 1, "{outcomes:?}");
     assert!(outcomes.contains(&Committed::Now { scan_complete: true }), "{outcomes:?}");
     assert_eq!(store.chunks_left().unwrap(), 0);
+    assert!(store.chunks_not_done().unwrap().is_empty());
 
     let chunks = store.fleet_chunks(scan.id).unwrap();
     assert!(chunks.iter().all(|c| c.state == ChunkState::Done && c.completions == 1), "{chunks:?}");
