@@ -114,7 +114,7 @@ fn rebuild(task: &ChunkTask) -> Result<(ScanPlan, Targets), String> {
 impl ChunkScanner for RawChunks {
     fn scan(&self, task: &ChunkTask, save: &(dyn Fn(&Checkpoint) + Sync)) -> Result<ChunkOutcome, String> {
         let (plan, targets) = rebuild(task)?;
-        let Engine::Raw(mut engine) = crate::scan::engine_for(&plan, 0, None) else {
+        let Engine::Raw(mut engine) = crate::scan::engine_for(&plan, 0, None, Default::default()) else {
             return Err("a fleet scan runs on the raw engine".into());
         };
         let resume = task.resume.clone();

@@ -299,7 +299,16 @@ pub fn execute_with(
     let resume_at = resumable
         .as_ref()
         .map(|r| (r.start_group, r.prior.as_deref().and_then(|b| tojimari_engine::GroupState::from_bytes(b).ok())));
-    let engine = engine_for(plan, budget.max_sockets, resume_at);
+    // A resumed connect scan skips the hosts the journal has (the raw engine counts groups instead).
+    let finished = match resumable.as_ref().filter(|_| !plan.techniques.needs_raw()).map(|r| r.finished_hosts()) {
+        None => Default::default(),
+        Some(Ok(finished)) => finished,
+        Some(Err(e)) => {
+            messages::error(format!("cannot read the results journal of the paused scan: {e}"));
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let engine = engine_for(plan, budget.max_sockets, resume_at, finished);
     let scans = scan_infos(plan);
     let start = resumable.as_ref().map_or_else(SystemTime::now, |r| r.started);
     let started = Instant::now();
@@ -505,11 +514,13 @@ pub fn space_of(scans: &[(ScanType, PortSet)], plan: &ScanPlan) -> Space {
     Space::new(&ports, seed)
 }
 
-/// The engine for `plan`; `resume_at`: the group a resumed raw scan starts at, and its state.
+/// The engine for `plan`; `resume_at`: the group a resumed raw scan starts at, and its state; `finished`:
+/// the hosts a resumed connect scan skips.
 pub(crate) fn engine_for(
     plan: &ScanPlan,
     max_sockets: usize,
     resume_at: Option<(u64, Option<tojimari_engine::GroupState>)>,
+    finished: tojimari_engine::connect::Finished,
 ) -> Engine {
     let raw_ping = plan.ping_only && plan.raw_allowed;
     let trace = if plan.packet_trace {
@@ -561,6 +572,7 @@ pub(crate) fn engine_for(
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
         selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
+        finished,
     })
 }
 

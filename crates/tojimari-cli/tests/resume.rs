@@ -6,6 +6,7 @@
 //! - Stopped ten times at random moments (SIGINT and SIGKILL in turn) and resumed each time until done, the
 //!   scan's outputs give every host and port the state one uninterrupted scan gives and the bed was set up
 //!   to answer, each host once in every format.
+//! - A connect scan (-sT) of a /22 stopped three times and resumed: the ground truth, each host once.
 //! - Recorded in a result store while killed and resumed, it stays one scan there, each host once.
 //! - Checkpoints edited, cut short, of another format or version, given with other options, whose probe
 //!   space changed (the -iL file), or whose journal is short or changed are refused, exit status 2.
@@ -516,4 +517,59 @@ fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
         sql("SELECT port, state, COUNT(*), COUNT(DISTINCT host_id) FROM port_obs GROUP BY port, state ORDER BY port"),
         format!("79|closed|{hosts}|{hosts}\n80|open|{hosts}|{hosts}")
     );
+}
+
+#[test]
+fn a_connect_scan_stopped_three_times_and_resumed_gives_the_ground_truth() {
+    const NET: &str = "198.19.0.0/22";
+    const NET_HOSTS: usize = 1024;
+    let bed = tojimari_testbed::testbed_or_skip!(1);
+    let _listeners = target_for(&bed, &[NET]);
+    let dir = Scratch::new("tjr-connect");
+    // A connect scan reads a refused connection, not a reset.
+    let truth: BTreeMap<_, _> = truth(&[(std::net::Ipv4Addr::new(198, 19, 0, 0), NET_HOSTS as u32)], 1..=100)
+        .into_iter()
+        .map(|(k, (state, reason))| {
+            (k, (state.clone(), if state == "closed" { "conn-refused".into() } else { reason }))
+        })
+        .collect();
+    let checkpoint = dir.path("scan.resume");
+    let first: Vec<String> = [
+        "-sT",
+        "-Pn",
+        "-n",
+        "-p",
+        "1-100",
+        "--max-rate",
+        "5000",
+        "--no-progress",
+        NET,
+        "--no-store",
+        "-oA",
+        &dir.path("cut"),
+        "--checkpoint",
+        &checkpoint,
+        "--checkpoint-every",
+        "1s",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The engine scans 256 hosts' ports at once: the first of them are finished about 9 s into a run at this
+    // rate (the filtered ports' tries take their time). Stopped later than that, each checkpoint counts
+    // finished hosts, which the next run skips.
+    let mut moments = Moments::new();
+    let mut counted = Vec::new();
+    let cp = checkpoint.clone();
+    stop_and_resume_while(&bed, first, &checkpoint, &dir, |run| {
+        counted.push(groups_done(&cp).unwrap_or(0));
+        (run < 3).then(|| after(moments.next(13_000, 15_000)))
+    });
+    // groups_done of a connect scan: the hosts finished.
+    assert!(counted.windows(2).all(|w| w[0] <= w[1]), "{counted:?}");
+    assert!(counted.last().is_some_and(|&n| n > 0), "no run counted a finished host: {counted:?}");
+    eprintln!("hosts counted finished before each run: {counted:?}");
+    let resumed = states_of(&dir.path("cut.jsonl"), NET_HOSTS);
+    assert_eq!(resumed.len(), NET_HOSTS * 100);
+    assert_eq!(resumed, truth, "the resumed connect scan against the ground truth");
+    hosts_once(&dir, "cut", NET_HOSTS);
 }

@@ -1,6 +1,6 @@
 //! Pausing and resuming a scan (`tojimari scan --resume FILE`, docs/resume.md).
 //!
-//! A raw-engine scan that runs longer than `--checkpoint-every` (5 s) keeps a checkpoint at `--checkpoint FILE`
+//! A port scan (raw or connect) that runs longer than `--checkpoint-every` (5 s) keeps a checkpoint at `--checkpoint FILE`
 //! (`./tojimari.resume`): written atomically at every group boundary and at least once per interval, and on
 //! Ctrl-C or SIGTERM, when its path is printed; removed when the scan completes. Beside it, `FILE.hosts`
 //! journals the finished groups' hosts. `--resume FILE` plans the scan again from the arguments the checkpoint
@@ -187,10 +187,9 @@ pub struct Resumable {
     store: Option<crate::record::Continuing>,
 }
 
-/// Whether a plan's scan can be paused and resumed: raw-engine port scans (the connect engine and `-sn`
-/// have no groups to count).
+/// Whether a plan's scan can be paused and resumed: port scans, raw or connect (`-sn` and `-sL` are not).
 fn resumable(plan: &ScanPlan) -> bool {
-    plan.techniques.needs_raw() && !plan.list_only && !plan.ping_only
+    !plan.list_only && !plan.ping_only
 }
 
 impl Resumable {
@@ -286,6 +285,19 @@ impl Resumable {
             replay: Some((journal_path, point.journal)),
             store,
         })
+    }
+
+    /// The hosts the paused run finished, each with how many times (a connect scan skips them): the
+    /// journal's kept part, which was checked against the checkpoint when it was read.
+    pub fn finished_hosts(&self) -> std::io::Result<tojimari_engine::connect::Finished> {
+        let mut finished = tojimari_engine::connect::Finished::new();
+        if let Some((journal, mark)) = &self.replay {
+            journal::read_hosts(journal, mark.bytes, &mut |host| {
+                *finished.entry(host.addr).or_insert(0) += 1;
+                Ok(())
+            })?;
+        }
+        Ok(finished)
     }
 
     /// The store records into the scan the paused run began, and the checkpoint learns the scan's number.

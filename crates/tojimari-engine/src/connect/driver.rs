@@ -156,6 +156,7 @@ impl Driver<'_> {
                     self.names.retain(|(h, _)| *h != host);
                     sink.host_done(&report).map_err(EngineError::Output)?;
                 }
+                Action::Boundary { group } => sink.group_done(group).map_err(EngineError::Output)?,
             }
         }
         Ok(())

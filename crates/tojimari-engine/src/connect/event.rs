@@ -68,4 +68,7 @@ pub enum Action {
     Port { addr: IpAddr, result: PortResult },
     /// A host is done: up, down or timed out, with every port it has.
     HostDone { host: HostId, report: Box<HostReport> },
+    /// Every host reported so far is finished: a resumable run may count them done
+    /// ([`Sink::group_done`](tojimari_core::Sink::group_done) with `group` = hosts reported - 1).
+    Boundary { group: u64 },
 }

@@ -8,6 +8,11 @@
 //! host's own address that the kernel also picked as the source port) is no answer: it is sent again
 //! while that socket is held (see the `probe` module). This host's own addresses are up without a ping.
 //!
+//! A run that may be paused (`--resume`) counts its hosts: at most once a second, when hosts were reported since,
+//! it says that every host reported so far is finished ([`Action::Boundary`], the sink's `group_done` with the
+//! count of hosts reported, minus one); a resumed run skips the hosts its earlier run finished
+//! ([`ConnectScan::finished`]). Hosts finished after the last boundary are scanned again.
+//!
 //! Every decision is made by the [`Scheduler`], a state machine without I/O that takes `now` and events
 //! and returns actions; the `driver` module is the event loop around it (mio, sockets, threads, clock).
 
@@ -72,7 +77,14 @@ pub struct ConnectScan {
     pub trace: crate::trace::Tracer,
     /// The probes of the scan this run sends (`--shard`); see [`tojimari_core::sweep`].
     pub selection: tojimari_core::sweep::Selection,
+    /// Hosts a paused run finished (`--resume`): each address is skipped as many times as it was
+    /// finished, and its results are the earlier run's. Empty for a new scan.
+    pub finished: Finished,
 }
+
+/// Finished hosts, each with how many times its address was finished (a target listed twice is scanned
+/// twice).
+pub type Finished = std::collections::HashMap<std::net::IpAddr, u32>;
 
 /// Counts of a finished run.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]

@@ -41,6 +41,8 @@ pub(super) const SEND_BATCH: usize = 64;
 const DISCOVERY_GROUP: usize = 1024;
 /// How long to wait for a PTR answer after a host's ports are done.
 const PTR_GRACE: Duration = Duration::from_millis(1500);
+/// How often at most a run says that the hosts reported so far are finished ([`Action::Boundary`]).
+const BOUNDARY_EVERY: Duration = Duration::from_secs(1);
 /// The longest the event loop waits without looking again (cancels, name answers, back-offs).
 pub(super) const MAX_WAIT: Duration = Duration::from_millis(50);
 
@@ -78,6 +80,12 @@ pub struct Scheduler<'a> {
     picked: VecDeque<(ScanTarget, Vec<u32>)>,
     /// With a selection: the next group of targets to take.
     next_group: u64,
+    /// Hosts to skip, finished by an earlier run (see [`ConnectScan::finished`]).
+    finished: super::Finished,
+    /// Hosts reported so far; when the last [`Action::Boundary`] was said, and the hosts it counted.
+    reported: u64,
+    boundary_at: Instant,
+    boundary_reported: u64,
 }
 
 impl<'a> Scheduler<'a> {
@@ -113,6 +121,11 @@ impl<'a> Scheduler<'a> {
             actions: VecDeque::new(),
             picked: VecDeque::new(),
             next_group: 0,
+            finished: cfg.finished.clone(),
+            // Boundaries go on counting from the hosts the earlier runs finished.
+            reported: cfg.finished.values().map(|&n| u64::from(n)).sum(),
+            boundary_at: now,
+            boundary_reported: cfg.finished.values().map(|&n| u64::from(n)).sum(),
         }
     }
 
@@ -184,9 +197,20 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// The next target to admit and the order of its first tries. With a selection, targets are taken a
-    /// group at a time (the probe space's groups), and only those with a picked port are admitted.
+    /// The next target to admit and the order of its first tries, past the hosts an earlier run finished.
     fn next_target(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>) -> Option<(ScanTarget, HostOrder)> {
+        loop {
+            let (target, order) = self.next_candidate(targets)?;
+            match self.finished.get_mut(&target.addr) {
+                Some(times) if *times > 0 => *times -= 1,
+                _ => return Some((target, order)),
+            }
+        }
+    }
+
+    /// The next target and the order of its first tries. With a selection, targets are taken a group at a
+    /// time (the probe space's groups), and only those with a picked port are admitted.
+    fn next_candidate(&mut self, targets: &mut dyn Iterator<Item = ScanTarget>) -> Option<(ScanTarget, HostOrder)> {
         let nports = self.cfg.ports.len() as u64;
         if self.cfg.selection.is_everything() {
             let target = targets.next()?;
@@ -245,7 +269,7 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// Host timeouts (`--host-timeout`) and the deadlines of name lookups, at `now`.
+    /// Host timeouts (`--host-timeout`) and the deadlines of name lookups, at `now`; a boundary, when due.
     pub fn check_hosts(&mut self, now: Instant) {
         let host_timeout = self.cfg.timing.host_timeout;
         let mut i = 0;
@@ -268,6 +292,7 @@ impl<'a> Scheduler<'a> {
             }
             i += 1;
         }
+        self.boundary(now);
     }
 
     fn enter_resolving(&mut self, slot: usize, now: Instant) {
@@ -316,7 +341,22 @@ impl<'a> Scheduler<'a> {
         }
         self.progress.hosts_done.fetch_add(1, Ordering::Relaxed);
         self.actions.push_back(Action::HostDone { host: id, report: Box::new(report) });
+        self.reported += 1;
+        self.boundary(now);
         self.promote_waiting(now)
+    }
+
+    /// Says that the hosts reported so far are finished, if some were reported since it was last said and a
+    /// second has passed. Never after an interrupt: a host cut short by one is not finished.
+    fn boundary(&mut self, now: Instant) {
+        if !self.stats.interrupted
+            && self.reported > self.boundary_reported
+            && now.saturating_duration_since(self.boundary_at) >= BOUNDARY_EVERY
+        {
+            self.boundary_at = now;
+            self.boundary_reported = self.reported;
+            self.actions.push_back(Action::Boundary { group: self.reported - 1 });
+        }
     }
 
     /// The run was cancelled at `now`: every flight under way is closed, and every host past discovery

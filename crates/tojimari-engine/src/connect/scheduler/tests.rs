@@ -39,6 +39,7 @@ fn scan(ports: impl IntoIterator<Item = u16>, timing: Timing) -> ConnectScan {
         interface: None,
         trace: Tracer::off(),
         selection: Default::default(),
+        finished: Default::default(),
     }
 }
 
@@ -68,6 +69,8 @@ struct Log {
     hosts: Vec<HostReport>,
     closes: Vec<FlightId>,
     names: Vec<(HostId, IpAddr)>,
+    /// Each boundary said, with the hosts reported by then.
+    boundaries: Vec<(u64, usize)>,
 }
 
 struct Sim<'a> {
@@ -91,6 +94,7 @@ impl<'a> Sim<'a> {
                 Action::ResolveName { host, addr } => self.log.names.push((host, addr)),
                 Action::Port { addr, result } => self.log.ports.push((addr, result)),
                 Action::HostDone { report, .. } => self.log.hosts.push(*report),
+                Action::Boundary { group } => self.log.boundaries.push((group, self.log.hosts.len())),
             }
         }
     }
@@ -452,7 +456,10 @@ fn host_timeout_ends_the_host_with_what_it_has_and_drops_late_answers() {
     let mut expected: Vec<FlightId> = opens[1..9].iter().map(|o| o.flight).collect();
     expected.sort_by_key(|id| id.index());
     assert_eq!(closed, expected, "every socket under way is closed");
-    let Some(Action::HostDone { report, .. }) = actions.last() else { panic!("{actions:?}") };
+    // The host, then (past a second) a boundary: a timed-out host is finished.
+    let [.., Action::HostDone { report, .. }, Action::Boundary { group: 0 }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
     assert!(report.timed_out && !report.complete);
     assert_eq!(report.ports.len(), 1, "only what was answered");
     assert!(s.is_done());
@@ -629,6 +636,8 @@ fn a_host_waits_for_its_name_until_the_grace_period_ends() {
     assert_eq!(report.hostnames[0].name, "two.example");
     // The other never answers: done without a name when the grace period ends.
     s.check_hosts(t0 + Duration::from_millis(1499));
+    // Only a boundary, a second on: the first host is counted finished.
+    assert!(matches!(s.poll_action(), Some(Action::Boundary { group: 0 })));
     assert!(s.poll_action().is_none());
     s.check_hosts(t0 + PTR_GRACE);
     let Some(Action::HostDone { report, .. }) = s.poll_action() else { panic!() };
@@ -723,4 +732,54 @@ fn a_ping_scan_reports_each_host_at_once() {
         .collect();
     assert_eq!(done, [addr(2), addr(3)]);
     assert!(s.is_done());
+}
+
+#[test]
+fn boundaries_count_the_hosts_reported_at_most_once_a_second_and_finished_hosts_are_skipped() {
+    // Each host's one port answers after 300 ms, one host at a time: a host is reported every 300 ms.
+    let timing = Timing { max_parallelism: Some(1), ..Timing::default() };
+    let cfg = scan([80], timing);
+    let progress = Progress::default();
+    let t0 = Instant::now();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    let fate = &mut |_: Instant, _: &Open| Fate::Later(PortState::Open, Reason::SynAck, 300 * MS);
+    sim.run((1..=10).map(target).collect(), fate);
+    assert_eq!(sim.log.hosts.len(), 10);
+    assert!(!sim.log.boundaries.is_empty());
+    let mut last = None;
+    for &(group, reported) in &sim.log.boundaries {
+        // A boundary counts every host reported before it, and they grow.
+        assert_eq!(group + 1, reported as u64, "{:?}", sim.log.boundaries);
+        assert!(last.is_none_or(|l| group > l));
+        last = Some(group);
+    }
+    // 10 hosts over 3 s: about three boundaries, never more than one a second, and the last host counted.
+    assert!((2..=4).contains(&sim.log.boundaries.len()), "{:?}", sim.log.boundaries);
+    assert_eq!(sim.log.boundaries.last().map(|b| b.0), Some(9), "{:?}", sim.log.boundaries);
+
+    // A resumed run skips the hosts the earlier one finished, each as many times as it finished.
+    let mut cfg = scan([80], timing);
+    cfg.finished = [(addr(2), 1), (addr(3), 2)].into_iter().collect();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    let fate = &mut |_: Instant, _: &Open| Fate::AtOnce(PortState::Closed, Reason::ConnRefused, MS);
+    sim.run([1, 2, 3, 2, 3, 3, 4].into_iter().map(target).collect(), fate);
+    let mut scanned: Vec<IpAddr> = sim.log.hosts.iter().map(|h| h.addr).collect();
+    scanned.sort();
+    assert_eq!(scanned, vec![addr(1), addr(2), addr(3), addr(4)]);
+    assert_eq!(sim.s.stats().hosts_total, 4);
+}
+
+#[test]
+fn no_boundary_follows_an_interrupt() {
+    let cfg = scan([80, 81], Timing::default());
+    let progress = Progress::default();
+    let t0 = Instant::now();
+    let mut sim = Sim::new(&cfg, &progress, t0);
+    let fate = &mut |_: Instant, _: &Open| Fate::Lost;
+    let mut targets = (1..=3).map(target);
+    sim.turn(&mut targets, fate);
+    sim.s.interrupt(t0 + Duration::from_secs(5));
+    sim.drain(fate);
+    assert_eq!(sim.log.hosts.len(), 3);
+    assert!(sim.log.boundaries.is_empty(), "{:?}", sim.log.boundaries);
 }
