@@ -10,6 +10,7 @@
 //! - `build_*`: Ethernet II frames carrying our probes ([`build_tcp`], [`build_udp`], [`build_echo`], ...).
 //! - [`parse_frame`] / [`parse_ip`]: received frames into [`Reply`] values; never panics on any input.
 //! - [`classify`]: nmap's port-state semantics for TCP replies, ICMP errors and silence.
+//! - [`shape`]: nmap's evasion options (TTL, data, bad checksums, IP options, fragments, decoys) on a built probe.
 //! - [`payloads`]: UDP probe payloads for well-known services, written from the protocol specifications.
 
 mod build;
@@ -18,6 +19,7 @@ pub mod cookie;
 mod parse;
 pub mod payloads;
 mod reply;
+pub mod shape;
 pub mod tcp;
 mod technique;
 
@@ -27,4 +29,5 @@ pub use build::{
 };
 pub use parse::{frame_ip, parse_frame, parse_ip};
 pub use reply::{Quoted, Reply};
+pub use shape::Shaping;
 pub use technique::Probing;
