@@ -77,6 +77,15 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checkpoint -d
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l checkpoint-every -d 'How often the checkpoint is written (default 5s; also at every group of hosts finished)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l db -d 'The result store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE (password and port may be left out); default: $TOJIMARI_DB, else $XDG_DATA_HOME/tojimari/store.db' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l chunk-size -d 'Probes per chunk with --workers (default: about 262,000, fewer for small scans)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l mtu -d 'Fragment raw probes into fragments of N bytes of payload (a multiple of 8)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s D -d 'Send each probe also from these decoy addresses: ADDR,ADDR,ME,RND,RND:N (ME: where ours goes; RND: a random public address) [-D]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s S -d 'Probes say they come from ADDRESS (answers reach you only if it is yours or passes you; use -e) [-S]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s g -l source-port -d 'Every probe leaves from this source port [-g]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data -d 'Append these bytes (hex: deadbeef, 0xdeadbeef or \\xde\\xad) to TCP probes; UDP probes carry them instead of the port\'s payload' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data-string -d 'As --data, with this text' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data-length -d 'As --data, with N random bytes (at most 1400)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ip-options -d 'IPv4 options: R (record route), T (timestamps), U (timestamps and addresses), L ADDR... (loose source route), S ADDR... (strict), or bytes as \\x07\\x03...' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ttl -d 'IP time-to-live (IPv6 hop limit) of probes, 0-255' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s 6 -d 'Scan IPv6: host names resolve to IPv6 addresses, and IPv4 targets are refused'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-ping -d 'Skip host discovery: treat every host as up [-Pn]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-only -d 'Host discovery only, no port scan [-sn]'
@@ -114,6 +123,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l iflist -d 'Li
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l unprivileged -d 'Act as without raw-socket privilege: TCP connect scan and connect discovery'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d 'Do not record this run in the result store (docs/store-recording.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l workers -d 'Do not scan here: split the scan into chunks held as jobs in the --db PostgreSQL, for `tojimari worker`s on any number of machines (docs/fleet.md)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s f -d 'Fragment raw probes into IPv4 fragments of 8 bytes of payload; -ff: 16 bytes [-f]'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l badsum -d 'Probes with a wrong TCP/UDP checksum: whoever answers did not check it (a firewall, a middlebox)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l exclude -d 'Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`' -r

@@ -559,6 +559,9 @@ pub struct ScanArgs {
     /// Probes per chunk with --workers (default: about 262,000, fewer for small scans).
     #[arg(long = "chunk-size", value_name = "N", requires = "workers", help_heading = "Fleet")]
     pub chunk_size: Option<u64>,
+    /// nmap's firewall/IDS evasion and spoofing options (raw scans; docs/evasion.md).
+    #[command(flatten, next_help_heading = "Firewall/IDS evasion and spoofing")]
+    pub evasion: crate::evasion::EvasionArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod diff_cmd;
 mod diff_jsonl;
 mod diff_text;
 mod diff_xml;
+mod evasion;
 mod exit;
 mod export;
 mod fleet_plan;

@@ -1,8 +1,9 @@
 //! nmap's options that `tojimari scan` does not have (yet): the one table that names them.
 //!
 //! An nmap user types these out of habit. Each is recognised by name and answered with one line (exit
-//! status 2) instead of clap's guess: `error: nmap's -D (decoy scan) is not supported by tojimari yet
-//! (hint: ...)`. Options that take a value consume it, so `-D a,b HOST` never reads `a,b` as a target.
+//! status 2) instead of clap's guess: `error: nmap's --spoof-mac (spoofed MAC address) is not supported by
+//! tojimari yet (hint: ...)`. Options that take a value consume it, so `--spoof-mac 0 HOST` never reads `0` as
+//! a target.
 //! A few options are accepted and ignored because tojimari always behaves the way they ask
 //! ([`Status::AlwaysSo`]).
 //!
@@ -179,18 +180,6 @@ pub const TABLE: &[NmapOption] = &[
     ),
     refused(&["--nsock-engine"], Value, "nmap's I/O engine", None, "tojimari picks its own event loop"),
     // Firewall/IDS evasion and spoofing.
-    refused(&["-f"], Nothing, "fragment packets", EVASION, "send whole packets (the default)"),
-    refused(&["-ff"], Nothing, "fragment packets (16 bytes)", EVASION, "send whole packets (the default)"),
-    refused(&["--mtu"], Value, "fragment size", EVASION, "send whole packets (the default)"),
-    refused(&["-D"], Value, "decoy scan", EVASION, "scan from your own address"),
-    refused(&["-S"], Value, "spoofed source address", EVASION, "-e IFACE chooses the interface and so its address"),
-    refused(
-        &["-g", "--source-port"],
-        Value,
-        "fixed source port",
-        EVASION,
-        "the raw engine uses one source port per run",
-    ),
     refused(
         &["--proxies", "--proxy"],
         Value,
@@ -198,19 +187,7 @@ pub const TABLE: &[NmapOption] = &[
         None,
         "run tojimari on a host that can reach the target",
     ),
-    refused(&["--data"], Value, "custom payload (hex)", EVASION, "probes carry no payload (UDP: the port's own)"),
-    refused(
-        &["--data-string"],
-        Value,
-        "custom payload (text)",
-        EVASION,
-        "probes carry no payload (UDP: the port's own)",
-    ),
-    refused(&["--data-length"], Value, "random payload", EVASION, "probes carry no payload (UDP: the port's own)"),
-    refused(&["--ip-options"], Value, "IP options", EVASION, "probes carry no IP options"),
-    refused(&["--ttl"], Value, "IP time-to-live", EVASION, "probes leave with TTL 64"),
     refused(&["--spoof-mac"], Value, "spoofed MAC address", EVASION, "frames carry the interface's own MAC"),
-    refused(&["--badsum"], Nothing, "bad checksums", EVASION, "probes carry valid checksums"),
     refused(&["--adler32"], Nothing, "SCTP Adler-32 checksums", EVASION, "tojimari has no SCTP scans"),
     // Output.
     refused(&["-oS"], Value, "script kiddie output", None, "use -oN, -oX, -oG or -oJ"),
@@ -396,16 +373,14 @@ mod tests {
     fn refusals_name_the_option_and_consume_values() {
         let e = check_args(&["--traceroute", "198.18.0.2"]).unwrap_err();
         assert_eq!(e.message, "nmap's --traceroute (trace the hop path to each host) is not supported by tojimari yet");
-        let e = check_args(&["-Da,b", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's -D (decoy scan)"), "{}", e.message);
-        let e = check_args(&["--ttl=5", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's --ttl "), "{}", e.message);
+        let e = check_args(&["--spoof-mac", "0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
+        let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --spoof-mac "), "{}", e.message);
         let e = check_args(&["-sSO", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -sO "), "{}", e.message);
         let e = check_args(&["-PY22", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -PY "), "{}", e.message);
-        let e = check_args(&["-ffff", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's -ff "), "{}", e.message);
         let e = check_args(&["-sQ", "198.18.0.2"]).unwrap_err();
         assert!(e.message.contains("unknown scan type -sQ"), "{}", e.message);
     }

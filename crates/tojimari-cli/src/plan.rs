@@ -57,6 +57,8 @@ pub use crate::outputs::Dest;
 /// The checked plan of a `tojimari scan` run.
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
+    /// `-f`, `-D`, `-S`, `-g`, `--data*`, `--ttl`, `--badsum`, `--ip-options` (raw scans).
+    pub evasion: tojimari_engine::raw::Evasion,
     pub target_specs: Vec<TargetSpec>,
     pub exclusions: Exclusions,
     /// Host names in the exclusions, resolved at run time.
@@ -293,6 +295,19 @@ pub fn build(
     if args.udp_full_split && !args.udp {
         return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
     }
+    let evasion = crate::evasion::evasion(&args.evasion, args.ipv6, &mut crate::evasion::random())?;
+    if let Some(first) = args.evasion.given().first()
+        && (!techniques.needs_raw() || ping_only)
+    {
+        return Err(UsageError::new(
+            format!("{first} shapes the raw engine's port probes, and this scan sends none"),
+            if ping_only {
+                "drop -sn, or drop the option"
+            } else {
+                "use a raw scan such as -sS or -sU (root or CAP_NET_RAW)"
+            },
+        ));
+    }
     // Said once everything else is known to be right, so that a usage error stays one line.
     let mut notes = Vec::new();
     let os = crate::os_plan::os_plan(args, &techniques, ping_only, raw_allowed, &mut |n| notes.push(n))?;
@@ -302,6 +317,7 @@ pub fn build(
     }
     notes.into_iter().for_each(&mut *notice);
     Ok(ScanPlan {
+        evasion,
         udp_full_split: args.udp_full_split,
         interface,
         target_specs,

@@ -548,6 +548,7 @@ pub(crate) fn engine_for(
             trace,
             send: send_preference(),
             os: plan.os.clone(),
+            evasion: plan.evasion.clone(),
             sweep: match resume_at {
                 Some((start_group, prior)) => Sweep {
                     selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },

@@ -67,6 +67,7 @@ fn raw(rate: f64, sweep: Sweep) -> RawScan {
         send: SendPreference::Auto,
         os: None,
         sweep,
+        evasion: Default::default(),
     }
 }
 

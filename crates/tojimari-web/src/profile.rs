@@ -49,6 +49,25 @@ const REFUSED: &[&str] = &[
     "--script-args-file",
 ];
 
+/// Options that aim packets or connections at hosts other than the targets, or say they come from another
+/// address: decoys (`-D`), a spoofed source (`-S`), an FTP bounce server (`-b`), an idle-scan zombie (`-sI`).
+/// The allow-list covers targets only, so the page refuses them (docs/web-security.md). Matched with a value
+/// attached too (`-D198.18.0.7`).
+const THIRD_PARTY: &[&str] = &["-D", "-S", "-b"];
+
+/// The refused option `name` is, if it is one: a file or store option, or a third-party one.
+fn refused(name: &str) -> Option<String> {
+    if let Some(r) = REFUSED.iter().find(|r| name == **r || (r.len() == 3 && name.starts_with(**r))) {
+        return Some((*r).to_string());
+    }
+    if let Some(r) = THIRD_PARTY.iter().find(|r| name.starts_with(**r)) {
+        return Some((*r).to_string());
+    }
+    // -sI, alone or among other scan letters (-sSI).
+    let letters = name.strip_prefix("-s").filter(|_| !name.starts_with("--"));
+    letters.filter(|l| l.chars().take_while(char::is_ascii_alphabetic).any(|c| c == 'I')).map(|_| "-sI".to_string())
+}
+
 /// Why the form cannot be run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormError {
@@ -144,8 +163,8 @@ pub fn split_options(options: &str) -> Result<Vec<String>, FormError> {
             return Err(FormError::Refused("--".into()));
         }
         let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
-        if let Some(r) = REFUSED.iter().find(|r| name == **r || (r.len() == 3 && name.starts_with(**r))) {
-            return Err(FormError::Refused((*r).to_string()));
+        if let Some(r) = refused(name) {
+            return Err(FormError::Refused(r));
         }
     }
     Ok(words)
@@ -184,6 +203,18 @@ mod tests {
         {
             assert!(matches!(Profile::from_form("custom", bad), Err(FormError::Refused(_))), "{bad}");
         }
+        for (bad, named) in [
+            ("-sS -D 198.18.0.7,ME", "-D"),
+            ("-D198.18.0.7", "-D"),
+            ("-S 198.18.0.9 -e eth0", "-S"),
+            ("-b anonymous@198.18.0.5", "-b"),
+            ("-sI 198.18.0.6", "-sI"),
+            ("-sSI 198.18.0.6", "-sI"),
+        ] {
+            assert_eq!(Profile::from_form("custom", bad), Err(FormError::Refused(named.into())), "{bad}");
+        }
+        // Shaping that stays between the scanner and its targets is allowed.
+        assert!(Profile::from_form("custom", "-sS -f --ttl 9 -g 53 --data-length 10 --badsum").is_ok());
         assert_eq!(split_options("-p '22"), Err(FormError::Unquoted));
         assert_eq!(split_options(&"x".repeat(3000)), Err(FormError::TooLong));
         assert_eq!(split_targets(" 198.18.0.2, 198.18.0.3\n"), ["198.18.0.2", "198.18.0.3"]);

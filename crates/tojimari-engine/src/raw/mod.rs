@@ -87,6 +87,20 @@ pub struct RawScan {
     pub os: Option<OsScan>,
     /// Which probes of the scan this run sends (a shard, a fleet's chunk), and where a resumed run starts.
     pub sweep: Sweep,
+    /// nmap's evasion options: how port probes look on the wire, and where they say they come from.
+    pub evasion: Evasion,
+}
+
+/// nmap's firewall-evasion and spoofing options for the port probes ([`Evasion::default`] changes nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evasion {
+    /// `--ttl`, `--data*`, `--badsum`, `--ip-options`, `-f`/`--mtu`, `-D`.
+    pub shaping: tojimari_packet::Shaping,
+    /// `-S`: the source address of every probe (of its family); answers reach us only if it is ours or
+    /// its traffic passes us.
+    pub source: Option<IpAddr>,
+    /// `-g`: the source port of every TCP and UDP probe (retries included).
+    pub source_port: Option<u16>,
 }
 
 /// Hosts under OS detection at once (see [`Engine::os_phase`]).
@@ -188,12 +202,14 @@ impl<'a> Engine<'a> {
         };
         let key = CookieKey::random();
         let c = key.cookie(IpAddr::from([0u8; 4]), IpAddr::from([0u8; 4]), 1, 1);
+        let fixed = cfg.evasion.source_port;
         let id = Identity {
             key,
             // Above the usual ephemeral range (32768-60999), so no real connection of ours shares it.
-            tcp_sport: 61000 + (c % 3000) as u16,
-            udp_sport_base: 61000 + ((c >> 16) % 3000) as u16,
+            tcp_sport: fixed.unwrap_or(61000 + (c % 3000) as u16),
+            udp_sport_base: fixed.unwrap_or(61000 + ((c >> 16) % 3000) as u16),
             ttl: 64,
+            fixed_sport: fixed.is_some(),
         };
         Engine {
             cfg,
@@ -224,10 +240,17 @@ impl<'a> Engine<'a> {
             IpAddr::V6(a) => (IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & !((1u128 << 64) - 1))), 64),
         };
         let own = self.own.contains(dst);
+        // `-S`: probes of its family say they come from it.
+        let spoof = |mut r: Route| {
+            if let Some(source) = self.cfg.evasion.source.filter(|s| s.is_ipv4() == r.src.is_ipv4()) {
+                r.src = source;
+            }
+            r
+        };
         if !own && let Some(cached) = self.routes.get(&key) {
             return cached.clone().map(|mut r| {
                 r.dst = dst;
-                r
+                spoof(r)
             });
         }
         let mut r = route_to(dst).map_err(|e| e.to_string());
@@ -239,7 +262,7 @@ impl<'a> Engine<'a> {
         if !own {
             self.routes.insert(key, r.clone());
         }
-        r
+        r.map(spoof)
     }
 
     fn link_for(&mut self, route: &Route) -> Result<u16, EngineError> {
@@ -456,14 +479,18 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let picks = group_plan.picks_of(ti, &up_of);
-            let pass = Arc::new(PortPass::new(
+            let mut pass = PortPass::new(
                 *technique,
                 self.id,
                 hosts.clone(),
                 ports.as_slice(),
                 picks.as_deref(),
                 RttEstimator::new(&self.cfg.timing),
-            ));
+            );
+            if !self.cfg.evasion.shaping.is_plain() {
+                pass.shaping = Some(self.cfg.evasion.shaping.clone());
+            }
+            let pass = Arc::new(pass);
             group_plan.preset(ti, &pass, &up_hosts);
             let order = match picks {
                 Some(picks) => FirstPass::Picks(picks),

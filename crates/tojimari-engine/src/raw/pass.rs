@@ -54,6 +54,8 @@ pub struct Identity {
     /// UDP probes use `udp_sport_base + cookie % UDP_PORT_SPREAD`.
     pub udp_sport_base: u16,
     pub ttl: u8,
+    /// `-g`: every probe leaves from `tcp_sport` (TCP) or `udp_sport_base` (UDP), retries included.
+    pub fixed_sport: bool,
 }
 
 impl Identity {
@@ -86,6 +88,9 @@ impl Identity {
     /// port outside it from a port inside (whose own probe then leaves from inside the window too, never
     /// from the port outside).
     pub fn udp_sport(&self, ours: IpAddr, theirs: IpAddr, their_port: u16) -> u16 {
+        if self.fixed_sport {
+            return self.udp_sport_base;
+        }
         let spread = u32::from(UDP_PORT_SPREAD);
         let offset = their_port.wrapping_sub(self.udp_sport_base);
         let offset = if ours == theirs && u32::from(offset) < spread {
@@ -142,6 +147,8 @@ pub struct PortPass {
     handshake_seen: Vec<AtomicBool>,
     /// The first SYN/ACK of each host that sent one, as the passive OS guess reads it.
     handshakes: Mutex<HashMap<u32, tojimari_osdetect::passive::Handshake>>,
+    /// nmap's evasion options for these probes; `None` sends them as built.
+    pub shaping: Option<tojimari_packet::Shaping>,
 }
 
 impl PortPass {
@@ -204,6 +211,7 @@ impl PortPass {
             rx: RxCounters::default(),
             handshake_seen: (0..hosts_len).map(|_| AtomicBool::new(false)).collect(),
             handshakes: Mutex::new(HashMap::new()),
+            shaping: None,
         }
     }
 
@@ -376,6 +384,9 @@ impl PortPass {
     }
 
     fn tcp_sport(&self) -> u16 {
+        if self.id.fixed_sport {
+            return self.id.tcp_sport;
+        }
         let k = self.pass_no.load(Ordering::Relaxed) as u16 % TCP_PORT_SPREAD;
         self.id.tcp_sport.wrapping_add(k)
     }
@@ -424,7 +435,15 @@ impl PortPass {
                     return None;
                 }
                 let cookie = self.id.key.cookie(dst, src, dport, sport);
-                if !t.reply_matches(cookie, seq, ack, flags) {
+                // Data after the header (`--data*`) is sequence space too: a reset acknowledges it (RFC 9293
+                // 3.10.7.1), while a SYN/ACK acknowledges only the SYN.
+                let data = self.shaping.as_ref().and_then(|s| s.data.as_ref()).map_or(0, |d| d.len() as u32);
+                let matched = t.reply_matches(cookie, seq, ack, flags)
+                    || (data > 0
+                        && flags & tojimari_packet::tcp::RST != 0
+                        && t.tcp_flags() & tojimari_packet::tcp::ACK == 0
+                        && t.reply_matches(cookie.wrapping_add(data), seq, ack, flags));
+                if !matched {
                     return None;
                 }
                 let (state, reason) = classify::tcp_reply(t, flags, window)?;
@@ -510,6 +529,7 @@ mod tests {
             tcp_sport: 61000 + (c % 3000) as u16,
             udp_sport_base: 61000 + ((c >> 16) % 3000) as u16,
             ttl: 64,
+            fixed_sport: false,
         }
     }
 

@@ -182,7 +182,11 @@ fn send_share(
             std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
             now = Instant::now();
         }
-        match outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf, now)) {
+        let pushed = match &pass.shaping {
+            None => outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf, now)),
+            Some(shaping) => shaped(&mut outbox, pass.link_of(index), shaping, &mut |buf| pass.build(index, buf, now)),
+        };
+        match pushed {
             Ok(pushed) => {
                 sent += u64::from(pushed);
                 true
@@ -233,6 +237,40 @@ fn send_share(
         return Err(e);
     }
     Ok(sent)
+}
+
+/// Sends the probe `build` writes through `shaping` on `link`: decoys, fragments and all. Returns whether
+/// our own copy was sent (the probe counts once).
+fn shaped(
+    outbox: &mut Outbox<'_>,
+    link: u16,
+    shaping: &tojimari_packet::Shaping,
+    build: &mut dyn FnMut(&mut [u8]) -> usize,
+) -> Result<bool, NetError> {
+    let mut probe = [0u8; tojimari_packet::MAX_FRAME];
+    let n = build(&mut probe);
+    if n == 0 {
+        return Ok(false);
+    }
+    let mut result = Ok(false);
+    shaping.shape(&probe[..n], &mut |frame, ours| {
+        if result.is_err() {
+            return;
+        }
+        let copy = &mut |buf: &mut [u8]| match buf.get_mut(..frame.len()) {
+            Some(out) => {
+                out.copy_from_slice(frame);
+                frame.len()
+            }
+            None => 0,
+        };
+        match outbox.push(link, copy) {
+            Ok(pushed) if ours => result = Ok(pushed),
+            Ok(_) => {}
+            Err(e) => result = Err(e),
+        }
+    });
+    result
 }
 
 /// `--udp-full-split`: sends the passes [`SlowPassPolicy`] asks for, starting at `rate` (the ICMP
