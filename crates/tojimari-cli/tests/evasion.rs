@@ -13,6 +13,7 @@
 //!   filtered, as nmap says too (an answer would have meant a firewall or middlebox answering).
 //! - `-S` (an address the scanner's namespace also holds) with `-e`: the probes come from it, the answers
 //!   go to it, the states are the truth.
+//! - Host discovery's echo requests to a host behind a router come from the decoys too, with `--ttl`.
 //! - Bad values and options a connect scan cannot honour: one line, exit status 2.
 
 // The shared support module may say on stderr what it skipped.
@@ -112,14 +113,11 @@ fn ones_sum(parts: &[&[u8]]) -> u16 {
     s as u16
 }
 
-/// Runs tojimari with `args` (plus -sS -Pn -n -p PORTS) while tcpdump captures in the target's namespace;
-/// returns the states and the packets the target received.
-fn captured(bed: &TestBed, name: &str, args: &[&str]) -> (BTreeMap<u16, (String, String)>, Vec<Seen>) {
-    let target = bed.target(0);
+/// Runs `run` while tcpdump captures on `ns`'s eth0; returns the IPv4 packets to `to` it saw.
+fn capture(ns: &tojimari_testbed::Netns, name: &str, to: Ipv4Addr, run: impl FnOnce()) -> Vec<Seen> {
     let dir = tojimari_testbed::Scratch::new(&format!("tje-{name}"));
     let pcap = dir.path("probes.pcap");
-    let mut tcpdump = target
-        .ns
+    let mut tcpdump = ns
         .command("tcpdump")
         .args(["-i", "eth0", "-s", "256", "-U", "--immediate-mode", "-w", &pcap, "ip"])
         .stdout(std::process::Stdio::null())
@@ -137,16 +135,27 @@ fn captured(bed: &TestBed, name: &str, args: &[&str]) -> (BTreeMap<u16, (String,
     });
     ready_rx.recv_timeout(Duration::from_secs(10)).expect("tcpdump did not start listening");
     std::thread::sleep(Duration::from_millis(200));
+    run();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = std::process::Command::new("kill").arg(tcpdump.id().to_string()).status();
+    let _ = tcpdump.wait();
+    read_pcap(Path::new(&pcap), to)
+}
+
+/// Runs tojimari with `args` (plus -sS -Pn -n -p PORTS) while tcpdump captures in the target's namespace;
+/// returns the states and the packets the target received.
+fn captured(bed: &TestBed, name: &str, args: &[&str]) -> (BTreeMap<u16, (String, String)>, Vec<Seen>) {
+    let target = bed.target(0);
     let addr = target.v4.to_string();
     let mut all = vec!["-sS", "-Pn", "-n", "-p", PORTS, "--max-retries", "1"];
     all.extend_from_slice(args);
     all.push(&addr);
-    let (ports, _, _) = scan(bed.scanner(), &all);
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = std::process::Command::new("kill").arg(tcpdump.id().to_string()).status();
-    let _ = tcpdump.wait();
-    let states = ports.into_iter().map(|((_, port), v)| (port, v)).collect();
-    (states, read_pcap(Path::new(&pcap), target.v4))
+    let mut states = BTreeMap::new();
+    let seen = capture(&target.ns, name, target.v4, || {
+        let (ports, _, _) = scan(bed.scanner(), &all);
+        states = ports.into_iter().map(|((_, port), v)| (port, v)).collect();
+    });
+    (states, seen)
 }
 
 fn truth() -> BTreeMap<u16, (String, String)> {
@@ -267,4 +276,28 @@ fn bad_values_and_connect_scans_are_refused() {
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with(want) && stderr.trim_end().lines().count() == 1, "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn pings_come_from_the_decoys_too_with_the_ttl_asked() {
+    let bed = testbed_or_skip!(1);
+    // A host one router away: found by pings, not by ARP.
+    let hops = bed.add_routed_hops(1).unwrap();
+    let host = hops.host(1);
+    let _listeners = host.listen_tcp(&[22]).unwrap();
+    let decoy = Ipv4Addr::new(198, 18, 0, 77);
+    let addr = host.v4.to_string();
+    let decoys = format!("{decoy},ME");
+    let mut states = BTreeMap::new();
+    let seen = capture(&host.ns, "ping", host.v4, || {
+        let args = ["-sS", "-PE", "-n", "-p", "22", "-D", &decoys, "--ttl", "40", &addr];
+        let (ports, _, _) = scan(bed.scanner(), &args);
+        states = ports;
+    });
+    assert_eq!(states.get(&(addr.clone(), 22)).map(|v| v.0.as_str()), Some("open"), "{states:?}");
+    let echoes: Vec<&Seen> = seen.iter().filter(|s| s.proto == 1 && s.payload.first() == Some(&8)).collect();
+    let srcs: Vec<Ipv4Addr> = echoes.iter().take(2).map(|s| s.src).collect();
+    assert_eq!(srcs, vec![decoy, tojimari_testbed::SCANNER_V4], "{echoes:?}");
+    // One router on the way: TTL 40 arrives as 39.
+    assert!(echoes.iter().all(|s| s.ttl == 39), "{echoes:?}");
 }

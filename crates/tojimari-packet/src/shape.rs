@@ -52,11 +52,26 @@ impl Shaping {
         *self == Shaping::default()
     }
 
+    /// The part of the shaping host discovery's pings take: TTL and decoys (as nmap's pings do). Data and
+    /// bad checksums would change what a ping's answer means, and fragments what the first hop must do.
+    pub fn for_pings(&self) -> Shaping {
+        Shaping { ttl: self.ttl, decoys: self.decoys.clone(), me_at: self.me_at, ..Shaping::default() }
+    }
+
     /// Sends `frame` (a whole probe frame) through shaping: `out` gets every frame to send, in order, with
     /// `true` for those from our own address. Returns how many frames were given; 0 when `frame` cannot be
-    /// shaped (too short, or options and fragments asked of IPv6), which the caller reports as unsent.
+    /// shaped (shorter than an Ethernet header, or options and fragments asked of IPv6), which the caller
+    /// reports as unsent. A frame that is not an IPv4 or IPv6 packet shaping reads (ARP) goes unchanged.
     pub fn shape(&self, frame: &[u8], out: &mut dyn FnMut(&[u8], bool)) -> usize {
-        let Some(packet) = Packet::parse(frame) else { return 0 };
+        if frame.len() < ETH {
+            return 0;
+        }
+        let Some(packet) = Packet::parse(frame) else {
+            // Not an IP packet we shape (ARP, neighbour discovery's link layer, a header with options already):
+            // it goes as it is.
+            out(frame, true);
+            return 1;
+        };
         if packet.v6 && (!self.ip_options.is_empty() || self.fragment.is_some()) {
             return 0;
         }
@@ -430,8 +445,12 @@ mod tests {
         let f6 = syn("2001:db8::1", "2001:db8::2");
         assert_eq!(Shaping { fragment: Some(8), ..Shaping::default() }.shape(&f6, &mut |_, _| {}), 0);
         assert_eq!(Shaping { ip_options: vec![1], ..Shaping::default() }.shape(&f6, &mut |_, _| {}), 0);
-        for junk in [&[][..], &[0u8; 13], &[0xffu8; 60]] {
+        for junk in [&[][..], &[0u8; 13]] {
             assert_eq!(Shaping { ttl: Some(1), ..Shaping::default() }.shape(junk, &mut |_, _| {}), 0);
         }
+        // Not IP (an ARP request, or bytes of no known type): sent as it is, once, as ours.
+        let arp = [0xffu8; 60];
+        let s = Shaping { ttl: Some(1), decoys: vec!["198.18.0.9".parse().unwrap()], ..Shaping::default() };
+        assert_eq!(frames(&s, &arp), vec![(arp.to_vec(), true)]);
     }
 }

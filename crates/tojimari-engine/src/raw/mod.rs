@@ -713,6 +713,7 @@ impl<'a> Engine<'a> {
         let rate = self.rate.rate();
         let mut bucket = crate::rate::TokenBucket::new(rate, Instant::now());
         let mut outbox = io::Outbox::new(&self.links, 0);
+        let ping_shaping = self.cfg.evasion.shaping.for_pings();
         for _try in 0..2 {
             for index in 0..pass.len() {
                 if self.control.is_cancelled() {
@@ -724,7 +725,11 @@ impl<'a> Engine<'a> {
                 while !bucket.try_take(Instant::now()) {
                     std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
                 }
-                outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf))?;
+                if ping_shaping.is_plain() {
+                    outbox.push(pass.link_of(index), &mut |buf| pass.build(index, buf))?;
+                } else {
+                    sender::shaped(&mut outbox, pass.link_of(index), &ping_shaping, &mut |buf| pass.build(index, buf))?;
+                }
             }
             outbox.flush()?;
             let deadline = Instant::now() + self.cfg.timing.initial_rtt_timeout.min(Duration::from_secs(2));

@@ -241,7 +241,7 @@ fn send_share(
 
 /// Sends the probe `build` writes through `shaping` on `link`: decoys, fragments and all. Returns whether
 /// our own copy was sent (the probe counts once).
-fn shaped(
+pub(super) fn shaped(
     outbox: &mut Outbox<'_>,
     link: u16,
     shaping: &tojimari_packet::Shaping,
