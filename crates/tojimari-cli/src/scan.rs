@@ -326,6 +326,7 @@ pub fn execute_with(
     let result = match &engine {
         Engine::Connect(e) => e.run(&mut targets.iter(), &mut *tee, &control),
         Engine::Raw(e) => e.run(&mut targets.iter(), &mut *tee, &control),
+        Engine::Idle(e) => e.run(&mut targets.iter(), &mut *tee, &control),
     };
     // Version detection still running on the last hosts: finish it (a Ctrl-C cuts it short) before the
     // summary, so that the summary's time and exit cover it.
@@ -366,7 +367,7 @@ pub fn execute_with(
                 "backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
                 budget.soft_limit
             )),
-            Engine::Raw(_) => messages::note(
+            Engine::Raw(_) | Engine::Idle(_) => messages::note(
                 "the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them",
             ),
         }
@@ -472,12 +473,13 @@ impl Sink for Unreachable {
 pub(crate) enum Engine {
     Connect(ConnectScan),
     Raw(RawScan),
+    Idle(tojimari_engine::idle::IdleScan),
 }
 
 /// The raw techniques of `plan`, each with its ports, in the engine's order (the probe space's).
 pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     let mut scans = Vec::new();
-    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
+    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw() && *t != ScanType::Idle) {
         scans.push((t, plan.ports.tcp.clone()));
     }
     if plan.techniques.udp {
@@ -519,6 +521,9 @@ pub(crate) fn engine_for(
     } else {
         Tracer::off()
     };
+    if let Some(idle) = &plan.idle {
+        return Engine::Idle(crate::idle_notes::engine(idle, plan, trace));
+    }
     if plan.techniques.needs_raw() || raw_ping {
         let scans = raw_scans(plan);
         let discovery = if plan.discovery == Discovery::Skip {

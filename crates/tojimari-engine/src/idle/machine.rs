@@ -268,6 +268,8 @@ pub struct Machine {
     splits: HashMap<u32, (u8, bool)>,
     next_split: u32,
     copies: u32,
+    /// The windows measurements took, smoothed.
+    seen_window: Duration,
     wait: Duration,
     measurements: u32,
     since_control: u32,
@@ -306,6 +308,7 @@ impl Machine {
             splits: HashMap::new(),
             next_split: 0,
             copies: 1,
+            seen_window: Duration::ZERO,
             wait: settings.min_wait,
             measurements: 0,
             since_control: 0,
@@ -395,6 +398,7 @@ impl Machine {
         };
         self.measurements += 1;
         let window = now.saturating_duration_since(at);
+        self.seen_window = (self.seen_window * 7 + window) / 8;
         let stale = std::mem::take(&mut self.stale_seen);
         match class.sent_between(before, ip_id) {
             Some(sent) => self.evaluate(test, (sent - 1).saturating_sub(stale), window),
@@ -492,8 +496,11 @@ impl Machine {
     }
 
     /// The window a measurement takes: the wait plus a round trip for the probe.
+    /// With margin: the longest of the planned window and the windows measurements have really taken
+    /// (sending a large group takes time too), times 1.5.
     fn window(&self) -> Duration {
-        self.wait + self.srtt.unwrap_or_default() * 2
+        let planned = self.wait + self.srtt.unwrap_or_default() * 2;
+        planned.max(self.seen_window) * 3 / 2
     }
 
     /// The rise the zombie's own traffic reaches by chance in a measurement's window.
