@@ -30,8 +30,14 @@ pub fn engine(idle: &IdlePlan, plan: &ScanPlan, trace: Tracer) -> IdleScan {
         }
         IdleEvent::Finished { target, outcome } if verbose > 0 => {
             messages::note(format!(
-                "idle scan of {target}: {} measurements, {} zombie probes, zombie background {:.1}/s",
-                outcome.measurements, outcome.probes, outcome.background
+                "idle scan of {target}: {} measurements, {} zombie probes, zombie background {:.1}/s, {} SYNs per \
+                 port, {:.1} ms wait, {} quiet groups measured again",
+                outcome.measurements,
+                outcome.probes,
+                outcome.background,
+                outcome.copies,
+                outcome.wait.as_secs_f64() * 1000.0,
+                outcome.retried
             ));
         }
         IdleEvent::Finished { .. } => {}

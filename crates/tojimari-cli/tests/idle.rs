@@ -38,8 +38,11 @@ fn zombie(bed: &TestBed, policy: IpIdPolicy, chatter: Option<Chatter>) -> Person
     bed.add_persona_chatty(catalog::idle_zombie_with(policy), v4, None, Vec::new(), chatter).unwrap()
 }
 
-/// A run of tojimari in the scanner namespace: (port -> (state, reason), JSON lines, XML, output).
-fn run(bed: &TestBed, args: &[&str]) -> (BTreeMap<u16, (String, String)>, Vec<serde_json::Value>, String, Output) {
+/// port -> (state, reason)
+type States = BTreeMap<u16, (String, String)>;
+
+/// A run of tojimari in the scanner namespace: (states, JSON lines, XML, output).
+fn run(bed: &TestBed, args: &[&str]) -> (States, Vec<serde_json::Value>, String, Output) {
     let scratch = Scratch::new(&unique("tji-idle"));
     let (jsonl, xml) = (scratch.path("out.jsonl"), scratch.path("out.xml"));
     let out = tojimari_in(bed.scanner())

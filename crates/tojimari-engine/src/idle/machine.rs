@@ -56,8 +56,10 @@ const QUIETS_FOR_CLOSED: u8 = 2;
 const LOSSES: u32 = 4;
 /// Most spoofed copies per port: a zombie that needs more is too busy to read.
 pub const MAX_COPIES: u32 = 32;
-/// Most spoofed frames in one measurement.
-const MAX_FRAMES: usize = 1024;
+/// Most spoofed frames in one measurement, at first; halved (down to [`MIN_FRAMES`]) each time a
+/// measurement's window was too long to read.
+const MAX_FRAMES: usize = 512;
+const MIN_FRAMES: usize = 16;
 /// Rises that cannot be explained (more than every port open plus the background), or late answers, in a
 /// row before the zombie is given up.
 const ANOMALIES: u32 = 3;
@@ -201,6 +203,12 @@ pub struct Outcome {
     pub probes: u32,
     /// The smoothed round-trip time of the zombie's answers.
     pub srtt: Option<Duration>,
+    /// Spoofed SYNs per port at the end.
+    pub copies: u32,
+    /// The wait between the spoofed SYNs and the probe at the end.
+    pub wait: Duration,
+    /// Splits that found nothing where their group rose, and quiet groups measured again.
+    pub retried: u32,
 }
 
 /// One measurement: what was sent before the probe that reads it.
@@ -257,7 +265,7 @@ pub struct Machine {
     background: Background,
     work: VecDeque<Test>,
     /// The test whose packets are out, and when its probe goes.
-    current: Option<(Test, Instant)>,
+    current: Option<(Test, Instant, u32)>,
     trusted: BTreeMap<u16, Verdict>,
     unchecked: BTreeMap<u16, Verdict>,
     /// Rises and quiet measurements of single ports.
@@ -268,6 +276,10 @@ pub struct Machine {
     splits: HashMap<u32, (u8, bool)>,
     next_split: u32,
     copies: u32,
+    /// Quiet groups measured again.
+    retried: u32,
+    /// Most spoofed frames per measurement now.
+    frame_budget: usize,
     /// The windows measurements took, smoothed.
     seen_window: Duration,
     wait: Duration,
@@ -309,6 +321,8 @@ impl Machine {
             next_split: 0,
             copies: 1,
             seen_window: Duration::ZERO,
+            retried: 0,
+            frame_budget: MAX_FRAMES,
             wait: settings.min_wait,
             measurements: 0,
             since_control: 0,
@@ -344,7 +358,7 @@ impl Machine {
             }
             return self.send_probe(now, true);
         }
-        if let Some((_, probe_at)) = &self.current {
+        if let Some((_, probe_at, _)) = &self.current {
             if now < *probe_at {
                 return Step::Wait(*probe_at);
             }
@@ -393,15 +407,15 @@ impl Machine {
             self.next_qualify = Some(now + gap);
             return;
         }
-        let (Some((before, at)), Some(class), Some((test, _))) = (previous, self.class, self.current.take()) else {
+        let (Some((before, at)), Some(class), Some((test, _, copies))) = (previous, self.class, self.current.take())
+        else {
             return;
         };
         self.measurements += 1;
         let window = now.saturating_duration_since(at);
-        self.seen_window = (self.seen_window * 7 + window) / 8;
         let stale = std::mem::take(&mut self.stale_seen);
         match class.sent_between(before, ip_id) {
-            Some(sent) => self.evaluate(test, (sent - 1).saturating_sub(stale), window),
+            Some(sent) => self.evaluate(test, (sent - 1).saturating_sub(stale), window, copies),
             None => self.anomaly(test, None),
         }
     }
@@ -420,6 +434,9 @@ impl Machine {
             measurements: self.measurements,
             probes: self.probes,
             srtt: self.srtt,
+            copies: self.copies,
+            wait: self.wait,
+            retried: self.retried,
         }
     }
 
@@ -490,14 +507,14 @@ impl Machine {
         self.next_test(now)
     }
 
-    /// Ports per group: as many as fit [`MAX_FRAMES`] at the current copies, at most the setting.
+    /// Ports per group: as many as fit the frame budget at the current copies, at most the setting.
     fn group_size(&self) -> usize {
-        (MAX_FRAMES / self.copies.max(1) as usize).clamp(1, self.settings.max_group.max(1))
+        (self.frame_budget / self.copies.max(1) as usize).clamp(1, self.settings.max_group.max(1))
     }
 
     /// The window a measurement takes: the wait plus a round trip for the probe.
     /// With margin: the longest of the planned window and the windows measurements have really taken
-    /// (sending a large group takes time too), times 1.5.
+    /// (sending a large group, and the zombie reading the target's answers, take time too), times 1.5.
     fn window(&self) -> Duration {
         let planned = self.wait + self.srtt.unwrap_or_default() * 2;
         planned.max(self.seen_window) * 3 / 2
@@ -544,7 +561,7 @@ impl Machine {
             Test::Check { .. } => Some(Out::FromTarget { count: CHECK_COUNT }),
             Test::Control => None,
         };
-        self.current = Some((test, probe_at));
+        self.current = Some((test, probe_at, self.copies));
         match out {
             Some(out) => Step::Send(out),
             None => Step::Wait(probe_at),
@@ -552,9 +569,34 @@ impl Machine {
     }
 
     /// Reads a measurement: `extra` packets beyond the probe's answer in `window`.
-    fn evaluate(&mut self, test: Test, extra: u32, window: Duration) {
+    fn evaluate(&mut self, test: Test, extra: u32, window: Duration, copies: u32) {
         let limit = self.limit(window);
-        let copies = self.copies;
+        if matches!(test, Test::Group { .. } | Test::Confirm(_)) {
+            // The windows of the measurements that send packets, which sending and the target's answers
+            // make longer than a control's: the copies are sized on them.
+            self.seen_window = if self.seen_window.is_zero() { window } else { (self.seen_window * 3 + window) / 4 };
+            if limit >= copies {
+                // The window was so long that the background could hide an open port's rise: the
+                // measurement says nothing. Fewer frames per measurement (a shorter window), more copies,
+                // and again.
+                self.frame_budget = (self.frame_budget / 2).max(MIN_FRAMES);
+                let _ = self.retune();
+                let group = self.group_size();
+                match test {
+                    Test::Group { ports, split } if ports.len() > group => {
+                        for chunk in ports.chunks(group).rev() {
+                            self.work.push_front(Test::Group { ports: chunk.to_vec(), split: None });
+                        }
+                        if let Some(parent) = split {
+                            // Its children are new groups now: the split is no longer waited for.
+                            self.splits.remove(&parent);
+                        }
+                    }
+                    other => self.work.push_front(other),
+                }
+                return;
+            }
+        }
         match test {
             Test::Control => {
                 // A jump no background explains: the counter is no longer what it was.
@@ -672,6 +714,7 @@ impl Machine {
     /// The last quiet groups measured again.
     fn requeue_recent(&mut self) {
         for ports in std::mem::take(&mut self.recent) {
+            self.retried += 1;
             for p in &ports {
                 self.unchecked.remove(p);
             }
