@@ -1,5 +1,5 @@
 //! The idle scan of one target as a state machine: time and the zombie's answers go in, what to send comes
-//! out ([`Machine::poll`], [`Machine::on_answer`]). No sockets, no clock: the edge ([`super::edge`]) does
+//! out ([`Machine::poll`], [`Machine::on_answer`]). No sockets, no clock: the edge (`edge.rs`) does
 //! the I/O.
 //!
 //! 1. **Qualify**: probe the zombie [`QUALIFY_PROBES`] times, [`QUALIFY_GAP`] apart, then
