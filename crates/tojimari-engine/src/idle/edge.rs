@@ -170,6 +170,9 @@ impl IdleScan {
                 }
             }
         }
+        if control.is_cancelled() {
+            m.stop();
+        }
         Ok(m.outcome())
     }
 }

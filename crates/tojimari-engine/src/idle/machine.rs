@@ -278,6 +278,8 @@ pub struct Machine {
     copies: u32,
     /// Quiet groups measured again.
     retried: u32,
+    /// Stopped early by [`Machine::stop`].
+    stopped: bool,
     /// Most spoofed frames per measurement now.
     frame_budget: usize,
     /// The windows measurements took, smoothed.
@@ -322,6 +324,7 @@ impl Machine {
             copies: 1,
             seen_window: Duration::ZERO,
             retried: 0,
+            stopped: false,
             frame_budget: MAX_FRAMES,
             wait: settings.min_wait,
             measurements: 0,
@@ -420,10 +423,16 @@ impl Machine {
         }
     }
 
-    /// The outcome, once [`Step::Done`].
+    /// Stops the scan early (the user interrupted it): the outcome keeps only checked results.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        self.phase = Phase::Done;
+    }
+
+    /// The outcome, once [`Step::Done`] (or after [`Machine::stop`]).
     pub fn outcome(&self) -> Outcome {
         let mut ports: BTreeMap<u16, Verdict> = self.trusted.clone();
-        if self.failure.is_none() {
+        if self.failure.is_none() && !self.stopped {
             ports.extend(self.unchecked.iter().map(|(p, v)| (*p, *v)));
         }
         Outcome {

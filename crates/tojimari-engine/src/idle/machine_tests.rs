@@ -426,3 +426,26 @@ fn a_slow_zombie_whose_answers_come_after_the_probe_is_retried() {
     assert_eq!(o.failure, None);
     assert_eq!(opens(&o), [53], "{o:?}");
 }
+
+#[test]
+fn a_stopped_scan_keeps_only_checked_results() {
+    let mut sim = Sim::new(World::new(Policy::Incremental, &[5, 700]));
+    let mut m = Machine::new(ports(1000), Settings::default(), sim.now);
+    // Run until some results wait for their check, then stop.
+    for _ in 0..10_000 {
+        if !m.unchecked.is_empty() && !m.trusted.is_empty() {
+            break;
+        }
+        match m.poll(sim.now) {
+            Step::Send(out) => sim.send(out),
+            Step::Wait(until) => sim.advance(until, &mut m),
+            Step::Done => break,
+        }
+    }
+    assert!(!m.unchecked.is_empty(), "results wait for a check");
+    m.stop();
+    assert_eq!(m.poll(sim.now), Step::Done);
+    let o = m.outcome();
+    assert_eq!(o.ports.len(), m.trusted.len());
+    assert!(o.ports.iter().all(|(p, _)| !m.unchecked.contains_key(p)));
+}
