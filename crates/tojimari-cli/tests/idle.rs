@@ -153,7 +153,7 @@ fn a_chatty_zombie_never_invents_an_open_port() {
     assert!(stderr(&out).contains("packets per second of its own"), "{}", stderr(&out));
 }
 
-/// Starts an idle scan of every port, lets it run for `after`, then `change`s the zombie; the scan must end
+/// Starts an idle scan of every port (some 2 s at least), lets it run for 0.8 s, then `change`s the zombie; the scan must end
 /// in error, and keep only results that are true.
 fn zombie_changes_mid_scan(change: impl FnOnce(&TestBed, PersonaHost) -> Option<PersonaHost>) {
     let bed = testbed_or_skip!(1);
@@ -169,7 +169,7 @@ fn zombie_changes_mid_scan(change: impl FnOnce(&TestBed, PersonaHost) -> Option<
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(800));
     let _replacement = change(&bed, z);
     let out = child.wait_with_output().unwrap();
     let err = stderr(&out);
