@@ -200,3 +200,27 @@ fn a_zombie_whose_ip_ids_turn_random_mid_scan_is_reported() {
         Some(bed.add_persona(catalog::idle_zombie_with(IpIdPolicy::Random), v4, None).unwrap())
     });
 }
+
+#[test]
+fn bad_zombies_and_combinations_are_usage_errors() {
+    let bed = testbed_or_skip!(1);
+    let addr = bed.target(0).v4.to_string();
+    for (args, says) in [
+        (vec!["-sI", "2001:db8::1"], "is an IPv6 address"),
+        (vec!["-sI", "198.18.0.200:http"], "is not a port number"),
+        (vec!["-sI", "198.18.0.200", "-sU"], "-sI cannot be combined with -sU"),
+        (vec!["-sI", "198.18.0.200", "-sS"], "contradict each other"),
+        (vec!["-sI", "198.18.0.200", "-O"], "-sI cannot be combined with -O"),
+    ] {
+        let out = tojimari_in(bed.scanner()).args(&args).args(["-p", "80", &addr]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: a hint follows: {err}");
+    }
+    // An IPv6 target: the engine says why, before sending anything.
+    let v6 = bed.target(0).v6.to_string();
+    let out = tojimari_in(bed.scanner()).args(["-sI", "198.18.0.200", "-Pn", "-p", "80", &v6]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is an IPv6 target"), "{}", stderr(&out));
+}
