@@ -69,6 +69,7 @@ pub fn conflicts(args: &ScanArgs) -> Result<(), UsageError> {
         (args.os_detect, "-O"),
         (args.shard.is_some(), "--shard"),
         (args.checkpoint.is_some(), "--checkpoint"),
+        (args.workers, "--workers"),
     ]
     .into_iter()
     .find_map(|(on, name)| on.then_some(name));

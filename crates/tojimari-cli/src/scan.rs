@@ -203,6 +203,11 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         let mut parts = Vec::new();
         match plan.techniques.tcp {
             Some(ScanType::Connect) => parts.push("TCP connect (connect engine)".to_string()),
+            Some(ScanType::Idle) => {
+                let (zombie, port) = plan.idle.as_ref().map_or((None, 0), |i| (Some(i.zombie), i.probe_port));
+                let zombie = zombie.map_or_else(|| "-".to_string(), |z| z.to_string());
+                parts.push(format!("IdleScan through zombie {zombie}:{port} (idle engine)"));
+            }
             Some(tech) => parts.push(format!("{} (raw engine)", tech.display_name())),
             None => {}
         }
@@ -216,6 +221,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
     };
     let raw_engine = plan.techniques.needs_raw() || (plan.ping_only && plan.raw_allowed);
     let discovery = match (&plan.discovery, &plan.ping_probes) {
+        _ if plan.idle.is_some() => "none: the idle scan sends the targets nothing from this host".to_string(),
         (Discovery::Skip, _) => "none (-Pn): every host is up".to_string(),
         (_, _) if !raw_engine => "TCP connect to ports 80 and 443".to_string(),
         (_, Some(probes)) => format!("ARP/ND on the local link, else {probes:?}"),

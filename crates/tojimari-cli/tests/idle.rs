@@ -211,6 +211,10 @@ fn bad_zombies_and_combinations_are_usage_errors() {
         (vec!["-sI", "198.18.0.200", "-sU"], "-sI cannot be combined with -sU"),
         (vec!["-sI", "198.18.0.200", "-sS"], "contradict each other"),
         (vec!["-sI", "198.18.0.200", "-O"], "-sI cannot be combined with -O"),
+        (
+            vec!["-sI", "198.18.0.200", "--checkpoint", "/tmp/tji-never.resume"],
+            "-sI cannot be combined with --checkpoint",
+        ),
     ] {
         let out = tojimari_in(bed.scanner()).args(&args).args(["-p", "80", &addr]).output().unwrap();
         let err = stderr(&out);

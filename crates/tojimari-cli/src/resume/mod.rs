@@ -187,10 +187,10 @@ pub struct Resumable {
     store: Option<crate::record::Continuing>,
 }
 
-/// Whether a plan's scan can be paused and resumed: raw-engine port scans (the connect engine and `-sn`
-/// have no groups to count).
+/// Whether a plan's scan can be paused and resumed: raw-engine port scans (the connect engine, the idle
+/// scan and `-sn` have no groups to count).
 fn resumable(plan: &ScanPlan) -> bool {
-    plan.techniques.needs_raw() && !plan.list_only && !plan.ping_only
+    plan.techniques.needs_raw() && !plan.list_only && !plan.ping_only && plan.idle.is_none()
 }
 
 impl Resumable {
