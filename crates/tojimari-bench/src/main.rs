@@ -24,6 +24,8 @@
 //! - `os`: OS detection (`-O`) beside nmap -O on 256 hosts (a Linux AnyIP range plus the test bed's stack
 //!   personas) for the time, and on every persona, Linux with its sysctls changed and hosts behind routed
 //!   hops for the grades (family, generation, distance, uptime): see [`os`].
+//! - `idle`: the idle scan (`-sI`) of ports 1-1000 through a quiet zombie persona, 12 open, 20 dropped,
+//!   beside nmap -sI (and -T4) on the same zombie.
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -134,7 +136,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|idle|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -170,6 +172,7 @@ fn main() -> ExitCode {
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
             "os" => crate::os::os(runs, peer_timeout),
+            "idle" => crate::scenarios::idle(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),

@@ -216,6 +216,41 @@ pub fn udp1024(runs: usize, peer_timeout: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Idle scan of ports 1-1000 of one host through a quiet zombie (the bed's incremental persona), 12 of them
+/// open and 20 dropped by nft, beside nmap -sI on the same zombie: time, and recall and precision of the open
+/// ports (every other port is closed|filtered for both).
+pub fn idle(runs: usize, peer_timeout: u64) -> Result<(), String> {
+    use tojimari_testbed::persona::{catalog, persona_v4};
+    let bed = TestBed::new(1).map_err(|e| format!("cannot build the test bed (needs root): {e}"))?;
+    let target = bed.target(0);
+    let ports: BTreeSet<u16> = random_ports(12, 0x1d1e, &[]).into_iter().map(|p| p % 1000 + 1).collect();
+    let ports: Vec<u16> = ports.into_iter().collect();
+    let dropped: Vec<u16> =
+        random_ports(20, 0xd20f, &ports).into_iter().map(|p| p % 1000 + 1).filter(|p| !ports.contains(p)).collect();
+    let _listeners = target.listen_tcp(&ports).map_err(|e| e.to_string())?;
+    target.firewall(&tojimari_testbed::firewall::drop_tcp(&dropped)).map_err(|e| e.to_string())?;
+    let v4 = persona_v4(0).ok_or("no persona address")?;
+    let zombie = bed.add_persona(catalog::idle_zombie(), v4, None).map_err(|e| e.to_string())?;
+    let z = zombie.v4().to_string();
+    let addr = target.v4.to_string();
+    let truth: BTreeSet<Key> = ports.iter().map(|&p| (addr.clone(), p)).collect();
+    let jsonl = jsonl_path("idle");
+    let tools = vec![
+        tojimari("tojimari -sI", &["-sI", &z, "-p", "1-1000", "-Pn", &addr], &jsonl),
+        nmap("nmap -sI", &["-sI", &z, "-p", "1-1000", "-Pn", &addr], peer_timeout),
+        nmap("nmap -sI -T4", &["-sI", &z, "-T4", "-p", "1-1000", "-Pn", &addr], peer_timeout),
+    ];
+    println!(
+        "\nscenario idle: ports 1-1000 through a quiet zombie ({z}), {} open, {} dropped ({runs} run(s) each)",
+        truth.len(),
+        dropped.len()
+    );
+    run_all(bed.scanner(), &tools, &truth, probes_asked(1, 1000), runs, &jsonl);
+    let _ = std::fs::remove_file(&jsonl);
+    drop(zombie);
+    Ok(())
+}
+
 /// SYN scans of all ports with no retries at rising rates: the share of probes answered tells where the bed
 /// (sender, veth, target namespace) stops keeping up.
 pub fn rate_limit() -> Result<(), String> {

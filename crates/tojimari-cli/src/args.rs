@@ -361,6 +361,10 @@ pub struct ScanArgs {
     /// every closed port has answered (Linux allows about one port-unreachable per second: slow, but exact).
     #[arg(long = "udp-full-split", help_heading = "Scan techniques")]
     pub udp_full_split: bool,
+    /// Idle scan: read the target's ports through ZOMBIE's IP ID counter, probing the zombie at PORT (80);
+    /// nothing is sent to the target from this host's address [-sI].
+    #[arg(long = "idle-scan", value_name = "ZOMBIE[:PORT]", help_heading = "Scan techniques")]
+    pub idle_scan: Option<String>,
     /// TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number.
     #[arg(long, value_name = "FLAGS", help_heading = "Scan techniques")]
     pub scanflags: Option<String>,

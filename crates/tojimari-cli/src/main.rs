@@ -20,6 +20,8 @@ mod export;
 mod fleet_plan;
 mod fleet_scan;
 mod history_cmd;
+mod idle_notes;
+mod idle_plan;
 mod iflist;
 mod import;
 mod jobs;

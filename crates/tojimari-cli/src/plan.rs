@@ -101,6 +101,8 @@ pub struct ScanPlan {
     /// The seed this run chose because none was given (the order is random): shards and resumed runs must
     /// repeat it, so the run's recorded command line carries it.
     pub chosen_seed: Option<u64>,
+    /// `-sI`: the zombie of the idle scan.
+    pub idle: Option<crate::idle_plan::IdlePlan>,
 }
 
 /// What `-sV` and its options asked for.
@@ -145,6 +147,13 @@ pub fn build(
     if shard.is_some() {
         shard_conflicts(args)?;
     }
+    let idle = match &args.idle_scan {
+        Some(spec) => {
+            crate::idle_plan::conflicts(args)?;
+            Some(crate::idle_plan::parse(spec)?)
+        }
+        None => None,
+    };
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
     // (-sL with -P options is refused by list_conflicts.)
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
@@ -345,6 +354,7 @@ pub fn build(
         os,
         shard,
         chosen_seed,
+        idle,
     })
 }
 

@@ -2,7 +2,7 @@
 //!
 //! nmap users type `-oX out.xml`, `-iL hosts.txt`, `-sT`, `-Pn`, `-sn`: two letters after one dash.
 //! Before clap sees the arguments, each such option is rewritten to its long form (`--output-xml`,
-//! `--input-list`, `--connect`, ...). Combined scan types are split as nmap reads them (`-sSV` is `-sS -sV`,
+//! `--input-list`, `--idle-scan`, `--connect`, ...). Combined scan types are split as nmap reads them (`-sSV` is `-sS -sV`,
 //! `-sSUV` is `-sS -sU -sV`), `-A` and `-d`/`-dd`/`-d3` get long names, the old spellings `-sP`, `-P0` and
 //! `-PN` are read as `-sn` and `-Pn`, and the nmap options tojimari accepts without effect
 //! ([`crate::nmap_options`], status "always so") are dropped. Nothing else changes, and nothing after `--`
@@ -18,6 +18,7 @@ const WITH_VALUE: &[(&str, &str)] = &[
     ("-oJ", "--output-json"),
     ("-oA", "--output-all"),
     ("-iL", "--input-list"),
+    ("-sI", "--idle-scan"),
 ];
 
 /// Flags and their long names (the `-s` scan types are in [`SCAN_LETTERS`]).

@@ -203,6 +203,11 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         let mut parts = Vec::new();
         match plan.techniques.tcp {
             Some(ScanType::Connect) => parts.push("TCP connect (connect engine)".to_string()),
+            Some(ScanType::Idle) => {
+                let (zombie, port) = plan.idle.as_ref().map_or((None, 0), |i| (Some(i.zombie), i.probe_port));
+                let zombie = zombie.map_or_else(|| "-".to_string(), |z| z.to_string());
+                parts.push(format!("IdleScan through zombie {zombie}:{port} (idle engine)"));
+            }
             Some(tech) => parts.push(format!("{} (raw engine)", tech.display_name())),
             None => {}
         }
@@ -216,6 +221,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
     };
     let raw_engine = plan.techniques.needs_raw() || (plan.ping_only && plan.raw_allowed);
     let discovery = match (&plan.discovery, &plan.ping_probes) {
+        _ if plan.idle.is_some() => "none: the idle scan sends the targets nothing from this host".to_string(),
         (Discovery::Skip, _) => "none (-Pn): every host is up".to_string(),
         (_, _) if !raw_engine => "TCP connect to ports 80 and 443".to_string(),
         (_, Some(probes)) => format!("ARP/ND on the local link, else {probes:?}"),
@@ -335,6 +341,7 @@ pub fn execute_with(
     let result = match &engine {
         Engine::Connect(e) => e.run(&mut targets.iter(), &mut *tee, &control),
         Engine::Raw(e) => e.run(&mut targets.iter(), &mut *tee, &control),
+        Engine::Idle(e) => e.run(&mut targets.iter(), &mut *tee, &control),
     };
     // Version detection still running on the last hosts: finish it (a Ctrl-C cuts it short) before the
     // summary, so that the summary's time and exit cover it.
@@ -375,7 +382,7 @@ pub fn execute_with(
                 "backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
                 budget.soft_limit
             )),
-            Engine::Raw(_) => messages::note(
+            Engine::Raw(_) | Engine::Idle(_) => messages::note(
                 "the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them",
             ),
         }
@@ -481,12 +488,13 @@ impl Sink for Unreachable {
 pub(crate) enum Engine {
     Connect(ConnectScan),
     Raw(RawScan),
+    Idle(tojimari_engine::idle::IdleScan),
 }
 
 /// The raw techniques of `plan`, each with its ports, in the engine's order (the probe space's).
 pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     let mut scans = Vec::new();
-    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw()) {
+    if let Some(t) = plan.techniques.tcp.filter(|t| t.is_raw() && *t != ScanType::Idle) {
         scans.push((t, plan.ports.tcp.clone()));
     }
     if plan.techniques.udp {
@@ -530,6 +538,9 @@ pub(crate) fn engine_for(
     } else {
         Tracer::off()
     };
+    if let Some(idle) = &plan.idle {
+        return Engine::Idle(crate::idle_notes::engine(idle, plan, trace));
+    }
     if plan.techniques.needs_raw() || raw_ping {
         let scans = raw_scans(plan);
         let discovery = if plan.discovery == Discovery::Skip {

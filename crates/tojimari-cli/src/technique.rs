@@ -1,6 +1,6 @@
 //! Which engine and techniques a run uses, and its host discovery probes, from nmap's flags.
 //!
-//! nmap's rules: one TCP technique at most (-sS, -sT, -sF, -sN, -sX, -sA, -sW, -sM, --scanflags), optionally
+//! nmap's rules: one TCP technique at most (-sS, -sT, -sF, -sN, -sX, -sA, -sW, -sM, --scanflags, -sI), optionally
 //! with -sU. Without a technique, SYN when the process may open raw sockets, else connect. Without the
 //! privilege, -sS falls back to connect with a one-line notice; techniques that only exist as raw packets
 //! say why they cannot run.
@@ -45,6 +45,9 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     .collect();
     if let Some(flags) = &args.scanflags {
         tcp.push(ScanType::Custom(parse_scanflags(flags)?));
+    }
+    if args.idle_scan.is_some() {
+        tcp.push(ScanType::Idle);
     }
     if tcp.len() > 1 {
         return Err(UsageError::new(

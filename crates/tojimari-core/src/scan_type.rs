@@ -39,6 +39,8 @@ pub enum ScanType {
     Custom(u8),
     /// `-sU`: UDP.
     Udp,
+    /// `-sI`: the idle scan, through a zombie's IP ID counter (the zombie is in the plan, not here).
+    Idle,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
     /// `-sL`: the targets listed, nothing sent.
@@ -69,6 +71,7 @@ impl ScanType {
             ScanType::Window => "window",
             ScanType::Maimon => "maimon",
             ScanType::Udp => "udp",
+            ScanType::Idle => "idle",
             ScanType::PingOnly => "ping",
             ScanType::List => "list",
         }
@@ -88,6 +91,7 @@ impl ScanType {
             ScanType::Maimon => "Maimon Scan",
             ScanType::Custom(_) => "Custom Scan",
             ScanType::Udp => "UDP Scan",
+            ScanType::Idle => "IdleScan",
             ScanType::PingOnly => "Ping Scan",
             ScanType::List => "List Scan",
         }
@@ -106,6 +110,7 @@ impl ScanType {
             ScanType::Maimon => "-sM",
             ScanType::Custom(_) => "--scanflags",
             ScanType::Udp => "-sU",
+            ScanType::Idle => "-sI",
             ScanType::PingOnly => "-sn",
             ScanType::List => "-sL",
         }
@@ -174,6 +179,13 @@ mod tests {
         let options: Vec<_> = port_scans().iter().map(|t| t.option()).collect();
         assert_eq!(options, ["-sT", "-sS", "-sF", "-sN", "-sX", "-sA", "-sW", "-sM", "--scanflags", "-sU"]);
         assert_eq!((ScanType::PingOnly.option(), ScanType::List.option()), ("-sn", "-sL"));
+    }
+
+    #[test]
+    fn idle_names() {
+        let i = ScanType::Idle;
+        assert_eq!((i.xml_name(), i.display_name(), i.option()), ("idle", "IdleScan", "-sI"));
+        assert!(i.is_port_scan() && i.is_raw() && !i.is_udp(), "it sends packets it builds itself");
     }
 
     #[test]

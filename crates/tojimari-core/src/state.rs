@@ -132,12 +132,16 @@ pub enum Reason {
     MaskReply,
     /// The host name could not be resolved, or the host has no route.
     Unknown,
+    /// Idle scan: the zombie's IP ID counter moved by the zombie's answers to the port's SYN/ACKs.
+    IpIdChange,
+    /// Idle scan: the zombie's IP ID counter did not move for this port.
+    NoIpIdChange,
 }
 
 impl Reason {
     /// Every reason, in declaration order (so [`Reason::NoResponse`] comes before
     /// [`Reason::NoHostResponse`], which shares its name).
-    pub const ALL: [Reason; 22] = [
+    pub const ALL: [Reason; 24] = [
         Reason::SynAck,
         Reason::ConnRefused,
         Reason::Reset,
@@ -160,6 +164,8 @@ impl Reason {
         Reason::TimestampReply,
         Reason::MaskReply,
         Reason::Unknown,
+        Reason::IpIdChange,
+        Reason::NoIpIdChange,
     ];
 
     /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
@@ -187,6 +193,8 @@ impl Reason {
             Reason::TimestampReply => "timestamp-reply",
             Reason::MaskReply => "addressmask-reply",
             Reason::Unknown => "unknown-response",
+            Reason::IpIdChange => "ipid-change",
+            Reason::NoIpIdChange => "no-ipid-change",
         }
     }
 

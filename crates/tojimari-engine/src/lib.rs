@@ -5,6 +5,8 @@
 //!   mio adapter.
 //! - [`raw`]: every raw-packet technique (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`) and host discovery,
 //!   over tojimari-net's packet sockets, with probes built and replies read by tojimari-packet.
+//! - [`idle`]: the idle scan (`-sI`) through a zombie's IP ID counter: a state machine per target and a
+//!   thin edge over tojimari-net's packet socket.
 //! - [`rate`], [`rtt`], [`fdlimit`], [`own`]: sending pace, round-trip timeouts, the descriptor budget and
 //!   this host's own addresses, shared by both.
 //!
@@ -15,6 +17,7 @@
 pub mod connect;
 pub mod control;
 pub mod fdlimit;
+pub mod idle;
 pub mod own;
 pub mod rate;
 pub mod raw;

@@ -44,7 +44,7 @@ const ACK_PROBE_SEQ_MASK: u32 = 0x5bd1_e995;
 impl Probing for ScanType {
     fn tcp_flags(self) -> u8 {
         match self {
-            ScanType::Syn | ScanType::Connect => SYN,
+            ScanType::Syn | ScanType::Connect | ScanType::Idle => SYN,
             ScanType::Fin => FIN,
             ScanType::Null | ScanType::Udp | ScanType::PingOnly | ScanType::List => 0,
             ScanType::Xmas => FIN | PSH | URG,

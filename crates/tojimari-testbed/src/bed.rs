@@ -285,6 +285,19 @@ impl TestBed {
         v6: Option<Ipv6Addr>,
         handlers: Vec<Box<dyn crate::persona::IpHandler>>,
     ) -> Result<PersonaHost> {
+        self.add_persona_chatty(persona, v4, v6, handlers, None)
+    }
+
+    /// As [`add_persona_with`](TestBed::add_persona_with), the persona also sending packets of its own
+    /// as `chatter` says (a busy idle-scan zombie).
+    pub fn add_persona_chatty(
+        &self,
+        persona: Persona,
+        v4: Ipv4Addr,
+        v6: Option<Ipv6Addr>,
+        handlers: Vec<Box<dyn crate::persona::IpHandler>>,
+        chatter: Option<crate::persona::Chatter>,
+    ) -> Result<PersonaHost> {
         let bed_net = Ipv4Net::new(SCANNER_V4, 24).expect("valid prefix").trunc();
         let taken = v4 == SCANNER_V4 || self.targets.iter().any(|t| t.v4 == v4);
         let octet = v4.octets()[3];
@@ -299,7 +312,7 @@ impl TestBed {
         }
         let at =
             crate::persona::Attachment { switch: &self.switch, bridge: "br0", distance: 1, tap: format!("pt{octet}") };
-        PersonaHost::start(at, persona, v4, v6, handlers)
+        PersonaHost::start_chatty(at, persona, v4, v6, handlers, chatter)
     }
 
     /// Starts each of `personas` at the conventional addresses ([`persona_v4`], [`persona_v6`]: the

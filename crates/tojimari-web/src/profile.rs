@@ -18,9 +18,12 @@ pub enum Profile {
 /// The ready-made checks, as `tojimari check` names them.
 pub const CHECKS: &[&str] = &["quick", "stealth", "trojan", "tcp", "udp", "prescan"];
 
-/// Options a page may not pass: they read or write files on the server, name another store, or skip the
-/// allow-list. Matched as the option's name, alone or with its value attached.
+/// Options a page may not pass: they read or write files on the server, name another store, skip the
+/// allow-list, or aim packets at a third party (the idle scan's zombie, which the allow-list does not
+/// cover: docs/web-security.md). Matched as the option's name, alone or with its value attached.
 const REFUSED: &[&str] = &[
+    "-sI",
+    "--idle-scan",
     "-iL",
     "-iR",
     "--excludefile",
@@ -215,6 +218,13 @@ mod tests {
         }
         // Shaping that stays between the scanner and its targets is allowed.
         assert!(Profile::from_form("custom", "-sS -f --ttl 9 -g 53 --data-length 10 --badsum").is_ok());
+        for bad in ["-sI 198.18.0.200", "-sI198.18.0.200:80", "--idle-scan 198.18.0.200", "--idle-scan=198.18.0.200"] {
+            assert_eq!(
+                Profile::from_form("custom", bad),
+                Err(FormError::Refused(bad[..bad.find(['=', ' ', '1']).unwrap()].into())),
+                "{bad}"
+            );
+        }
         assert_eq!(split_options("-p '22"), Err(FormError::Unquoted));
         assert_eq!(split_options(&"x".repeat(3000)), Err(FormError::TooLong));
         assert_eq!(split_targets(" 198.18.0.2, 198.18.0.3\n"), ["198.18.0.2", "198.18.0.3"]);

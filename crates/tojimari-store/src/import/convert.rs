@@ -121,6 +121,7 @@ fn scan_type(name: &str) -> Option<ScanType> {
         ScanType::Window,
         ScanType::Maimon,
         ScanType::Udp,
+        ScanType::Idle,
         ScanType::PingOnly,
         ScanType::List,
     ]
@@ -144,6 +145,8 @@ fn scan_info(record: &ScanInfoRecord) -> Option<ScanInfo> {
 const VALUE_OPTIONS: &[&str] = &[
     "-p",
     "--ports",
+    "-sI",
+    "--idle-scan",
     "-e",
     "-S",
     "-D",
@@ -280,6 +283,10 @@ mod tests {
         let r =
             run("nmap -sS -sU -T4 -e eth0 198.18.0.0/24 198.18.1.1", &[("syn", "tcp", "1-3"), ("udp", "udp", "53")]);
         assert_eq!(scope(&r), Scope { targets: "198.18.0.0/24 198.18.1.1".into(), ports: "T:1-3,U:53".into() });
+        // The idle scan's zombie is not a target.
+        let r = run("nmap -sI 198.18.0.200:80 -Pn -p 22 198.18.0.2", &[("idle", "tcp", "22")]);
+        assert_eq!(scope(&r), Scope { targets: "198.18.0.2".into(), ports: "22".into() });
+        assert_eq!(scan_type("idle"), Some(ScanType::Idle));
         let r = run("tojimari scan -sT -p1-100 --no-progress 198.18.0.2", &[("connect", "tcp", "")]);
         assert_eq!(scope(&r), Scope { targets: "198.18.0.2".into(), ports: "1-100".into() });
         let r = run("tojimari check quick 198.18.0.2 198.18.0.3", &[]);

@@ -345,6 +345,12 @@ pub fn idle_zombie() -> Persona {
     }
 }
 
+/// [`idle_zombie`] with another IP ID policy for everything it sends: the zombies of the idle-scan tests
+/// (one global counter by 1 or by 2, byte-swapped: usable; random, per destination, zero: refused).
+pub fn idle_zombie_with(policy: IpIdPolicy) -> Persona {
+    Persona { ip_id: IpIdPolicies::all(policy), ..idle_zombie() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

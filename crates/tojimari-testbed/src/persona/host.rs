@@ -2,6 +2,10 @@
 //! owns it and runs a [`Responder`] over its frames. The thread is a thin I/O loop (read with a timeout,
 //! answer, write); all behaviour is in the responder. Dropping the [`PersonaHost`] stops the thread, which
 //! closes the TAP device and so removes the interface.
+//!
+//! A host may also be *chatty* ([`Chatter`]): besides answering, it sends packets of its own at random
+//! times (as a busy machine does), each taking an IP ID from its counter, the background traffic an
+//! idle scan has to tell from the answers it provokes.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,6 +54,28 @@ pub fn persona_mac(v4: Ipv4Addr) -> MacAddr {
     [0x02, 0x50, 0x45, o[1], o[2], o[3]]
 }
 
+/// A persona's own traffic: packets sent at exponentially distributed intervals averaging
+/// `1 / per_second` ([`Responder::background`]), from a generator seeded with `seed`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chatter {
+    /// Packets per second on average (0 or less: none).
+    pub per_second: f64,
+    /// Seed of the intervals.
+    pub seed: u64,
+}
+
+impl Chatter {
+    /// The wait before the next packet: `-ln(u) / rate` for `u` uniform in (0, 1]; `None` when the rate
+    /// is not positive.
+    fn next_gap(&self, rng: &mut super::rng::Rng) -> Option<Duration> {
+        if self.per_second.is_nan() || self.per_second <= 0.0 {
+            return None;
+        }
+        let u = (f64::from(rng.next_u32()) + 1.0) / 4_294_967_296.0;
+        Some(Duration::from_secs_f64((-u.ln() / self.per_second).min(3600.0)))
+    }
+}
+
 /// Counters and the last error of a running persona, shared with its thread.
 #[derive(Debug, Default)]
 struct Shared {
@@ -93,6 +119,18 @@ impl PersonaHost {
         v6: Option<Ipv6Addr>,
         handlers: Vec<Box<dyn IpHandler>>,
     ) -> Result<PersonaHost> {
+        PersonaHost::start_chatty(at, persona, v4, v6, handlers, None)
+    }
+
+    /// As [`PersonaHost::start`], the host also sending packets of its own as `chatter` says.
+    pub(crate) fn start_chatty(
+        at: Attachment<'_>,
+        persona: Persona,
+        v4: Ipv4Addr,
+        v6: Option<Ipv6Addr>,
+        handlers: Vec<Box<dyn IpHandler>>,
+        chatter: Option<Chatter>,
+    ) -> Result<PersonaHost> {
         let Attachment { switch, bridge, distance, tap } = at;
         let mac = persona_mac(v4);
         let mut responder = Responder::new(persona.clone(), mac, v4, v6, u64::from(u32::from(v4)));
@@ -116,8 +154,26 @@ impl PersonaHost {
                 }
             };
             let mut buf = vec![0u8; TAP_FRAME_MAX + 64];
+            let mut chat_rng = super::rng::Rng::new(chatter.map_or(0, |c| c.seed));
+            let mut next_chat = chatter.and_then(|c| c.next_gap(&mut chat_rng)).map(|gap| Instant::now() + gap);
             while !thread_shared.stop.load(Ordering::Relaxed) {
-                let n = match device.recv(&mut buf, POLL) {
+                let mut wait = POLL;
+                if let (Some(c), Some(at)) = (chatter, next_chat) {
+                    let now = Instant::now();
+                    if now >= at {
+                        if let Some(frame) = responder.background()
+                            && device.send(&frame).is_ok()
+                        {
+                            thread_shared.sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // The next time counts from the time planned, not from now: the rate holds even
+                        // when the thread was late.
+                        next_chat = c.next_gap(&mut chat_rng).map(|gap| at + gap);
+                        continue;
+                    }
+                    wait = wait.min(at - now);
+                }
+                let n = match device.recv(&mut buf, wait) {
                     Ok(Some(n)) => n,
                     Ok(None) => continue,
                     Err(e) => {

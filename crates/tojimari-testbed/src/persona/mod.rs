@@ -25,7 +25,7 @@ mod tests;
 mod udp;
 
 pub(crate) use host::Attachment;
-pub use host::{PERSONA_V4_FIRST, PERSONA_V4_LAST, PersonaHost, persona_mac, persona_v4, persona_v6};
+pub use host::{Chatter, PERSONA_V4_FIRST, PERSONA_V4_LAST, PersonaHost, persona_mac, persona_v4, persona_v6};
 pub use model::{
     AckChoice, DfEcho, EchoRule, EcnRule, FlagChoice, IcmpErrorRule, IpIdPolicies, IpIdPolicy, IsnPolicy, OddRules,
     Persona, QuotedField, RuleOptions, SeqChoice, SynAckRule, TcpOpt, TcpRule, TimestampClock, Truth,

@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use tojimari_wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, EthernetRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet,
-    Ipv6Repr, MacAddr, ethernet, ipv6,
+    Ipv6Repr, MacAddr, UdpPacket, UdpRepr, ethernet, ipv6, udp,
 };
+
+/// The discard port (RFC 863), source and destination of [`Responder::background`]'s datagrams.
+const DISCARD_PORT: u16 = 9;
 
 use super::counters::{IpIds, Isns};
 use super::icmp::IcmpHandler;
@@ -75,6 +78,30 @@ impl Responder {
             EtherType::IPV6 => self.ipv6(peer, payload, now),
             _ => Vec::new(),
         }
+    }
+
+    /// A packet of the persona's own, not an answer: an empty UDP datagram to the bed network's broadcast
+    /// address (discard port), which no namespace answers. It takes an IP ID from the persona's counter as
+    /// any packet it sends, so a host that sends these now and then is a "chatty" idle-scan zombie. `None`
+    /// when the persona has no IPv4 address on a /24 (never on the bed).
+    pub fn background(&mut self) -> Option<Vec<u8>> {
+        let o = self.stack.v4.octets();
+        let broadcast = Ipv4Addr::new(o[0], o[1], o[2], 255);
+        let repr = UdpRepr { src_port: DISCARD_PORT, dst_port: DISCARD_PORT };
+        let mut bytes = vec![0u8; udp::HEADER_LEN];
+        let (src, dst) = (IpAddr::V4(self.stack.v4), IpAddr::V4(broadcast));
+        repr.emit(&mut UdpPacket::new_unchecked(&mut bytes[..]), src, dst, &[]).ok()?;
+        let reply = IpReply {
+            dst,
+            protocol: tojimari_wire::ip_protocol::UDP,
+            payload: bytes,
+            kind: ReplyKind::Tcp,
+            df: self.stack.persona.df,
+            ttl: None,
+            tos: 0,
+            ip_id: None,
+        };
+        self.frame([0xff; 6], reply)
     }
 
     fn arp(&self, peer: MacAddr, payload: &[u8]) -> Option<Vec<u8>> {

@@ -429,6 +429,28 @@ fn an_idle_scan_zombie_resets_unsolicited_syn_acks_from_one_counter() {
 }
 
 #[test]
+fn a_chatty_zombies_own_packets_take_ids_from_its_counter() {
+    let mut r = responder(catalog::idle_zombie_with(IpIdPolicy::Incremental));
+    let (a, _) = ask(&mut r, &probe(80, SYN | ACK), T).unwrap();
+    let own = r.background().unwrap();
+    let eth = EthernetFrame::new_checked(&own[..]).unwrap();
+    assert_eq!((eth.src_addr(), eth.dst_addr()), (ME_MAC, [0xff; 6]));
+    let ip = Ipv4Packet::new_checked(eth.payload()).unwrap();
+    assert!(ip.verify_checksum());
+    assert_eq!((ip.src_addr(), ip.dst_addr(), ip.protocol()), (ME, Ipv4Addr::new(198, 18, 0, 255), ip_protocol::UDP));
+    assert_eq!(ip.ident().wrapping_sub(a.id), 1);
+    let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!((udp.src_port(), udp.dst_port()), (9, 9));
+    let (b, _) = ask(&mut r, &probe(80, SYN | ACK), T).unwrap();
+    assert_eq!(b.id.wrapping_sub(a.id), 2, "the idle scan sees the packet of its own");
+
+    let mut by2 = responder(catalog::idle_zombie_with(IpIdPolicy::IncrementalBy2));
+    let (c, _) = ask(&mut by2, &probe(80, SYN | ACK), T).unwrap();
+    let (d, _) = ask(&mut by2, &probe(80, SYN | ACK), T).unwrap();
+    assert_eq!(d.id.wrapping_sub(c.id), 2);
+}
+
+#[test]
 fn ecn_setup_syns() {
     let mut mac = responder(catalog::macos());
     let (_, s) = ask(&mut mac, &probe(22, SYN | ECE | CWR), T).unwrap();
