@@ -132,12 +132,18 @@ pub enum Reason {
     MaskReply,
     /// The host name could not be resolved, or the host has no route.
     Unknown,
+    /// An SCTP INIT-ACK came back (`-sY`).
+    InitAck,
+    /// An SCTP ABORT came back (`-sY`, `-sZ`).
+    Abort,
+    /// A packet of the probed protocol came back (`-sO`).
+    ProtoResponse,
 }
 
 impl Reason {
     /// Every reason, in declaration order (so [`Reason::NoResponse`] comes before
     /// [`Reason::NoHostResponse`], which shares its name).
-    pub const ALL: [Reason; 22] = [
+    pub const ALL: [Reason; 25] = [
         Reason::SynAck,
         Reason::ConnRefused,
         Reason::Reset,
@@ -160,6 +166,9 @@ impl Reason {
         Reason::TimestampReply,
         Reason::MaskReply,
         Reason::Unknown,
+        Reason::InitAck,
+        Reason::Abort,
+        Reason::ProtoResponse,
     ];
 
     /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
@@ -187,6 +196,9 @@ impl Reason {
             Reason::TimestampReply => "timestamp-reply",
             Reason::MaskReply => "addressmask-reply",
             Reason::Unknown => "unknown-response",
+            Reason::InitAck => "init-ack",
+            Reason::Abort => "abort",
+            Reason::ProtoResponse => "proto-response",
         }
     }
 
