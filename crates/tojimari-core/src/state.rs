@@ -138,12 +138,15 @@ pub enum Reason {
     Abort,
     /// A packet of the probed protocol came back (`-sO`).
     ProtoResponse,
+    /// An ICMPv6 parameter problem came back (`-sO -6`: code 1, an unrecognized next header, is IPv6's
+    /// protocol unreachable).
+    ParamProblem,
 }
 
 impl Reason {
     /// Every reason, in declaration order (so [`Reason::NoResponse`] comes before
     /// [`Reason::NoHostResponse`], which shares its name).
-    pub const ALL: [Reason; 25] = [
+    pub const ALL: [Reason; 26] = [
         Reason::SynAck,
         Reason::ConnRefused,
         Reason::Reset,
@@ -169,6 +172,7 @@ impl Reason {
         Reason::InitAck,
         Reason::Abort,
         Reason::ProtoResponse,
+        Reason::ParamProblem,
     ];
 
     /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
@@ -199,6 +203,7 @@ impl Reason {
             Reason::InitAck => "init-ack",
             Reason::Abort => "abort",
             Reason::ProtoResponse => "proto-response",
+            Reason::ParamProblem => "param-problem",
         }
     }
 

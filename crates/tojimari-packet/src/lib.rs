@@ -10,17 +10,20 @@
 //! - `build_*`: Ethernet II frames carrying our probes ([`build_tcp`], [`build_udp`], [`build_echo`], ...).
 //! - [`parse_frame`] / [`parse_ip`]: received frames into [`Reply`] values; never panics on any input.
 //! - [`classify`]: nmap's port-state semantics for TCP replies, ICMP errors and silence.
+//! - [`ipproto`]: `-sO`'s reading of answers (quotes of empty probes) and nmap's protocol states.
 //! - [`payloads`]: UDP probe payloads for well-known services, written from the protocol specifications.
 
 mod build;
 pub mod classify;
 pub mod cookie;
+pub mod ipproto;
 mod parse;
 pub mod payloads;
 mod reply;
 pub mod tcp;
 mod technique;
 
+pub use build::{IpProtoProbe, SctpChunk, SctpProbe, build_ip_proto, build_sctp};
 pub use build::{
     L2, MAX_FRAME, TcpFields, TcpProbe, TcpTemplate, UdpProbe, build_address_mask, build_arp_request, build_echo,
     build_neighbor_solicit, build_tcp, build_timestamp, build_udp,

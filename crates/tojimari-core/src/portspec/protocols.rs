@@ -28,11 +28,12 @@ pub fn parse_protocol_list(spec: &str) -> Result<PortSet, PortSpecError> {
 /// One element: a number, a range, or a name (every number it names, as a run of one each).
 pub(super) fn parse_protocol_item(item: &str) -> Result<(u8, u8), PortSpecError> {
     if item.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        let number = |digits: &str| -> Result<u8, PortSpecError> {
-            digits.parse::<u16>().ok().and_then(|n| u8::try_from(n).ok()).ok_or_else(|| {
-                PortSpecError::ProtocolOutOfRange { value: digits.trim_start_matches('0').to_owned() }
-            })
-        };
+        let number =
+            |digits: &str| -> Result<u8, PortSpecError> {
+                digits.parse::<u16>().ok().and_then(|n| u8::try_from(n).ok()).ok_or_else(|| {
+                    PortSpecError::ProtocolOutOfRange { value: digits.trim_start_matches('0').to_owned() }
+                })
+            };
         let Some((first, last)) = item.split_once('-') else {
             let n = number(item)?;
             return Ok((n, n));
@@ -81,7 +82,10 @@ mod tests {
     fn bad_lists() {
         assert_eq!(parse_protocol_list("256"), Err(PortSpecError::ProtocolOutOfRange { value: "256".into() }));
         assert_eq!(parse_protocol_list("1-300"), Err(PortSpecError::ProtocolOutOfRange { value: "300".into() }));
-        assert_eq!(parse_protocol_list("99999999"), Err(PortSpecError::ProtocolOutOfRange { value: "99999999".into() }));
+        assert_eq!(
+            parse_protocol_list("99999999"),
+            Err(PortSpecError::ProtocolOutOfRange { value: "99999999".into() })
+        );
         assert!(matches!(parse_protocol_list("10-2"), Err(PortSpecError::ReversedRange { .. })));
         assert!(matches!(parse_protocol_list("nosuch"), Err(PortSpecError::UnknownService { .. })));
         assert_eq!(parse_protocol_list(" "), Err(PortSpecError::EmptyList));
