@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use tojimari_core::{PortState, Reason};
 
 /// Reasons are stored as their index in core's one list of them.
-const REASONS: [Reason; 22] = Reason::ALL;
+const REASONS: [Reason; Reason::ALL.len()] = Reason::ALL;
 
 fn reason_index(r: Reason) -> u32 {
     REASONS.iter().position(|x| *x == r).unwrap_or(REASONS.len() - 1) as u32
