@@ -339,6 +339,15 @@ pub struct ScanArgs {
     /// UDP scan [-sU] (may be combined with one TCP scan).
     #[arg(long, help_heading = "Scan techniques")]
     pub udp: bool,
+    /// SCTP INIT scan [-sY] (may be combined with a TCP scan and -sU; SCTP ports as -p S:N).
+    #[arg(long = "sctp-init", help_heading = "Scan techniques")]
+    pub sctp_init: bool,
+    /// SCTP COOKIE ECHO scan [-sZ].
+    #[arg(long = "sctp-cookie-echo", help_heading = "Scan techniques")]
+    pub sctp_cookie_echo: bool,
+    /// IP protocol scan [-sO]: which IP protocols (0-255, -p) the hosts speak.
+    #[arg(long = "ip-protocol", help_heading = "Scan techniques")]
+    pub ip_protocol: bool,
     /// FIN scan [-sF].
     #[arg(long, help_heading = "Scan techniques")]
     pub fin: bool,

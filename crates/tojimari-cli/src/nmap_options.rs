@@ -113,9 +113,6 @@ pub const TABLE: &[NmapOption] = &[
         "tojimari always resolves names through the system resolver",
     ),
     // Scan techniques.
-    refused(&["-sY"], Nothing, "SCTP INIT scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
-    refused(&["-sZ"], Nothing, "SCTP COOKIE-ECHO scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
-    refused(&["-sO"], Nothing, "IP protocol scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
     refused(&["-sI"], Value, "idle scan through a zombie host", EVASION, "use -sS"),
     refused(&["-b"], Value, "FTP bounce scan", EVASION, "use -sS or -sT from a host that can reach the target"),
     refused(&["-sR"], Nothing, "RPC scan (now part of nmap's -sV)", None, "use -sV"),
@@ -286,6 +283,9 @@ pub const SCAN_LETTERS: &[(char, &str)] = &[
     ('A', "--ack"),
     ('W', "--window"),
     ('M', "--maimon"),
+    ('Y', "--sctp-init"),
+    ('Z', "--sctp-cookie-echo"),
+    ('O', "--ip-protocol"),
     ('V', "--service-version"),
     ('C', "--checks"),
     ('L', "--list"),
@@ -294,8 +294,8 @@ pub const SCAN_LETTERS: &[(char, &str)] = &[
     ('P', "--ping-only"),
 ];
 
-const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW -sM -sV -sC -sL -sn, and may be \
-                                 combined (-sSV, -sSU)";
+const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW -sM -sY -sZ -sO -sV -sC -sL -sn, \
+                                 and may be combined (-sSV, -sSU)";
 
 /// Looks at `tojimari scan`'s arguments as typed (before the pre-pass) and returns the first nmap option
 /// that tojimari refuses, or an unknown scan-type letter. `value_options` are tojimari's own options whose

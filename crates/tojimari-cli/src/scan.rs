@@ -209,6 +209,12 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         if plan.techniques.udp {
             parts.push("UDP (raw engine)".into());
         }
+        if let Some(t) = plan.techniques.sctp {
+            parts.push(format!("{} (raw engine)", t.display_name()));
+        }
+        if plan.techniques.ip_proto {
+            parts.push("IP protocol scan (raw engine)".into());
+        }
         if plan.ping_only {
             parts.push("host discovery only (-sn)".into());
         }
@@ -226,7 +232,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
     format!(
         "--------------- Plan ---------------\n\
          technique: {technique}\n\
-         ports: {} TCP, {} UDP\n\
+         ports: {} TCP, {} UDP, {} SCTP, {} IP protocols\n\
          targets: {} before exclusions\n\
          discovery: {discovery}\n\
          version detection: {}\n\
@@ -237,6 +243,8 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
          ------------------------------------\n",
         plan.ports.tcp.len(),
         plan.ports.udp.len(),
+        plan.ports.sctp.len(),
+        plan.ports.ip.len(),
         match targets.len_hint() {
             1 => "1 address".to_string(),
             n => format!("{n} addresses"),
@@ -306,7 +314,8 @@ pub fn execute_with(
     let run_info =
         RunInfo { args, start, version: env!("CARGO_PKG_VERSION").to_string(), scans, display: plan.display };
 
-    let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
+    let per_host =
+        ((plan.ports.tcp.len() + plan.ports.udp.len() + plan.ports.sctp.len() + plan.ports.ip.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
     let mut planned = hosts.saturating_mul(per_host);
     if let Some(shard) = plan.shard {
@@ -483,6 +492,12 @@ pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     if plan.techniques.udp {
         scans.push((ScanType::Udp, plan.ports.udp.clone()));
     }
+    if let Some(t) = plan.techniques.sctp {
+        scans.push((t, plan.ports.sctp.clone()));
+    }
+    if plan.techniques.ip_proto {
+        scans.push((ScanType::IpProto, plan.ports.ip.clone()));
+    }
     scans
 }
 
@@ -596,6 +611,12 @@ pub(crate) fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     }
     if plan.techniques.udp {
         scans.push(ScanInfo { scan_type: ScanType::Udp, proto: Protocol::Udp, ports: plan.ports.udp.clone() });
+    }
+    if let Some(scan_type) = plan.techniques.sctp {
+        scans.push(ScanInfo { scan_type, proto: Protocol::Sctp, ports: plan.ports.sctp.clone() });
+    }
+    if plan.techniques.ip_proto {
+        scans.push(ScanInfo { scan_type: ScanType::IpProto, proto: Protocol::Ip, ports: plan.ports.ip.clone() });
     }
     scans
 }
