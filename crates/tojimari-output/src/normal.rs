@@ -217,7 +217,8 @@ impl NormalSink {
         for port in ports {
             let service = service_of(port, self.names);
             let name = service.map_or_else(|| "unknown".to_string(), |v| v.shown_name('/'));
-            let number = if port.proto.is_ip() { port.port.to_string() } else { format!("{}/{}", port.port, port.proto) };
+            let number =
+                if port.proto.is_ip() { port.port.to_string() } else { format!("{}/{}", port.port, port.proto) };
             let mut row = vec![number, port.state.as_str().to_string(), printable(&name)];
             if reasons {
                 row.push(reason_text(port.reason, port.reason_ttl));

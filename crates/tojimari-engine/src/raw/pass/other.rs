@@ -83,7 +83,8 @@ impl PortPass {
                     return None;
                 }
                 let index = self.index(src, sport)?;
-                if self.links[index / self.ports.len()].src != dst || vtag != self.id.key.cookie(dst, src, dport, sport) {
+                if self.links[index / self.ports.len()].src != dst || vtag != self.id.key.cookie(dst, src, dport, sport)
+                {
                     return None;
                 }
                 let (state, reason) = classify::sctp_reply(t, chunk)?;
@@ -204,16 +205,8 @@ mod tests {
         let cookie = u32::from_be_bytes([frame[50], frame[51], frame[52], frame[53]]);
         assert_eq!(frame[46], 1, "an INIT chunk");
         let (us, them) = ("198.18.0.1".parse().unwrap(), "198.18.0.2".parse().unwrap());
-        let answer = |vtag, chunk| Reply::Sctp {
-            src: them,
-            dst: us,
-            sport: 80,
-            dport: sport,
-            vtag,
-            chunk,
-            flags: 0,
-            ttl: 63,
-        };
+        let answer =
+            |vtag, chunk| Reply::Sctp { src: them, dst: us, sport: 80, dport: sport, vtag, chunk, flags: 0, ttl: 63 };
         assert_eq!(p.validate(&answer(cookie ^ 1, 2)), None, "a wrong tag");
         assert_eq!(p.validate(&answer(cookie, 3)), None, "a SACK says nothing");
         let (index, a) = p.validate(&answer(cookie, 2)).unwrap();
@@ -221,8 +214,15 @@ mod tests {
         let quoted = Quoted { src: us, dst: them, proto: SCTP, sport: sport, dport: 81, seq: None };
         let error = Reply::IcmpError { from: them, to: us, ttl: 64, v6: false, kind: 3, code: 13, quoted };
         assert_eq!(p.validate(&error).map(|(i, a)| (i, a.state)), Some((1, PortState::Filtered)));
-        let wrong =
-            Reply::IcmpError { from: them, to: us, ttl: 64, v6: false, kind: 3, code: 13, quoted: Quoted { proto: TCP, ..quoted } };
+        let wrong = Reply::IcmpError {
+            from: them,
+            to: us,
+            ttl: 64,
+            v6: false,
+            kind: 3,
+            code: 13,
+            quoted: Quoted { proto: TCP, ..quoted },
+        };
         assert_eq!(p.validate(&wrong), None);
     }
 
