@@ -24,6 +24,9 @@
 //! - `os`: OS detection (`-O`) beside nmap -O on 256 hosts (a Linux AnyIP range plus the test bed's stack
 //!   personas) for the time, and on every persona, Linux with its sysctls changed and hosts behind routed
 //!   hops for the grades (family, generation, distance, uptime): see [`os`].
+//! - `ipproto`: `-sO` of all 256 IP protocols of a Linux namespace behind nft drops and rejects, and `sctp`:
+//!   `-sY` and `-sZ` of 1000 SCTP ports of a persona speaking SCTP, beside nmap: time and whether every
+//!   state is equal (see [`proto_sctp`]).
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -74,6 +77,7 @@ mod fleet;
 mod limit;
 mod masscan;
 mod os;
+mod proto_sctp;
 mod scenarios;
 mod store_diff;
 mod store_import;
@@ -170,6 +174,8 @@ fn main() -> ExitCode {
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
             "os" => crate::os::os(runs, peer_timeout),
+            "ipproto" => crate::proto_sctp::ipproto(runs),
+            "sctp" => crate::proto_sctp::sctp(runs),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),
