@@ -400,8 +400,9 @@ mod tests {
         assert!(e.message.starts_with("nmap's -D (decoy scan)"), "{}", e.message);
         let e = check_args(&["--ttl=5", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's --ttl "), "{}", e.message);
-        let e = check_args(&["-sSO", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's -sO "), "{}", e.message);
+        let e = check_args(&["-sSR", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's -sR "), "{}", e.message);
+        check_args(&["-sSYO", "198.18.0.2"]).unwrap();
         let e = check_args(&["-PY22", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -PY "), "{}", e.message);
         let e = check_args(&["-ffff", "198.18.0.2"]).unwrap_err();
