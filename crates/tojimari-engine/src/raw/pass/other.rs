@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(p.validate(&answer(cookie, 3)), None, "a SACK says nothing");
         let (index, a) = p.validate(&answer(cookie, 2)).unwrap();
         assert_eq!((index, a.state, a.reason), (0, PortState::Open, tojimari_core::Reason::InitAck));
-        let quoted = Quoted { src: us, dst: them, proto: SCTP, sport: sport, dport: 81, seq: None };
+        let quoted = Quoted { src: us, dst: them, proto: SCTP, sport, dport: 81, seq: None };
         let error = Reply::IcmpError { from: them, to: us, ttl: 64, v6: false, kind: 3, code: 13, quoted };
         assert_eq!(p.validate(&error).map(|(i, a)| (i, a.state)), Some((1, PortState::Filtered)));
         let wrong = Reply::IcmpError {
