@@ -94,7 +94,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l xmas -d 'Xmas
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ack -d 'ACK scan: unfiltered or filtered [-sA]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l window -d 'Window scan: open or closed by the RST\'s window [-sW]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l maimon -d 'Maimon scan (FIN/ACK) [-sM]'
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp-full-split -d 'UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until every closed port has answered (Linux allows about one port-unreachable per second: slow, but exact)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp-full-split -d 'UDP (and -sO): after the normal passes, probe silent ports again at the ICMP rate the target allows, until every closed port has answered (Linux allows about one unreachable per second: slow, but exact)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l service-version -d 'Probe open ports for service, product and version [-sV], with TLS details and exposure findings'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-light -d '--version-intensity 2'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-all -d '--version-intensity 9'

@@ -366,8 +366,8 @@ pub struct ScanArgs {
     /// Maimon scan (FIN/ACK) [-sM].
     #[arg(long, help_heading = "Scan techniques")]
     pub maimon: bool,
-    /// UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until
-    /// every closed port has answered (Linux allows about one port-unreachable per second: slow, but exact).
+    /// UDP (and -sO): after the normal passes, probe silent ports again at the ICMP rate the target allows,
+    /// until every closed port has answered (Linux allows about one unreachable per second: slow, but exact).
     #[arg(long = "udp-full-split", help_heading = "Scan techniques")]
     pub udp_full_split: bool,
     /// TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number.

@@ -290,8 +290,11 @@ pub fn build(
         None => None,
     };
 
-    if args.udp_full_split && !args.udp {
-        return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
+    if args.udp_full_split && !args.udp && !args.ip_protocol {
+        return Err(UsageError::new(
+            "--udp-full-split applies to UDP and IP protocol scans only",
+            "add -sU (or use it with -sO)",
+        ));
     }
     // Said once everything else is known to be right, so that a usage error stays one line.
     let mut notes = Vec::new();

@@ -394,9 +394,14 @@ pub fn execute_with(
         let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
         let wait =
             if rate > 0.0 { format!(" (about {:.0} s at that rate)", udp_silent as f64 / rate) } else { String::new() };
+        let (what, icmp) = if plan.techniques.ip_proto {
+            ("IP protocols", "protocol-unreachable")
+        } else {
+            ("UDP ports", "port-unreachable")
+        };
         messages::note(format!(
-            "{udp_silent} UDP ports stayed silent (open|filtered): the targets sent ICMP port-unreachable at about \
-             {rate:.1}/s, so closed ports among them could not all say so; --udp-full-split waits for the full split{wait}"
+            "{udp_silent} {what} stayed silent (open|filtered): the targets sent ICMP {icmp} at about {rate:.1}/s, \
+             so closed ones among them could not all say so; --udp-full-split waits for the full split{wait}"
         ));
     }
     let summary = RunSummary {

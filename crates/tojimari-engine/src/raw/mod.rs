@@ -490,7 +490,8 @@ impl<'a> Engine<'a> {
                 failure = Some(e);
                 sender::PassStats { interrupted: true, ..Default::default() }
             });
-            if technique.is_udp() && !stats.interrupted {
+            // UDP and -sO: closed ports (protocols) say so by ICMP errors, which targets rate-limit.
+            if (technique.is_udp() || *technique == ScanType::IpProto) && !stats.interrupted {
                 let closed = (0..pass.len())
                     .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))
                     .count();
