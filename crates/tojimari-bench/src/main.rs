@@ -26,7 +26,8 @@
 //!   hops for the grades (family, generation, distance, uptime): see [`os`].
 //! - `ipproto`: `-sO` of all 256 IP protocols of a Linux namespace behind nft drops and rejects, and `sctp`:
 //!   `-sY` and `-sZ` of 1000 SCTP ports of a persona speaking SCTP, beside nmap: time and whether every
-//!   state is equal (see [`proto_sctp`]).
+//!   state is equal; `ipproto-limited`: `-sO` under Linux's default ICMP rate limits, each tool graded against
+//!   the truth (see [`proto_sctp`]).
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -175,6 +176,7 @@ fn main() -> ExitCode {
             "version" => crate::version::version(runs, peer_timeout),
             "os" => crate::os::os(runs, peer_timeout),
             "ipproto" => crate::proto_sctp::ipproto(runs),
+            "ipproto-limited" => crate::proto_sctp::ipproto_limited(runs),
             "sctp" => crate::proto_sctp::sctp(runs),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),

@@ -5,6 +5,10 @@
 //!   configured to show every answer).
 //! - `sctp`: `-sY -p S:1-1000` of an SCTP persona (the kernel here has no SCTP) listening on 4 ports.
 //!
+//! - `ipproto-limited`: `-sO` of the same namespace with Linux's default ICMP rate limits (about one
+//!   protocol unreachable per second after a burst): the truth is the states both tools agree on with the
+//!   limits lifted; rows for tojimari as is, tojimari `--udp-full-split` and nmap, each graded against it.
+//!
 //! Each tool runs `--runs` times with `-Pn -n`, writing XML; a row gives the time (best and median) and
 //! whether every port's state equals the other tool's (the folded `extraports` included).
 
@@ -111,6 +115,47 @@ pub(crate) fn ipproto(runs: usize) -> Result<(), String> {
     let addr = target.v4.to_string();
     let all: Vec<u16> = (0..=255).collect();
     compare(bed.scanner(), "ipproto (-sO, 256 protocols, Linux namespace)", &["-sO", "-p", "0-255", &addr], &all, runs)
+}
+
+/// `ipproto-limited`: see the module.
+pub(crate) fn ipproto_limited(runs: usize) -> Result<(), String> {
+    let bed = tojimari_testbed::TestBed::new(1).map_err(|e| format!("test bed: {e}"))?;
+    let target = bed.target(0);
+    let addr = target.v4.to_string();
+    let all: Vec<u16> = (0..=255).collect();
+    let args = ["-sO", "-p", "0-255", addr.as_str()];
+    let defaults: Vec<(&str, String)> =
+        ["net.ipv4.icmp_ratelimit", "net.ipv4.icmp_msgs_per_sec", "net.ipv4.icmp_msgs_burst"]
+            .into_iter()
+            .filter_map(|k| target.ns.read_sysctl(k).ok().map(|v| (k, v.trim().to_string())))
+            .collect();
+    target.unlimit_icmp().map_err(|e| e.to_string())?;
+    let (_, truth) = timed(bed.scanner(), &crate::tojimari_binary(), &[&["scan"][..], &args].concat(), &all, 1)?;
+    let (_, nmap_truth) = timed(bed.scanner(), "nmap", &args, &all, 1)?;
+    if truth != nmap_truth {
+        return Err("with the limits lifted, tojimari and nmap disagree: no truth to grade against".into());
+    }
+    let settings: Vec<(&str, &str)> = defaults.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    target.ns.sysctls(&settings).map_err(|e| e.to_string())?;
+    println!("ipproto-limited (-sO, 256 protocols, Linux's default ICMP rate limits {defaults:?})");
+    let bin = crate::tojimari_binary();
+    let full: Vec<&str> = [&["scan", "--udp-full-split"][..], &args].concat();
+    let plain: Vec<&str> = [&["scan"][..], &args].concat();
+    for (label, program, a) in [("tojimari", bin.as_str(), plain), ("tojimari --udp-full-split", bin.as_str(), full)]
+        .into_iter()
+        .chain([("nmap", "nmap", args.to_vec())])
+    {
+        let (t, found) = timed(bed.scanner(), program, &a, &all, runs)?;
+        let wrong: Vec<u16> = all.iter().copied().filter(|p| found.get(p) != truth.get(p)).collect();
+        println!(
+            "  {label:<26} best {:.1} s, median {:.1} s; {} of 256 states differ from the truth{}",
+            t[0].as_secs_f64(),
+            t[t.len() / 2].as_secs_f64(),
+            wrong.len(),
+            if wrong.is_empty() { String::new() } else { format!(" (e.g. {:?})", &wrong[..wrong.len().min(8)]) }
+        );
+    }
+    Ok(())
 }
 
 /// `sctp`: see the module.
