@@ -279,8 +279,8 @@ pub struct CheckOutputs {
 
 /// `Default` lets `tojimari check` build its scans in code (every flag off, no value given).
 #[derive(Debug, Default, Args)]
-#[command(after_help = "Two-letter options are nmap's: -sS -sT -sU -sV -sC -sL -sn (combined as -sSV, -sSU), -Pn, \
-                  -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
+#[command(after_help = "Two-letter options are nmap's: -sS -sT -sU -sY -sZ -sO -sV -sC -sL -sn (combined as -sSV, -sSU), \
+                  -Pn, -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
                   nmap options tojimari lacks are refused by name: docs/nmap-options.md lists them.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
                   tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120",

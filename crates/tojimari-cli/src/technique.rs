@@ -229,6 +229,43 @@ mod tests {
         assert!(parse_scanflags("").is_err());
     }
 
+    /// `tojimari scan` with these options, as clap reads them (long names: the pre-pass has run).
+    fn scan_args(options: &[&str]) -> ScanArgs {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            scan: ScanArgs,
+        }
+        let argv = std::iter::once("tojimari").chain(options.iter().copied()).chain(["198.18.0.2"]);
+        Cli::parse_from(argv).scan
+    }
+
+    fn chosen(options: &[&str], raw: bool) -> Result<Techniques, UsageError> {
+        select(&scan_args(options), raw, &mut |_| {})
+    }
+
+    #[test]
+    fn sctp_and_protocol_scans() {
+        let t = chosen(&["--sctp-init"], true).unwrap();
+        assert_eq!(t, Techniques { sctp: Some(ScanType::SctpInit), ..Techniques::default() }, "no default SYN scan");
+        assert!(t.needs_raw());
+        let t = chosen(&["--syn", "--udp", "--sctp-cookie-echo"], true).unwrap();
+        assert_eq!((t.tcp, t.udp, t.sctp), (Some(ScanType::Syn), true, Some(ScanType::SctpCookieEcho)));
+        let t = chosen(&["--ip-protocol"], true).unwrap();
+        assert!(t.ip_proto && t.tcp.is_none() && t.sctp.is_none() && t.needs_raw());
+        let e = chosen(&["--sctp-init", "--sctp-cookie-echo"], true).unwrap_err();
+        assert_eq!(e.message, "-sY and -sZ contradict each other");
+        let e = chosen(&["--ip-protocol", "--udp"], true).unwrap_err();
+        assert_eq!(e.message, "-sO cannot be combined with -sU yet");
+        let e = chosen(&["--ip-protocol", "--ping-only"], true).unwrap_err();
+        assert!(e.message.contains("-sn") && e.message.contains("-sO"), "{}", e.message);
+        let e = chosen(&["--sctp-init"], false).unwrap_err();
+        assert!(e.message.contains("-sY"), "{}", e.message);
+        let e = chosen(&["--ip-protocol"], false).unwrap_err();
+        assert!(e.message.contains("-sO"), "{}", e.message);
+    }
+
     #[test]
     fn ping_options() {
         let p = ping_probes(&["E".into(), "S22,443".into(), "A".into(), "U".into()]).unwrap().unwrap();
