@@ -26,6 +26,10 @@
 //!   hops for the grades (family, generation, distance, uptime): see [`os`].
 //! - `idle`: the idle scan (`-sI`) of ports 1-1000 through a quiet zombie persona, 12 open, 20 dropped,
 //!   beside nmap -sI (and -T4) on the same zombie.
+//! - `ipproto`: `-sO` of all 256 IP protocols of a Linux namespace behind nft drops and rejects, and `sctp`:
+//!   `-sY` and `-sZ` of 1000 SCTP ports of a persona speaking SCTP, beside nmap: time and whether every
+//!   state is equal; `ipproto-limited`: `-sO` under Linux's default ICMP rate limits, each tool graded against
+//!   the truth (see [`proto_sctp`]).
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -76,6 +80,7 @@ mod fleet;
 mod limit;
 mod masscan;
 mod os;
+mod proto_sctp;
 mod scenarios;
 mod store_diff;
 mod store_import;
@@ -173,6 +178,9 @@ fn main() -> ExitCode {
             "version" => crate::version::version(runs, peer_timeout),
             "os" => crate::os::os(runs, peer_timeout),
             "idle" => crate::scenarios::idle(runs, peer_timeout),
+            "ipproto" => crate::proto_sctp::ipproto(runs),
+            "ipproto-limited" => crate::proto_sctp::ipproto_limited(runs),
+            "sctp" => crate::proto_sctp::sctp(runs),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),

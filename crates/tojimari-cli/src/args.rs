@@ -279,8 +279,8 @@ pub struct CheckOutputs {
 
 /// `Default` lets `tojimari check` build its scans in code (every flag off, no value given).
 #[derive(Debug, Default, Args)]
-#[command(after_help = "Two-letter options are nmap's: -sS -sT -sU -sV -sC -sL -sn (combined as -sSV, -sSU), -Pn, \
-                  -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
+#[command(after_help = "Two-letter options are nmap's: -sS -sT -sU -sY -sZ -sO -sV -sC -sL -sn (combined as -sSV, -sSU), \
+                  -Pn, -PE/-PS22/..., -A, -d, -iL FILE, -oN/-oX/-oG/-oJ FILE, -oA BASE.\n\
                   nmap options tojimari lacks are refused by name: docs/nmap-options.md lists them.\n\
                   Examples:\n  tojimari scan 127.0.0.1\n  tojimari scan -p- -T4 --open 198.18.0.2\n  \
                   tojimari scan -p 22,80,443 -oA results 198.18.0.0/24 2001:db8::/120",
@@ -339,6 +339,15 @@ pub struct ScanArgs {
     /// UDP scan [-sU] (may be combined with one TCP scan).
     #[arg(long, help_heading = "Scan techniques")]
     pub udp: bool,
+    /// SCTP INIT scan [-sY] (may be combined with a TCP scan and -sU; SCTP ports as -p S:N).
+    #[arg(long = "sctp-init", help_heading = "Scan techniques")]
+    pub sctp_init: bool,
+    /// SCTP COOKIE ECHO scan [-sZ].
+    #[arg(long = "sctp-cookie-echo", help_heading = "Scan techniques")]
+    pub sctp_cookie_echo: bool,
+    /// IP protocol scan [-sO]: which IP protocols (0-255, -p) the hosts speak.
+    #[arg(long = "ip-protocol", help_heading = "Scan techniques")]
+    pub ip_protocol: bool,
     /// FIN scan [-sF].
     #[arg(long, help_heading = "Scan techniques")]
     pub fin: bool,
@@ -357,8 +366,8 @@ pub struct ScanArgs {
     /// Maimon scan (FIN/ACK) [-sM].
     #[arg(long, help_heading = "Scan techniques")]
     pub maimon: bool,
-    /// UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until
-    /// every closed port has answered (Linux allows about one port-unreachable per second: slow, but exact).
+    /// UDP (and -sO): after the normal passes, probe silent ports again at the ICMP rate the target allows,
+    /// until every closed port has answered (Linux allows about one unreachable per second: slow, but exact).
     #[arg(long = "udp-full-split", help_heading = "Scan techniques")]
     pub udp_full_split: bool,
     /// Idle scan: read the target's ports through ZOMBIE's IP ID counter, probing the zombie at PORT (80);

@@ -114,9 +114,6 @@ pub const TABLE: &[NmapOption] = &[
         "tojimari always resolves names through the system resolver",
     ),
     // Scan techniques.
-    refused(&["-sY"], Nothing, "SCTP INIT scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
-    refused(&["-sZ"], Nothing, "SCTP COOKIE-ECHO scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
-    refused(&["-sO"], Nothing, "IP protocol scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
     refused(&["-b"], Value, "FTP bounce scan", EVASION, "use -sS or -sT from a host that can reach the target"),
     refused(&["-sR"], Nothing, "RPC scan (now part of nmap's -sV)", None, "use -sV"),
     // Port specification.
@@ -262,6 +259,9 @@ pub const SCAN_LETTERS: &[(char, &str)] = &[
     ('A', "--ack"),
     ('W', "--window"),
     ('M', "--maimon"),
+    ('Y', "--sctp-init"),
+    ('Z', "--sctp-cookie-echo"),
+    ('O', "--ip-protocol"),
     ('V', "--service-version"),
     ('C', "--checks"),
     ('L', "--list"),
@@ -270,8 +270,8 @@ pub const SCAN_LETTERS: &[(char, &str)] = &[
     ('P', "--ping-only"),
 ];
 
-const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW -sM -sV -sC -sL -sn, and may be \
-                                 combined (-sSV, -sSU)";
+const SCAN_LETTERS_HINT: &str = "scan types are -sS -sT -sU -sF -sN -sX -sA -sW -sM -sY -sZ -sO -sV -sC -sL -sn, \
+                                 and may be combined (-sSV, -sSU)";
 
 /// Looks at `tojimari scan`'s arguments as typed (before the pre-pass) and returns the first nmap option
 /// that tojimari refuses, or an unknown scan-type letter. `value_options` are tojimari's own options whose
@@ -376,8 +376,9 @@ mod tests {
         assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
         let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's --spoof-mac "), "{}", e.message);
-        let e = check_args(&["-sSO", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's -sO "), "{}", e.message);
+        let e = check_args(&["-sSR", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's -sR "), "{}", e.message);
+        check_args(&["-sSYO", "198.18.0.2"]).unwrap();
         let e = check_args(&["-PY22", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -PY "), "{}", e.message);
         let e = check_args(&["-sQ", "198.18.0.2"]).unwrap_err();

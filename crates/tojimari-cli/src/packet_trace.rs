@@ -197,6 +197,24 @@ fn endpoint(addr: IpAddr, port: u16) -> String {
     }
 }
 
+/// An SCTP chunk type's name as nmap's trace writes it (RFC 9260's names).
+fn sctp_chunk_name(chunk: u8) -> String {
+    match chunk {
+        0 => "DATA".into(),
+        1 => "INIT".into(),
+        2 => "INIT-ACK".into(),
+        3 => "SACK".into(),
+        4 => "HEARTBEAT".into(),
+        5 => "HEARTBEAT-ACK".into(),
+        6 => "ABORT".into(),
+        7 => "SHUTDOWN".into(),
+        9 => "ERROR".into(),
+        10 => "COOKIE-ECHO".into(),
+        11 => "COOKIE-ACK".into(),
+        other => format!("chunk={other}"),
+    }
+}
+
 /// One frame in nmap's trace words (never panics, whatever the bytes).
 pub fn describe_frame(frame: &[u8]) -> String {
     let ip = ip_header(frame);
@@ -224,6 +242,13 @@ pub fn describe_frame(frame: &[u8]) -> String {
         Some(Reply::Udp { src, dst, sport, dport, ttl }) => {
             format!("UDP {} > {} {}", endpoint(src, sport), endpoint(dst, dport), ip_fields(ttl))
         }
+        Some(Reply::Sctp { src, dst, sport, dport, vtag, chunk, ttl, .. }) => format!(
+            "SCTP {} > {} {} vtag={vtag} {}",
+            endpoint(src, sport),
+            endpoint(dst, dport),
+            sctp_chunk_name(chunk),
+            ip_fields(ttl)
+        ),
         Some(Reply::IcmpError { from, to, ttl, v6, kind, code, quoted }) => format!(
             "{} {from} > {to} type={kind}/code={code} {} quoting {} > {}",
             if v6 { "ICMPv6" } else { "ICMP" },

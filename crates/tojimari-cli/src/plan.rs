@@ -139,7 +139,7 @@ pub fn build(
         list_conflicts(args)?;
     }
     let techniques = match (args.list, shard) {
-        (true, None) => Techniques { tcp: None, udp: false },
+        (true, None) => Techniques::default(),
         // -sL --shard lists the probes the shard's (raw) scan would send.
         (true, Some(_)) => technique::select(args, true, &mut |_| {})?,
         (false, _) => technique::select(args, raw_allowed, notice)?,
@@ -301,8 +301,11 @@ pub fn build(
         None => None,
     };
 
-    if args.udp_full_split && !args.udp {
-        return Err(UsageError::new("--udp-full-split applies to UDP scans only", "add -sU"));
+    if args.udp_full_split && !args.udp && !args.ip_protocol {
+        return Err(UsageError::new(
+            "--udp-full-split applies to UDP and IP protocol scans only",
+            "add -sU (or use it with -sO)",
+        ));
     }
     let evasion = crate::evasion::evasion(&args.evasion, args.ipv6, &mut crate::evasion::random())?;
     if let Some(first) = args.evasion.given().first()
@@ -374,6 +377,9 @@ fn list_conflicts(args: &ScanArgs) -> Result<(), UsageError> {
         (args.connect, "-sT"),
         (args.syn, "-sS"),
         (args.udp, "-sU"),
+        (args.sctp_init, "-sY"),
+        (args.sctp_cookie_echo, "-sZ"),
+        (args.ip_protocol, "-sO"),
         (args.fin, "-sF"),
         (args.null, "-sN"),
         (args.xmas, "-sX"),
@@ -508,6 +514,9 @@ fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, Us
             "-F scans the 100 most common ports; -p names ports",
         ));
     }
+    if techniques.ip_proto {
+        return protocol_ports(args, n_given(args, top_n));
+    }
     let explicit = match &args.ports {
         Some(spec) => Some(parse_port_list(spec).map_err(|e| UsageError::new(e.to_string(), e.hint()))?),
         None => None,
@@ -533,6 +542,12 @@ fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, Us
         } else {
             PortSet::default()
         },
+        sctp: if techniques.sctp.is_some() {
+            PortSet::from_ports(pick(Protocol::Sctp, explicit.as_ref().map(|s| &s.sctp)))
+        } else {
+            PortSet::default()
+        },
+        ip: PortSet::default(),
     };
     if let Some(spec) = &explicit {
         if scan_tcp && !techniques.udp && spec.tcp.is_empty() {
@@ -556,6 +571,35 @@ fn select_ports(args: &ScanArgs, techniques: &Techniques) -> Result<PortSpec, Us
         return Err(UsageError::new("no ports left to scan", PORTS_HINT));
     }
     Ok(ports)
+}
+
+/// Whether `--top-ports` or `-F` was given (they mean nothing to `-sO`).
+fn n_given(args: &ScanArgs, top_n: Option<usize>) -> bool {
+    top_n.is_some() || args.fast
+}
+
+/// `-sO`'s "ports": the IP protocols `-p` names (0-255), all 256 by default, as nmap.
+fn protocol_ports(args: &ScanArgs, top_given: bool) -> Result<PortSpec, UsageError> {
+    if top_given {
+        return Err(UsageError::new(
+            "--top-ports and -F do not apply to -sO",
+            "-sO scans all 256 IP protocols; name some with -p (e.g. -p 1,6,17 or -p icmp,gre)",
+        ));
+    }
+    let mut ip = match &args.ports {
+        Some(spec) => tojimari_core::portspec::parse_protocol_list(spec)
+            .map_err(|e| UsageError::new(format!("-sO: {e}"), e.hint()))?,
+        None => PortSet::from_ports(0..=255),
+    };
+    if let Some(spec) = &args.exclude_ports {
+        let exclude = tojimari_core::portspec::parse_protocol_list(spec)
+            .map_err(|e| UsageError::new(format!("-sO --exclude-ports: {e}"), e.hint()))?;
+        ip = PortSet::from_ports(ip.as_slice().iter().copied().filter(|&p| !exclude.contains(p)));
+    }
+    if ip.is_empty() {
+        return Err(UsageError::new("no protocols left to scan", "-sO scans IP protocols 0-255 named with -p"));
+    }
+    Ok(PortSpec { ip, ..PortSpec::default() })
 }
 
 fn build_timing(args: &ScanArgs) -> Result<Timing, UsageError> {

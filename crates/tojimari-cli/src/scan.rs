@@ -214,6 +214,12 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
         if plan.techniques.udp {
             parts.push("UDP (raw engine)".into());
         }
+        if let Some(t) = plan.techniques.sctp {
+            parts.push(format!("{} (raw engine)", t.display_name()));
+        }
+        if plan.techniques.ip_proto {
+            parts.push("IP protocol scan (raw engine)".into());
+        }
         if plan.ping_only {
             parts.push("host discovery only (-sn)".into());
         }
@@ -232,7 +238,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
     format!(
         "--------------- Plan ---------------\n\
          technique: {technique}\n\
-         ports: {} TCP, {} UDP\n\
+         ports: {} TCP, {} UDP, {} SCTP, {} IP protocols\n\
          targets: {} before exclusions\n\
          discovery: {discovery}\n\
          version detection: {}\n\
@@ -243,6 +249,8 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
          ------------------------------------\n",
         plan.ports.tcp.len(),
         plan.ports.udp.len(),
+        plan.ports.sctp.len(),
+        plan.ports.ip.len(),
         match targets.len_hint() {
             1 => "1 address".to_string(),
             n => format!("{n} addresses"),
@@ -321,7 +329,8 @@ pub fn execute_with(
     let run_info =
         RunInfo { args, start, version: env!("CARGO_PKG_VERSION").to_string(), scans, display: plan.display };
 
-    let per_host = ((plan.ports.tcp.len() + plan.ports.udp.len()) as u64).max(1);
+    let per_host =
+        ((plan.ports.tcp.len() + plan.ports.udp.len() + plan.ports.sctp.len() + plan.ports.ip.len()) as u64).max(1);
     let hosts = u64::try_from(targets.len_hint()).unwrap_or(u64::MAX);
     let mut planned = hosts.saturating_mul(per_host);
     if let Some(shard) = plan.shard {
@@ -401,9 +410,14 @@ pub fn execute_with(
         let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
         let wait =
             if rate > 0.0 { format!(" (about {:.0} s at that rate)", udp_silent as f64 / rate) } else { String::new() };
+        let (what, icmp) = if plan.techniques.ip_proto {
+            ("IP protocols", "protocol-unreachable")
+        } else {
+            ("UDP ports", "port-unreachable")
+        };
         messages::note(format!(
-            "{udp_silent} UDP ports stayed silent (open|filtered): the targets sent ICMP port-unreachable at about \
-             {rate:.1}/s, so closed ports among them could not all say so; --udp-full-split waits for the full split{wait}"
+            "{udp_silent} {what} stayed silent (open|filtered): the targets sent ICMP {icmp} at about {rate:.1}/s, \
+             so closed ones among them could not all say so; --udp-full-split waits for the full split{wait}"
         ));
     }
     let summary = RunSummary {
@@ -499,6 +513,12 @@ pub fn raw_scans(plan: &ScanPlan) -> Vec<(ScanType, PortSet)> {
     }
     if plan.techniques.udp {
         scans.push((ScanType::Udp, plan.ports.udp.clone()));
+    }
+    if let Some(t) = plan.techniques.sctp {
+        scans.push((t, plan.ports.sctp.clone()));
+    }
+    if plan.techniques.ip_proto {
+        scans.push((ScanType::IpProto, plan.ports.ip.clone()));
     }
     scans
 }
@@ -620,6 +640,12 @@ pub(crate) fn scan_infos(plan: &ScanPlan) -> Vec<ScanInfo> {
     }
     if plan.techniques.udp {
         scans.push(ScanInfo { scan_type: ScanType::Udp, proto: Protocol::Udp, ports: plan.ports.udp.clone() });
+    }
+    if let Some(scan_type) = plan.techniques.sctp {
+        scans.push(ScanInfo { scan_type, proto: Protocol::Sctp, ports: plan.ports.sctp.clone() });
+    }
+    if plan.techniques.ip_proto {
+        scans.push(ScanInfo { scan_type: ScanType::IpProto, proto: Protocol::Ip, ports: plan.ports.ip.clone() });
     }
     scans
 }

@@ -13,17 +13,21 @@ use crate::args::ScanArgs;
 use crate::plan::UsageError;
 
 /// Techniques chosen for a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Techniques {
     /// The TCP technique: [`ScanType::Connect`] (the connect engine) or a raw one (`-sS`, ..., `--scanflags`);
     /// never `Udp`, `PingOnly` or `List`.
     pub tcp: Option<ScanType>,
     pub udp: bool,
+    /// The SCTP technique, `-sY` or `-sZ`.
+    pub sctp: Option<ScanType>,
+    /// `-sO`.
+    pub ip_proto: bool,
 }
 
 impl Techniques {
     pub fn needs_raw(&self) -> bool {
-        self.udp || self.tcp.is_some_and(ScanType::is_raw)
+        self.udp || self.tcp.is_some_and(ScanType::is_raw) || self.sctp.is_some() || self.ip_proto
     }
 }
 
@@ -66,8 +70,23 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
             return Err(UsageError::new("-sn (no port scan) and -sU contradict each other", "use one of them"));
         }
     }
-    let mut chosen = Techniques { tcp: tcp.first().copied(), udp: args.udp };
-    if chosen.tcp.is_none() && !chosen.udp && !args.ping_only {
+    let sctp = sctp_technique(args)?;
+    if args.ping_only && (sctp.is_some() || args.ip_protocol) {
+        let t = sctp.unwrap_or(ScanType::IpProto);
+        return Err(UsageError::new(
+            format!("-sn (no port scan) and {} contradict each other", t.option()),
+            "use one of them",
+        ));
+    }
+    if args.ip_protocol && (sctp.is_some() || args.udp || !tcp.is_empty()) {
+        let other = sctp.or(tcp.first().copied()).unwrap_or(ScanType::Udp);
+        return Err(UsageError::new(
+            format!("-sO cannot be combined with {} yet", other.option()),
+            "run the IP protocol scan (-sO) on its own: its -p names protocols, not ports",
+        ));
+    }
+    let mut chosen = Techniques { tcp: tcp.first().copied(), udp: args.udp, sctp, ip_proto: args.ip_protocol };
+    if chosen.tcp.is_none() && !chosen.udp && chosen.sctp.is_none() && !chosen.ip_proto && !args.ping_only {
         chosen.tcp = Some(if raw_allowed { ScanType::Syn } else { ScanType::Connect });
     }
     if chosen.tcp == Some(ScanType::Connect) && chosen.udp {
@@ -88,7 +107,8 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
         if chosen.needs_raw() {
             let name = match chosen.tcp {
                 Some(t) if t.is_raw() => t.option(),
-                _ => "-sU",
+                _ if chosen.ip_proto => "-sO",
+                _ => chosen.sctp.map_or("-sU", ScanType::option),
             };
             if args.unprivileged {
                 return Err(UsageError::new(
@@ -103,6 +123,19 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
         }
     }
     Ok(chosen)
+}
+
+/// `-sY` or `-sZ` (nmap runs one SCTP technique at most).
+fn sctp_technique(args: &ScanArgs) -> Result<Option<ScanType>, UsageError> {
+    match (args.sctp_init, args.sctp_cookie_echo) {
+        (true, true) => Err(UsageError::new(
+            "-sY and -sZ contradict each other",
+            "choose one SCTP scan type (it may be combined with a TCP scan and -sU)",
+        )),
+        (true, false) => Ok(Some(ScanType::SctpInit)),
+        (false, true) => Ok(Some(ScanType::SctpCookieEcho)),
+        (false, false) => Ok(None),
+    }
 }
 
 /// `--scanflags`: flag names in any order (URG ACK PSH RST SYN FIN ECE CWR, as in "SYNFIN") or a number.
@@ -197,6 +230,43 @@ mod tests {
         assert_eq!(parse_scanflags("18").unwrap(), 18);
         assert!(parse_scanflags("SYNX").is_err());
         assert!(parse_scanflags("").is_err());
+    }
+
+    /// `tojimari scan` with these options, as clap reads them (long names: the pre-pass has run).
+    fn scan_args(options: &[&str]) -> ScanArgs {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            scan: ScanArgs,
+        }
+        let argv = std::iter::once("tojimari").chain(options.iter().copied()).chain(["198.18.0.2"]);
+        Cli::parse_from(argv).scan
+    }
+
+    fn chosen(options: &[&str], raw: bool) -> Result<Techniques, UsageError> {
+        select(&scan_args(options), raw, &mut |_| {})
+    }
+
+    #[test]
+    fn sctp_and_protocol_scans() {
+        let t = chosen(&["--sctp-init"], true).unwrap();
+        assert_eq!(t, Techniques { sctp: Some(ScanType::SctpInit), ..Techniques::default() }, "no default SYN scan");
+        assert!(t.needs_raw());
+        let t = chosen(&["--syn", "--udp", "--sctp-cookie-echo"], true).unwrap();
+        assert_eq!((t.tcp, t.udp, t.sctp), (Some(ScanType::Syn), true, Some(ScanType::SctpCookieEcho)));
+        let t = chosen(&["--ip-protocol"], true).unwrap();
+        assert!(t.ip_proto && t.tcp.is_none() && t.sctp.is_none() && t.needs_raw());
+        let e = chosen(&["--sctp-init", "--sctp-cookie-echo"], true).unwrap_err();
+        assert_eq!(e.message, "-sY and -sZ contradict each other");
+        let e = chosen(&["--ip-protocol", "--udp"], true).unwrap_err();
+        assert_eq!(e.message, "-sO cannot be combined with -sU yet");
+        let e = chosen(&["--ip-protocol", "--ping-only"], true).unwrap_err();
+        assert!(e.message.contains("-sn") && e.message.contains("-sO"), "{}", e.message);
+        let e = chosen(&["--sctp-init"], false).unwrap_err();
+        assert!(e.message.contains("-sY"), "{}", e.message);
+        let e = chosen(&["--ip-protocol"], false).unwrap_err();
+        assert!(e.message.contains("-sO"), "{}", e.message);
     }
 
     #[test]

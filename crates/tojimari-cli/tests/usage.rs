@@ -486,7 +486,8 @@ fn every_nmap_option_in_the_table_is_answered() {
     // Attached values, and letters inside a combined -s.
     assert_usage_error(&["scan", "-PO1", "198.18.0.2"], "nmap's -PO");
     assert_usage_error(&["scan", "-PY22,80", "198.18.0.2"], "nmap's -PY");
-    assert_usage_error(&["scan", "-sSO", "198.18.0.2"], "nmap's -sO (IP protocol scan)");
+    assert_usage_error(&["scan", "-sSR", "198.18.0.2"], "nmap's -sR (RPC scan");
+    assert_usage_error(&["scan", "-sSO", "198.18.0.2"], "-sO cannot be combined with -sS yet");
     assert_usage_error(&["scan", "-sQ", "198.18.0.2"], "unknown scan type -sQ");
     assert_usage_error(&["scan", "--spoof-mac", "0", "198.18.0.2"], "nmap's --spoof-mac");
     // The evasion options that exist now read their values (docs/evasion.md).

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod civil;
 pub mod diagnostic;
 pub mod input;
+pub mod ip_protocols;
 pub mod os;
 pub mod permutation;
 pub mod portspec;

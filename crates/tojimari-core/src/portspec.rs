@@ -2,8 +2,10 @@
 //! ([`parse_port_list`]).
 
 mod parse;
+mod protocols;
 
 pub use parse::{PortSpecError, parse_port_list};
+pub use protocols::parse_protocol_list;
 
 use crate::protocol::Protocol;
 use crate::services;
@@ -77,6 +79,10 @@ impl PortSet {
 pub struct PortSpec {
     pub tcp: PortSet,
     pub udp: PortSet,
+    /// SCTP ports (`-sY`, `-sZ`; `S:` in `-p`).
+    pub sctp: PortSet,
+    /// IP protocol numbers, 0-255 (`-sO`; `P:` in `-p`).
+    pub ip: PortSet,
 }
 
 impl PortSpec {
@@ -84,6 +90,8 @@ impl PortSpec {
         match proto {
             Protocol::Tcp => &self.tcp,
             Protocol::Udp => &self.udp,
+            Protocol::Sctp => &self.sctp,
+            Protocol::Ip => &self.ip,
         }
     }
 
@@ -93,17 +101,25 @@ impl PortSpec {
         PortSpec {
             tcp: PortSet::from_ports(services::top_ports(Protocol::Tcp, n).iter().copied()),
             udp: PortSet::from_ports(services::top_ports(Protocol::Udp, n).iter().copied()),
+            sctp: PortSet::from_ports(services::top_ports(Protocol::Sctp, n).iter().copied()),
+            // IP protocols have no ranking: `-sO` scans all 256 unless told otherwise.
+            ip: PortSet::default(),
         }
     }
 
     /// `self` without any port of `exclude`, protocol by protocol (for `--exclude-ports`).
     pub fn without(&self, exclude: &PortSpec) -> PortSpec {
-        PortSpec { tcp: self.tcp.difference(&exclude.tcp), udp: self.udp.difference(&exclude.udp) }
+        PortSpec {
+            tcp: self.tcp.difference(&exclude.tcp),
+            udp: self.udp.difference(&exclude.udp),
+            sctp: self.sctp.difference(&exclude.sctp),
+            ip: self.ip.difference(&exclude.ip),
+        }
     }
 
-    /// Whether neither protocol has a port.
+    /// Whether no protocol has a port.
     pub fn is_empty(&self) -> bool {
-        self.tcp.is_empty() && self.udp.is_empty()
+        self.tcp.is_empty() && self.udp.is_empty() && self.sctp.is_empty() && self.ip.is_empty()
     }
 }
 
@@ -154,8 +170,13 @@ mod tests {
 
     #[test]
     fn without_removes_per_protocol() {
-        let spec = PortSpec { tcp: PortSet::from_ports(1..=100), udp: PortSet::from_ports([53, 123]) };
-        let exclude = PortSpec { tcp: PortSet::from_ports([22, 80, 1000]), udp: PortSet::from_ports([22]) };
+        let spec =
+            PortSpec { tcp: PortSet::from_ports(1..=100), udp: PortSet::from_ports([53, 123]), ..PortSpec::default() };
+        let exclude = PortSpec {
+            tcp: PortSet::from_ports([22, 80, 1000]),
+            udp: PortSet::from_ports([22]),
+            ..PortSpec::default()
+        };
         let left = spec.without(&exclude);
         assert_eq!(left.tcp.len(), 98);
         assert!(!left.tcp.contains(22) && !left.tcp.contains(80) && left.tcp.contains(21));
@@ -178,7 +199,7 @@ mod tests {
     #[test]
     fn is_empty_needs_both_protocols_empty() {
         assert!(PortSpec::default().is_empty());
-        let udp_only = PortSpec { tcp: PortSet::default(), udp: PortSet::from_ports([53]) };
+        let udp_only = PortSpec { udp: PortSet::from_ports([53]), ..PortSpec::default() };
         assert!(!udp_only.is_empty());
         assert_eq!(udp_only.for_protocol(Protocol::Udp).as_slice(), [53]);
         assert!(udp_only.for_protocol(Protocol::Tcp).is_empty());

@@ -41,6 +41,12 @@ pub enum ScanType {
     Udp,
     /// `-sI`: the idle scan, through a zombie's IP ID counter (the zombie is in the plan, not here).
     Idle,
+    /// `-sO`: IP protocol scan; the "ports" are IP protocol numbers.
+    IpProto,
+    /// `-sY`: SCTP INIT scan (half-open, as `-sS` for TCP).
+    SctpInit,
+    /// `-sZ`: SCTP COOKIE ECHO scan.
+    SctpCookieEcho,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
     /// `-sL`: the targets listed, nothing sent.
@@ -72,6 +78,9 @@ impl ScanType {
             ScanType::Maimon => "maimon",
             ScanType::Udp => "udp",
             ScanType::Idle => "idle",
+            ScanType::IpProto => "ipproto",
+            ScanType::SctpInit => "sctpinit",
+            ScanType::SctpCookieEcho => "sctpcookieecho",
             ScanType::PingOnly => "ping",
             ScanType::List => "list",
         }
@@ -92,6 +101,9 @@ impl ScanType {
             ScanType::Custom(_) => "Custom Scan",
             ScanType::Udp => "UDP Scan",
             ScanType::Idle => "IdleScan",
+            ScanType::IpProto => "IPProto Scan",
+            ScanType::SctpInit => "SCTP INIT Scan",
+            ScanType::SctpCookieEcho => "SCTP COOKIE-ECHO Scan",
             ScanType::PingOnly => "Ping Scan",
             ScanType::List => "List Scan",
         }
@@ -111,6 +123,9 @@ impl ScanType {
             ScanType::Custom(_) => "--scanflags",
             ScanType::Udp => "-sU",
             ScanType::Idle => "-sI",
+            ScanType::IpProto => "-sO",
+            ScanType::SctpInit => "-sY",
+            ScanType::SctpCookieEcho => "-sZ",
             ScanType::PingOnly => "-sn",
             ScanType::List => "-sL",
         }
@@ -124,6 +139,26 @@ impl ScanType {
     /// Whether this is the UDP scan.
     pub fn is_udp(self) -> bool {
         matches!(self, ScanType::Udp)
+    }
+
+    /// Whether this is an SCTP scan (`-sY`, `-sZ`).
+    pub fn is_sctp(self) -> bool {
+        matches!(self, ScanType::SctpInit | ScanType::SctpCookieEcho)
+    }
+
+    /// Whether this scan probes TCP ports (connect, the raw TCP techniques, `--scanflags`).
+    pub fn is_tcp(self) -> bool {
+        self.is_port_scan() && !self.is_udp() && !self.is_sctp() && self != ScanType::IpProto
+    }
+
+    /// The protocol of the ports this scan probes (TCP for `-sn` and `-sL`, which probe none).
+    pub fn protocol(self) -> crate::Protocol {
+        match self {
+            ScanType::Udp => crate::Protocol::Udp,
+            ScanType::SctpInit | ScanType::SctpCookieEcho => crate::Protocol::Sctp,
+            ScanType::IpProto => crate::Protocol::Ip,
+            _ => crate::Protocol::Tcp,
+        }
     }
 
     /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT`.
@@ -186,6 +221,19 @@ mod tests {
         let i = ScanType::Idle;
         assert_eq!((i.xml_name(), i.display_name(), i.option()), ("idle", "IdleScan", "-sI"));
         assert!(i.is_port_scan() && i.is_raw() && !i.is_udp(), "it sends packets it builds itself");
+    }
+
+    #[test]
+    fn sctp_and_protocol_scans() {
+        let t = [ScanType::IpProto, ScanType::SctpInit, ScanType::SctpCookieEcho];
+        assert_eq!(t.map(ScanType::xml_name), ["ipproto", "sctpinit", "sctpcookieecho"]);
+        assert_eq!(t.map(ScanType::display_name), ["IPProto Scan", "SCTP INIT Scan", "SCTP COOKIE-ECHO Scan"]);
+        assert_eq!(t.map(ScanType::option), ["-sO", "-sY", "-sZ"]);
+        assert_eq!(t.map(ScanType::protocol), [crate::Protocol::Ip, crate::Protocol::Sctp, crate::Protocol::Sctp]);
+        assert!(t.iter().all(|t| t.is_raw() && !t.is_tcp() && !t.is_udp()));
+        assert!(ScanType::SctpInit.is_sctp() && !ScanType::IpProto.is_sctp());
+        assert!(ScanType::Syn.is_tcp() && ScanType::Connect.is_tcp() && !ScanType::Udp.is_tcp());
+        assert_eq!(ScanType::Udp.protocol(), crate::Protocol::Udp);
     }
 
     #[test]

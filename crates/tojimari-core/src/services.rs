@@ -46,9 +46,34 @@ pub struct ServiceEntry {
 }
 
 /// The entry the table gives a port: our override if there is one, else IANA's, else `None`.
+///
+/// SCTP ports take the TCP entry of the same number: the table holds IANA's tcp and udp assignments only,
+/// and IANA registers SCTP services under the names they have over TCP (80 `http`, 179 `bgp`, 2905 `m3ua`
+/// is a known exception the table does not hold). IP protocol numbers (`-sO`) take IANA's protocol keyword
+/// ([`crate::ip_protocols`]).
 pub fn lookup(proto: Protocol, port: u16) -> Option<&'static ServiceEntry> {
     let tables = table::tables();
-    find(&tables.overrides, proto, port).or_else(|| find(&tables.iana, proto, port))
+    match proto {
+        Protocol::Ip => u8::try_from(port).ok().and_then(|n| ip_protocol_entries()[usize::from(n)].as_ref()),
+        Protocol::Sctp => lookup(Protocol::Tcp, port),
+        _ => find(&tables.overrides, proto, port).or_else(|| find(&tables.iana, proto, port)),
+    }
+}
+
+/// One entry per IP protocol number that IANA names.
+fn ip_protocol_entries() -> &'static [Option<ServiceEntry>; 256] {
+    static ENTRIES: std::sync::OnceLock<[Option<ServiceEntry>; 256]> = std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        std::array::from_fn(|n| {
+            let number = n as u8;
+            crate::ip_protocols::name(number).map(|name| ServiceEntry {
+                proto: Protocol::Ip,
+                port: u16::from(number),
+                name,
+                description: "",
+            })
+        })
+    })
 }
 
 /// Every port, of either protocol, that an override or IANA names `name` (ASCII case-insensitive), sorted by
@@ -86,8 +111,10 @@ pub fn ranked_len(proto: Protocol) -> usize {
 fn ranking(proto: Protocol) -> &'static [u16] {
     let tables = table::tables();
     match proto {
-        Protocol::Tcp => &tables.top_tcp,
+        // SCTP has no ranking of its own: its common services are those of TCP (see [`lookup`]).
+        Protocol::Tcp | Protocol::Sctp => &tables.top_tcp,
         Protocol::Udp => &tables.top_udp,
+        Protocol::Ip => &[],
     }
 }
 

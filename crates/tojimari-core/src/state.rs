@@ -136,12 +136,21 @@ pub enum Reason {
     IpIdChange,
     /// Idle scan: the zombie's IP ID counter did not move for this port.
     NoIpIdChange,
+    /// An SCTP INIT-ACK came back (`-sY`).
+    InitAck,
+    /// An SCTP ABORT came back (`-sY`, `-sZ`).
+    Abort,
+    /// A packet of the probed protocol came back (`-sO`).
+    ProtoResponse,
+    /// An ICMPv6 parameter problem came back (`-sO -6`: code 1, an unrecognized next header, is IPv6's
+    /// protocol unreachable).
+    ParamProblem,
 }
 
 impl Reason {
     /// Every reason, in declaration order (so [`Reason::NoResponse`] comes before
     /// [`Reason::NoHostResponse`], which shares its name).
-    pub const ALL: [Reason; 24] = [
+    pub const ALL: [Reason; 28] = [
         Reason::SynAck,
         Reason::ConnRefused,
         Reason::Reset,
@@ -166,6 +175,10 @@ impl Reason {
         Reason::Unknown,
         Reason::IpIdChange,
         Reason::NoIpIdChange,
+        Reason::InitAck,
+        Reason::Abort,
+        Reason::ProtoResponse,
+        Reason::ParamProblem,
     ];
 
     /// nmap's spelling, as in `--reason` output and the XML `reason` attribute.
@@ -195,6 +208,10 @@ impl Reason {
             Reason::Unknown => "unknown-response",
             Reason::IpIdChange => "ipid-change",
             Reason::NoIpIdChange => "no-ipid-change",
+            Reason::InitAck => "init-ack",
+            Reason::Abort => "abort",
+            Reason::ProtoResponse => "proto-response",
+            Reason::ParamProblem => "param-problem",
         }
     }
 

@@ -148,6 +148,8 @@ fn proto_rank(proto: Protocol) -> u8 {
     match proto {
         Protocol::Tcp => 0,
         Protocol::Udp => 1,
+        Protocol::Sctp => 2,
+        Protocol::Ip => 3,
     }
 }
 

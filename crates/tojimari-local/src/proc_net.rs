@@ -53,6 +53,8 @@ impl SocketRecord {
         match self.proto {
             Protocol::Tcp => self.state == STATE_LISTEN,
             Protocol::Udp => self.state == STATE_UNCONNECTED && self.port != 0,
+            // /proc/net lists no SCTP or raw-protocol sockets here.
+            Protocol::Sctp | Protocol::Ip => false,
         }
     }
 }

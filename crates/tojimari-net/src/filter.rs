@@ -26,6 +26,7 @@ const PROTO_ICMP: u32 = 1;
 const PROTO_TCP: u32 = 6;
 const PROTO_UDP: u32 = 17;
 const PROTO_ICMPV6: u32 = 58;
+const PROTO_SCTP: u32 = 132;
 
 // Frame offsets: Ethernet header 14 bytes, then the IP header.
 const OFF_ETHERTYPE: u32 = 12;
@@ -60,8 +61,8 @@ pub struct Filter {
 
 impl Filter {
     /// Accepts Ethernet frames that are
-    /// - IPv4 to one of the IPv4 addresses in `ours`, carrying TCP, UDP or ICMP;
-    /// - IPv6 to one of the IPv6 addresses in `ours`, whose first next header is TCP, UDP or
+    /// - IPv4 to one of the IPv4 addresses in `ours`, carrying TCP, UDP, SCTP or ICMP;
+    /// - IPv6 to one of the IPv6 addresses in `ours`, whose first next header is TCP, UDP, SCTP or
     ///   ICMPv6 (extension headers are not walked);
     /// - ARP (any).
     ///
@@ -191,16 +192,17 @@ fn family_block(ethertype: u32, block: &[Insn]) -> Vec<Insn> {
     p
 }
 
-/// IPv4: protocol TCP/UDP/ICMP, then destination in `addrs`. Empty when `addrs` is.
+/// IPv4: protocol TCP/UDP/ICMP/SCTP, then destination in `addrs`. Empty when `addrs` is.
 fn v4_block(addrs: &[u32]) -> Vec<Insn> {
     if addrs.is_empty() {
         return Vec::new();
     }
     let mut p = vec![
         stmt(LD_B_ABS, OFF_V4_PROTO),
-        jeq(PROTO_TCP, 3, 0),
-        jeq(PROTO_UDP, 2, 0),
-        jeq(PROTO_ICMP, 1, 0),
+        jeq(PROTO_TCP, 4, 0),
+        jeq(PROTO_UDP, 3, 0),
+        jeq(PROTO_ICMP, 2, 0),
+        jeq(PROTO_SCTP, 1, 0),
         stmt(RET_K, DROP),
         stmt(LD_W_ABS, OFF_V4_DST),
     ];
@@ -211,16 +213,17 @@ fn v4_block(addrs: &[u32]) -> Vec<Insn> {
     p
 }
 
-/// IPv6: next header TCP/UDP/ICMPv6, then destination (four words) in `addrs`.
+/// IPv6: next header TCP/UDP/ICMPv6/SCTP, then destination (four words) in `addrs`.
 fn v6_block(addrs: &[[u32; 4]]) -> Vec<Insn> {
     if addrs.is_empty() {
         return Vec::new();
     }
     let mut p = vec![
         stmt(LD_B_ABS, OFF_V6_NEXT),
-        jeq(PROTO_TCP, 3, 0),
-        jeq(PROTO_UDP, 2, 0),
-        jeq(PROTO_ICMPV6, 1, 0),
+        jeq(PROTO_TCP, 4, 0),
+        jeq(PROTO_UDP, 3, 0),
+        jeq(PROTO_ICMPV6, 2, 0),
+        jeq(PROTO_SCTP, 1, 0),
         stmt(RET_K, DROP),
     ];
     for words in addrs {
@@ -283,13 +286,16 @@ mod tests {
     }
 
     #[test]
-    fn accepts_udp_icmp_and_arp_only() {
+    fn accepts_udp_icmp_sctp_and_arp_only() {
         let f = ours();
         assert!(f.accepts(&v4_frame(OURS4, 17)));
         assert!(f.accepts(&v4_frame(OURS4, 1)));
         assert!(!f.accepts(&v4_frame(OURS4, 47)), "GRE");
         assert!(f.accepts(&v6_frame(OURS6, 58)));
         assert!(f.accepts(&v6_frame(OURS6, 17)));
+        assert!(f.accepts(&v4_frame(OURS4, 132)), "SCTP");
+        assert!(f.accepts(&v6_frame(OURS6, 132)), "SCTP");
+        assert!(!f.accepts(&v4_frame(Ipv4Addr::new(198, 18, 0, 3), 132)));
         assert!(!f.accepts(&v6_frame(OURS6, 0)), "hop-by-hop options are not walked");
         let mut arp = vec![0u8; 42];
         arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());

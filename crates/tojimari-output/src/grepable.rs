@@ -107,7 +107,9 @@ impl GrepableSink {
             return s;
         }
         let ports: Vec<String> = layout.shown.iter().map(|p| self.port_entry(p)).collect();
-        let _ = write!(s, "{prefix}\tPorts: {}", ports.join(", "));
+        // `-sO`: nmap's field is `Protocols:`, each entry `{number}/{state}/{name}/`.
+        let label = if host.ports.first().is_some_and(|p| p.proto.is_ip()) { "Protocols" } else { "Ports" };
+        let _ = write!(s, "{prefix}\t{label}: {}", ports.join(", "));
         if let [only] = layout.folded.as_slice() {
             let _ = write!(s, "\tIgnored State: {} ({})", only.state, only.count);
         }
@@ -128,6 +130,9 @@ impl GrepableSink {
         let view = service_of(port, self.names);
         let service = view.map(|v| field(&v.shown_name('|'))).unwrap_or_default();
         let version = view.map(|v| field(&v.version_line())).unwrap_or_default();
+        if port.proto.is_ip() {
+            return format!("{}/{}/{service}/", port.port, port.state);
+        }
         format!("{}/{}/{}//{service}//{version}/", port.port, port.state, port.proto)
     }
 }

@@ -203,7 +203,10 @@ impl NormalSink {
 
     fn port_table(&self, s: &mut String, ports: &[&PortResult], reasons: bool) {
         let versions = self.run.display.versions;
-        let mut header = vec!["PORT".to_string(), "STATE".to_string(), "SERVICE".to_string()];
+        // `-sO`'s "ports" are protocol numbers: nmap heads them PROTOCOL and writes them bare.
+        let protocols = !ports.is_empty() && ports.iter().all(|p| p.proto.is_ip());
+        let first = if protocols { "PROTOCOL" } else { "PORT" };
+        let mut header = vec![first.to_string(), "STATE".to_string(), "SERVICE".to_string()];
         if reasons {
             header.push("REASON".to_string());
         }
@@ -214,8 +217,9 @@ impl NormalSink {
         for port in ports {
             let service = service_of(port, self.names);
             let name = service.map_or_else(|| "unknown".to_string(), |v| v.shown_name('/'));
-            let mut row =
-                vec![format!("{}/{}", port.port, port.proto), port.state.as_str().to_string(), printable(&name)];
+            let number =
+                if port.proto.is_ip() { port.port.to_string() } else { format!("{}/{}", port.port, port.proto) };
+            let mut row = vec![number, port.state.as_str().to_string(), printable(&name)];
             if reasons {
                 row.push(reason_text(port.reason, port.reason_ttl));
             }
@@ -385,7 +389,12 @@ fn not_shown_line(layout: &PortLayout<'_>) -> Option<String> {
             group.reasons.iter().map(move |r| {
                 let n = r.ports.len();
                 let plural = if n == 1 { "" } else { "s" };
-                format!("{n} {} {} port{plural} ({})", group.state, r.proto, r.reason)
+                if r.proto.is_ip() {
+                    // nmap's words for folded IP protocols.
+                    format!("{n} {} n/a protocol{plural} ({})", group.state, r.reason)
+                } else {
+                    format!("{n} {} {} port{plural} ({})", group.state, r.proto, r.reason)
+                }
             })
         })
         .collect();

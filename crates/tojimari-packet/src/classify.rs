@@ -39,6 +39,21 @@ pub fn tcp_reply(t: ScanType, flags: u8, window: u16) -> Option<(PortState, Reas
     }
 }
 
+/// The state and reason an SCTP answer's first chunk gives, or `None` if it says nothing.
+///
+/// `-sY` (INIT): INIT ACK -> open (init-ack); ABORT -> closed (abort). `-sZ` (COOKIE ECHO): ABORT -> closed
+/// (abort); a COOKIE ACK (a stack that took our forged cookie) -> open. Anything else, and other techniques,
+/// -> `None`. The caller has checked the verification tag (see `crate::build::SctpProbe`).
+pub fn sctp_reply(t: ScanType, chunk: u8) -> Option<(PortState, Reason)> {
+    use tojimari_wire::sctp::chunk::{ABORT, COOKIE_ACK, INIT_ACK};
+    match (t, chunk) {
+        (ScanType::SctpInit, INIT_ACK) => Some((PortState::Open, Reason::InitAck)),
+        (ScanType::SctpInit | ScanType::SctpCookieEcho, ABORT) => Some((PortState::Closed, Reason::Abort)),
+        (ScanType::SctpCookieEcho, COOKIE_ACK) => Some((PortState::Open, Reason::ProtoResponse)),
+        _ => None,
+    }
+}
+
 /// ICMPv4 destination unreachable and time exceeded types; ICMPv6 equivalents.
 const V4_UNREACH: u8 = 3;
 const V4_TIME_EXCEEDED: u8 = 11;
@@ -65,11 +80,11 @@ pub fn icmp_error(t: ScanType, v6: bool, kind: u8, code: u8) -> Option<(PortStat
     }
 }
 
-/// The state after every try went unanswered: Syn/Ack/Window/Custom-with-SYN -> filtered;
-/// Fin/Null/Xmas/Maimon/other Custom/Udp -> open|filtered. The reason is always no-response.
+/// The state after every try went unanswered: Syn/Ack/Window/Custom-with-SYN/SCTP INIT -> filtered;
+/// Fin/Null/Xmas/Maimon/other Custom/Udp/SCTP COOKIE ECHO/IP protocol -> open|filtered. The reason is always no-response.
 pub fn silence(t: ScanType) -> (PortState, Reason) {
     let state = match t {
-        ScanType::Ack | ScanType::Window => PortState::Filtered,
+        ScanType::Ack | ScanType::Window | ScanType::SctpInit => PortState::Filtered,
         _ if is_syn_like(t) => PortState::Filtered,
         _ => PortState::OpenFiltered,
     };
@@ -207,6 +222,34 @@ mod tests {
     }
 
     #[test]
+    fn sctp_table() {
+        use tojimari_wire::sctp::chunk::*;
+        for c in 0..=255u8 {
+            let init = match c {
+                INIT_ACK => Some((Open, Reason::InitAck)),
+                ABORT => Some((Closed, Reason::Abort)),
+                _ => None,
+            };
+            assert_eq!(sctp_reply(ScanType::SctpInit, c), init, "chunk {c}");
+            let echo = match c {
+                ABORT => Some((Closed, Reason::Abort)),
+                COOKIE_ACK => Some((Open, Reason::ProtoResponse)),
+                _ => None,
+            };
+            assert_eq!(sctp_reply(ScanType::SctpCookieEcho, c), echo, "chunk {c}");
+            assert_eq!(sctp_reply(ScanType::Syn, c), None);
+            assert_eq!(sctp_reply(ScanType::Udp, c), None);
+        }
+        // ICMP errors read as for TCP: every unreachable filters.
+        for t in [ScanType::SctpInit, ScanType::SctpCookieEcho] {
+            assert_eq!(icmp_error(t, false, 3, 3), Some((Filtered, Reason::PortUnreach)));
+            assert_eq!(icmp_error(t, false, 3, 13), Some((Filtered, Reason::AdminProhibited)));
+            assert_eq!(icmp_error(t, true, 1, 4), Some((Filtered, Reason::PortUnreach)));
+            assert_eq!(icmp_error(t, false, 3, 0), None);
+        }
+    }
+
+    #[test]
     fn silence_table() {
         let filtered = (Filtered, Reason::NoResponse);
         let open_filtered = (OpenFiltered, Reason::NoResponse);
@@ -221,5 +264,8 @@ mod tests {
         assert_eq!(silence(ScanType::Custom(FIN)), open_filtered);
         assert_eq!(silence(ScanType::Custom(ACK)), open_filtered);
         assert_eq!(silence(ScanType::Udp), open_filtered);
+        assert_eq!(silence(ScanType::SctpInit), filtered);
+        assert_eq!(silence(ScanType::SctpCookieEcho), open_filtered);
+        assert_eq!(silence(ScanType::IpProto), open_filtered);
     }
 }

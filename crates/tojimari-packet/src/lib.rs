@@ -11,11 +11,13 @@
 //! - [`parse_frame`] / [`parse_ip`]: received frames into [`Reply`] values; never panics on any input.
 //! - [`classify`]: nmap's port-state semantics for TCP replies, ICMP errors and silence.
 //! - [`shape`]: nmap's evasion options (TTL, data, bad checksums, IP options, fragments, decoys) on a built probe.
+//! - [`ipproto`]: `-sO`'s reading of answers (quotes of empty probes) and nmap's protocol states.
 //! - [`payloads`]: UDP probe payloads for well-known services, written from the protocol specifications.
 
 mod build;
 pub mod classify;
 pub mod cookie;
+pub mod ipproto;
 mod parse;
 pub mod payloads;
 mod reply;
@@ -23,6 +25,7 @@ pub mod shape;
 pub mod tcp;
 mod technique;
 
+pub use build::{IpProtoProbe, SctpChunk, SctpProbe, build_ip_proto, build_sctp};
 pub use build::{
     L2, MAX_FRAME, TcpFields, TcpProbe, TcpTemplate, UdpProbe, build_address_mask, build_arp_request, build_echo,
     build_neighbor_solicit, build_tcp, build_timestamp, build_udp,

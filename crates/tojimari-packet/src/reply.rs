@@ -64,6 +64,25 @@ pub enum Reply {
         /// TTL / hop limit.
         ttl: u8,
     },
+    /// An SCTP packet: its common header and first chunk.
+    Sctp {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// Sender's port.
+        sport: u16,
+        /// Receiver's port.
+        dport: u16,
+        /// The packet's verification tag.
+        vtag: u32,
+        /// The first chunk's type (`tojimari_wire::sctp::chunk`).
+        chunk: u8,
+        /// The first chunk's flags (an ABORT's T bit).
+        flags: u8,
+        /// TTL / hop limit.
+        ttl: u8,
+    },
     /// ICMP/ICMPv6 error (v4: type 3 dest unreach, 11 time exceeded, 12 param problem; v6: type 1, 3, 4) quoting
     /// one of our probes.
     IcmpError {

@@ -47,6 +47,7 @@ impl Probing for ScanType {
             ScanType::Syn | ScanType::Connect | ScanType::Idle => SYN,
             ScanType::Fin => FIN,
             ScanType::Null | ScanType::Udp | ScanType::PingOnly | ScanType::List => 0,
+            ScanType::IpProto | ScanType::SctpInit | ScanType::SctpCookieEcho => 0,
             ScanType::Xmas => FIN | PSH | URG,
             ScanType::Ack | ScanType::Window => ACK,
             ScanType::Maimon => FIN | ACK,
@@ -59,7 +60,7 @@ impl Probing for ScanType {
     }
 
     fn reply_matches(self, cookie: u32, reply_seq: u32, reply_ack: u32, reply_flags: u8) -> bool {
-        if self.is_udp() || !self.is_port_scan() {
+        if !self.is_tcp() {
             return false;
         }
         let flags = self.tcp_flags();

@@ -52,11 +52,13 @@ pub async fn identify_port(addr: SocketAddr, transport: Transport, opts: &Identi
     identify_with(addr, transport, opts, &permits).await
 }
 
-/// Converts a core protocol to the probe database's transport.
-pub fn transport_of(proto: Protocol) -> Transport {
+/// Converts a core protocol to the probe database's transport: `None` for SCTP and IP protocols, which
+/// version detection does not probe.
+pub fn transport_of(proto: Protocol) -> Option<Transport> {
     match proto {
-        Protocol::Tcp => Transport::Tcp,
-        Protocol::Udp => Transport::Udp,
+        Protocol::Tcp => Some(Transport::Tcp),
+        Protocol::Udp => Some(Transport::Udp),
+        Protocol::Sctp | Protocol::Ip => None,
     }
 }
 

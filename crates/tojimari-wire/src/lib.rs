@@ -1,5 +1,5 @@
 //! tojimari's wire layer: the bytes of Ethernet II (with VLAN tags), Linux cooked capture (SLL v1/v2), ARP,
-//! IPv4, IPv6 (with its extension-header walk), TCP (with its options), UDP, ICMP and ICMPv6 (with neighbor
+//! IPv4, IPv6 (with its extension-header walk), TCP (with its options), UDP, SCTP (with CRC32c), ICMP and ICMPv6 (with neighbor
 //! discovery), in the style of smoltcp's `wire` module.
 //!
 //! Each protocol has a zero-copy *view*, `XxxPacket<T: AsRef<[u8]>>` (or `XxxFrame`), made with
@@ -16,6 +16,7 @@
 pub mod arp;
 mod bytes;
 pub mod checksum;
+pub mod crc32c;
 mod error;
 pub mod ethernet;
 pub mod icmpv4;
@@ -23,6 +24,7 @@ pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod quote;
+pub mod sctp;
 pub mod sll;
 pub mod tcp;
 pub mod udp;
@@ -35,6 +37,7 @@ pub use icmpv6::{Icmpv6Packet, Icmpv6Repr, NdpOption};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, UpperLayer};
 pub use quote::QuotedTransport;
+pub use sctp::{ChunkRepr, SctpPacket, SctpRepr};
 pub use sll::{Sll2Frame, SllFrame};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
@@ -50,6 +53,10 @@ pub mod ip_protocol {
     pub const TCP: u8 = 6;
     /// UDP.
     pub const UDP: u8 = 17;
+    /// IGMP.
+    pub const IGMP: u8 = 2;
+    /// SCTP.
+    pub const SCTP: u8 = 132;
     /// IPv6 routing header.
     pub const ROUTING: u8 = 43;
     /// IPv6 fragment header.

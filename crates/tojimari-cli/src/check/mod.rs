@@ -215,7 +215,7 @@ fn scans(kind: CheckKind, raw: bool, base: &ScanPlan) -> Vec<(&'static str, Scan
         |lists: &[&[(u16, &str)]]| PortSet::from_ports(lists.iter().flat_map(|l| l.iter().map(|(p, _)| *p)));
     let syn_or_connect = if raw { ScanType::Syn } else { ScanType::Connect };
     let scan = |tcp: Option<ScanType>, udp: bool, ports: PortSpec| ScanPlan {
-        techniques: Techniques { tcp, udp },
+        techniques: Techniques { tcp, udp, ..Techniques::default() },
         ports,
         ..base.clone()
     };
@@ -224,28 +224,28 @@ fn scans(kind: CheckKind, raw: bool, base: &ScanPlan) -> Vec<(&'static str, Scan
             let tcp = tcp_ports(&[COMMON_TCP, trojans::TROJAN_PORTS]);
             // UDP only with raw sockets: without them, a UDP scan cannot tell anything.
             let udp = if raw { tcp_ports(&[COMMON_UDP]) } else { PortSet::default() };
-            vec![("ports", scan(Some(syn_or_connect), raw, PortSpec { tcp, udp }))]
+            vec![("ports", scan(Some(syn_or_connect), raw, PortSpec { tcp, udp, ..PortSpec::default() }))]
         }
         CheckKind::Stealth => [ScanType::Syn, ScanType::Fin, ScanType::Null, ScanType::Xmas]
             .into_iter()
             .map(|t| {
-                (t.option(), scan(Some(t), false, PortSpec { tcp: tcp_ports(&[COMMON_TCP]), udp: PortSet::default() }))
+                (t.option(), scan(Some(t), false, PortSpec { tcp: tcp_ports(&[COMMON_TCP]), ..PortSpec::default() }))
             })
             .collect(),
         CheckKind::Trojan => {
-            let ports = PortSpec { tcp: tcp_ports(&[trojans::TROJAN_PORTS]), udp: PortSet::default() };
+            let ports = PortSpec { tcp: tcp_ports(&[trojans::TROJAN_PORTS]), ..PortSpec::default() };
             vec![("ports", scan(Some(syn_or_connect), false, ports))]
         }
         CheckKind::Tcp => {
-            let ports = PortSpec { tcp: PortSet::from_ports(1..=1024), udp: PortSet::default() };
+            let ports = PortSpec { tcp: PortSet::from_ports(1..=1024), ..PortSpec::default() };
             vec![("ports", scan(Some(syn_or_connect), false, ports))]
         }
         CheckKind::Udp => {
-            let ports = PortSpec { tcp: PortSet::default(), udp: PortSet::from_ports(1..=1024) };
+            let ports = PortSpec { udp: PortSet::from_ports(1..=1024), ..PortSpec::default() };
             vec![("ports", scan(None, true, ports))]
         }
         CheckKind::Prescan => {
-            let ports = PortSpec { tcp: tcp_ports(&[PRESCAN_TCP]), udp: PortSet::default() };
+            let ports = PortSpec { tcp: tcp_ports(&[PRESCAN_TCP]), ..PortSpec::default() };
             let version = VersionPlan { intensity: 7, db: None, findings: true, banners: true };
             let display = DisplayOptions { versions: true, ..base.display };
             vec![("ports", ScanPlan { version: Some(version), display, ..scan(Some(syn_or_connect), false, ports) })]
@@ -258,7 +258,7 @@ fn ping_plan(base: &ScanPlan) -> ScanPlan {
     ScanPlan {
         ping_only: true,
         ports: PortSpec::default(),
-        techniques: Techniques { tcp: None, udp: false },
+        techniques: Techniques::default(),
         discovery: Discovery::ConnectPing { ports: vec![80, 443] },
         ping_probes: Some(vec![PingProbe::Echo]),
         // No port to count: its progress line would read 0 of 1 after the ports' 100%.

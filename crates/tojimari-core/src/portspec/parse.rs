@@ -3,12 +3,15 @@
 //! ```text
 //! list     = element *( "," element )
 //! element  = [ prefix ] item
-//! prefix   = "T:" | "U:"          ; switches the protocol for this and every later item ("S:" is refused)
+//! prefix   = "T:" | "U:" | "S:" | "P:" ; switches the protocol (TCP, UDP, SCTP, IP protocol numbers) for
+//!                                      ; this and every later item
 //! item     = N | N "-" M | "-" M | N "-" | "-" | name
 //! name     = a service name from the services table, ASCII case-insensitive; "*" and "?" are wildcards
 //! ```
 //!
-//! Items before any prefix apply to both TCP and UDP. An open range starts at 1 (`-100`, `-`) and ends at 65535
+//! Items before any prefix apply to TCP, UDP and SCTP (nmap's rule: to every protocol scanned); IP protocol
+//! numbers (`-sO`) are only set by `P:` here (the CLI reads a whole `-p` as protocols for `-sO`, with
+//! [`parse_protocol_list`](super::parse_protocol_list)), and are at most 255. An open range starts at 1 (`-100`, `-`) and ends at 65535
 //! (`1024-`); port 0 is only included when written (`0`, `0-10`). A name selects every port the table names so
 //! (override or IANA name) of the protocol in force, or of both protocols before any prefix. Whitespace around
 //! elements is ignored.
@@ -56,9 +59,12 @@ pub enum PortSpecError {
         /// The protocol in force (`None` before any `T:`/`U:` prefix: both).
         proto: Option<Protocol>,
     },
-    /// The `S:` prefix: tojimari scans TCP and UDP only.
-    #[error("SCTP is not supported (\"{element}\")")]
-    Sctp { element: String },
+    /// An IP protocol number above 255 (after `P:`, or in `-sO`'s protocol list).
+    #[error("protocol {value} is out of range (0-255)")]
+    ProtocolOutOfRange {
+        /// The digits as written.
+        value: String,
+    },
     /// A prefix other than `T:`, `U:` or `S:`.
     #[error("unknown protocol prefix \"{prefix}:\" in \"{element}\"")]
     UnknownProtocol { prefix: String, element: String },
@@ -76,8 +82,12 @@ impl PortSpecError {
             PortSpecError::UnknownService { .. } => {
                 "service names come from the IANA registry (e.g. ssh, domain, http); * and ? are wildcards"
             }
-            PortSpecError::Sctp { .. } => "tojimari scans TCP (T:) and UDP (U:) only",
-            PortSpecError::UnknownProtocol { .. } => "use T: for TCP or U: for UDP, e.g. U:53,T:22",
+            PortSpecError::ProtocolOutOfRange { .. } => {
+                "IP protocol numbers are 0 to 255 (e.g. -sO -p 1,6,17 or -p 0-255), or IANA names like icmp, gre"
+            }
+            PortSpecError::UnknownProtocol { .. } => {
+                "use T: for TCP, U: for UDP, S: for SCTP or P: for IP protocols, e.g. U:53,T:22"
+            }
         }
     }
 }
@@ -87,6 +97,8 @@ fn protocol_word(proto: &Option<Protocol>) -> &'static str {
         None => "",
         Some(Protocol::Tcp) => "tcp ",
         Some(Protocol::Udp) => "udp ",
+        Some(Protocol::Sctp) => "sctp ",
+        Some(Protocol::Ip) => "ip protocol ",
     }
 }
 
@@ -115,9 +127,9 @@ pub fn parse_port_list(spec: &str) -> Result<PortSpec, PortSpecError> {
     Ok(ports.into_spec())
 }
 
-/// The protocols an item applies to.
+/// The protocols an item applies to: `Both` is every port protocol (TCP, UDP and SCTP), as before any prefix.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Scope {
+pub(super) enum Scope {
     Both,
     Only(Protocol),
 }
@@ -127,14 +139,15 @@ impl Scope {
         match prefix.trim() {
             "T" | "t" => Ok(Scope::Only(Protocol::Tcp)),
             "U" | "u" => Ok(Scope::Only(Protocol::Udp)),
-            "S" | "s" => Err(PortSpecError::Sctp { element: element.to_owned() }),
+            "S" | "s" => Ok(Scope::Only(Protocol::Sctp)),
+            "P" | "p" => Ok(Scope::Only(Protocol::Ip)),
             other => Err(PortSpecError::UnknownProtocol { prefix: other.to_owned(), element: element.to_owned() }),
         }
     }
 
     fn includes(self, proto: Protocol) -> bool {
         match self {
-            Scope::Both => true,
+            Scope::Both => proto != Protocol::Ip,
             Scope::Only(only) => only == proto,
         }
     }
@@ -148,6 +161,11 @@ impl Scope {
 }
 
 fn parse_item(item: &str, scope: Scope, ports: &mut PortBits) -> Result<(), PortSpecError> {
+    if scope == Scope::Only(Protocol::Ip) {
+        let (start, end) = super::protocols::parse_protocol_item(item)?;
+        ports.insert_range(scope, u16::from(start), u16::from(end));
+        return Ok(());
+    }
     if item.bytes().all(|byte| byte.is_ascii_digit() || byte == b'-') {
         let (start, end) = parse_range(item)?;
         ports.insert_range(scope, start, end);
@@ -200,6 +218,12 @@ fn looks_like_name(item: &str) -> bool {
     starts_well && item.chars().all(|c| c.is_ascii_alphanumeric() || "._+/*?".contains(c))
 }
 
+/// Whether service or protocol `name` is what `pattern` asks for: equal (ASCII case-insensitive), or a
+/// match of its `*`/`?` wildcards.
+pub(super) fn glob(pattern: &str, name: &str) -> bool {
+    name_matches(pattern, name)
+}
+
 fn name_matches(pattern: &str, name: &str) -> bool {
     if pattern.contains(['*', '?']) {
         glob_matches(pattern.as_bytes(), name.as_bytes())
@@ -241,13 +265,15 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
 struct PortBits {
     tcp: Vec<u64>,
     udp: Vec<u64>,
+    sctp: Vec<u64>,
+    ip: Vec<u64>,
 }
 
 const WORDS: usize = (u16::MAX as usize + 1) / 64;
 
 impl Default for PortBits {
     fn default() -> Self {
-        PortBits { tcp: vec![0; WORDS], udp: vec![0; WORDS] }
+        PortBits { tcp: vec![0; WORDS], udp: vec![0; WORDS], sctp: vec![0; WORDS], ip: vec![0; 4] }
     }
 }
 
@@ -256,12 +282,16 @@ impl PortBits {
         let words = match proto {
             Protocol::Tcp => &mut self.tcp,
             Protocol::Udp => &mut self.udp,
+            Protocol::Sctp => &mut self.sctp,
+            Protocol::Ip => &mut self.ip,
         };
-        words[usize::from(port / 64)] |= 1 << (port % 64);
+        if let Some(word) = words.get_mut(usize::from(port / 64)) {
+            *word |= 1 << (port % 64);
+        }
     }
 
     fn insert_range(&mut self, scope: Scope, start: u16, end: u16) {
-        for proto in [Protocol::Tcp, Protocol::Udp] {
+        for proto in Protocol::ALL {
             if scope.includes(proto) {
                 for port in start..=end {
                     self.insert(proto, port);
@@ -271,7 +301,7 @@ impl PortBits {
     }
 
     fn into_spec(self) -> PortSpec {
-        PortSpec { tcp: to_set(&self.tcp), udp: to_set(&self.udp) }
+        PortSpec { tcp: to_set(&self.tcp), udp: to_set(&self.udp), sctp: to_set(&self.sctp), ip: to_set(&self.ip) }
     }
 }
 
@@ -459,15 +489,23 @@ mod tests {
     }
 
     #[test]
-    fn protocol_prefixes_other_than_t_and_u() {
-        let e = error("T:22,S:80");
-        assert_eq!(e, PortSpecError::Sctp { element: "S:80".into() });
-        assert_eq!(e.to_string(), "SCTP is not supported (\"S:80\")");
+    fn sctp_and_ip_protocol_prefixes() {
+        let spec = parse("22,T:80,S:80,132,P:1,6-7");
+        assert_eq!(spec.tcp.as_slice(), [22, 80]);
+        assert_eq!(spec.udp.as_slice(), [22]);
+        assert_eq!(spec.sctp.as_slice(), [22, 80, 132]);
+        assert_eq!(spec.ip.as_slice(), [1, 6, 7]);
+        assert_eq!(parse("P:-").ip.len(), 256);
+        assert_eq!(error("P:256"), PortSpecError::ProtocolOutOfRange { value: "256".into() });
+        assert_eq!(parse("P:icmp,gre").ip.as_slice(), [1, 47]);
+    }
+
+    #[test]
+    fn protocol_prefixes_other_than_t_u_s_and_p() {
         let e = error("X:80");
         assert_eq!(e, PortSpecError::UnknownProtocol { prefix: "X".into(), element: "X:80".into() });
         assert_eq!(e.to_string(), "unknown protocol prefix \"X:\" in \"X:80\"");
         assert_eq!(error(":80"), PortSpecError::UnknownProtocol { prefix: "".into(), element: ":80".into() });
-        assert!(matches!(error("P:6"), PortSpecError::UnknownProtocol { .. }));
     }
 
     #[test]
@@ -479,7 +517,7 @@ mod tests {
             error("10-5"),
             error("22x"),
             error("nosuchsvc"),
-            error("S:1"),
+            error("P:1000"),
             error("X:1"),
         ];
         for e in errors {

@@ -1,4 +1,5 @@
-//! The raw-packet engine: SYN, FIN, NULL, Xmas, ACK, Window, Maimon, custom-flag and UDP scans, and raw host
+//! The raw-packet engine: SYN, FIN, NULL, Xmas, ACK, Window, Maimon, custom-flag, UDP, SCTP INIT and COOKIE
+//! ECHO and IP protocol scans, and raw host
 //! discovery, over AF_PACKET.
 //!
 //! Hosts are taken from the target stream in groups (bounded so memory stays flat). For each group: routes
@@ -516,7 +517,8 @@ impl<'a> Engine<'a> {
                 failure = Some(e);
                 sender::PassStats { interrupted: true, ..Default::default() }
             });
-            if technique.is_udp() && !stats.interrupted {
+            // UDP and -sO: closed ports (protocols) say so by ICMP errors, which targets rate-limit.
+            if (technique.is_udp() || *technique == ScanType::IpProto) && !stats.interrupted {
                 let closed = (0..pass.len())
                     .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))
                     .count();
@@ -597,7 +599,7 @@ impl<'a> Engine<'a> {
         done: &[(Arc<PortPass>, bool)],
         rtt: RttEstimator,
     ) -> Result<Vec<Option<Box<OsReport>>>, NetError> {
-        let tcp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| !t.is_udp()).map(|(_, p)| p).collect();
+        let tcp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| t.is_tcp()).map(|(_, p)| p).collect();
         let udp: Vec<&PortSet> = self.cfg.scans.iter().filter(|(t, _)| t.is_udp()).map(|(_, p)| p).collect();
         let mut chosen: Vec<Option<os_pass::HostPorts>> = Vec::with_capacity(up.len());
         let mut targets = Vec::new();
@@ -807,5 +809,5 @@ fn host_report(
 
 /// Whether `proto` ports of this technique exist (used by callers building `ScanInfo`).
 pub fn protocol_of(t: ScanType) -> Protocol {
-    if t.is_udp() { Protocol::Udp } else { Protocol::Tcp }
+    t.protocol()
 }

@@ -16,6 +16,8 @@ use tojimari_core::{PortResult, Protocol, ScanType};
 use tojimari_packet::cookie::CookieKey;
 use tojimari_packet::{L2, Probing, Reply, TcpFields, TcpProbe, TcpTemplate, UdpProbe, build_udp, classify, payloads};
 
+mod other;
+
 use super::results::{Answer, Results};
 use super::retry_sample::RetrySample;
 use crate::rtt::RttEstimator;
@@ -268,7 +270,7 @@ impl PortPass {
     }
 
     pub fn protocol(&self) -> Protocol {
-        if self.technique.is_udp() { Protocol::Udp } else { Protocol::Tcp }
+        self.technique.protocol()
     }
 
     fn index(&self, host: IpAddr, port: u16) -> Option<usize> {
@@ -362,6 +364,9 @@ impl PortPass {
         {
             s.insert(index, now);
         }
+        if let Some(len) = self.build_other(buf, link, theirs, port) {
+            return len;
+        }
         if self.technique.is_udp() {
             let sport = self.id.udp_sport(link.src, theirs, port);
             let probe = UdpProbe {
@@ -402,6 +407,11 @@ impl PortPass {
             self.rx.invalid.fetch_add(1, Ordering::Relaxed);
             return false;
         };
+        self.record(index, answer, now)
+    }
+
+    /// Records a validated answer to probe `index`. Returns true if it answered the probe for the first time.
+    fn record(&self, index: usize, answer: Answer, now: Instant) -> bool {
         self.rx.validated.fetch_add(1, Ordering::Relaxed);
         if let Some(heard) = self.heard.get(index / self.ports.len()) {
             heard.store(true, Ordering::Relaxed);
@@ -424,6 +434,9 @@ impl PortPass {
 
     fn validate(&self, reply: &Reply) -> Option<(usize, Answer)> {
         let t = self.technique;
+        if !t.is_tcp() && !t.is_udp() {
+            return self.validate_other(reply);
+        }
         match *reply {
             Reply::Tcp { src, dst, sport, dport, seq, ack, flags, window, ttl } if !t.is_udp() => {
                 if !self.is_our_tcp_port(dport) {
@@ -487,7 +500,7 @@ impl PortPass {
 /// The TCP probe templates of a pass: one per distinct (source address, link) among `links`, and the
 /// template of each host. UDP passes have none.
 fn templates(technique: ScanType, id: &Identity, hosts: &[IpAddr], links: &[HostLink]) -> (Vec<TcpTemplate>, Vec<u16>) {
-    if technique.is_udp() {
+    if !technique.is_tcp() {
         return (Vec::new(), Vec::new());
     }
     let mut kinds: Vec<(IpAddr, L2)> = Vec::new();

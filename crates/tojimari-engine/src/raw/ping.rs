@@ -176,6 +176,9 @@ impl ReplyHandler for super::pass::PortPass {
 
     /// As `handle`, and the first SYN/ACK of each host is kept for the passive OS guess.
     fn handle_frame(&self, frame: &[u8], now: Instant) -> bool {
+        if self.technique == tojimari_core::ScanType::IpProto {
+            return self.handle_proto_frame(frame, now);
+        }
         let Some(reply) = tojimari_packet::parse_frame(frame) else { return false };
         let new = self.handle(&reply, now);
         if new && let Some(ip) = tojimari_packet::frame_ip(frame) {

@@ -10,6 +10,7 @@ mod external;
 mod factory;
 mod fixtures;
 mod grepable;
+mod ipproto;
 mod jsonl;
 mod normal;
 mod os;

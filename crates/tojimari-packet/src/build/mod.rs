@@ -1,4 +1,4 @@
-//! Frame builders: Ethernet II + IPv4/IPv6 + TCP/UDP/ICMP probes, ARP and NDP solicitations.
+//! Frame builders: Ethernet II + IPv4/IPv6 + TCP/UDP/SCTP/ICMP probes, `-sO`'s protocol probes, ARP and NDP solicitations.
 //!
 //! Every builder writes a complete frame (checksums included) at the start of `buf` and returns its length.
 //! They never panic: a buffer shorter than the frame (always fine at [`MAX_FRAME`] bytes, except for UDP
@@ -7,14 +7,18 @@
 
 mod arp;
 mod icmp;
+mod ipproto;
 mod ndp;
+mod sctp;
 mod tcp;
 mod template;
 mod udp;
 
 pub use arp::build_arp_request;
 pub use icmp::{build_address_mask, build_echo, build_timestamp};
+pub use ipproto::{IpProtoProbe, build_ip_proto};
 pub use ndp::build_neighbor_solicit;
+pub use sctp::{SctpChunk, SctpProbe, build_sctp};
 pub use tcp::{TcpProbe, build_tcp};
 pub use template::{TcpFields, TcpTemplate};
 pub use udp::{UdpProbe, build_udp};

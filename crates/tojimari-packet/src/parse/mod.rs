@@ -2,7 +2,7 @@
 //!
 //! Every read goes through a checked view, so no input can panic. Ethernet II with up to two VLAN tags
 //! (802.1Q / 802.1ad), ARP, IPv4 (options skipped; non-first fragments ignored), IPv6 (hop-by-hop, routing
-//! and destination-options headers skipped; fragments only when first), TCP, UDP, ICMP and ICMPv6.
+//! and destination-options headers skipped; fragments only when first), TCP, UDP, SCTP, ICMP and ICMPv6.
 //!
 //! Checksums are deliberately not verified: with checksum offload (veth, loopback) a capture legitimately sees
 //! partial checksums, and cookies are what tell our replies from stray traffic. Trailing Ethernet padding is
@@ -12,7 +12,7 @@ mod icmp;
 
 use crate::Reply;
 use std::net::IpAddr;
-use tojimari_wire::ip_protocol::{ICMP, ICMPV6, TCP, UDP};
+use tojimari_wire::ip_protocol::{ICMP, ICMPV6, SCTP, TCP, UDP};
 use tojimari_wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet};
 use tojimari_wire::{TcpPacket, UdpPacket};
 
@@ -90,6 +90,7 @@ pub fn parse_ip(packet: &[u8]) -> Option<Reply> {
     match (ip.proto, ip.src) {
         (TCP, _) => tcp(&ip),
         (UDP, _) => udp(&ip),
+        (SCTP, _) => sctp(&ip),
         (ICMP, IpAddr::V4(_)) => icmp::icmpv4(&ip),
         (ICMPV6, IpAddr::V6(_)) => icmp::icmpv6(&ip),
         _ => None,
@@ -114,6 +115,22 @@ fn tcp(ip: &Ip<'_>) -> Option<Reply> {
 fn udp(ip: &Ip<'_>) -> Option<Reply> {
     let u = UdpPacket::new_checked(ip.payload).ok()?;
     Some(Reply::Udp { src: ip.src, dst: ip.dst, sport: u.src_port(), dport: u.dst_port(), ttl: ip.ttl })
+}
+
+/// SCTP: the common header and the first chunk (a packet without a whole chunk is no answer).
+fn sctp(ip: &Ip<'_>) -> Option<Reply> {
+    let p = tojimari_wire::SctpPacket::new_checked(ip.payload).ok()?;
+    let c = p.first_chunk()?;
+    Some(Reply::Sctp {
+        src: ip.src,
+        dst: ip.dst,
+        sport: p.src_port(),
+        dport: p.dst_port(),
+        vtag: p.verification_tag(),
+        chunk: c.kind,
+        flags: c.flags,
+        ttl: ip.ttl,
+    })
 }
 
 /// ARP for Ethernet/IPv4 only (RFC 826 with hardware type 1, protocol type 0x0800), requests and replies.

@@ -23,7 +23,7 @@ pub struct Scope {
 }
 
 /// The header of a [`Record::Run`]; `None` for other records. A `<scaninfo>` of a type or protocol core
-/// does not have (`sctpinit`, `ipproto`) is left out.
+/// does not have (`bounce`, `idle` until they exist) is left out.
 pub fn run_info(record: &Record) -> Option<RunInfo> {
     let Record::Run { args, start, version, scaninfo, verbose, debug, .. } = record else { return None };
     Some(RunInfo {
@@ -122,6 +122,9 @@ fn scan_type(name: &str) -> Option<ScanType> {
         ScanType::Maimon,
         ScanType::Udp,
         ScanType::Idle,
+        ScanType::IpProto,
+        ScanType::SctpInit,
+        ScanType::SctpCookieEcho,
         ScanType::PingOnly,
         ScanType::List,
     ]
@@ -308,7 +311,11 @@ mod tests {
     fn the_header_as_core_takes_it() {
         let r = run("nmap -sS x", &[("syn", "tcp", "22,80-81"), ("sctpinit", "sctp", "1"), ("udp", "udp", "9-1")]);
         let info = run_info(&r).unwrap();
-        assert_eq!(info.scans.len(), 1, "sctp and a bad list are left out");
+        assert_eq!(info.scans.len(), 2, "a bad list is left out");
+        assert_eq!((info.scans[1].scan_type, info.scans[1].proto), (ScanType::SctpInit, Protocol::Sctp));
+        let ipproto = run_info(&run("nmap -sO x", &[("ipproto", "ip", "0-255"), ("bounce", "tcp", "1")])).unwrap();
+        assert_eq!(ipproto.scans.len(), 1, "a type core does not have is left out");
+        assert_eq!((ipproto.scans[0].proto, ipproto.scans[0].ports.len()), (Protocol::Ip, 256));
         assert_eq!((info.scans[0].scan_type, info.scans[0].ports.as_slice()), (ScanType::Syn, &[22, 80, 81][..]));
         assert_eq!((info.version.as_str(), info.display.verbose), ("7.93", 1));
         assert!(summary(&r).is_none());

@@ -5,7 +5,7 @@
 //! - [`catalog`] holds the named personas, each with its public provenance (`docs/personas.md` tables them).
 //! - [`Responder`] is the stack as a pure function: `answer(frame, now) -> frames`, with ARP, neighbour
 //!   discovery, IPv4 and IPv6 done in the responder itself and each protocol answered by an [`IpHandler`]
-//!   (TCP, UDP, ICMP built in; more can be added, e.g. SCTP or an idle-scan zombie's rules).
+//!   (TCP, UDP, ICMP built in; more can be added: [`SctpHandler`] for SCTP, or an idle-scan zombie's rules).
 //! - [`PersonaHost`] runs a responder on a TAP device attached to the bed's bridge:
 //!   [`TestBed::add_persona`](crate::TestBed::add_persona).
 
@@ -18,6 +18,7 @@ pub mod model;
 mod options;
 mod responder;
 mod rng;
+mod sctp;
 mod stack;
 mod tcp;
 #[cfg(test)]
@@ -31,4 +32,5 @@ pub use model::{
     Persona, QuotedField, RuleOptions, SeqChoice, SynAckRule, TcpOpt, TcpRule, TimestampClock, Truth,
 };
 pub use responder::Responder;
+pub use sctp::SctpHandler;
 pub use stack::{Datagram, IpHandler, IpReply, ReplyKind, Stack};
