@@ -5,6 +5,8 @@
 //!   mio adapter.
 //! - [`raw`]: every raw-packet technique (`-sS -sF -sN -sX -sA -sW -sM --scanflags -sU`) and host discovery,
 //!   over tojimari-net's packet sockets, with probes built and replies read by tojimari-packet.
+//! - [`bounce`]: the FTP bounce scan (`-b`): an FTP server connects to the target for us; a sans-I/O
+//!   session per control connection, several connections at once.
 //! - [`rate`], [`rtt`], [`fdlimit`], [`own`]: sending pace, round-trip timeouts, the descriptor budget and
 //!   this host's own addresses, shared by both.
 //!
@@ -12,6 +14,7 @@
 //! hears their packets through the optional [`trace::PacketTrace`] hook. The system calls they need
 //! (descriptor limits, the socket error queue, reverse DNS) are tojimari-net's, the one crate with `unsafe`.
 
+pub mod bounce;
 pub mod connect;
 pub mod control;
 pub mod fdlimit;
