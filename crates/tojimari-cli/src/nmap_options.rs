@@ -117,7 +117,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["-sZ"], Nothing, "SCTP COOKIE-ECHO scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
     refused(&["-sO"], Nothing, "IP protocol scan", EVASION, "tojimari scans TCP (-sS, -sT, ...) and UDP (-sU)"),
     refused(&["-sI"], Value, "idle scan through a zombie host", EVASION, "use -sS"),
-    refused(&["-b"], Value, "FTP bounce scan", EVASION, "use -sS or -sT from a host that can reach the target"),
     refused(&["-sR"], Nothing, "RPC scan (now part of nmap's -sV)", None, "use -sV"),
     // Port specification.
     refused(&["--port-ratio"], Value, "ports more common than a ratio", None, "use --top-ports N"),

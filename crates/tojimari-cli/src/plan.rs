@@ -99,6 +99,8 @@ pub struct ScanPlan {
     /// The seed this run chose because none was given (the order is random): shards and resumed runs must
     /// repeat it, so the run's recorded command line carries it.
     pub chosen_seed: Option<u64>,
+    /// `-b`: the FTP server the bounce scan goes through.
+    pub bounce: Option<crate::bounce_plan::BouncePlan>,
 }
 
 /// What `-sV` and its options asked for.
@@ -144,6 +146,7 @@ pub fn build(
         shard_conflicts(args)?;
     }
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
+    let bounce = crate::bounce_plan::bounce_plan(args)?;
     // (-sL with -P options is refused by list_conflicts.)
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
     if ping_probes.is_some() && !raw_engine {
@@ -302,6 +305,7 @@ pub fn build(
     }
     notes.into_iter().for_each(&mut *notice);
     Ok(ScanPlan {
+        bounce,
         udp_full_split: args.udp_full_split,
         interface,
         target_specs,

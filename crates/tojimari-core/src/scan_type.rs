@@ -39,6 +39,8 @@ pub enum ScanType {
     Custom(u8),
     /// `-sU`: UDP.
     Udp,
+    /// `-b`: FTP bounce, an FTP server connects to the target for us.
+    Bounce,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
     /// `-sL`: the targets listed, nothing sent.
@@ -69,6 +71,7 @@ impl ScanType {
             ScanType::Window => "window",
             ScanType::Maimon => "maimon",
             ScanType::Udp => "udp",
+            ScanType::Bounce => "bounce",
             ScanType::PingOnly => "ping",
             ScanType::List => "list",
         }
@@ -88,6 +91,7 @@ impl ScanType {
             ScanType::Maimon => "Maimon Scan",
             ScanType::Custom(_) => "Custom Scan",
             ScanType::Udp => "UDP Scan",
+            ScanType::Bounce => "FTP bounce Scan",
             ScanType::PingOnly => "Ping Scan",
             ScanType::List => "List Scan",
         }
@@ -106,6 +110,7 @@ impl ScanType {
             ScanType::Maimon => "-sM",
             ScanType::Custom(_) => "--scanflags",
             ScanType::Udp => "-sU",
+            ScanType::Bounce => "-b",
             ScanType::PingOnly => "-sn",
             ScanType::List => "-sL",
         }
@@ -121,9 +126,9 @@ impl ScanType {
         matches!(self, ScanType::Udp)
     }
 
-    /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT`.
+    /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT` and `-b`.
     pub fn is_raw(self) -> bool {
-        self.is_port_scan() && self != ScanType::Connect
+        self.is_port_scan() && !matches!(self, ScanType::Connect | ScanType::Bounce)
     }
 }
 
@@ -147,6 +152,9 @@ mod tests {
         let dtd = ["syn", "ack", "bounce", "connect", "null", "xmas", "window", "maimon", "fin", "udp"];
         assert!(port_scans().iter().all(|t| dtd.contains(&t.xml_name())));
         assert_eq!((ScanType::PingOnly.xml_name(), ScanType::List.xml_name()), ("ping", "list"));
+        assert!(dtd.contains(&ScanType::Bounce.xml_name()));
+        assert_eq!((ScanType::Bounce.display_name(), ScanType::Bounce.option()), ("FTP bounce Scan", "-b"));
+        assert!(!ScanType::Bounce.is_raw() && ScanType::Bounce.is_port_scan() && !ScanType::Bounce.is_udp());
     }
 
     #[test]

@@ -44,7 +44,8 @@ const ACK_PROBE_SEQ_MASK: u32 = 0x5bd1_e995;
 impl Probing for ScanType {
     fn tcp_flags(self) -> u8 {
         match self {
-            ScanType::Syn | ScanType::Connect => SYN,
+            // The bounce relay connects with a SYN (it sends no probe of ours).
+            ScanType::Syn | ScanType::Connect | ScanType::Bounce => SYN,
             ScanType::Fin => FIN,
             ScanType::Null | ScanType::Udp | ScanType::PingOnly | ScanType::List => 0,
             ScanType::Xmas => FIN | PSH | URG,
@@ -59,7 +60,7 @@ impl Probing for ScanType {
     }
 
     fn reply_matches(self, cookie: u32, reply_seq: u32, reply_ack: u32, reply_flags: u8) -> bool {
-        if self.is_udp() || !self.is_port_scan() {
+        if self.is_udp() || !self.is_port_scan() || self == ScanType::Bounce {
             return false;
         }
         let flags = self.tcp_flags();

@@ -17,6 +17,11 @@ use crate::error::{Error, Result};
 use crate::netns::Netns;
 use crate::scratch::Scratch;
 
+/// vsftpd's `connect_timeout` here, in seconds (vsftpd's default is 60): how long it tries to open a data
+/// connection before it answers 425. Shorter than the default so that nmap, which waits for that 425 on every
+/// filtered port, finishes a test in reasonable time.
+pub const CONNECT_TIMEOUT_SECS: u32 = 10;
+
 /// Whether the server relays connections to third parties.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Relay {
@@ -53,9 +58,10 @@ impl BounceFtp {
              anonymous_enable=YES\nanon_root={root}\nno_anon_password=YES\nlocal_enable=NO\n\
              write_enable=NO\nsecure_chroot_dir={empty}\nseccomp_sandbox=NO\nsyslog_enable=NO\n\
              xferlog_enable=NO\nport_enable=YES\nport_promiscuous={promiscuous}\n\
-             max_clients={max_clients}\nmax_per_ip=0\nconnect_timeout=10\n",
+             max_clients={max_clients}\nmax_per_ip=0\nconnect_timeout={connect_timeout}\n",
             root = root.display(),
             empty = empty.display(),
+            connect_timeout = CONNECT_TIMEOUT_SECS,
         );
         let path = scratch.0.join("vsftpd.conf");
         std::fs::write(&path, config).map_err(|e| Error::io(format!("write {}", path.display()), e))?;

@@ -42,6 +42,8 @@ pub struct HostRun {
     pub turned_away: usize,
     /// The most connections logged in at once.
     pub sessions: usize,
+    /// What the last session that ended badly met.
+    pub last_failure: Option<String>,
 }
 
 /// What the connections share.
@@ -52,6 +54,7 @@ struct Shared {
     turned_away: usize,
     logged_in_now: usize,
     most_logged_in: usize,
+    last_failure: Option<String>,
 }
 
 /// Scans `ports` of `target` through the relay at `relay` over at most `connections` control connections.
@@ -76,6 +79,7 @@ pub fn scan_host(
         turned_away: 0,
         logged_in_now: 0,
         most_logged_in: 0,
+        last_failure: None,
     });
     let worker = Worker { relay, user, password, target, qualify_port, timeouts, control, shared: &shared };
     std::thread::scope(|scope| {
@@ -94,6 +98,7 @@ pub fn scan_host(
         fatal: shared.fatal,
         turned_away: shared.turned_away,
         sessions: shared.most_logged_in,
+        last_failure: shared.last_failure,
     }
 }
 
@@ -143,6 +148,7 @@ impl Worker<'_> {
                 Ok(stream) => self.session(stream, &mut ever_logged_in),
                 Err(e) => {
                     last = format!("cannot connect to the FTP server {}: {e}", self.relay);
+                    self.lock().last_failure = Some(last.clone());
                     SessionEnd { closed: None, verdicts: 0 }
                 }
             };
@@ -186,6 +192,9 @@ impl Worker<'_> {
                 Ending::Dropped => last = "the FTP server closed the control connection".to_string(),
             }
             turned_away = 0;
+            if !silence {
+                self.lock().last_failure = Some(last.clone());
+            }
             if end.verdicts > 0 || silence {
                 barren = 0;
             } else {

@@ -71,8 +71,9 @@ pub enum Note {
     PrivilegedRefused { reply: String, ports: usize },
     /// The relay refused these unprivileged ports (reported filtered).
     Refused { reply: String, ports: usize },
-    /// The relay turned away connections beyond `sessions` (its limit of users at once).
-    SessionLimit { sessions: usize },
+    /// The relay turned away `turned_away` connections with 421 (too many users); the scan went on with the
+    /// `sessions` it let in.
+    SessionLimit { turned_away: usize, sessions: usize },
     /// No trustworthy answer came for these ports of `addr`: they are not reported.
     Unanswered { addr: IpAddr, ports: Vec<u16> },
 }
@@ -89,9 +90,10 @@ impl std::fmt::Display for Note {
             Note::Refused { reply, ports } => {
                 write!(f, "the FTP server refused {ports} ports (\"{reply}\"): reported filtered (unknown-response)")
             }
-            Note::SessionLimit { sessions } => write!(
+            Note::SessionLimit { turned_away, sessions } => write!(
                 f,
-                "the FTP server allows {sessions} connections at once (it answered 421 to more): the scan used {sessions}"
+                "the FTP server turned away {turned_away} of the scan's connections with 421 (too many users): \
+                 the scan went on with the {sessions} it let in"
             ),
             Note::Unanswered { addr, ports } => write!(
                 f,
@@ -188,9 +190,16 @@ impl BounceScan {
                 control,
             );
             if run.turned_away > 0 {
-                sessions = Some(run.sessions.max(1));
+                sessions = Some((run.turned_away, run.sessions.max(1)));
             }
-            if let Some(fatal) = run.fatal {
+            // A port asked its last time without a trustworthy answer makes the run fail, with what the server
+            // last did; the ports answered stand.
+            let fatal = run.fatal.or_else(|| {
+                (!run.board.unsettled().is_empty() && !control.is_cancelled()).then(|| {
+                    Fatal::Stopped(run.last_failure.clone().unwrap_or_else(|| "no trustworthy answer".into()))
+                })
+            });
+            if let Some(fatal) = fatal {
                 if run.board.verdicts().is_empty() {
                     return Err(EngineError::Net(self.fatal_message(&fatal, target)));
                 }
@@ -280,7 +289,7 @@ impl BounceScan {
 fn notes(
     refused: (Option<String>, usize),
     privileged: (Option<String>, usize),
-    sessions: Option<usize>,
+    sessions: Option<(usize, usize)>,
 ) -> Vec<Note> {
     let mut notes = Vec::new();
     if let (Some(reply), ports) = privileged {
@@ -289,8 +298,8 @@ fn notes(
     if let (Some(reply), ports) = refused {
         notes.push(Note::Refused { reply, ports });
     }
-    if let Some(sessions) = sessions {
-        notes.push(Note::SessionLimit { sessions });
+    if let Some((turned_away, sessions)) = sessions {
+        notes.push(Note::SessionLimit { turned_away, sessions });
     }
     notes
 }

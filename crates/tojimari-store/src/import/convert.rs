@@ -121,6 +121,7 @@ fn scan_type(name: &str) -> Option<ScanType> {
         ScanType::Window,
         ScanType::Maimon,
         ScanType::Udp,
+        ScanType::Bounce,
         ScanType::PingOnly,
         ScanType::List,
     ]
