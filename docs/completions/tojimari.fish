@@ -46,6 +46,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l excludefile -
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s e -d 'Send through this network interface only (hosts not routed through it are reported unreachable)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d 'Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap\'s: -PE (ICMP echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports> (UDP), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scanflags -d 'TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s b -l ftp-bounce -d 'FTP bounce scan: this FTP server connects to the target\'s ports for us. Anonymous login (password -wwwuser@) and port 21 unless given; IPv4 targets only [-b]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-intensity -d 'How many probes to try on a port the port hints do not name: 0 (light) to 9 (all); default 7' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l versiondb -d 'Use this probe database instead of the built-in one (format: docs/probe-db.md; at most 8 MiB)' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l max-os-tries -d 'With -O: send each OS probe at most N times (1-50, default 2)' -r

@@ -108,16 +108,20 @@ fn bounce_through_vsftpd_finds_the_ground_truth_and_agrees_with_nmap() {
     assert!(stderr(&out).contains("will not connect to ports below 1024"), "{}", stderr(&out));
     assert!(xml.contains("<scaninfo type=\"bounce\" protocol=\"tcp\""), "{xml}");
 
-    // nmap -b from the same namespace.
+    // nmap -b from the same namespace, on the unprivileged ports: vsftpd ends the session when asked to
+    // connect below 1024, and nmap, which goes on reading that session, then mixes up the next ports' replies
+    // (seen here: open ports reported filtered, a privileged one "unknown"), so privileged ports would make
+    // the comparison a lottery (docs/bounce.md).
+    let unprivileged: Vec<u16> = all_ports().into_iter().filter(|&p| p >= 1024).collect();
+    let list = unprivileged.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
     let started = Instant::now();
-    let nmap = support::nmap_states(bed.scanner(), &["-b", &relay, "-Pn", "-p", &ports, &addr]);
+    let nmap = support::nmap_states(bed.scanner(), &["-b", &relay, "-Pn", "-p", &list, &addr]);
     eprintln!("nmap -b: {:?}\n{nmap:?}", started.elapsed());
     for &p in OPEN.iter().chain(CLOSED) {
-        assert_eq!(nmap[&p].0, found[&p].0, "port {p}: nmap and tojimari differ");
+        assert_eq!(nmap.get(&p).map(|v| &v.0), Some(&found[&p].0), "port {p}: nmap and tojimari differ");
     }
-    // Where they differ, on purpose (docs/bounce.md): a dropped port is "closed" to nmap, which takes
-    // vsftpd's 425 after its own connect timed out for a refusal; a privileged port gets whatever the broken
-    // session left (nmap goes on after vsftpd's "500 OOPS" ended it).
+    // Where they differ, on purpose (docs/bounce.md): a dropped port is "closed" to nmap, which takes vsftpd's
+    // 425 after its own connect timed out for a refusal.
     for &p in DROPPED {
         assert_eq!(nmap[&p].0, "closed", "port {p}: nmap's reading of a late 425 changed");
     }

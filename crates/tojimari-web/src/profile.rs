@@ -18,9 +18,12 @@ pub enum Profile {
 /// The ready-made checks, as `tojimari check` names them.
 pub const CHECKS: &[&str] = &["quick", "stealth", "trojan", "tcp", "udp", "prescan"];
 
-/// Options a page may not pass: they read or write files on the server, name another store, or skip the
-/// allow-list. Matched as the option's name, alone or with its value attached.
+/// Options a page may not pass: they read or write files on the server, name another store, skip the
+/// allow-list, or aim connections at a host that is no target (the FTP bounce's relay, docs/web-security.md).
+/// Matched as the option's name, alone or with its value attached.
 const REFUSED: &[&str] = &[
+    "-b",
+    "--ftp-bounce",
     "-iL",
     "-iR",
     "--excludefile",
@@ -144,7 +147,7 @@ pub fn split_options(options: &str) -> Result<Vec<String>, FormError> {
             return Err(FormError::Refused("--".into()));
         }
         let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
-        if let Some(r) = REFUSED.iter().find(|r| name == **r || (r.len() == 3 && name.starts_with(**r))) {
+        if let Some(r) = REFUSED.iter().find(|r| name == **r || ((2..=3).contains(&r.len()) && name.starts_with(**r))) {
             return Err(FormError::Refused((*r).to_string()));
         }
     }
@@ -171,6 +174,16 @@ mod tests {
         );
         assert_eq!(Profile::from_form("rm -rf", ""), Err(FormError::UnknownProfile("rm -rf".into())));
         assert_eq!(p.argv(&[], "local"), Err(FormError::NoTarget));
+    }
+
+    #[test]
+    fn the_ftp_bounce_is_refused_in_every_spelling() {
+        // -b makes the scanner's FTP server connect wherever the page says: a host outside the allow-list.
+        for bad in ["-b 198.18.0.2", "-sT -b198.18.0.2", "-banonymous@198.18.0.2:21", "--ftp-bounce=198.18.0.2"] {
+            let refused = Profile::from_form("custom", bad).unwrap_err();
+            assert!(matches!(&refused, FormError::Refused(o) if o == "-b" || o == "--ftp-bounce"), "{bad}: {refused:?}");
+        }
+        assert!(Profile::from_form("custom", "-sS -p 21").is_ok());
     }
 
     #[test]
