@@ -24,6 +24,8 @@
 //! - `os`: OS detection (`-O`) beside nmap -O on 256 hosts (a Linux AnyIP range plus the test bed's stack
 //!   personas) for the time, and on every persona, Linux with its sysctls changed and hosts behind routed
 //!   hops for the grades (family, generation, distance, uptime): see [`os`].
+//! - `bounce`: the FTP bounce scan (`-b`) of ports 1024-2047 through a real vsftpd to a target the scanner
+//!   cannot reach, beside nmap -b: states graded port by port against the ground truth, times: see [`bounce`].
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -68,6 +70,7 @@ use tojimari_testbed::{Netns, TestBed, random_ports};
 
 use crate::engine_notes::{EngineNotes, frames_per_probe, parse_engine_notes, probes_asked};
 
+mod bounce;
 mod campaign;
 mod engine_notes;
 mod fleet;
@@ -134,7 +137,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|bounce|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -170,6 +173,7 @@ fn main() -> ExitCode {
             "rate-limit" => crate::scenarios::rate_limit(),
             "version" => crate::version::version(runs, peer_timeout),
             "os" => crate::os::os(runs, peer_timeout),
+            "bounce" => crate::bounce::bounce(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),

@@ -19,7 +19,8 @@ pub struct BouncePlan {
     pub relay: SocketAddr,
 }
 
-const HINT: &str = "write -b [USER[:PASSWORD]@]SERVER[:PORT], for example -b 198.18.0.2 or -b bob:secret@ftp.example:2121";
+const HINT: &str =
+    "write -b [USER[:PASSWORD]@]SERVER[:PORT], for example -b 198.18.0.2 or -b bob:secret@ftp.example:2121";
 
 /// The bounce plan of `args`, if `-b` was given.
 pub fn bounce_plan(args: &ScanArgs) -> Result<Option<BouncePlan>, UsageError> {

@@ -59,7 +59,8 @@ fn bounce_scan(ns: &Netns, args: &[&str]) -> (BTreeMap<u16, (String, String)>, S
     let scratch = Scratch::new(&format!("tjb-bounce-{}", RUNS.fetch_add(1, Ordering::Relaxed)));
     let (jsonl, xml) = (scratch.path("out.jsonl"), scratch.path("out.xml"));
     let started = Instant::now();
-    let out = tojimari_in(ns).args(args).args(["-oJ", &jsonl, "-oX", &xml, "--no-progress", "--no-store"]).output().unwrap();
+    let out =
+        tojimari_in(ns).args(args).args(["-oJ", &jsonl, "-oX", &xml, "--no-progress", "--no-store"]).output().unwrap();
     let took = started.elapsed();
     let lines = std::fs::read_to_string(&jsonl).map(|t| parse_jsonl(&t)).unwrap_or_default();
     let map = port_map(&lines).into_iter().map(|((_, port), v)| (port, v)).collect();
@@ -128,6 +129,27 @@ fn bounce_through_vsftpd_finds_the_ground_truth_and_agrees_with_nmap() {
 }
 
 #[test]
+fn without_pn_a_target_only_the_relay_reaches_is_down_as_with_nmap() {
+    let bed = tojimari_testbed::testbed_or_skip!(2);
+    let (ftp, target) = (bed.target(0), bed.target(1));
+    let _listeners = target_accepting_only(target, &[ftp.v4]);
+    let _server = BounceFtp::start(&ftp.ns, ftp.v4, Relay::Promiscuous, 0).unwrap();
+    let (found, xml, out, _) =
+        bounce_scan(bed.scanner(), &["-b", &ftp.v4.to_string(), "-n", "-p", "1500", &target.v4.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(found.is_empty(), "{found:?}");
+    assert!(xml.contains("<status state=\"down\""), "{xml}");
+    let nmap = bed
+        .scanner()
+        .command("nmap")
+        .args(["-b", &ftp.v4.to_string(), "-n", "-p", "1500", "-oX", "-"])
+        .arg(target.v4.to_string())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&nmap.stdout).contains("up=\"0\""), "nmap found the host up too");
+}
+
+#[test]
 fn a_server_with_a_session_limit_is_used_within_it() {
     let bed = tojimari_testbed::testbed_or_skip!(2);
     let (ftp, target) = (bed.target(0), bed.target(1));
@@ -152,8 +174,10 @@ fn a_server_that_refuses_bounces_is_reported_at_once() {
     let (ftp, target) = (bed.target(0), bed.target(1));
     let _listeners = target_accepting_only(target, &[ftp.v4]);
     let _server = BounceFtp::start(&ftp.ns, ftp.v4, Relay::Strict, 0).unwrap();
-    let (found, _, out, took) =
-        bounce_scan(bed.scanner(), &["-b", &ftp.v4.to_string(), "-Pn", "-n", "-p", &port_list(), &target.v4.to_string()]);
+    let (found, _, out, took) = bounce_scan(
+        bed.scanner(),
+        &["-b", &ftp.v4.to_string(), "-Pn", "-n", "-p", &port_list(), &target.v4.to_string()],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("error: the FTP server") && err.contains("refuses to connect to third parties"), "{err}");

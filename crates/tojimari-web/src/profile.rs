@@ -181,7 +181,10 @@ mod tests {
         // -b makes the scanner's FTP server connect wherever the page says: a host outside the allow-list.
         for bad in ["-b 198.18.0.2", "-sT -b198.18.0.2", "-banonymous@198.18.0.2:21", "--ftp-bounce=198.18.0.2"] {
             let refused = Profile::from_form("custom", bad).unwrap_err();
-            assert!(matches!(&refused, FormError::Refused(o) if o == "-b" || o == "--ftp-bounce"), "{bad}: {refused:?}");
+            assert!(
+                matches!(&refused, FormError::Refused(o) if o == "-b" || o == "--ftp-bounce"),
+                "{bad}: {refused:?}"
+            );
         }
         assert!(Profile::from_form("custom", "-sS -p 21").is_ok());
     }

@@ -195,9 +195,8 @@ impl BounceScan {
             // A port asked its last time without a trustworthy answer makes the run fail, with what the server
             // last did; the ports answered stand.
             let fatal = run.fatal.or_else(|| {
-                (!run.board.unsettled().is_empty() && !control.is_cancelled()).then(|| {
-                    Fatal::Stopped(run.last_failure.clone().unwrap_or_else(|| "no trustworthy answer".into()))
-                })
+                (!run.board.unsettled().is_empty() && !control.is_cancelled())
+                    .then(|| Fatal::Stopped(run.last_failure.clone().unwrap_or_else(|| "no trustworthy answer".into())))
             });
             if let Some(fatal) = fatal {
                 if run.board.verdicts().is_empty() {
@@ -207,7 +206,10 @@ impl BounceScan {
                 self.report(&mut host, &run.board, started, &mut outcome, &mut refused, &mut privileged);
                 sink.host_done(&host).map_err(EngineError::Output)?;
                 outcome.notes.extend(notes(refused, privileged, sessions));
-                return Err(EngineError::SendFailed { message: self.fatal_message(&fatal, target), stats: outcome.stats });
+                return Err(EngineError::SendFailed {
+                    message: self.fatal_message(&fatal, target),
+                    stats: outcome.stats,
+                });
             }
             self.report(&mut host, &run.board, started, &mut outcome, &mut refused, &mut privileged);
             if control.is_cancelled() {

@@ -148,7 +148,8 @@ mod tests {
     #[test]
     fn multi_line_reply_ends_at_its_code_and_a_space() {
         let mut reader = ReplyReader::new();
-        let replies = reader.push(b"230-Welcome\r\n 230 indented\r\n123 other code\r\n230-still\r\n230 End\r\n").unwrap();
+        let replies =
+            reader.push(b"230-Welcome\r\n 230 indented\r\n123 other code\r\n230-still\r\n230 End\r\n").unwrap();
         // Only the same code followed by a space ends it (RFC 959 4.2).
         assert_eq!(codes(&replies), [230]);
         assert_eq!((replies[0].first.as_str(), replies[0].text.as_str()), ("230-Welcome", "End"));

@@ -356,10 +356,7 @@ mod tests {
     #[test]
     fn list_replies_are_read_as_nmap_reads_them() {
         let ms = Duration::from_millis;
-        assert_eq!(
-            verdict_after("150 Here comes the directory listing.", ms(5)),
-            [Step::Verdict(1500, Verdict::Open)]
-        );
+        assert_eq!(verdict_after("150 Here comes the directory listing.", ms(5)), [Step::Verdict(1500, Verdict::Open)]);
         assert_eq!(verdict_after("226 Directory send OK.", ms(5))[0], Step::Verdict(1500, Verdict::Open));
         assert_eq!(
             verdict_after("425 Failed to establish connection.", ms(5)),
@@ -434,10 +431,7 @@ mod tests {
         let t0 = Instant::now();
         let mut s = ready(t0);
         s.ask(t0, 22);
-        assert_eq!(
-            s.reply(t0, &r("504 no")),
-            [Step::Verdict(22, Verdict::Refused("504 no".into())), Step::Ready]
-        );
+        assert_eq!(s.reply(t0, &r("504 no")), [Step::Verdict(22, Verdict::Refused("504 no".into())), Step::Ready]);
     }
 
     #[test]
@@ -466,6 +460,9 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Session::new(t0, T, "u", "p", 1024, Timeouts::default());
         assert!(s.ask(t0, 1).is_empty());
-        assert!(matches!(&s.tick(t0 + Duration::from_secs(11))[0], Step::Close(Closed { ending: Ending::Hung(_), .. })));
+        assert!(matches!(
+            &s.tick(t0 + Duration::from_secs(11))[0],
+            Step::Close(Closed { ending: Ending::Hung(_), .. })
+        ));
     }
 }
