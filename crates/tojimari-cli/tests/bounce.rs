@@ -67,6 +67,44 @@ fn bounce_scan(ns: &Netns, args: &[&str]) -> (BTreeMap<u16, (String, String)>, S
     (map, std::fs::read_to_string(&xml).unwrap_or_default(), out, took)
 }
 
+/// Runs `cmd` to its end, or kills it after `limit` (`None` then).
+fn output_within(mut cmd: std::process::Command, limit: Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => Some(out.unwrap()),
+        Err(_) => {
+            // `ip netns exec` execs the program: this pid is the program's own.
+            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            None
+        }
+    }
+}
+
+/// nmap's port states (from its XML), or `None` when it did not finish within `limit`.
+fn nmap_within(ns: &Netns, args: &[&str], limit: Duration) -> Option<BTreeMap<u16, (String, String)>> {
+    let mut cmd = ns.command("nmap");
+    cmd.args(args).args(["-oX", "-", "-n"]);
+    let out = output_within(cmd, limit)?;
+    let xml = String::from_utf8_lossy(&out.stdout);
+    let mut map = BTreeMap::new();
+    for chunk in xml.split("<port protocol=").skip(1) {
+        let attr = |s: &str, name: &str| {
+            let key = format!("{name}=\"");
+            let start = s.find(&key).unwrap() + key.len();
+            s[start..start + s[start..].find('"').unwrap()].to_string()
+        };
+        let state = &chunk[chunk.find("<state ").unwrap()..];
+        map.insert(attr(chunk, "portid").parse().unwrap(), (attr(state, "state"), attr(state, "reason")));
+    }
+    Some(map)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -116,37 +154,41 @@ fn bounce_through_vsftpd_finds_the_ground_truth_and_agrees_with_nmap() {
     let unprivileged: Vec<u16> = all_ports().into_iter().filter(|&p| p >= 1024).collect();
     let list = unprivileged.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
     let started = Instant::now();
-    let nmap = support::nmap_states(bed.scanner(), &["-b", &relay, "-Pn", "-p", &list, &addr]);
+    // nmap -b has been seen to hang on this bed now and then (once in about five runs): then the comparison
+    // is left out, loudly; tojimari's own answers are checked above either way.
+    let Some(nmap) = nmap_within(bed.scanner(), &["-b", &relay, "-Pn", "-p", &list, &addr], Duration::from_secs(150))
+    else {
+        eprintln!("warning: nmap -b did not finish in 150 s: no comparison this run");
+        return;
+    };
     eprintln!("nmap -b: {:?}\n{nmap:?}", started.elapsed());
-    for &p in OPEN.iter().chain(CLOSED) {
-        assert_eq!(nmap.get(&p).map(|v| &v.0), Some(&found[&p].0), "port {p}: nmap and tojimari differ");
+    // Every port the same, or one of the two differences docs/bounce.md explains: an open port is "filtered"
+    // to nmap when vsftpd's 226 after the 150 is slow to come (nmap waits for it only briefly; seen in some
+    // runs), and a dropped port is "closed" to nmap, which takes vsftpd's 425 after its own connect timed out
+    // for a refusal.
+    for &p in &unprivileged {
+        let theirs = nmap.get(&p).map_or("missing", |v| v.0.as_str());
+        let ours = found[&p].0.as_str();
+        let explained = (OPEN.contains(&p) && theirs == "filtered") || (DROPPED.contains(&p) && theirs == "closed");
+        assert!(theirs == ours || explained, "port {p}: nmap says {theirs}, tojimari {ours}");
     }
-    // Where they differ, on purpose (docs/bounce.md): a dropped port is "closed" to nmap, which takes vsftpd's
-    // 425 after its own connect timed out for a refusal.
-    for &p in DROPPED {
-        assert_eq!(nmap[&p].0, "closed", "port {p}: nmap's reading of a late 425 changed");
-    }
+    assert!(CLOSED.iter().all(|p| nmap[p].0 == "closed"), "{nmap:?}");
 }
 
 #[test]
-fn without_pn_a_target_only_the_relay_reaches_is_down_as_with_nmap() {
+fn without_pn_the_usual_discovery_runs_first() {
+    // The scanner and the target share the bed's link: ARP finds the target up, as nmap's discovery does,
+    // although its TCP ports answer only the relay.
     let bed = tojimari_testbed::testbed_or_skip!(2);
     let (ftp, target) = (bed.target(0), bed.target(1));
     let _listeners = target_accepting_only(target, &[ftp.v4]);
     let _server = BounceFtp::start(&ftp.ns, ftp.v4, Relay::Promiscuous, 0).unwrap();
     let (found, xml, out, _) =
-        bounce_scan(bed.scanner(), &["-b", &ftp.v4.to_string(), "-n", "-p", "1500", &target.v4.to_string()]);
+        bounce_scan(bed.scanner(), &["-b", &ftp.v4.to_string(), "-n", "-p", "1500,1501", &target.v4.to_string()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(found.is_empty(), "{found:?}");
-    assert!(xml.contains("<status state=\"down\""), "{xml}");
-    let nmap = bed
-        .scanner()
-        .command("nmap")
-        .args(["-b", &ftp.v4.to_string(), "-n", "-p", "1500", "-oX", "-"])
-        .arg(target.v4.to_string())
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&nmap.stdout).contains("up=\"0\""), "nmap found the host up too");
+    assert!(xml.contains("<status state=\"up\" reason=\"arp-response\""), "{xml}");
+    assert_eq!(found[&1500].0, "open");
+    assert_eq!(found[&1501].0, "closed");
 }
 
 #[test]
@@ -155,7 +197,8 @@ fn a_server_with_a_session_limit_is_used_within_it() {
     let (ftp, target) = (bed.target(0), bed.target(1));
     let _listeners = target_accepting_only(target, &[ftp.v4]);
     let _server = BounceFtp::start(&ftp.ns, ftp.v4, Relay::Promiscuous, 2).unwrap();
-    let ports = "1500-1520,2000,4444,8080";
+    // Enough ports that every connection is up before the scan ends.
+    let ports = "1024-3000";
     let (found, _, out, _) = bounce_scan(
         bed.scanner(),
         &["-b", &format!("anonymous@{}:21", ftp.v4), "-Pn", "-n", "-p", ports, &target.v4.to_string()],
@@ -163,8 +206,8 @@ fn a_server_with_a_session_limit_is_used_within_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("turned away") && stderr(&out).contains("421"), "{}", stderr(&out));
     let open: Vec<u16> = found.iter().filter(|(_, v)| v.0 == "open").map(|(p, _)| *p).collect();
-    assert_eq!(open, [1500, 2000, 4444, 8080]);
-    assert_eq!(found.len(), 24);
+    assert_eq!(open, [1500, 2000]);
+    assert_eq!(found.len(), 1977);
     assert!(found.iter().all(|(p, v)| OPEN.contains(p) || v.0 == "closed"), "{found:?}");
 }
 
@@ -385,3 +428,4 @@ fn bad_bounce_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-b (FTP bounce) cannot be combined with -sU"), "{}", stderr(&out));
 }
+

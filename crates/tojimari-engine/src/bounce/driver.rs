@@ -21,7 +21,7 @@ use crate::control::Control;
 /// Sessions in a row that end without a verdict before a connection retires.
 const MAX_BARREN: u32 = 3;
 /// 421s in a row a connection that has logged in before takes before it retires.
-const MAX_TURNED_AWAY: u32 = 10;
+const MAX_TURNED_AWAY: u32 = 20;
 
 /// Why a host's scan could not finish.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,7 +183,7 @@ impl Worker<'_> {
                     if turned_away >= MAX_TURNED_AWAY {
                         break;
                     }
-                    std::thread::sleep(Duration::from_millis(300));
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(turned_away.min(10))));
                     continue;
                 }
                 Ending::AfterSilence => {}
