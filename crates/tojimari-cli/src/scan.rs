@@ -625,7 +625,7 @@ fn bounce_engine(
         ports: plan.ports.tcp.clone(),
         order: plan.order,
         discovery,
-        connections: plan.timing.max_parallelism.map_or(BOUNCE_CONNECTIONS, |n| (n as usize).clamp(1, 64)),
+        connections: plan.timing.max_parallelism.map_or(BOUNCE_CONNECTIONS, |n| n.clamp(1, 64)),
         attempts: 3,
         timeouts: Timeouts::default(),
     }

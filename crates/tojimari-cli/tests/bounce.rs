@@ -7,6 +7,9 @@
 //! misbehaves on purpose, which no real daemon does on demand; where it answers, it really connects to the
 //! target, so its answers are true ones.
 
+// Test output: what each tool said and took goes to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::collections::BTreeMap;
@@ -322,7 +325,7 @@ fn serve(stream: TcpStream, fault: Fault, stop: &AtomicBool) {
             ("LIST", _) => {
                 lists += 1;
                 if let Fault::DropEvery(n) = fault
-                    && lists % n == 0
+                    && lists.is_multiple_of(n)
                 {
                     return;
                 }
@@ -428,4 +431,3 @@ fn bad_bounce_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-b (FTP bounce) cannot be combined with -sU"), "{}", stderr(&out));
 }
-

@@ -42,7 +42,7 @@ impl Board {
 
     /// The next port to ask about, if any is left. Privileged ports after a privileged refusal are settled
     /// here, unasked.
-    pub fn next(&mut self) -> Option<u16> {
+    pub fn next_port(&mut self) -> Option<u16> {
         while let Some(port) = self.pending.pop_front() {
             if let (Some(reply), true) = (&self.privileged_refused, port < UNPRIVILEGED) {
                 self.verdicts.insert(port, Verdict::Refused(reply.clone()));
@@ -109,13 +109,13 @@ mod tests {
     #[test]
     fn a_privileged_refusal_settles_the_other_privileged_ports() {
         let mut b = Board::new([22, 2000, 80, 443, 3000], 2);
-        assert_eq!(b.next(), Some(22));
+        assert_eq!(b.next_port(), Some(22));
         b.answer(22, Verdict::Refused("500 OOPS: Illegal port request".into()));
-        assert_eq!(b.next(), Some(2000));
+        assert_eq!(b.next_port(), Some(2000));
         b.answer(2000, Verdict::Open);
-        assert_eq!(b.next(), Some(3000), "80 and 443 are settled unasked");
+        assert_eq!(b.next_port(), Some(3000), "80 and 443 are settled unasked");
         b.answer(3000, Verdict::Closed);
-        assert_eq!(b.next(), None);
+        assert_eq!(b.next_port(), None);
         assert!(b.finished());
         assert_eq!(b.verdicts().len(), 5);
         assert!(matches!(b.verdicts()[&443], Verdict::Refused(_)));
@@ -125,23 +125,23 @@ mod tests {
     #[test]
     fn an_unprivileged_refusal_is_that_ports_alone() {
         let mut b = Board::new([2000, 2001], 1);
-        b.next();
+        b.next_port();
         b.answer(2000, Verdict::Refused("550 no".into()));
-        assert_eq!(b.next(), Some(2001));
+        assert_eq!(b.next_port(), Some(2001));
         assert!(b.privileged_refused().is_none());
     }
 
     #[test]
     fn unanswered_ports_are_asked_again_then_lost() {
         let mut b = Board::new([5000, 5001], 2);
-        assert_eq!(b.next(), Some(5000));
+        assert_eq!(b.next_port(), Some(5000));
         b.unanswered(5000);
         assert!(!b.finished());
-        assert_eq!(b.next(), Some(5001));
-        assert_eq!(b.next(), Some(5000));
+        assert_eq!(b.next_port(), Some(5001));
+        assert_eq!(b.next_port(), Some(5000));
         b.answer(5001, Verdict::Closed);
         b.unanswered(5000);
-        assert_eq!(b.next(), None);
+        assert_eq!(b.next_port(), None);
         assert!(b.finished());
         assert_eq!(b.unsettled(), [5000]);
         assert!(!b.verdicts().contains_key(&5000), "a lost port has no state");

@@ -303,7 +303,7 @@ impl Worker<'_> {
                 if self.control.is_cancelled() || shared.fatal.is_some() {
                     return None;
                 }
-                if let Some(port) = shared.board.next() {
+                if let Some(port) = shared.board.next_port() {
                     return Some(port);
                 }
                 if shared.board.finished() {

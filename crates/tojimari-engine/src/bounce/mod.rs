@@ -3,7 +3,7 @@
 //!
 //! The scanner never sends the target a packet: only the FTP server (the *relay*) does. The protocol lives
 //! in sans-I/O pieces: [`reply`] reads replies (bounded, multi-line), [`session`] is one control
-//! connection's state machine (replies and `now` in, commands and verdicts out), [`board`] shares one
+//! connection's state machine (replies and `now` in, commands and verdicts out), `board` shares one
 //! host's ports among connections; `driver` is the thin I/O edge (threads, blocking sockets, the clock).
 //! docs/bounce.md tells the states, the reasons and how this differs from nmap.
 //!

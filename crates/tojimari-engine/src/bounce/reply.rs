@@ -70,7 +70,7 @@ impl ReplyReader {
                     replies.push(reply);
                 }
             } else {
-                if self.line.len() >= MAX_LINE + 1 {
+                if self.line.len() > MAX_LINE {
                     return Err(ReplyError::LineTooLong);
                 }
                 self.line.push(b);
