@@ -245,7 +245,12 @@ enum Fault {
     Lie,
     /// Logs in, then answers PORT with a line longer than any reply line.
     Flood,
+    /// Relays honestly for two LISTs in all, then never answers PORT again.
+    HangAfterTwo,
 }
+
+/// LISTs the `HangAfterTwo` server has answered (one test uses it).
+static ANSWERED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// A scripted FTP server on `addr`:21 in `ns`; stops when dropped.
 struct FakeFtp {
@@ -311,6 +316,7 @@ fn serve(stream: TcpStream, fault: Fault, stop: &AtomicBool) {
             }
             ("PORT", Fault::Hang) if data.is_some() => continue,
             ("PORT", Fault::Flood) if data.is_some() => "2".repeat(10_000),
+            ("PORT", Fault::HangAfterTwo) if ANSWERED.load(Ordering::Relaxed) >= 2 => continue,
             ("PORT", _) => {
                 let n: Vec<u16> = command[5..].split(',').filter_map(|x| x.trim().parse().ok()).collect();
                 if n.len() != 6 {
@@ -328,6 +334,9 @@ fn serve(stream: TcpStream, fault: Fault, stop: &AtomicBool) {
                     && lists.is_multiple_of(n)
                 {
                     return;
+                }
+                if let Fault::HangAfterTwo = fault {
+                    ANSWERED.fetch_add(1, Ordering::Relaxed);
                 }
                 let Some(to) = data.take() else {
                     let _ = out.write_all(b"503 PORT first.\r\n");
@@ -390,6 +399,39 @@ fn untrustworthy(fault: Fault, says: &str) {
     assert!(err.contains("error: the FTP bounce scan through") && err.contains(says), "{fault:?}: {err}");
     assert!(found.is_empty(), "{fault:?}: nothing trustworthy, nothing reported: {found:?}");
     assert!(took < Duration::from_secs(120), "{took:?}");
+}
+
+#[test]
+fn a_server_that_stops_answering_mid_scan_keeps_what_it_answered() {
+    let Some((bed, _fake)) = fault_bed(Fault::HangAfterTwo) else { return };
+    let (target, relay) = (bed.target(0), bed.target(1).v4);
+    let _listeners = target_accepting_only(target, &[relay]);
+    let (found, xml, out, _) = bounce_scan(
+        bed.scanner(),
+        &[
+            "-b",
+            &relay.to_string(),
+            "-Pn",
+            "-n",
+            "-r",
+            "--max-parallelism",
+            "1",
+            "-p",
+            "1500,1501,2000,3000",
+            &target.v4.to_string(),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err} {found:?} {}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.contains("did not answer PORT in time"), "{err}");
+    assert!(err.contains("2 ports were answered and are reported, 2 got no trustworthy answer"), "{err}");
+    // The two answered are right; the other two are not reported at all.
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (port, (state, _)) in &found {
+        let want = if OPEN.contains(port) { "open" } else { "closed" };
+        assert_eq!(state, want, "port {port}");
+    }
+    assert!(xml.contains("exit=\"error\""), "{xml}");
 }
 
 #[test]

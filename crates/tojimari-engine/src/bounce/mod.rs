@@ -202,12 +202,17 @@ impl BounceScan {
                 if run.board.verdicts().is_empty() {
                     return Err(EngineError::Net(self.fatal_message(&fatal, target)));
                 }
-                // Keep what was found: the host is reported cut short, then the run fails.
+                // Keep what was found: the host is reported cut short, then the run fails, saying how many
+                // ports went without an answer (the notes are not printed after an error).
                 self.report(&mut host, &run.board, started, &mut outcome, &mut refused, &mut privileged);
                 sink.host_done(&host).map_err(EngineError::Output)?;
-                outcome.notes.extend(notes(refused, privileged, sessions));
+                let unanswered = run.board.unsettled().len();
                 return Err(EngineError::SendFailed {
-                    message: self.fatal_message(&fatal, target),
+                    message: format!(
+                        "{}; {} ports were answered and are reported, {unanswered} got no trustworthy answer",
+                        self.fatal_message(&fatal, target),
+                        run.board.verdicts().len()
+                    ),
                     stats: outcome.stats,
                 });
             }
