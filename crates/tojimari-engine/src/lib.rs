@@ -7,6 +7,8 @@
 //!   over tojimari-net's packet sockets, with probes built and replies read by tojimari-packet.
 //! - [`bounce`]: the FTP bounce scan (`-b`): an FTP server connects to the target for us; a sans-I/O
 //!   session per control connection, several connections at once.
+//! - [`route`]: traceroute's plan (`--traceroute`), sans I/O: which TTL next, hops shared across hosts (not
+//!   wired to the raw engine or the printers yet).
 //! - [`rate`], [`rtt`], [`fdlimit`], [`own`]: sending pace, round-trip timeouts, the descriptor budget and
 //!   this host's own addresses, shared by both.
 //!
@@ -21,6 +23,7 @@ pub mod fdlimit;
 pub mod own;
 pub mod rate;
 pub mod raw;
+pub mod route;
 pub mod rtt;
 pub mod sweep;
 pub mod trace;
