@@ -472,4 +472,14 @@ fn bad_bounce_arguments_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-b (FTP bounce) cannot be combined with -sU"), "{}", stderr(&out));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
+        .args(["scan", "-b", "198.18.0.2", "-O", "198.18.0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("error: OS detection (-O) probes the target from this host, and -b"),
+        "{}",
+        stderr(&out)
+    );
 }
