@@ -30,6 +30,8 @@
 //!   `-sY` and `-sZ` of 1000 SCTP ports of a persona speaking SCTP, beside nmap: time and whether every
 //!   state is equal; `ipproto-limited`: `-sO` under Linux's default ICMP rate limits, each tool graded against
 //!   the truth (see [`proto_sctp`]).
+//! - `bounce`: the FTP bounce scan (`-b`) of ports 1024-2047 through a real vsftpd to a target the scanner
+//!   cannot reach, beside nmap -b: states graded port by port against the ground truth, times: see [`bounce`].
 //! - `watch`: `tojimari watch` and scanlogd side by side in the target namespace while nmap (-sS -sT -sF -sN -sX
 //!   -sA -sW -sM -sU at -T2..-T5, -T1, a slow scan), masscan and zmap scan it, then benign traffic, then a
 //!   masscan flood and a tojimari SYN flood, each asked for 300 kpps, for the load figures (CPU, memory,
@@ -74,6 +76,7 @@ use tojimari_testbed::{Netns, TestBed, random_ports};
 
 use crate::engine_notes::{EngineNotes, frames_per_probe, parse_engine_notes, probes_asked};
 
+mod bounce;
 mod campaign;
 mod engine_notes;
 mod fleet;
@@ -141,7 +144,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|idle|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|idle|bounce|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -181,6 +184,7 @@ fn main() -> ExitCode {
             "ipproto" => crate::proto_sctp::ipproto(runs),
             "ipproto-limited" => crate::proto_sctp::ipproto_limited(runs),
             "sctp" => crate::proto_sctp::sctp(runs),
+            "bounce" => crate::bounce::bounce(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),

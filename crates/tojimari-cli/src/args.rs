@@ -377,6 +377,12 @@ pub struct ScanArgs {
     /// TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number.
     #[arg(long, value_name = "FLAGS", help_heading = "Scan techniques")]
     pub scanflags: Option<String>,
+    /// FTP bounce scan: the FTP server RELAY, written [USER[:PASS]@]SERVER[:PORT], connects to the targets'
+    /// ports for us; anonymous login (password -wwwuser@) and port 21 unless given; IPv4 targets only [-b].
+    // This text is also --help's, which prints it as written: the brackets are nmap's notation, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(short = 'b', long = "ftp-bounce", value_name = "RELAY", help_heading = "Scan techniques")]
+    pub bounce: Option<String>,
     /// Probe open ports for service, product and version [-sV], with TLS details and exposure findings.
     #[arg(long = "service-version", help_heading = "Service and version detection")]
     pub service_version: bool,

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod bounce_plan;
 mod check;
 mod completions;
 mod diff_cmd;

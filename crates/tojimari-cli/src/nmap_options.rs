@@ -114,7 +114,6 @@ pub const TABLE: &[NmapOption] = &[
         "tojimari always resolves names through the system resolver",
     ),
     // Scan techniques.
-    refused(&["-b"], Value, "FTP bounce scan", EVASION, "use -sS or -sT from a host that can reach the target"),
     refused(&["-sR"], Nothing, "RPC scan (now part of nmap's -sV)", None, "use -sV"),
     // Port specification.
     refused(&["--port-ratio"], Value, "ports more common than a ratio", None, "use --top-ports N"),

@@ -52,6 +52,9 @@ pub fn os_plan(
             crate::messages::needs_raw("OS detection (-O)")
         } else if techniques.tcp.is_none() {
             "OS detection (-O) needs a TCP port scan to find an open and a closed port".to_string()
+        } else if techniques.tcp == Some(tojimari_core::ScanType::Bounce) {
+            "OS detection (-O) probes the target from this host, and -b (FTP bounce) scans through the FTP server"
+                .to_string()
         } else {
             "OS detection (-O) runs on the raw engine, and -sT scans with connect()".to_string()
         };

@@ -103,6 +103,8 @@ pub struct ScanPlan {
     pub chosen_seed: Option<u64>,
     /// `-sI`: the zombie of the idle scan.
     pub idle: Option<crate::idle_plan::IdlePlan>,
+    /// `-b`: the FTP server the bounce scan goes through.
+    pub bounce: Option<crate::bounce_plan::BouncePlan>,
 }
 
 /// What `-sV` and its options asked for.
@@ -155,6 +157,7 @@ pub fn build(
         None => None,
     };
     let ping_probes = technique::ping_probes(&args.raw_discovery)?;
+    let bounce = crate::bounce_plan::bounce_plan(args)?;
     // (-sL with -P options is refused by list_conflicts.)
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
     if ping_probes.is_some() && !raw_engine {
@@ -330,6 +333,7 @@ pub fn build(
     notes.into_iter().for_each(&mut *notice);
     Ok(ScanPlan {
         evasion,
+        bounce,
         udp_full_split: args.udp_full_split,
         interface,
         target_specs,

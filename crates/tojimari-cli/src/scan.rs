@@ -208,6 +208,10 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
                 let zombie = zombie.map_or_else(|| "-".to_string(), |z| z.to_string());
                 parts.push(format!("IdleScan through zombie {zombie}:{port} (idle engine)"));
             }
+            Some(ScanType::Bounce) => parts.push(match &plan.bounce {
+                Some(b) => format!("FTP bounce through {} as {} (bounce engine)", b.relay, b.spec.user),
+                None => "FTP bounce (bounce engine)".to_string(),
+            }),
             Some(tech) => parts.push(format!("{} (raw engine)", tech.display_name())),
             None => {}
         }
@@ -347,11 +351,17 @@ pub fn execute_with(
         return ExitCode::from(EXIT_FAILURE);
     }
     let reporter = Reporter::start(control.clone(), plan.progress, plan.stats_every);
+    let mut bounce_notes = Vec::new();
     let result = match &engine {
         Engine::Connect(e) => e.run(&mut targets.iter(), &mut *tee, &control),
         Engine::Raw(e) => e.run(&mut targets.iter(), &mut *tee, &control),
         Engine::Idle(e) => e.run(&mut targets.iter(), &mut *tee, &control),
+        Engine::Bounce(e) => e.run(&mut targets.iter(), &mut *tee, &control).map(|outcome| {
+            bounce_notes = outcome.notes;
+            outcome.stats
+        }),
     };
+    bounce_notes.iter().for_each(messages::note);
     // Version detection still running on the last hosts: finish it (a Ctrl-C cuts it short) before the
     // summary, so that the summary's time and exit cover it.
     let drained = tee.drain();
@@ -391,6 +401,7 @@ pub fn execute_with(
                 "backed off {backoffs} times for lack of descriptors or local ports (limit {}); no result was lost",
                 budget.soft_limit
             )),
+            Engine::Bounce(_) => {}
             Engine::Raw(_) | Engine::Idle(_) => messages::note(
                 "the sending rate was halved {backoffs} times: losses grew with the rate (a queue or a rate limiter on the path); retries recovered them",
             ),
@@ -503,6 +514,8 @@ pub(crate) enum Engine {
     Connect(ConnectScan),
     Raw(RawScan),
     Idle(tojimari_engine::idle::IdleScan),
+    /// `-b`: the FTP bounce scan (docs/bounce.md).
+    Bounce(Box<tojimari_engine::bounce::BounceScan>),
 }
 
 /// The raw techniques of `plan`, each with its ports, in the engine's order (the probe space's).
@@ -561,6 +574,9 @@ pub(crate) fn engine_for(
     if let Some(idle) = &plan.idle {
         return Engine::Idle(crate::idle_notes::engine(idle, plan, trace));
     }
+    if let Some(bounce) = &plan.bounce {
+        return Engine::Bounce(Box::new(bounce_engine(plan, bounce, max_sockets, trace)));
+    }
     if plan.techniques.needs_raw() || raw_ping {
         let scans = raw_scans(plan);
         let discovery = if plan.discovery == Discovery::Skip {
@@ -607,6 +623,63 @@ pub(crate) fn engine_for(
         finished,
     })
 }
+
+/// The bounce engine of `plan`: the relay, the ports, and the discovery a port scan would use (raw pings
+/// where allowed, else TCP connect pings), run ping-only.
+fn bounce_engine(
+    plan: &ScanPlan,
+    bounce: &crate::bounce_plan::BouncePlan,
+    max_sockets: usize,
+    trace: Tracer,
+) -> tojimari_engine::bounce::BounceScan {
+    use tojimari_engine::bounce::{BounceDiscovery, BounceScan, Timeouts};
+    let discovery = if plan.discovery == Discovery::Skip {
+        BounceDiscovery::Skip
+    } else if plan.raw_allowed {
+        BounceDiscovery::Raw(Box::new(RawScan {
+            scans: Vec::new(),
+            timing: plan.timing,
+            order: plan.order,
+            discovery: RawDiscovery::Ping(plan.ping_probes.clone().unwrap_or_else(PingProbe::defaults)),
+            reverse_dns: plan.reverse_dns,
+            interface: plan.interface.as_ref().map(|(_, index)| *index),
+            udp_full_split: false,
+            trace,
+            send: send_preference(),
+            os: None,
+            sweep: Sweep::default(),
+            evasion: Default::default(),
+        }))
+    } else {
+        BounceDiscovery::Connect(Box::new(ConnectScan {
+            ports: PortSet::default(),
+            timing: plan.timing,
+            order: plan.order,
+            discovery: plan.discovery.clone(),
+            max_sockets,
+            reverse_dns: plan.reverse_dns,
+            interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
+            trace,
+            selection: Selection::default(),
+            finished: Default::default(),
+        }))
+    };
+    BounceScan {
+        relay: bounce.relay,
+        user: bounce.spec.user.clone(),
+        password: bounce.spec.password.clone(),
+        ports: plan.ports.tcp.clone(),
+        order: plan.order,
+        discovery,
+        connections: plan.timing.max_parallelism.map_or(BOUNCE_CONNECTIONS, |n| n.clamp(1, 64)),
+        attempts: 3,
+        timeouts: Timeouts::default(),
+    }
+}
+
+/// Control connections a bounce scan opens at once unless --max-parallelism says otherwise (the server may
+/// allow fewer: the scan then uses what it allows).
+const BOUNCE_CONNECTIONS: usize = 8;
 
 /// `-v` after a raw scan: how frames were sent, and what the send and receive sides counted.
 fn raw_notes(p: &tojimari_engine::Progress) {

@@ -1,6 +1,6 @@
 //! Which engine and techniques a run uses, and its host discovery probes, from nmap's flags.
 //!
-//! nmap's rules: one TCP technique at most (-sS, -sT, -sF, -sN, -sX, -sA, -sW, -sM, --scanflags, -sI), optionally
+//! nmap's rules: one TCP technique at most (-sS, -sT, -sF, -sN, -sX, -sA, -sW, -sM, --scanflags, -sI, -b), optionally
 //! with -sU. Without a technique, SYN when the process may open raw sockets, else connect. Without the
 //! privilege, -sS falls back to connect with a one-line notice; techniques that only exist as raw packets
 //! say why they cannot run.
@@ -53,6 +53,9 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     if args.idle_scan.is_some() {
         tcp.push(ScanType::Idle);
     }
+    if args.bounce.is_some() {
+        tcp.push(ScanType::Bounce);
+    }
     if tcp.len() > 1 {
         return Err(UsageError::new(
             format!("{} and {} contradict each other", tcp[0].option(), tcp[1].option()),
@@ -88,6 +91,12 @@ pub fn select(args: &ScanArgs, raw_allowed: bool, notice: &mut dyn FnMut(String)
     let mut chosen = Techniques { tcp: tcp.first().copied(), udp: args.udp, sctp, ip_proto: args.ip_protocol };
     if chosen.tcp.is_none() && !chosen.udp && chosen.sctp.is_none() && !chosen.ip_proto && !args.ping_only {
         chosen.tcp = Some(if raw_allowed { ScanType::Syn } else { ScanType::Connect });
+    }
+    if chosen.tcp == Some(ScanType::Bounce) && chosen.udp {
+        return Err(UsageError::new(
+            "-b (FTP bounce) cannot be combined with -sU",
+            "an FTP server connects over TCP only; run the UDP scan separately",
+        ));
     }
     if chosen.tcp == Some(ScanType::Connect) && chosen.udp {
         return Err(UsageError::new(

@@ -47,6 +47,8 @@ pub enum ScanType {
     SctpInit,
     /// `-sZ`: SCTP COOKIE ECHO scan.
     SctpCookieEcho,
+    /// `-b`: FTP bounce, an FTP server connects to the target for us.
+    Bounce,
     /// `-sn`: host discovery only, no port scan.
     PingOnly,
     /// `-sL`: the targets listed, nothing sent.
@@ -81,6 +83,7 @@ impl ScanType {
             ScanType::IpProto => "ipproto",
             ScanType::SctpInit => "sctpinit",
             ScanType::SctpCookieEcho => "sctpcookieecho",
+            ScanType::Bounce => "bounce",
             ScanType::PingOnly => "ping",
             ScanType::List => "list",
         }
@@ -104,6 +107,7 @@ impl ScanType {
             ScanType::IpProto => "IPProto Scan",
             ScanType::SctpInit => "SCTP INIT Scan",
             ScanType::SctpCookieEcho => "SCTP COOKIE-ECHO Scan",
+            ScanType::Bounce => "FTP bounce Scan",
             ScanType::PingOnly => "Ping Scan",
             ScanType::List => "List Scan",
         }
@@ -126,6 +130,7 @@ impl ScanType {
             ScanType::IpProto => "-sO",
             ScanType::SctpInit => "-sY",
             ScanType::SctpCookieEcho => "-sZ",
+            ScanType::Bounce => "-b",
             ScanType::PingOnly => "-sn",
             ScanType::List => "-sL",
         }
@@ -161,9 +166,9 @@ impl ScanType {
         }
     }
 
-    /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT`.
+    /// Whether the scan sends packets it builds itself (raw sockets): every port scan but `-sT` and `-b`.
     pub fn is_raw(self) -> bool {
-        self.is_port_scan() && self != ScanType::Connect
+        self.is_port_scan() && !matches!(self, ScanType::Connect | ScanType::Bounce)
     }
 }
 
@@ -187,6 +192,9 @@ mod tests {
         let dtd = ["syn", "ack", "bounce", "connect", "null", "xmas", "window", "maimon", "fin", "udp"];
         assert!(port_scans().iter().all(|t| dtd.contains(&t.xml_name())));
         assert_eq!((ScanType::PingOnly.xml_name(), ScanType::List.xml_name()), ("ping", "list"));
+        assert!(dtd.contains(&ScanType::Bounce.xml_name()));
+        assert_eq!((ScanType::Bounce.display_name(), ScanType::Bounce.option()), ("FTP bounce Scan", "-b"));
+        assert!(!ScanType::Bounce.is_raw() && ScanType::Bounce.is_port_scan() && !ScanType::Bounce.is_udp());
     }
 
     #[test]

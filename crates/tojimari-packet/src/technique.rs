@@ -44,7 +44,8 @@ const ACK_PROBE_SEQ_MASK: u32 = 0x5bd1_e995;
 impl Probing for ScanType {
     fn tcp_flags(self) -> u8 {
         match self {
-            ScanType::Syn | ScanType::Connect | ScanType::Idle => SYN,
+            // The bounce relay connects with a SYN (it sends no probe of ours).
+            ScanType::Syn | ScanType::Connect | ScanType::Idle | ScanType::Bounce => SYN,
             ScanType::Fin => FIN,
             ScanType::Null | ScanType::Udp | ScanType::PingOnly | ScanType::List => 0,
             ScanType::IpProto | ScanType::SctpInit | ScanType::SctpCookieEcho => 0,
@@ -60,7 +61,7 @@ impl Probing for ScanType {
     }
 
     fn reply_matches(self, cookie: u32, reply_seq: u32, reply_ack: u32, reply_flags: u8) -> bool {
-        if !self.is_tcp() {
+        if !self.is_tcp() || self == ScanType::Bounce {
             return false;
         }
         let flags = self.tcp_flags();

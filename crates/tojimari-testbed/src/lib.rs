@@ -18,6 +18,7 @@
 //! - [`LinuxVariant`]: a target namespace with its TCP/IP sysctls changed (timestamps, SACK, ...).
 //! - [`postgres`]: a real PostgreSQL server on loopback for the store tests ([`PgServer::start`],
 //!   [`pg_or_skip!`]), no namespace needed.
+//! - [`bounce_ftp`]: vsftpd as an FTP bounce relay (or one that refuses bounces), for `-b`.
 //! - [`Scratch`]: a test's scratch directory, removed when dropped.
 //! - [`http`]: a small HTTP client for `tojimari serve`'s tests and benchmark.
 //! - [`browser`]: headless Chromium driven over WebDriver inside a namespace, for the web UI's tests
@@ -49,6 +50,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bed;
+pub mod bounce_ftp;
 pub mod browser;
 pub mod daemons;
 mod error;

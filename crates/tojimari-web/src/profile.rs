@@ -19,11 +19,14 @@ pub enum Profile {
 pub const CHECKS: &[&str] = &["quick", "stealth", "trojan", "tcp", "udp", "prescan"];
 
 /// Options a page may not pass: they read or write files on the server, name another store, skip the
-/// allow-list, or aim packets at a third party (the idle scan's zombie, which the allow-list does not
-/// cover: docs/web-security.md). Matched as the option's name, alone or with its value attached.
+/// allow-list, or aim packets or connections at a third party the allow-list does not cover (the idle scan's
+/// zombie, the FTP bounce's relay: docs/web-security.md). Matched as the option's name, alone or with its value
+/// attached.
 const REFUSED: &[&str] = &[
     "-sI",
     "--idle-scan",
+    "-b",
+    "--ftp-bounce",
     "-iL",
     "-iR",
     "--excludefile",
@@ -193,6 +196,19 @@ mod tests {
         );
         assert_eq!(Profile::from_form("rm -rf", ""), Err(FormError::UnknownProfile("rm -rf".into())));
         assert_eq!(p.argv(&[], "local"), Err(FormError::NoTarget));
+    }
+
+    #[test]
+    fn the_ftp_bounce_is_refused_in_every_spelling() {
+        // -b makes the scanner's FTP server connect wherever the page says: a host outside the allow-list.
+        for bad in ["-b 198.18.0.2", "-sT -b198.18.0.2", "-banonymous@198.18.0.2:21", "--ftp-bounce=198.18.0.2"] {
+            let refused = Profile::from_form("custom", bad).unwrap_err();
+            assert!(
+                matches!(&refused, FormError::Refused(o) if o == "-b" || o == "--ftp-bounce"),
+                "{bad}: {refused:?}"
+            );
+        }
+        assert!(Profile::from_form("custom", "-sS -p 21").is_ok());
     }
 
     #[test]

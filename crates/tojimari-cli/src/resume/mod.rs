@@ -187,10 +187,10 @@ pub struct Resumable {
     store: Option<crate::record::Continuing>,
 }
 
-/// Whether a plan's scan can be paused and resumed: port scans, raw or connect (`-sn`, `-sL` and the idle
-/// scan are not).
+/// Whether a plan's scan can be paused and resumed: port scans, raw or connect (`-sn`, `-sL`, the idle scan
+/// and the FTP bounce scan are not).
 fn resumable(plan: &ScanPlan) -> bool {
-    !plan.list_only && !plan.ping_only && plan.idle.is_none()
+    !plan.list_only && !plan.ping_only && plan.idle.is_none() && plan.bounce.is_none()
 }
 
 impl Resumable {

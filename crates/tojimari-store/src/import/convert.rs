@@ -125,6 +125,7 @@ fn scan_type(name: &str) -> Option<ScanType> {
         ScanType::IpProto,
         ScanType::SctpInit,
         ScanType::SctpCookieEcho,
+        ScanType::Bounce,
         ScanType::PingOnly,
         ScanType::List,
     ]
