@@ -24,7 +24,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::time::Duration;
 
 use support::{nmap_states, scan};
 use tojimari_testbed::{TestBed, testbed_or_skip};
@@ -117,29 +116,9 @@ fn ones_sum(parts: &[&[u8]]) -> u16 {
 fn capture(ns: &tojimari_testbed::Netns, name: &str, to: Ipv4Addr, run: impl FnOnce()) -> Vec<Seen> {
     let dir = tojimari_testbed::Scratch::new(&format!("tje-{name}"));
     let pcap = dir.path("probes.pcap");
-    let mut tcpdump = ns
-        .command("tcpdump")
-        .args(["-i", "eth0", "-s", "256", "-U", "--immediate-mode", "-w", &pcap, "ip"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tcpdump is installed");
-    let stderr = tcpdump.stderr.take().unwrap();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = ready_tx.send(());
-            }
-        }
-    });
-    ready_rx.recv_timeout(Duration::from_secs(10)).expect("tcpdump did not start listening");
-    std::thread::sleep(Duration::from_millis(200));
+    let tcpdump = tojimari_testbed::Tcpdump::start(ns, "eth0", Path::new(&pcap), 256, "ip").expect("tcpdump");
     run();
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = std::process::Command::new("kill").arg(tcpdump.id().to_string()).status();
-    let _ = tcpdump.wait();
-    read_pcap(Path::new(&pcap), to)
+    read_pcap(&tcpdump.stop(), to)
 }
 
 /// Runs tojimari with `args` (plus -sS -Pn -n -p PORTS) while tcpdump captures in the target's namespace;

@@ -238,6 +238,14 @@ fn stop_and_resume_while(
     told
 }
 
+/// A first run's arguments: `scan`, then the outputs under `dir` (`-oA cut`) and a checkpoint at `checkpoint`
+/// written every second.
+fn checkpointed(scan: &[&str], dir: &Scratch, checkpoint: &str) -> Vec<String> {
+    let cut = dir.path("cut");
+    let tail = ["-oA", &cut, "--checkpoint", checkpoint, "--checkpoint-every", "1s"];
+    scan.iter().chain(tail.iter()).map(|s| s.to_string()).collect()
+}
+
 /// The checkpoint's JSON line.
 fn checkpoint_json(checkpoint: &str) -> Option<serde_json::Value> {
     let text = std::fs::read(checkpoint).ok()?;
@@ -438,28 +446,9 @@ fn a_scan_of_two_groups_stopped_in_each_keeps_the_finished_group_once() {
     let hosts = 65_536 + 32_768;
     let dir = Scratch::new("tjr-groups");
     let (db, checkpoint) = (dir.path("store.db"), dir.path("scan.resume"));
-    let first: Vec<String> = [
-        "-sS",
-        "-Pn",
-        "-n",
-        "-p",
-        "79-80",
-        "--max-rate",
-        "8000",
-        "--no-progress",
-        "198.19.0.0/16",
-        "198.18.128.0/17",
-        "--db",
-        &db,
-        "-oA",
-        &dir.path("cut"),
-        "--checkpoint",
-        &checkpoint,
-        "--checkpoint-every",
-        "1s",
-    ]
-    .map(String::from)
-    .to_vec();
+    let scan = ["-sS", "-Pn", "-n", "-p", "79-80", "--max-rate", "8000", "--no-progress"];
+    let first =
+        checkpointed(&[&scan[..], &["198.19.0.0/16", "198.18.128.0/17", "--db", &db]].concat(), &dir, &checkpoint);
     // Two stops while the first group is scanned; then a run stopped just after the first group's boundary
     // (its hosts being recorded); then stops at any moment until two more fell in the second group. The
     // hosts of a group are reported when the group ends: 65,536 of them take seconds in a debug build.
@@ -534,26 +523,8 @@ fn a_connect_scan_stopped_three_times_and_resumed_gives_the_ground_truth() {
         })
         .collect();
     let checkpoint = dir.path("scan.resume");
-    let first: Vec<String> = [
-        "-sT",
-        "-Pn",
-        "-n",
-        "-p",
-        "1-100",
-        "--max-rate",
-        "5000",
-        "--no-progress",
-        NET,
-        "--no-store",
-        "-oA",
-        &dir.path("cut"),
-        "--checkpoint",
-        &checkpoint,
-        "--checkpoint-every",
-        "1s",
-    ]
-    .map(String::from)
-    .to_vec();
+    let scan = ["-sT", "-Pn", "-n", "-p", "1-100", "--max-rate", "5000", "--no-progress", NET, "--no-store"];
+    let first = checkpointed(&scan, &dir, &checkpoint);
     // The engine scans 256 hosts' ports at once: the first of them are finished about 9 s into a run at this
     // rate (the filtered ports' tries take their time). Stopped later than that, each checkpoint counts
     // finished hosts, which the next run skips.

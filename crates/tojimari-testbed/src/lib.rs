@@ -52,6 +52,7 @@
 mod bed;
 pub mod bounce_ftp;
 pub mod browser;
+mod capture;
 pub mod daemons;
 mod error;
 pub mod firewall;
@@ -68,6 +69,7 @@ mod variants;
 
 pub use bed::{MAX_TARGETS, PREFIX, SCANNER_V4, SCANNER_V6, Target, TestBed, cleanup_stale, target_v4, target_v6};
 pub use browser::{Browser, Page, browser_or_skip};
+pub use capture::Tcpdump;
 pub use error::{Error, Result};
 pub use listeners::{BACKLOG, Listeners, Transport};
 pub use netns::Netns;

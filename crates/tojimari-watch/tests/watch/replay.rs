@@ -33,35 +33,10 @@ fn replays_a_tcpdump_capture_of_an_nmap_scan() {
     let target = bed.target(0);
     let _tcp = target.listen_tcp(&[22, 80]).expect("tcp listeners");
     let pcap = temp_path("nmap-sS.pcap");
-    let mut tcpdump = target
-        .ns
-        .command("tcpdump")
-        .args(["-i", "eth0", "-s", "128", "-U", "--immediate-mode", "-w"])
-        .arg(&pcap)
-        .args(["ip"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start tcpdump");
-    // tcpdump says "listening on" once it captures (a fixed pause was too short on a busy
-    // machine: the scan was over before the capture started).
-    let stderr = tcpdump.stderr.take().expect("tcpdump's stderr");
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = ready_tx.send(());
-            }
-        }
-    });
-    ready_rx.recv_timeout(Duration::from_secs(10)).expect("tcpdump did not start listening");
-    std::thread::sleep(Duration::from_millis(200));
+    let tcpdump = tojimari_testbed::Tcpdump::start(&target.ns, "eth0", &pcap, 128, "ip").expect("start tcpdump");
     let out = sh(bed.scanner(), Duration::from_secs(30), "nmap -n -Pn -sS -T4 -p 1-100 198.18.0.2");
     assert!(out.status.success(), "nmap: {}", String::from_utf8_lossy(&out.stderr));
-    std::thread::sleep(Duration::from_millis(300));
-    // SIGTERM by pid so tcpdump flushes and closes the file.
-    let _ = std::process::Command::new("kill").arg(tcpdump.id().to_string()).status();
-    let _ = tcpdump.wait();
+    tcpdump.stop();
 
     let (code, stderr, alerts) = replay(WatchArgs { pcap: vec![pcap.clone()], ..Default::default() });
     assert_eq!(code, 0, "{stderr}");
