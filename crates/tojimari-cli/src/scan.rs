@@ -610,8 +610,21 @@ pub(crate) fn engine_for(
             },
         });
     }
-    Engine::Connect(ConnectScan {
-        ports: plan.ports.tcp.clone(),
+    let selection = Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX };
+    Engine::Connect(connect_scan(plan, plan.ports.tcp.clone(), max_sockets, trace, selection, finished))
+}
+
+/// The connect engine for `plan`'s discovery and timing, scanning `ports` (none: discovery only).
+fn connect_scan(
+    plan: &ScanPlan,
+    ports: PortSet,
+    max_sockets: usize,
+    trace: Tracer,
+    selection: Selection,
+    finished: tojimari_engine::connect::Finished,
+) -> ConnectScan {
+    ConnectScan {
+        ports,
         timing: plan.timing,
         order: plan.order,
         discovery: plan.discovery.clone(),
@@ -619,9 +632,9 @@ pub(crate) fn engine_for(
         reverse_dns: plan.reverse_dns,
         interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
         trace,
-        selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
+        selection,
         finished,
-    })
+    }
 }
 
 /// The bounce engine of `plan`: the relay, the ports, and the discovery a port scan would use (raw pings
@@ -651,18 +664,14 @@ fn bounce_engine(
             evasion: Default::default(),
         }))
     } else {
-        BounceDiscovery::Connect(Box::new(ConnectScan {
-            ports: PortSet::default(),
-            timing: plan.timing,
-            order: plan.order,
-            discovery: plan.discovery.clone(),
+        BounceDiscovery::Connect(Box::new(connect_scan(
+            plan,
+            PortSet::default(),
             max_sockets,
-            reverse_dns: plan.reverse_dns,
-            interface: plan.interface.as_ref().map(|(name, _)| name.clone()),
             trace,
-            selection: Selection::default(),
-            finished: Default::default(),
-        }))
+            Selection::default(),
+            Default::default(),
+        )))
     };
     BounceScan {
         relay: bounce.relay,
