@@ -14,7 +14,9 @@
 //! | nothing within [`Timeouts::hang`]        | filtered; the connection is given up     |
 //! | 5xx (vsftpd: `500 OOPS: Illegal port request`) | the relay refuses this port          |
 //!
-//! A 5xx to the per-port `PORT` is the relay refusing that port too. After a preliminary 1xx the session
+//! A 5xx to the per-port `PORT` is the relay refusing that port too, except vsftpd's `500 OOPS:` about
+//! anything but the port (`priv_sock_get_cmd`, a helper process that died): that is the session failing,
+//! which ends it, and the port is asked again on another connection. After a preliminary 1xx the session
 //! waits for the transfer's end (2xx, or 4xx when aborted); if it does not come within
 //! [`Timeouts::transfer`] it sends `ABOR` and waits for the abort's reply. Completion replies that arrive
 //! while nothing is pending (the second reply of an `ABOR` that crossed the transfer's end) are skipped.
@@ -203,6 +205,7 @@ impl Session {
                 // A late completion reply (an ABOR's, or a transfer's that crossed it): not this PORT's.
                 225 | 226 | 250 => Vec::new(),
                 421 => self.close(Ending::Dropped, Some(port)),
+                500..=599 if broke_down(&r.text) => self.close(Ending::Dropped, Some(port)),
                 500..=599 => {
                     let mut steps = vec![Step::Verdict(port, Verdict::Refused(text()))];
                     steps.extend(self.idle());
@@ -220,6 +223,7 @@ impl Session {
                     425 if now.saturating_duration_since(since) > self.timeouts.slow_refusal => Verdict::Filtered,
                     425 => Verdict::Closed,
                     421 => return self.close(Ending::Dropped, Some(port)),
+                    500..=599 if broke_down(&r.text) => return self.close(Ending::Dropped, Some(port)),
                     500..=599 => Verdict::Refused(text()),
                     _ => return self.close(Ending::Nonsense(text()), Some(port)),
                 };
@@ -324,6 +328,13 @@ impl Session {
     }
 }
 
+/// Whether a 5xx reply says the relay's session broke down rather than refusing the port: vsftpd ends a
+/// session with `500 OOPS: ...` when one of its own processes fails; only `Illegal port request` is about
+/// the port.
+fn broke_down(text: &str) -> bool {
+    text.contains("OOPS:") && !text.contains("Illegal port request")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +381,9 @@ mod tests {
             verdict_after("500 OOPS: Illegal port request", ms(1))[0],
             Step::Verdict(1500, Verdict::Refused("500 OOPS: Illegal port request".into()))
         );
+        // vsftpd's own failure is no answer about the port: the session ends and the port is asked again.
+        let Step::Close(c) = &verdict_after("500 OOPS: priv_sock_get_cmd", ms(1))[0] else { panic!() };
+        assert_eq!((c.unanswered, &c.ending), (Some(1500), &Ending::Dropped));
         let Step::Close(c) = &verdict_after("331 what?", ms(1))[0] else { panic!() };
         assert_eq!(c.unanswered, Some(1500), "a reply that fits no step answers nothing");
     }
