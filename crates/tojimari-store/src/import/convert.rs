@@ -314,7 +314,7 @@ mod tests {
         let info = run_info(&r).unwrap();
         assert_eq!(info.scans.len(), 2, "a bad list is left out");
         assert_eq!((info.scans[1].scan_type, info.scans[1].proto), (ScanType::SctpInit, Protocol::Sctp));
-        let ipproto = run_info(&run("nmap -sO x", &[("ipproto", "ip", "0-255"), ("bounce", "tcp", "1")])).unwrap();
+        let ipproto = run_info(&run("nmap -sO x", &[("ipproto", "ip", "0-255"), ("frobnicate", "tcp", "1")])).unwrap();
         assert_eq!(ipproto.scans.len(), 1, "a type core does not have is left out");
         assert_eq!((ipproto.scans[0].proto, ipproto.scans[0].ports.len()), (Protocol::Ip, 256));
         assert_eq!((info.scans[0].scan_type, info.scans[0].ports.as_slice()), (ScanType::Syn, &[22, 80, 81][..]));
