@@ -325,6 +325,14 @@ pub fn build(
     }
     // Said once everything else is known to be right, so that a usage error stays one line.
     let mut notes = Vec::new();
+    if idle.is_some() && !args.no_ping {
+        // Without -Pn the user did not say the targets are up: the reason user-set is this scan's choice.
+        notes.push(
+            "the idle scan sends the targets nothing from this address, so it does not ping them: each is \
+             reported up (reason user-set) as with -Pn"
+                .to_string(),
+        );
+    }
     let os = crate::os_plan::os_plan(args, &techniques, ping_only, raw_allowed, &mut |n| notes.push(n))?;
     if args.aggressive {
         let with_os = if os.is_some() { ", -sC and -O" } else { " and -sC" };
