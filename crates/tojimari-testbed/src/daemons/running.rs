@@ -3,7 +3,9 @@
 //!
 //! Stopping: note the daemon's descendants (by parent pid, from `/proc`; some of them leave
 //! the process group with `setsid`), send the daemon's stop signal to its process group, give
-//! it [`GRACE`] to exit, then SIGKILL the group and every noted descendant, reap the leader and
+//! it [`GRACE`] to exit, then SIGKILL the group and every noted descendant, reap the leader,
+//! wait (up to [`GRACE`]) until none of them still runs (a killed child closes its copy of the
+//! listening socket only as it exits, so a port could answer for a moment after the kill) and
 //! remove the directory.
 
 use std::fs;
@@ -152,14 +154,54 @@ impl Running {
             }
         }
         let _ = killpg(Pid::from_raw(raw), Signal::SIGKILL);
-        for pid in descendants {
+        for &pid in &descendants {
             if let Ok(pid) = i32::try_from(pid) {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let deadline = Instant::now() + GRACE;
+        while Instant::now() < deadline {
+            let mut alive = descendants_still_running(&descendants);
+            alive.extend(group_members_running(leader));
+            if alive.is_empty() {
+                break;
+            }
+            for pid in alive {
+                if let Ok(pid) = i32::try_from(pid) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
+}
+
+/// Those of `pids` that still run: present in `/proc` and not a zombie (a zombie has closed its
+/// files).
+fn descendants_still_running(pids: &[u32]) -> Vec<u32> {
+    pids.iter().copied().filter(|&pid| stat_fields(pid).is_some_and(|(state, _)| state != "Z")).collect()
+}
+
+/// The running (not zombie) processes whose process group is `group`.
+fn group_members_running(group: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| stat_fields(pid).is_some_and(|(state, pgrp)| state != "Z" && pgrp == group))
+        .collect()
+}
+
+/// The state letter and process group of `pid`, from the fields after `(comm)` in `/proc/PID/stat`.
+fn stat_fields(pid: u32) -> Option<(String, u32)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_comm) = stat.rsplit_once(')')?;
+    let mut fields = after_comm.split_whitespace();
+    let state = fields.next()?.to_owned();
+    let _ppid = fields.next()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some((state, pgrp))
 }
 
 impl Drop for Running {
