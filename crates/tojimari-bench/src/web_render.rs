@@ -132,6 +132,7 @@ pub(crate) fn big_host(i: u32, second: bool) -> HostReport {
         complete: true,
         timed_out: false,
         os: Some(Box::new(os)),
+        trace: None,
     }
 }
 

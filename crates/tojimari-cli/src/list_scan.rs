@@ -111,6 +111,7 @@ fn listed_host(target: ScanTarget, ptr: Option<String>, now: SystemTime) -> Host
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

@@ -75,6 +75,7 @@ fn host(addr: &str, ports: &[P]) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

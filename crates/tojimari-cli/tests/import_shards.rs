@@ -81,6 +81,7 @@ fn write_shard(path: &Path, index: u64, count: u64, args: &str) {
             complete: true,
             timed_out: false,
             os: None,
+            trace: None,
         };
         up += u64::from(!down);
         sink.host_done(&host).unwrap();

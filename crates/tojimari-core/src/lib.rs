@@ -23,6 +23,7 @@ pub mod portspec;
 pub mod progress;
 pub mod protocol;
 pub mod report;
+pub mod route;
 pub mod scan_type;
 pub mod services;
 pub mod sink;

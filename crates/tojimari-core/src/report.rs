@@ -248,6 +248,9 @@ pub struct HostReport {
     /// What OS detection found (`-O`), or the passive guess from the scan's own answers (boxed: most hosts
     /// have none, and reports travel by value through the sinks).
     pub os: Option<Box<crate::os::OsReport>>,
+    /// `--traceroute`: the hops to this host (boxed for the same reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Box<crate::route::Trace>>,
 }
 
 /// One protocol's share of a run: which ports it scans (XML `scaninfo`).

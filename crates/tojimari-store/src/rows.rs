@@ -357,6 +357,7 @@ pub(crate) fn rebuild_host(
         complete: detail.complete,
         timed_out: detail.timed_out,
         os: detail.os,
+        trace: None,
     })
 }
 
@@ -409,6 +410,7 @@ mod tests {
             complete: true,
             timed_out: false,
             os: None,
+            trace: None,
         }
     }
 

@@ -104,6 +104,7 @@ fn host(i: u32, second: bool, ms: u64) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

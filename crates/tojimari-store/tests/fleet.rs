@@ -29,6 +29,7 @@ fn host(addr: &str, open: &[u16], closed: &[u16]) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

@@ -127,6 +127,7 @@ fn host(i: u8) -> HostReport {
             distance: Some(1),
             ..OsReport::default()
         })),
+        trace: None,
     }
 }
 

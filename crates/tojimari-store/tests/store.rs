@@ -70,6 +70,7 @@ fn host(ports: &[(u16, PortState, Option<&str>)]) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

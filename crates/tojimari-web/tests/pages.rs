@@ -90,6 +90,7 @@ fn host(i: u32, second: bool) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

@@ -281,6 +281,7 @@ mod tests {
             complete: true,
             timed_out: false,
             os: None,
+            trace: None,
         };
         Results::from([(addr, host)])
     }

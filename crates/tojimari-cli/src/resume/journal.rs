@@ -199,6 +199,7 @@ mod tests {
             complete: true,
             timed_out: false,
             os: None,
+            trace: None,
         }
     }
 

@@ -327,6 +327,7 @@ fn up_by_user(addr: IpAddr, hostnames: Vec<tojimari_core::report::Hostname>) -> 
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

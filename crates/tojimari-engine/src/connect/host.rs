@@ -180,6 +180,7 @@ impl HostScan {
             complete,
             timed_out: self.timed_out,
             os: None,
+            trace: None,
         }
     }
 }

@@ -273,5 +273,6 @@ fn report(target: &ScanTarget, outcome: &Outcome, start: SystemTime, interrupted
         complete: outcome.failure.is_none() && !interrupted,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }

@@ -804,6 +804,7 @@ fn host_report(
         complete,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

@@ -139,6 +139,7 @@ pub fn up_host(addr: &str, ports: Vec<PortResult>) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 
@@ -162,6 +163,7 @@ pub fn down_host(addr: &str) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

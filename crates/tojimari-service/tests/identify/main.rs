@@ -471,6 +471,7 @@ fn host(addr: IpAddr, state: HostState, ports: Vec<PortResult>) -> HostReport {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }
 }
 

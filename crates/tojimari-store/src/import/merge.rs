@@ -506,6 +506,7 @@ mod tests {
             complete: true,
             timed_out: false,
             os: None,
+            trace: None,
         }
     }
 

@@ -122,6 +122,7 @@ pub(crate) fn hosts() -> Vec<HostReport> {
         complete: true,
         timed_out: false,
         os: Some(Box::new(os())),
+        trace: None,
     };
     let mut ipv6_port = PortResult::new(Protocol::Tcp, 443, PortState::Open, Reason::SynAck);
     ipv6_port.service = Some(Box::new(ServiceInfo::named("https", ServiceMethod::Table, 3)));
@@ -138,6 +139,7 @@ pub(crate) fn hosts() -> Vec<HostReport> {
         complete: false,
         timed_out: false,
         os: None,
+        trace: None,
     };
     let down = HostReport {
         addr: IpAddr::from([198, 18, 0, 9]),
@@ -152,6 +154,7 @@ pub(crate) fn hosts() -> Vec<HostReport> {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     };
     vec![first, second, down]
 }

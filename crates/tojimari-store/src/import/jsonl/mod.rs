@@ -256,6 +256,7 @@ impl<R: BufRead> Reader<R> {
             complete: line.complete,
             timed_out: line.timed_out,
             os: os.map(Box::new),
+            trace: None,
         })
     }
 }

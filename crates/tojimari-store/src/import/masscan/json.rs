@@ -149,6 +149,7 @@ fn host(object: Object, at: Position) -> Result<Option<HostReport>, ImportError>
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     }))
 }
 

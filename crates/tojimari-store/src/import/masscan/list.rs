@@ -97,6 +97,7 @@ fn parse_line(text: &str, at: Position) -> Result<HostReport, ImportError> {
         complete: true,
         timed_out: false,
         os: None,
+        trace: None,
     })
 }
 

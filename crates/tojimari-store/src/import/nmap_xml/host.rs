@@ -41,6 +41,7 @@ pub(crate) fn read<R: BufRead>(events: &mut Events<R>, start: &Element) -> Resul
         complete: start.get("comment").is_none_or(|c| !c.starts_with("incomplete")),
         timed_out: start.get("timedout") == Some("true"),
         os: None,
+        trace: None,
     };
     let mut has_addr = false;
     let mut os: Option<OsReport> = None;
