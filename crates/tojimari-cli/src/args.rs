@@ -325,6 +325,9 @@ pub struct ScanArgs {
     #[allow(rustdoc::invalid_html_tags)]
     #[arg(long = "ping-probe", value_name = "PROBE", help_heading = "Host discovery")]
     pub raw_discovery: Vec<String>,
+    /// Trace the hops to each up host after its scan, with a probe the host answered (needs raw sockets).
+    #[arg(long, help_heading = "Host discovery")]
+    pub traceroute: bool,
 
     /// List scan: list the targets that would be scanned (with reverse DNS unless -n) and send them
     /// nothing [-sL].
@@ -413,8 +416,8 @@ pub struct ScanArgs {
     /// what version detection finds, so -sC turns on -sV.
     #[arg(long, help_heading = "Service and version detection")]
     pub checks: bool,
-    /// Everything tojimari has of nmap's -A: -sV, -sC and -O (--traceroute is not implemented yet, and a
-    /// note says so) [-A].
+    /// nmap's -A: -sV, -sC, -O and --traceroute (those that cannot run in this scan are left out, and a note
+    /// says why) [-A].
     #[arg(long, help_heading = "Service and version detection")]
     pub aggressive: bool,
 

@@ -92,7 +92,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["-PO"], Attached, "IP protocol ping", EVASION, "use -PE (ICMP echo) or -PS<ports>"),
     refused(&["--disable-arp-ping"], Nothing, "no ARP/ND ping on the local link", None, SEE_DOCS),
     refused(&["--discovery-ignore-rst"], Nothing, "ignore RST replies in discovery", None, SEE_DOCS),
-    refused(&["--traceroute"], Nothing, "trace the hop path to each host", EVASION, "use traceroute(8) for now"),
     refused(
         &["-R"],
         Nothing,
@@ -369,8 +368,8 @@ mod tests {
 
     #[test]
     fn refusals_name_the_option_and_consume_values() {
-        let e = check_args(&["--traceroute", "198.18.0.2"]).unwrap_err();
-        assert_eq!(e.message, "nmap's --traceroute (trace the hop path to each host) is not supported by tojimari yet");
+        let e = check_args(&["--unique", "198.18.0.2"]).unwrap_err();
+        assert_eq!(e.message, "nmap's --unique (scan each address once) is not supported by tojimari yet");
         let e = check_args(&["--spoof-mac", "0", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
         let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();

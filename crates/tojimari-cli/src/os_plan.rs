@@ -1,6 +1,6 @@
 //! `-O` and its options (`--osscan-limit`, `--osscan-guess`, `--max-os-tries`, `--osdb`), checked into the
-//! raw engine's [`OsScan`]. `-A` turns OS detection on where it can run (raw sockets, a raw technique) and
-//! says so where it cannot.
+//! raw engine's [`OsScan`], and `--traceroute`. `-A` turns both on where they can run (raw sockets, the raw
+//! engine) and says so where they cannot.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -101,4 +101,56 @@ fn read_osdb(path: &Path) -> Result<Db, UsageError> {
         .read_all_text()
         .map_err(|e| UsageError::new(format!("{name}:{}: {e}", e.line()), HINT))?;
     Db::parse(&name, &text).map_err(|e| UsageError::new(e.to_string(), HINT))
+}
+
+/// Whether the raw engine traces the hops to each up host (`--traceroute`, or `-A` where it can). It sends
+/// raw packets from this host to the targets: without raw sockets, and with a connect scan, it is left out
+/// with a note (nmap warns and goes on too); the idle scan and the FTP bounce scan exist not to send the
+/// targets anything from here, so asking for both is refused.
+pub fn trace_plan(
+    args: &ScanArgs,
+    techniques: &Techniques,
+    ping_only: bool,
+    raw_allowed: bool,
+    notice: &mut dyn FnMut(String),
+) -> Result<bool, UsageError> {
+    if !(args.traceroute || args.aggressive) {
+        return Ok(false);
+    }
+    let name = if args.traceroute { "--traceroute" } else { "-A" };
+    let third_party = if args.idle_scan.is_some() {
+        Some("the idle scan (-sI)")
+    } else if args.bounce.is_some() {
+        Some("the FTP bounce scan (-b)")
+    } else {
+        None
+    };
+    if let Some(scan) = third_party {
+        if args.traceroute {
+            return Err(UsageError::new(
+                format!("--traceroute sends the targets packets from this host, which {scan} exists to avoid"),
+                "drop --traceroute, or scan the targets directly",
+            ));
+        }
+        notice(format!("-A left out --traceroute: it would send the targets packets from this host, unlike {scan}"));
+        return Ok(false);
+    }
+    let why = if !raw_allowed {
+        if args.unprivileged {
+            Some("--unprivileged rules out its raw packets".to_string())
+        } else {
+            Some(crate::messages::needs_raw("traceroute"))
+        }
+    } else if !(techniques.needs_raw() || ping_only) {
+        Some("it runs on the raw engine, and -sT scans with connect()".to_string())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => {
+            notice(format!("{name} left out the traceroute: {why}"));
+            Ok(false)
+        }
+        None => Ok(true),
+    }
 }

@@ -96,6 +96,8 @@ pub struct ScanPlan {
     pub raw_allowed: bool,
     /// `-O` (or `-A` where it can run): OS detection after each host group's port scan.
     pub os: Option<tojimari_engine::raw::OsScan>,
+    /// `--traceroute` (or `-A` where it can run): trace the hops to each up host after its scan.
+    pub traceroute: bool,
     /// `--shard I/N`: this run sends only that shard of the probes.
     pub shard: Option<Shard>,
     /// The seed this run chose because none was given (the order is random): shards and resumed runs must
@@ -334,12 +336,16 @@ pub fn build(
         );
     }
     let os = crate::os_plan::os_plan(args, &techniques, ping_only, raw_allowed, &mut |n| notes.push(n))?;
+    let traceroute = crate::os_plan::trace_plan(args, &techniques, ping_only, raw_allowed, &mut |n| notes.push(n))?;
     if args.aggressive {
-        let with_os = if os.is_some() { ", -sC and -O" } else { " and -sC" };
-        notice(format!("-A turned on -sV{with_os}; it left out --traceroute, which tojimari does not have yet"));
+        let mut on = vec!["-sV", "-sC"];
+        on.extend(os.is_some().then_some("-O"));
+        on.extend(traceroute.then_some("--traceroute"));
+        notice(format!("-A turned on {}", on.join(", ")));
     }
     notes.into_iter().for_each(&mut *notice);
     Ok(ScanPlan {
+        traceroute,
         evasion,
         bounce,
         udp_full_split: args.udp_full_split,

@@ -596,6 +596,7 @@ pub(crate) fn engine_for(
             send: send_preference(),
             os: plan.os.clone(),
             evasion: plan.evasion.clone(),
+            traceroute: plan.traceroute,
             sweep: match resume_at {
                 Some((start_group, prior)) => Sweep {
                     selection: Selection { shard: plan.shard.unwrap_or_default(), range: 0..u64::MAX },
@@ -662,6 +663,7 @@ fn bounce_engine(
             os: None,
             sweep: Sweep::default(),
             evasion: Default::default(),
+            traceroute: false,
         }))
     } else {
         BounceDiscovery::Connect(Box::new(connect_scan(

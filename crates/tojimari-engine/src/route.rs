@@ -13,26 +13,21 @@
 //!   hops below it are the same ones: they are copied from the [`HopCache`] instead of probed;
 //! - silence at a TTL is a hop that does not answer (`...` in nmap's output).
 //!
-//! Only this plan exists so far: the raw engine does not send the probes yet, and no printer shows a trace.
+//! The raw engine sends the probes and reads the answers (`raw::route_pass`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
+
+pub use tojimari_core::route::TraceHop as Hop;
 
 /// The highest TTL probed.
 pub const MAX_TTL: u8 = 50;
 /// Silent TTLs in a row, going up, after which the host is taken to be out of reach.
 pub const MAX_SILENT: u8 = 5;
 
-/// One hop of a trace: its TTL, and who answered (with the round trip), or nobody.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hop {
-    pub ttl: u8,
-    pub answer: Option<(IpAddr, Duration)>,
-}
-
 /// What came back for a probe at one TTL.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// The host itself answered.
     Host(Duration),
@@ -42,10 +37,11 @@ pub enum Answer {
     Silent,
 }
 
-/// Hops found by every trace so far: (TTL, router) -> the hops below that router on the trace that found it.
+/// Hops found by every trace so far: (TTL, router) -> the hops below that router on the trace that found it,
+/// and that trace's host.
 #[derive(Clone, Debug, Default)]
 pub struct HopCache {
-    below: BTreeMap<(u8, IpAddr), Vec<Hop>>,
+    below: BTreeMap<(u8, IpAddr), (Vec<Hop>, IpAddr)>,
 }
 
 impl HopCache {
@@ -53,19 +49,19 @@ impl HopCache {
         HopCache::default()
     }
 
-    /// Records a finished trace's hops.
-    pub fn learn(&mut self, hops: &[Hop]) {
+    /// Records the hops of `host`'s finished trace.
+    pub fn learn(&mut self, hops: &[Hop], host: IpAddr) {
         for (i, hop) in hops.iter().enumerate() {
-            if let Some((addr, _)) = hop.answer {
+            if let Some(addr) = hop.addr() {
                 // A complete run of lower hops only (TTL 1 up to this one).
                 if hops[..i].iter().enumerate().all(|(j, h)| usize::from(h.ttl) == j + 1) && hop.ttl as usize == i + 1 {
-                    self.below.entry((hop.ttl, addr)).or_insert_with(|| hops[..i].to_vec());
+                    self.below.entry((hop.ttl, addr)).or_insert_with(|| (hops[..i].to_vec(), host));
                 }
             }
         }
     }
 
-    fn below(&self, ttl: u8, addr: IpAddr) -> Option<&Vec<Hop>> {
+    fn below(&self, ttl: u8, addr: IpAddr) -> Option<&(Vec<Hop>, IpAddr)> {
         self.below.get(&(ttl, addr))
     }
 }
@@ -88,8 +84,8 @@ pub struct RouteTrace {
     /// The lowest TTL probed (the down phase starts below it).
     lowest: u8,
     silent_run: u8,
-    /// Hops copied from another trace.
-    copied: bool,
+    /// Hops 1..=N copied from another host's trace: (N, that host).
+    copied: Option<(u8, IpAddr)>,
 }
 
 impl RouteTrace {
@@ -104,7 +100,7 @@ impl RouteTrace {
             next: Some(first),
             lowest: first,
             silent_run: 0,
-            copied: false,
+            copied: None,
         }
     }
 
@@ -130,12 +126,14 @@ impl RouteTrace {
                 self.hops.insert(ttl, Some((addr, rtt)));
                 self.silent_run = 0;
                 if self.direction == Direction::Down
-                    && let Some(lower) = cache.below(ttl, addr)
+                    && let Some((lower, from)) = cache.below(ttl, addr)
                 {
                     for hop in lower {
-                        self.hops.insert(hop.ttl, hop.answer);
+                        self.hops.insert(hop.ttl, hop.answer.as_ref().map(|a| (a.addr, a.rtt)));
                     }
-                    self.copied = true;
+                    if let Some(last) = lower.last() {
+                        self.copied = Some((last.ttl, *from));
+                    }
                     self.next = None;
                     return;
                 }
@@ -177,8 +175,8 @@ impl RouteTrace {
         self.next = (next >= 1).then_some(next);
     }
 
-    /// Whether some hops came from another host's trace.
-    pub fn copied(&self) -> bool {
+    /// Hops 1..=N copied from another host's trace, if some were: (N, that host).
+    pub fn copied(&self) -> Option<(u8, IpAddr)> {
         self.copied
     }
 
@@ -190,10 +188,17 @@ impl RouteTrace {
     /// The hops up to the host (the host last, with its own address given as `host`), or up to the last router
     /// that answered when the host never did.
     pub fn hops(&self, host: IpAddr) -> Vec<Hop> {
-        let mut hops: Vec<Hop> = self.hops.iter().map(|(&ttl, &answer)| Hop { ttl, answer }).collect();
+        let mut hops: Vec<Hop> = self
+            .hops
+            .iter()
+            .map(|(&ttl, answer)| match answer {
+                Some((addr, rtt)) => Hop::answered(ttl, *addr, *rtt),
+                None => Hop::silent(ttl),
+            })
+            .collect();
         if let (Some(at), Some(rtt)) = (self.host_at, self.host_rtt) {
             hops.retain(|h| h.ttl < at);
-            hops.push(Hop { ttl: at, answer: Some((host, rtt)) });
+            hops.push(Hop::answered(at, host, rtt));
         } else {
             while hops.last().is_some_and(|h| h.answer.is_none()) {
                 hops.pop();
@@ -244,7 +249,7 @@ mod tests {
         let path = [Some("198.18.1.1"), None, Some("198.18.3.1")];
         let (probed, hops, _) = run(4, &path, &HopCache::new());
         assert_eq!(probed, [4, 3, 2, 1]);
-        let shown: Vec<_> = hops.iter().map(|h| (h.ttl, h.answer.map(|a| a.0.to_string()))).collect();
+        let shown: Vec<_> = hops.iter().map(|h| (h.ttl, h.addr().map(|a| a.to_string()))).collect();
         assert_eq!(
             shown,
             [(1, Some("198.18.1.1".into())), (2, None), (3, Some("198.18.3.1".into())), (4, Some("198.18.9.9".into()))]
@@ -274,14 +279,14 @@ mod tests {
         let path = [Some("198.18.1.1"), Some("198.18.2.1"), Some("198.18.3.1")];
         let mut cache = HopCache::new();
         let (_, first, _) = run(4, &path, &cache);
-        cache.learn(&first);
+        cache.learn(&first, ip("198.18.3.9"));
         // A second host behind the same routers, one hop further.
         let longer = [Some("198.18.1.1"), Some("198.18.2.1"), Some("198.18.3.1"), Some("198.18.4.1")];
         let (probed, hops, trace) = run(5, &longer, &cache);
         assert_eq!(probed, [5, 4, 3], "TTL 3's router is known: hops 1 and 2 are copied");
-        assert!(trace.copied());
+        assert_eq!(trace.copied(), Some((2, ip("198.18.3.9"))));
         assert_eq!(hops.len(), 5);
-        assert_eq!(hops[0].answer.map(|a| a.0), Some(ip("198.18.1.1")));
+        assert_eq!(hops[0].addr(), Some(ip("198.18.1.1")));
     }
 
     #[test]
@@ -291,7 +296,7 @@ mod tests {
         let (probed, hops, trace) = run(2, &path, &HopCache::new());
         assert_eq!(probed, [2, 3, 4, 5, 6, 1]);
         assert_eq!(trace.host_at(), None);
-        assert_eq!(hops, [Hop { ttl: 1, answer: Some((ip("198.18.1.1"), MS)) }]);
+        assert_eq!(hops, [Hop::answered(1, ip("198.18.1.1"), MS)]);
     }
 
     #[test]

@@ -68,6 +68,7 @@ fn raw(rate: f64, sweep: Sweep) -> RawScan {
         os: None,
         sweep,
         evasion: Default::default(),
+        traceroute: false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! # Format
 //!
 //! UTF-8, one JSON object per line, each line ended by `\n` and flushed as soon as it is written.
-//! Every object has a `"type"` key, written first: `run`, `port`, `finding`, `os`, `host` or `summary`. Times are Unix
+//! Every object has a `"type"` key, written first: `run`, `port`, `finding`, `os`, `trace`, `host` or `summary`. Times are Unix
 //! seconds as JSON numbers with a fraction (kept to the microsecond); addresses are strings in their
 //! usual text form; states and reasons use nmap's names (`open|filtered`, `conn-refused`).
 //! Unlike the nmap formats, JSON Lines ignores `--open`, `--reason` and `-v`: it always carries
@@ -51,6 +51,17 @@
 //!   `ts_sequence` (values as numbers, in probe order) and `fingerprint` (the facts in the database's
 //!   notation, for a new entry) are left out when not measured; `notes` says why tests were fewer
 //!   or the answer weaker, one sentence each.
+//!
+//! `trace`, once per host that was traced (`--traceroute`, `-A`), right before its `host` line (after its
+//! `os` line):
+//! ```json
+//! {"type":"trace","addr":"198.18.3.2","probe":{"proto":"tcp","port":23},"hops":[{"ttl":1,"addr":"198.18.0.199","rtt_ms":0.041},{"ttl":2},{"ttl":3,"addr":"198.18.2.254","rtt_ms":0.038},{"ttl":4,"addr":"198.18.3.2","rtt_ms":0.03}]}
+//! ```
+//! - `probe` is the probe sent with growing TTLs (`{"proto":"icmp"}` for the echo request), absent for a
+//!   host on the local link (one hop, not probed).
+//! - `hops` has one entry per TTL known, from 1; a TTL that stayed silent has no `addr` (nmap's `...`);
+//!   `name` is the hop's reverse DNS name when one was found.
+//! - `same_as` (`{"hops":N,"addr":...}`) says hops 1 to N were copied from that host's trace.
 //!
 //! `host`, once per host, after all of that host's `port` lines:
 //! ```json
@@ -120,6 +131,7 @@ enum Line<'a> {
     Summary(SummaryLine<'a>),
     Finding(FindingLine<'a>),
     Os(OsLine<'a>),
+    Trace(crate::route::TraceLine<'a>),
 }
 
 #[derive(Serialize)]
@@ -361,6 +373,9 @@ impl Sink for JsonLinesSink {
             .collect();
         if let Some(os) = &host.os {
             self.write_line(&Line::Os(OsLine::new(host.addr, os)))?;
+        }
+        if let Some(trace) = &host.trace {
+            self.write_line(&Line::Trace(crate::route::TraceLine::new(host.addr, trace)))?;
         }
         let line = Line::Host(HostLine {
             addr: host.addr,

@@ -26,6 +26,7 @@ pub mod jsonl;
 pub mod normal;
 mod os;
 mod os_json;
+mod route;
 pub mod service;
 mod wording;
 pub mod xml;

@@ -166,11 +166,20 @@ impl NormalSink {
             );
         }
         if !self.run.port_scan {
+            if let Some(trace) = &host.trace {
+                s.push('\n');
+                s.push_str(&crate::route::normal_section(trace));
+                s.push('\n');
+            }
             return s;
         }
         if host.ports.is_empty() {
             if let Some(os) = &host.os {
                 s.push_str(&crate::os::normal_section(os, display.verbose));
+            }
+            if let Some(trace) = &host.trace {
+                s.push('\n');
+                s.push_str(&crate::route::normal_section(trace));
             }
             s.push('\n');
             return s;
@@ -197,6 +206,11 @@ impl NormalSink {
             service_info_line(&mut s, &layout.shown);
         }
         findings_section(&mut s, &layout.shown);
+        // nmap's TRACEROUTE comes last, after a blank line.
+        if let Some(trace) = &host.trace {
+            s.push('\n');
+            s.push_str(&crate::route::normal_section(trace));
+        }
         s.push('\n');
         s
     }

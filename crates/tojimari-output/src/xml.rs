@@ -269,6 +269,9 @@ impl XmlSink {
         if let Some(os) = host.os.as_ref().filter(|_| !host.timed_out) {
             os_elements(&mut doc, os)?;
         }
+        if let Some(trace) = &host.trace {
+            trace_element(&mut doc, trace)?;
+        }
         if let Some(times) = host.times {
             doc.empty(
                 "times",
@@ -446,6 +449,36 @@ fn service_element(doc: &mut Doc, service: &ServiceView<'_>) -> io::Result<()> {
 /// classes, fingerprint), then `<uptime>`, `<distance>`, `<tcpsequence>`, `<ipidsequence>`,
 /// `<tcptssequence>`. A passive guess is not `<os>` (readers take `<os>` for `-O`): it is a host script
 /// `os-passive`.
+/// `--traceroute`'s `<trace port proto>` (no attributes for a host on the local link, which is not probed),
+/// one `<hop ttl ipaddr rtt host>` per TTL that answered, as nmap writes them: silent TTLs have no element.
+fn trace_element(doc: &mut Doc, trace: &tojimari_core::route::Trace) -> io::Result<()> {
+    let (port, proto) = trace.probe.as_ref().map(crate::route::probe_words).unzip();
+    let port = port.flatten().map(|p| p.to_string());
+    let mut attrs: Vec<(&str, &str)> = Vec::new();
+    if let Some(port) = &port {
+        attrs.push(("port", port));
+    }
+    if let Some(proto) = &proto {
+        attrs.push(("proto", proto));
+    }
+    doc.open("trace", &attrs)?;
+    doc.newline()?;
+    for hop in &trace.hops {
+        let Some(answer) = &hop.answer else { continue };
+        let ttl = hop.ttl.to_string();
+        let addr = answer.addr.to_string();
+        let rtt = crate::route::rtt_ms(hop).unwrap_or_default();
+        let mut attrs = vec![("ttl", ttl.as_str()), ("ipaddr", addr.as_str()), ("rtt", rtt.as_str())];
+        if let Some(name) = &answer.name {
+            attrs.push(("host", name));
+        }
+        doc.empty("hop", &attrs)?;
+        doc.newline()?;
+    }
+    doc.close("trace")?;
+    doc.newline()
+}
+
 fn os_elements(doc: &mut Doc, os: &OsReport) -> io::Result<()> {
     if os.method == OsMethod::Passive {
         if let Some(summary) = passive_summary(os) {

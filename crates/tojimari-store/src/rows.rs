@@ -96,6 +96,8 @@ struct HostDetail {
     timed_out: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     os: Option<Box<OsReport>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trace: Option<Box<tojimari_core::route::Trace>>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -184,6 +186,7 @@ pub(crate) fn host_rows(host: &HostReport, verbose: u8, fallback_ms: i64) -> Hos
         complete: host.complete,
         timed_out: host.timed_out,
         os: host.os.clone(),
+        trace: host.trace.clone(),
     };
     let seen = unix_ms(host.end);
     HostRows {
@@ -357,7 +360,7 @@ pub(crate) fn rebuild_host(
         complete: detail.complete,
         timed_out: detail.timed_out,
         os: detail.os,
-        trace: None,
+        trace: detail.trace,
     })
 }
 

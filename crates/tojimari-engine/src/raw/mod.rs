@@ -21,9 +21,10 @@ mod rate_control;
 mod results;
 mod retry_rule;
 mod retry_sample;
+mod route_pass;
 mod sender;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -90,6 +91,8 @@ pub struct RawScan {
     pub sweep: Sweep,
     /// nmap's evasion options: how port probes look on the wire, and where they say they come from.
     pub evasion: Evasion,
+    /// `--traceroute`: trace the hops to each up host after its ports (and OS detection).
+    pub traceroute: bool,
 }
 
 /// nmap's firewall-evasion and spoofing options for the port probes ([`Evasion::default`] changes nothing).
@@ -384,6 +387,9 @@ impl<'a> Engine<'a> {
         let mut up: Vec<(ScanTarget, HostLink, Reason)> = Vec::new();
         let mut to_ping: Vec<(ScanTarget, HostLink)> = Vec::new();
         let mut down: Vec<(ScanTarget, Reason)> = Vec::new();
+        // Hosts on the local link (one hop, nothing to trace) and this host's own addresses (none).
+        let mut adjacent: HashSet<IpAddr> = HashSet::new();
+        let mut loopback: HashSet<IpAddr> = HashSet::new();
         for (t, plan) in plans {
             let (route, link) = match plan {
                 Ok(x) => x,
@@ -393,6 +399,12 @@ impl<'a> Engine<'a> {
                 }
             };
             let on_link = route.gateway.is_none() && !route.loopback;
+            if on_link {
+                adjacent.insert(t.addr);
+            }
+            if route.loopback {
+                loopback.insert(t.addr);
+            }
             let mac = if route.loopback {
                 Some([0u8; 6])
             } else {
@@ -565,6 +577,15 @@ impl<'a> Engine<'a> {
             }
             _ => Vec::new(),
         };
+        let mut traces: Vec<Option<Box<tojimari_core::route::Trace>>> =
+            if self.cfg.traceroute && failure.is_none() && complete && !self.control.is_cancelled() {
+                self.route_phase(&up, &done, rtt_seen, &adjacent, &loopback).unwrap_or_else(|e| {
+                    failure = Some(e);
+                    Vec::new()
+                })
+            } else {
+                Vec::new()
+            };
         for (h, ((t, _, reason), ptr)) in up.into_iter().zip(ptrs).enumerate() {
             let mut ports: Vec<PortResult> =
                 done.iter().flat_map(|(pass, interrupted)| pass.host_results(h, *interrupted)).collect();
@@ -579,6 +600,7 @@ impl<'a> Engine<'a> {
             self.stats.hosts_up += 1;
             let mut report = host_report(t, HostState::Up, reason, ports, started, rtt_seen.times(), complete);
             report.os = os_reports.get_mut(h).and_then(Option::take).or_else(|| passive_guess(&done, h).map(Box::new));
+            report.trace = traces.get_mut(h).and_then(Option::take);
             sink.host_done(&report).map_err(EngineError::Output)?;
         }
         match failure {
@@ -688,6 +710,56 @@ impl<'a> Engine<'a> {
         Ok(reports)
     }
 
+    /// Traceroute over the group's up hosts (see [`route_pass`]): hosts on the local link are one hop away
+    /// and not probed; this host's own addresses get no trace; the others are traced with a probe their
+    /// scan answered, or an echo request.
+    fn route_phase(
+        &mut self,
+        up: &[(ScanTarget, HostLink, Reason)],
+        done: &[(Arc<PortPass>, bool)],
+        rtt: RttEstimator,
+        adjacent: &HashSet<IpAddr>,
+        loopback: &HashSet<IpAddr>,
+    ) -> Result<Vec<Option<Box<tojimari_core::route::Trace>>>, NetError> {
+        use tojimari_core::route::{Trace, TraceHop};
+        let mut traces: Vec<Option<Box<Trace>>> = vec![None; up.len()];
+        let mut hosts = Vec::new();
+        let mut of = Vec::new();
+        for (h, (t, link, _)) in up.iter().enumerate() {
+            if loopback.contains(&t.addr) || self.own.contains(t.addr) {
+                continue;
+            }
+            if adjacent.contains(&t.addr) {
+                let rtt = rtt.times().map_or(Duration::ZERO, |x| x.srtt);
+                traces[h] =
+                    Some(Box::new(Trace { probe: None, hops: vec![TraceHop::answered(1, t.addr, rtt)], same_as: None }));
+                continue;
+            }
+            let results: Vec<PortResult> = done.iter().flat_map(|(pass, i)| pass.host_results(h, *i)).collect();
+            let (probe, reply_ttl) =
+                route_pass::pick_probe(&results).unwrap_or_else(|| (route_pass::echo_probe(t.addr), 0));
+            hosts.push(route_pass::RouteHost { dst: t.addr, link: *link, probe, reply_ttl });
+            of.push(h);
+        }
+        if !hosts.is_empty() {
+            let pass = Arc::new(route_pass::RoutePass::new(self.id, hosts));
+            self.current.set(Some(pass.clone()));
+            // Routers far away answer later than the host's own round trip suggests: never under 300 ms.
+            let wait = rtt.pass_wait(Duration::from_millis(300));
+            let result = pass.run(&self.links, self.rate.rate(), wait, self.control);
+            self.current.set(None);
+            let (found, frames) = result?;
+            self.control.progress.frames.fetch_add(frames, Ordering::Relaxed);
+            for (h, trace) in of.into_iter().zip(found) {
+                traces[h] = trace.map(Box::new);
+            }
+        }
+        if self.cfg.reverse_dns {
+            name_hops(&mut traces);
+        }
+        Ok(traces)
+    }
+
     /// The error for a send that failed mid-scan, naming the interface when it went down.
     fn send_failure(&self, e: NetError) -> EngineError {
         match e {
@@ -755,6 +827,31 @@ impl<'a> Engine<'a> {
             }
         }
         Ok((up, silent))
+    }
+}
+
+/// Looks up the reverse DNS name of every distinct hop (256 at a time in parallel).
+fn name_hops(traces: &mut [Option<Box<tojimari_core::route::Trace>>]) {
+    let mut addrs: Vec<IpAddr> =
+        traces.iter().flatten().flat_map(|t| t.hops.iter().filter_map(|h| h.addr())).collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    let mut names: HashMap<IpAddr, String> = HashMap::new();
+    for chunk in addrs.chunks(256) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                chunk.iter().map(|&a| (a, s.spawn(move || tojimari_net::reverse_lookup(a)))).collect();
+            for (a, handle) in handles {
+                if let Ok(Some(name)) = handle.join() {
+                    names.insert(a, name);
+                }
+            }
+        });
+    }
+    for hop in traces.iter_mut().flatten().flat_map(|t| t.hops.iter_mut()) {
+        if let Some(answer) = hop.answer.as_mut() {
+            answer.name = names.get(&answer.addr).cloned();
+        }
     }
 }
 

@@ -342,6 +342,7 @@ fn union(host: &mut HostReport, other: HostReport) -> u64 {
     host.complete &= other.complete;
     host.timed_out |= other.timed_out;
     host.os = host.os.take().or(other.os);
+    host.trace = host.trace.take().or(other.trace);
     repeated
 }
 
