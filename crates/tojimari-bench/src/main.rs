@@ -87,6 +87,7 @@ mod proto_sctp;
 mod scenarios;
 mod store_diff;
 mod store_import;
+mod traceroute;
 mod version;
 mod watch;
 mod web_check;
@@ -144,7 +145,7 @@ fn main() -> ExitCode {
             },
             "-h" | "--help" => {
                 println!(
-                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|idle|bounce|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
+                    "usage: tojimari-bench [all|connect-all|syn-all|syn-lossy|sweep16|udp1024|limit|rate-limit|version|os|idle|bounce|traceroute|watch|watch-load|watch-slow|campaign|store-diff|store-import|web-check|web-render|fleet]... [--runs N] [--peer-timeout S] [--seeds N] [--baseline OLD-TOJIMARI]\n(as root; builds its own test bed; --baseline runs an older tojimari binary beside this one, run for run, in rows marked [before])"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -185,6 +186,7 @@ fn main() -> ExitCode {
             "ipproto-limited" => crate::proto_sctp::ipproto_limited(runs),
             "sctp" => crate::proto_sctp::sctp(runs),
             "bounce" => crate::bounce::bounce(runs, peer_timeout),
+            "traceroute" => crate::traceroute::traceroute(runs, peer_timeout),
             "watch" => crate::watch::watch(runs, peer_timeout),
             "watch-load" => crate::watch::watch_load(runs, peer_timeout),
             "watch-slow" => crate::watch::watch_slow(runs, peer_timeout),

@@ -247,6 +247,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
          discovery: {discovery}\n\
          version detection: {}\n\
          os detection: {}\n\
+         traceroute: {}\n\
          timing: {:?}; rtt-timeouts: init {}, min {}, max {}; max-retries {}; host-timeout {}; scan-delay {}\n\
          rates: min {}, max {}; max-parallelism {}\n\
          packet trace: {}\n\
@@ -272,6 +273,7 @@ fn debug_report(plan: &ScanPlan, targets: &Targets) -> String {
             ),
             None => "off".into(),
         },
+        if plan.traceroute { "on" } else { "off" },
         t.template,
         ms(t.initial_rtt_timeout),
         ms(t.min_rtt_timeout),

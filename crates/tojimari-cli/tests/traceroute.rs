@@ -37,7 +37,8 @@ fn attr(s: &str, name: &str) -> Option<String> {
 /// The `<trace>` of each host in `xml`.
 fn traces(xml: &str) -> Traces {
     let mut out = Traces::new();
-    for host in xml.split("</host>").filter_map(|h| h.rfind("<host>").or_else(|| h.rfind("<host ")).map(|at| &h[at..])) {
+    for host in xml.split("</host>").filter_map(|h| h.rfind("<host>").or_else(|| h.rfind("<host ")).map(|at| &h[at..]))
+    {
         let addr = attr(&host[host.find("<address ").unwrap()..], "addr").unwrap();
         let Some(at) = host.find("<trace") else { continue };
         let trace = &host[at..host.find("</trace>").unwrap()];
@@ -105,7 +106,8 @@ fn check_against_truth_and_nmap(bed: &TestBed, hops: &RoutedHops, args: &[&str],
         let target = addr(k);
         let mut want = truth(k, v6);
         want.insert(k as u8 + 1, target.clone());
-        let (our_using, our_hops) = ours.get(&target).unwrap_or_else(|| panic!("{args:?} v6 {v6}: no trace of {target}: {ours:?}"));
+        let (our_using, our_hops) =
+            ours.get(&target).unwrap_or_else(|| panic!("{args:?} v6 {v6}: no trace of {target}: {ours:?}"));
         assert_eq!(our_hops, &want, "{args:?} {target}: tojimari's hops against the truth");
         // Host 1 has both TCP ports closed: either is the closed port the trace wants.
         let either = k == 1 && using == "23/tcp" && our_using == "22/tcp";
@@ -115,7 +117,11 @@ fn check_against_truth_and_nmap(bed: &TestBed, hops: &RoutedHops, args: &[&str],
         // nmap's XML leaves out the hops it copied from another host's trace ("Hop 1 is the same as for
         // ..."): those it shows must be ours.
         for (ttl, hop) in nmap_hops {
-            assert_eq!(our_hops.get(ttl), Some(hop), "{args:?} {target}: TTL {ttl} nmap {nmap_hops:?}, ours {our_hops:?}");
+            assert_eq!(
+                our_hops.get(ttl),
+                Some(hop),
+                "{args:?} {target}: TTL {ttl} nmap {nmap_hops:?}, ours {our_hops:?}"
+            );
         }
     }
 }
@@ -171,8 +177,7 @@ fn a_hop_whose_answer_quotes_no_probe_of_ours_is_silent() {
         )
         .unwrap();
     let h3 = hops.host(3).v4.to_string();
-    let (xml, _) =
-        run_xml(bed.scanner(), "tojimari", &["-sS", "-p", "22,23", "-n", "--traceroute", &h3]);
+    let (xml, _) = run_xml(bed.scanner(), "tojimari", &["-sS", "-p", "22,23", "-n", "--traceroute", &h3]);
     let (_, got) = &traces(&xml)[&h3];
     let mut want = truth(3, false);
     want.remove(&1);
@@ -198,7 +203,8 @@ fn traceroute_where_it_cannot_run() {
     let bed = testbed_or_skip!(1);
     let target = bed.target(0).v4.to_string();
     let run = |args: &[&str]| {
-        let out = support::tojimari_in(bed.scanner()).args(["--no-progress", "--no-store"]).args(args).output().unwrap();
+        let out =
+            support::tojimari_in(bed.scanner()).args(["--no-progress", "--no-store"]).args(args).output().unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     // The idle and bounce scans exist not to send the targets anything from here.
@@ -217,3 +223,35 @@ fn traceroute_where_it_cannot_run() {
     assert!(stderr.contains("--traceroute left out the traceroute: it runs on the raw engine"), "{stderr}");
 }
 
+#[test]
+fn hosts_behind_the_same_routers_share_their_hops() {
+    let bed = testbed_or_skip!(1);
+    let (hops, _listeners) = chain(&bed);
+    // 48 more addresses on host 3's network, all in host 3's namespace: 49 hosts four hops away.
+    let host3 = &hops.host(3).ns;
+    for i in 10..58 {
+        host3.ip(&["addr", "add", &format!("198.18.3.{i}/32"), "dev", "eth0"]).unwrap();
+    }
+    let mut targets: Vec<String> = (10..58).map(|i| format!("198.18.3.{i}")).collect();
+    targets.push(hops.host(3).v4.to_string());
+    let mut args = vec!["-sS", "-p", "22,23", "-n", "--traceroute"];
+    args.extend(targets.iter().map(String::as_str));
+    let started = std::time::Instant::now();
+    let (xml, _) = run_xml(bed.scanner(), "tojimari", &args);
+    eprintln!("tojimari: {} hosts traced in {:?}", targets.len(), started.elapsed());
+    let found = traces(&xml);
+    for target in &targets {
+        let mut want = truth(3, false);
+        want.insert(4, target.clone());
+        assert_eq!(found.get(target).map(|t| &t.1), Some(&want), "{target}");
+    }
+    // Most copied their routers from the first host's trace instead of asking the routers again (which
+    // would have met router 1's rate limit on time exceeded: six, then one a second).
+    let copied = xml.matches("<trace").count();
+    assert_eq!(copied, targets.len());
+    let mut normal = support::tojimari_in(bed.scanner());
+    let out = normal.args(["--no-progress", "--no-store"]).args(&args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let same = text.matches("-   Hops 1-3 are the same as for ").count();
+    assert!(same >= targets.len() - 1, "{same} of {} copied: {text}", targets.len());
+}

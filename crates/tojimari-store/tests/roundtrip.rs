@@ -127,7 +127,19 @@ fn host(i: u8) -> HostReport {
             distance: Some(1),
             ..OsReport::default()
         })),
-        trace: None,
+        trace: Some(Box::new(tojimari_core::route::Trace {
+            probe: Some(tojimari_core::route::TraceProbe::Port { proto: Protocol::Tcp, port: 23 }),
+            hops: vec![
+                tojimari_core::route::TraceHop::answered(
+                    1,
+                    IpAddr::from([198, 18, 0, 199]),
+                    Duration::from_micros(410),
+                ),
+                tojimari_core::route::TraceHop::silent(2),
+                tojimari_core::route::TraceHop::answered(3, IpAddr::from([198, 18, 0, i]), Duration::from_micros(1230)),
+            ],
+            same_as: (i > 1).then_some((1, IpAddr::from([198, 18, 0, 1]))),
+        })),
     }
 }
 

@@ -731,8 +731,11 @@ impl<'a> Engine<'a> {
             }
             if adjacent.contains(&t.addr) {
                 let rtt = rtt.times().map_or(Duration::ZERO, |x| x.srtt);
-                traces[h] =
-                    Some(Box::new(Trace { probe: None, hops: vec![TraceHop::answered(1, t.addr, rtt)], same_as: None }));
+                traces[h] = Some(Box::new(Trace {
+                    probe: None,
+                    hops: vec![TraceHop::answered(1, t.addr, rtt)],
+                    same_as: None,
+                }));
                 continue;
             }
             let results: Vec<PortResult> = done.iter().flat_map(|(pass, i)| pass.host_results(h, *i)).collect();
@@ -832,8 +835,7 @@ impl<'a> Engine<'a> {
 
 /// Looks up the reverse DNS name of every distinct hop (256 at a time in parallel).
 fn name_hops(traces: &mut [Option<Box<tojimari_core::route::Trace>>]) {
-    let mut addrs: Vec<IpAddr> =
-        traces.iter().flatten().flat_map(|t| t.hops.iter().filter_map(|h| h.addr())).collect();
+    let mut addrs: Vec<IpAddr> = traces.iter().flatten().flat_map(|t| t.hops.iter().filter_map(|h| h.addr())).collect();
     addrs.sort_unstable();
     addrs.dedup();
     let mut names: HashMap<IpAddr, String> = HashMap::new();

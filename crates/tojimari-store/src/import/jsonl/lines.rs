@@ -18,6 +18,7 @@ pub(super) enum Line {
     Port(Box<PortLine>),
     Finding(FindingLine),
     Os(Box<OsLine>),
+    Trace(Box<TraceLine>),
     Host(HostLine),
     Summary(SummaryLine),
     #[serde(other)]
@@ -342,5 +343,83 @@ impl OsLine {
             tcp_ts_sequence: self.ts_sequence.map(|s| SequenceClass { class: s.class, values: s.values }),
             fingerprint: self.fingerprint,
         })
+    }
+}
+
+/// A `trace` line (`--traceroute`).
+#[derive(Deserialize)]
+pub(super) struct TraceLine {
+    pub addr: IpAddr,
+    #[serde(default)]
+    pub probe: Option<TraceProbeLine>,
+    pub hops: Vec<TraceHopLine>,
+    #[serde(default)]
+    pub same_as: Option<SameAsLine>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TraceProbeLine {
+    pub proto: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TraceHopLine {
+    pub ttl: u8,
+    #[serde(default)]
+    pub addr: Option<IpAddr>,
+    #[serde(default)]
+    pub rtt_ms: Option<f64>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SameAsLine {
+    pub hops: u8,
+    pub addr: IpAddr,
+}
+
+impl TraceLine {
+    /// The trace, or why the line is wrong.
+    pub fn trace(self, at: Position) -> Result<tojimari_core::route::Trace, ImportError> {
+        use tojimari_core::route::{Trace, TraceHop, TraceProbe};
+        if self.hops.len() > 255 {
+            return Err(bad(at, "trace", "hops", self.hops.len(), "more hops than TTLs"));
+        }
+        let probe = match self.probe {
+            None => None,
+            Some(p) => Some(match p.port {
+                Some(port) => TraceProbe::Port { proto: parse(at, "trace", "probe.proto", &p.proto)?, port },
+                None => {
+                    let numbers = tojimari_core::ip_protocols::numbers_named(|n| n.eq_ignore_ascii_case(&p.proto));
+                    let number = *numbers
+                        .first()
+                        .ok_or_else(|| bad(at, "trace", "probe.proto", &p.proto, "not an IP protocol"))?;
+                    TraceProbe::Proto { number }
+                }
+            }),
+        };
+        let mut hops = Vec::with_capacity(self.hops.len());
+        for h in self.hops {
+            hops.push(match h.addr {
+                Some(addr) => {
+                    let ms = h.rtt_ms.unwrap_or(0.0);
+                    if !(0.0..3.6e6).contains(&ms) {
+                        return Err(bad(at, "trace", "hops.rtt_ms", ms, "not a round trip in milliseconds"));
+                    }
+                    // Written to the microsecond.
+                    let rtt = Duration::from_micros((ms * 1000.0).round() as u64);
+                    let mut hop = TraceHop::answered(h.ttl, addr, rtt);
+                    if let Some(a) = hop.answer.as_mut() {
+                        a.name = h.name;
+                    }
+                    hop
+                }
+                None => TraceHop::silent(h.ttl),
+            });
+        }
+        Ok(Trace { probe, hops, same_as: self.same_as.map(|s| (s.hops, s.addr)) })
     }
 }

@@ -40,6 +40,7 @@ const FORMAT: &str = "tojimari JSON Lines";
 struct Pending {
     ports: Vec<PortResult>,
     os: Option<OsReport>,
+    trace: Option<tojimari_core::route::Trace>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -151,6 +152,11 @@ impl<R: BufRead> Reader<R> {
                     let os = line.report(at)?;
                     self.pending.entry(addr).or_default().os = Some(os);
                 }
+                (_, Line::Trace(line)) => {
+                    let addr = line.addr;
+                    let trace = line.trace(at)?;
+                    self.pending.entry(addr).or_default().trace = Some(trace);
+                }
                 (_, Line::Host(line)) => return self.host(line, at).map(|h| Some(Record::Host(Box::new(h)))),
                 (_, Line::Summary(line)) => {
                     self.phase = Phase::Ended;
@@ -191,7 +197,7 @@ impl<R: BufRead> Reader<R> {
 
     /// The host of a `host` line, with what was held for it.
     fn host(&mut self, line: HostLine, at: Position) -> Result<HostReport, ImportError> {
-        let Pending { mut ports, os } = self.pending.remove(&line.addr).unwrap_or_default();
+        let Pending { mut ports, os, trace } = self.pending.remove(&line.addr).unwrap_or_default();
         self.held = self.held.saturating_sub(ports.len());
         let max = self.limits.max_ports_per_host;
         if ports.len() > max {
@@ -256,7 +262,7 @@ impl<R: BufRead> Reader<R> {
             complete: line.complete,
             timed_out: line.timed_out,
             os: os.map(Box::new),
-            trace: None,
+            trace: trace.map(Box::new),
         })
     }
 }

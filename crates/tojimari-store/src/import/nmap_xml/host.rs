@@ -45,6 +45,7 @@ pub(crate) fn read<R: BufRead>(events: &mut Events<R>, start: &Element) -> Resul
     };
     let mut has_addr = false;
     let mut os: Option<OsReport> = None;
+    let mut trace: Option<tojimari_core::route::Trace> = None;
     let mut port: Option<PortResult> = None;
     // The open port's start, and whether its `<state>` came.
     let mut port_start: Option<(Element, bool)> = None;
@@ -203,6 +204,37 @@ pub(crate) fn read<R: BufRead>(events: &mut Events<R>, start: &Element) -> Resul
                     ("host", "tcptssequence") => {
                         os.get_or_insert_with(OsReport::default).tcp_ts_sequence = Some(sequence(&e)?);
                     }
+                    ("host", "trace") => {
+                        use tojimari_core::route::{Trace, TraceProbe};
+                        let proto = e.get("proto").unwrap_or_default();
+                        let probe = match e.parse::<u16>("port")? {
+                            Some(port) => proto.parse::<Protocol>().ok().map(|proto| TraceProbe::Port { proto, port }),
+                            None => tojimari_core::ip_protocols::numbers_named(|n| n.eq_ignore_ascii_case(proto))
+                                .first()
+                                .map(|&number| TraceProbe::Proto { number }),
+                        };
+                        trace = Some(Trace { probe, hops: Vec::new(), same_as: None });
+                    }
+                    ("trace", "hop") => {
+                        // One hop per TTL at most: a file cannot grow a trace beyond 255 entries.
+                        if let Some(t) = trace.as_mut().filter(|t| t.hops.len() < 255) {
+                            let ttl: u8 = e.parse_required("ttl")?;
+                            let addr: Option<std::net::IpAddr> = e.parse("ipaddr")?;
+                            let rtt = e.parse::<f64>("rtt")?.filter(|ms| ms.is_finite() && *ms >= 0.0).unwrap_or(0.0);
+                            let mut hop = tojimari_core::route::TraceHop::silent(ttl);
+                            if let Some(addr) = addr {
+                                hop = tojimari_core::route::TraceHop::answered(
+                                    ttl,
+                                    addr,
+                                    std::time::Duration::from_micros((rtt.min(3.6e6) * 1000.0).round() as u64),
+                                );
+                                if let Some(a) = hop.answer.as_mut() {
+                                    a.name = e.owned("host");
+                                }
+                            }
+                            t.hops.push(hop);
+                        }
+                    }
                     ("host", "times") => {
                         host.times = Some(HostTimes {
                             srtt: e.micros("srtt")?,
@@ -269,6 +301,11 @@ pub(crate) fn read<R: BufRead>(events: &mut Events<R>, start: &Element) -> Resul
     }
     host.ports.sort_by_key(|p| (p.proto, p.port));
     host.os = os.map(Box::new);
+    host.trace = trace.map(|mut t| {
+        t.hops.sort_by_key(|h| h.ttl);
+        t.hops.dedup_by_key(|h| h.ttl);
+        Box::new(t)
+    });
     Ok(host)
 }
 
