@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn refusals_name_the_option_and_consume_values() {
         let e = check_args(&["--unique", "198.18.0.2"]).unwrap_err();
-        assert_eq!(e.message, "nmap's --unique (scan each address once) is not supported by tojimari yet");
+        assert_eq!(e.message, "nmap's --unique (scan each address once) is not supported by tojimari");
         let e = check_args(&["--spoof-mac", "0", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
         let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();

@@ -546,16 +546,16 @@ fn aggressive_says_what_it_left_out() {
     let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
     let raw = nix::unistd::geteuid().is_root();
     if raw {
-        // With raw sockets -A includes OS detection.
+        // With raw sockets -A includes OS detection and the traceroute.
         assert_eq!(notes.len(), 1, "{stderr}");
-        assert!(notes[0].contains("-sV, -sC and -O"), "{stderr}");
-        assert!(stderr.contains("os detection: on"), "{stderr}");
+        assert!(notes[0].contains("-A turned on -sV, -sC, -O, --traceroute"), "{stderr}");
+        assert!(stderr.contains("os detection: on") && stderr.contains("traceroute: on"), "{stderr}");
     } else {
-        assert_eq!(notes.len(), 2, "{stderr}");
-        assert!(notes[0].contains("-sV and -sC"), "{stderr}");
+        assert_eq!(notes.len(), 3, "{stderr}");
+        assert!(notes[0].ends_with("-A turned on -sV, -sC"), "{stderr}");
         assert!(notes[1].contains("-A left out OS detection") && notes[1].contains("raw packets"), "{stderr}");
+        assert!(notes[2].contains("-A left out the traceroute") && notes[2].contains("raw packets"), "{stderr}");
     }
-    assert!(notes[0].contains("--traceroute"), "{stderr}");
     assert!(stderr.contains("exposure checks on"), "{stderr}");
     // A usage error stays one line, without the note.
     assert_usage_error(&["scan", "-A", "--no-findings", "127.0.0.1"], "-A and --no-findings");
