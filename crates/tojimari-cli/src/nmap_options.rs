@@ -166,13 +166,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["--min-parallelism"], Value, "probes in flight at least", None, "use --min-rate"),
     refused(&["--max-scan-delay"], Value, "longest delay between probes", None, "use --scan-delay or --max-rate"),
     refused(&["--defeat-rst-ratelimit"], Nothing, "ignore RST rate limits", None, "use --max-retries 0 for speed"),
-    refused(
-        &["--defeat-icmp-ratelimit"],
-        Nothing,
-        "ignore ICMP rate limits",
-        None,
-        "--udp-full-split waits for the ICMP rate instead",
-    ),
     refused(&["--nsock-engine"], Value, "nmap's I/O engine", None, "tojimari picks its own event loop"),
     // Firewall/IDS evasion and spoofing.
     refused(
@@ -182,7 +175,6 @@ pub const TABLE: &[NmapOption] = &[
         None,
         "run tojimari on a host that can reach the target",
     ),
-    refused(&["--spoof-mac"], Value, "spoofed MAC address", EVASION, "frames carry the interface's own MAC"),
     refused(&["--adler32"], Nothing, "SCTP Adler-32 checksums", EVASION, "tojimari has no SCTP scans"),
     // Output.
     refused(&["-oS"], Value, "script kiddie output", None, "use -oN, -oX, -oG or -oJ"),
