@@ -178,7 +178,7 @@ fn timed_hosts(ns: &Netns, args: &[&str], runs: usize) -> Result<(Vec<Duration>,
     let mut times = Vec::new();
     let mut found = Vec::new();
     for _ in 0..runs.max(1) {
-        let mut cmd = ns.command(crate::tojimari_binary());
+        let mut cmd = ns.command(&crate::tojimari_binary());
         cmd.args(args).args(["-oX", &xml, "-n", "-Pn", "--no-progress"]);
         if let Some(flag) = crate::no_store(&crate::tojimari_binary(), &["scan"]) {
             cmd.arg(flag);

@@ -12,7 +12,9 @@
 //!
 //! 1. **Check**: [`CANARIES`] probes of a port (protocol) the host already called closed, back to back. If
 //!    every one is answered, the host does not limit its errors (or not at this pace): its silent ports are
-//!    silent for another reason and the host is done. Otherwise its limit is in force.
+//!    silent for another reason and the host is done. Otherwise its limit is in force. A host that called
+//!    nothing closed (its bucket may have been emptied by a scan just before) has no such probe: it is
+//!    swept a second after the pacing began, as in 3.
 //! 2. **Sweeps** over the silent ports, one probe per interval. The interval is a quarter of the gap
 //!    between the host's answers (a second until measured); a sweep that recovered answers is followed by
 //!    another at once.
@@ -52,6 +54,9 @@ pub enum Step {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Stage {
+    /// A host that has not answered any probe closed (its bucket may have been emptied just before, by
+    /// another scan): its first sweep waits until `at`, a refill after the pacing began.
+    Start { at: Instant },
     /// Sending the canaries (`sent` so far); then waiting until `until` for their answers.
     Check { sent: u32, until: Option<Instant>, echoes_before: u32 },
     Sweeping,
@@ -84,10 +89,16 @@ pub struct HostPacing {
 }
 
 impl HostPacing {
-    /// A host with `answered` probes answered and `echoes` canary answers so far, at `now`.
-    pub fn new(now: Instant, answered: u32, echoes: u32) -> Self {
+    /// A host with `answered` probes answered and `echoes` canary answers so far, at `now`; `canary`:
+    /// whether it answered some probe closed (which the check sends again).
+    pub fn new(now: Instant, answered: u32, echoes: u32, canary: bool) -> Self {
+        let stage = if canary {
+            Stage::Check { sent: 0, until: None, echoes_before: echoes }
+        } else {
+            Stage::Start { at: now + DEFAULT_REFILL }
+        };
         HostPacing {
-            stage: Stage::Check { sent: 0, until: None, echoes_before: echoes },
+            stage,
             answered,
             heard: answered + echoes,
             last_answer: now,
@@ -108,6 +119,7 @@ impl HostPacing {
         self.limited
     }
 
+    #[cfg(test)]
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done
     }
@@ -167,6 +179,14 @@ impl HostPacing {
         loop {
             match self.stage {
                 Stage::Done => return Step::Done,
+                Stage::Start { at } => {
+                    if now < at {
+                        return Step::Wait(at);
+                    }
+                    // Limited or not, its first sweep is a proving one: a second after anything it sent.
+                    self.limited = true;
+                    self.start_sweep(now);
+                }
                 Stage::Check { sent, until: None, echoes_before } => {
                     if sent < CANARIES {
                         self.stage = Stage::Check { sent: sent + 1, until: None, echoes_before };

@@ -274,8 +274,8 @@ pub(super) fn shaped(
     result
 }
 
-/// Waits out the hosts' ICMP rate limits (see [`super::icmp_pacing`]): each host that answered at least
-/// one probe closed and still has silent ones is paced on its own until its silent probes are proven
+/// Waits out the hosts' ICMP rate limits (see [`super::icmp_pacing`]): each host that still has silent
+/// probes is paced on its own until its silent probes are proven
 /// silent. `rate` caps the probes of all hosts together. `ip_proto` words the note that says how long it
 /// will take, given once the hosts' rates are measured.
 pub fn run_paced(
@@ -291,16 +291,16 @@ pub fn run_paced(
         return Ok(stats);
     }
     let start = Instant::now();
-    // (host, its pacing, a probe it answered closed) for every host the pacing is for.
-    let mut hosts: Vec<(usize, HostPacing, usize)> = (0..pass.hosts.len())
+    // (host, its pacing, a probe it answered closed) for every host with silent probes.
+    let mut hosts: Vec<(usize, HostPacing, Option<usize>)> = (0..pass.hosts.len())
         .filter_map(|h| {
             let indexes = h * ports..(h + 1) * ports;
             let closed = indexes
                 .clone()
-                .find(|&i| pass.results.get(i).is_some_and(|a| a.state == tojimari_core::PortState::Closed))?;
+                .find(|&i| pass.results.get(i).is_some_and(|a| a.state == tojimari_core::PortState::Closed));
             indexes.clone().any(|i| pass.is_silent(i)).then(|| {
                 let (answered, echoes) = pass.host_counts(h);
-                (h, HostPacing::new(start, answered, echoes), closed)
+                (h, HostPacing::new(start, answered, echoes, closed.is_some()), closed)
             })
         })
         .collect();
@@ -326,7 +326,10 @@ pub fn run_paced(
             let base = *h * ports;
             let index = match pacing.poll(now, answered, echoes, timeout, ports, &|p| pass.is_silent(base + p)) {
                 Step::Send(p) => base + p,
-                Step::Canary => *closed,
+                Step::Canary => match closed {
+                    Some(index) => *index,
+                    None => continue,
+                },
                 Step::Wait(until) => {
                     done = false;
                     wake = wake.min(until);
@@ -360,9 +363,11 @@ pub fn run_paced(
         if done {
             break Ok(());
         }
-        if !noted && let Some(wait) = IcmpWait::estimate(pass, &hosts, now.duration_since(start), ip_proto) {
+        if !noted && IcmpWait::ready(&hosts, now.duration_since(start)) {
             noted = true;
-            control.note(&wait);
+            if let Some(wait) = IcmpWait::estimate(pass, &hosts, ip_proto) {
+                control.note(&wait);
+            }
         }
         std::thread::sleep(wake.saturating_duration_since(Instant::now()).min(Duration::from_millis(1)));
     };
@@ -388,13 +393,16 @@ pub struct IcmpWait {
 }
 
 impl IcmpWait {
-    /// Once every limited host's rate is measured (or after a few seconds), the wait ahead, if long.
-    fn estimate(pass: &PortPass, hosts: &[(usize, HostPacing, usize)], elapsed: Duration, ip_proto: bool) -> Option<Self> {
-        let limited: Vec<&(usize, HostPacing, usize)> = hosts.iter().filter(|(_, p, _)| p.limited()).collect();
-        let measured = limited.iter().all(|(_, p, _)| p.refill().is_some());
-        if limited.is_empty() || (!measured && elapsed < Duration::from_secs(5)) {
-            return None;
-        }
+    /// Whether the estimate can be made: some host is limited, and every limited host's rate is measured
+    /// (or a few seconds went by).
+    fn ready(hosts: &[(usize, HostPacing, Option<usize>)], elapsed: Duration) -> bool {
+        let mut limited = hosts.iter().filter(|(_, p, _)| p.limited()).peekable();
+        limited.peek().is_some() && (elapsed >= Duration::from_secs(5) || limited.all(|(_, p, _)| p.refill().is_some()))
+    }
+
+    /// The wait ahead, if long.
+    fn estimate(pass: &PortPass, hosts: &[(usize, HostPacing, Option<usize>)], ip_proto: bool) -> Option<Self> {
+        let limited: Vec<&(usize, HostPacing, Option<usize>)> = hosts.iter().filter(|(_, p, _)| p.limited()).collect();
         let ports = pass.ports.len();
         let mut silent = 0u64;
         let mut eta = Duration::ZERO;

@@ -86,7 +86,7 @@ const TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Runs the pacing of `hosts` from `start` until every host is done; returns the time it took.
 fn run(hosts: &mut [Host], start: Instant) -> Duration {
-    let mut pacing: Vec<HostPacing> = hosts.iter().map(|h| HostPacing::new(start, h.count(), h.echoes)).collect();
+    let mut pacing: Vec<HostPacing> = hosts.iter().map(|h| HostPacing::new(start, h.count(), h.echoes, h.count() > 0)).collect();
     let mut now = start;
     while !pacing.iter().all(HostPacing::is_done) {
         for (h, p) in hosts.iter_mut().zip(pacing.iter_mut()) {
@@ -139,9 +139,43 @@ fn a_host_without_a_limit_is_done_after_the_check() {
     let mut host = Host::new(256, &[2, 47, 136], 253, None);
     let took = run(std::slice::from_mut(&mut host), start);
     assert!(took < Duration::from_millis(150), "{took:?}");
-    let mut p = HostPacing::new(start, 0, 0);
+    let mut p = HostPacing::new(start, 1, 0, true);
     assert!(!p.limited() && !p.is_done());
-    assert_eq!(p.poll(start, 0, 0, TIMEOUT, 1, &|_| true), Step::Canary);
+    assert_eq!(p.poll(start, 1, 0, TIMEOUT, 2, &|_| true), Step::Canary);
+}
+
+#[test]
+fn a_host_whose_bucket_was_emptied_before_is_still_waited_out() {
+    // Another scan took every token just before: the normal passes got no closed answer at all (3 open
+    // protocols answered), so there is no canary; its first sweep a second later finds the closed ones.
+    let start = Instant::now();
+    let mut host = Host::new(40, &[2], 0, Some(Limiter::new(Duration::from_secs(1), 6, start)));
+    for p in [1, 6, 17] {
+        host.answered[p] = true;
+        host.silent.push(p);
+    }
+    let mut pacing = HostPacing::new(start, 3, 0, false);
+    let mut now = start;
+    while !pacing.is_done() {
+        host.arrive(now);
+        let answered = host.answered.clone();
+        match pacing.poll(now, host.count(), host.echoes, TIMEOUT, 40, &|i| !answered[i]) {
+            Step::Send(i) => host.probe(now, Some(i)),
+            Step::Canary => panic!("no canary without a closed answer"),
+            _ => {}
+        }
+        now += Duration::from_millis(1);
+        assert!(now - start < Duration::from_secs(60));
+    }
+    assert_eq!(host.count(), 39, "every closed protocol found, 2 left silent");
+}
+
+#[test]
+fn a_host_that_answers_nothing_costs_a_second_and_two_quick_sweeps() {
+    let start = Instant::now();
+    let mut host = Host::new(256, &(0..256).collect::<Vec<_>>(), 0, None);
+    let took = run(std::slice::from_mut(&mut host), start);
+    assert!(took < Duration::from_secs(2), "{took:?}");
 }
 
 #[test]
