@@ -165,7 +165,8 @@ fn source_port(text: &str) -> Result<u16, UsageError> {
 /// does not have: a name is refused. A random MAC is unicast and locally administered; a given one
 /// must be unicast and not all zeros (a bridge drops frames from such a source).
 fn spoof_mac(text: &str, random: &mut dyn FnMut() -> u64) -> Result<[u8; 6], UsageError> {
-    let example = "for example --spoof-mac 02:00:5e:10:20:30, a prefix such as --spoof-mac 02:00:5e, or 0 for a random MAC";
+    let example =
+        "for example --spoof-mac 02:00:5e:10:20:30, a prefix such as --spoof-mac 02:00:5e, or 0 for a random MAC";
     let t = text.trim();
     let mut mac = random().to_be_bytes()[..6].try_into().unwrap_or([2, 0, 0, 0, 0, 1]);
     if t == "0" {

@@ -1,8 +1,8 @@
 //! nmap's options that `tojimari scan` does not have (yet): the one table that names them.
 //!
 //! An nmap user types these out of habit. Each is recognised by name and answered with one line (exit
-//! status 2) instead of clap's guess: `error: nmap's --spoof-mac (spoofed MAC address) is not supported by
-//! tojimari yet (hint: ...)`. Options that take a value consume it, so `--spoof-mac 0 HOST` never reads `0` as
+//! status 2) instead of clap's guess: `error: nmap's --proxies (relay connections through proxies) is not
+//! supported by tojimari (hint: ...)`. Options that take a value consume it, so `--proxies 0 HOST` never reads `0` as
 //! a target.
 //! A few options are accepted and ignored because tojimari always behaves the way they ask
 //! ([`Status::AlwaysSo`]).
@@ -363,10 +363,10 @@ mod tests {
     fn refusals_name_the_option_and_consume_values() {
         let e = check_args(&["--traceroute", "198.18.0.2"]).unwrap_err();
         assert_eq!(e.message, "nmap's --traceroute (trace the hop path to each host) is not supported by tojimari yet");
-        let e = check_args(&["--spoof-mac", "0", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
-        let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's --spoof-mac "), "{}", e.message);
+        let e = check_args(&["--proxies", "0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --proxies (relay connections through proxies)"), "{}", e.message);
+        let e = check_args(&["--proxies=0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --proxies "), "{}", e.message);
         let e = check_args(&["-sSR", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -sR "), "{}", e.message);
         check_args(&["-sSYO", "198.18.0.2"]).unwrap();

@@ -101,7 +101,16 @@ fn read_pcap(path: &Path, to: Ipv4Addr) -> Vec<Seen> {
             ones_sum(&[&pseudo, &payload]) == 0xffff
         };
         let mac = frame[6..12].try_into().unwrap();
-        seen.push(Seen { mac, src, ttl: ip[8], options: ip[20..ihl].to_vec(), frag, proto: ip[9], payload, tcp_sum_ok });
+        seen.push(Seen {
+            mac,
+            src,
+            ttl: ip[8],
+            options: ip[20..ihl].to_vec(),
+            frag,
+            proto: ip[9],
+            payload,
+            tcp_sum_ok,
+        });
     }
     seen
 }
@@ -284,7 +293,10 @@ fn bad_values_and_connect_scans_are_refused() {
         (vec!["-sS", "--ip-options", "Q", "198.18.0.2"], "error: --ip-options \"Q\""),
         (vec!["-sS", "--data", "xyz", "198.18.0.2"], "error: --data \"xyz\" is not hex bytes"),
         (vec!["-sS", "-6", "-f", "2001:db8::2"], "error: -f, --mtu and --ip-options shape IPv4 packets only"),
-        (vec!["-sS", "--spoof-mac", "Apple", "198.18.0.2"], "error: --spoof-mac takes a MAC address, a hex prefix or 0, not the vendor name"),
+        (
+            vec!["-sS", "--spoof-mac", "Apple", "198.18.0.2"],
+            "error: --spoof-mac takes a MAC address, a hex prefix or 0, not the vendor name",
+        ),
         (vec!["-sS", "--spoof-mac", "01:00:5e", "198.18.0.2"], "error: --spoof-mac 01:00:5e is a multicast address"),
         (vec!["-sS", "--spoof-mac", "123", "198.18.0.2"], "error: --spoof-mac \"123\" is not whole bytes"),
         (vec!["-sT", "--spoof-mac", "0", "198.18.0.2"], "error: --spoof-mac shapes the raw engine's port probes"),

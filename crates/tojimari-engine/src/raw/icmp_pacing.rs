@@ -56,12 +56,20 @@ pub enum Step {
 enum Stage {
     /// A host that has not answered any probe closed (its bucket may have been emptied just before, by
     /// another scan): its first sweep waits until `at`, a refill after the pacing began.
-    Start { at: Instant },
+    Start {
+        at: Instant,
+    },
     /// Sending the canaries (`sent` so far); then waiting until `until` for their answers.
-    Check { sent: u32, until: Option<Instant>, echoes_before: u32 },
+    Check {
+        sent: u32,
+        until: Option<Instant>,
+        echoes_before: u32,
+    },
     Sweeping,
     /// A sweep that recovered nothing is over; it is judged at `at` (its answers may still be in flight).
-    Judging { at: Instant },
+    Judging {
+        at: Instant,
+    },
     Done,
 }
 

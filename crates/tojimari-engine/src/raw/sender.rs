@@ -12,9 +12,9 @@ use tojimari_core::permutation::Permutation;
 use tojimari_core::timing::Timing;
 use tojimari_net::NetError;
 
+use super::icmp_pacing::{HostPacing, Step};
 use super::io::{Link, Outbox, sender_threads};
 use super::pass::PortPass;
-use super::icmp_pacing::{HostPacing, Step};
 use super::pass_policy::{Action, PassPolicy};
 use super::rate_control::RateControl;
 use crate::control::Control;
@@ -427,11 +427,8 @@ impl IcmpWait {
 
 impl std::fmt::Display for IcmpWait {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (what, error) = if self.ip_proto {
-            ("protocols", "protocol-unreachable")
-        } else {
-            ("UDP ports", "port-unreachable")
-        };
+        let (what, error) =
+            if self.ip_proto { ("protocols", "protocol-unreachable") } else { ("UDP ports", "port-unreachable") };
         let who = match self.host {
             Some(addr) => format!("{addr} sends"),
             None => format!("{} hosts send", self.hosts),

@@ -86,7 +86,8 @@ const TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Runs the pacing of `hosts` from `start` until every host is done; returns the time it took.
 fn run(hosts: &mut [Host], start: Instant) -> Duration {
-    let mut pacing: Vec<HostPacing> = hosts.iter().map(|h| HostPacing::new(start, h.count(), h.echoes, h.count() > 0)).collect();
+    let mut pacing: Vec<HostPacing> =
+        hosts.iter().map(|h| HostPacing::new(start, h.count(), h.echoes, h.count() > 0)).collect();
     let mut now = start;
     while !pacing.iter().all(HostPacing::is_done) {
         for (h, p) in hosts.iter_mut().zip(pacing.iter_mut()) {
@@ -125,9 +126,8 @@ fn a_linux_host_is_waited_out_at_its_refill_rate() {
 #[test]
 fn several_hosts_take_no_longer_than_one() {
     let start = Instant::now();
-    let mut hosts: Vec<Host> = (0..4)
-        .map(|i| Host::new(60, &[5 + i, 40], 4, Some(Limiter::new(Duration::from_secs(1), 6, start))))
-        .collect();
+    let mut hosts: Vec<Host> =
+        (0..4).map(|i| Host::new(60, &[5 + i, 40], 4, Some(Limiter::new(Duration::from_secs(1), 6, start)))).collect();
     let took = run(&mut hosts, start);
     assert!(hosts.iter().all(closed_all_found));
     assert!(took < Duration::from_secs(62), "{took:?}");
