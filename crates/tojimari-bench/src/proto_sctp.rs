@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use tojimari_testbed::Netns;
 use tojimari_testbed::persona::{SctpHandler, catalog, persona_v4};
 
+/// Each port's state.
+type States = BTreeMap<u16, String>;
+
 /// Every scanned port's state in an nmap-style XML (listed ports, and the one folded state for the rest).
 fn states(xml: &str, scanned: &[u16]) -> BTreeMap<u16, String> {
     let mut listed = BTreeMap::new();
@@ -172,7 +175,7 @@ pub(crate) fn ipproto_limited(runs: usize) -> Result<(), String> {
 }
 
 /// Like [`timed`] for tojimari over several hosts: the times and each host's states (in XML order).
-fn timed_hosts(ns: &Netns, args: &[&str], runs: usize) -> Result<(Vec<Duration>, Vec<BTreeMap<u16, String>>), String> {
+fn timed_hosts(ns: &Netns, args: &[&str], runs: usize) -> Result<(Vec<Duration>, Vec<States>), String> {
     let xml = format!("/tmp/tjo-bench-{}-hosts.xml", std::process::id());
     let scanned: Vec<u16> = (0..=255).collect();
     let mut times = Vec::new();

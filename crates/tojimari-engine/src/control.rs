@@ -9,9 +9,12 @@ use tojimari_core::diagnostic::Diagnostic;
 
 use crate::sweep::GroupState;
 
+/// A receiver of notes.
+type NoteFn = Box<dyn Fn(&dyn Diagnostic) + Send + Sync>;
+
 /// Where an engine's notes go as the scan runs (the binary prints them); none by default.
 #[derive(Default)]
-struct NoteHook(Option<Box<dyn Fn(&dyn Diagnostic) + Send + Sync>>);
+struct NoteHook(Option<NoteFn>);
 
 impl std::fmt::Debug for NoteHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
