@@ -433,9 +433,17 @@ pub fn execute_with(
         } else {
             ("UDP ports", "port-unreachable", "--udp-full-split waits for the full split".to_string())
         };
+        let seen = if rate > 0.0 {
+            format!("the targets sent ICMP {icmp} at about {rate:.1}/s")
+        } else {
+            // Too short a scan to measure more than the limiter's burst.
+            format!(
+                "the targets may rate-limit their ICMP {icmp} errors (Linux sends one a second per host after a burst of 6)"
+            )
+        };
         messages::note(format!(
-            "{udp_silent} {what} stayed silent (open|filtered): the targets sent ICMP {icmp} at about {rate:.1}/s, \
-             so closed ones among them could not all say so; {instead}{wait}"
+            "{udp_silent} {what} stayed silent (open|filtered): {seen}, so closed ones among them could not all say \
+             so; {instead}{wait}"
         ));
     }
     let summary = RunSummary {

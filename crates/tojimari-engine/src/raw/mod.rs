@@ -561,7 +561,11 @@ impl<'a> Engine<'a> {
                     // Silent for want of waiting: the note at the end says how long the wait would be.
                     let silent = (pass.selected() as u64).saturating_sub(pass.results.answered());
                     self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
-                    self.control.progress.udp_icmp_rate_milli.store((icmp_rate * 1000.0) as u64, Ordering::Relaxed);
+                    // Over a short scan the count is mostly the limiter's burst, not its rate.
+                    if udp_started.elapsed() >= std::time::Duration::from_secs(2) {
+                        let milli = (icmp_rate * 1000.0) as u64;
+                        self.control.progress.udp_icmp_rate_milli.store(milli, Ordering::Relaxed);
+                    }
                 }
             }
             // Late replies still count until the next pass starts; stop feeding this one now.
