@@ -467,7 +467,11 @@ mod tests {
         assert_eq!(prefix[..3], [0, 0x20, 0xf2]);
         let random = mac("0").unwrap().unwrap();
         assert_eq!(random[0] & 3, 2, "a random MAC is unicast and locally administered: {random:02x?}");
-        assert_ne!(mac("0").unwrap(), mac("0").unwrap(), "a fresh one each time");
+        let fresh = || {
+            let args = EvasionArgs { spoof_mac: Some("0".into()), ..Default::default() };
+            evasion(&args, false, &mut super::random()).unwrap().source_mac
+        };
+        assert_ne!(fresh(), fresh(), "a fresh one each run");
         for bad in ["Apple", "cisco", "0x", "123", "01:02:03:04:05:06:07", "01:00:5e", "00:00:00:00:00:00", ""] {
             let e = mac(bad).unwrap_err();
             assert!(e.to_string().contains("--spoof-mac"), "{bad}: {e}");
