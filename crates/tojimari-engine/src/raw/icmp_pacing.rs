@@ -21,7 +21,8 @@
 //! 3. A sweep that recovered nothing is **quiet** when it began at least the longest recent gap after the
 //!    host's last answer: its bucket then held a token all along, so every closed port in the sweep would
 //!    have answered. [`QUIET_SWEEPS`] quiet sweeps in a row end the host; what is still silent is really
-//!    silent (open|filtered).
+//!    silent (open|filtered). Such a sweep goes at full pace: its first closed port finds a token whatever
+//!    the pace, and silent probes take none.
 
 use std::time::{Duration, Instant};
 
