@@ -343,7 +343,7 @@ _tojimari() {
             return 0
             ;;
         tojimari__subcmd__scan)
-            opts="-e -6 -n -b -O -p -F -r -T -v -f -D -S -g -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --traceroute --list --connect --syn --udp --sctp-init --sctp-cookie-echo --ip-protocol --fin --null --xmas --ack --window --maimon --udp-full-split --idle-scan --scanflags --ftp-bounce --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --shard --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --allowed-targets --no-progress --debug --packet-trace --iflist --unprivileged --resume --checkpoint --checkpoint-every --db --no-store --workers --chunk-size --mtu --source-port --data --data-string --data-length --ip-options --ttl --badsum --help"
+            opts="-e -6 -n -b -O -p -F -r -T -v -f -D -S -g -h --input-list --exclude --excludefile --no-ping --ping-only --ping-probe --traceroute --list --connect --syn --udp --sctp-init --sctp-cookie-echo --ip-protocol --fin --null --xmas --ack --window --maimon --udp-full-split --defeat-icmp-ratelimit --idle-scan --scanflags --ftp-bounce --service-version --version-intensity --version-light --version-all --versiondb --banners --no-findings --checks --aggressive --os-detect --osscan-limit --fuzzy --osscan-guess --max-os-tries --osdb --top-ports --exclude-ports --seed --shard --min-rate --max-rate --max-retries --host-timeout --scan-delay --initial-rtt-timeout --min-rtt-timeout --max-rtt-timeout --max-parallelism --output-normal --output-xml --output-grepable --output-json --output-all --reason --open --stats-every --allowed-targets --no-progress --debug --packet-trace --iflist --unprivileged --resume --checkpoint --checkpoint-every --db --no-store --workers --chunk-size --mtu --source-port --spoof-mac --data --data-string --data-length --ip-options --ttl --badsum --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,6 +526,10 @@ _tojimari() {
                     return 0
                     ;;
                 -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spoof-mac)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -83,6 +83,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l mtu -d 'Fragm
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s D -d 'Send each probe also from these decoy addresses: ADDR,ADDR,ME,RND,RND:N (ME: where ours goes; RND: a random public address) [-D]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s S -d 'Probes say they come from ADDRESS (answers reach you only if it is yours or passes you; use -e) [-S]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s g -l source-port -d 'Every probe leaves from this source port [-g]' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l spoof-mac -d 'Frames leave from this MAC address: a full MAC, a hex prefix (the rest random) or 0 (all random)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data -d 'Append these bytes (hex: deadbeef, 0xdeadbeef or \\xde\\xad) to TCP probes; UDP probes carry them instead of the port\'s payload' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data-string -d 'As --data, with this text' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l data-length -d 'As --data, with N random bytes (at most 1400)' -r
@@ -106,7 +107,8 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l xmas -d 'Xmas
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ack -d 'ACK scan: unfiltered or filtered [-sA]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l window -d 'Window scan: open or closed by the RST\'s window [-sW]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l maimon -d 'Maimon scan (FIN/ACK) [-sM]'
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp-full-split -d 'UDP (and -sO): after the normal passes, probe silent ports again at the ICMP rate the target allows, until every closed port has answered (Linux allows about one unreachable per second: slow, but exact)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l udp-full-split -d 'UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until every closed port has answered (Linux allows about one unreachable per second: slow, but exact; -sO always does so)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l defeat-icmp-ratelimit -d '-sO: do not wait out the targets\' ICMP rate limits; protocols whose unreachable was suppressed stay open|filtered (quick, inexact)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l service-version -d 'Probe open ports for service, product and version [-sV], with TLS details and exposure findings'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-light -d '--version-intensity 2'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l version-all -d '--version-intensity 9'

@@ -7,7 +7,8 @@
 //!
 //! - `ipproto-limited`: `-sO` of the same namespace with Linux's default ICMP rate limits (about one
 //!   protocol unreachable per second after a burst): the truth is the states both tools agree on with the
-//!   limits lifted; rows for tojimari as is, tojimari `--udp-full-split` and nmap, each graded against it.
+//!   limits lifted; rows for tojimari as is (it waits out the limit), tojimari `--defeat-icmp-ratelimit`
+//!   (the quick, inexact answer) and nmap, each graded against it; then tojimari over two such hosts at once.
 //!
 //! Each tool runs `--runs` times with `-Pn -n`, writing XML; a row gives the time (best and median) and
 //! whether every port's state equals the other tool's (the folded `extraports` included).
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use tojimari_testbed::Netns;
 use tojimari_testbed::persona::{SctpHandler, catalog, persona_v4};
+
+/// Each port's state.
+type States = BTreeMap<u16, String>;
 
 /// Every scanned port's state in an nmap-style XML (listed ports, and the one folded state for the rest).
 fn states(xml: &str, scanned: &[u16]) -> BTreeMap<u16, String> {
@@ -119,9 +123,10 @@ pub(crate) fn ipproto(runs: usize) -> Result<(), String> {
 
 /// `ipproto-limited`: see the module.
 pub(crate) fn ipproto_limited(runs: usize) -> Result<(), String> {
-    let bed = tojimari_testbed::TestBed::new(1).map_err(|e| format!("test bed: {e}"))?;
+    let bed = tojimari_testbed::TestBed::new(2).map_err(|e| format!("test bed: {e}"))?;
     let target = bed.target(0);
     let addr = target.v4.to_string();
+    let second = bed.target(1).v4.to_string();
     let all: Vec<u16> = (0..=255).collect();
     let args = ["-sO", "-p", "0-255", addr.as_str()];
     let defaults: Vec<(&str, String)> =
@@ -139,23 +144,60 @@ pub(crate) fn ipproto_limited(runs: usize) -> Result<(), String> {
     target.ns.sysctls(&settings).map_err(|e| e.to_string())?;
     println!("ipproto-limited (-sO, 256 protocols, Linux's default ICMP rate limits {defaults:?})");
     let bin = crate::tojimari_binary();
-    let full: Vec<&str> = [&["scan", "--udp-full-split"][..], &args].concat();
+    let quick: Vec<&str> = [&["scan", "--defeat-icmp-ratelimit"][..], &args].concat();
     let plain: Vec<&str> = [&["scan"][..], &args].concat();
-    for (label, program, a) in [("tojimari", bin.as_str(), plain), ("tojimari --udp-full-split", bin.as_str(), full)]
-        .into_iter()
-        .chain([("nmap", "nmap", args.to_vec())])
+    for (label, program, a) in
+        [("tojimari", bin.as_str(), plain), ("tojimari --defeat-icmp-ratelimit", bin.as_str(), quick)]
+            .into_iter()
+            .chain([("nmap", "nmap", args.to_vec())])
     {
         let (t, found) = timed(bed.scanner(), program, &a, &all, runs)?;
         let wrong: Vec<u16> = all.iter().copied().filter(|p| found.get(p) != truth.get(p)).collect();
         println!(
-            "  {label:<26} best {:.1} s, median {:.1} s; {} of 256 states differ from the truth{}",
+            "  {label:<34} best {:.1} s, median {:.1} s; {} of 256 states differ from the truth{}",
             t[0].as_secs_f64(),
             t[t.len() / 2].as_secs_f64(),
             wrong.len(),
             if wrong.is_empty() { String::new() } else { format!(" (e.g. {:?})", &wrong[..wrong.len().min(8)]) }
         );
     }
+    // Two hosts at once (the second namespace keeps its defaults too): each host's limit is its own, so the
+    // pair should take as long as one.
+    let (t, found) = timed_hosts(bed.scanner(), &["scan", "-sO", "-p", "0-255", &addr, &second], runs)?;
+    let wrong = found.iter().map(|m| all.iter().filter(|p| m.get(p) != truth.get(p)).count()).sum::<usize>();
+    println!(
+        "  {:<34} best {:.1} s, median {:.1} s; {wrong} of 512 states differ from the truth",
+        "tojimari, 2 hosts at once",
+        t[0].as_secs_f64(),
+        t[t.len() / 2].as_secs_f64(),
+    );
     Ok(())
+}
+
+/// Like [`timed`] for tojimari over several hosts: the times and each host's states (in XML order).
+fn timed_hosts(ns: &Netns, args: &[&str], runs: usize) -> Result<(Vec<Duration>, Vec<States>), String> {
+    let xml = format!("/tmp/tjo-bench-{}-hosts.xml", std::process::id());
+    let scanned: Vec<u16> = (0..=255).collect();
+    let mut times = Vec::new();
+    let mut found = Vec::new();
+    for _ in 0..runs.max(1) {
+        let mut cmd = ns.command(&crate::tojimari_binary());
+        cmd.args(args).args(["-oX", &xml, "-n", "-Pn", "--no-progress"]);
+        if let Some(flag) = crate::no_store(&crate::tojimari_binary(), &["scan"]) {
+            cmd.arg(flag);
+        }
+        let start = Instant::now();
+        let out = cmd.output().map_err(|e| format!("tojimari: {e}"))?;
+        times.push(start.elapsed());
+        if !out.status.success() {
+            return Err(format!("tojimari {args:?}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let text = std::fs::read_to_string(&xml).map_err(|e| format!("{xml}: {e}"))?;
+        found = text.split("<host ").skip(1).map(|h| states(h, &scanned)).collect();
+    }
+    let _ = std::fs::remove_file(&xml);
+    times.sort();
+    Ok((times, found))
 }
 
 /// `sctp`: see the module.

@@ -369,10 +369,15 @@ pub struct ScanArgs {
     /// Maimon scan (FIN/ACK) [-sM].
     #[arg(long, help_heading = "Scan techniques")]
     pub maimon: bool,
-    /// UDP (and -sO): after the normal passes, probe silent ports again at the ICMP rate the target allows,
-    /// until every closed port has answered (Linux allows about one unreachable per second: slow, but exact).
+    /// UDP: after the normal passes, probe silent ports again at the ICMP rate the target allows, until
+    /// every closed port has answered (Linux allows about one unreachable per second: slow, but exact; -sO
+    /// always does so).
     #[arg(long = "udp-full-split", help_heading = "Scan techniques")]
     pub udp_full_split: bool,
+    /// -sO: do not wait out the targets' ICMP rate limits; protocols whose unreachable was suppressed stay
+    /// open|filtered (quick, inexact).
+    #[arg(long = "defeat-icmp-ratelimit", help_heading = "Scan techniques")]
+    pub defeat_icmp_ratelimit: bool,
     /// Idle scan: read the target's ports through ZOMBIE's IP ID counter, probing the zombie at PORT (80);
     /// nothing is sent to the target from this host's address [-sI].
     #[arg(long = "idle-scan", value_name = "ZOMBIE[:PORT]", help_heading = "Scan techniques")]

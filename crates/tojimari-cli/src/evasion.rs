@@ -1,5 +1,5 @@
-//! nmap's firewall/IDS evasion and spoofing options (`-f`, `--mtu`, `-D`, `-S`, `-g`, `--data`,
-//! `--data-string`, `--data-length`, `--ip-options`, `--ttl`, `--badsum`), read into the raw engine's
+//! nmap's firewall/IDS evasion and spoofing options (`-f`, `--mtu`, `-D`, `-S`, `-g`, `--spoof-mac`,
+//! `--data`, `--data-string`, `--data-length`, `--ip-options`, `--ttl`, `--badsum`), read into the raw engine's
 //! [`Evasion`] (docs/evasion.md). They shape raw port probes, so they need a raw scan.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -33,6 +33,9 @@ pub struct EvasionArgs {
     /// Every probe leaves from this source port [-g].
     #[arg(short = 'g', long = "source-port", value_name = "PORT")]
     pub source_port: Option<String>,
+    /// Frames leave from this MAC address: a full MAC, a hex prefix (the rest random) or 0 (all random).
+    #[arg(long = "spoof-mac", value_name = "MAC")]
+    pub spoof_mac: Option<String>,
     /// Append these bytes (hex: deadbeef, 0xdeadbeef or \xde\xad) to TCP probes; UDP probes carry them
     /// instead of the port's payload.
     #[arg(long, value_name = "HEX")]
@@ -64,6 +67,7 @@ impl EvasionArgs {
             (self.decoys.is_some(), "-D"),
             (self.source.is_some(), "-S"),
             (self.source_port.is_some(), "-g"),
+            (self.spoof_mac.is_some(), "--spoof-mac"),
             (self.data.is_some(), "--data"),
             (self.data_string.is_some(), "--data-string"),
             (self.data_length.is_some(), "--data-length"),
@@ -117,7 +121,8 @@ pub fn evasion(args: &EvasionArgs, ipv6: bool, random: &mut dyn FnMut() -> u64) 
     }
     let source = args.source.as_deref().map(source).transpose()?;
     let source_port = args.source_port.as_deref().map(source_port).transpose()?;
-    Ok(Evasion { shaping, source, source_port })
+    let source_mac = args.spoof_mac.as_deref().map(|m| spoof_mac(m, random)).transpose()?;
+    Ok(Evasion { shaping, source, source_port, source_mac })
 }
 
 fn number<T: std::str::FromStr>(text: &str, option: &str, range: &str) -> Result<T, UsageError> {
@@ -153,6 +158,54 @@ fn source_port(text: &str) -> Result<u16, UsageError> {
         return Err(UsageError::new("-g 0 is not a source port", "give a port from 1 to 65535, for example -g 53"));
     }
     Ok(port)
+}
+
+/// `--spoof-mac`: `0` (random), a full MAC, or its first bytes (the rest random), in hex with `:` or `-`
+/// between the bytes or none. nmap also takes vendor names, from its own table of prefixes, which tojimari
+/// does not have: a name is refused. A random MAC is unicast and locally administered; a given one
+/// must be unicast and not all zeros (a bridge drops frames from such a source).
+fn spoof_mac(text: &str, random: &mut dyn FnMut() -> u64) -> Result<[u8; 6], UsageError> {
+    let example =
+        "for example --spoof-mac 02:00:5e:10:20:30, a prefix such as --spoof-mac 02:00:5e, or 0 for a random MAC";
+    let t = text.trim();
+    let mut mac = random().to_be_bytes()[..6].try_into().unwrap_or([2, 0, 0, 0, 0, 1]);
+    if t == "0" {
+        mac[0] = (mac[0] & 0xfc) | 0x02;
+        return Ok(mac);
+    }
+    let hex: String = t.chars().filter(|c| *c != ':' && *c != '-').collect();
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        let vendor = t.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit());
+        let message = if vendor {
+            format!(
+                "--spoof-mac takes a MAC address, a hex prefix or 0, not the vendor name \"{t}\" (tojimari has no \
+                 table of vendors' prefixes)"
+            )
+        } else {
+            format!("--spoof-mac takes a MAC address, a hex prefix or 0, not \"{t}\"")
+        };
+        return Err(UsageError::new(message, example));
+    }
+    if !hex.len().is_multiple_of(2) || hex.len() > 12 {
+        return Err(UsageError::new(
+            format!("--spoof-mac \"{t}\" is not whole bytes of a MAC address (2 to 12 hex digits)"),
+            example,
+        ));
+    }
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let byte = std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok());
+        mac[i] = byte.unwrap_or(0);
+    }
+    if mac[0] & 1 == 1 {
+        return Err(UsageError::new(
+            format!("--spoof-mac {t} is a multicast address, which no frame may come from"),
+            "the first byte must be even, for example --spoof-mac 02:00:5e",
+        ));
+    }
+    if mac == [0; 6] {
+        return Err(UsageError::new("--spoof-mac 00:00:00:00:00:00 is not a usable source address", example));
+    }
+    Ok(mac)
 }
 
 /// `--data`, `--data-string` or `--data-length` (one of them).
@@ -326,7 +379,7 @@ mod tests {
     #[test]
     fn nothing_given_changes_nothing() {
         let e = read(EvasionArgs::default()).unwrap();
-        assert!(e.shaping.is_plain() && e.source.is_none() && e.source_port.is_none());
+        assert!(e.shaping.is_plain() && e.source.is_none() && e.source_port.is_none() && e.source_mac.is_none());
         assert!(EvasionArgs::default().given().is_empty());
     }
 
@@ -402,5 +455,27 @@ mod tests {
             assert!(!v4.is_private() && !v4.is_multicast() && !v4.is_loopback(), "{a}");
         }
         assert!(d("ME,ME").is_err() && d("host.example").is_err() && d("RND:500").is_err());
+    }
+
+    #[test]
+    fn spoof_mac_takes_a_mac_a_prefix_or_0_and_refuses_vendor_names() {
+        let mac = |t: &str| read(EvasionArgs { spoof_mac: Some(t.into()), ..Default::default() }).map(|e| e.source_mac);
+        assert_eq!(mac("02:00:5e:10:20:30").unwrap(), Some([2, 0, 0x5e, 0x10, 0x20, 0x30]));
+        assert_eq!(mac("02-00-5E-10-20-30").unwrap(), Some([2, 0, 0x5e, 0x10, 0x20, 0x30]));
+        assert_eq!(mac("deadbeefcafe").unwrap(), Some([0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe]));
+        let prefix = mac("00:20:f2").unwrap().unwrap();
+        assert_eq!(prefix[..3], [0, 0x20, 0xf2]);
+        let random = mac("0").unwrap().unwrap();
+        assert_eq!(random[0] & 3, 2, "a random MAC is unicast and locally administered: {random:02x?}");
+        let fresh = || {
+            let args = EvasionArgs { spoof_mac: Some("0".into()), ..Default::default() };
+            evasion(&args, false, &mut super::random()).unwrap().source_mac
+        };
+        assert_ne!(fresh(), fresh(), "a fresh one each run");
+        for bad in ["Apple", "cisco", "0x", "123", "01:02:03:04:05:06:07", "01:00:5e", "00:00:00:00:00:00", ""] {
+            let e = mac(bad).unwrap_err();
+            assert!(e.to_string().contains("--spoof-mac"), "{bad}: {e}");
+        }
+        assert!(mac("Apple").unwrap_err().to_string().contains("vendor name"));
     }
 }

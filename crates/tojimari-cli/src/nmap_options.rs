@@ -1,8 +1,8 @@
 //! nmap's options that `tojimari scan` does not have (yet): the one table that names them.
 //!
 //! An nmap user types these out of habit. Each is recognised by name and answered with one line (exit
-//! status 2) instead of clap's guess: `error: nmap's --spoof-mac (spoofed MAC address) is not supported by
-//! tojimari yet (hint: ...)`. Options that take a value consume it, so `--spoof-mac 0 HOST` never reads `0` as
+//! status 2) instead of clap's guess: `error: nmap's --proxies (relay connections through proxies) is not
+//! supported by tojimari (hint: ...)`. Options that take a value consume it, so `--proxies 0 HOST` never reads `0` as
 //! a target.
 //! A few options are accepted and ignored because tojimari always behaves the way they ask
 //! ([`Status::AlwaysSo`]).
@@ -165,13 +165,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["--min-parallelism"], Value, "probes in flight at least", None, "use --min-rate"),
     refused(&["--max-scan-delay"], Value, "longest delay between probes", None, "use --scan-delay or --max-rate"),
     refused(&["--defeat-rst-ratelimit"], Nothing, "ignore RST rate limits", None, "use --max-retries 0 for speed"),
-    refused(
-        &["--defeat-icmp-ratelimit"],
-        Nothing,
-        "ignore ICMP rate limits",
-        None,
-        "--udp-full-split waits for the ICMP rate instead",
-    ),
     refused(&["--nsock-engine"], Value, "nmap's I/O engine", None, "tojimari picks its own event loop"),
     // Firewall/IDS evasion and spoofing.
     refused(
@@ -181,7 +174,6 @@ pub const TABLE: &[NmapOption] = &[
         None,
         "run tojimari on a host that can reach the target",
     ),
-    refused(&["--spoof-mac"], Value, "spoofed MAC address", EVASION, "frames carry the interface's own MAC"),
     refused(&["--adler32"], Nothing, "SCTP Adler-32 checksums", EVASION, "tojimari has no SCTP scans"),
     // Output.
     refused(&["-oS"], Value, "script kiddie output", None, "use -oN, -oX, -oG or -oJ"),
@@ -370,10 +362,10 @@ mod tests {
     fn refusals_name_the_option_and_consume_values() {
         let e = check_args(&["--unique", "198.18.0.2"]).unwrap_err();
         assert_eq!(e.message, "nmap's --unique (scan each address once) is not supported by tojimari");
-        let e = check_args(&["--spoof-mac", "0", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's --spoof-mac (spoofed MAC address)"), "{}", e.message);
-        let e = check_args(&["--spoof-mac=0", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's --spoof-mac "), "{}", e.message);
+        let e = check_args(&["--proxies", "0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --proxies (relay connections through proxies)"), "{}", e.message);
+        let e = check_args(&["--proxies=0", "198.18.0.2"]).unwrap_err();
+        assert!(e.message.starts_with("nmap's --proxies "), "{}", e.message);
         let e = check_args(&["-sSR", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -sR "), "{}", e.message);
         check_args(&["-sSYO", "198.18.0.2"]).unwrap();

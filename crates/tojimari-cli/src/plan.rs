@@ -83,7 +83,9 @@ pub struct ScanPlan {
     pub allowed_targets: Option<String>,
     /// `-e`: the interface every probe must leave through (name, index).
     pub interface: Option<(String, u32)>,
-    pub udp_full_split: bool,
+    /// When the raw engine waits out the targets' ICMP rate limits (`--udp-full-split`,
+    /// `--defeat-icmp-ratelimit`, `--max-retries 0`).
+    pub icmp_limits: tojimari_engine::raw::IcmpLimits,
     /// `-sV`: version detection after the port scan.
     pub version: Option<VersionPlan>,
     /// `-sL`: list the targets, send nothing (no engine runs; `techniques` and `ports` are empty).
@@ -312,6 +314,25 @@ pub fn build(
             "add -sU (or use it with -sO)",
         ));
     }
+    if args.defeat_icmp_ratelimit && !args.udp && !args.ip_protocol {
+        return Err(UsageError::new(
+            "--defeat-icmp-ratelimit applies to UDP and IP protocol scans only",
+            "add -sO or -sU, or drop the option",
+        ));
+    }
+    if args.defeat_icmp_ratelimit && args.udp_full_split {
+        return Err(UsageError::new(
+            "--defeat-icmp-ratelimit skips the wait for ICMP errors that --udp-full-split asks for",
+            "keep one of the two",
+        ));
+    }
+    let icmp_limits = if args.udp_full_split {
+        tojimari_engine::raw::IcmpLimits::Always
+    } else if args.defeat_icmp_ratelimit || timing.max_retries == 0 {
+        tojimari_engine::raw::IcmpLimits::Never
+    } else {
+        tojimari_engine::raw::IcmpLimits::ProtocolScan
+    };
     let evasion = crate::evasion::evasion(&args.evasion, args.ipv6, &mut crate::evasion::random())?;
     if let Some(first) = args.evasion.given().first()
         && (!techniques.needs_raw() || ping_only)
@@ -348,7 +369,7 @@ pub fn build(
         traceroute,
         evasion,
         bounce,
-        udp_full_split: args.udp_full_split,
+        icmp_limits,
         interface,
         target_specs,
         exclusions,

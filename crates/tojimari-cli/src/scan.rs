@@ -329,6 +329,12 @@ pub fn execute_with(
         }
     };
     let engine = engine_for(plan, budget.max_sockets, resume_at, finished);
+    // What the engine says while it runs (a long wait for rate-limited ICMP errors), clear of the progress line.
+    control.on_note(|note| {
+        let mut drawn = crate::progress::terminal();
+        crate::progress::clear_line(&mut drawn);
+        messages::report(note);
+    });
     let scans = scan_infos(plan);
     let start = resumable.as_ref().map_or_else(SystemTime::now, |r| r.started);
     let started = Instant::now();
@@ -419,18 +425,27 @@ pub fn execute_with(
         }
     }
     let udp_silent = control.progress.udp_silent.load(std::sync::atomic::Ordering::Relaxed);
-    if udp_silent > 0 && !plan.udp_full_split {
+    if udp_silent > 0 {
         let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
         let wait =
             if rate > 0.0 { format!(" (about {:.0} s at that rate)", udp_silent as f64 / rate) } else { String::new() };
-        let (what, icmp) = if plan.techniques.ip_proto {
-            ("IP protocols", "protocol-unreachable")
+        let (what, icmp, instead) = if plan.techniques.ip_proto {
+            let why = if plan.timing.max_retries == 0 { "--max-retries 0" } else { "--defeat-icmp-ratelimit" };
+            ("IP protocols", "protocol-unreachable", format!("without {why}, -sO waits for the full split"))
         } else {
-            ("UDP ports", "port-unreachable")
+            ("UDP ports", "port-unreachable", "--udp-full-split waits for the full split".to_string())
+        };
+        let seen = if rate > 0.0 {
+            format!("the targets sent ICMP {icmp} at about {rate:.1}/s")
+        } else {
+            // Too short a scan to measure more than the limiter's burst.
+            format!(
+                "the targets may rate-limit their ICMP {icmp} errors (Linux sends one a second per host after a burst of 6)"
+            )
         };
         messages::note(format!(
-            "{udp_silent} {what} stayed silent (open|filtered): the targets sent ICMP {icmp} at about {rate:.1}/s, \
-             so closed ones among them could not all say so; --udp-full-split waits for the full split{wait}"
+            "{udp_silent} {what} stayed silent (open|filtered): {seen}, so closed ones among them could not all say \
+             so; {instead}{wait}"
         ));
     }
     let summary = RunSummary {
@@ -593,7 +608,7 @@ pub(crate) fn engine_for(
             discovery,
             reverse_dns: plan.reverse_dns,
             interface: plan.interface.as_ref().map(|(_, index)| *index),
-            udp_full_split: plan.udp_full_split,
+            icmp_limits: plan.icmp_limits,
             trace,
             send: send_preference(),
             os: plan.os.clone(),
@@ -659,7 +674,7 @@ fn bounce_engine(
             discovery: RawDiscovery::Ping(plan.ping_probes.clone().unwrap_or_else(PingProbe::defaults)),
             reverse_dns: plan.reverse_dns,
             interface: plan.interface.as_ref().map(|(_, index)| *index),
-            udp_full_split: false,
+            icmp_limits: tojimari_engine::raw::IcmpLimits::Never,
             trace,
             send: send_preference(),
             os: None,

@@ -13,6 +13,10 @@
 //!   filtered, as nmap says too (an answer would have meant a firewall or middlebox answering).
 //! - `-S` (an address the scanner's namespace also holds) with `-e`: the probes come from it, the answers
 //!   go to it, the states are the truth.
+//! - `--spoof-mac` (a full MAC, a prefix, 0): every probe's frame comes from the MAC asked (the prefix
+//!   kept, the rest random; a random one unicast and locally administered), never the interface's own; the
+//!   answers still reach the scanner (the target resolved our address by ARP to the real MAC), so the
+//!   states are the truth, as nmap's with the same option.
 //! - Host discovery's echo requests to a host behind a router come from the decoys too, with `--ttl`.
 //! - Bad values and options a connect scan cannot honour: one line, exit status 2.
 
@@ -33,6 +37,8 @@ const PORTS: &str = "22,80,81";
 /// One IPv4 packet the target received, as much as the test reads.
 #[derive(Clone, Debug)]
 struct Seen {
+    /// The Ethernet source address.
+    mac: [u8; 6],
     src: Ipv4Addr,
     ttl: u8,
     /// The header's length in bytes (20 without options) and its options.
@@ -94,7 +100,17 @@ fn read_pcap(path: &Path, to: Ipv4Addr) -> Vec<Seen> {
             pseudo.extend_from_slice(&(payload.len() as u16).to_be_bytes());
             ones_sum(&[&pseudo, &payload]) == 0xffff
         };
-        seen.push(Seen { src, ttl: ip[8], options: ip[20..ihl].to_vec(), frag, proto: ip[9], payload, tcp_sum_ok });
+        let mac = frame[6..12].try_into().unwrap();
+        seen.push(Seen {
+            mac,
+            src,
+            ttl: ip[8],
+            options: ip[20..ihl].to_vec(),
+            frag,
+            proto: ip[9],
+            payload,
+            tcp_sum_ok,
+        });
     }
     seen
 }
@@ -237,6 +253,33 @@ fn a_spoofed_source_the_scanner_also_holds_gets_the_answers() {
 }
 
 #[test]
+fn spoofed_macs_are_the_frames_source_and_the_answers_still_come() {
+    let bed = testbed_or_skip!(1);
+    let _listeners = bed.target(0).listen_tcp(&[22, 80]).unwrap();
+    let macs = |seen: &[Seen]| -> Vec<[u8; 6]> {
+        let mut m: Vec<[u8; 6]> = syns(seen).iter().map(|s| s.mac).collect();
+        m.dedup();
+        m
+    };
+    let (states, seen) = captured(&bed, "mac-own", &[]);
+    assert_eq!(states, truth());
+    let own = macs(&seen);
+    assert_eq!(own.len(), 1, "{own:02x?}");
+    let (states, seen) = captured(&bed, "mac-full", &["--spoof-mac", "02:00:5e:10:20:30"]);
+    assert_eq!(states, truth(), "the answers reach the scanner");
+    assert_eq!(macs(&seen), vec![[0x02, 0x00, 0x5e, 0x10, 0x20, 0x30]], "every probe from the MAC asked");
+    assert_eq!(nmap(&bed, &["--spoof-mac", "02:00:5e:10:20:30"]), truth(), "nmap --spoof-mac");
+    let (states, seen) = captured(&bed, "mac-prefix", &["--spoof-mac", "0a:5e:77"]);
+    assert_eq!(states, truth());
+    let prefixed = macs(&seen);
+    assert!(prefixed.len() == 1 && prefixed[0][..3] == [0x0a, 0x5e, 0x77], "{prefixed:02x?}");
+    let (states, seen) = captured(&bed, "mac-random", &["--spoof-mac", "0"]);
+    assert_eq!(states, truth());
+    let random = macs(&seen);
+    assert!(random.len() == 1 && random[0] != own[0] && random[0][0] & 3 == 2, "{random:02x?} (own {own:02x?})");
+}
+
+#[test]
 fn bad_values_and_connect_scans_are_refused() {
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari")).arg("scan").args(args).output().unwrap();
@@ -250,6 +293,13 @@ fn bad_values_and_connect_scans_are_refused() {
         (vec!["-sS", "--ip-options", "Q", "198.18.0.2"], "error: --ip-options \"Q\""),
         (vec!["-sS", "--data", "xyz", "198.18.0.2"], "error: --data \"xyz\" is not hex bytes"),
         (vec!["-sS", "-6", "-f", "2001:db8::2"], "error: -f, --mtu and --ip-options shape IPv4 packets only"),
+        (
+            vec!["-sS", "--spoof-mac", "Apple", "198.18.0.2"],
+            "error: --spoof-mac takes a MAC address, a hex prefix or 0, not the vendor name",
+        ),
+        (vec!["-sS", "--spoof-mac", "01:00:5e", "198.18.0.2"], "error: --spoof-mac 01:00:5e is a multicast address"),
+        (vec!["-sS", "--spoof-mac", "123", "198.18.0.2"], "error: --spoof-mac \"123\" is not whole bytes"),
+        (vec!["-sT", "--spoof-mac", "0", "198.18.0.2"], "error: --spoof-mac shapes the raw engine's port probes"),
     ] {
         let (code, stderr) = run(&args);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");

@@ -141,6 +141,43 @@ fn ip_protocol_scan_of_linux_matches_nmap() {
     }
 }
 
+/// `-sO` of a Linux namespace that keeps the kernel's default ICMP rate limits (one protocol unreachable a
+/// second to us after a burst of 6): the quick answer (`--defeat-icmp-ratelimit`) misses most closed
+/// protocols, which proves the limit in force; the plain scan waits it out, says so in a note, and gets
+/// every state right.
+#[test]
+fn ip_protocol_scan_waits_out_linux_default_icmp_rate_limits() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let limit = target.ns.read_sysctl("net.ipv4.icmp_ratelimit").unwrap();
+    assert_eq!(limit.trim(), "1000", "a new namespace has the kernel's default limit");
+    let addr = target.v4.to_string();
+    let list = "1-40";
+    let truth = |p: u16| match p {
+        1 | 6 | 17 => "open",
+        2 => "open|filtered",
+        _ => "closed",
+    };
+    let quick = ours(bed.scanner(), &["-sO", "-Pn", "--defeat-icmp-ratelimit", "-p", list, &addr], &addr);
+    let missed = (1..=40u16).filter(|p| quick.get(p).map(String::as_str) != Some(truth(*p))).count();
+    assert!(missed >= 20, "the limit is in force: the quick answer missed only {missed} protocols: {quick:?}");
+    let started = std::time::Instant::now();
+    let (map, _, out) = scan(bed.scanner(), &["-sO", "-Pn", "-p", list, &addr]);
+    let took = started.elapsed();
+    let mine: BTreeMap<u16, String> =
+        map.into_iter().filter(|((a, _), _)| *a == addr).map(|((_, p), (state, _))| (p, state)).collect();
+    for p in 1..=40u16 {
+        assert_eq!(mine.get(&p).map(String::as_str), Some(truth(p)), "protocol {p}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: ") && stderr.contains("ICMP protocol-unreachable errors at about"),
+        "the wait is explained: {stderr}"
+    );
+    // 35 closed, 6 at once: about 30 s at one a second.
+    assert!(took < std::time::Duration::from_secs(50), "{took:?}");
+}
+
 #[test]
 fn ip_protocol_scan_of_a_persona_matches_nmap() {
     let bed = testbed_or_skip!(0);

@@ -5,7 +5,22 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use tojimari_core::diagnostic::Diagnostic;
+
 use crate::sweep::GroupState;
+
+/// A receiver of notes.
+type NoteFn = Box<dyn Fn(&dyn Diagnostic) + Send + Sync>;
+
+/// Where an engine's notes go as the scan runs (the binary prints them); none by default.
+#[derive(Default)]
+struct NoteHook(Option<NoteFn>);
+
+impl std::fmt::Debug for NoteHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "NoteHook(set)" } else { "NoteHook(none)" })
+    }
+}
 
 /// Counters of a running scan.
 #[derive(Debug, Default)]
@@ -47,6 +62,7 @@ pub struct Control {
     pub progress: Progress,
     /// The group a raw engine is scanning, for [`Control::snapshot`].
     live: std::sync::Mutex<Option<std::sync::Arc<dyn Live>>>,
+    notes: std::sync::Mutex<NoteHook>,
 }
 
 /// What an engine publishes about the group it is scanning.
@@ -74,6 +90,22 @@ impl Control {
     pub fn snapshot(&self) -> Option<GroupState> {
         let live = self.live.lock().ok()?.clone()?;
         Some(live.snapshot())
+    }
+
+    /// Hands the engine's notes (said while the scan runs, such as why it waits) to `hook`.
+    pub fn on_note(&self, hook: impl Fn(&dyn Diagnostic) + Send + Sync + 'static) {
+        if let Ok(mut slot) = self.notes.lock() {
+            slot.0 = Some(Box::new(hook));
+        }
+    }
+
+    /// Says `note` through the hook, if one is set.
+    pub(crate) fn note(&self, note: &dyn Diagnostic) {
+        if let Ok(slot) = self.notes.lock()
+            && let Some(hook) = &slot.0
+        {
+            hook(note);
+        }
     }
 
     pub(crate) fn set_live(&self, live: Option<std::sync::Arc<dyn Live>>) {

@@ -62,7 +62,7 @@ fn raw(rate: f64, sweep: Sweep) -> RawScan {
         discovery: RawDiscovery::Skip,
         reverse_dns: false,
         interface: None,
-        udp_full_split: false,
+        icmp_limits: Default::default(),
         trace: Tracer::off(),
         send: SendPreference::Auto,
         os: None,

@@ -11,6 +11,7 @@
 //! open|filtered). Results are reported per host, through the same `Sink` as the connect scan.
 
 mod group_plan;
+mod icmp_pacing;
 mod io;
 mod live;
 mod os_pass;
@@ -43,6 +44,7 @@ use tojimari_packet::cookie::CookieKey;
 
 pub use os_pass::OsScan;
 pub use ping::PingProbe;
+pub use sender::IcmpWait;
 
 use crate::connect::{EngineError, PortOrder, RunStats, ScanTarget};
 use crate::control::Control;
@@ -78,9 +80,8 @@ pub struct RawScan {
     pub reverse_dns: bool,
     /// `-e`: only this interface (by index) may be used; hosts routed elsewhere are unreachable.
     pub interface: Option<u32>,
-    /// `--udp-full-split`: after the normal passes, probe the silent UDP ports again at the rate the targets
-    /// send ICMP port-unreachable, until every closed port has said so.
-    pub udp_full_split: bool,
+    /// Which techniques wait out the targets' ICMP rate limits after their normal passes.
+    pub icmp_limits: IcmpLimits,
     /// `--packet-trace`: hears every frame sent and received.
     pub trace: crate::trace::Tracer,
     /// Whether frames may go through a transmit ring (else `sendmmsg`).
@@ -95,6 +96,21 @@ pub struct RawScan {
     pub traceroute: bool,
 }
 
+/// When the raw engine waits out the targets' ICMP rate limits ([`icmp_pacing`]): closed UDP ports and IP
+/// protocols say so by ICMP errors, which hosts limit (Linux: about one a second per destination after a
+/// burst of 6), so after the normal passes most of them are still silent.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum IcmpLimits {
+    /// `-sO` waits (at most 256 probes a host: what its users expect, and what nmap does); UDP does not,
+    /// its silent ports stay open|filtered with a note.
+    #[default]
+    ProtocolScan,
+    /// UDP waits too (`--udp-full-split`).
+    Always,
+    /// Neither waits (`--defeat-icmp-ratelimit`, `--max-retries 0`).
+    Never,
+}
+
 /// nmap's firewall-evasion and spoofing options for the port probes ([`Evasion::default`] changes nothing).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Evasion {
@@ -105,6 +121,9 @@ pub struct Evasion {
     pub source: Option<IpAddr>,
     /// `-g`: the source port of every TCP and UDP probe (retries included).
     pub source_port: Option<u16>,
+    /// `--spoof-mac`: the source MAC of every frame the engine builds (pings, port and OS probes). ARP and
+    /// neighbor discovery are the kernel's, from the interface's own MAC, so answers still come to it.
+    pub source_mac: Option<[u8; 6]>,
 }
 
 /// Hosts under OS detection at once (see [`Engine::os_phase`]).
@@ -419,7 +438,8 @@ impl<'a> Engine<'a> {
                 }
                 continue;
             };
-            let hl = HostLink { link, src: route.src, l2: L2 { src_mac: route.src_mac, dst_mac } };
+            let src_mac = self.cfg.evasion.source_mac.unwrap_or(route.src_mac);
+            let hl = HostLink { link, src: route.src, l2: L2 { src_mac, dst_mac } };
             if let Some((was_up, reason)) = group_plan.verdict(t.addr) {
                 // A resumed group: discovery's verdict is kept, not asked again.
                 if was_up {
@@ -530,25 +550,35 @@ impl<'a> Engine<'a> {
                 sender::PassStats { interrupted: true, ..Default::default() }
             });
             // UDP and -sO: closed ports (protocols) say so by ICMP errors, which targets rate-limit.
-            if (technique.is_udp() || *technique == ScanType::IpProto) && !stats.interrupted {
+            let ip_proto = *technique == ScanType::IpProto;
+            if (technique.is_udp() || ip_proto) && !stats.interrupted {
                 let closed = (0..pass.len())
                     .filter(|&i| pass.results.get(i).is_some_and(|a| a.state == PortState::Closed))
                     .count();
                 let icmp_rate = closed as f64 / udp_started.elapsed().as_secs_f64().max(0.001);
-                if self.cfg.udp_full_split && (pass.results.answered() as usize) < pass.len() {
-                    // The estimate includes the limiter's initial burst: start a little below it.
-                    match sender::run_slow_passes(&pass, &order, &self.links, (icmp_rate * 0.8).max(0.5), self.control)
-                    {
+                let wait = match self.cfg.icmp_limits {
+                    IcmpLimits::Always => true,
+                    IcmpLimits::ProtocolScan => ip_proto,
+                    IcmpLimits::Never => false,
+                };
+                if wait && (pass.results.answered() as usize) < pass.selected() {
+                    match sender::run_paced(&pass, &self.links, self.rate.rate(), ip_proto, self.control) {
                         Ok(more) => stats.interrupted |= more.interrupted,
                         Err(e) => {
                             failure = Some(e);
                             stats.interrupted = true;
                         }
                     }
+                } else if !wait {
+                    // Silent for want of waiting: the note at the end says how long the wait would be.
+                    let silent = (pass.selected() as u64).saturating_sub(pass.results.answered());
+                    self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
+                    // Over a short scan the count is mostly the limiter's burst, not its rate.
+                    if udp_started.elapsed() >= std::time::Duration::from_secs(2) {
+                        let milli = (icmp_rate * 1000.0) as u64;
+                        self.control.progress.udp_icmp_rate_milli.store(milli, Ordering::Relaxed);
+                    }
                 }
-                let silent = (pass.selected() as u64).saturating_sub(pass.results.answered());
-                self.control.progress.udp_silent.fetch_add(silent, Ordering::Relaxed);
-                self.control.progress.udp_icmp_rate_milli.store((icmp_rate * 1000.0) as u64, Ordering::Relaxed);
             }
             // Late replies still count until the next pass starts; stop feeding this one now.
             self.current.set(None);

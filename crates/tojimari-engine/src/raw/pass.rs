@@ -127,6 +127,9 @@ pub struct PortPass {
     heard: Vec<AtomicBool>,
     /// Per host: its probes answered so far.
     host_answered: Vec<std::sync::atomic::AtomicU32>,
+    /// Per host: answers that said closed again for a probe already answered closed (see
+    /// [`super::icmp_pacing`]'s check).
+    host_echoes: Vec<std::sync::atomic::AtomicU32>,
     /// Per host: its probes this run sends (all its ports, unless the run sends a selection).
     host_wanted: Vec<u32>,
     /// Probes this run sends, over all hosts.
@@ -200,6 +203,7 @@ impl PortPass {
             results,
             heard,
             host_answered,
+            host_echoes: (0..hosts_len).map(|_| std::sync::atomic::AtomicU32::new(0)).collect(),
             host_wanted,
             selected,
             templates,
@@ -310,6 +314,17 @@ impl PortPass {
         }
     }
 
+    /// Host `h`'s probes answered so far, and its closed answers repeated (see `host_echoes`).
+    pub fn host_counts(&self, h: usize) -> (u32, u32) {
+        let load = |v: &[std::sync::atomic::AtomicU32]| v.get(h).map_or(0, |a| a.load(Ordering::Relaxed));
+        (load(&self.host_answered), load(&self.host_echoes))
+    }
+
+    /// Whether probe `index` is one this run sends and still has no answer.
+    pub fn is_silent(&self, index: usize) -> bool {
+        self.results.is_selected(index) && !self.results.is_answered(index)
+    }
+
     /// The interface (index into the scan's links) the probe `index` leaves by.
     pub fn link_of(&self, index: usize) -> u16 {
         match self.uniform {
@@ -418,6 +433,12 @@ impl PortPass {
         }
         if !self.results.record(index, answer) {
             self.rx.duplicates.fetch_add(1, Ordering::Relaxed);
+            if answer.state == tojimari_core::PortState::Closed
+                && self.results.get(index).is_some_and(|a| a.state == tojimari_core::PortState::Closed)
+                && let Some(echoes) = self.host_echoes.get(index / self.ports.len())
+            {
+                echoes.fetch_add(1, Ordering::Relaxed);
+            }
             return false;
         }
         if let Some(answered) = self.host_answered.get(index / self.ports.len()) {

@@ -7,8 +7,8 @@
 //! the policy says to send again or to stop. The rate moves as [`RateControl`] decides from each retry's
 //! answered share; the stop rule is [`RetryRule`]'s.
 //!
-//! `--udp-full-split` has its own, slower policy ([`SlowPassPolicy`]): the probes still silent are sent at
-//! the ICMP rate the targets showed, halving it after a pass that recovers nothing.
+//! What stays silent because the targets limit their ICMP errors is waited for afterwards, host by host
+//! ([`super::icmp_pacing`]).
 
 use std::time::{Duration, Instant};
 
@@ -20,10 +20,6 @@ use crate::trace::PassEvent;
 
 /// A pass must send at least this many probes for its sending speed to say what the senders can reach.
 const ACHIEVED_SAMPLES: u64 = 1000;
-/// `--udp-full-split`: silent passes in a row that end it.
-const SLOW_SILENT_PASSES: u32 = 3;
-/// `--udp-full-split`: the rate never falls below this many probes per second.
-const SLOW_MIN_RATE: f64 = 0.25;
 
 /// What the sender does next.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -168,72 +164,6 @@ impl<'a> PassPolicy<'a> {
     fn stopped(&mut self) -> Action {
         self.stage = Stage::Stopped;
         Action::Stop
-    }
-}
-
-/// `--udp-full-split`: the probes still silent are sent again at `rate` (the ICMP port-unreachable rate the
-/// targets showed), so that each closed port gets its ICMP answer despite the targets' rate limit. A pass
-/// that recovers nothing halves the rate (the estimate included the limiter's initial burst); three such
-/// passes in a row end it.
-#[derive(Debug)]
-pub struct SlowPassPolicy {
-    rate: f64,
-    total: u64,
-    silent: u32,
-    stage: Stage,
-}
-
-impl SlowPassPolicy {
-    /// Starts at `now`, `answered` of `total` answered, sending at `rate`.
-    pub fn new(rate: f64, total: u64, now: Instant, answered: u64) -> Self {
-        SlowPassPolicy { rate, total, silent: 0, stage: Stage::Sending { started: now, answered_before: answered } }
-    }
-
-    /// What to do first: send, unless everything is answered already.
-    pub fn first(&mut self) -> Action {
-        match self.stage {
-            Stage::Sending { answered_before, .. } if answered_before < self.total => Action::Send { rate: self.rate },
-            _ => {
-                self.stage = Stage::Stopped;
-                Action::Stop
-            }
-        }
-    }
-
-    /// The pass's last probe left at `now`. The wait is the probe timeout and at least one pacing
-    /// interval: the next pass's first probe must not come sooner than the rate allows, or a pass of one
-    /// probe meets an empty ICMP token bucket every time.
-    pub fn pass_sent(&mut self, now: Instant, timeout: Duration) -> Action {
-        let Stage::Sending { answered_before, started } = self.stage else { return Action::Stop };
-        let until = now + timeout.max(Duration::from_secs_f64(1.0 / self.rate));
-        let send_time = now.saturating_duration_since(started);
-        self.stage = Stage::Waiting { until, sent_at: now, answered_before, sent: 0, send_time };
-        Action::Wait { until }
-    }
-
-    /// Time passed: `answered` probes have an answer at `now`. The wait is never cut short.
-    pub fn tick(&mut self, now: Instant, answered: u64) -> Action {
-        let Stage::Waiting { until, answered_before, .. } = self.stage else {
-            return match self.stage {
-                Stage::Sending { .. } => Action::Send { rate: self.rate },
-                _ => Action::Stop,
-            };
-        };
-        if now < until {
-            return Action::Wait { until };
-        }
-        if answered == answered_before {
-            self.silent += 1;
-            self.rate = (self.rate / 2.0).max(SLOW_MIN_RATE);
-        } else {
-            self.silent = 0;
-        }
-        if self.silent >= SLOW_SILENT_PASSES || answered >= self.total {
-            self.stage = Stage::Stopped;
-            return Action::Stop;
-        }
-        self.stage = Stage::Sending { started: now, answered_before: answered };
-        Action::Send { rate: self.rate }
     }
 }
 

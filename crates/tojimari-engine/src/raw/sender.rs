@@ -12,9 +12,10 @@ use tojimari_core::permutation::Permutation;
 use tojimari_core::timing::Timing;
 use tojimari_net::NetError;
 
+use super::icmp_pacing::{HostPacing, Step};
 use super::io::{Link, Outbox, sender_threads};
 use super::pass::PortPass;
-use super::pass_policy::{Action, PassPolicy, SlowPassPolicy};
+use super::pass_policy::{Action, PassPolicy};
 use super::rate_control::RateControl;
 use crate::control::Control;
 use crate::rate::TokenBucket;
@@ -273,37 +274,182 @@ pub(super) fn shaped(
     result
 }
 
-/// `--udp-full-split`: sends the passes [`SlowPassPolicy`] asks for, starting at `rate` (the ICMP
-/// port-unreachable rate the targets showed).
-pub fn run_slow_passes(
+/// Waits out the hosts' ICMP rate limits (see [`super::icmp_pacing`]): each host that still has silent
+/// probes is paced on its own until its silent probes are proven
+/// silent. `rate` caps the probes of all hosts together. `ip_proto` words the note that says how long it
+/// will take, given once the hosts' rates are measured.
+pub fn run_paced(
     pass: &PortPass,
-    order: &FirstPass,
     links: &[Link],
     rate: f64,
+    ip_proto: bool,
     control: &Control,
 ) -> Result<PassStats, NetError> {
     let mut stats = PassStats::default();
-    let stop = AtomicBool::new(false);
-    let mut policy = SlowPassPolicy::new(rate, pass.selected() as u64, Instant::now(), pass.results.answered());
-    let mut action = policy.first();
-    loop {
-        match action {
-            Action::Send { rate } => {
-                pass.pass_no.fetch_add(1, Ordering::Relaxed);
-                stats.sent += send_share(pass, order, links, 0, 1, rate, control, &stop)?;
-                stats.passes += 1;
-                let timeout = pass.rtt.lock().map(|r| r.timeout()).unwrap_or(Duration::from_secs(1));
-                action = policy.pass_sent(Instant::now(), timeout);
-            }
-            Action::Wait { until } => {
-                if control.is_cancelled() {
-                    stats.interrupted = true;
-                    return Ok(stats);
-                }
-                std::thread::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(5)));
-                action = policy.tick(Instant::now(), pass.results.answered());
-            }
-            Action::Stop => return Ok(stats),
+    let ports = pass.ports.len();
+    if ports == 0 {
+        return Ok(stats);
+    }
+    let start = Instant::now();
+    // (host, its pacing, a probe it answered closed) for every host with silent probes.
+    let mut hosts: Vec<(usize, HostPacing, Option<usize>)> = (0..pass.hosts.len())
+        .filter_map(|h| {
+            let indexes = h * ports..(h + 1) * ports;
+            let closed = indexes
+                .clone()
+                .find(|&i| pass.results.get(i).is_some_and(|a| a.state == tojimari_core::PortState::Closed));
+            indexes.clone().any(|i| pass.is_silent(i)).then(|| {
+                let (answered, echoes) = pass.host_counts(h);
+                (h, HostPacing::new(start, answered, echoes, closed.is_some()), closed)
+            })
+        })
+        .collect();
+    if hosts.is_empty() {
+        return Ok(stats);
+    }
+    pass.pass_no.fetch_add(1, Ordering::Relaxed);
+    let mut bucket = TokenBucket::new(rate.max(1.0), start);
+    let mut outbox = Outbox::new(links, 0);
+    let mut noted = false;
+    let result = loop {
+        if control.is_cancelled() {
+            stats.interrupted = true;
+            break Ok(());
         }
+        let now = Instant::now();
+        let timeout = pass.rtt.lock().map(|r| r.pass_wait(PASS_WAIT_FLOOR)).unwrap_or(Duration::from_secs(1));
+        let mut wake = now + Duration::from_millis(1);
+        let mut done = true;
+        let mut failed = None;
+        for (h, pacing, closed) in hosts.iter_mut() {
+            let (answered, echoes) = pass.host_counts(*h);
+            let base = *h * ports;
+            let index = match pacing.poll(now, answered, echoes, timeout, ports, &|p| pass.is_silent(base + p)) {
+                Step::Send(p) => base + p,
+                Step::Canary => match closed {
+                    Some(index) => *index,
+                    None => continue,
+                },
+                Step::Wait(until) => {
+                    done = false;
+                    wake = wake.min(until);
+                    continue;
+                }
+                Step::Done => continue,
+            };
+            done = false;
+            while !bucket.try_take(Instant::now()) {
+                std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+            }
+            let build = &mut |buf: &mut [u8]| pass.build(index, buf, now);
+            let pushed = match &pass.shaping {
+                None => outbox.push(pass.link_of(index), build),
+                Some(shaping) => shaped(&mut outbox, pass.link_of(index), shaping, build),
+            };
+            match pushed {
+                Ok(pushed) => stats.sent += u64::from(pushed),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
+            break Err(e);
+        }
+        if let Err(e) = outbox.flush() {
+            break Err(e);
+        }
+        if done {
+            break Ok(());
+        }
+        if !noted && IcmpWait::ready(&hosts, now.duration_since(start)) {
+            noted = true;
+            if let Some(wait) = IcmpWait::estimate(pass, &hosts, ip_proto) {
+                control.note(&wait);
+            }
+        }
+        std::thread::sleep(wake.saturating_duration_since(Instant::now()).min(Duration::from_millis(1)));
+    };
+    stats.passes = 1;
+    control.progress.sent.fetch_add(stats.sent, Ordering::Relaxed);
+    control.progress.retransmissions.fetch_add(stats.sent, Ordering::Relaxed);
+    control.progress.frames.fetch_add(outbox.frames, Ordering::Relaxed);
+    result.map(|()| stats)
+}
+
+/// The note a long wait for ICMP errors gets: why the scan is slow, and how long it will take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IcmpWait {
+    /// The host, when only one waits.
+    pub host: Option<std::net::IpAddr>,
+    pub hosts: usize,
+    /// Its (their) silent probes.
+    pub silent: u64,
+    /// The answers a second a host allows (the slowest host's).
+    pub per_second: f64,
+    pub eta: Duration,
+    pub ip_proto: bool,
+}
+
+impl IcmpWait {
+    /// Whether the estimate can be made: some host is limited, and every limited host's rate is measured
+    /// (or a few seconds went by).
+    fn ready(hosts: &[(usize, HostPacing, Option<usize>)], elapsed: Duration) -> bool {
+        let mut limited = hosts.iter().filter(|(_, p, _)| p.limited()).peekable();
+        limited.peek().is_some() && (elapsed >= Duration::from_secs(5) || limited.all(|(_, p, _)| p.refill().is_some()))
+    }
+
+    /// The wait ahead, if long.
+    fn estimate(pass: &PortPass, hosts: &[(usize, HostPacing, Option<usize>)], ip_proto: bool) -> Option<Self> {
+        let limited: Vec<&(usize, HostPacing, Option<usize>)> = hosts.iter().filter(|(_, p, _)| p.limited()).collect();
+        let ports = pass.ports.len();
+        let mut silent = 0u64;
+        let mut eta = Duration::ZERO;
+        let mut slowest = Duration::ZERO;
+        for (h, p, _) in &limited {
+            let n = (h * ports..(h + 1) * ports).filter(|&i| pass.is_silent(i)).count() as u64;
+            let gap = p.refill().unwrap_or(Duration::from_secs(1));
+            silent += n;
+            eta = eta.max(gap * n as u32);
+            slowest = slowest.max(gap);
+        }
+        (eta >= Duration::from_secs(5)).then(|| IcmpWait {
+            host: (limited.len() == 1).then(|| pass.hosts[limited[0].0]),
+            hosts: limited.len(),
+            silent,
+            per_second: 1.0 / slowest.as_secs_f64().max(1e-3),
+            eta,
+            ip_proto,
+        })
+    }
+}
+
+impl std::fmt::Display for IcmpWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, error) =
+            if self.ip_proto { ("protocols", "protocol-unreachable") } else { ("UDP ports", "port-unreachable") };
+        let who = match self.host {
+            Some(addr) => format!("{addr} sends"),
+            None => format!("{} hosts send", self.hosts),
+        };
+        let secs = self.eta.as_secs();
+        let eta = if secs >= 120 { format!("{} min", (secs + 30) / 60) } else { format!("{secs} s") };
+        write!(
+            f,
+            "{who} ICMP {error} errors at about {:.1}/s (a rate limit): {} silent {what} are probed again at that \
+             pace until each closed one has said so, about {eta} more",
+            self.per_second, self.silent
+        )
+    }
+}
+
+impl tojimari_core::diagnostic::Diagnostic for IcmpWait {
+    fn level(&self) -> tojimari_core::diagnostic::Level {
+        tojimari_core::diagnostic::Level::Note
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.ip_proto.then(|| "--defeat-icmp-ratelimit skips the wait and leaves them open|filtered".to_string())
     }
 }

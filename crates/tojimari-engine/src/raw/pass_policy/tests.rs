@@ -1,6 +1,6 @@
-//! The pass policy against simulated networks, on a fake clock: random loss, a congested bottleneck, a
-//! target's ICMP rate limiter, silence, and the rate bounds. The simulation plays the sender's part
-//! exactly as `sender::run_passes` does: each pass sends the still-unanswered probes spaced `1/rate` apart,
+//! The pass policy against simulated networks, on a fake clock: random loss, a congested bottleneck,
+//! silence, and the rate bounds (a target's ICMP limiter is `icmp_pacing`'s). The simulation plays the
+//! sender's part exactly as `sender::run_passes` does: each pass sends the still-unanswered probes spaced `1/rate` apart,
 //! then reports the answered count until the policy moves on.
 
 use std::time::{Duration, Instant};
@@ -54,8 +54,6 @@ struct Net {
     /// A bottleneck that passes this many probes per second, with a queue of `burst`: what exceeds it
     /// is dropped.
     bottleneck: Option<Bucket>,
-    /// The targets' ICMP limiter: answers beyond it are never sent.
-    limiter: Option<Bucket>,
     /// Whether the ports answer at all (false: filtered, all silent).
     answering: bool,
     rtt: Duration,
@@ -64,7 +62,7 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
-        Net { loss: 0.0, bottleneck: None, limiter: None, answering: true, rtt: Duration::from_millis(1), rng: Rng(7) }
+        Net { loss: 0.0, bottleneck: None, answering: true, rtt: Duration::from_millis(1), rng: Rng(7) }
     }
 
     /// The arrival time of the answer to a probe sent at `at`, if one comes.
@@ -74,11 +72,6 @@ impl Net {
         }
         if let Some(b) = &mut self.bottleneck
             && !b.take(at)
-        {
-            return None;
-        }
-        if let Some(l) = &mut self.limiter
-            && !l.take(at)
         {
             return None;
         }
@@ -233,94 +226,6 @@ fn a_congested_run_never_goes_below_min_rate_nor_above_max_rate() {
         control.recover();
     }
     assert_eq!(control.rate(), 200_000.0);
-}
-
-#[test]
-fn a_target_icmp_limiter_is_outwaited_by_the_slow_passes() {
-    // Linux's default: about one ICMP port unreachable per second to us, after a burst of 6. 60 closed
-    // UDP ports: the normal passes get the burst and a few more, then stop (each retry recovers too
-    // little to go on).
-    let timing = t4();
-    let mut control = RateControl::new(&timing);
-    let start = Instant::now();
-    let mut net = Net { limiter: Some(Bucket::new(1.0, 6.0, start)), ..Net::new() };
-    let ports = 60;
-    let run = simulate(&mut control, &timing, ports, &mut net, start);
-    assert!(run.answered < 20, "{run:?}");
-    // What the engine measures, and the rate --udp-full-split starts from (as `raw::Engine::group`).
-    let icmp_rate = run.answered as f64 / run.elapsed.as_secs_f64();
-    let mut now = start + run.elapsed;
-    let mut arrivals: Vec<Option<Instant>> = vec![None; ports];
-    // The answers the normal passes got are in.
-    for a in arrivals.iter_mut().take(run.answered as usize) {
-        *a = Some(now);
-    }
-    let count = |arrivals: &[Option<Instant>], now: Instant| {
-        arrivals.iter().filter(|a| a.is_some_and(|t| t <= now)).count() as u64
-    };
-    let mut slow = SlowPassPolicy::new((icmp_rate * 0.8).max(0.5), ports as u64, now, run.answered);
-    let mut action = slow.first();
-    let mut rates = Vec::new();
-    while action != Action::Stop {
-        action = match action {
-            Action::Send { rate } => {
-                rates.push(rate);
-                let mut first = true;
-                for a in arrivals.iter_mut() {
-                    if a.is_some() {
-                        continue;
-                    }
-                    if !first {
-                        now += Duration::from_secs_f64(1.0 / rate);
-                    }
-                    first = false;
-                    *a = net.probe(now);
-                }
-                slow.pass_sent(now, TIMEOUT)
-            }
-            Action::Wait { until } => {
-                now = until;
-                slow.tick(now, count(&arrivals, now))
-            }
-            Action::Stop => Action::Stop,
-        };
-        assert!(now - start < Duration::from_secs(600), "the slow passes never ended: {rates:?}");
-    }
-    assert_eq!(count(&arrivals, now), ports as u64, "results lost: rates {rates:?}");
-    // The estimate included the limiter's burst: passes that got nothing backed the rate off, never up,
-    // until it met the limiter's own rate.
-    assert!(rates.windows(2).all(|w| w[1] <= w[0]), "{rates:?}");
-    assert!(rates.last().is_some_and(|&r| r < rates[0] / 4.0 && r <= 2.0), "{rates:?}");
-}
-
-#[test]
-fn the_slow_passes_halve_the_rate_after_silence_and_stop_after_three() {
-    let t0 = Instant::now();
-    let mut slow = SlowPassPolicy::new(4.0, 10, t0, 2);
-    assert_eq!(slow.first(), Action::Send { rate: 4.0 });
-    let mut now = t0 + Duration::from_secs(1);
-    // The wait is at least one pacing interval, even with a short probe timeout.
-    assert_eq!(
-        slow.pass_sent(now, Duration::from_millis(100)),
-        Action::Wait { until: now + Duration::from_millis(250) }
-    );
-    // Not cut short when answers come: the limiter's token must come back before the next pass.
-    assert!(matches!(slow.tick(now, 3), Action::Wait { .. }));
-    now += Duration::from_millis(250);
-    assert_eq!(slow.tick(now, 3), Action::Send { rate: 4.0 });
-    let mut rates = Vec::new();
-    for _ in 0..3 {
-        slow.pass_sent(now, Duration::from_millis(100));
-        now += Duration::from_secs(8);
-        match slow.tick(now, 3) {
-            Action::Send { rate } => rates.push(rate),
-            Action::Stop => rates.push(0.0),
-            other => panic!("{other:?}"),
-        }
-    }
-    assert_eq!(rates, [2.0, 1.0, 0.0]);
-    // Everything answered before the start: nothing to send.
-    assert_eq!(SlowPassPolicy::new(1.0, 5, t0, 5).first(), Action::Stop);
 }
 
 #[test]
