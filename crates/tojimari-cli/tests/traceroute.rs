@@ -234,7 +234,10 @@ fn hosts_behind_the_same_routers_share_their_hops() {
     }
     let mut targets: Vec<String> = (10..58).map(|i| format!("198.18.3.{i}")).collect();
     targets.push(hops.host(3).v4.to_string());
+    // Hosts 1 and 2 first: the first host of the interface and next hop is not at the others' distance.
+    let nearer = [hops.host(1).v4.to_string(), hops.host(2).v4.to_string()];
     let mut args = vec!["-sS", "-p", "22,23", "-n", "--traceroute"];
+    args.extend(nearer.iter().map(String::as_str));
     args.extend(targets.iter().map(String::as_str));
     let started = std::time::Instant::now();
     let (xml, _) = run_xml(bed.scanner(), "tojimari", &args);
@@ -245,10 +248,14 @@ fn hosts_behind_the_same_routers_share_their_hops() {
         want.insert(4, target.clone());
         assert_eq!(found.get(target).map(|t| &t.1), Some(&want), "{target}");
     }
+    for (k, target) in [(1, &nearer[0]), (2, &nearer[1])] {
+        let mut want = truth(k, false);
+        want.insert(k as u8 + 1, target.clone());
+        assert_eq!(found.get(target).map(|t| &t.1), Some(&want), "{target}");
+    }
     // Most copied their routers from the first host's trace instead of asking the routers again (which
     // would have met router 1's rate limit on time exceeded: six, then one a second).
-    let copied = xml.matches("<trace").count();
-    assert_eq!(copied, targets.len());
+    assert_eq!(xml.matches("<trace").count(), targets.len() + 2);
     let mut normal = support::tojimari_in(bed.scanner());
     let out = normal.args(["--no-progress", "--no-store"]).args(&args).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

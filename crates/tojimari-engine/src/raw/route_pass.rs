@@ -9,8 +9,8 @@
 //! The plan of each trace is [`crate::route::RouteTrace`]: the first TTL is the distance the scan's answer
 //! suggested, then down (or up) one TTL at a time. Every host has at most one probe out; the probes of all
 //! the hosts go together in rounds, and a round waits for its answers (or the timeout: a silent TTL is asked
-//! twice before it is a silent hop). Hosts sharing the interface and next hop are traced in two waves: the
-//! first host of each such class alone first, so that the others find its routers in the [`HopCache`] (and
+//! twice before it is a silent hop). Hosts sharing the interface, the next hop and the TTL their answers
+//! arrived with are traced in two waves: the first host of each such class alone first, so that the others find its routers in the [`HopCache`] (and
 //! copy the hops below one they meet at the same TTL) instead of asking every router again. A follower whose
 //! host answers at the same TTL as its leader's, from the same guess, copies all of the leader's routers
 //! without asking them: routers rate-limit their time-exceeded messages (Linux: a burst of six, then one a
@@ -186,9 +186,10 @@ impl RoutePass {
             .map(|h| RouteTrace::new(if h.reply_ttl == 0 { 1 } else { guess_distance(h.reply_ttl) }))
             .collect();
         let mut leader_of: Vec<Option<usize>> = vec![None; n];
-        let mut leaders: HashMap<(u16, [u8; 6]), usize> = HashMap::new();
+        let mut leaders: HashMap<(u16, [u8; 6], u8), usize> = HashMap::new();
         for (h, host) in self.hosts.iter().enumerate() {
-            let class = (host.link.link, host.link.l2.dst_mac);
+            // Same interface, same next hop, same distance by the scan's answer: most likely the same routers.
+            let class = (host.link.link, host.link.l2.dst_mac, host.reply_ttl);
             match leaders.get(&class) {
                 Some(&l) => leader_of[h] = Some(l),
                 None => {
