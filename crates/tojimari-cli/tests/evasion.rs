@@ -330,3 +330,34 @@ fn pings_come_from_the_decoys_too_with_the_ttl_asked() {
     // One router on the way: TTL 40 arrives as 39.
     assert!(echoes.iter().all(|s| s.ttl == 39), "{echoes:?}");
 }
+
+#[test]
+fn os_detection_probes_come_from_the_decoys_too() {
+    let bed = testbed_or_skip!(1);
+    let target = bed.target(0);
+    let _listeners = target.listen_tcp(&[22]).unwrap();
+    let decoy = Ipv4Addr::new(198, 18, 0, 77);
+    let addr = target.v4.to_string();
+    let decoys = format!("{decoy},ME");
+    let mut lines = Vec::new();
+    let seen = capture(&target.ns, "os-decoy", target.v4, || {
+        let args = ["-sS", "-O", "-Pn", "-n", "-p", "22,81", "-D", &decoys, &addr];
+        let (_, found, _) = scan(bed.scanner(), &args);
+        lines = found;
+    });
+    // The OS tests' TCP probes: everything to port 22 or 81 after the two port probes, and the probes to the
+    // closed port the tests pick elsewhere; the decoy sends each of them before we do.
+    // Our kernel's resets to the SYN/ACKs our probes drew are not probes.
+    let from =
+        |src: Ipv4Addr| seen.iter().filter(|s| s.proto == 6 && s.src == src && s.tcp_flags() & 0x04 == 0).count();
+    let (ours, theirs) = (from(tojimari_testbed::SCANNER_V4), from(decoy));
+    assert!(ours >= 10, "the OS tests sent TCP probes: {ours}");
+    assert_eq!(theirs, ours, "every probe also came from the decoy");
+    // UDP (the U1 test) and ICMP (IE) probes are decoyed too.
+    assert!(seen.iter().any(|s| s.src == decoy && s.proto == 17), "a decoyed U1 probe");
+    assert!(seen.iter().any(|s| s.src == decoy && s.proto == 1), "a decoyed IE probe");
+    // Only our copies' answers come back to us: OS detection still ran on them.
+    let os = lines.iter().find(|l| l["type"] == "os").expect("an os line");
+    assert_eq!(os["method"], "active", "{os}");
+    assert!(!os["matches"].as_array().unwrap().is_empty(), "{os}");
+}

@@ -58,6 +58,12 @@ impl Shaping {
         Shaping { ttl: self.ttl, decoys: self.decoys.clone(), me_at: self.me_at, ..Shaping::default() }
     }
 
+    /// The part of the shaping OS detection's probes take: the decoys (as nmap's OS probes are decoyed too).
+    /// The tests read the TTL, options, data and checksums of what comes back, so nothing else changes.
+    pub fn for_os_detection(&self) -> Shaping {
+        Shaping { decoys: self.decoys.clone(), me_at: self.me_at, ..Shaping::default() }
+    }
+
     /// Sends `frame` (a whole probe frame) through shaping: `out` gets every frame to send, in order, with
     /// `true` for those from our own address. Returns how many frames were given; 0 when `frame` cannot be
     /// shaped (shorter than an Ethernet header, or options and fragments asked of IPv6), which the caller

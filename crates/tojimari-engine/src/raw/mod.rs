@@ -709,7 +709,8 @@ impl<'a> Engine<'a> {
         for slice in targets.chunks(OS_SLICE) {
             let pass = Arc::new(os_pass::OsPass::new(slice.iter().map(|(_, t, l)| (*t, *l)).collect(), Instant::now()));
             self.current.set(Some(pass.clone()));
-            let sent = pass.run(&self.links, os.max_tries, self.rate.rate(), wait, self.control);
+            let shaping = self.cfg.evasion.shaping.for_os_detection();
+            let sent = pass.run(&self.links, os.max_tries, self.rate.rate(), wait, &shaping, self.control);
             self.current.set(None);
             self.control.progress.frames.fetch_add(*sent.as_ref().unwrap_or(&0), Ordering::Relaxed);
             sent?;

@@ -139,12 +139,14 @@ impl OsPass {
     }
 
     /// Sends the probes of each try, waiting `wait` after the last of a try for late answers.
+    /// `shaping`: the decoys ([`tojimari_packet::Shaping::for_os_detection`]), or plain.
     pub fn run(
         &self,
         links: &[Link],
         tries: u8,
         rate: f64,
         wait: Duration,
+        shaping: &tojimari_packet::Shaping,
         control: &Control,
     ) -> Result<u64, NetError> {
         let mut outbox = Outbox::for_rate(links, 0, rate);
@@ -170,7 +172,12 @@ impl OsPass {
                 }
                 let host = &self.hosts[h];
                 let probe = host.plan[slot].0;
-                let sent = outbox.push(host.link, &mut |buf| tojimari_osdetect::build(&host.target, probe, buf))?;
+                let build = &mut |buf: &mut [u8]| tojimari_osdetect::build(&host.target, probe, buf);
+                let sent = if shaping.is_plain() {
+                    outbox.push(host.link, build)?
+                } else {
+                    super::sender::shaped(&mut outbox, host.link, shaping, build)?
+                };
                 if sent {
                     self.exchanges(h)[slot].sent = Instant::now().saturating_duration_since(self.start);
                 }
