@@ -111,6 +111,7 @@ pub fn traceroute(runs: usize, peer_timeout: u64) -> Result<(), String> {
         let mut right = 0;
         let mut complete = 0;
         let mut wrong = Vec::new();
+        let mut incomplete = Vec::new();
         for (host, k) in &targets {
             let want = truth(*k, host);
             let Some(got) = last.get(host) else {
@@ -123,11 +124,16 @@ pub fn traceroute(runs: usize, peer_timeout: u64) -> Result<(), String> {
             } else {
                 wrong.push(format!("{host}: {got:?}"));
             }
-            complete += usize::from(got == &want);
+            if got == &want {
+                complete += 1;
+            } else if shown_right {
+                incomplete.push(format!("{host} shows {:?}", got.keys().collect::<Vec<_>>()));
+            }
         }
-        let notes = match wrong.len() {
-            0 => String::new(),
-            n => format!("{} ({n} hosts)", wrong[..n.min(2)].join("; ")),
+        let notes = match (wrong.len(), incomplete.len()) {
+            (0, 0) => String::new(),
+            (0, n) => format!("incomplete: {} ({n} hosts)", incomplete[..n.min(2)].join("; ")),
+            (n, _) => format!("{} ({n} hosts)", wrong[..n.min(2)].join("; ")),
         };
         println!("{tool:<22} {:>7.2}s {:>8} {:>8} {:>9}  {notes}", median.as_secs_f64(), last.len(), right, complete);
     }
