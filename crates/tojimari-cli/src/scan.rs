@@ -424,6 +424,14 @@ pub fn execute_with(
             raw_notes(&control.progress);
         }
     }
+    let ignored = control.progress.trace_ignored.load(std::sync::atomic::Ordering::Relaxed);
+    if ignored > 0 {
+        messages::note(format!(
+            "traceroute: {ignored} time-exceeded message(s) about the traced hosts quoted no probe of ours and were \
+             ignored; the hops that sent them are shown as silent (a router or middlebox that rewrites the packets \
+             it quotes)"
+        ));
+    }
     let udp_silent = control.progress.udp_silent.load(std::sync::atomic::Ordering::Relaxed);
     if udp_silent > 0 {
         let rate = control.progress.udp_icmp_rate_milli.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;

@@ -177,7 +177,11 @@ fn a_hop_whose_answer_quotes_no_probe_of_ours_is_silent() {
         )
         .unwrap();
     let h3 = hops.host(3).v4.to_string();
-    let (xml, _) = run_xml(bed.scanner(), "tojimari", &["-sS", "-p", "22,23", "-n", "--traceroute", &h3]);
+    let (xml, stderr) = run_xml(bed.scanner(), "tojimari", &["-sS", "-p", "22,23", "-n", "--traceroute", &h3]);
+    assert!(
+        stderr.contains("note: traceroute: 2 time-exceeded message(s) about the traced hosts quoted no"),
+        "{stderr}"
+    );
     let (_, got) = &traces(&xml)[&h3];
     let mut want = truth(3, false);
     want.remove(&1);

@@ -41,6 +41,9 @@ pub struct Progress {
     pub udp_silent: AtomicU64,
     /// ICMP port-unreachable messages per second the targets sent during the UDP scan, times 1000.
     pub udp_icmp_rate_milli: AtomicU64,
+    /// `--traceroute`: time-exceeded messages about a traced host that quoted no probe of ours (ignored: the
+    /// hop they came from shows as silent).
+    pub trace_ignored: AtomicU64,
     /// Raw scans: probes in the (host x port) index spaces of every pass, each counted once.
     pub probes: AtomicU64,
     /// Raw scans: frames handed to the kernel (first tries, retries and pings).

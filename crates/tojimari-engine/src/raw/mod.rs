@@ -784,6 +784,7 @@ impl<'a> Engine<'a> {
             self.current.set(None);
             let (found, frames) = result?;
             self.control.progress.frames.fetch_add(frames, Ordering::Relaxed);
+            self.control.progress.trace_ignored.fetch_add(pass.ignored(), Ordering::Relaxed);
             for (h, trace) in of.into_iter().zip(found) {
                 traces[h] = trace.map(Box::new);
             }

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tojimari_core::route::{Trace, TraceProbe};
@@ -85,6 +86,8 @@ pub struct RoutePass {
     hosts: Vec<RouteHost>,
     index: HashMap<IpAddr, u32>,
     slots: Vec<Mutex<Slot>>,
+    /// Time-exceeded messages about a traced host that quoted no probe of ours.
+    ignored: AtomicU64,
 }
 
 impl RoutePass {
@@ -95,7 +98,7 @@ impl RoutePass {
         let icmp_id = (salt >> 16) as u16;
         let index = hosts.iter().enumerate().map(|(i, h)| (h.dst, i as u32)).collect();
         let slots = hosts.iter().map(|_| Mutex::new(Slot::default())).collect();
-        RoutePass { id, base, icmp_id, hosts, index, slots }
+        RoutePass { id, base, icmp_id, hosts, index, slots, ignored: AtomicU64::new(0) }
     }
 
     fn slot(&self, h: usize) -> std::sync::MutexGuard<'_, Slot> {
@@ -281,6 +284,11 @@ impl RoutePass {
             .collect();
         Ok((traces, outbox.frames))
     }
+
+    /// Time-exceeded messages about a traced host that quoted no probe of ours.
+    pub fn ignored(&self) -> u64 {
+        self.ignored.load(Ordering::Relaxed)
+    }
 }
 
 impl ReplyHandler for RoutePass {
@@ -319,8 +327,14 @@ impl ReplyHandler for RoutePass {
             }
             Reply::IcmpError { from, v6, kind, quoted, .. } => {
                 let Some(h) = host_of(&quoted.dst) else { return false };
-                let Some(ttl) = self.quoted_ttl(h, &quoted) else { return false };
                 let time_exceeded = if v6 { kind == 3 } else { kind == 11 };
+                let Some(ttl) = self.quoted_ttl(h, &quoted) else {
+                    // Only the trace's probes expire on the way: this one's quote was changed, or is not ours.
+                    if time_exceeded {
+                        self.ignored.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return false;
+                };
                 if from == quoted.dst {
                     // The host itself: a port or protocol unreachable is its answer.
                     self.record(h, ttl, Answer::Host, now)
