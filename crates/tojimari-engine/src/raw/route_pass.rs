@@ -9,7 +9,7 @@
 //! The plan of each trace is [`crate::route::RouteTrace`]: the first TTL is the distance the scan's answer
 //! suggested, then down (or up) one TTL at a time. Every host has at most one probe out; the probes of all
 //! the hosts go together in rounds, and a round waits for its answers (or the timeout: a silent TTL is asked
-//! twice before it is a silent hop). Hosts sharing the interface, the next hop and the TTL their answers
+//! again a second later, when a rate-limiting router has a token again, before it is a silent hop). Hosts sharing the interface, the next hop and the TTL their answers
 //! arrived with are traced in two waves: the first host of each such class alone first, so that the others find its routers in the [`HopCache`] (and
 //! copy the hops below one they meet at the same TTL) instead of asking every router again. A follower whose
 //! host answers at the same TTL as its leader's, from the same guess, copies all of the leader's routers
@@ -37,6 +37,10 @@ use crate::route::{Answer, HopCache, MAX_TTL, RouteTrace, guess_distance};
 
 /// Sends of one TTL before it counts as a silent hop.
 const TRIES: u8 = 2;
+/// The least time between two sends of one TTL: routers rate-limit their time-exceeded messages (Linux: one
+/// a second per destination after a burst of six), so an immediate second try would often meet the same
+/// empty bucket.
+const RETRY_GAP: Duration = Duration::from_millis(1100);
 
 /// One host to trace.
 #[derive(Clone, Debug)]
@@ -208,13 +212,21 @@ impl RoutePass {
         for wave in [true, false] {
             let members: Vec<usize> = (0..n).filter(|&h| leader_of[h].is_none() == wave).collect();
             let mut tries = vec![0u8; n];
+            // A silent TTL is asked again no sooner than RETRY_GAP after: a router out of time-exceeded tokens
+            // has one again by then.
+            let mut not_before: Vec<Option<Instant>> = vec![None; n];
             loop {
                 if control.is_cancelled() {
                     break;
                 }
                 let mut out = Vec::new();
+                let mut later: Option<Instant> = None;
                 for &h in &members {
                     if done[h] {
+                        continue;
+                    }
+                    if let Some(at) = not_before[h].filter(|&at| at > Instant::now()) {
+                        later = Some(later.map_or(at, |l| l.min(at)));
                         continue;
                     }
                     let Some(ttl) = traces[h].next_ttl() else {
@@ -230,7 +242,13 @@ impl RoutePass {
                     out.push((h, ttl));
                 }
                 if out.is_empty() {
-                    break;
+                    match later {
+                        Some(at) => {
+                            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                            continue;
+                        }
+                        None => break,
+                    }
                 }
                 outbox.flush()?;
                 let deadline = Instant::now() + wait;
@@ -246,6 +264,7 @@ impl RoutePass {
                         Some(a) => a,
                         None if tries[h] + 1 < TRIES => {
                             tries[h] += 1;
+                            not_before[h] = self.slot(h).sent.map(|sent| sent + RETRY_GAP);
                             continue;
                         }
                         None => Answer::Silent,
