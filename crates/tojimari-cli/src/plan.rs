@@ -162,7 +162,7 @@ pub fn build(
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
     if ping_probes.is_some() && !raw_engine {
         return Err(UsageError::privilege(
-            crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU)"),
+            crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU, -PY, -PO)"),
             crate::messages::raw_hint("drop the -P options (discovery is then a TCP connect to ports 80 and 443)"),
         ));
     }

@@ -102,6 +102,8 @@ pub struct Evasion {
     pub source: Option<IpAddr>,
     /// `-g`: the source port of every TCP and UDP probe (retries included).
     pub source_port: Option<u16>,
+    /// `--adler32`: the checksum of every SCTP probe (`-sY`, `-sZ`, `-PY`, and `-sO`/`-PO`'s protocol 132).
+    pub sctp_checksum: tojimari_wire::SctpChecksum,
 }
 
 /// Hosts under OS detection at once (see [`Engine::os_phase`]).
@@ -211,6 +213,7 @@ impl<'a> Engine<'a> {
             udp_sport_base: fixed.unwrap_or(61000 + ((c >> 16) % 3000) as u16),
             ttl: 64,
             fixed_sport: fixed.is_some(),
+            sctp_checksum: cfg.evasion.sctp_checksum,
         };
         Engine {
             cfg,
