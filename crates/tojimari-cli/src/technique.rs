@@ -229,12 +229,13 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
     Ok(Some(probes))
 }
 
-/// `-PY`'s ports (80 when none are given): numbers, ranges and SCTP service names, as in `-p`.
+/// `-PY`'s ports (80 when none are given): numbers and ranges, as `-p` reads SCTP ports (the services
+/// table names no SCTP port, so a name is refused, as by nmap here).
 fn sctp_ports(spec: &str, list: &str) -> Result<Vec<u16>, UsageError> {
     if list.is_empty() {
         return Ok(vec![80]);
     }
-    let hint = "for example -PY80 or -PY80,2905,3868 (SCTP ports, ranges or service names)";
+    let hint = "for example -PY80 or -PY80,2905,3868-3869 (SCTP ports and ranges)";
     if list.contains(':') {
         return Err(UsageError::new(format!("-P{spec}: -PY takes SCTP ports without a protocol prefix"), hint));
     }
