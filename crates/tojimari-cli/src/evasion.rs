@@ -13,6 +13,9 @@ use tojimari_wire::SctpChecksum;
 
 use crate::plan::UsageError;
 
+/// The options host discovery's raw pings take (see `Shaping::for_pings`), so that `-sn` accepts them.
+pub const PING_SHAPING: [&str; 2] = ["--ttl", "-D"];
+
 /// Most decoys (nmap's limit is 128 addresses, ours included).
 pub const MAX_DECOYS: usize = 127;
 

@@ -273,15 +273,17 @@ fn adler32_goes_on_every_sctp_probe_and_only_old_stacks_answer_it() {
     check(ns, &["-PY"], &[(speaker.as_str(), ("up", "init-ack")), (old.as_str(), down)], &[]);
     check(ns, &["-PY", "--adler32"], &[(speaker.as_str(), down), (old.as_str(), ("up", "init-ack"))], &[]);
 
-    // What went on the wire, as the router took it in: -PY pings, -sY probes and -sO's SCTP probe, shaped
-    // by --ttl and a decoy, all with Adler-32 stored most significant byte first.
+    // What went on the wire, as the router took it in: -sn's -PY pings shaped by --ttl and a decoy (as
+    // nmap shapes pings), -sY probes and -sO's SCTP probe, all with Adler-32 stored most significant byte
+    // first.
     let dir = tojimari_testbed::Scratch::new(&format!("tjpy-adler-{}", std::process::id()));
     let pcap = dir.path("sctp.pcap");
     let router = r.hops.router(1);
     let tcpdump = tojimari_testbed::Tcpdump::start(router, "eth0", Path::new(&pcap), 256, "sctp").expect("tcpdump");
     let decoy = Ipv4Addr::new(198, 18, 0, 77);
-    let args = ["-sY", "-PY80", "-p", "80,81", "--adler32", "--ttl", "33", "-D", "198.18.0.77,ME", "-n", &old];
-    let (ports, lines, _) = scan(ns, &args);
+    let args = ["-sn", "-PY80", "--adler32", "--ttl", "33", "-D", "198.18.0.77,ME", "-n", &old];
+    let (_, lines, _) = scan(ns, &args);
+    let (ports, _, _) = scan(ns, &["-sY", "-Pn", "-p", "80,81", "--adler32", "-n", &old]);
     let (sctp_o, _, _) = scan(ns, &["-sO", "-p", "132", "-Pn", "-n", "--adler32", &old]);
     let seen = sctp_packets(&tcpdump.stop());
     let host = host_lines(&lines)[0];
@@ -341,4 +343,6 @@ fn bad_ping_lists_are_refused_with_one_line() {
     refused(&["-sn", "-PY80,,81"], "-PY80,,81: element 2");
     refused(&["-sn", "-PYT:80"], "-PYT:80: -PY takes SCTP ports");
     refused(&["-sn", "-PO1-300"], "protocol 300 is out of range");
+    // -sn's pings take --ttl and -D only.
+    refused(&["-sn", "-PY", "--data-length", "5"], "--data-length shapes the raw engine's port probes");
 }
