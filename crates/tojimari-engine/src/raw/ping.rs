@@ -303,3 +303,97 @@ impl ReplyHandler for super::pass::PortPass {
         new
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tojimari_packet::MAX_FRAME;
+    use tojimari_packet::cookie::CookieKey;
+
+    const L: L2 = L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: [2, 0, 0, 0, 0, 2] };
+
+    fn us() -> IpAddr {
+        "198.18.0.1".parse().unwrap()
+    }
+
+    fn them() -> IpAddr {
+        "198.18.1.2".parse().unwrap()
+    }
+
+    fn pass(probes: Vec<PingProbe>) -> PingPass {
+        let id = Identity {
+            key: CookieKey::new(9),
+            tcp_sport: 62000,
+            udp_sport_base: 63000,
+            ttl: 64,
+            fixed_sport: false,
+            sctp_checksum: Default::default(),
+        };
+        let link = HostLink { link: 0, src: us(), l2: L };
+        PingPass::new(id, vec![(them(), link)], probes)
+    }
+
+    fn probe(p: &PingPass, index: usize) -> Vec<u8> {
+        let mut buf = [0u8; MAX_FRAME];
+        let n = p.build(index, &mut buf);
+        buf[..n].to_vec()
+    }
+
+    /// An Ethernet frame from the host to us carrying ICMP type 3 `code` quoting `quote`.
+    fn unreachable(code: u8, quote: &[u8]) -> Vec<u8> {
+        let mut icmp = vec![3, code, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(quote);
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0];
+        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 1, 2, 198, 18, 0, 1];
+        ip[2..4].copy_from_slice(&((20 + icmp.len()) as u16).to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&icmp);
+        f
+    }
+
+    #[test]
+    fn sctp_ping_answers_must_give_the_cookie_back() {
+        let p = pass(vec![PingProbe::Sctp(80), PingProbe::Sctp(81)]);
+        let frame = probe(&p, 1);
+        assert_eq!((frame[23], frame[46]), (132, 1), "an SCTP INIT");
+        let sport = u16::from_be_bytes([frame[34], frame[35]]);
+        let cookie = u32::from_be_bytes([frame[50], frame[51], frame[52], frame[53]]);
+        let answer = |vtag, chunk| Reply::Sctp {
+            src: them(),
+            dst: us(),
+            sport: 81,
+            dport: sport,
+            vtag,
+            chunk,
+            flags: 0,
+            ttl: 63,
+        };
+        assert_eq!(p.validate(&answer(cookie ^ 1, 6)), None, "another tag");
+        assert_eq!(p.validate(&answer(cookie, 3)), None, "a SACK answers no INIT");
+        assert_eq!(p.validate(&answer(cookie, 6)).map(|(i, a)| (i, a.reason)), Some((1, Reason::Abort)));
+        assert_eq!(p.validate(&answer(cookie, 2)).map(|a| a.1.reason), Some(Reason::InitAck));
+    }
+
+    #[test]
+    fn protocol_ping_answers_are_checked_as_ip_protocol_scan_answers() {
+        let p = pass(vec![PingProbe::Proto(47), PingProbe::Proto(1)]);
+        let gre = probe(&p, 0);
+        assert_eq!((gre.len(), gre[23]), (34, 47), "a bare GRE header");
+        let mut forged = gre[14..].to_vec();
+        forged[4] ^= 0xff;
+        assert!(!p.handle_frame(&unreachable(2, &forged), Instant::now()), "a quote with another IP ID");
+        assert_eq!(p.host_answer(0), None);
+        assert!(p.handle_frame(&unreachable(2, &gre[14..]), Instant::now()));
+        assert_eq!(p.host_answer(0).map(|a| a.reason), Some(Reason::ProtoUnreach));
+        // The echo probe's reply: its identifier and sequence are the cookie; a stranger's echo reply is none.
+        let echo = probe(&p, 1);
+        let reply = |id: [u8; 4]| {
+            let mut f = unreachable(0, &[]);
+            f[34..42].copy_from_slice(&[0, 0, 0, 0, id[0], id[1], id[2], id[3]]);
+            f
+        };
+        assert!(!p.handle_frame(&reply([1, 2, 3, 4]), Instant::now()));
+        assert!(p.handle_frame(&reply([echo[38], echo[39], echo[40], echo[41]]), Instant::now()));
+        assert_eq!(p.results.get(1).map(|a| a.reason), Some(Reason::ProtoResponse));
+    }
+}
