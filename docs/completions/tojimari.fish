@@ -44,7 +44,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l input-list -d
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l exclude -d 'Exclude hosts (comma-separated targets)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l excludefile -d 'Exclude the hosts listed in FILE (as -iL; at most 1 million targets)' -r -F
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s e -d 'Send through this network interface only (hosts not routed through it are reported unreachable)' -r
-complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d 'Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap\'s: -PE (ICMP echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports> (UDP), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery)' -r
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l ping-probe -d 'Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap\'s: -PE (ICMP echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports> (UDP), -PY<ports> (SCTP INIT), -PO<protocols> (IP protocol ping; default 1,2,4), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery)' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l idle-scan -d 'Idle scan: read the target\'s ports through ZOMBIE\'s IP ID counter, probing the zombie at PORT (80); nothing is sent to the target from this host\'s address [-sI]' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l scanflags -d 'TCP scan with these flags: names (SYNFIN, URGACKPSHRSTSYNFIN) or a number' -r
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s b -l ftp-bounce -d 'FTP bounce scan: the FTP server RELAY, written [USER[:PASS]@]SERVER[:PORT], connects to the targets\' ports for us; anonymous login (password -wwwuser@) and port 21 unless given; IPv4 targets only [-b]' -r
@@ -133,6 +133,7 @@ complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l no-store -d '
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l workers -d 'Do not scan here: split the scan into chunks held as jobs in the --db PostgreSQL, for `tojimari worker`s on any number of machines (docs/fleet.md)'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s f -d 'Fragment raw probes into IPv4 fragments of 8 bytes of payload; -ff: 16 bytes [-f]'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l badsum -d 'Probes with a wrong TCP/UDP checksum: whoever answers did not check it (a firewall, a middlebox)'
+complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -l adler32 -d 'SCTP probes (-sY, -sZ, -PY, -sO\'s protocol 132) carry RFC 2960\'s Adler-32 checksum instead of CRC32c: only stacks older than RFC 3309 answer them'
 complete -c tojimari -n "__fish_tojimari_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c tojimari -n "__fish_tojimari_using_subcommand check" -l exclude -d 'Leave these hosts out (comma-separated targets), as `tojimari scan --exclude`' -r

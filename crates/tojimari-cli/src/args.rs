@@ -320,7 +320,8 @@ pub struct ScanArgs {
     pub no_dns: bool,
     /// Discovery probes instead of the defaults (repeatable; needs raw sockets), typed as nmap's: -PE (ICMP
     /// echo), -PP (timestamp), -PM (address mask), -PS<ports> (TCP SYN), -PA<ports> (TCP ACK), -PU<ports>
-    /// (UDP), -PR (ARP: always used on the local link, as is IPv6 neighbor discovery).
+    /// (UDP), -PY<ports> (SCTP INIT), -PO<protocols> (IP protocol ping; default 1,2,4), -PR (ARP: always
+    /// used on the local link, as is IPv6 neighbor discovery).
     // This text is also --help's, which prints it as written: `<ports>` is nmap's notation, not HTML.
     #[allow(rustdoc::invalid_html_tags)]
     #[arg(long = "ping-probe", value_name = "PROBE", help_heading = "Host discovery")]

@@ -1,6 +1,7 @@
 //! nmap's firewall/IDS evasion and spoofing options (`-f`, `--mtu`, `-D`, `-S`, `-g`, `--spoof-mac`,
-//! `--data`, `--data-string`, `--data-length`, `--ip-options`, `--ttl`, `--badsum`), read into the raw engine's
-//! [`Evasion`] (docs/evasion.md). They shape raw port probes, so they need a raw scan.
+//! `--data`, `--data-string`, `--data-length`, `--ip-options`, `--ttl`, `--badsum`, `--adler32`), read into the
+//! raw engine's [`Evasion`] (docs/evasion.md). They shape raw port probes, so they need a raw scan; except
+//! `--adler32`, which also changes `-PY` pings and, as in nmap, changes nothing when no SCTP probe is sent.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -8,8 +9,12 @@ use clap::{ArgAction, Args};
 use tojimari_engine::raw::Evasion;
 use tojimari_packet::Shaping;
 use tojimari_packet::shape::{MAX_DATA, MAX_IP_OPTIONS};
+use tojimari_wire::SctpChecksum;
 
 use crate::plan::UsageError;
+
+/// The options host discovery's raw pings take (see `Shaping::for_pings`), so that `-sn` accepts them.
+pub const PING_SHAPING: [&str; 2] = ["--ttl", "-D"];
 
 /// Most decoys (nmap's limit is 128 addresses, ours included).
 pub const MAX_DECOYS: usize = 127;
@@ -56,6 +61,10 @@ pub struct EvasionArgs {
     /// Probes with a wrong TCP/UDP checksum: whoever answers did not check it (a firewall, a middlebox).
     #[arg(long)]
     pub badsum: bool,
+    /// SCTP probes (-sY, -sZ, -PY, -sO's protocol 132) carry RFC 2960's Adler-32 checksum instead of CRC32c:
+    /// only stacks older than RFC 3309 answer them.
+    #[arg(long)]
+    pub adler32: bool,
 }
 
 impl EvasionArgs {
@@ -122,7 +131,8 @@ pub fn evasion(args: &EvasionArgs, ipv6: bool, random: &mut dyn FnMut() -> u64) 
     let source = args.source.as_deref().map(source).transpose()?;
     let source_port = args.source_port.as_deref().map(source_port).transpose()?;
     let source_mac = args.spoof_mac.as_deref().map(|m| spoof_mac(m, random)).transpose()?;
-    Ok(Evasion { shaping, source, source_port, source_mac })
+    let sctp_checksum = if args.adler32 { SctpChecksum::Adler32 } else { SctpChecksum::Crc32c };
+    Ok(Evasion { shaping, source, source_port, source_mac, sctp_checksum })
 }
 
 fn number<T: std::str::FromStr>(text: &str, option: &str, range: &str) -> Result<T, UsageError> {

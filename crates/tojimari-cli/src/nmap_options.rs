@@ -34,8 +34,6 @@ pub enum Takes {
     /// A value in the next argument or after `=` (`--ttl 5`, `--ttl=5`); for a short option also attached
     /// (`-Da,b`, `-S198.18.0.9`, `-oSfile`).
     Value,
-    /// An optional value attached to the name only (`-PY22,80`, `-PO`): never the next argument.
-    Attached,
 }
 
 /// What tojimari does with the option.
@@ -74,10 +72,9 @@ const fn always(names: &'static [&'static str], takes: Takes, what: &'static str
     NmapOption { names, takes, what, status: Status::AlwaysSo(why), hint: "" }
 }
 
-use Takes::{Attached, Nothing, Value};
+use Takes::{Nothing, Value};
 
 const OS: Option<u32> = Some(12);
-const EVASION: Option<u32> = Some(16);
 const SEE_DOCS: &str = "docs/nmap-options.md lists what tojimari does with each nmap option";
 
 /// nmap's options that tojimari refuses or ignores. One entry per option; everything else nmap has is a
@@ -88,8 +85,6 @@ pub const TABLE: &[NmapOption] = &[
     refused(&["--resolve-all"], Nothing, "scan every address of a name", None, SEE_DOCS),
     refused(&["--unique"], Nothing, "scan each address once", None, SEE_DOCS),
     // Host discovery.
-    refused(&["-PY"], Attached, "SCTP INIT ping", EVASION, "use -PS<ports> (TCP SYN ping) or -PE"),
-    refused(&["-PO"], Attached, "IP protocol ping", EVASION, "use -PE (ICMP echo) or -PS<ports>"),
     refused(&["--disable-arp-ping"], Nothing, "no ARP/ND ping on the local link", None, SEE_DOCS),
     refused(&["--discovery-ignore-rst"], Nothing, "ignore RST replies in discovery", None, SEE_DOCS),
     refused(
@@ -174,7 +169,6 @@ pub const TABLE: &[NmapOption] = &[
         None,
         "run tojimari on a host that can reach the target",
     ),
-    refused(&["--adler32"], Nothing, "SCTP Adler-32 checksums", EVASION, "tojimari has no SCTP scans"),
     // Output.
     refused(&["-oS"], Value, "script kiddie output", None, "use -oN, -oX, -oG or -oJ"),
     refused(&["-oM"], Value, "machine output (old name of -oG)", None, "use -oG"),
@@ -314,7 +308,7 @@ pub fn check(args: &[String], value_options: &[String]) -> Result<(), Refusal> {
 }
 
 /// The table entry an argument names: exactly, or with a value attached to a short name (`-Da,b`,
-/// `-PY22`, `-S198.18.0.9`, `-oSfile`, `-g53`); `-fff` is `-ff` (fragments, however many `f`).
+/// `-S198.18.0.9`, `-oSfile`, `-g53`); `-fff` is `-ff` (fragments, however many `f`).
 fn lookup(arg: &str) -> Option<&'static NmapOption> {
     if let Some(option) = find(arg) {
         return Some(option);
@@ -369,8 +363,6 @@ mod tests {
         let e = check_args(&["-sSR", "198.18.0.2"]).unwrap_err();
         assert!(e.message.starts_with("nmap's -sR "), "{}", e.message);
         check_args(&["-sSYO", "198.18.0.2"]).unwrap();
-        let e = check_args(&["-PY22", "198.18.0.2"]).unwrap_err();
-        assert!(e.message.starts_with("nmap's -PY "), "{}", e.message);
         let e = check_args(&["-sQ", "198.18.0.2"]).unwrap_err();
         assert!(e.message.contains("unknown scan type -sQ"), "{}", e.message);
     }
@@ -378,7 +370,7 @@ mod tests {
     #[test]
     fn accepted_and_own_options_pass() {
         check_args(&["-sSV", "-sCV", "-sSUV", "-sL", "--system-dns", "-p", "-", "--seed", "-1", "198.18.0.2"]).unwrap();
-        check_args(&["-PS22", "-PE", "-Pn", "-oN", "-O", "198.18.0.2"]).unwrap();
+        check_args(&["-PS22", "-PE", "-PY", "-PO1,2", "-Pn", "-oN", "-O", "198.18.0.2"]).unwrap();
         check_args(&["--", "-O"]).unwrap();
     }
 }

@@ -166,7 +166,7 @@ pub fn build(
     let raw_engine = techniques.needs_raw() || (args.ping_only && raw_allowed);
     if ping_probes.is_some() && !raw_engine {
         return Err(UsageError::privilege(
-            crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU)"),
+            crate::messages::needs_raw("raw host discovery (-PE, -PP, -PM, -PS, -PA, -PU, -PY, -PO)"),
             crate::messages::raw_hint("drop the -P options (discovery is then a TCP connect to ports 80 and 443)"),
         ));
     }
@@ -334,12 +334,18 @@ pub fn build(
         tojimari_engine::raw::IcmpLimits::ProtocolScan
     };
     let evasion = crate::evasion::evasion(&args.evasion, args.ipv6, &mut crate::evasion::random())?;
-    if let Some(first) = args.evasion.given().first()
+    // -sn on the raw engine sends pings, which take --ttl and -D (`Shaping::for_pings`), as nmap's do.
+    let shapes_pings = ping_only && raw_engine;
+    let given = args.evasion.given();
+    let refused = given.iter().find(|o| !(shapes_pings && crate::evasion::PING_SHAPING.contains(*o)));
+    if let Some(first) = refused
         && (!techniques.needs_raw() || ping_only)
     {
         return Err(UsageError::new(
             format!("{first} shapes the raw engine's port probes, and this scan sends none"),
-            if ping_only {
+            if shapes_pings {
+                "drop -sn, or drop the option (-sn's pings take only --ttl and -D)"
+            } else if ping_only {
                 "drop -sn, or drop the option"
             } else {
                 "use a raw scan such as -sS or -sU (root or CAP_NET_RAW)"

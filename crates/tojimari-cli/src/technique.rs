@@ -214,17 +214,46 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
             "S" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Syn)),
             "A" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Ack)),
             "U" => probes.extend(port_list(40125)?.into_iter().map(PingProbe::Udp)),
+            "Y" => probes.extend(sctp_ports(spec, ports)?.into_iter().map(PingProbe::Sctp)),
+            "O" => probes.extend(protocols(spec, ports)?),
             // ARP ping is what tojimari always does on the local link.
             "R" if ports.is_empty() => {}
             _ => {
                 return Err(UsageError::new(
                     format!("unknown or unsupported host discovery option -P{spec}"),
-                    "use -PE, -PP, -PM, -PS<ports>, -PA<ports>, -PU<ports>, -PR or -Pn",
+                    "use -PE, -PP, -PM, -PS<ports>, -PA<ports>, -PU<ports>, -PY<ports>, -PO<protocols>, -PR or -Pn",
                 ));
             }
         }
     }
     Ok(Some(probes))
+}
+
+/// `-PY`'s ports (80 when none are given): numbers and ranges, as `-p` reads SCTP ports (the services
+/// table names no SCTP port, so a name is refused, as by nmap here).
+fn sctp_ports(spec: &str, list: &str) -> Result<Vec<u16>, UsageError> {
+    if list.is_empty() {
+        return Ok(vec![80]);
+    }
+    let hint = "for example -PY80 or -PY80,2905,3868-3869 (SCTP ports and ranges)";
+    if list.contains(':') {
+        return Err(UsageError::new(format!("-P{spec}: -PY takes SCTP ports without a protocol prefix"), hint));
+    }
+    let parsed = tojimari_core::portspec::parse_port_list(&format!("S:{list}"))
+        .map_err(|e| UsageError::new(format!("-P{spec}: {e}"), hint))?;
+    Ok(parsed.for_protocol(tojimari_core::Protocol::Sctp).as_slice().to_vec())
+}
+
+/// `-PO`'s protocols (nmap's ICMP, IGMP and IP-in-IP when none are given): numbers, ranges and names, as
+/// in `-sO -p`.
+fn protocols(spec: &str, list: &str) -> Result<Vec<PingProbe>, UsageError> {
+    if list.is_empty() {
+        return Ok(PingProbe::proto_defaults());
+    }
+    let parsed = tojimari_core::portspec::parse_protocol_list(list).map_err(|e| {
+        UsageError::new(format!("-P{spec}: {e}"), "for example -PO1,2,4 or -POicmp,tcp (IP protocols 0-255)")
+    })?;
+    Ok(parsed.as_slice().iter().filter_map(|&p| u8::try_from(p).ok()).map(PingProbe::Proto).collect())
 }
 
 #[cfg(test)]
@@ -286,7 +315,30 @@ mod tests {
             [PingProbe::Echo, PingProbe::Syn(22), PingProbe::Syn(443), PingProbe::Ack(80), PingProbe::Udp(40125)]
         );
         assert!(ping_probes(&["Sx".into()]).is_err());
-        assert!(ping_probes(&["O".into()]).is_err());
         assert_eq!(ping_probes(&[]).unwrap(), None);
+        let p = ping_probes(&["Y".into(), "Y2905,3868-3869".into(), "O".into(), "O6,udp,132-133".into()]);
+        assert_eq!(
+            p.unwrap().unwrap(),
+            [
+                PingProbe::Sctp(80),
+                PingProbe::Sctp(2905),
+                PingProbe::Sctp(3868),
+                PingProbe::Sctp(3869),
+                PingProbe::Proto(1),
+                PingProbe::Proto(2),
+                PingProbe::Proto(4),
+                PingProbe::Proto(6),
+                PingProbe::Proto(17),
+                PingProbe::Proto(132),
+                PingProbe::Proto(133),
+            ]
+        );
+        let e = ping_probes(&["Y70000".into()]).unwrap_err();
+        assert_eq!(e.message, "-PY70000: port 70000 is out of range (0-65535)");
+        let e = ping_probes(&["O256".into()]).unwrap_err();
+        assert_eq!(e.message, "-PO256: protocol 256 is out of range (0-255)");
+        let e = ping_probes(&["Ofoo".into()]).unwrap_err();
+        assert!(e.message.starts_with("-POfoo: ") && e.message.contains("\"foo\""), "{}", e.message);
+        assert!(ping_probes(&["YT:80".into()]).is_err());
     }
 }

@@ -105,7 +105,9 @@ fn techniques_that_cannot_go_together() {
     assert_usage_error(&["scan", "-sF", "-sX", "127.0.0.1"], "contradict");
     assert_usage_error(&["scan", "-sA", "--scanflags", "SYN", "127.0.0.1"], "contradict");
     assert_usage_error(&["scan", "--scanflags", "SYNBOGUS", "127.0.0.1"], "--scanflags");
-    assert_usage_error(&["scan", "-PO", "127.0.0.1"], "-PO");
+    assert_usage_error(&["scan", "-PO256", "127.0.0.1"], "-PO256: protocol 256 is out of range (0-255)");
+    assert_usage_error(&["scan", "-PY70000", "127.0.0.1"], "-PY70000: port 70000 is out of range");
+    assert_usage_error(&["scan", "-PX", "127.0.0.1"], "-PX");
     assert_usage_error(&["scan", "-PSx", "127.0.0.1"], "-PSx");
     assert_usage_error(&["scan", "-sT", "-sU", "127.0.0.1"], "-sU");
     assert_usage_error(&["scan", "-sn", "-sS", "127.0.0.1"], "contradict");
@@ -484,8 +486,7 @@ fn every_nmap_option_in_the_table_is_answered() {
         }
     }
     // Attached values, and letters inside a combined -s.
-    assert_usage_error(&["scan", "-PO1", "198.18.0.2"], "nmap's -PO");
-    assert_usage_error(&["scan", "-PY22,80", "198.18.0.2"], "nmap's -PY");
+    assert_usage_error(&["scan", "-POfoo", "198.18.0.2"], "-POfoo: no ip protocol service name matches \"foo\"");
     assert_usage_error(&["scan", "-sSR", "198.18.0.2"], "nmap's -sR (RPC scan");
     assert_usage_error(&["scan", "-sSO", "198.18.0.2"], "-sO cannot be combined with -sS yet");
     assert_usage_error(&["scan", "-sQ", "198.18.0.2"], "unknown scan type -sQ");

@@ -168,6 +168,24 @@ pub fn error_state(v6: bool, kind: u8, code: u8) -> Option<(PortState, Reason)> 
     }
 }
 
+/// Whether a packet from the probed host in protocol `proto` answers our probe of that protocol, built
+/// by [`build_ip_proto`](crate::build_ip_proto) with `cookie` and source port `sport`: TCP, UDP, SCTP and
+/// ICMP echo answers must give the cookie (or our ports) back; a packet of those protocols that is not
+/// such an answer (our own kind of packet seen coming back, an echo request, a neighbour message) is none;
+/// any packet of another protocol is one.
+pub fn direct_answer_matches(proto: u8, reply: Option<&Reply>, cookie: u32, sport: u16) -> bool {
+    use crate::build::ipproto::{TCP_PORT, UDP_PORT};
+    use tojimari_wire::ip_protocol::{SCTP, TCP, UDP};
+    match reply {
+        Some(&Reply::Tcp { sport: theirs, dport, seq, .. }) => (theirs, dport, seq) == (TCP_PORT, sport, cookie),
+        Some(&Reply::Udp { sport: theirs, dport, .. }) => (theirs, dport) == (UDP_PORT, sport),
+        Some(&Reply::Sctp { vtag, .. }) => vtag == cookie,
+        Some(&Reply::EchoReply { id, seq, .. }) => (id, seq) == ((cookie >> 16) as u16, cookie as u16),
+        Some(_) => false,
+        None => !matches!(proto, TCP | UDP | SCTP | ICMP | ICMPV6),
+    }
+}
+
 /// The reason a direct answer gives (always open): an ICMP echo reply is `echo-reply`, a UDP datagram
 /// `udp-response`, anything else `proto-response`.
 pub fn direct_reason(reply: Option<&Reply>) -> Reason {
@@ -212,8 +230,15 @@ mod tests {
     #[test]
     fn protocol_unreachable_quoting_an_empty_probe() {
         let (us, them) = (Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2));
-        let probe =
-            IpProtoProbe { src: us.into(), dst: them.into(), protocol: 47, cookie: 0xabcd_0001, sport: 1, ttl: 64 };
+        let probe = IpProtoProbe {
+            src: us.into(),
+            dst: them.into(),
+            protocol: 47,
+            cookie: 0xabcd_0001,
+            sport: 1,
+            ttl: 64,
+            sctp_checksum: Default::default(),
+        };
         let mut sent = [0u8; MAX_FRAME];
         let n = build_ip_proto(&mut sent, &L, &probe);
         let quote = &sent[14..n];

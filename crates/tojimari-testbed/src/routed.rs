@@ -247,6 +247,20 @@ impl TestBed {
         v4: Ipv4Addr,
         v6: Option<Ipv6Addr>,
     ) -> Result<PersonaHost> {
+        self.add_persona_behind_with(routed, k, persona, v4, v6, Vec::new())
+    }
+
+    /// As [`add_persona_behind`](TestBed::add_persona_behind), with `handlers` answering their protocols in
+    /// place of the built-in ones (SCTP, which the built-ins lack).
+    pub fn add_persona_behind_with(
+        &self,
+        routed: &RoutedHops,
+        k: usize,
+        persona: Persona,
+        v4: Ipv4Addr,
+        v6: Option<Ipv6Addr>,
+        handlers: Vec<Box<dyn crate::persona::IpHandler>>,
+    ) -> Result<PersonaHost> {
         if k == 0 || k > routed.hops() {
             return Err(Error::Invalid(format!("hop {k}, but there are {} hops", routed.hops())));
         }
@@ -265,7 +279,7 @@ impl TestBed {
         let distance = u8::try_from(k + 1).unwrap_or(u8::MAX);
         let bridge = format!("br{k}");
         let at = Attachment { switch: self.switch(), bridge: &bridge, distance, tap: format!("p{k}t{octet}") };
-        PersonaHost::start(at, persona, v4, v6, Vec::new())
+        PersonaHost::start(at, persona, v4, v6, handlers)
     }
 }
 

@@ -1,5 +1,5 @@
 //! tojimari's wire layer: the bytes of Ethernet II (with VLAN tags), Linux cooked capture (SLL v1/v2), ARP,
-//! IPv4, IPv6 (with its extension-header walk), TCP (with its options), UDP, SCTP (with CRC32c), ICMP and ICMPv6 (with neighbor
+//! IPv4, IPv6 (with its extension-header walk), TCP (with its options), UDP, SCTP (with CRC32c, or RFC 2960's Adler-32), ICMP and ICMPv6 (with neighbor
 //! discovery), in the style of smoltcp's `wire` module.
 //!
 //! Each protocol has a zero-copy *view*, `XxxPacket<T: AsRef<[u8]>>` (or `XxxFrame`), made with
@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod adler32;
 pub mod arp;
 mod bytes;
 pub mod checksum;
@@ -37,7 +38,7 @@ pub use icmpv6::{Icmpv6Packet, Icmpv6Repr, NdpOption};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr, UpperLayer};
 pub use quote::QuotedTransport;
-pub use sctp::{ChunkRepr, SctpPacket, SctpRepr};
+pub use sctp::{ChunkRepr, SctpChecksum, SctpPacket, SctpRepr};
 pub use sll::{Sll2Frame, SllFrame};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};

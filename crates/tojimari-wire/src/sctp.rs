@@ -5,11 +5,22 @@
 //! [`SctpRepr`] the common header and [`ChunkRepr`] the chunks a scanner and a test target exchange: INIT,
 //! INIT ACK, ABORT, COOKIE ECHO and COOKIE ACK. The checksum is CRC32c ([`crate::crc32c`]) over the whole
 //! packet with the checksum field zeroed, stored least significant byte first (RFC 9260 appendix A), and
-//! covers no pseudo-header.
+//! covers no pseudo-header. RFC 2960's Adler-32 ([`crate::adler32`], most significant byte first) is
+//! [`SctpChecksum::Adler32`]: what nmap's `--adler32` sends, for stacks older than RFC 3309.
 
 use crate::bytes::{read16, read32, write16, write32};
 use crate::crc32c::step;
 use crate::{Error, Result};
+
+/// Which checksum an SCTP packet carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SctpChecksum {
+    /// CRC32c (RFC 3309, RFC 9260): what every current stack checks.
+    #[default]
+    Crc32c,
+    /// Adler-32 (RFC 2960 before RFC 3309): stacks that check CRC32c drop such packets.
+    Adler32,
+}
 
 /// Common header length.
 pub const HEADER_LEN: usize = 12;
@@ -117,6 +128,17 @@ impl<T: AsRef<[u8]>> SctpPacket<T> {
     pub fn verify_checksum(&self) -> bool {
         self.checksum() == compute_checksum(self.buffer.as_ref())
     }
+
+    /// Whether the field holds the checksum of `kind` over the whole buffer, checksum field zeroed.
+    pub fn verify_checksum_as(&self, kind: SctpChecksum) -> bool {
+        match kind {
+            SctpChecksum::Crc32c => self.verify_checksum(),
+            SctpChecksum::Adler32 => {
+                let b = self.buffer.as_ref();
+                u32::from_be_bytes([b[8], b[9], b[10], b[11]]) == adler32_zeroed(b)
+            }
+        }
+    }
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> SctpPacket<&'a T> {
@@ -165,6 +187,23 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> SctpPacket<T> {
         let c = compute_checksum(self.buffer.as_ref());
         self.buffer.as_mut()[8..12].copy_from_slice(&c.to_le_bytes());
     }
+
+    /// Computes the checksum of `kind` over the whole buffer and writes it into the checksum field.
+    pub fn fill_checksum_as(&mut self, kind: SctpChecksum) {
+        match kind {
+            SctpChecksum::Crc32c => self.fill_checksum(),
+            SctpChecksum::Adler32 => {
+                let c = adler32_zeroed(self.buffer.as_ref());
+                self.buffer.as_mut()[8..12].copy_from_slice(&c.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// The Adler-32 of `packet` with its checksum field taken as zero.
+fn adler32_zeroed(packet: &[u8]) -> u32 {
+    let zeroed = [0u8; 4];
+    crate::adler32::adler32_of(packet[..8].iter().chain(&zeroed).chain(&packet[HEADER_LEN..]).copied())
 }
 
 /// The CRC32c of `packet` with its checksum field (bytes 8..12) taken as zero.
@@ -408,6 +447,7 @@ mod tests {
                 cookie: &[],
             })
         );
+        assert!(!p.verify_checksum_as(SctpChecksum::Adler32));
         let mut bad = b.clone();
         bad[20] ^= 1;
         assert!(!SctpPacket::new_checked(&bad[..]).unwrap().verify_checksum());
@@ -459,6 +499,25 @@ mod tests {
         let back: Vec<ChunkRepr> = p.chunks().map(|c| ChunkRepr::parse(&c).unwrap()).collect();
         assert_eq!(back, chunks);
         assert_eq!(p.chunks().nth(1).map(|c| c.flags), Some(FLAG_T));
+    }
+
+    /// RFC 2960's checksum: Adler-32 of the packet with a zero field, most significant byte first (the
+    /// value worked out with Python's `zlib.adler32`), which a CRC32c check refuses and the reverse.
+    #[test]
+    fn adler32_checksum_is_stored_big_endian() {
+        let mut b = init_bytes();
+        let mut p = SctpPacket::new_unchecked(&mut b[..]);
+        p.fill_checksum_as(SctpChecksum::Adler32);
+        assert_eq!(&b[8..12], &[0x27, 0x55, 0x01, 0x8f]);
+        let p = SctpPacket::new_checked(&b[..]).unwrap();
+        assert!(p.verify_checksum_as(SctpChecksum::Adler32));
+        assert!(!p.verify_checksum_as(SctpChecksum::Crc32c));
+        let mut q = SctpPacket::new_unchecked(b.clone());
+        q.fill_checksum_as(SctpChecksum::Crc32c);
+        assert_eq!(
+            q.checksum(),
+            bitwise(&init_bytes()[..8].iter().chain(&[0; 4]).chain(&b[12..]).copied().collect::<Vec<_>>())
+        );
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct Evasion {
     /// `--spoof-mac`: the source MAC of every frame the engine builds (pings, port and OS probes). ARP and
     /// neighbor discovery are the kernel's, from the interface's own MAC, so answers still come to it.
     pub source_mac: Option<[u8; 6]>,
+    /// `--adler32`: the checksum of every SCTP probe (`-sY`, `-sZ`, `-PY`, and `-sO`/`-PO`'s protocol 132).
+    pub sctp_checksum: tojimari_wire::SctpChecksum,
 }
 
 /// Hosts under OS detection at once (see [`Engine::os_phase`]).
@@ -233,6 +235,7 @@ impl<'a> Engine<'a> {
             udp_sport_base: fixed.unwrap_or(61000 + ((c >> 16) % 3000) as u16),
             ttl: 64,
             fixed_sport: fixed.is_some(),
+            sctp_checksum: cfg.evasion.sctp_checksum,
         };
         Engine {
             cfg,

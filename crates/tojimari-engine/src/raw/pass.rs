@@ -58,6 +58,8 @@ pub struct Identity {
     pub ttl: u8,
     /// `-g`: every probe leaves from `tcp_sport` (TCP) or `udp_sport_base` (UDP), retries included.
     pub fixed_sport: bool,
+    /// The checksum of every SCTP probe (`--adler32`: RFC 2960's Adler-32).
+    pub sctp_checksum: tojimari_wire::SctpChecksum,
 }
 
 impl Identity {
@@ -564,6 +566,7 @@ mod tests {
             udp_sport_base: 61000 + ((c >> 16) % 3000) as u16,
             ttl: 64,
             fixed_sport: false,
+            sctp_checksum: Default::default(),
         }
     }
 

@@ -7,11 +7,12 @@
 //! The cookie goes where the answer gives it back: the echo's identifier and sequence number, the ACK's
 //! acknowledgement number (a RST's sequence number), the UDP source port, the INIT's initiate tag; and,
 //! for IPv4, the IP identification (`ip_id`), which an ICMP error's quote gives back for every protocol.
+//! The SCTP probe carries the checksum `--adler32` asks for, as nmap's does.
 
 use super::{L2, SctpChunk, SctpProbe, TcpProbe, UdpProbe, build_echo, build_sctp, build_tcp, build_udp, emit_l3};
 use std::net::IpAddr;
 use tojimari_wire::ip_protocol::{ICMP, ICMPV6, IGMP, SCTP, TCP, UDP};
-use tojimari_wire::{Icmpv4Packet, checksum};
+use tojimari_wire::{Icmpv4Packet, SctpChecksum, checksum};
 
 /// The UDP port `-sO`'s UDP probe goes to, and the TCP and SCTP ports of its TCP and SCTP probes.
 pub const UDP_PORT: u16 = 40125;
@@ -33,6 +34,8 @@ pub struct IpProtoProbe {
     pub sport: u16,
     /// IPv4 TTL / IPv6 hop limit.
     pub ttl: u8,
+    /// The checksum of the SCTP probe.
+    pub sctp_checksum: SctpChecksum,
 }
 
 impl IpProtoProbe {
@@ -90,6 +93,7 @@ pub fn build_ip_proto(buf: &mut [u8], l2: &L2, p: &IpProtoProbe) -> usize {
                 cookie: p.cookie,
                 ttl,
                 ip_id,
+                checksum: p.sctp_checksum,
             };
             build_sctp(buf, l2, &probe)
         }
@@ -126,7 +130,15 @@ mod tests {
         } else {
             (Ipv4Addr::new(198, 18, 0, 1).into(), Ipv4Addr::new(198, 18, 0, 2).into())
         };
-        IpProtoProbe { src, dst, protocol, cookie: 0x1234_5678, sport: 61234, ttl: 64 }
+        IpProtoProbe {
+            src,
+            dst,
+            protocol,
+            cookie: 0x1234_5678,
+            sport: 61234,
+            ttl: 64,
+            sctp_checksum: SctpChecksum::Crc32c,
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 mod arp;
 mod icmp;
-mod ipproto;
+pub(crate) mod ipproto;
 mod ndp;
 mod sctp;
 mod tcp;

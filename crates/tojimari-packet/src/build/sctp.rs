@@ -8,10 +8,13 @@
 //!   stack answers an ABORT reflecting our verification tag with the T bit set (rule 8); a listener checks
 //!   the cookie's signature, finds it forged, and discards the packet silently (section 5.1.5). The
 //!   cookie rides in the verification tag.
+//!
+//! The checksum is CRC32c, or with nmap's `--adler32` RFC 2960's Adler-32 ([`SctpChecksum`]), which only
+//! stacks older than RFC 3309 accept.
 
 use super::{L2, emit_l3};
 use std::net::IpAddr;
-use tojimari_wire::{ChunkRepr, SctpPacket, SctpRepr, ip_protocol};
+use tojimari_wire::{ChunkRepr, SctpChecksum, SctpPacket, SctpRepr, ip_protocol};
 
 /// What an SCTP probe carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub struct SctpProbe {
     pub ttl: u8,
     /// IPv4 identification (ignored for IPv6).
     pub ip_id: u16,
+    /// The checksum it carries.
+    pub checksum: SctpChecksum,
 }
 
 /// The receive window an INIT advertises, and its stream counts (a plain stack's defaults).
@@ -81,8 +86,12 @@ pub fn build_sctp(buf: &mut [u8], l2: &L2, p: &SctpProbe) -> usize {
         return 0;
     };
     let repr = SctpRepr { src_port: p.sport, dst_port: p.dport, verification_tag };
-    if repr.emit(&mut SctpPacket::new_unchecked(&mut buf[start..start + len]), &chunks).is_err() {
+    let mut packet = SctpPacket::new_unchecked(&mut buf[start..start + len]);
+    if repr.emit(&mut packet, &chunks).is_err() {
         return 0;
+    }
+    if p.checksum != SctpChecksum::Crc32c {
+        packet.fill_checksum_as(p.checksum);
     }
     start + len
 }
@@ -97,7 +106,17 @@ mod tests {
     const L: L2 = L2 { src_mac: [0; 6], dst_mac: [0; 6] };
 
     fn probe(src: IpAddr, dst: IpAddr, which: SctpChunk) -> SctpProbe {
-        SctpProbe { src, dst, sport: 61000, dport: 80, chunk: which, cookie: 0xfeed_f00d, ttl: 64, ip_id: 7 }
+        SctpProbe {
+            src,
+            dst,
+            sport: 61000,
+            dport: 80,
+            chunk: which,
+            cookie: 0xfeed_f00d,
+            ttl: 64,
+            ip_id: 7,
+            checksum: SctpChecksum::Crc32c,
+        }
     }
 
     #[test]
@@ -129,6 +148,17 @@ mod tests {
         assert_eq!(p.verification_tag(), 0xfeed_f00d);
         let c = p.first_chunk().unwrap();
         assert_eq!((c.kind, c.value), (chunk::COOKIE_ECHO, &FORGED_COOKIE[..]));
+    }
+
+    #[test]
+    fn adler32_when_asked() {
+        let mut buf = [0u8; MAX_FRAME];
+        let (s, d) = (Ipv4Addr::new(10, 0, 0, 1).into(), Ipv4Addr::new(10, 0, 0, 2).into());
+        let p = SctpProbe { checksum: SctpChecksum::Adler32, ..probe(s, d, SctpChunk::Init) };
+        let n = build_sctp(&mut buf, &L, &p);
+        let packet = SctpPacket::new_checked(&buf[34..n]).unwrap();
+        assert!(packet.verify_checksum_as(SctpChecksum::Adler32));
+        assert!(!packet.verify_checksum());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! SCTP as a persona answers it (RFC 9260), enough for `-sY`, `-sZ` and `-sO` to meet a real stack's
 //! behaviour where the kernel here has no SCTP:
 //!
-//! - a packet whose CRC32c is wrong is dropped (section 6.8);
+//! - a packet whose CRC32c is wrong is dropped (section 6.8): so is an Adler-32 one (nmap's `--adler32`),
+//!   as on every stack since RFC 3309. [`SctpHandler::rfc2960`] is an older stack instead, that checks
+//!   and sends Adler-32 (RFC 2960 section 6.8) and drops CRC32c packets;
 //! - INIT (verification tag 0) to a listening port: INIT ACK with the INIT's initiate tag as verification
 //!   tag, our own initiate tag and a State Cookie we sign (section 5.1); to any other port: ABORT carrying
 //!   the initiate tag, T bit clear (section 8.4, rule 3);
@@ -14,7 +16,7 @@
 use std::time::Duration;
 
 use tojimari_wire::sctp::chunk;
-use tojimari_wire::{ChunkRepr, SctpPacket, SctpRepr, ip_protocol};
+use tojimari_wire::{ChunkRepr, SctpChecksum, SctpPacket, SctpRepr, ip_protocol};
 
 use super::stack::{Datagram, IpHandler, IpReply, ReplyKind, Stack};
 
@@ -24,12 +26,20 @@ pub struct SctpHandler {
     open: Vec<u16>,
     /// The secret our State Cookies are signed with.
     secret: u64,
+    /// The checksum packets must carry to be read, and ours carry.
+    checksum: SctpChecksum,
 }
 
 impl SctpHandler {
     /// SCTP listening on `open` (every other port closed).
     pub fn new(open: &[u16]) -> SctpHandler {
-        SctpHandler { open: open.to_vec(), secret: 0x5c7f_a11e_d00d_f00d }
+        SctpHandler { open: open.to_vec(), secret: 0x5c7f_a11e_d00d_f00d, checksum: SctpChecksum::Crc32c }
+    }
+
+    /// An RFC 2960 stack (before RFC 3309) listening on `open`: it checks and sends Adler-32 checksums, and
+    /// drops CRC32c packets as bad.
+    pub fn rfc2960(open: &[u16]) -> SctpHandler {
+        SctpHandler { checksum: SctpChecksum::Adler32, ..SctpHandler::new(open) }
     }
 
     /// Our State Cookie for an association with the peer's tag `peer_tag` on `port`: 8 bytes of tag and
@@ -61,7 +71,7 @@ impl IpHandler for SctpHandler {
         let Ok(packet) = SctpPacket::new_checked(d.payload) else {
             return Vec::new();
         };
-        if !packet.verify_checksum() {
+        if !packet.verify_checksum_as(self.checksum) {
             return Vec::new();
         }
         let Some(first) = packet.first_chunk() else {
@@ -106,9 +116,11 @@ impl IpHandler for SctpHandler {
         let chunks = [repr];
         let mut bytes = vec![0u8; SctpRepr::buffer_len(&chunks)];
         let header = SctpRepr { src_port: dport, dst_port: sport, verification_tag: tag };
-        if header.emit(&mut SctpPacket::new_unchecked(&mut bytes[..]), &chunks).is_err() {
+        let mut out = SctpPacket::new_unchecked(&mut bytes[..]);
+        if header.emit(&mut out, &chunks).is_err() {
             return Vec::new();
         }
+        out.fill_checksum_as(self.checksum);
         let kind = if matches!(chunk, Answer::Abort { .. }) { ReplyKind::Rst } else { ReplyKind::Tcp };
         vec![IpReply {
             dst: d.src,
@@ -147,6 +159,17 @@ mod tests {
 
     /// Sends our probe and reads the answer's (verification tag, first chunk type, flags), if any.
     fn ask(r: &mut Responder, which: SctpChunk, port: u16, cookie: u32) -> Option<(u32, u8, u8, Vec<u8>)> {
+        ask_with(r, which, port, cookie, SctpChecksum::Crc32c)
+    }
+
+    /// As [`ask`], the probe and the answer carrying `checksum`.
+    fn ask_with(
+        r: &mut Responder,
+        which: SctpChunk,
+        port: u16,
+        cookie: u32,
+        checksum: SctpChecksum,
+    ) -> Option<(u32, u8, u8, Vec<u8>)> {
         let l2 = L2 { src_mac: [2, 0, 0, 0, 0, 1], dst_mac: MAC };
         let probe = SctpProbe {
             src: IpAddr::V4(SCANNER),
@@ -157,13 +180,14 @@ mod tests {
             cookie,
             ttl: 64,
             ip_id: 1,
+            checksum,
         };
         let mut buf = [0u8; MAX_FRAME];
         let n = build_sctp(&mut buf, &l2, &probe);
         let out = r.answer(&buf[..n], Duration::from_secs(1));
         let frame = out.first()?;
         let p = SctpPacket::new_checked(&frame[34..]).ok()?;
-        assert!(p.verify_checksum());
+        assert!(p.verify_checksum_as(checksum));
         assert_eq!((p.src_port(), p.dst_port()), (port, 61000));
         let c = p.first_chunk()?;
         Some((p.verification_tag(), c.kind, c.flags, c.value.to_vec()))
@@ -176,6 +200,17 @@ mod tests {
         assert_eq!((tag, kind), (0xabcd, chunk::INIT_ACK));
         assert!(value.len() >= 16 + 4 + 16, "an INIT ACK with its State Cookie");
         assert_eq!(ask(&mut r, SctpChunk::Init, 81, 0xabcd).map(|a| (a.0, a.1, a.2)), Some((0xabcd, chunk::ABORT, 0)));
+    }
+
+    #[test]
+    fn adler32_is_dropped_by_a_current_stack_and_spoken_by_an_rfc2960_one() {
+        let mut r = responder();
+        assert_eq!(ask_with(&mut r, SctpChunk::Init, 80, 0xabcd, SctpChecksum::Adler32), None);
+        let mut old = Responder::new(catalog::linux_2_6(), MAC, PERSONA, None, 1)
+            .with_handler(Box::new(SctpHandler::rfc2960(&[80])));
+        assert_eq!(ask(&mut old, SctpChunk::Init, 80, 0xabcd), None, "CRC32c is a bad checksum to it");
+        let answer = ask_with(&mut old, SctpChunk::Init, 81, 0xabcd, SctpChecksum::Adler32);
+        assert_eq!(answer.map(|a| (a.0, a.1)), Some((0xabcd, chunk::ABORT)));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use tojimari_core::{PortState, ScanType};
-use tojimari_packet::ipproto::{ProtoReply, direct_reason, error_state, parse_proto_frame};
+use tojimari_packet::ipproto::{ProtoReply, direct_answer_matches, direct_reason, error_state, parse_proto_frame};
 use tojimari_packet::{IpProtoProbe, Reply, SctpChunk, SctpProbe, build_ip_proto, build_sctp, classify};
 
 use super::{Answer, HostLink, PortPass};
@@ -27,10 +27,6 @@ const TCP: u8 = 6;
 const UDP: u8 = 17;
 const ICMPV6: u8 = 58;
 const SCTP: u8 = 132;
-
-/// The ports `-sO`'s TCP and SCTP probes go to, and its UDP probe's (see `build_ip_proto`).
-const PROTO_TCP_PORT: u16 = 80;
-const PROTO_UDP_PORT: u16 = 40125;
 
 impl PortPass {
     /// Builds the probe of an SCTP or `-sO` pass; `None` for the TCP and UDP techniques.
@@ -49,6 +45,7 @@ impl PortPass {
                     cookie,
                     ttl: self.id.ttl,
                     ip_id: (cookie >> 16) as u16,
+                    checksum: self.id.sctp_checksum,
                 };
                 Some(build_sctp(buf, &link.l2, &probe))
             }
@@ -60,6 +57,7 @@ impl PortPass {
                     cookie: self.proto_cookie(link.src, theirs, port),
                     sport: self.id.tcp_sport,
                     ttl: self.id.ttl,
+                    sctp_checksum: self.id.sctp_checksum,
                 };
                 Some(build_ip_proto(buf, &link.l2, &probe))
             }
@@ -150,19 +148,7 @@ impl PortPass {
                     return None;
                 }
                 let cookie = self.proto_cookie(dst, src, proto.into());
-                let ok = match reply {
-                    Some(Reply::Tcp { sport, dport, seq, .. }) => {
-                        (sport, dport, seq) == (PROTO_TCP_PORT, self.id.tcp_sport, cookie)
-                    }
-                    Some(Reply::Udp { sport, dport, .. }) => (sport, dport) == (PROTO_UDP_PORT, self.id.tcp_sport),
-                    Some(Reply::Sctp { vtag, .. }) => vtag == cookie,
-                    Some(Reply::EchoReply { id, seq, .. }) => (id, seq) == ((cookie >> 16) as u16, cookie as u16),
-                    // Our own kind of packet seen coming back, or a protocol we cannot check: an echo
-                    // request or a neighbour message is no answer; anything else in the protocol is.
-                    Some(_) => false,
-                    None => !matches!(proto, TCP | UDP | SCTP | ICMP | ICMPV6),
-                };
-                if !ok {
+                if !direct_answer_matches(proto, reply.as_ref(), cookie, self.id.tcp_sport) {
                     return None;
                 }
                 let reason = direct_reason(reply.as_ref());
@@ -190,6 +176,7 @@ mod tests {
             udp_sport_base: 63000,
             ttl: 64,
             fixed_sport: false,
+            sctp_checksum: Default::default(),
         };
         let link = HostLink { link: 0, src: "198.18.0.1".parse().unwrap(), l2: L };
         let hosts = vec![("198.18.0.2".parse().unwrap(), link)];
