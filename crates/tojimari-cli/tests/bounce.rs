@@ -457,25 +457,16 @@ fn bad_bounce_arguments_are_usage_errors() {
         ("@198.18.0.2", "user name"),
         ("198.18.0.2:21x", "the port after the server"),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
-            .args(["scan", "-b", arg, "-Pn", "198.18.0.3"])
-            .output()
-            .unwrap();
+        let out = support::isolated().args(["scan", "-b", arg, "-Pn", "198.18.0.3"]).output().unwrap();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{arg}: {err}");
         assert_eq!(err.lines().count(), 1, "{arg}: one line: {err}");
         assert!(err.starts_with("error: -b ") && err.contains(says) && err.contains("hint:"), "{arg}: {err}");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
-        .args(["scan", "-b", "198.18.0.2", "-sU", "198.18.0.3"])
-        .output()
-        .unwrap();
+    let out = support::isolated().args(["scan", "-b", "198.18.0.2", "-sU", "198.18.0.3"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-b (FTP bounce) cannot be combined with -sU"), "{}", stderr(&out));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
-        .args(["scan", "-b", "198.18.0.2", "-O", "198.18.0.3"])
-        .output()
-        .unwrap();
+    let out = support::isolated().args(["scan", "-b", "198.18.0.2", "-O", "198.18.0.3"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("error: OS detection (-O) probes the target from this host, and -b"),

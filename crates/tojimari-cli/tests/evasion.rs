@@ -282,7 +282,7 @@ fn spoofed_macs_are_the_frames_source_and_the_answers_still_come() {
 #[test]
 fn bad_values_and_connect_scans_are_refused() {
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari")).arg("scan").args(args).output().unwrap();
+        let out = support::isolated().arg("scan").args(args).output().unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     for (args, want) in [

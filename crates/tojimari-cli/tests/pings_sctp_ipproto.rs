@@ -321,12 +321,7 @@ fn adler32_goes_on_every_sctp_probe_and_only_old_stacks_answer_it() {
 
 /// One `error:` line naming the problem, a hint, exit status 2.
 fn refused(args: &[&str], wants: &str) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
-        .arg("scan")
-        .args(args)
-        .args(["-n", "--no-progress", "192.0.2.1"])
-        .output()
-        .unwrap();
+    let out = support::isolated().arg("scan").args(args).args(["-n", "--no-progress", "198.18.0.2"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();

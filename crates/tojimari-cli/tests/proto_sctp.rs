@@ -251,14 +251,24 @@ fn sctp_init_and_cookie_echo_scans_of_a_persona_match_nmap() {
 /// the command is right, the process cannot run it).
 fn refused(args: &[&str], unprivileged: bool, wants: &str) {
     let mut cmd = if unprivileged {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", env!("CARGO_BIN_EXE_tojimari")]);
+        // Without CAP_NET_RAW, and (as root) in a network namespace of its own, as support::isolated().
+        let setpriv = ["setpriv", "--bounding-set", "-net_raw", "--inh-caps", "-net_raw"];
+        let mut c = if nix::unistd::geteuid().is_root() {
+            let mut c = std::process::Command::new("unshare");
+            c.args(["--net", "--"]).args(setpriv);
+            c
+        } else {
+            let mut c = std::process::Command::new(setpriv[0]);
+            c.args(&setpriv[1..]);
+            c
+        };
+        c.arg(env!("CARGO_BIN_EXE_tojimari"));
         c
     } else {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tojimari"))
+        support::isolated()
     };
-    // 192.0.2.1 (TEST-NET-1) is never probed: each of these is refused while the command line is read.
-    let out = cmd.arg("scan").args(args).args(["-n", "--no-progress", "192.0.2.1"]).output().unwrap();
+    // Each of these is refused while the command line is read; the namespace has no route to the address.
+    let out = cmd.arg("scan").args(args).args(["-n", "--no-progress", "198.18.0.2"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(if unprivileged { 1 } else { 2 }), "{args:?}: {stderr}");
     let first = stderr.lines().next().unwrap_or_default();

@@ -14,6 +14,18 @@ use tojimari_testbed::Netns;
 /// (address, port) -> (state, reason)
 pub type PortMap = BTreeMap<(String, u16), (String, String)>;
 
+/// tojimari for a run that must end before it sends anything (a usage error): as root, in a network namespace
+/// of its own whose only interface is a loopback that is down, so that if the option under test ever starts a
+/// real scan, the test fails instead of sending probes through this machine's own routes.
+pub fn isolated() -> Command {
+    if !nix::unistd::geteuid().is_root() {
+        return Command::new(env!("CARGO_BIN_EXE_tojimari"));
+    }
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--", env!("CARGO_BIN_EXE_tojimari")]);
+    cmd
+}
+
 pub fn tojimari_in(ns: &Netns) -> Command {
     let mut cmd = ns.command(env!("CARGO_BIN_EXE_tojimari"));
     cmd.arg("scan");
