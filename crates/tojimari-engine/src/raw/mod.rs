@@ -96,7 +96,7 @@ pub struct RawScan {
     pub traceroute: bool,
 }
 
-/// When the raw engine waits out the targets' ICMP rate limits ([`icmp_pacing`]): closed UDP ports and IP
+/// When the raw engine waits out the targets' ICMP rate limits: closed UDP ports and IP
 /// protocols say so by ICMP errors, which hosts limit (Linux: about one a second per destination after a
 /// burst of 6), so after the normal passes most of them are still silent.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
