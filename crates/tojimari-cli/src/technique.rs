@@ -5,7 +5,7 @@
 //! privilege, -sS falls back to connect with a one-line notice; techniques that only exist as raw packets
 //! say why they cannot run.
 
-use tojimari_core::ScanType;
+use tojimari_core::{Protocol, ScanType};
 use tojimari_engine::raw::PingProbe;
 use tojimari_packet::tcp;
 
@@ -194,27 +194,14 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
     let mut probes = Vec::new();
     for spec in specs {
         let (kind, ports) = spec.split_at(spec.chars().next().map_or(0, char::len_utf8));
-        let port_list = |default: u16| -> Result<Vec<u16>, UsageError> {
-            if ports.is_empty() {
-                return Ok(vec![default]);
-            }
-            ports
-                .split(',')
-                .map(|p| {
-                    p.trim().parse::<u16>().map_err(|_| {
-                        UsageError::new(format!("-P{spec}: \"{p}\" is not a port number"), "for example -PS22,80,443")
-                    })
-                })
-                .collect()
-        };
         match kind {
             "E" if ports.is_empty() => probes.push(PingProbe::Echo),
             "P" if ports.is_empty() => probes.push(PingProbe::Timestamp),
             "M" if ports.is_empty() => probes.push(PingProbe::AddressMask),
-            "S" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Syn)),
-            "A" => probes.extend(port_list(80)?.into_iter().map(PingProbe::Ack)),
-            "U" => probes.extend(port_list(40125)?.into_iter().map(PingProbe::Udp)),
-            "Y" => probes.extend(sctp_ports(spec, ports)?.into_iter().map(PingProbe::Sctp)),
+            "S" => probes.extend(ping_ports(spec, ports, Protocol::Tcp, 80)?.into_iter().map(PingProbe::Syn)),
+            "A" => probes.extend(ping_ports(spec, ports, Protocol::Tcp, 80)?.into_iter().map(PingProbe::Ack)),
+            "U" => probes.extend(ping_ports(spec, ports, Protocol::Udp, 40125)?.into_iter().map(PingProbe::Udp)),
+            "Y" => probes.extend(ping_ports(spec, ports, Protocol::Sctp, 80)?.into_iter().map(PingProbe::Sctp)),
             "O" => probes.extend(protocols(spec, ports)?),
             // ARP ping is what tojimari always does on the local link.
             "R" if ports.is_empty() => {}
@@ -229,19 +216,27 @@ pub fn ping_probes(specs: &[String]) -> Result<Option<Vec<PingProbe>>, UsageErro
     Ok(Some(probes))
 }
 
-/// `-PY`'s ports (80 when none are given): numbers and ranges, as `-p` reads SCTP ports (the services
-/// table names no SCTP port, so a name is refused, as by nmap here).
-fn sctp_ports(spec: &str, list: &str) -> Result<Vec<u16>, UsageError> {
+/// The ports of `-PS`, `-PA`, `-PU` and `-PY` (`default` when none are given): numbers, ranges and (TCP,
+/// UDP) service names, as `-p` reads them for `proto`, without a protocol prefix.
+fn ping_ports(spec: &str, list: &str, proto: Protocol, default: u16) -> Result<Vec<u16>, UsageError> {
     if list.is_empty() {
-        return Ok(vec![80]);
+        return Ok(vec![default]);
     }
-    let hint = "for example -PY80 or -PY80,2905,3868-3869 (SCTP ports and ranges)";
+    let (prefix, hint) = match proto {
+        Protocol::Udp => ("U", "for example -PU53,161 or -PU40000-40010 (UDP ports and ranges)"),
+        Protocol::Sctp => ("S", "for example -PY80 or -PY80,2905,3868-3869 (SCTP ports and ranges)"),
+        _ => ("T", "for example -PS22,80,443 or -PS1-1024 (TCP ports and ranges)"),
+    };
     if list.contains(':') {
-        return Err(UsageError::new(format!("-P{spec}: -PY takes SCTP ports without a protocol prefix"), hint));
+        return Err(UsageError::new(format!("-P{spec}: -P{} takes ports without a protocol prefix", &spec[..1]), hint));
     }
-    let parsed = tojimari_core::portspec::parse_port_list(&format!("S:{list}"))
+    let parsed = tojimari_core::portspec::parse_port_list(&format!("{prefix}:{list}"))
         .map_err(|e| UsageError::new(format!("-P{spec}: {e}"), hint))?;
-    Ok(parsed.for_protocol(tojimari_core::Protocol::Sctp).as_slice().to_vec())
+    let ports = parsed.for_protocol(proto).as_slice().to_vec();
+    if ports.is_empty() {
+        return Err(UsageError::new(format!("-P{spec}: no port named \"{list}\""), hint));
+    }
+    Ok(ports)
 }
 
 /// `-PO`'s protocols (nmap's ICMP, IGMP and IP-in-IP when none are given): numbers, ranges and names, as
@@ -315,6 +310,24 @@ mod tests {
             [PingProbe::Echo, PingProbe::Syn(22), PingProbe::Syn(443), PingProbe::Ack(80), PingProbe::Udp(40125)]
         );
         assert!(ping_probes(&["Sx".into()]).is_err());
+        // Ranges and service names, as nmap reads every -P port list.
+        let p = ping_probes(&["S20-22".into(), "Ahttp".into(), "U53,161-162".into()]).unwrap().unwrap();
+        assert_eq!(
+            p,
+            [
+                PingProbe::Syn(20),
+                PingProbe::Syn(21),
+                PingProbe::Syn(22),
+                PingProbe::Ack(80),
+                PingProbe::Udp(53),
+                PingProbe::Udp(161),
+                PingProbe::Udp(162),
+            ]
+        );
+        let e = ping_probes(&["S70000".into()]).unwrap_err();
+        assert!(e.message.starts_with("-PS70000: ") && e.hint.contains("-PS22,80,443"), "{}", e.message);
+        let e = ping_probes(&["UT:53".into()]).unwrap_err();
+        assert_eq!(e.message, "-PUT:53: -PU takes ports without a protocol prefix");
         assert_eq!(ping_probes(&[]).unwrap(), None);
         let p = ping_probes(&["Y".into(), "Y2905,3868-3869".into(), "O".into(), "O6,udp,132-133".into()]);
         assert_eq!(

@@ -336,7 +336,7 @@ fn bad_ping_lists_are_refused_with_one_line() {
     refused(&["-sn", "-PO256"], "-PO256: protocol 256 is out of range (0-255)");
     refused(&["-sn", "-POfoo"], "-POfoo: no ip protocol service name matches \"foo\"");
     refused(&["-sn", "-PY80,,81"], "-PY80,,81: element 2");
-    refused(&["-sn", "-PYT:80"], "-PYT:80: -PY takes SCTP ports");
+    refused(&["-sn", "-PYT:80"], "-PYT:80: -PY takes ports without a protocol prefix");
     refused(&["-sn", "-PO1-300"], "protocol 300 is out of range");
     // -sn's pings take --ttl and -D only.
     refused(&["-sn", "-PY", "--data-length", "5"], "--data-length shapes the raw engine's port probes");
