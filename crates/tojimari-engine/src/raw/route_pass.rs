@@ -234,11 +234,18 @@ impl RoutePass {
                         cache.learn(&traces[h].hops(self.hosts[h].dst), self.hosts[h].dst);
                         continue;
                     };
-                    while !bucket.try_take(Instant::now()) {
-                        std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+                    // A first try's answer that came after its wait, before the second try: no need to send.
+                    let late = tries[h] > 0 && {
+                        let slot = self.slot(h);
+                        slot.ttl == ttl && slot.answer.is_some()
+                    };
+                    if !late {
+                        while !bucket.try_take(Instant::now()) {
+                            std::thread::sleep(bucket.wait().min(Duration::from_millis(1)));
+                        }
+                        *self.slot(h) = Slot { ttl, sent: Some(Instant::now()), answer: None };
+                        outbox.push(self.hosts[h].link.link, &mut |buf| self.build(h, ttl, buf))?;
                     }
-                    *self.slot(h) = Slot { ttl, sent: Some(Instant::now()), answer: None };
-                    outbox.push(self.hosts[h].link.link, &mut |buf| self.build(h, ttl, buf))?;
                     out.push((h, ttl));
                 }
                 if out.is_empty() {
