@@ -421,10 +421,11 @@ impl<'a> Engine<'a> {
                 }
             };
             let on_link = route.gateway.is_none() && !route.loopback;
-            if on_link {
+            // Only the traceroute reads them: a /16 without it would otherwise fill a set per group.
+            if self.cfg.traceroute && on_link {
                 adjacent.insert(t.addr);
             }
-            if route.loopback {
+            if self.cfg.traceroute && route.loopback {
                 loopback.insert(t.addr);
             }
             let mac = if route.loopback {
