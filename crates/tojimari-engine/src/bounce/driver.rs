@@ -7,6 +7,7 @@
 //! logs in anew; one that keeps ending without a verdict retires, and when the last one retires with ports
 //! left the scan fails with what the server did, keeping every verdict already had.
 
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Mutex;
@@ -14,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::board::{Board, UNPRIVILEGED};
-use super::reply::ReplyReader;
+use super::reply::{Reply, ReplyReader};
 use super::session::{Closed, Ending, Session, Step, Timeouts, Verdict};
 use crate::control::Control;
 
@@ -226,13 +227,15 @@ impl Worker<'_> {
         let mut buf = [0u8; 4096];
         let mut verdicts = 0usize;
         let mut counted = false;
-        let mut steps: std::collections::VecDeque<Step> = Default::default();
+        let mut steps: VecDeque<Step> = VecDeque::new();
+        let mut replies: VecDeque<Reply> = VecDeque::new();
         let end = loop {
             while let Some(step) = steps.pop_front() {
                 match step {
                     Step::Send(command) => {
                         if stream.write_all(format!("{command}\r\n").as_bytes()).is_err() {
-                            steps = session.closed().into();
+                            // After what is queued (a verdict already had is kept), the session ends.
+                            steps.extend(session.closed());
                         }
                     }
                     Step::Verdict(port, verdict) => {
@@ -246,6 +249,11 @@ impl Worker<'_> {
                             let mut shared = self.lock();
                             shared.logged_in_now += 1;
                             shared.most_logged_in = shared.most_logged_in.max(shared.logged_in_now);
+                        }
+                        if !session.is_idle() {
+                            // A write failed since: the session is over, and a port taken now would be
+                            // asked nowhere and never come back.
+                            continue;
                         }
                         match self.next_port() {
                             Some(port) => steps.extend(session.ask(Instant::now(), port)),
@@ -266,6 +274,13 @@ impl Worker<'_> {
                     }
                 }
             }
+            // One reply at a time, its steps carried out before the next is read: a reply that ends the
+            // session (vsftpd's "500 OOPS: child died" right behind its refusal, in the same segment) must
+            // not come before the idle session has taken its next port, or that port is asked nowhere.
+            if let Some(reply) = replies.pop_front() {
+                steps.extend(session.reply(Instant::now(), &reply));
+                continue;
+            }
             if session.is_done() || (steps.is_empty() && !session_waiting(&session)) {
                 break SessionEnd { closed: None, verdicts };
             }
@@ -275,11 +290,7 @@ impl Worker<'_> {
             match stream.read(&mut buf) {
                 Ok(0) => steps.extend(session.closed()),
                 Ok(n) => match reader.push(&buf[..n]) {
-                    Ok(replies) => {
-                        for reply in replies {
-                            steps.extend(session.reply(Instant::now(), &reply));
-                        }
-                    }
+                    Ok(read) => replies.extend(read),
                     Err(e) => steps.extend(session.garbage(e.to_string())),
                 },
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {

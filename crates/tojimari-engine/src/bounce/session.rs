@@ -160,6 +160,11 @@ impl Session {
         self.phase == Phase::Done
     }
 
+    /// Whether the session is logged in and waits for a port to ask about ([`Session::ask`] takes one).
+    pub fn is_idle(&self) -> bool {
+        self.phase == Phase::Idle
+    }
+
     /// Asks about `port` (only when idle; otherwise nothing happens).
     pub fn ask(&mut self, now: Instant, port: u16) -> Vec<Step> {
         if self.phase != Phase::Idle {
