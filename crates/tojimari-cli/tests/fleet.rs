@@ -275,7 +275,9 @@ fn fleet_worker_started_while_postgres_is_down_waits_for_it() {
     let db = pg.database_socket_url("fleet");
     let scratch = Scratch::new("tjf-pgstart");
     let spaces = worker_spaces(&bed);
-    plan(spaces[0], &db, &["--chunk-size", "65536"]);
+    // At the rate the other tests here use: this test runs beside one of them, and is about the database, not
+    // about speed (uncapped, two scans of a /16 at once on two cores ask more of the machine than it shows).
+    plan(spaces[0], &db, &["--chunk-size", "65536", "--max-rate", "12000"]);
     // The queue lost its jobs (a database restored from a backup, or a crash that lost the last commits, as
     // this test server's, which runs without fsync, can): the chunks are still pending in the store.
     one(&pg, "DELETE FROM tojimari_jobs._private_jobs");
