@@ -231,6 +231,21 @@ not-an-address = Not an IP address
 not-shown = Not shown
 os-changed = OS changed
 os-guesses = OS guesses
+# A host's route (--traceroute): the heading, the probe it used ($probe in nmap's words: "port 23/tcp"), the
+# columns, the row of hops copied from another host's trace (the host's address follows), a silent hop.
+trace-title = { $hops ->
+    [one] Route: 1 hop
+   *[other] Route: { $hops } hops
+}
+trace-using = using { $probe }
+trace-col-hop = HOP
+trace-col-rtt = RTT
+trace-col-address = ADDRESS
+trace-same-as = { $hops ->
+    [one] Hop 1 is the same as for
+   *[other] Hops 1-{ $hops } are the same as for
+}
+trace-silent = no answer
 over-time = Open ports and findings over time
 page = Page
 page-first = first

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use serde::Serialize;
-use tojimari_core::route::{Trace, TraceHop, TraceProbe};
+use tojimari_core::route::{HopAnswer, Trace, TraceProbe, TraceRow};
 
 /// The "using ..." words of the heading, and XML's `port`/`proto` attributes.
 pub(crate) fn probe_words(probe: &TraceProbe) -> (Option<u16>, String) {
@@ -29,62 +29,33 @@ pub(crate) fn probe_words(probe: &TraceProbe) -> (Option<u16>, String) {
     }
 }
 
-/// The RTT as nmap writes it, in milliseconds with two decimals.
-pub(crate) fn rtt_ms(hop: &TraceHop) -> Option<String> {
-    hop.answer.as_ref().map(|a| format!("{:.2}", a.rtt.as_secs_f64() * 1000.0))
-}
-
-fn address(hop: &TraceHop) -> String {
-    match &hop.answer {
-        Some(a) => match &a.name {
-            Some(name) => format!("{} ({})", crate::escape::printable(name), a.addr),
-            None => a.addr.to_string(),
-        },
-        None => String::new(),
+fn address(answer: &HopAnswer) -> String {
+    match &answer.name {
+        Some(name) => format!("{} ({})", crate::escape::printable(name), answer.addr),
+        None => answer.addr.to_string(),
     }
 }
 
 /// The TRACEROUTE section of normal output, ending with a newline.
 pub(crate) fn normal_section(trace: &Trace) -> String {
-    let mut rows: Vec<(String, String, String)> = Vec::new();
-    let copied = trace.same_as.map_or(0, |(n, _)| n);
-    if let Some((n, from)) = trace.same_as {
-        let text = if n == 1 {
-            format!("Hop 1 is the same as for {from}")
-        } else {
-            format!("Hops 1-{n} are the same as for {from}")
-        };
-        rows.push(("-".into(), text, String::new()));
-    }
-    let hops: Vec<&TraceHop> = trace.hops.iter().filter(|h| h.ttl > copied).collect();
-    let mut i = 0;
-    while i < hops.len() {
-        let hop = hops[i];
-        if hop.answer.is_none() {
-            let mut last = i;
-            while last + 1 < hops.len() && hops[last + 1].answer.is_none() && hops[last + 1].ttl == hops[last].ttl + 1 {
-                last += 1;
+    let rows: Vec<(String, String, String)> = trace
+        .rows()
+        .into_iter()
+        .map(|row| match row {
+            TraceRow::SameAs { hops: 1, host } => {
+                ("-".into(), format!("Hop 1 is the same as for {host}"), String::new())
             }
-            let dots = if last == i { "...".to_string() } else { format!("... {}", hops[last].ttl) };
-            rows.push((hop.ttl.to_string(), dots, String::new()));
-            i = last + 1;
-            continue;
-        }
-        rows.push((hop.ttl.to_string(), format!("{} ms", rtt_ms(hop).unwrap_or_default()), address(hop)));
-        i += 1;
-    }
+            TraceRow::SameAs { hops, host } => {
+                ("-".into(), format!("Hops 1-{hops} are the same as for {host}"), String::new())
+            }
+            TraceRow::Silent { first, last } if first == last => (first.to_string(), "...".into(), String::new()),
+            TraceRow::Silent { first, last } => (first.to_string(), format!("... {last}"), String::new()),
+            TraceRow::Answered { ttl, answer } => (ttl.to_string(), format!("{} ms", answer.rtt_ms()), address(answer)),
+        })
+        .collect();
     let mut s = String::from("TRACEROUTE");
     if let Some(probe) = &trace.probe {
-        let (port, proto) = probe_words(probe);
-        match (port, probe) {
-            (Some(port), _) => {
-                let _ = write!(s, " (using port {port}/{proto})");
-            }
-            (None, TraceProbe::Proto { number }) => {
-                let _ = write!(s, " (using proto {number}/{proto})");
-            }
-            (None, TraceProbe::Port { .. }) => {}
-        }
+        let _ = write!(s, " (using {})", probe.words());
     }
     s.push('\n');
     // Columns as wide as their widest cell (the copied-hops text spans the rest of its row) plus a space.
@@ -166,6 +137,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use tojimari_core::Protocol;
+    use tojimari_core::route::TraceHop;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

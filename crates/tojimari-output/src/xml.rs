@@ -467,7 +467,7 @@ fn trace_element(doc: &mut Doc, trace: &tojimari_core::route::Trace) -> io::Resu
         let Some(answer) = &hop.answer else { continue };
         let ttl = hop.ttl.to_string();
         let addr = answer.addr.to_string();
-        let rtt = crate::route::rtt_ms(hop).unwrap_or_default();
+        let rtt = answer.rtt_ms();
         let mut attrs = vec![("ttl", ttl.as_str()), ("ipaddr", addr.as_str()), ("rtt", rtt.as_str())];
         if let Some(name) = &answer.name {
             attrs.push(("host", name));

@@ -33,6 +33,11 @@ impl PageCtx {
         tojimari_i18n::text(self.lang, id)
     }
 
+    /// The text of message `id` with its variables, in the reader's language.
+    pub fn t_with(&self, id: &str, args: &[(&str, tojimari_i18n::TextArg)]) -> String {
+        tojimari_i18n::text_with(self.lang, id, args)
+    }
+
     /// A hidden form field with the CSRF token.
     pub fn csrf_field(&self) -> Markup {
         html! { input type="hidden" name="csrf" value=(self.csrf); }

@@ -15,15 +15,17 @@ fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// The string literals passed to `t(...)` in `text` (method or function calls: `.t("x")`, `t(lang, "x")`).
+/// The string literals passed to `t(...)` and `t_with(...)` in `text` (method or function calls: `.t("x")`,
+/// `t(lang, "x")`, `.t_with("x", &[...])`).
 fn ids(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for (at, _) in text.match_indices("t(") {
+    let calls = text.match_indices("t(").chain(text.match_indices("t_with("));
+    for (at, call) in calls {
         let before = text[..at].chars().last();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
-        let rest = &text[at + 2..];
+        let rest = &text[at + call.len()..];
         let rest = rest.split_once(',').filter(|(lang, _)| !lang.contains('"')).map_or(rest, |(_, r)| r.trim_start());
         if let Some(lit) = rest.strip_prefix('"')
             && let Some(end) = lit.find('"')
@@ -59,7 +61,8 @@ fn every_id_the_pages_use_is_in_the_catalogue() {
 }
 
 #[test]
-fn the_scan_finds_ids_in_both_call_forms() {
+fn the_scan_finds_ids_in_every_call_form() {
     assert_eq!(ids(r#"ctx.t("nav-scans"); text(lang, "x"); format(a, b)"#), ["nav-scans"]);
     assert_eq!(ids(r#"t(ctx.lang, "status-done")"#), ["status-done"]);
+    assert_eq!(ids(r#"ctx.t_with("trace-title", &[("hops", 3.into())]); text_with(lang, "y", &[])"#), ["trace-title"]);
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use tojimari_core::report::{HostReport, PortResult};
+use tojimari_core::route::{Trace, TraceRow};
 
 use tojimari_core::report::Severity;
 use tojimari_core::state::PortState;
@@ -197,6 +198,9 @@ pub fn host_block(ctx: &PageCtx, seq: i64, host: &HostReport) -> Markup {
                     }
                 }
             }
+            @if let Some(trace) = &host.trace {
+                (trace_block(ctx, trace))
+            }
             @if listed.is_empty() && summed.is_empty() {
                 p.none { (ctx.t("no-ports-recorded")) }
             } @else {
@@ -254,6 +258,51 @@ pub fn host_block(ctx: &PageCtx, seq: i64, host: &HostReport) -> Markup {
     }
 }
 
+/// A host's route (`--traceroute`), folded away under its heading: nmap's TRACEROUTE rows, hop by hop.
+fn trace_block(ctx: &PageCtx, trace: &Trace) -> Markup {
+    let hops = trace.hops.last().map_or(0, |h| h.ttl);
+    html! {
+        details.trace {
+            summary {
+                (ctx.t_with("trace-title", &[("hops", hops.into())]))
+                @if let Some(probe) = &trace.probe {
+                    " · " (ctx.t_with("trace-using", &[("probe", (&probe.words()).into())]))
+                }
+            }
+            table.trace {
+                thead { tr {
+                    th { (ctx.t("trace-col-hop")) } th { (ctx.t("trace-col-rtt")) } th { (ctx.t("trace-col-address")) }
+                } }
+                tbody {
+                    @for row in trace.rows() {
+                        @match row {
+                            TraceRow::SameAs { hops, host } => {
+                                tr.same-as { td { "-" } td colspan="2" {
+                                    (ctx.t_with("trace-same-as", &[("hops", hops.into())])) " "
+                                    a href={ "/hosts/" (host) } { (host) }
+                                } }
+                            }
+                            TraceRow::Silent { first, last } => {
+                                tr.silent {
+                                    td { (first) @if last != first { "–" (last) } }
+                                    td colspan="2" { (ctx.t("trace-silent")) }
+                                }
+                            }
+                            TraceRow::Answered { ttl, answer } => {
+                                tr {
+                                    td { (ttl) }
+                                    td { (answer.rtt_ms()) " ms" }
+                                    td { @if let Some(name) = &answer.name { (name) " (" (answer.addr) ")" } @else { (answer.addr) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +335,40 @@ mod tests {
         let (listed, summed) = fold_ports(&ports);
         assert_eq!(listed.iter().map(|p| p.port).collect::<Vec<_>>(), [80, 81]);
         assert_eq!(summed, [("closed".to_string(), 30)]);
+    }
+
+    #[test]
+    fn a_route_reads_as_nmap_lists_it_in_both_languages() {
+        use std::time::Duration;
+        use tojimari_core::route::{TraceHop, TraceProbe};
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let mut last = TraceHop::answered(4, ip("198.18.3.2"), Duration::from_micros(40));
+        if let Some(answer) = last.answer.as_mut() {
+            answer.name = Some("<target>".into());
+        }
+        let trace = Trace {
+            probe: Some(TraceProbe::Port { proto: Protocol::Tcp, port: 23 }),
+            hops: vec![
+                TraceHop::answered(1, ip("198.18.0.254"), Duration::from_micros(10)),
+                TraceHop::silent(2),
+                TraceHop::silent(3),
+                last,
+            ],
+            same_as: Some((1, ip("198.18.9.9"))),
+        };
+        let ctx = |lang| PageCtx { lang, csrf: String::new(), path: String::new(), logged_in: false };
+        let en = trace_block(&ctx(tojimari_i18n::Lang::En), &trace).into_string();
+        for want in [
+            "Route: 4 hops · using port 23/tcp",
+            "Hop 1 is the same as for <a href=\"/hosts/198.18.9.9\">198.18.9.9</a>",
+            "<td>2–3</td><td colspan=\"2\">no answer</td>",
+            "<td>4</td><td>0.04 ms</td><td>&lt;target&gt; (198.18.3.2)</td>",
+        ] {
+            assert!(en.contains(want), "{want:?} in {en}");
+        }
+        assert!(!en.contains("198.18.0.254"), "hop 1 is the copied one: {en}");
+        let ja = trace_block(&ctx(tojimari_i18n::Lang::Ja), &trace).into_string();
+        assert!(ja.contains("経路: 4 ホップ") && ja.contains("応答なし"), "{ja}");
     }
 
     #[test]
