@@ -65,12 +65,13 @@
 //!
 //! `host`, once per host, after all of that host's `port` lines:
 //! ```json
-//! {"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"ports":{"open":2,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}
+//! {"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"rttvar_ms":0.508,"timeout_ms":100.0,"ports":{"open":2,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}
 //! ```
 //! - `hostnames[].type` is `user` (typed as the target) or `PTR` (reverse DNS).
 //! - `state` is `up` or `down` (`unknown` for the targets of a list scan, `-sL`); down hosts are always
 //!   written (with `"ports":{}`).
-//! - `latency_ms` (smoothed round-trip time) is left out when nothing was measured.
+//! - `latency_ms` (smoothed round-trip time), `rttvar_ms` (its variation) and `timeout_ms` (the probe timeout
+//!   they gave; XML's `<times>` holds the three) are left out when nothing was measured.
 //! - `ports` counts the host's ports per state, states with no port left out.
 //! - `collapsed` lists the ports that got no `port` line, grouped by (state, protocol, reason), with
 //!   `ports` in nmap's compact range form; largest state first, then largest group.
@@ -205,6 +206,11 @@ struct PortLine<'a> {
     detected: Option<VersionFields<'a>>,
 }
 
+/// A duration in milliseconds, to the microsecond.
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
 #[derive(Serialize)]
 struct HostLine<'a> {
     addr: IpAddr,
@@ -216,6 +222,10 @@ struct HostLine<'a> {
     end: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     latency_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rttvar_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_ms: Option<f64>,
     ports: StateCounts,
     collapsed: Vec<CollapsedLine>,
     complete: bool,
@@ -385,7 +395,9 @@ impl Sink for JsonLinesSink {
             reason_ttl: host.state_reason_ttl,
             start: unix_secs_f64(host.start),
             end: unix_secs_f64(host.end),
-            latency_ms: host.times.map(|t| t.srtt.as_micros() as f64 / 1000.0),
+            latency_ms: host.times.map(|t| millis(t.srtt)),
+            rttvar_ms: host.times.map(|t| millis(t.rttvar)),
+            timeout_ms: host.times.map(|t| millis(t.timeout)),
             ports: StateCounts(state_counts(&host.ports)),
             collapsed,
             complete: host.complete && !host.timed_out,

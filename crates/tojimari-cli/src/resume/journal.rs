@@ -177,7 +177,7 @@ mod tests {
     use super::*;
     use std::net::IpAddr;
     use std::time::{Duration, UNIX_EPOCH};
-    use tojimari_core::report::{HostState, PortResult, RunInfo};
+    use tojimari_core::report::{HostState, HostTimes, PortResult, RunInfo};
     use tojimari_core::{PortState, Protocol, Reason, Sink};
     use tojimari_output::JsonLinesSink;
 
@@ -195,7 +195,12 @@ mod tests {
             ports,
             start: UNIX_EPOCH + Duration::from_secs(1_795_311_431),
             end: UNIX_EPOCH + Duration::from_secs(1_795_311_432),
-            times: None,
+            // The timing comes back whole (XML's <times> of a replayed host are the first run's).
+            times: Some(HostTimes {
+                srtt: Duration::from_micros(1875),
+                rttvar: Duration::from_micros(743),
+                timeout: Duration::from_millis(100),
+            }),
             complete: true,
             timed_out: false,
             os: None,

@@ -34,7 +34,7 @@ fn exact_lines_of_a_small_run() {
         r#"{"type":"port","addr":"127.0.0.1","proto":"tcp","port":22,"state":"open","reason":"syn-ack","reason_ttl":0,"service":"ssh"}"#,
         r#"{"type":"port","addr":"127.0.0.1","proto":"tcp","port":80,"state":"open","reason":"syn-ack","reason_ttl":0,"service":"http"}"#,
         r#"{"type":"port","addr":"127.0.0.1","proto":"tcp","port":631,"state":"open","reason":"syn-ack","reason_ttl":0,"service":"ipp"}"#,
-        r#"{"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"ports":{"open":3,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}"#,
+        r#"{"type":"host","addr":"127.0.0.1","hostnames":[{"name":"localhost","type":"PTR"}],"state":"up","reason":"localhost-response","reason_ttl":0,"start":1795311431.0,"end":1795311431.25,"latency_ms":0.55,"rttvar_ms":0.508,"timeout_ms":100.0,"ports":{"open":3,"closed":98},"collapsed":[{"state":"closed","proto":"tcp","reason":"conn-refused","count":98,"ports":"1-21,23-79,81-100"}],"complete":true,"timed_out":false}"#,
         r#"{"type":"summary","end":1795311432.25,"elapsed":1.25,"hosts_up":1,"hosts_down":0,"hosts_total":1,"exit":"success"}"#,
     ];
     assert_eq!(out, expected.join("\n") + "\n");

@@ -167,6 +167,12 @@ pub(super) struct HostLine {
     pub start: f64,
     pub end: f64,
     pub latency_ms: Option<f64>,
+    /// The variation and the probe timeout (XML `<times>`); files written before December 2026 have neither
+    /// (then 0).
+    #[serde(default)]
+    pub rttvar_ms: Option<f64>,
+    #[serde(default)]
+    pub timeout_ms: Option<f64>,
     #[serde(default)]
     pub collapsed: Vec<CollapsedLine>,
     #[serde(default = "yes")]

@@ -22,6 +22,7 @@ mod lines;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use tojimari_core::os::OsReport;
 use tojimari_core::report::{HostReport, HostState, HostTimes, Hostname, HostnameKind, PortResult, RunExit};
@@ -241,11 +242,13 @@ impl<R: BufRead> Reader<R> {
                 kind: if n.kind == "user" { HostnameKind::User } else { HostnameKind::Ptr },
             })
             .collect();
+        let optional =
+            |key: &str, ms: Option<f64>| ms.map_or(Ok(Duration::ZERO), |ms| duration(at, "host", key, ms / 1000.0));
         let times = match line.latency_ms {
             Some(ms) => Some(HostTimes {
                 srtt: duration(at, "host", "latency_ms", ms / 1000.0)?,
-                rttvar: Default::default(),
-                timeout: Default::default(),
+                rttvar: optional("rttvar_ms", line.rttvar_ms)?,
+                timeout: optional("timeout_ms", line.timeout_ms)?,
             }),
             None => None,
         };
