@@ -310,9 +310,10 @@ fn fleet_worker_started_while_postgres_is_down_waits_for_it() {
     assert!(text.contains("the database answers again"), "{text}");
 }
 
-/// Runs tojimari (outside any namespace: nothing is sent) and returns (exit code, stderr).
+/// Runs tojimari where it can send nothing (`support::isolated`: a refusal that ever became a scan could not
+/// reach beyond this machine) and returns (exit code, stderr).
 fn refused(args: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tojimari")).args(args).output().unwrap();
+    let out = support::isolated().args(args).output().unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
