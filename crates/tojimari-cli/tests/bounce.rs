@@ -174,8 +174,8 @@ fn bounce_through_vsftpd_finds_the_ground_truth_and_agrees_with_nmap() {
     let started = Instant::now();
     // nmap -b has been seen to hang on this bed now and then (once in about five runs): then the comparison
     // is left out, loudly; tojimari's own answers are checked above either way.
-    // Under load nmap -b has also been seen to give up at once and report no port at all ("Your FTP bounce
-    // server sucks"): it is asked again, twice at most.
+    // Under load nmap -b has also been seen to end after a few seconds with no port at all (what it said then
+    // is printed by nmap_within): it is asked again, twice at most.
     let mut nmap = BTreeMap::new();
     for attempt in 1..=3 {
         let args = ["-b", &relay, "-Pn", "-p", &list, &addr];
